@@ -1,0 +1,3 @@
+#ifndef EV_PRINT_H
+#define EV_PRINT_H
+#endif

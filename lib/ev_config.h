@@ -1,0 +1,108 @@
+/* efa-verify.yaml: every key of SPEC.md with its default, parsed with libyaml.
+ * Errors name file:line:column. No Slurm here. */
+#ifndef EV_CONFIG_H
+#define EV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_err.h"
+#include "ev_instances.h"
+
+#define EV_PATH_MAX 1024
+#define EV_URL_MAX 512
+#define EV_IFNAME_MAX 16
+#define EV_MAX_TCP_IFACES 32
+#define EV_ENV_VALUE_MAX 256
+
+enum ev_mode { EV_MODE_OFF, EV_MODE_REPORT, EV_MODE_ENFORCE };
+
+enum ev_check_id {
+	EV_CHECK_DEVICES,
+	EV_CHECK_PORTS,
+	EV_CHECK_EFA_PROVIDER,
+	EV_CHECK_PLACEMENT,
+	EV_CHECK_VERSIONS,
+	EV_CHECK__COUNT
+};
+
+enum ev_check_action { EV_ACTION_OFF, EV_ACTION_WARN, EV_ACTION_FAIL };
+
+enum ev_on_not_ready { EV_NOT_READY_FAIL_STEP, EV_NOT_READY_DRAIN };
+
+struct ev_verdict_cfg {
+	uint64_t min_bytes;            /* below this on both paths: no_traffic (default 1 MiB) */
+	uint64_t efa_idle_bytes;       /* EFA below this counts as idle (default 1 MiB) */
+	double tcp_fallback_fraction;  /* TCP share of bytes above this, EFA idle: tcp_fallback (0.5) */
+	double idle_nic_fraction;      /* a NIC under this fraction of the busiest one is idle (0.01) */
+	uint64_t max_error_events;     /* error-counter growth above this: degraded (0) */
+};
+
+struct ev_env_rule {
+	char instance_type[EV_NAME_MAX];   /* "" = every instance type */
+	char name[EV_NAME_MAX];
+	char value[EV_ENV_VALUE_MAX];      /* "" with unset=true removes a built-in */
+	bool force;                        /* overwrite what the user set */
+	bool unset;
+};
+
+struct ev_config {
+	char path[EV_PATH_MAX];            /* file it came from; "" = defaults only */
+	enum ev_mode mode;
+	char sysfs_root[EV_PATH_MAX];
+	char state_dir[EV_PATH_MAX];
+	char software_root[EV_PATH_MAX];   /* where versions are looked for; "/" */
+	char imds_endpoint[EV_URL_MAX];
+	long imds_timeout_ms;
+	bool require_group;
+	char expect_az[EV_NAME_MAX];       /* "" = not set */
+	char expect_group[256];            /* "" = not set */
+	bool tcp_auto;                     /* tcp_interfaces: auto */
+	char tcp_ifaces[EV_MAX_TCP_IFACES][EV_IFNAME_MAX];
+	size_t n_tcp_ifaces;
+	struct ev_verdict_cfg verdict;
+	bool env_builtin;                  /* start from the aws-ofi-nccl cheatsheet */
+	bool nccl_debug;                   /* add NCCL_DEBUG=INFO */
+	struct ev_env_rule *env_rules;     /* heap */
+	size_t n_env_rules;
+	struct ev_instance_type *instance_types; /* heap: built-ins, then overrides */
+	size_t n_instance_types;
+	enum ev_check_action checks[EV_CHECK__COUNT];
+	enum ev_on_not_ready on_not_ready;
+	char prometheus_textfile_dir[EV_PATH_MAX]; /* "" = unset */
+	char log_path[EV_PATH_MAX];        /* "" = no log */
+};
+
+/* Defaults of every key. Allocates the instance table: pair with ev_config_free. */
+int ev_config_defaults(struct ev_config *c, struct ev_err *err);
+
+/* Defaults, then the file. -ENOENT (message says so) if the file is absent:
+ * the caller decides whether an absent default file is fine. */
+int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *err);
+
+/* Defaults, then YAML text; name is used in error messages (file:line:col). */
+int ev_config_load_string(struct ev_config *c, const char *name,
+			  const char *yaml, size_t len, struct ev_err *err);
+
+/* Expand %n (Slurm node name) and %% in every path and URL value. nodename
+ * must be a plain host name ([A-Za-z0-9._-], no leading dot): it ends up in
+ * paths opened as root. NULL nodename: %n is an error if used. */
+int ev_config_expand(struct ev_config *c, const char *nodename, struct ev_err *err);
+
+void ev_config_free(struct ev_config *c);
+
+const char *ev_mode_name(enum ev_mode m);
+/* "off", "report", "enforce" -> 0, else -EINVAL. */
+int ev_mode_parse(const char *s, enum ev_mode *out);
+
+const char *ev_check_name(enum ev_check_id id);    /* config key */
+const char *ev_action_name(enum ev_check_action a);
+
+/* The instance type entry for name in this config, or NULL. */
+const struct ev_instance_type *ev_config_instance(const struct ev_config *c, const char *name);
+
+/* True if s is a safe Slurm node / host name for use in a path component. */
+bool ev_valid_nodename(const char *s);
+
+#endif

@@ -1,0 +1,61 @@
+/* Counter snapshots: every EFA port counter (<dev>/ports/1/hw_counters/) and
+ * device counter (<dev>/hw_counters/), and the TCP path's
+ * class/net/<if>/statistics/{tx,rx}_bytes. Names are the kernel efa driver's.
+ * A counter file that is absent is simply not in the snapshot (older drivers
+ * have fewer); one that is unreadable or not a number is kept with ok=false. */
+#ifndef EV_COUNTERS_H
+#define EV_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_config.h"
+#include "ev_devices.h"
+#include "ev_err.h"
+
+#define EV_COUNTER_NAME_MAX 48
+
+struct ev_counter {
+	char name[EV_COUNTER_NAME_MAX];
+	uint64_t value;
+	bool ok;                      /* false: unreadable or garbage; value is 0 */
+};
+
+struct ev_dev_counters {
+	char dev[EV_NAME_MAX];
+	struct ev_counter *port;      /* ports/1/hw_counters, sorted by name */
+	size_t n_port;
+	struct ev_counter *device;    /* hw_counters, sorted by name */
+	size_t n_device;
+};
+
+struct ev_tcp_counters {
+	char ifname[EV_IFNAME_MAX];
+	uint64_t tx_bytes, rx_bytes;
+	bool ok;                      /* both read and parsed */
+};
+
+struct ev_snapshot {
+	uint64_t time_ns;             /* CLOCK_REALTIME when taken */
+	struct ev_dev_counters *efa;
+	size_t n_efa;
+	struct ev_tcp_counters *tcp;
+	size_t n_tcp;
+	unsigned n_bad;               /* counters that were unreadable or garbage */
+};
+
+/* ENA interfaces under sysfs_root/class/net (device/driver -> ena), sorted. */
+int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
+		       size_t cap, size_t *n, struct ev_err *err);
+
+/* Snapshot the devices in devs and the TCP interfaces the config names
+ * (tcp_auto: ENA netdevs). */
+int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
+		     struct ev_snapshot *out, struct ev_err *err);
+void ev_snapshot_free(struct ev_snapshot *s);
+
+/* Port counter by name, then device counter; NULL if absent. */
+const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const char *name);
+
+#endif

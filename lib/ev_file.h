@@ -1,0 +1,38 @@
+/* Small, bounded file reads for sysfs and state files.
+ *
+ * Everything efa-verify reads as root goes through here: reads are bounded,
+ * never follow a symlink in the final component unless asked, and report
+ * absent files distinctly from unreadable ones. */
+#ifndef EV_FILE_H
+#define EV_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_err.h"
+
+/* Read at most cap-1 bytes of dirfd/path into buf, NUL-terminate, strip
+ * trailing whitespace. Returns the length, -ENOENT if absent, or another
+ * negative errno. dirfd may be AT_FDCWD. follow=false adds O_NOFOLLOW. */
+long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap,
+		     bool follow, struct ev_err *err);
+
+/* Parse a sysfs counter: optional whitespace, decimal digits, optional
+ * trailing newline. Anything else (empty, sign, garbage, > UINT64_MAX) is
+ * -EINVAL with a message naming what was read. */
+int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err);
+
+/* Write data atomically: tmp file in the same directory (O_EXCL|O_NOFOLLOW,
+ * mode), fsync, rename over path. Never follows a symlink at path. */
+int ev_file_write_atomic(const char *path, const void *data, size_t len,
+			 unsigned mode, struct ev_err *err);
+
+/* mkdir -p with the given mode for newly created components; refuses to
+ * continue through a component that is a symlink when no_symlinks. */
+int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err);
+
+/* Join a and b with one '/', into out (cap). -ENAMETOOLONG if it won't fit. */
+int ev_path_join(char *out, size_t cap, const char *a, const char *b);
+
+#endif

@@ -1,0 +1,37 @@
+/* A small streaming JSON writer into a growing buffer. Keys are given with
+ * each value inside objects and NULL inside arrays. An allocation failure is
+ * sticky and reported by ev_json_finish. */
+#ifndef EV_JSON_H
+#define EV_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_JSON_MAX_DEPTH 32
+
+struct ev_json {
+	char *buf;
+	size_t len, cap;
+	int depth;
+	bool first[EV_JSON_MAX_DEPTH];
+	bool failed;
+};
+
+void ev_json_init(struct ev_json *j);
+void ev_json_obj_begin(struct ev_json *j, const char *key);
+void ev_json_obj_end(struct ev_json *j);
+void ev_json_arr_begin(struct ev_json *j, const char *key);
+void ev_json_arr_end(struct ev_json *j);
+void ev_json_str(struct ev_json *j, const char *key, const char *val);  /* NULL -> null */
+void ev_json_u64(struct ev_json *j, const char *key, uint64_t v);
+void ev_json_i64(struct ev_json *j, const char *key, int64_t v);
+void ev_json_double(struct ev_json *j, const char *key, double v);
+void ev_json_bool(struct ev_json *j, const char *key, bool v);
+void ev_json_null(struct ev_json *j, const char *key);
+/* NUL-terminated text (caller frees), or NULL after an allocation failure or
+ * unbalanced nesting. The writer is reset either way. */
+char *ev_json_finish(struct ev_json *j, size_t *len);
+void ev_json_free(struct ev_json *j);
+
+#endif

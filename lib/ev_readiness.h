@@ -1,0 +1,69 @@
+/* Node readiness: gather the facts (devices, libfabric, rdma-core, IMDS,
+ * versions) once, then judge them against the config with a pure function. */
+#ifndef EV_READINESS_H
+#define EV_READINESS_H
+
+#include <stdbool.h>
+
+#include "ev_config.h"
+#include "ev_devices.h"
+#include "ev_err.h"
+#include "ev_fabric.h"
+#include "ev_imds.h"
+#include "ev_verbs.h"
+#include "ev_versions.h"
+
+struct ev_node_facts {
+	struct ev_device_list devices;
+	int devices_rc;                 /* 0 or negative errno */
+	char devices_err[EV_ERR_MAX];
+	struct ev_fabric_info fabric;
+	int fabric_rc;
+	char fabric_err[EV_ERR_MAX];
+	struct ev_verbs_info verbs;
+	int verbs_rc;                   /* -ENOTSUP: not probed (simulated sysfs) */
+	char verbs_err[EV_ERR_MAX];
+	struct ev_imds_info imds;
+	int imds_rc;
+	char imds_err[EV_ERR_MAX];
+	bool imds_cached;
+	struct ev_versions versions;
+	int versions_rc;
+	char versions_err[EV_ERR_MAX];
+};
+
+enum ev_status { EV_ST_OK, EV_ST_WARN, EV_ST_FAIL, EV_ST_SKIP };
+
+struct ev_check_result {
+	enum ev_check_id id;
+	enum ev_status status;
+	char summary[384];   /* what was found */
+	char fix[256];       /* what a user would try; "" when ok */
+};
+
+struct ev_readiness {
+	struct ev_check_result checks[EV_CHECK__COUNT];
+	bool ready;                     /* no check FAILed */
+	const struct ev_instance_type *itype;   /* into the config's table, or NULL */
+};
+
+/* Which facts to gather; IMDS is the only one that can take time. */
+struct ev_gather_opts {
+	bool allow_imds_fetch;          /* false: cache only */
+};
+
+/* Never fails as a whole: each fact keeps its own rc and message. */
+void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
+		     struct ev_node_facts *f);
+void ev_facts_free(struct ev_node_facts *f);
+
+/* Pure: same facts and config, same result. */
+void ev_readiness_evaluate(const struct ev_config *cfg, const struct ev_node_facts *f,
+			   struct ev_readiness *out);
+
+const char *ev_status_name(enum ev_status s);   /* "ok", "warn", "FAIL", "skip" */
+
+/* First failing check as one line, "ports: rdmap1s2 port 1 is DOWN" ("" if ready). */
+void ev_readiness_reason(const struct ev_readiness *r, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,31 @@
+/* Installed software versions (EFA installer, libfabric, NCCL, aws-ofi-nccl,
+ * NVIDIA driver, CUDA), found under a root directory so tests can lay fake
+ * installs, and compared with the instance type's minimums. */
+#ifndef EV_VERSIONS_H
+#define EV_VERSIONS_H
+
+#include <stdbool.h>
+
+#include "ev_err.h"
+#include "ev_instances.h"
+
+struct ev_sw_version {
+	bool present;
+	char version[EV_VER_MAX];
+	char source[256];         /* file it was read from, for the user */
+};
+
+struct ev_versions {
+	struct ev_sw_version sw[EV_SW__COUNT];
+};
+
+/* software_root: "/" normally. sysfs_root: for /sys/module/nvidia/version.
+ * Absent software is present=false, not an error. */
+int ev_versions_detect(const char *software_root, const char *sysfs_root,
+		       struct ev_versions *out, struct ev_err *err);
+
+/* Dotted numeric comparison ("535.54.03" vs "535.104"): <0, 0, >0.
+ * Non-numeric suffixes compare after numbers ("1.7.3-aws" == "1.7.3"). */
+int ev_version_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,2 @@
+#include <slurm/spank.h>
+SPANK_PLUGIN(efa_verify, 1);
