@@ -1,11 +1,25 @@
+/* The efa-verify command: a thin adapter over lib/. */
 #ifndef EV_CLI_H
 #define EV_CLI_H
+
+#include <stdbool.h>
+
 #include "ev_config.h"
+
+/* Exit codes, as SPEC.md gives them for `check`. */
+enum { EXIT_READY = 0, EXIT_NOT_READY = 1, EXIT_USAGE = 2 };
+
 struct cli_ctx {
 	struct ev_config cfg;
-	const char *nodename;
-	int json;
+	char nodename[EV_NAME_MAX];
+	const char *prog;
 };
+
+/* Each command parses its own options from argv (argv[0] is its name). */
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
+
+/* "efa-verify: msg" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

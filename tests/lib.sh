@@ -1,0 +1,90 @@
+# Shared helpers for the shell tests (sourced). They speak TAP.
+# Environment from make check: top_srcdir, top_builddir, PYTHON.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYTHON:=python3}"
+
+EV_CLI="$top_builddir/cli/efa-verify"
+MKFIXTURE="$top_srcdir/tests/fixtures/mkfixture.py"
+IMDS_SERVER="$top_srcdir/tests/imds/imds_server.py"
+
+_tap_n=0
+_tap_failed=0
+
+plan() { echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+
+# check NAME CMD...: ok if CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# is NAME GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:  '$2'" "want: '$3'"; fi
+}
+
+# like NAME TEXT REGEX (grep -E)
+like() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else
+		not_ok "$1"; diag "text did not match /$3/:" "$2"; fi
+}
+
+unlike() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then not_ok "$1"; diag "text matched /$3/:" "$2"; else
+		ok "$1"; fi
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+}
+
+# A scratch directory removed at exit; cleanup hooks run first.
+EV_TMP=$(mktemp -d "${TMPDIR:-/tmp}/evtest.XXXXXX")
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1; done
+	rm -rf "$EV_TMP"
+}
+trap _run_cleanups EXIT
+
+# start_imds DATA_JSON [--mode M]: starts the IMDSv2 test server on 127.0.0.1;
+# sets IMDS_PORT and IMDS_URL.
+start_imds() {
+	local data=$1
+	shift
+	local pf="$EV_TMP/imds.port.$$.$RANDOM"
+	"$PYTHON" "$IMDS_SERVER" --port 0 --port-file "$pf" --data "$data" "$@" 2>>"$EV_TMP/imds.log" &
+	IMDS_PID=$!
+	at_exit "kill $IMDS_PID; wait $IMDS_PID"
+	for _ in $(seq 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	IMDS_PORT=$(cat "$pf" 2>/dev/null)
+	[ -n "$IMDS_PORT" ] || { echo "# IMDS server did not start"; cat "$EV_TMP/imds.log"; return 1; }
+	IMDS_URL="http://127.0.0.1:$IMDS_PORT"
+}
+
+imds_mode() {
+	curl -s -m 5 -X POST --data "$1" "$IMDS_URL/_control/mode" >/dev/null
+}

@@ -1,3 +1,131 @@
-/* placeholder: replaced by the module's real tests */
-#include <stdio.h>
-int main(void) { puts("1..0 # SKIP not written yet"); return 0; }
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ev_json.h"
+
+static void test_nested_document(void **state)
+{
+	struct ev_json j;
+	char *s;
+	size_t len = 0;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	ev_json_str(&j, "node", "n1");
+	ev_json_u64(&j, "bytes", UINT64_MAX);
+	ev_json_i64(&j, "delta", -5);
+	ev_json_bool(&j, "ok", true);
+	ev_json_null(&j, "group");
+	ev_json_arr_begin(&j, "devs");
+	ev_json_str(&j, NULL, "a");
+	ev_json_obj_begin(&j, NULL);
+	ev_json_double(&j, "f", 0.25);
+	ev_json_obj_end(&j);
+	ev_json_arr_end(&j);
+	ev_json_obj_end(&j);
+	s = ev_json_finish(&j, &len);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"node\":\"n1\",\"bytes\":18446744073709551615,\"delta\":-5,"
+			       "\"ok\":true,\"group\":null,\"devs\":[\"a\",{\"f\":0.25}]}");
+	assert_int_equal(len, strlen(s));
+	free(s);
+}
+
+static void test_escapes_control_bytes(void **state)
+{
+	struct ev_json j;
+	char *s;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_arr_begin(&j, NULL);
+	ev_json_str(&j, NULL, "q\"b\\n\nt\t\x01\x7f" "end");
+	ev_json_str(&j, NULL, NULL);
+	ev_json_arr_end(&j);
+	s = ev_json_finish(&j, NULL);
+	assert_non_null(s);
+	assert_string_equal(s, "[\"q\\\"b\\\\n\\nt\\t\\u0001\\u007fend\",null]");
+	free(s);
+}
+
+static void test_nonfinite_double_is_null(void **state)
+{
+	struct ev_json j;
+	char *s;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_arr_begin(&j, NULL);
+	ev_json_double(&j, NULL, NAN);
+	ev_json_double(&j, NULL, INFINITY);
+	ev_json_arr_end(&j);
+	s = ev_json_finish(&j, NULL);
+	assert_string_equal(s, "[null,null]");
+	free(s);
+}
+
+static void test_unbalanced_is_refused(void **state)
+{
+	struct ev_json j;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	assert_null(ev_json_finish(&j, NULL));
+
+	ev_json_init(&j);
+	ev_json_obj_end(&j);
+	assert_null(ev_json_finish(&j, NULL));
+}
+
+static void test_depth_limit(void **state)
+{
+	struct ev_json j;
+
+	(void)state;
+	ev_json_init(&j);
+	for (int i = 0; i < EV_JSON_MAX_DEPTH + 2; i++)
+		ev_json_arr_begin(&j, NULL);
+	for (int i = 0; i < EV_JSON_MAX_DEPTH + 2; i++)
+		ev_json_arr_end(&j);
+	assert_null(ev_json_finish(&j, NULL));
+}
+
+static void test_large_output_grows(void **state)
+{
+	struct ev_json j;
+	char *s;
+	size_t len;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_arr_begin(&j, NULL);
+	for (int i = 0; i < 10000; i++)
+		ev_json_u64(&j, NULL, 1234567890);
+	ev_json_arr_end(&j);
+	s = ev_json_finish(&j, &len);
+	assert_non_null(s);
+	assert_int_equal(len, 2 + 10000 * 10 + 9999);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nested_document),
+		cmocka_unit_test(test_escapes_control_bytes),
+		cmocka_unit_test(test_nonfinite_double_is_null),
+		cmocka_unit_test(test_unbalanced_is_refused),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_large_output_grows),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

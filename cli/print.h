@@ -1,3 +1,0 @@
-#ifndef EV_PRINT_H
-#define EV_PRINT_H
-#endif
