@@ -15,6 +15,7 @@
 #define EV_IFNAME_MAX 16
 #define EV_MAX_TCP_IFACES 32
 #define EV_ENV_VALUE_MAX 256
+#define EV_CONFIG_MAX_BYTES (1024 * 1024)  /* larger files: -EFBIG */
 
 enum ev_mode { EV_MODE_OFF, EV_MODE_REPORT, EV_MODE_ENFORCE };
 
@@ -78,14 +79,19 @@ struct ev_config {
 int ev_config_defaults(struct ev_config *c, struct ev_err *err);
 
 /* Defaults, then the file. -ENOENT (message says so) if the file is absent:
- * the caller decides whether an absent default file is fine. */
+ * the caller decides whether an absent default file is fine.
+ * Both loaders overwrite *c (free an earlier config first). On any error the
+ * message is "FILE:LINE:COL: what" (or "FILE: what" for I/O and size) and
+ * *c is left zeroed, so ev_config_free(c) is still safe. */
 int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *err);
 
 /* Defaults, then YAML text; name is used in error messages (file:line:col). */
 int ev_config_load_string(struct ev_config *c, const char *name,
 			  const char *yaml, size_t len, struct ev_err *err);
 
-/* Expand %n (Slurm node name) and %% in every path and URL value. nodename
+/* Expand %n (Slurm node name) and %% in every path and URL value (call once:
+ * a literal "%%" becomes "%"). All or nothing: on error no value changes;
+ * -ENAMETOOLONG if a result does not fit. nodename
  * must be a plain host name ([A-Za-z0-9._-], no leading dot): it ends up in
  * paths opened as root. NULL nodename: %n is an error if used. */
 int ev_config_expand(struct ev_config *c, const char *nodename, struct ev_err *err);

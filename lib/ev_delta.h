@@ -1,0 +1,3 @@
+#ifndef EV_DELTA_H
+#define EV_DELTA_H
+#endif

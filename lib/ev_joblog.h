@@ -1,0 +1,3 @@
+#ifndef EV_JOBLOG_H
+#define EV_JOBLOG_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef EV_RECORD_H
+#define EV_RECORD_H
+#endif

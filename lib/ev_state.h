@@ -1,0 +1,3 @@
+#ifndef EV_STATE_H
+#define EV_STATE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef EV_VERDICT_H
+#define EV_VERDICT_H
+#endif
