@@ -1,1 +1,186 @@
+/* Bounded file I/O for sysfs, config and state files, all read as root. */
 #include "ev_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool follow,
+		     struct ev_err *err)
+{
+	size_t len = 0;
+	int fd, rc;
+
+	if (!cap)
+		return ev_errf(err, -EINVAL, "%s: no buffer", path);
+	buf[0] = '\0';
+	/* O_NONBLOCK: a FIFO planted where a file belongs must not hang us. */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			return ev_errf(err, rc, "%s: no such file", path);
+		if (rc == -ELOOP)
+			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
+		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+	}
+	while (len < cap - 1) {
+		ssize_t r = read(fd, buf + len, cap - 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			close(fd);
+			buf[0] = '\0';
+			return ev_errf(err, rc, "%s: read: %s", path, strerror(-rc));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
+			   buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	return (long)len;
+}
+
+int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err)
+{
+	const char *p = s;
+	uint64_t v = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return ev_errf(err, -ERANGE, "'%.32s' is larger than 64 bits", s);
+		v = v * 10 + d;
+	}
+	while (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	/* Show what was read, but never raw control bytes. */
+	{
+		char shown[40];
+		size_t i;
+
+		for (i = 0; s[i] && i < sizeof(shown) - 1; i++)
+			shown[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+		shown[i] = '\0';
+		return ev_errf(err, -EINVAL, "'%s' is not a counter value", shown);
+	}
+}
+
+int ev_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 struct ev_err *err)
+{
+	char tmp[4096];
+	const char *p = data;
+	size_t off = 0;
+	int fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = -errno;
+		return ev_errf(err, rc, "%s: cannot create: %s", tmp, strerror(-rc));
+	}
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = w < 0 ? -errno : -EIO;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	/* The data must be on disk before the name points at it. */
+	if (fsync(fd) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = -errno;
+		goto fail;
+	}
+	fd = -1;
+	/* rename replaces a symlink at path itself, never writes through it. */
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return ev_errf(err, rc, "%s: cannot write: %s", path, strerror(-rc));
+}
+
+int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return ev_errf(err, -ENAMETOOLONG, "%s: bad directory name", path);
+	memcpy(buf, path, len + 1);
+	for (char *s = buf + 1;; s++) {
+		struct stat st;
+		char saved = *s;
+
+		if (*s != '/' && *s != '\0')
+			continue;
+		*s = '\0';
+		if (lstat(buf, &st) == 0) {
+			if (S_ISLNK(st.st_mode) && no_symlinks)
+				return ev_errf(err, -ELOOP, "%s: is a symbolic link, refused", buf);
+			if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+				return ev_errf(err, -ENOTDIR, "%s: not a directory", buf);
+		} else if (errno == ENOENT) {
+			if (mkdir(buf, mode) != 0 && errno != EEXIST)
+				return ev_errf(err, -errno, "%s: cannot create: %s", buf, strerror(errno));
+		} else {
+			return ev_errf(err, -errno, "%s: %s", buf, strerror(errno));
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	return 0;
+}
+
+int ev_path_join(char *out, size_t cap, const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	int n;
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	n = snprintf(out, cap, "%.*s/%s", (int)la, a, b);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return 0;
+}

@@ -1,1 +1,270 @@
+/* Installed EFA/NCCL/CUDA software, read from the files real installs leave
+ * (never by running anything), under software_root so tests can fake them. */
 #include "ev_versions.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ev_file.h"
+
+static bool valid_version(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= EV_VER_MAX || !isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '_' || s[i] == '+'))
+			return false;
+	return true;
+}
+
+/* Copy the version token that starts at p (digits, dots, then suffix). */
+static bool take_version(const char *p, char *out)
+{
+	size_t n = strspn(p, "0123456789.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_+");
+
+	if (n == 0 || n >= EV_VER_MAX)
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	while (n && out[n - 1] == '.')
+		out[--n] = '\0';
+	return valid_version(out);
+}
+
+static long read_under(const char *root, const char *rel, char *buf, size_t cap, char *src, size_t src_cap)
+{
+	char path[4096];
+
+	if (ev_path_join(path, sizeof(path), root, rel) != 0)
+		return -ENAMETOOLONG;
+	snprintf(src, src_cap, "%s", path);
+	return ev_file_read_at(AT_FDCWD, path, buf, cap, true, NULL);
+}
+
+static void set(struct ev_sw_version *v, const char *ver, const char *src)
+{
+	v->present = true;
+	snprintf(v->version, sizeof(v->version), "%s", ver);
+	snprintf(v->source, sizeof(v->source), "%s", src);
+}
+
+/* "# EFA installer version: 1.26.1" in /opt/amazon/efa_installed_packages. */
+static void efa_installer(const char *root, struct ev_sw_version *v)
+{
+	char buf[8192], src[512], ver[EV_VER_MAX];
+	const char *key = "EFA installer version:";
+	char *p;
+
+	if (read_under(root, "opt/amazon/efa_installed_packages", buf, sizeof(buf), src, sizeof(src)) <= 0)
+		return;
+	p = strstr(buf, key);
+	if (p && take_version(p + strlen(key) + strspn(p + strlen(key), " \t"), ver))
+		set(v, ver, src);
+}
+
+/* The installer's libfabric carries a pkg-config file with its version. */
+static void libfabric(const char *root, struct ev_sw_version *v)
+{
+	static const char *const pcs[] = {
+		"opt/amazon/efa/lib/pkgconfig/libfabric.pc",
+		"opt/amazon/efa/lib64/pkgconfig/libfabric.pc",
+	};
+	char buf[4096], src[512], ver[EV_VER_MAX];
+
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		char *p;
+
+		if (read_under(root, pcs[i], buf, sizeof(buf), src, sizeof(src)) <= 0)
+			continue;
+		for (p = buf; (p = strstr(p, "Version:")); p++) {
+			if (p != buf && p[-1] != '\n')
+				continue;
+			if (take_version(p + 8 + strspn(p + 8, " \t"), ver)) {
+				set(v, ver, src);
+				return;
+			}
+		}
+	}
+}
+
+/* The highest libPREFIX.so.X.Y.Z in dir, e.g. libnccl.so.2.18.5. */
+static bool highest_so(const char *root, const char *dir, const char *prefix, char *best, char *src,
+		       size_t src_cap)
+{
+	char path[4096];
+	struct dirent *de;
+	size_t pl = strlen(prefix);
+	bool found = false;
+	DIR *d;
+
+	if (ev_path_join(path, sizeof(path), root, dir) != 0 || !(d = opendir(path)))
+		return false;
+	while ((de = readdir(d))) {
+		char ver[EV_VER_MAX];
+
+		if (strncmp(de->d_name, prefix, pl) != 0 || !take_version(de->d_name + pl, ver))
+			continue;
+		/* libnccl.so.2 alone says too little. */
+		if (!strchr(ver, '.'))
+			continue;
+		if (!found || ev_version_cmp(ver, best) > 0) {
+			memcpy(best, ver, sizeof(ver));
+			snprintf(src, src_cap, "%s/%s", path, de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void nccl(const char *root, struct ev_sw_version *v)
+{
+	static const char *const dirs[] = {
+		"usr/lib/x86_64-linux-gnu", "usr/lib/aarch64-linux-gnu", "usr/local/cuda/lib64",
+		"usr/local/lib", "opt/nccl/build/lib", "usr/lib64",
+	};
+	char best[EV_VER_MAX] = "", cur[EV_VER_MAX], src[512], cursrc[512];
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!highest_so(root, dirs[i], "libnccl.so.", cur, cursrc, sizeof(cursrc)))
+			continue;
+		if (!any || ev_version_cmp(cur, best) > 0) {
+			memcpy(best, cur, sizeof(cur));
+			memcpy(src, cursrc, sizeof(src));
+			any = true;
+		}
+	}
+	if (any)
+		set(v, best, src);
+}
+
+/* aws-ofi-nccl installs where the EFA installer or the DLAMI puts it; its
+ * version is in the installer's package list or its own pkg-config file. */
+static void aws_ofi_nccl(const char *root, struct ev_sw_version *v)
+{
+	static const char *const pcs[] = {
+		"opt/amazon/ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc",
+		"opt/aws-ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc",
+	};
+	char buf[8192], src[512], ver[EV_VER_MAX];
+	char *p;
+
+	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
+		if (read_under(root, pcs[i], buf, sizeof(buf), src, sizeof(src)) <= 0)
+			continue;
+		for (p = buf; (p = strstr(p, "Version:")); p++) {
+			if ((p == buf || p[-1] == '\n') &&
+			    take_version(p + 8 + strspn(p + 8, " \t"), ver)) {
+				set(v, ver, src);
+				return;
+			}
+		}
+	}
+	if (read_under(root, "opt/amazon/efa_installed_packages", buf, sizeof(buf), src, sizeof(src)) <= 0)
+		return;
+	/* A package line such as "aws-ofi-nccl 1.7.3-aws" or "libnccl-ofi-1.7.3". */
+	for (p = buf; (p = strstr(p, "ofi-nccl")); p++) {
+		const char *q = p + 8;
+
+		q += strspn(q, " \t-_:=");
+		if (take_version(q, ver)) {
+			set(v, ver, src);
+			return;
+		}
+	}
+}
+
+/* "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  ..." or the
+ * module's sysfs version file. */
+static void nvidia(const char *root, const char *sysfs_root, struct ev_sw_version *v)
+{
+	char buf[1024], src[512], ver[EV_VER_MAX];
+	char *p;
+
+	if (read_under(sysfs_root, "module/nvidia/version", buf, sizeof(buf), src, sizeof(src)) > 0 &&
+	    take_version(buf, ver)) {
+		set(v, ver, src);
+		return;
+	}
+	if (read_under(root, "proc/driver/nvidia/version", buf, sizeof(buf), src, sizeof(src)) <= 0)
+		return;
+	p = strstr(buf, "Kernel Module");
+	if (p && take_version(p + 13 + strspn(p + 13, " \t"), ver))
+		set(v, ver, src);
+}
+
+/* version.json {"cuda": {"version": "12.2.2"}} (11.1+) or version.txt
+ * "CUDA Version 11.8.0" (older). */
+static void cuda(const char *root, struct ev_sw_version *v)
+{
+	char buf[16384], src[512], ver[EV_VER_MAX];
+	char *p;
+
+	if (read_under(root, "usr/local/cuda/version.json", buf, sizeof(buf), src, sizeof(src)) > 0 &&
+	    (p = strstr(buf, "\"cuda\""))) {
+		p = strstr(p, "\"version\"");
+		if (p) {
+			p += 9;
+			p += strspn(p, " \t\r\n:");
+			if (*p == '"' && take_version(p + 1, ver)) {
+				set(v, ver, src);
+				return;
+			}
+		}
+	}
+	if (read_under(root, "usr/local/cuda/version.txt", buf, sizeof(buf), src, sizeof(src)) > 0 &&
+	    (p = strstr(buf, "CUDA Version")) && take_version(p + 12 + strspn(p + 12, " \t"), ver))
+		set(v, ver, src);
+}
+
+int ev_versions_detect(const char *software_root, const char *sysfs_root, struct ev_versions *out,
+		       struct ev_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!software_root || !sysfs_root)
+		return ev_errf(err, -EINVAL, "versions: no root");
+	efa_installer(software_root, &out->sw[EV_SW_EFA_INSTALLER]);
+	libfabric(software_root, &out->sw[EV_SW_LIBFABRIC]);
+	nccl(software_root, &out->sw[EV_SW_NCCL]);
+	aws_ofi_nccl(software_root, &out->sw[EV_SW_AWS_OFI_NCCL]);
+	nvidia(software_root, sysfs_root, &out->sw[EV_SW_NVIDIA_DRIVER]);
+	cuda(software_root, &out->sw[EV_SW_CUDA]);
+	return 0;
+}
+
+int ev_version_cmp(const char *a, const char *b)
+{
+	/* Numeric fields compare as numbers ("535.104" > "535.54"); a missing
+	 * field is 0 ("11.8" == "11.8.0"); a non-numeric suffix is ignored
+	 * ("1.7.3-aws" == "1.7.3"). */
+	while (*a || *b) {
+		unsigned long x = 0, y = 0;
+		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
+
+		if (!da && !db)
+			break;
+		while (isdigit((unsigned char)*a))
+			x = x < 100000000000ul ? x * 10 + (unsigned long)(*a - '0') : x, a++;
+		while (isdigit((unsigned char)*b))
+			y = y < 100000000000ul ? y * 10 + (unsigned long)(*b - '0') : y, b++;
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.')
+			a++;
+		else if (*a)
+			a = "";
+		if (*b == '.')
+			b++;
+		else if (*b)
+			b = "";
+	}
+	return 0;
+}

@@ -24,10 +24,10 @@ cat > "$EV_TMP/imds.json" <<JSON
 JSON
 start_imds "$EV_TMP/imds.json" || { not_ok "imds server starts"; done_testing; exit 1; }
 
-mkconf() { # mkconf FILE ENDPOINT [extra yaml]
+mkconf() { # mkconf FILE ENDPOINT [extra yaml] [state dir name]
 	cat > "$1" <<YAML
 sysfs_root: $EV_TMP/sys/%n
-state_dir: $EV_TMP/state/%n
+state_dir: $EV_TMP/${4:-state}/%n
 software_root: $EV_TMP/sw
 log: ""
 imds:
@@ -88,20 +88,22 @@ mkconf "$EV_TMP/nogroup.yaml" "$IMDS_URL/%n" "placement:
 is "no placement group allowed by config: exit 0" "$?" 0
 
 # IMDS down: bounded, placement unverified (warn), the node is still judged.
-mkconf "$EV_TMP/down.yaml" "http://127.0.0.1:9/%n"
+mkconf "$EV_TMP/down.yaml" "http://127.0.0.1:9/%n" "" state-down
 start=$(date +%s%N)
 out=$("$EV_CLI" -c "$EV_TMP/down.yaml" -N p5 check 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
+out2=$("$EV_CLI" -c "$EV_TMP/down.yaml" -N p5 check 2>&1)
 is "IMDS down: still ready (exit 0)" "$rc" 0
 like "IMDS down: placement warns, unverified" "$out" "warn +placement +placement not verified"
 like "IMDS down: device count cannot be judged" "$out" "expected count unknown"
 check "IMDS down: returns within the timeout budget ($ms ms)" test "$ms" -lt 5000
+like "IMDS down: the failure is remembered, not retried at once" "$out2" "placement not verified: .*\(remembered\)"
 
 # IMDS slow beyond the budget.
 imds_mode "slow:3000"
 rm -rf "$EV_TMP/state/nopg"
 out=$("$EV_CLI" -c "$EV_TMP/nogroup.yaml" -N nopg check 2>&1)
-like "IMDS slow: timed out, unverified" "$out" "warn +placement .*(tim|Tim)"
+like "IMDS slow: timed out, unverified" "$out" "warn +placement +placement not verified: IMDS token: timed out after 500 ms"
 imds_mode ok
 
 # No efa provider: without the test provider, libfabric has none here.

@@ -23,16 +23,17 @@ instance_types:
     efa_devices: 32
 YAML
 vg() {
-	libtool --mode=execute valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	"$top_builddir/libtool" --mode=execute valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 		"$top_builddir/cli/efa-verify" "$@" >/dev/null 2>"$EV_TMP/vg.log"
 }
 export FI_PROVIDER_PATH="$top_builddir/tests/fakeprov/.libs"
+# IMDS is unreachable here, which is a warning, so check still exits 0.
 for args in "check" "check --json" "snapshot" "snapshot --json"; do
 	# shellcheck disable=SC2086
 	vg -c "$EV_TMP/c.yaml" -N n1 $args
 	rc=$?
-	check "valgrind clean: $args (exit $rc)" test "$rc" -ne 99
+	is "valgrind clean and exit 0: $args" "$rc" 0
 	[ "$rc" -ne 99 ] || diag "$(cat "$EV_TMP/vg.log")"
 done
 printf 'imds: [1, 2\n' > "$EV_TMP/bad.yaml"
