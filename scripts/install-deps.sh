@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install everything efa-verify needs to build, test and run its demo on
+# Debian 12, as root. Does nothing when all of it is already installed.
+set -eu
+pkgs=(
+	build-essential autoconf automake libtool pkg-config
+	libyaml-dev libcurl4-openssl-dev libfabric-dev libfabric-bin
+	libibverbs-dev rdma-core ibverbs-providers libcmocka-dev
+	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
+	mariadb-server
+	python3 jq curl valgrind procps iproute2
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages (run as root to install): ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Daemons are started by the test harness, never by the package scripts.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.efa-verify
+chmod +x /usr/sbin/policy-rc.d.efa-verify
+had_policy=no
+[ -e /usr/sbin/policy-rc.d ] && had_policy=yes
+[ "$had_policy" = yes ] || cp /usr/sbin/policy-rc.d.efa-verify /usr/sbin/policy-rc.d
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+[ "$had_policy" = yes ] || rm -f /usr/sbin/policy-rc.d
+rm -f /usr/sbin/policy-rc.d.efa-verify
