@@ -386,6 +386,7 @@ static void test_failure_is_remembered(void **state)
 	assert_non_null(strstr(err.msg, "remembered"));
 	assert_int_equal(server_gets(), before);
 	/* Cache-only callers never reach the network. */
+	ev_config_free(&c);
 	cfg_for(&c, "n1", "state-cacheonly");
 	assert_int_equal(ev_imds_get(&c, false, &m, &src, &err), -ENOENT);
 	assert_int_equal(server_gets(), before);
