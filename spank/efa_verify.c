@@ -1,2 +1,320 @@
+/* efa_verify.so: the SPANK side of efa-verify.
+ *
+ * srun/sbatch/salloc (local and allocator contexts, as the user): the
+ * --efa-verify option, validated before any allocation, and handed to the
+ * prolog/epilog as SPANK_EFA_VERIFY_MODE.
+ * slurmstepd (remote context, root): on nodes with EFA devices, the EFA
+ * environment goes into the tasks; in enforce mode the node's readiness is
+ * judged before the user's tasks start and a node that is not ready fails the
+ * step with one line saying why.
+ *
+ * Nothing the user controls reaches a path: the option takes three words,
+ * the config comes from plugstack or the default path, never from the job's
+ * environment. IMDS is read from the per-boot cache, so a step makes no IMDS
+ * request once a node has asked once. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
+
+#include "ev_config.h"
+#include "ev_devices.h"
+#include "ev_env.h"
+#include "ev_imds_cache.h"
+#include "ev_node_info.h"
+#include "ev_readiness.h"
+
 SPANK_PLUGIN(efa_verify, 1);
+
+#define PFX "efa-verify: "
+/* Exit status of the tasks of a step refused in enforce mode. */
+#define EV_EXIT_NOT_READY 1
+
+static struct {
+	bool opt_given;                 /* --efa-verify on the command line */
+	enum ev_mode opt_mode;
+	bool arg_mode_given;            /* mode= in plugstack */
+	enum ev_mode arg_mode;
+	char config_path[EV_PATH_MAX];
+	/* remote */
+	bool cfg_loaded;
+	struct ev_config cfg;
+	enum ev_mode mode;
+	char node[EV_NAME_MAX];
+	bool have_efa;
+	struct ev_env_plan env;
+	bool not_ready;
+	char reason[512];
+	int n_warn;
+	char first_warn[512];
+} g;
+
+static int parse_mode_arg(const char *optarg, enum ev_mode *m)
+{
+	/* Bare --efa-verify asks for the strict behaviour. */
+	if (!optarg || !*optarg) {
+		*m = EV_MODE_ENFORCE;
+		return 0;
+	}
+	return ev_mode_parse(optarg, m);
+}
+
+static int opt_cb(int val, const char *optarg, int remote)
+{
+	(void)val;
+	if (parse_mode_arg(optarg, &g.opt_mode) != 0) {
+		/* Never echo more than a bounded, printable prefix of user input. */
+		char shown[33];
+		size_t i;
+
+		for (i = 0; optarg[i] && i < sizeof(shown) - 1; i++)
+			shown[i] = (optarg[i] >= 0x20 && optarg[i] < 0x7f) ? optarg[i] : '?';
+		shown[i] = '\0';
+		slurm_error(PFX "invalid value '%s%s' for --efa-verify: valid values are off, report, enforce",
+			    shown, optarg[i] ? "..." : "");
+		return -1;
+	}
+	g.opt_given = true;
+	(void)remote;
+	return 0;
+}
+
+struct spank_option spank_options[] = {
+	{ "efa-verify", "[off|report|enforce]",
+	  "Check that this job's traffic uses EFA (efa-verify): report records it, "
+	  "enforce also fails steps on nodes not ready, off does nothing. "
+	  "Bare --efa-verify means enforce; without it the site default applies.",
+	  2, 0, opt_cb },
+	SPANK_OPTIONS_TABLE_END
+};
+
+static int parse_plugstack_args(int ac, char **av)
+{
+	snprintf(g.config_path, sizeof(g.config_path), "%s", EV_DEFAULT_CONFIG);
+	for (int i = 0; i < ac; i++) {
+		if (strncmp(av[i], "config=", 7) == 0) {
+			if (av[i][7] != '/' || strlen(av[i] + 7) >= sizeof(g.config_path)) {
+				slurm_error(PFX "plugstack: config= needs an absolute path");
+				return -1;
+			}
+			snprintf(g.config_path, sizeof(g.config_path), "%s", av[i] + 7);
+		} else if (strncmp(av[i], "mode=", 5) == 0) {
+			if (ev_mode_parse(av[i] + 5, &g.arg_mode) != 0) {
+				slurm_error(PFX "plugstack: mode=%s is not off, report or enforce", av[i] + 5);
+				return -1;
+			}
+			g.arg_mode_given = true;
+		} else {
+			slurm_error(PFX "plugstack: unknown argument '%s' (known: config=PATH, mode=MODE)", av[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	(void)sp;
+	memset(&g, 0, sizeof(g));
+	return parse_plugstack_args(ac, av);
+}
+
+/* The Slurm node name slurmstepd runs for. Several slurmd can share one
+ * host, so the host name will not do, and at init time slurmstepd has not
+ * yet put SLURMD_NODENAME in the job environment: the step's node list and
+ * this node's index in it name it. */
+static int node_name(spank_t sp, char *out, size_t cap)
+{
+	char list[4096];
+	uint32_t nodeid = 0;
+	hostlist_t hl;
+	char *h = NULL;
+
+	if (spank_getenv(sp, "SLURMD_NODENAME", out, (int)cap) == ESPANK_SUCCESS)
+		return ev_valid_nodename(out) ? 0 : -1;
+	if (spank_get_item(sp, S_JOB_NODEID, &nodeid) != ESPANK_SUCCESS ||
+	    (spank_getenv(sp, "SLURM_STEP_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS &&
+	     spank_getenv(sp, "SLURM_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS))
+		return -1;
+	hl = slurm_hostlist_create(list);
+	if (!hl)
+		return -1;
+	for (uint32_t i = 0; i <= nodeid; i++) {
+		free(h);
+		h = slurm_hostlist_shift(hl);
+		if (!h)
+			break;
+	}
+	slurm_hostlist_destroy(hl);
+	if (!h || strlen(h) >= cap || !ev_valid_nodename(h)) {
+		free(h);
+		return -1;
+	}
+	memcpy(out, h, strlen(h) + 1);
+	free(h);
+	return 0;
+}
+
+static void load_remote_config(spank_t sp)
+{
+	struct ev_err err = { "" };
+	int rc;
+
+	if (node_name(sp, g.node, sizeof(g.node)) != 0) {
+		slurm_error(PFX "cannot tell this node's Slurm name; efa-verify is off for this step");
+		return;
+	}
+	rc = ev_config_load_file(&g.cfg, g.config_path, &err);
+	if (rc == -ENOENT && strcmp(g.config_path, EV_DEFAULT_CONFIG) == 0)
+		rc = ev_config_defaults(&g.cfg, &err);
+	if (rc == 0)
+		rc = ev_config_expand(&g.cfg, g.node, &err);
+	if (rc != 0) {
+		/* The job runs: a broken config disables efa-verify, loudly. */
+		slurm_error(PFX "%s; efa-verify is off on %s", err.msg, g.node);
+		ev_config_free(&g.cfg);
+		return;
+	}
+	g.cfg_loaded = true;
+}
+
+static void judge_node(void)
+{
+	struct ev_gather_opts opts = { .allow_imds_fetch = true };
+	struct ev_node_facts f;
+	struct ev_readiness r;
+	struct ev_err err = { "" };
+
+	if (g.mode == EV_MODE_ENFORCE) {
+		ev_facts_gather(&g.cfg, &opts, &f);
+		ev_readiness_evaluate(&g.cfg, &f, &r);
+		g.not_ready = !r.ready;
+		ev_readiness_reason(&r, g.reason, sizeof(g.reason));
+		for (int i = 0; i < EV_CHECK__COUNT; i++) {
+			if (r.checks[i].status != EV_ST_WARN)
+				continue;
+			if (!g.n_warn++)
+				snprintf(g.first_warn, sizeof(g.first_warn), "%s: %s",
+					 ev_check_name(r.checks[i].id), r.checks[i].summary);
+		}
+	} else {
+		/* report: only what the environment needs, no libfabric probe. */
+		memset(&f, 0, sizeof(f));
+		f.devices_rc = ev_devices_discover(g.cfg.sysfs_root, &f.devices, &err);
+		f.imds_rc = ev_imds_get(&g.cfg, true, &f.imds, NULL, &err);
+	}
+	g.have_efa = f.devices_rc == 0 && f.devices.n > 0;
+	if (g.have_efa &&
+	    ev_env_plan_build(&g.cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, &g.env, &err) != 0) {
+		slurm_error(PFX "%s: environment not injected: %s", g.node, err.msg);
+		g.env.n = 0;
+	}
+	ev_facts_free(&f);
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp)) {
+		/* srun/sbatch/salloc: hand an explicit choice to the prolog and
+		 * epilog (they see it as SPANK_EFA_VERIFY_MODE). */
+		if (g.opt_given &&
+		    spank_job_control_setenv(sp, "EFA_VERIFY_MODE", ev_mode_name(g.opt_mode), 1) != ESPANK_SUCCESS)
+			slurm_error(PFX "cannot pass the mode to the prolog/epilog");
+		return 0;
+	}
+	load_remote_config(sp);
+	if (!g.cfg_loaded)
+		return 0;
+	g.mode = g.opt_given ? g.opt_mode : g.arg_mode_given ? g.arg_mode : g.cfg.mode;
+	if (g.mode == EV_MODE_OFF)
+		return 0;
+	judge_node();
+	if (g.not_ready && g.cfg.on_not_ready == EV_NOT_READY_DRAIN) {
+		struct ev_err err = { "" };
+
+		if (ev_node_drain(g.node, g.reason, &err) != 0)
+			slurm_error(PFX "%s", err.msg);
+	}
+	return 0;
+}
+
+static void inject_env(spank_t sp)
+{
+	for (size_t i = 0; i < g.env.n; i++) {
+		const struct ev_env_var *v = &g.env.vars[i];
+
+		/* overwrite=0 keeps a value the user chose; force overrides it. */
+		spank_err_t rc = spank_setenv(sp, v->name, v->value, v->force ? 1 : 0);
+
+		if (rc != ESPANK_SUCCESS && rc != ESPANK_ENV_EXISTS)
+			slurm_error(PFX "%s: cannot set %s: %s", g.node, v->name, spank_strerror(rc));
+	}
+}
+
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp) || !g.cfg_loaded || g.mode == EV_MODE_OFF)
+		return 0;
+	if (g.not_ready) {
+		slurm_error(PFX "%s not ready: %s", g.node, g.reason);
+		return -1;
+	}
+	if (g.have_efa)
+		inject_env(sp);
+	return 0;
+}
+
+/* Slurm ignores an error returned by a plugin loaded as `optional`, which is
+ * how efa-verify is meant to be loaded (a broken plugin must not stop jobs).
+ * So enforce stops the step itself: each task of a node that is not ready
+ * ends here, in the forked child, before the user's program is executed.
+ * The reason was printed once for the node in user_init. */
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp) || !g.cfg_loaded || g.mode != EV_MODE_ENFORCE || !g.not_ready)
+		return 0;
+	_exit(EV_EXIT_NOT_READY);
+}
+
+int slurm_spank_task_exit(spank_t sp, int ac, char **av)
+{
+	int local_id = -1;
+
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp) || !g.cfg_loaded || !g.opt_given || g.mode == EV_MODE_OFF || g.not_ready)
+		return 0;
+	/* One line per node, not per task. */
+	if (spank_get_item(sp, S_TASK_ID, &local_id) != ESPANK_SUCCESS || local_id != 0)
+		return 0;
+	if (!g.have_efa)
+		slurm_error(PFX "%s: no EFA device: this node's traffic cannot use EFA", g.node);
+	else if (g.n_warn)
+		slurm_error(PFX "%s: %d warning%s: %s", g.node, g.n_warn, g.n_warn == 1 ? "" : "s",
+			    g.first_warn);
+	return 0;
+}
+
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	(void)sp;
+	(void)ac;
+	(void)av;
+	if (g.cfg_loaded)
+		ev_config_free(&g.cfg);
+	g.cfg_loaded = false;
+	return 0;
+}

@@ -232,8 +232,13 @@ down() {
 	for f in "$DIR"/run/extra-*.pid; do [ -f "$f" ] && stop_pid "$f"; done
 	# munged is shared with anything else on the host; only ours is stopped.
 	stop_pid "$DIR/run/munged.pid"
-	# Orphans of a crashed run, matched by this cluster's config path.
-	pkill -KILL -f "$DIR/etc/" 2>/dev/null || true
+	# Orphans of a crashed run: Slurm daemons started with this cluster's
+	# SLURM_CONF (their command lines do not name it; their environment does).
+	local p
+	for p in $(pgrep -x 'slurmd|slurmctld|slurmdbd|slurmstepd'); do
+		tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$DIR/etc/slurm.conf" &&
+			kill -KILL "$p" 2>/dev/null
+	done
 	return 0
 }
 
