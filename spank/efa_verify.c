@@ -45,6 +45,7 @@ static struct {
 	char config_path[EV_PATH_MAX];
 	/* remote */
 	bool cfg_loaded;
+	char cfg_error[EV_ERR_MAX + 64];   /* said in user_init, where the user sees it */
 	struct ev_config cfg;
 	enum ev_mode mode;
 	char node[EV_NAME_MAX];
@@ -58,8 +59,11 @@ static struct {
 
 static int parse_mode_arg(const char *optarg, enum ev_mode *m)
 {
-	/* Bare --efa-verify asks for the strict behaviour. */
-	if (!optarg || !*optarg) {
+	/* Bare --efa-verify asks for the strict behaviour. sbatch hands a
+	 * missing optional argument on to the job's steps as the text "(null)"
+	 * (Slurm 22.05 prints the NULL into SLURM_SPANK_OPTION_*), so that is
+	 * the bare form too. */
+	if (!optarg || !*optarg || strcmp(optarg, "(null)") == 0) {
 		*m = EV_MODE_ENFORCE;
 		return 0;
 	}
@@ -86,7 +90,9 @@ static int opt_cb(int val, const char *optarg, int remote)
 	return 0;
 }
 
-struct spank_option spank_options[] = {
+/* Registered from slurm_spank_init: an exported spank_options table would
+ * not reach sbatch and salloc (allocator context). */
+static struct spank_option efa_verify_option[] = {
 	{ "efa-verify", "[off|report|enforce]",
 	  "Check that this job's traffic uses EFA (efa-verify): report records it, "
 	  "enforce also fails steps on nodes not ready, off does nothing. "
@@ -121,15 +127,20 @@ static int parse_plugstack_args(int ac, char **av)
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	(void)sp;
 	memset(&g, 0, sizeof(g));
+	if (spank_option_register(sp, &efa_verify_option[0]) != ESPANK_SUCCESS) {
+		slurm_error(PFX "cannot register --efa-verify");
+		return -1;
+	}
 	return parse_plugstack_args(ac, av);
 }
 
 /* The Slurm node name slurmstepd runs for. Several slurmd can share one
- * host, so the host name will not do, and at init time slurmstepd has not
- * yet put SLURMD_NODENAME in the job environment: the step's node list and
- * this node's index in it name it. */
+ * host, so the host name will not do. At init time SLURMD_NODENAME in the job
+ * environment is whatever the submitting shell had (a batch script's srun
+ * passes on the batch node's), so it is not used: the step's node list, which
+ * srun sets for this step, and this node's index in it name it. The batch
+ * step has no step list and runs on the job's first node. */
 static int node_name(spank_t sp, char *out, size_t cap)
 {
 	char list[4096];
@@ -137,11 +148,9 @@ static int node_name(spank_t sp, char *out, size_t cap)
 	hostlist_t hl;
 	char *h = NULL;
 
-	if (spank_getenv(sp, "SLURMD_NODENAME", out, (int)cap) == ESPANK_SUCCESS)
-		return ev_valid_nodename(out) ? 0 : -1;
 	if (spank_get_item(sp, S_JOB_NODEID, &nodeid) != ESPANK_SUCCESS ||
 	    (spank_getenv(sp, "SLURM_STEP_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS &&
-	     spank_getenv(sp, "SLURM_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS))
+	     spank_getenv(sp, "SLURM_JOB_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS))
 		return -1;
 	hl = slurm_hostlist_create(list);
 	if (!hl)
@@ -168,7 +177,8 @@ static void load_remote_config(spank_t sp)
 	int rc;
 
 	if (node_name(sp, g.node, sizeof(g.node)) != 0) {
-		slurm_error(PFX "cannot tell this node's Slurm name; efa-verify is off for this step");
+		snprintf(g.cfg_error, sizeof(g.cfg_error),
+			 "cannot tell this node's Slurm name; efa-verify is off for this step");
 		return;
 	}
 	rc = ev_config_load_file(&g.cfg, g.config_path, &err);
@@ -178,7 +188,7 @@ static void load_remote_config(spank_t sp)
 		rc = ev_config_expand(&g.cfg, g.node, &err);
 	if (rc != 0) {
 		/* The job runs: a broken config disables efa-verify, loudly. */
-		slurm_error(PFX "%s; efa-verify is off on %s", err.msg, g.node);
+		snprintf(g.cfg_error, sizeof(g.cfg_error), "%s; efa-verify is off on %s", err.msg, g.node);
 		ev_config_free(&g.cfg);
 		return;
 	}
@@ -234,6 +244,17 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	load_remote_config(sp);
 	if (!g.cfg_loaded)
 		return 0;
+	/* A step inside an sbatch/salloc job does not get the allocation's
+	 * option from srun; the job's SLURM_SPANK_EFA_VERIFY_MODE (set from the
+	 * option by sbatch/salloc) carries it. It is one of three words or
+	 * ignored, like the option itself. */
+	if (!g.opt_given) {
+		char word[16];
+
+		if (spank_getenv(sp, "SLURM_SPANK_EFA_VERIFY_MODE", word, sizeof(word)) == ESPANK_SUCCESS &&
+		    ev_mode_parse(word, &g.opt_mode) == 0)
+			g.opt_given = true;
+	}
 	g.mode = g.opt_given ? g.opt_mode : g.arg_mode_given ? g.arg_mode : g.cfg.mode;
 	if (g.mode == EV_MODE_OFF)
 		return 0;
@@ -264,7 +285,13 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
 	(void)ac;
 	(void)av;
-	if (!spank_remote(sp) || !g.cfg_loaded || g.mode == EV_MODE_OFF)
+	if (!spank_remote(sp))
+		return 0;
+	if (g.cfg_error[0]) {
+		slurm_error(PFX "%s", g.cfg_error);
+		return 0;
+	}
+	if (!g.cfg_loaded || g.mode == EV_MODE_OFF)
 		return 0;
 	if (g.not_ready) {
 		slurm_error(PFX "%s not ready: %s", g.node, g.reason);

@@ -1,11 +1,13 @@
 #!/bin/bash
 # A real Slurm 22.05 cluster on this one host, for tests and the demo:
 # munge, MariaDB, slurmdbd, slurmctld and four `slurmd -N nK` daemons
-# (NodeName=n[1-4] NodeAddr=127.0.0.1 Port=17201-17204). Everything lives in
+# (NodeName=n[1-4] NodeAddr=127.0.0.1, one port each). Everything lives in
 # one directory; nothing is written to /etc/slurm. Needs root.
 #
 #   cluster.sh up [--dir DIR] [--plugstack FILE] [--prolog PATH] [--epilog PATH]
-#                 [--extra-conf FILE] [--env NAME=VALUE]...
+#                 [--extra-conf FILE] [--env NAME=VALUE]... [--port-base N]
+#     (--env: environment for the daemons, e.g. FI_PROVIDER_PATH; ports are
+#      N+17 slurmctld, N+19 slurmdbd, N+6 MariaDB, N+401..404 slurmd; N=16800)
 #   cluster.sh down [--dir DIR]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]
@@ -17,6 +19,8 @@ shift || true
 DIR=/run/efa-verify-cluster
 PLUGSTACK= PROLOG= EPILOG= EXTRA=
 DAEMON_ENV=()
+# Two clusters (the demo's and the tests') can run at once on different bases.
+PORT_BASE=16800
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dir) DIR=$2; shift 2 ;;
@@ -25,11 +29,13 @@ while [ $# -gt 0 ]; do
 	--epilog) EPILOG=$2; shift 2 ;;
 	--extra-conf) EXTRA=$2; shift 2 ;;
 	--env) DAEMON_ENV+=("$2"); shift 2 ;;
+	--port-base) PORT_BASE=$2; shift 2 ;;
 	*) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 NODES=(n1 n2 n3 n4)
-CTLD_PORT=16817 DBD_PORT=16819 DB_PORT=16306
+CTLD_PORT=$((PORT_BASE + 17)) DBD_PORT=$((PORT_BASE + 19)) DB_PORT=$((PORT_BASE + 6))
+NODE_PORTS="$((PORT_BASE + 401))-$((PORT_BASE + 404))"
 export SLURM_CONF="$DIR/etc/slurm.conf"
 
 die() { echo "cluster.sh: $*" >&2; show_logs >&2; exit 1; }
@@ -111,7 +117,7 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=5
 PrologEpilogTimeout=30
-NodeName=n[1-4] NodeHostname=$host NodeAddr=127.0.0.1 Port=17201-17204 CPUs=2 RealMemory=1000 State=UNKNOWN
+NodeName=n[1-4] NodeHostname=$host NodeAddr=127.0.0.1 Port=$NODE_PORTS CPUs=2 RealMemory=1000 State=UNKNOWN
 PartitionName=efa Nodes=n[1-4] Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 	if [ -n "$PROLOG" ] || [ -n "$EPILOG" ]; then
@@ -235,7 +241,7 @@ down() {
 	# Orphans of a crashed run: Slurm daemons started with this cluster's
 	# SLURM_CONF (their command lines do not name it; their environment does).
 	local p
-	for p in $(pgrep -x 'slurmd|slurmctld|slurmdbd|slurmstepd'); do
+	for p in $(pgrep '^slurm'); do
 		tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$DIR/etc/slurm.conf" &&
 			kill -KILL "$p" 2>/dev/null
 	done

@@ -14,7 +14,8 @@ plain /latest/... serves "default".
 
 Behaviour (--mode at start, or POST /_control/mode with the mode as body):
   ok | slow:MS | down | 500 | garbage | huge | 401 | hang
-GET /_control/stats returns request counts as JSON.
+GET /_control/stats returns request counts as JSON; POST /_control/data
+replaces the per-node data (same JSON as --data).
 """
 import argparse
 import json
@@ -87,9 +88,9 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def body(self):
+    def body(self, cap=4096):
         n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(min(n, 4096)) if n else b""
+        return self.rfile.read(min(n, cap)) if n else b""
 
     def do_PUT(self):
         node, path = self.split_node()
@@ -150,6 +151,15 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, str(val))
 
     def do_POST(self):
+        if self.path == "/_control/data":
+            try:
+                new = json.loads(self.body(1 << 20))
+            except ValueError:
+                return self.reply(400, "bad json")
+            with LOCK:
+                DATA.clear()
+                DATA.update(new)
+            return self.reply(200, "ok")
         if self.path == "/_control/mode":
             mode = self.body().decode(errors="replace").strip()
             ok = mode in ("ok", "down", "500", "garbage", "huge", "401", "hang") or (

@@ -1,0 +1,192 @@
+#!/bin/bash
+# The SPANK plugin on a real local Slurm cluster: real srun, sbatch and
+# slurmstepd, four nodes n1..n4 with their own simulated sysfs trees and IMDS
+# data, jobs run as an unprivileged user.
+. "$top_srcdir/tests/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
+[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+
+CDIR=/run/efa-verify-test-plugin
+SIM=$CDIR/sim
+CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
+rm -rf "$CDIR"
+mkdir -p "$SIM/fakeprov" && chmod 0755 "$CDIR" "$SIM"
+# Copies under a directory every uid can read: srun loads the plugin as the user.
+cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
+cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
+
+mknode() { # mknode NODE fixture-args...
+	local n=$1
+	shift
+	rm -rf "$SIM/sys/$n"
+	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" "$@" >/dev/null
+}
+mknode n1 --type p5.48xlarge
+mknode n2 --type p5.48xlarge
+mknode n3 --type p5.48xlarge
+mknode n4 --type none
+write_imds() { # write_imds AZ3 GROUP3: n3's placement varies per test
+	cat > "$SIM/imds.json" <<JSON
+{"n1": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-01"},
+ "n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-02"},
+ "n3": {"instance_type": "p5.48xlarge", "availability_zone": "$1", "region": "us-east-1", "group_name": $2, "instance_id": "i-03"},
+ "n4": {"instance_type": "c7i.large", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": null, "instance_id": "i-04"}}
+JSON
+}
+write_imds us-east-1a '"pg-a"'
+start_imds "$SIM/imds.json" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+
+write_config() { # write_config [extra yaml]
+	cat > "$SIM/efa-verify.yaml" <<YAML
+sysfs_root: $SIM/sys/%n
+state_dir: $SIM/state/%n
+log: ""
+imds:
+  endpoint: $IMDS_URL/%n
+  timeout_ms: 1000
+$1
+YAML
+	chmod 0644 "$SIM/efa-verify.yaml"
+}
+write_config
+PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml"
+echo "$PLUG" > "$SIM/plugstack.conf"
+chmod -R a+rX "$SIM"
+
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 26800 --plugstack "$SIM/plugstack.conf" \
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$EV_TMP/up.log" 2>&1; then
+	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
+fi
+at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
+. "$CDIR/env"
+cd "$CDIR" || exit 1
+
+as_user() { runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "$@"; }
+# run_user CMD...: stdout+stderr in $out, status in $rc
+run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
+
+# --- the option is there, and validated before any allocation
+like "srun --help shows --efa-verify" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"
+like "sbatch --help shows --efa-verify" "$(sbatch --help 2>&1)" "--efa-verify"
+like "salloc --help shows --efa-verify" "$(salloc --help 2>&1)" "--efa-verify"
+jobs_before=$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | wc -l)
+run_user srun --efa-verify=bogus -N1 true
+check "bad value: srun fails" test "$rc" -ne 0
+like "bad value: the valid values are listed" "$out" "invalid value 'bogus' for --efa-verify: valid values are off, report, enforce"
+run_user sbatch --efa-verify='$(touch /tmp/pwned)' --wrap true
+check "bad value with shell metacharacters: sbatch fails" test "$rc" -ne 0
+check "shell metacharacters never ran" test ! -e /tmp/pwned
+sleep 1
+is "bad values created no job" "$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | wc -l)" "$jobs_before"
+
+# --- environment injection (report mode, the config default)
+run_user srun -N4 -l bash -c 'echo "$SLURMD_NODENAME ${FI_PROVIDER:-unset} ${FI_EFA_USE_DEVICE_RDMA:-unset}"'
+is "srun -N4 runs" "$rc" 0
+like "n1 (p5) gets FI_PROVIDER=efa and RDMA" "$out" "n1 efa 1"
+like "n3 (p5) gets FI_PROVIDER=efa and RDMA" "$out" "n3 efa 1"
+like "n4 (no EFA) gets nothing" "$out" "n4 unset unset"
+run_user env FI_PROVIDER=tcp srun -N1 -w n1 printenv FI_PROVIDER
+is "a user's own FI_PROVIDER is kept" "$out" "tcp"
+write_config "env:
+  vars:
+    FI_PROVIDER: {value: efa, force: true}"
+run_user env FI_PROVIDER=tcp srun -N1 -w n1 printenv FI_PROVIDER
+is "force overrides the user's value" "$out" "efa"
+write_config
+
+# --- IMDS: asked once per node, then served from the per-boot cache
+before=$(curl -s "$IMDS_URL/_control/stats" | jq '.gets + .token_puts')
+run_user srun -N4 true
+run_user srun -N4 true
+after=$(curl -s "$IMDS_URL/_control/stats" | jq '.gets + .token_puts')
+is "zero IMDS requests per step once cached" "$after" "$before"
+
+# --- enforce
+run_user srun --efa-verify -N2 -w n[1-2] true
+is "enforce on healthy p5 nodes: step runs" "$rc" 0
+mknode n3 --type p5.48xlarge --port-down 3
+chmod -R a+rX "$SIM/sys"
+run_user srun --efa-verify -N2 -w n[1,3] echo RAN
+check "enforce, DOWN port: step fails" test "$rc" -ne 0
+like "enforce, DOWN port: one line names node and port" "$out" "efa-verify: n3 not ready: ports: rdmap19s0 port 1 is DOWN"
+run_user srun --efa-verify=report -N2 -w n[1,3] echo RAN
+is "report, DOWN port: step runs" "$rc" 0
+mknode n3 --type p5.48xlarge --devices 30
+chmod -R a+rX "$SIM/sys"
+run_user srun --efa-verify -N1 -w n3 true
+check "enforce, missing devices: step fails" test "$rc" -ne 0
+like "enforce, missing devices: says how many" "$out" "n3 not ready: devices: 30 EFA devices, p5.48xlarge has 32"
+run_user srun --efa-verify -N1 -w n4 true
+like "enforce, node without EFA: reason" "$out" "n4 not ready: devices: no EFA device"
+mknode n3 --type p5.48xlarge
+chmod -R a+rX "$SIM/sys"
+
+# Placement is cached per boot: n3's cache is dropped so it asks again.
+write_imds us-east-1a null
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n3/imds.cache"
+run_user srun --efa-verify -N1 -w n3 true
+check "enforce, no placement group: step fails" test "$rc" -ne 0
+like "enforce, no placement group: reason and fix" "$out" "n3 not ready: placement: not in a placement group .*PlacementGroup: Enabled: true"
+write_imds us-east-1b '"pg-a"'
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n3/imds.cache"
+write_config "placement:
+  availability_zone: us-east-1a"
+run_user srun --efa-verify -N2 -w n[1,3] true
+check "enforce, AZ differs from the expected one: step fails" test "$rc" -ne 0
+like "enforce, AZ differs: reason" "$out" "n3 not ready: placement: availability zone us-east-1b, expected us-east-1a"
+run_user srun -N2 -w n[1,3] true
+is "report (default), AZ differs: step runs" "$rc" 0
+
+# --- drain
+write_config "placement:
+  availability_zone: us-east-1a
+on_not_ready: drain"
+run_user srun --efa-verify -N1 -w n3 true
+sleep 1
+like "on_not_ready: drain drains the node with the reason" "$(scontrol show node n3)" "Reason=efa-verify: placement: availability zone us-east-1b"
+scontrol update nodename=n3 state=resume >/dev/null 2>&1
+write_imds us-east-1a '"pg-a"'
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n3/imds.cache"
+write_config
+
+# --- sbatch --efa-verify reaches every step of the job
+cat > "$SIM/job.sh" <<'JOB'
+#!/bin/bash
+echo "batch ${FI_PROVIDER:-unset}"
+srun -N2 -l bash -c 'echo "step $SLURMD_NODENAME ${FI_PROVIDER:-unset}"'
+srun -N1 -w n4 echo never-runs
+echo "exit $?"
+JOB
+chmod 0755 "$SIM/job.sh"
+mkdir -p "$SIM/out" && chmod 1777 "$SIM/out"
+run_user sbatch --parsable --efa-verify -N2 -w n[1,4] -o "$SIM/out/job-%j.out" "$SIM/job.sh"
+job=$out
+for _ in $(seq 100); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.2; done
+jo=$(cat "$SIM/out/job-$job.out" 2>/dev/null)
+like "sbatch --efa-verify: the batch step got the environment" "$jo" "batch efa"
+like "sbatch --efa-verify: an srun step inside got it on n1" "$jo" "step n1 efa"
+like "sbatch --efa-verify: enforce applies to inner steps (n4 refused)" "$jo" "n4 not ready: devices"
+like "sbatch --efa-verify: the refused inner step failed" "$jo" "exit [1-9]"
+
+# --- a broken config keeps jobs running (optional plugstack line)
+printf 'mode: report\nimds:\n  timeout_ms: [\n' > "$SIM/efa-verify.yaml"
+run_user srun -N2 echo still-running
+is "broken config: the step still runs" "$rc" 0
+like "broken config: the error names file:line:col" "$out" "efa-verify.yaml:[0-9]+:[0-9]+: .*efa-verify is off"
+write_config
+
+# --- plugin absent: Slurm unchanged
+: > "$SIM/plugstack.conf"
+run_user srun -N4 -l bash -c 'echo "${FI_PROVIDER:-unset}"'
+is "plugin absent: steps run" "$rc" 0
+unlike "plugin absent: nothing injected" "$out" "efa"
+unlike "plugin absent: no --efa-verify option" "$(srun --help 2>&1)" "efa-verify"
+echo "$PLUG" > "$SIM/plugstack.conf"
+
+done_testing
