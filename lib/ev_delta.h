@@ -1,3 +1,0 @@
-#ifndef EV_DELTA_H
-#define EV_DELTA_H
-#endif

@@ -1,1 +1,0 @@
-#include "ev_joblog.h"

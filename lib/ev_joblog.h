@@ -1,3 +1,0 @@
-#ifndef EV_JOBLOG_H
-#define EV_JOBLOG_H
-#endif

@@ -1,3 +1,0 @@
-#ifndef EV_RECORD_H
-#define EV_RECORD_H
-#endif

@@ -1,3 +1,0 @@
-#ifndef EV_STATE_H
-#define EV_STATE_H
-#endif

@@ -1,3 +1,0 @@
-#ifndef EV_VERDICT_H
-#define EV_VERDICT_H
-#endif
