@@ -1,6 +1,7 @@
 #include "ev_node_info.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,5 +22,56 @@ int ev_node_drain(const char *node, const char *reason, struct ev_err *err)
 	msg.reason_uid = getuid();
 	if (slurm_update_node(&msg) != SLURM_SUCCESS)
 		return ev_errf(err, -EIO, "cannot drain %s: %s", node, slurm_strerror(slurm_get_errno()));
+	return 0;
+}
+
+int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char *facts,
+			struct ev_peer *peers, size_t cap, size_t *n, struct ev_err *err)
+{
+	node_info_msg_t *msg = NULL;
+	hostlist_t hl;
+	bool publish = false;
+
+	*n = 0;
+	hl = slurm_hostlist_create(nodelist);
+	if (!hl)
+		return ev_errf(err, -EINVAL, "bad node list '%.64s'", nodelist);
+	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+		slurm_hostlist_destroy(hl);
+		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(slurm_get_errno()));
+	}
+	for (uint32_t i = 0; i < msg->record_count; i++) {
+		node_info_t *ni = &msg->node_array[i];
+		struct ev_peer *p;
+
+		if (!ni->name || slurm_hostlist_find(hl, ni->name) < 0)
+			continue;
+		if (strcmp(ni->name, self_node) == 0) {
+			const char *ex = ni->extra ? ni->extra : "";
+
+			/* Only our own text, or nothing, is ever replaced. */
+			publish = strcmp(ex, facts) != 0 &&
+				  (!*ex || strncmp(ex, EV_FACTS_PREFIX, strlen(EV_FACTS_PREFIX)) == 0);
+			continue;
+		}
+		if (*n >= cap)
+			continue;
+		p = &peers[(*n)++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->node, sizeof(p->node), "%s", ni->name);
+		ev_facts_parse(ni->extra, p);
+	}
+	slurm_free_node_info_msg(msg);
+	slurm_hostlist_destroy(hl);
+	if (publish) {
+		update_node_msg_t up;
+
+		slurm_init_update_node_msg(&up);
+		up.node_names = (char *)self_node;
+		up.extra = (char *)facts;
+		if (slurm_update_node(&up) != SLURM_SUCCESS)
+			return ev_errf(err, -EIO, "cannot publish %s's placement: %s", self_node,
+				       slurm_strerror(slurm_get_errno()));
+	}
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "ev_env.h"
 #include "ev_imds_cache.h"
 #include "ev_node_info.h"
+#include "ev_placement.h"
 #include "ev_readiness.h"
 
 SPANK_PLUGIN(efa_verify, 1);
@@ -55,6 +56,8 @@ static struct {
 	char reason[512];
 	int n_warn;
 	char first_warn[512];
+	bool imds_ok;
+	struct ev_imds_info imds;
 } g;
 
 static int parse_mode_arg(const char *optarg, enum ev_mode *m)
@@ -221,12 +224,55 @@ static void judge_node(void)
 		f.imds_rc = ev_imds_get(&g.cfg, true, &f.imds, NULL, &err);
 	}
 	g.have_efa = f.devices_rc == 0 && f.devices.n > 0;
+	g.imds_ok = f.imds_rc == 0;
+	if (g.imds_ok)
+		g.imds = f.imds;
 	if (g.have_efa &&
 	    ev_env_plan_build(&g.cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, &g.env, &err) != 0) {
 		slurm_error(PFX "%s: environment not injected: %s", g.node, err.msg);
 		g.env.n = 0;
 	}
 	ev_facts_free(&f);
+}
+
+/* Nodes cannot see each other's IMDS, so each publishes its placement in its
+ * own Slurm node record (Extra) and compares itself with the job's other
+ * nodes' records: one slurmctld RPC per node per enforce step. A node that
+ * has not published yet is not judged. */
+#define EV_MAX_PEERS 2048
+static void judge_job_placement(spank_t sp)
+{
+	enum ev_check_action act = g.cfg.checks[EV_CHECK_PLACEMENT];
+	char list[8192], facts[EV_FACTS_MAX], why[512];
+	struct ev_peer self, *peers;
+	struct ev_err err = { "" };
+	size_t n = 0;
+
+	if (!g.imds_ok || act == EV_ACTION_OFF || ev_facts_format(&g.imds, facts, sizeof(facts)) != 0 ||
+	    spank_getenv(sp, "SLURM_JOB_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS)
+		return;
+	peers = calloc(EV_MAX_PEERS, sizeof(*peers));
+	if (!peers)
+		return;
+	if (ev_nodes_sync_facts(list, g.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
+		if (!g.n_warn++)
+			snprintf(g.first_warn, sizeof(g.first_warn), "placement across nodes not verified: %s",
+				 err.msg);
+		free(peers);
+		return;
+	}
+	memset(&self, 0, sizeof(self));
+	snprintf(self.node, sizeof(self.node), "%s", g.node);
+	ev_facts_parse(facts, &self);
+	if (ev_placement_consistent(&self, peers, n, why, sizeof(why)) != 0) {
+		if (act == EV_ACTION_FAIL) {
+			g.not_ready = true;
+			snprintf(g.reason, sizeof(g.reason), "placement: %s", why);
+		} else if (!g.n_warn++) {
+			snprintf(g.first_warn, sizeof(g.first_warn), "placement: %s", why);
+		}
+	}
+	free(peers);
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
@@ -259,6 +305,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (g.mode == EV_MODE_OFF)
 		return 0;
 	judge_node();
+	if (g.mode == EV_MODE_ENFORCE && !g.not_ready)
+		judge_job_placement(sp);
 	if (g.not_ready && g.cfg.on_not_ready == EV_NOT_READY_DRAIN) {
 		struct ev_err err = { "" };
 

@@ -155,6 +155,28 @@ curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/
 rm -f "$SIM/state/n3/imds.cache"
 write_config
 
+# --- nodes of one job in different zones (nothing expected in the config):
+# each node publishes its placement in its Slurm node record at an enforce
+# step, and compares itself with the job's other nodes.
+write_imds us-east-1b '"pg-a"'
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n3/imds.cache"
+run_user srun --efa-verify -N1 -w n1 true
+run_user srun --efa-verify -N1 -w n3 true
+is "enforce, single nodes: each alone is fine" "$rc" 0
+like "n3 published its placement in its node record" "$(scontrol show node n3)" "Extra=efa-verify:az=us-east-1b pg=pg-a type=p5.48xlarge"
+run_user srun --efa-verify -N2 -w n[1,3] true
+check "enforce, AZ differs between the job's nodes: step fails" test "$rc" -ne 0
+like "enforce, AZ differs between nodes: names both" "$out" "not ready: placement: nodes of this job are in different availability zones: n[13] us-east-1[ab], n[13] us-east-1[ab]"
+run_user srun -N2 -w n[1,3] true
+is "report, AZ differs between nodes: step runs" "$rc" 0
+scontrol update nodename=n1 extra="rack 7, do not touch" >/dev/null 2>&1
+run_user srun --efa-verify -N1 -w n1 true
+like "an admin's own Extra is never overwritten" "$(scontrol show node n1)" "Extra=rack 7, do not touch"
+write_imds us-east-1a '"pg-a"'
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n3/imds.cache"
+
 # --- sbatch --efa-verify reaches every step of the job
 cat > "$SIM/job.sh" <<'JOB'
 #!/bin/bash
