@@ -58,6 +58,7 @@ static struct {
 	char first_warn[512];
 	bool imds_ok;
 	struct ev_imds_info imds;
+	bool reported_not_ready;        /* report mode: said at step end */
 } g;
 
 static int parse_mode_arg(const char *optarg, enum ev_mode *m)
@@ -205,11 +206,16 @@ static void judge_node(void)
 	struct ev_readiness r;
 	struct ev_err err = { "" };
 
-	if (g.mode == EV_MODE_ENFORCE) {
+	/* The full judgement costs a libfabric probe: done when it can stop the
+	 * step, or when the user asked with --efa-verify and will be told. */
+	if (g.mode == EV_MODE_ENFORCE || g.opt_given) {
 		ev_facts_gather(&g.cfg, &opts, &f);
 		ev_readiness_evaluate(&g.cfg, &f, &r);
-		g.not_ready = !r.ready;
 		ev_readiness_reason(&r, g.reason, sizeof(g.reason));
+		if (g.mode == EV_MODE_ENFORCE)
+			g.not_ready = !r.ready;
+		else if (!r.ready)
+			g.reported_not_ready = true;
 		for (int i = 0; i < EV_CHECK__COUNT; i++) {
 			if (r.checks[i].status != EV_ST_WARN)
 				continue;
@@ -377,6 +383,8 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 		return 0;
 	if (!g.have_efa)
 		slurm_error(PFX "%s: no EFA device: this node's traffic cannot use EFA", g.node);
+	else if (g.reported_not_ready)
+		slurm_error(PFX "%s not ready (report mode, step not stopped): %s", g.node, g.reason);
 	else if (g.n_warn)
 		slurm_error(PFX "%s: %d warning%s: %s", g.node, g.n_warn, g.n_warn == 1 ? "" : "s",
 			    g.first_warn);

@@ -56,7 +56,15 @@ PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 26800 --plugstack "$SIM/plugstack.conf" \
+# A stand-in prolog records what Slurm hands a prolog, to see the mode arrive.
+cat > "$SIM/prolog.sh" <<'PROLOG'
+#!/bin/sh
+env | grep '^SPANK_' > "/run/efa-verify-test-plugin/sim/out/prolog-$SLURM_JOB_ID.env"
+exit 0
+PROLOG
+chmod 0755 "$SIM/prolog.sh"
+mkdir -p "$SIM/out" && chmod 1777 "$SIM/out"
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 26800 --plugstack "$SIM/plugstack.conf" --prolog "$SIM/prolog.sh" \
 	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$EV_TMP/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
 fi
@@ -114,6 +122,13 @@ check "enforce, DOWN port: step fails" test "$rc" -ne 0
 like "enforce, DOWN port: one line names node and port" "$out" "efa-verify: n3 not ready: ports: rdmap19s0 port 1 is DOWN"
 run_user srun --efa-verify=report -N2 -w n[1,3] echo RAN
 is "report, DOWN port: step runs" "$rc" 0
+like "report, DOWN port: a line at step end says so" "$out" "efa-verify: n3 not ready \(report mode, step not stopped\): ports: rdmap19s0 port 1 is DOWN"
+echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=enforce" > "$SIM/plugstack.conf"
+run_user srun -N1 -w n3 true
+check "plugstack mode=enforce applies without the option" test "$rc" -ne 0
+run_user srun --efa-verify=report -N1 -w n3 true
+is "the option wins over plugstack mode=" "$rc" 0
+echo "$PLUG" > "$SIM/plugstack.conf"
 mknode n3 --type p5.48xlarge --devices 30
 chmod -R a+rX "$SIM/sys"
 run_user srun --efa-verify -N1 -w n3 true
@@ -186,12 +201,12 @@ srun -N1 -w n4 echo never-runs
 echo "exit $?"
 JOB
 chmod 0755 "$SIM/job.sh"
-mkdir -p "$SIM/out" && chmod 1777 "$SIM/out"
 run_user sbatch --parsable --efa-verify -N2 -w n[1,4] -o "$SIM/out/job-%j.out" "$SIM/job.sh"
 job=$out
 for _ in $(seq 100); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.2; done
 jo=$(cat "$SIM/out/job-$job.out" 2>/dev/null)
 like "sbatch --efa-verify: the batch step got the environment" "$jo" "batch efa"
+like "the prolog sees SPANK_EFA_VERIFY_MODE=enforce" "$(cat "$SIM/out/prolog-$job.env" 2>/dev/null)" "^SPANK_EFA_VERIFY_MODE=enforce$"
 like "sbatch --efa-verify: an srun step inside got it on n1" "$jo" "step n1 efa"
 like "sbatch --efa-verify: enforce applies to inner steps (n4 refused)" "$jo" "n4 not ready: devices"
 like "sbatch --efa-verify: the refused inner step failed" "$jo" "exit [1-9]"
