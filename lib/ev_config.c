@@ -1380,14 +1380,14 @@ int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *er
 		return ev_errf(err, -EFBIG, "%s: %lld bytes is larger than the %d byte limit for a config",
 			       path, (long long)st.st_size, CFG_MAX_BYTES);
 	}
-	buf = malloc(CFG_MAX_BYTES + 1);
+	/* One byte past the size seen, to notice a file that grew meanwhile. */
+	buf = malloc((size_t)st.st_size + 2);
 	if (!buf) {
 		close(fd);
 		return ev_errf(err, -ENOMEM, "%s: out of memory", path);
 	}
-	/* Read one byte past the limit to catch a file that grew after fstat. */
-	while (len < CFG_MAX_BYTES + 1) {
-		ssize_t r = read(fd, buf + len, CFG_MAX_BYTES + 1 - len);
+	while (len < (size_t)st.st_size + 1) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size + 1 - len);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -1402,10 +1402,9 @@ int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *er
 		len += (size_t)r;
 	}
 	close(fd);
-	if (len > CFG_MAX_BYTES) {
+	if (len > (size_t)st.st_size) {
 		free(buf);
-		return ev_errf(err, -EFBIG, "%s: larger than the %d byte limit for a config", path,
-			       CFG_MAX_BYTES);
+		return ev_errf(err, -EAGAIN, "%s: changed while being read; try again", path);
 	}
 	rc = ev_config_load_string(c, path, buf, len, err);
 	free(buf);

@@ -68,7 +68,7 @@ static int set_field(struct ev_imds_info *m, const char *k, const char *v, char 
 		*at = strtoll(v, &end, 10);
 		if (*end)
 			return -EBADMSG;
-		if (k[1] == 'a')
+		if (strcmp(k, "failed_at") == 0)
 			*failure = true;
 		return 0;
 	}
