@@ -16,21 +16,6 @@
 
 #define EV_MAX_COUNTERS_PER_DIR 128
 
-static bool valid_name(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	if (!*s || *s == '.')
-		return false;
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return n < max;
-}
 
 static int cmp_counter(const void *a, const void *b)
 {
@@ -72,7 +57,7 @@ static int read_counter_dir(int dirfd, const char *sub, struct ev_counter **out,
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		if (!valid_name(de->d_name, sizeof(k->name)))
+		if (!ev_valid_name(de->d_name, sizeof(k->name)))
 			continue;
 		memcpy(k->name, de->d_name, strlen(de->d_name) + 1);
 		if (ev_file_read_at(fd, de->d_name, buf, sizeof(buf), false, NULL) >= 0 &&
@@ -137,7 +122,7 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX], size_
 		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	while ((de = readdir(dir)) && *n < cap) {
-		if (!valid_name(de->d_name, EV_IFNAME_MAX) || !is_ena(fd, de->d_name))
+		if (!ev_valid_name(de->d_name, EV_IFNAME_MAX) || !is_ena(fd, de->d_name))
 			continue;
 		memcpy(out[*n], de->d_name, strlen(de->d_name) + 1);
 		(*n)++;

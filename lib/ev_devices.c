@@ -15,23 +15,6 @@
 /* Far above any instance (p5: 32); bounds work on a hostile tree. */
 #define EV_MAX_DEVICES 256
 
-/* Device names become path components and output tokens. */
-static bool valid_devname(const char *s)
-{
-	size_t n = 0;
-
-	if (!*s || *s == '.')
-		return false;
-	for (; s[n]; n++) {
-		char c = s[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return n < EV_NAME_MAX;
-}
-
 /* Basename of the symlink dirfd/path points to, e.g. device/driver -> efa. */
 static int link_basename(int dirfd, const char *path, char *out, size_t cap)
 {
@@ -114,7 +97,8 @@ int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out, stru
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (!valid_devname(de->d_name))
+		/* Device names become path components and output tokens. */
+		if (!ev_valid_name(de->d_name, EV_NAME_MAX))
 			continue;
 		memset(&d, 0, sizeof(d));
 		memcpy(d.name, de->d_name, strlen(de->d_name) + 1);

@@ -184,3 +184,19 @@ int ev_path_join(char *out, size_t cap, const char *a, const char *b)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+bool ev_valid_name(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (!*s || *s == '.')
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return n < max;
+}

@@ -32,6 +32,10 @@ int ev_file_write_atomic(const char *path, const void *data, size_t len,
  * continue through a component that is a symlink when no_symlinks. */
 int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err);
 
+/* True if s is a safe single path component read from sysfs: 1..max-1
+ * characters of [A-Za-z0-9_.-], not starting with '.'. */
+bool ev_valid_name(const char *s, size_t max);
+
 /* Join a and b with one '/', into out (cap). -ENAMETOOLONG if it won't fit. */
 int ev_path_join(char *out, size_t cap, const char *a, const char *b);
 

@@ -69,6 +69,19 @@ static void efa_installer(const char *root, struct ev_sw_version *v)
 		set(v, ver, src);
 }
 
+/* "Version:" at the start of a line of a pkg-config file under root. */
+static bool pc_version(const char *root, const char *rel, char *ver, char *src, size_t src_cap)
+{
+	char buf[4096];
+
+	if (read_under(root, rel, buf, sizeof(buf), src, src_cap) <= 0)
+		return false;
+	for (char *p = buf; (p = strstr(p, "Version:")); p++)
+		if ((p == buf || p[-1] == '\n') && take_version(p + 8 + strspn(p + 8, " \t"), ver))
+			return true;
+	return false;
+}
+
 /* The installer's libfabric carries a pkg-config file with its version. */
 static void libfabric(const char *root, struct ev_sw_version *v)
 {
@@ -76,20 +89,12 @@ static void libfabric(const char *root, struct ev_sw_version *v)
 		"opt/amazon/efa/lib/pkgconfig/libfabric.pc",
 		"opt/amazon/efa/lib64/pkgconfig/libfabric.pc",
 	};
-	char buf[4096], src[512], ver[EV_VER_MAX];
+	char src[512], ver[EV_VER_MAX];
 
 	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
-		char *p;
-
-		if (read_under(root, pcs[i], buf, sizeof(buf), src, sizeof(src)) <= 0)
-			continue;
-		for (p = buf; (p = strstr(p, "Version:")); p++) {
-			if (p != buf && p[-1] != '\n')
-				continue;
-			if (take_version(p + 8 + strspn(p + 8, " \t"), ver)) {
-				set(v, ver, src);
-				return;
-			}
+		if (pc_version(root, pcs[i], ver, src, sizeof(src))) {
+			set(v, ver, src);
+			return;
 		}
 	}
 }
@@ -158,14 +163,9 @@ static void aws_ofi_nccl(const char *root, struct ev_sw_version *v)
 	char *p;
 
 	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
-		if (read_under(root, pcs[i], buf, sizeof(buf), src, sizeof(src)) <= 0)
-			continue;
-		for (p = buf; (p = strstr(p, "Version:")); p++) {
-			if ((p == buf || p[-1] == '\n') &&
-			    take_version(p + 8 + strspn(p + 8, " \t"), ver)) {
-				set(v, ver, src);
-				return;
-			}
+		if (pc_version(root, pcs[i], ver, src, sizeof(src))) {
+			set(v, ver, src);
+			return;
 		}
 	}
 	if (read_under(root, "opt/amazon/efa_installed_packages", buf, sizeof(buf), src, sizeof(src)) <= 0)
