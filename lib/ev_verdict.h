@@ -1,0 +1,47 @@
+/* A node's verdict for a job, from what moved (ev_delta) and the thresholds
+ * of the config. Pure: the same inputs always give the same verdict. */
+#ifndef EV_VERDICT_H
+#define EV_VERDICT_H
+
+#include <stdbool.h>
+
+#include "ev_config.h"
+#include "ev_delta.h"
+
+/* In order of how much an admin needs to see it: the job's verdict is its
+ * worst node's. not_ready and tcp_fallback mean the job did not get EFA;
+ * degraded means it got some; unknown means it cannot be said (and is said
+ * so rather than hidden behind an ok); no_traffic is nothing to look at. */
+enum ev_verdict {
+	EV_V_NO_TRAFFIC,
+	EV_V_OK,
+	EV_V_UNKNOWN,
+	EV_V_DEGRADED,
+	EV_V_TCP_FALLBACK,
+	EV_V_NOT_READY,
+};
+
+struct ev_verdict_in {
+	const struct ev_node_delta *delta;   /* NULL: no start snapshot */
+	unsigned job_nodes;                  /* nodes in the job */
+	bool not_ready;
+	const char *not_ready_reason;        /* short, may be NULL */
+};
+
+#define EV_REASON_MAX 96
+
+struct ev_node_verdict {
+	enum ev_verdict verdict;
+	/* A token safe inside key=value text: [A-Za-z0-9_.:/+-] only, e.g.
+	 * "idle_nics:31/32", "rx_drops+1234@rdmap16s0", "counter_reset@rdmap16s0". */
+	char reason[EV_REASON_MAX];
+};
+
+void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_in *in,
+		       struct ev_node_verdict *out);
+
+const char *ev_verdict_name(enum ev_verdict v);
+/* -1 if unknown name. */
+int ev_verdict_from_name(const char *s);
+
+#endif
