@@ -61,26 +61,11 @@ static int default_nodename(char *out, size_t cap)
 	return 0;
 }
 
-/* -c, then EFA_VERIFY_CONFIG (this binary's own environment, run by an
- * admin or slurmd), then the default path, which may be absent. */
 static int load_config(struct cli_ctx *ctx, const char *cfg_opt)
 {
-	const char *path = cfg_opt;
-	bool optional = false;
 	struct ev_err err = { "" };
-	int rc;
+	int rc = ev_config_load_default(&ctx->cfg, cfg_opt, ctx->nodename, &err);
 
-	if (!path || !*path)
-		path = getenv("EFA_VERIFY_CONFIG");
-	if (!path || !*path) {
-		path = EV_DEFAULT_CONFIG;
-		optional = true;
-	}
-	rc = ev_config_load_file(&ctx->cfg, path, &err);
-	if (rc == -ENOENT && optional)
-		rc = ev_config_defaults(&ctx->cfg, &err);
-	if (rc == 0)
-		rc = ev_config_expand(&ctx->cfg, ctx->nodename, &err);
 	if (rc != 0)
 		cli_error("%s", err.msg);
 	return rc;

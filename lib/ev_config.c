@@ -1491,3 +1491,26 @@ int ev_config_expand(struct ev_config *c, const char *nodename, struct ev_err *e
 	free(tmp);
 	return rc;
 }
+
+int ev_config_load_default(struct ev_config *c, const char *explicit_path, const char *nodename,
+			   struct ev_err *err)
+{
+	const char *path = explicit_path;
+	bool optional = false;
+	int rc;
+
+	if (!path || !*path)
+		path = getenv("EFA_VERIFY_CONFIG");
+	if (!path || !*path) {
+		path = EV_DEFAULT_CONFIG;
+		optional = true;
+	}
+	rc = ev_config_load_file(c, path, err);
+	if (rc == -ENOENT && optional)
+		rc = ev_config_defaults(c, err);
+	if (rc == 0)
+		rc = ev_config_expand(c, nodename, err);
+	if (rc != 0)
+		ev_config_free(c);
+	return rc;
+}

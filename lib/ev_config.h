@@ -89,6 +89,12 @@ int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *er
 int ev_config_load_string(struct ev_config *c, const char *name,
 			  const char *yaml, size_t len, struct ev_err *err);
 
+/* The config a binary runs with: explicit_path (-c), else $EFA_VERIFY_CONFIG
+ * from this process's own environment, else the default path, which may be
+ * absent (all defaults). Then %n is expanded for nodename. */
+int ev_config_load_default(struct ev_config *c, const char *explicit_path, const char *nodename,
+			   struct ev_err *err);
+
 /* Expand %n (Slurm node name) and %% in every path and URL value (call once:
  * a literal "%%" becomes "%"). All or nothing: on error no value changes;
  * -ENAMETOOLONG if a result does not fit. nodename
