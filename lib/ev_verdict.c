@@ -73,7 +73,9 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 		set(out, EV_V_UNKNOWN, "%stcp_counter_reset", "", 0, 0);
 		return;
 	}
-	if (d->efa_bytes < c->efa_idle_bytes && in->job_nodes > 1 && d->tcp_bytes >= c->min_bytes &&
+	/* job_nodes 0 (not known): judged as multi-node, since a fallback
+	 * missed is worse than one reported on a single-node job. */
+	if (d->efa_bytes < c->efa_idle_bytes && in->job_nodes != 1 && d->tcp_bytes >= c->min_bytes &&
 	    (double)d->tcp_bytes / ((double)d->tcp_bytes + (double)d->efa_bytes) > c->tcp_fallback_fraction) {
 		set(out, EV_V_TCP_FALLBACK, "%stcp_bytes:%llu/efa_bytes:%llu", "",
 		    (unsigned long long)d->tcp_bytes, (unsigned long long)d->efa_bytes);
@@ -81,8 +83,8 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 	}
 	/* One node has no inter-node traffic to judge, whatever TCP did. */
 	if ((d->efa_bytes < c->min_bytes && d->tcp_bytes < c->min_bytes) ||
-	    (in->job_nodes <= 1 && d->efa_bytes < c->efa_idle_bytes)) {
-		set(out, EV_V_NO_TRAFFIC, "%s", in->job_nodes <= 1 ? "single_node" : "below_min_bytes", 0, 0);
+	    (in->job_nodes == 1 && d->efa_bytes < c->efa_idle_bytes)) {
+		set(out, EV_V_NO_TRAFFIC, "%s", in->job_nodes == 1 ? "single_node" : "below_min_bytes", 0, 0);
 		return;
 	}
 	if (d->efa_bytes < c->efa_idle_bytes) {

@@ -23,7 +23,7 @@ enum ev_verdict {
 
 struct ev_verdict_in {
 	const struct ev_node_delta *delta;   /* NULL: no start snapshot */
-	unsigned job_nodes;                  /* nodes in the job */
+	unsigned job_nodes;                  /* nodes in the job; 0 = not known */
 	bool not_ready;
 	const char *not_ready_reason;        /* short, may be NULL */
 };

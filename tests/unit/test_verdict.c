@@ -138,6 +138,8 @@ static void test_tcp_fallback(void **state)
 	/* The same traffic on one node is not inter-node traffic. */
 	assert_int_equal(judge(x, 1), EV_V_NO_TRAFFIC);
 	assert_string_equal(x->v.reason, "single_node");
+	/* Node count not known: judged as a multi-node job. */
+	assert_int_equal(judge(x, 0), EV_V_TCP_FALLBACK);
 }
 
 static void test_tcp_fallback_thresholds(void **state)

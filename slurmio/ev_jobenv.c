@@ -1,0 +1,61 @@
+#include "ev_jobenv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <slurm/slurm.h>
+
+#include "ev_state.h"
+
+int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
+{
+	const char *id = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
+	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = ev_jobid_parse(id, &e->jobid, err)))
+		return rc;
+	if (!node || !ev_valid_nodename(node) || strlen(node) >= sizeof(e->node))
+		return ev_errf(err, -EINVAL, "SLURMD_NODENAME is missing or not a node name");
+	memcpy(e->node, node, strlen(node) + 1);
+	if (list && *list) {
+		hostlist_t hl = slurm_hostlist_create(list);
+
+		if (hl) {
+			e->job_nodes = (unsigned)slurm_hostlist_count(hl);
+			slurm_hostlist_destroy(hl);
+		}
+	}
+	/* slurmd gives a node's Prolog/Epilog no node list (only the slurmctld
+	 * ones get it), so ask slurmctld; the job is still known while its
+	 * epilogs run. Unknown stays 0. */
+	if (!e->job_nodes) {
+		job_info_msg_t *msg = NULL;
+
+		if (slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
+			if (msg->record_count >= 1)
+				e->job_nodes = msg->job_array[0].num_nodes;
+			slurm_free_job_info_msg(msg);
+		}
+	}
+	if (mode && ev_mode_parse(mode, &e->mode) == 0)
+		e->mode_set = true;
+	return 0;
+}
+
+void ev_binlog(int prio, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s", msg);
+	fprintf(stderr, "efa-verify: %s\n", msg);
+}

@@ -1,0 +1,28 @@
+/* What slurmd tells a Prolog/Epilog in its environment, checked. slurmd
+ * sets these itself (the job's own environment is not passed), so they can
+ * be trusted more than anything a job step sees; still, each is validated
+ * before it names a file. */
+#ifndef EV_JOBENV_H
+#define EV_JOBENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ev_config.h"
+#include "ev_err.h"
+
+struct ev_jobenv {
+	uint32_t jobid;
+	char node[EV_NAME_MAX];
+	unsigned job_nodes;          /* from slurmctld; 0 if it could not be asked */
+	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
+	enum ev_mode mode;
+};
+
+int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
+
+/* One logging path for the prolog and epilog: syslog, and stderr (which
+ * slurmd keeps in its log). */
+void ev_binlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
