@@ -29,4 +29,12 @@ struct ev_imds_info {
 int ev_imds_fetch(const char *endpoint, long timeout_ms, struct ev_imds_info *out,
 		  struct ev_err *err);
 
+/* Check values the way a fetch checks them: instance id ("i-" and hex),
+ * instance type ("p5.48xlarge"), availability zone present and well-formed;
+ * region empty or well-formed; in_group exactly when a group name is set,
+ * which is printable ASCII without spaces (it travels in space-separated
+ * records). For values from anywhere but a fresh fetch, e.g. the cache.
+ * 0, or -EBADMSG naming the field. */
+int ev_imds_validate(const struct ev_imds_info *m, struct ev_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 #define EV_IMDS_CACHE_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "ev_config.h"
 #include "ev_err.h"
@@ -20,6 +21,9 @@ int ev_boot_id(char *out, size_t cap, struct ev_err *err);
  * remembered failure (err has its message); other negative errno on a bad file. */
 int ev_imds_cache_load(const char *state_dir, const char *boot_id,
 		       struct ev_imds_info *out, struct ev_err *err);
+/* The same, judging the age of a remembered failure against now (tests). */
+int ev_imds_cache_load_at(const char *state_dir, const char *boot_id, time_t now,
+			  struct ev_imds_info *out, struct ev_err *err);
 int ev_imds_cache_store(const char *state_dir, const char *boot_id,
 			const struct ev_imds_info *info, struct ev_err *err);
 int ev_imds_cache_store_failure(const char *state_dir, const char *boot_id,

@@ -41,13 +41,16 @@ at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 
-# submit NODES SECONDS [sbatch args]: a job that sleeps; prints its id.
+# submit NODES [sbatch args]: a job that runs until the test says "go"
+# (bounded at 60 s), so the counters move while it runs whatever the load.
 submit() {
-	local nodes=$1 secs=$2
-	shift 2
+	local nodes=$1
+	shift
 	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N "$nodes" \
-		-o "$SIM/out/%j.out" "$@" --wrap "sleep $secs"
+		-o "$SIM/out/%j.out" "$@" \
+		--wrap "for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
+go() { touch "$SIM/out/go-$1"; }
 # started JOB N: wait until the prolog left N start snapshots.
 started() {
 	for _ in $(seq 100); do
@@ -68,11 +71,12 @@ verdicts() {
 expand() { scontrol show hostnames "$1"; }
 
 # --- a 4-node job moving EFA traffic on every NIC: ok everywhere
-job=$(submit 4 4)
+job=$(submit 4)
 check "4-node job: every prolog kept a start snapshot" started "$job" 4
 for n in n1 n2 n3 n4; do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200' >/dev/null
 done
+go "$job"
 out=$(verdicts "$job" 4)
 is "4-node job: ok on every node" "$out" "n1 ok -
 n2 ok -
@@ -84,47 +88,60 @@ is "epilog removed the start snapshots" "$(ls "$SIM"/state/n*/jobs/"$job".start 
 check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" -eq 4
 
 # --- a 2-node job whose traffic goes over TCP: tcp_fallback
-job=$(submit 2 4)
+job=$(submit 2)
 started "$job" 2
 for n in $(expand "$(nodes_of "$job")"); do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add 'net/ens5:tx_bytes=524288000' --add 'net/ens5:rx_bytes=524288000' >/dev/null
 done
+go "$job"
 out=$(verdicts "$job" 2)
 like "2-node TCP job: tcp_fallback" "$out" "^n[1-4] tcp_fallback tcp_bytes:1048576000/efa_bytes:0$"
 is "2-node TCP job: both nodes" "$(echo "$out" | grep -c tcp_fallback)" 2
 
 # --- one busy NIC of four, drops growing: degraded with the reason
-job=$(submit 1 4 -w n2)
+job=$(submit 1 -w n2)
 started "$job" 1
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
+go "$job"
 out=$(verdicts "$job" 1)
 is "single node, one NIC of four busy: degraded, idle NICs named" "$out" "n2 degraded idle_nics:3/4"
-job=$(submit 2 4 -w n[2-3])
+job=$(submit 2 -w n[2-3])
 started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
+go "$job"
 out=$(verdicts "$job" 2)
 is "2-node job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
 n3 degraded rx_drops+4321@rdmap18s0"
 
 # --- nothing moved
-job=$(submit 1 1 -w n1)
+job=$(submit 1 -w n1)
+go "$job"
 out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
-job=$(submit 2 4 -w n[3-4])
+job=$(submit 2 -w n[3-4])
 started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000' >/dev/null
 rm -f "$SIM/state/n4/jobs/$job.start"
+go "$job"
 out=$(verdicts "$job" 2)
 is "reset and missing snapshot: unknown with the reason" "$out" "n3 unknown counter_reset:tx_bytes@rdmap16s0
 n4 unknown no_start_snapshot"
 
-# --- off: nothing is recorded
-job=$(submit 1 1 -w n1 --efa-verify=off 2>/dev/null || submit 1 1 -w n1)
-sleep 3
-check "prolog/epilog exit 0 always: nodes stay up" test -z "$(sinfo -h -t drain,down -o %N)"
+# --- mode off: nothing is snapshotted or recorded
+cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
+echo "mode: off" >> "$SIM/efa-verify.yaml"
+job=$(submit 1 -w n1)
+sleep 1
+check "mode off: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
+go "$job"
+for _ in $(seq 100); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.1; done
+sleep 1
+is "mode off: the epilog logged nothing" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
+cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
+check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
 
 # --- the binaries on their own
 out=$("$top_builddir/prolog/efa-verify-prolog" --help); rc=$?
