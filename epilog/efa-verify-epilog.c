@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,12 +75,6 @@ static void log_line(const struct ev_config *cfg, const struct ev_jobenv *je,
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ev_jobenv je;
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
@@ -90,28 +83,10 @@ int main(int argc, char **argv)
 	struct ev_node_verdict v;
 	struct ev_verdict_in in = { 0 };
 	struct ev_err err = { "" };
-	const char *cfg_path = NULL;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("efa-verify-epilog " PACKAGE_VERSION); return 0;
-		default: fputs(usage, stderr); return 0;
-		}
-	}
-	openlog("efa-verify-epilog", LOG_PID, LOG_DAEMON);
-	if (ev_jobenv_read(&je, &err) != 0) {
-		ev_binlog(LOG_ERR, "not run by slurmd as an epilog? %s", err.msg);
+	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
-	}
-	if (ev_config_load_default(&cfg, cfg_path, je.node, &err) != 0) {
-		ev_binlog(LOG_ERR, "job %u on %s: %s; no verdict", je.jobid, je.node, err.msg);
-		return 0;
-	}
-	if ((je.mode_set ? je.mode : cfg.mode) == EV_MODE_OFF)
-		goto out;
 	in.job_nodes = je.job_nodes;
 	rc = ev_state_load_start(cfg.state_dir, je.jobid, &start, &err);
 	if (rc != 0 && rc != -ENOENT)
@@ -119,16 +94,14 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
 		    ev_snapshot_take(&cfg, &devs, &end, &err) != 0 ||
-		    ev_delta_compute(&start, &end, &d, &err) != 0) {
+		    ev_delta_compute(&start, &end, &d, &err) != 0)
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-		} else {
+		else
 			in.delta = &d;
-		}
 	}
 	ev_verdict_decide(&cfg.verdict, &in, &v);
 	log_line(&cfg, &je, in.delta, &v);
 	ev_state_remove_start(cfg.state_dir, je.jobid);
-out:
 	ev_delta_free(&d);
 	ev_snapshot_free(&start);
 	ev_snapshot_free(&end);

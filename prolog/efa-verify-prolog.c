@@ -4,7 +4,6 @@
  * drain the node, and a missing snapshot only makes the verdict "unknown". */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -28,43 +27,18 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ev_jobenv je;
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
 	struct ev_snapshot snap = { 0 };
 	struct ev_err err = { "" };
-	const char *cfg_path = NULL;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': puts("efa-verify-prolog " PACKAGE_VERSION); return 0;
-		default: fputs(usage, stderr); return 0;
-		}
-	}
-	openlog("efa-verify-prolog", LOG_PID, LOG_DAEMON);
-	if (ev_jobenv_read(&je, &err) != 0) {
-		ev_binlog(LOG_ERR, "not run by slurmd as a prolog? %s", err.msg);
+	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
-	}
-	if (ev_config_load_default(&cfg, cfg_path, je.node, &err) != 0) {
-		ev_binlog(LOG_ERR, "job %u on %s: %s; no snapshot taken", je.jobid, je.node, err.msg);
-		return 0;
-	}
-	if ((je.mode_set ? je.mode : cfg.mode) != EV_MODE_OFF) {
-		if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-		    ev_snapshot_take(&cfg, &devs, &snap, &err) != 0 ||
-		    ev_state_save_start(cfg.state_dir, je.jobid, &snap, &err) != 0)
-			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-	}
+	if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
+	    ev_snapshot_take(&cfg, &devs, &snap, &err) != 0 ||
+	    ev_state_save_start(cfg.state_dir, je.jobid, &snap, &err) != 0)
+		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 	ev_snapshot_free(&snap);
 	ev_devices_free(&devs);
 	ev_config_free(&cfg);

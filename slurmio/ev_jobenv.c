@@ -1,6 +1,9 @@
+#include "config.h"
+
 #include "ev_jobenv.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,4 +61,42 @@ void ev_binlog(int prio, const char *fmt, ...)
 	va_end(ap);
 	syslog(prio, "%s", msg);
 	fprintf(stderr, "efa-verify: %s\n", msg);
+}
+
+int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
+		    struct ev_jobenv *je, struct ev_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ev_err err = { "" };
+	const char *cfg_path = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("%s %s\n", name, PACKAGE_VERSION); return 0;
+		/* A bad option must not fail the job: say so, do nothing. */
+		default: fputs(usage, stderr); return 0;
+		}
+	}
+	openlog(name, LOG_PID, LOG_DAEMON);
+	if (ev_jobenv_read(je, &err) != 0) {
+		ev_binlog(LOG_ERR, "not run by slurmd as a prolog or epilog? %s", err.msg);
+		return 0;
+	}
+	if (ev_config_load_default(cfg, cfg_path, je->node, &err) != 0) {
+		ev_binlog(LOG_ERR, "job %u on %s: %s; nothing done", je->jobid, je->node, err.msg);
+		return 0;
+	}
+	if ((je->mode_set ? je->mode : cfg->mode) == EV_MODE_OFF) {
+		ev_config_free(cfg);
+		return 0;
+	}
+	return 1;
 }

@@ -21,6 +21,13 @@ struct ev_jobenv {
 
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
 
+/* What both binaries do first: options (-c FILE, -h, -V), syslog, the job
+ * environment, the config. Returns 1 to go on, 0 to exit 0 (help, version,
+ * or nothing to do, already logged). Only when it returns 1 do je and cfg
+ * hold anything (cfg then needs ev_config_free). */
+int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
+		    struct ev_jobenv *je, struct ev_config *cfg);
+
 /* One logging path for the prolog and epilog: syslog, and stderr (which
  * slurmd keeps in its log). */
 void ev_binlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -149,7 +149,7 @@ is "prolog --help exits 0" "$rc" 0
 like "prolog --help says what it reads" "$out" "SLURM_JOB_ID"
 out=$(env -i "$top_builddir/epilog/efa-verify-epilog" 2>&1); rc=$?
 is "epilog outside Slurm: exits 0" "$rc" 0
-like "epilog outside Slurm: says why" "$out" "not run by slurmd as an epilog"
+like "epilog outside Slurm: says why" "$out" "not run by slurmd as a prolog or epilog"
 out=$(env -i SLURM_JOB_ID='1;rm' SLURMD_NODENAME=n1 "$top_builddir/epilog/efa-verify-epilog" 2>&1)
 like "hostile job id refused" "$out" "is not a Slurm job id"
 out=$(env -i SLURM_JOB_ID=5 SLURMD_NODENAME=../x "$top_builddir/prolog/efa-verify-prolog" 2>&1)
