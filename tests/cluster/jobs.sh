@@ -51,9 +51,10 @@ submit() {
 		--wrap "for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
 go() { touch "$SIM/out/go-$1"; }
-# started JOB N: wait until the prolog left N start snapshots.
+# started JOB N: wait (bounded, 60 s: prologs are slow on a loaded machine)
+# until the prologs left N start snapshots.
 started() {
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
 		sleep 0.1
 	done
@@ -89,7 +90,7 @@ check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $jo
 
 # --- a 2-node job whose traffic goes over TCP: tcp_fallback
 job=$(submit 2)
-started "$job" 2
+check "job $job: prologs kept their start snapshots" started "$job" 2
 for n in $(expand "$(nodes_of "$job")"); do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add 'net/ens5:tx_bytes=524288000' --add 'net/ens5:rx_bytes=524288000' >/dev/null
 done
@@ -100,13 +101,13 @@ is "2-node TCP job: both nodes" "$(echo "$out" | grep -c tcp_fallback)" 2
 
 # --- one busy NIC of four, drops growing: degraded with the reason
 job=$(submit 1 -w n2)
-started "$job" 1
+check "job $job: prologs kept their start snapshots" started "$job" 1
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 go "$job"
 out=$(verdicts "$job" 1)
 is "single node, one NIC of four busy: degraded, idle NICs named" "$out" "n2 degraded idle_nics:3/4"
 job=$(submit 2 -w n[2-3])
-started "$job" 2
+check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
 go "$job"
@@ -122,7 +123,7 @@ is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_no
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
 job=$(submit 2 -w n[3-4])
-started "$job" 2
+check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000' >/dev/null
 rm -f "$SIM/state/n4/jobs/$job.start"
 go "$job"

@@ -203,7 +203,7 @@ JOB
 chmod 0755 "$SIM/job.sh"
 run_user sbatch --parsable --efa-verify -N2 -w n[1,4] -o "$SIM/out/job-%j.out" "$SIM/job.sh"
 job=$out
-for _ in $(seq 100); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.2; done
+for _ in $(seq 300); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.2; done
 jo=$(cat "$SIM/out/job-$job.out" 2>/dev/null)
 like "sbatch --efa-verify: the batch step got the environment" "$jo" "batch efa"
 like "the prolog sees SPANK_EFA_VERIFY_MODE=enforce" "$(cat "$SIM/out/prolog-$job.env" 2>/dev/null)" "^SPANK_EFA_VERIFY_MODE=enforce$"
