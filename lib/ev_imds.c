@@ -1,19 +1,25 @@
 /* IMDSv2 with libcurl. Everything about a request is bounded: connect and
  * total time, body size, what a value may contain. It runs inside slurmstepd,
- * so no signals (CURLOPT_NOSIGNAL), no proxy from the environment, no
- * redirects. */
+ * so no signals (CURLOPT_NOSIGNAL), no proxy from the environment (an
+ * http_proxy meant for the job must not see, or answer, metadata requests),
+ * no redirects, no compressed bodies. */
 #include "ev_imds.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
+/* Real values are a few dozen bytes; 4 KiB is generous and still small. */
 #define IMDS_BODY_MAX 4096
+/* The longest TTL IMDS grants: the token outlives any fetch. */
 #define IMDS_TOKEN_TTL "21600"
+#define IMDS_TOKEN_MAX 256
+#define IMDS_URL_MAX 768
 
 struct body {
 	char buf[IMDS_BODY_MAX + 1];
@@ -26,7 +32,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct body *b = userdata;
 	size_t n = size * nmemb;
 
-	if (b->len + n > IMDS_BODY_MAX) {
+	if (n > IMDS_BODY_MAX - b->len) {
 		b->overflow = true;
 		return 0;   /* makes curl stop with CURLE_WRITE_ERROR */
 	}
@@ -36,8 +42,15 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* curl_global_init is not thread-safe and must run once; the plugin may be
- * loaded in a threaded slurmstepd, so it is done under pthread_once. */
+/* curl_global_init must run once, before any other libcurl call, and unless
+ * libcurl reports CURL_VERSION_THREADSAFE (7.84+ with atomics) it is not
+ * thread-safe. We run inside slurmstepd, which is threaded, often as a
+ * plugin where nobody initialised libcurl: pthread_once makes our own callers
+ * race-free. curl_easy_init would initialise lazily, but that lazy path is
+ * the unguarded one, so it is not relied on. curl_global_cleanup is never
+ * called: a plugin cannot know whether other code in the process (another
+ * Slurm plugin using libcurl) still needs it, and keeping the one-time
+ * initialisation costs nothing. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void)
@@ -47,8 +60,10 @@ static void curl_init(void)
 
 struct req {
 	CURL *h;
-	char base[512];
-	char token[256];
+	char base[IMDS_URL_MAX / 2];
+	char url[IMDS_URL_MAX];        /* of the request in flight, for messages */
+	const char *method;
+	char token[IMDS_TOKEN_MAX + 1];
 	long timeout_ms;
 	struct body body;
 	char curl_err[CURL_ERROR_SIZE];
@@ -56,49 +71,72 @@ struct req {
 
 static int map_curl_error(struct req *r, CURLcode rc, const char *what, struct ev_err *err)
 {
+	const char *detail = r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc);
+	long os_errno = 0;
+
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		return ev_errf(err, -ETIMEDOUT, "IMDS %s: timed out after %ld ms", what, r->timeout_ms);
+		return ev_errf(err, -ETIMEDOUT, "IMDS %s: timed out after %ld ms (%s %s)", what,
+			       r->timeout_ms, r->method, r->url);
 	case CURLE_COULDNT_CONNECT:
-		return ev_errf(err, -ECONNREFUSED, "IMDS %s: cannot connect to %s (%s)", what, r->base,
-			       r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+		curl_easy_getinfo(r->h, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno == EHOSTUNREACH || os_errno == ENETUNREACH)
+			return ev_errf(err, -EHOSTUNREACH, "IMDS %s: no route to host (%s %s)", what,
+				       r->method, r->url);
+		return ev_errf(err, -ECONNREFUSED, "IMDS %s: cannot connect: %s (%s %s)", what,
+			       detail, r->method, r->url);
 	case CURLE_COULDNT_RESOLVE_HOST:
-		return ev_errf(err, -EHOSTUNREACH, "IMDS %s: cannot resolve %s", what, r->base);
+		return ev_errf(err, -EHOSTUNREACH, "IMDS %s: cannot resolve host (%s %s)", what,
+			       r->method, r->url);
+	case CURLE_FILESIZE_EXCEEDED:
+		return ev_errf(err, -EMSGSIZE, "IMDS %s: answer larger than %d bytes (%s %s)", what,
+			       IMDS_BODY_MAX, r->method, r->url);
 	case CURLE_WRITE_ERROR:
 		if (r->body.overflow)
-			return ev_errf(err, -EMSGSIZE, "IMDS %s: answer larger than %d bytes", what,
-				       IMDS_BODY_MAX);
-		/* fallthrough */
+			return ev_errf(err, -EMSGSIZE, "IMDS %s: answer larger than %d bytes (%s %s)",
+				       what, IMDS_BODY_MAX, r->method, r->url);
+		break;
+	case CURLE_GOT_NOTHING:
+		return ev_errf(err, -EIO, "IMDS %s: connection closed without an answer (%s %s)",
+			       what, r->method, r->url);
 	default:
-		return ev_errf(err, -EIO, "IMDS %s: %s", what,
-			       r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+		break;
 	}
+	return ev_errf(err, -EIO, "IMDS %s: %s (%s %s)", what, detail, r->method, r->url);
 }
 
-/* One request; *status gets the HTTP status. */
+/* One request; *status gets the HTTP status, r->body the answer. */
 static int do_req(struct req *r, bool put, const char *path, const char *what, long *status,
 		  struct ev_err *err)
 {
 	struct curl_slist *hdr = NULL;
-	char url[768], h[300];
+	char h[IMDS_TOKEN_MAX + 64];
 	CURLcode rc;
+	bool ok;
 
-	snprintf(url, sizeof(url), "%s%s", r->base, path);
+	*status = 0;
+	snprintf(r->url, sizeof(r->url), "%s%s", r->base, path);
+	r->method = put ? "PUT" : "GET";
 	memset(&r->body, 0, sizeof(r->body));
 	r->curl_err[0] = '\0';
-	curl_easy_setopt(r->h, CURLOPT_URL, url);
 	if (put) {
-		curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, "PUT");
+		ok = curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, "PUT") == CURLE_OK;
 		hdr = curl_slist_append(hdr, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL);
 	} else {
-		curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, NULL);
-		curl_easy_setopt(r->h, CURLOPT_HTTPGET, 1L);
+		ok = curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, NULL) == CURLE_OK &&
+		     curl_easy_setopt(r->h, CURLOPT_HTTPGET, 1L) == CURLE_OK;
 		snprintf(h, sizeof(h), "X-aws-ec2-metadata-token: %s", r->token);
 		hdr = curl_slist_append(hdr, h);
 	}
 	if (!hdr)
 		return ev_errf(err, -ENOMEM, "IMDS %s: out of memory", what);
-	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, hdr);
+	ok = ok && curl_easy_setopt(r->h, CURLOPT_URL, r->url) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, hdr) == CURLE_OK;
+	if (!ok) {
+		curl_slist_free_all(hdr);
+		return ev_errf(err, -EIO, "IMDS %s: libcurl refused the request (%s %s)", what,
+			       r->method, r->url);
+	}
 	rc = curl_easy_perform(r->h);
 	curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdr);
@@ -108,25 +146,80 @@ static int do_req(struct req *r, bool put, const char *path, const char *what, l
 	return 0;
 }
 
-/* Metadata values are short printable words: anything else is not IMDS. */
-static bool plausible(const char *s, size_t len)
+static bool is_lower_alnum(char c)
 {
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':'))
-			return false;
-	}
-	return true;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int get_value(struct req *r, const char *leaf, char *out, size_t cap, bool *absent,
-		     struct ev_err *err)
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* What each value may look like. Anything else did not come from IMDS (a
+ * captive portal, a proxy error page, a wrong port) and must not be trusted:
+ * these strings end up in paths, records and Slurm node fields. */
+enum vkind { V_ID, V_TYPE, V_ZONE, V_GROUP };
+
+static const char *vkind_name(enum vkind k)
+{
+	switch (k) {
+	case V_ID: return "instance id";
+	case V_TYPE: return "instance type";
+	case V_ZONE: return "zone or region name";
+	case V_GROUP: return "placement group name";
+	}
+	return "value";
+}
+
+static bool value_ok(enum vkind k, const char *s, size_t len)
+{
+	size_t i, dots = 0;
+
+	if (len == 0 || strlen(s) != len)   /* also refuses embedded NULs */
+		return false;
+	switch (k) {
+	case V_ID:      /* i-0123456789abcdef0 (older ones: 8 hex digits) */
+		if (len < 3 || len > 2 + 32 || s[0] != 'i' || s[1] != '-')
+			return false;
+		for (i = 2; i < len; i++)
+			if (!is_hex(s[i]))
+				return false;
+		return true;
+	case V_TYPE:    /* p5.48xlarge, trn1n.32xlarge, u-6tb1.metal */
+		if (len >= EV_NAME_MAX || !is_lower_alnum(s[0]) || s[len - 1] == '.')
+			return false;
+		for (i = 0; i < len; i++) {
+			if (s[i] == '.' && s[i - 1] != '.')
+				dots++;
+			else if (!is_lower_alnum(s[i]) && s[i] != '-')
+				return false;
+		}
+		return dots == 1;
+	case V_ZONE:    /* us-east-1a, us-west-2-lax-1a, us-east-1 */
+		if (len >= EV_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+			return false;
+		for (i = 0; i < len; i++)
+			if (!is_lower_alnum(s[i]) && s[i] != '-')
+				return false;
+		return true;
+	case V_GROUP:   /* "Up to 255 ASCII characters"; spaces refused, see header */
+		if (len > 255)
+			return false;
+		for (i = 0; i < len; i++)
+			if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* GET one value. absent (may be NULL): a 404 is "no such value", not an error. */
+static int get_value(struct req *r, const char *leaf, enum vkind kind, char *out, size_t cap,
+		     bool *absent, struct ev_err *err)
 {
 	char path[128];
-	long status = 0;
+	long status;
 	int rc;
 
 	snprintf(path, sizeof(path), "/latest/meta-data/%s", leaf);
@@ -135,96 +228,183 @@ static int get_value(struct req *r, const char *leaf, char *out, size_t cap, boo
 		return rc;
 	if (status == 404 && absent) {
 		*absent = true;
+		out[0] = '\0';
 		return 0;
 	}
 	if (status == 401 || status == 403)
-		return ev_errf(err, -EACCES, "IMDS %s: token refused (HTTP %ld)", leaf, status);
+		return ev_errf(err, -EACCES, "IMDS %s: token refused, HTTP %ld (GET %s)", leaf, status,
+			       r->url);
 	if (status != 200)
-		return ev_errf(err, -EIO, "IMDS %s: HTTP %ld", leaf, status);
-	if (!plausible(r->body.buf, r->body.len) || r->body.len >= cap)
-		return ev_errf(err, -EBADMSG, "IMDS %s: answer is not a metadata value (%zu bytes)",
-			       leaf, r->body.len);
+		return ev_errf(err, -EIO, "IMDS %s: HTTP %ld (GET %s)", leaf, status, r->url);
+	if (r->body.len >= cap || !value_ok(kind, r->body.buf, r->body.len))
+		return ev_errf(err, -EBADMSG,
+			       "IMDS %s: HTTP 200 but the answer is not a valid %s (%zu bytes, GET %s)",
+			       leaf, vkind_name(kind), r->body.len, r->url);
 	memcpy(out, r->body.buf, r->body.len + 1);
 	if (absent)
 		*absent = false;
 	return 0;
 }
 
-int ev_imds_fetch(const char *endpoint, long timeout_ms, struct ev_imds_info *out,
-		  struct ev_err *err)
+static bool url_char_ok(char c)
 {
-	struct req r;
-	long status = 0;
-	bool no_group = false;
-	size_t len;
-	int rc;
+	/* Host, IPv6 literal, port and path; no userinfo ('@'), query or
+	 * fragment, which would change where or what we ask. */
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("-._~:/[]%", c) != NULL;
+}
 
-	memset(out, 0, sizeof(*out));
-	if (!endpoint || (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0))
-		return ev_errf(err, -EINVAL, "IMDS endpoint '%.64s' is not an http(s) URL",
-			       endpoint ? endpoint : "");
+/* endpoint -> r->base: lower-case scheme, no trailing slash, path prefix kept. */
+static int set_base(struct req *r, const char *endpoint, struct ev_err *err)
+{
+	size_t skip, len;
+
+	if (!endpoint)
+		return ev_errf(err, -EINVAL, "IMDS endpoint is not set");
+	if (strncasecmp(endpoint, "http://", 7) == 0)
+		skip = 7;
+	else if (strncasecmp(endpoint, "https://", 8) == 0)
+		skip = 8;
+	else
+		return ev_errf(err, -EINVAL, "IMDS endpoint '%.64s' is not an http:// or https:// URL",
+			       endpoint);
 	len = strlen(endpoint);
-	memset(&r, 0, sizeof(r));
-	if (len >= sizeof(r.base))
-		return ev_errf(err, -EINVAL, "IMDS endpoint is too long");
-	memcpy(r.base, endpoint, len + 1);
-	while (len > 8 && r.base[len - 1] == '/')
-		r.base[--len] = '\0';
-	r.timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+	if (len >= sizeof(r->base))
+		return ev_errf(err, -EINVAL, "IMDS endpoint is longer than %zu bytes",
+			       sizeof(r->base) - 1);
+	for (size_t i = skip; i < len; i++)
+		if (!url_char_ok(endpoint[i]))
+			return ev_errf(err, -EINVAL,
+				       "IMDS endpoint has a character not allowed here (0x%02x at offset %zu)",
+				       (unsigned char)endpoint[i], i);
+	if (endpoint[skip] == '\0' || endpoint[skip] == '/')
+		return ev_errf(err, -EINVAL, "IMDS endpoint '%.64s' has no host", endpoint);
+	memcpy(r->base, skip == 7 ? "http://" : "https://", skip);
+	memcpy(r->base + skip, endpoint + skip, len - skip + 1);
+	while (len > skip + 1 && r->base[len - 1] == '/')
+		r->base[--len] = '\0';
+	return 0;
+}
+
+static int setup_handle(struct req *r, struct ev_err *err)
+{
+	bool ok;
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
-		return ev_errf(err, -EIO, "IMDS: libcurl init failed");
-	r.h = curl_easy_init();
-	if (!r.h)
-		return ev_errf(err, -ENOMEM, "IMDS: libcurl init failed");
-	curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r.h, CURLOPT_CONNECTTIMEOUT_MS, r.timeout_ms);
-	curl_easy_setopt(r.h, CURLOPT_TIMEOUT_MS, r.timeout_ms);
-	curl_easy_setopt(r.h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(r.h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(r.h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r.body);
-	curl_easy_setopt(r.h, CURLOPT_ERRORBUFFER, r.curl_err);
-	curl_easy_setopt(r.h, CURLOPT_USERAGENT, "efa-verify");
+		return ev_errf(err, -EIO, "IMDS: libcurl initialisation failed: %s",
+			       curl_easy_strerror(curl_init_rc));
+	r->h = curl_easy_init();
+	if (!r->h)
+		return ev_errf(err, -ENOMEM, "IMDS: cannot create a libcurl handle");
+	ok = curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, r->timeout_ms) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_NOPROXY, "*") == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_PROXY, "") == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_MAXREDIRS, 0L) == CURLE_OK &&
+#if LIBCURL_VERSION_NUM >= 0x075500
+	     curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+#else
+	     curl_easy_setopt(r->h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ==
+		     CURLE_OK &&
+#endif
+	     curl_easy_setopt(r->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IMDS_BODY_MAX) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &r->body) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, r->curl_err) == CURLE_OK &&
+	     curl_easy_setopt(r->h, CURLOPT_USERAGENT, "efa-verify") == CURLE_OK;
+	if (!ok)
+		return ev_errf(err, -EIO, "IMDS: libcurl refused a required option");
+	return 0;
+}
 
-	rc = do_req(&r, true, "/latest/api/token", "token", &status, err);
+static int get_token(struct req *r, struct ev_err *err)
+{
+	long status;
+	int rc = do_req(r, true, "/latest/api/token", "token", &status, err);
+
 	if (rc)
-		goto out;
-	if (status == 401 || status == 403) {
-		rc = ev_errf(err, -EACCES, "IMDS token: refused (HTTP %ld)", status);
-		goto out;
-	}
-	if (status != 200) {
-		rc = ev_errf(err, -EIO, "IMDS token: HTTP %ld", status);
-		goto out;
-	}
-	if (r.body.len == 0 || r.body.len >= sizeof(r.token) ||
-	    strspn(r.body.buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.") !=
-		    r.body.len) {
-		rc = ev_errf(err, -EBADMSG, "IMDS token: answer is not a token (%zu bytes)", r.body.len);
-		goto out;
-	}
-	memcpy(r.token, r.body.buf, r.body.len + 1);
+		return rc;
+	if (status == 401 || status == 403)
+		return ev_errf(err, -EACCES, "IMDS token: refused, HTTP %ld (PUT %s)", status, r->url);
+	if (status != 200)
+		return ev_errf(err, -EIO, "IMDS token: HTTP %ld (PUT %s)", status, r->url);
+	/* It goes back into a header: nothing that could end or add one. */
+	if (r->body.len == 0 || r->body.len > IMDS_TOKEN_MAX ||
+	    strspn(r->body.buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.") !=
+		    r->body.len)
+		return ev_errf(err, -EBADMSG, "IMDS token: HTTP 200 but the answer is not a token "
+			       "(%zu bytes, PUT %s)", r->body.len, r->url);
+	memcpy(r->token, r->body.buf, r->body.len + 1);
+	return 0;
+}
 
-	if ((rc = get_value(&r, "instance-id", out->instance_id, sizeof(out->instance_id), NULL, err)) ||
-	    (rc = get_value(&r, "instance-type", out->instance_type, sizeof(out->instance_type), NULL, err)) ||
-	    (rc = get_value(&r, "placement/availability-zone", out->availability_zone,
-			    sizeof(out->availability_zone), NULL, err)))
+int ev_imds_fetch(const char *endpoint, long timeout_ms, struct ev_imds_info *out,
+		  struct ev_err *err)
+{
+	struct ev_imds_info m;
+	struct req r;
+	bool no_group = false, no_region = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	memset(&r, 0, sizeof(r));
+	if ((rc = set_base(&r, endpoint, err)))
+		return rc;
+	/* Per request, as the config key says: a fetch is at most six of them. */
+	r.timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+	/* One handle for the whole fetch, so the connection is reused. */
+	if ((rc = setup_handle(&r, err)) || (rc = get_token(&r, err)))
 		goto out;
-	/* Region appeared later in IMDS; its absence is not an error. */
-	bool no_region = false;
-	if ((rc = get_value(&r, "placement/region", out->region, sizeof(out->region), &no_region, err)))
+	if ((rc = get_value(&r, "instance-id", V_ID, m.instance_id, sizeof(m.instance_id), NULL,
+			    err)) ||
+	    (rc = get_value(&r, "instance-type", V_TYPE, m.instance_type, sizeof(m.instance_type),
+			    NULL, err)) ||
+	    (rc = get_value(&r, "placement/availability-zone", V_ZONE, m.availability_zone,
+			    sizeof(m.availability_zone), NULL, err)) ||
+	    /* placement/region came later to IMDS than the zone: absent is fine. */
+	    (rc = get_value(&r, "placement/region", V_ZONE, m.region, sizeof(m.region), &no_region,
+			    err)) ||
+	    /* A 404 here is how IMDS says "not in a placement group". */
+	    (rc = get_value(&r, "placement/group-name", V_GROUP, m.placement_group,
+			    sizeof(m.placement_group), &no_group, err)))
 		goto out;
-	/* 404 here is IMDS's way of saying "no placement group". */
-	if ((rc = get_value(&r, "placement/group-name", out->placement_group,
-			    sizeof(out->placement_group), &no_group, err)))
-		goto out;
-	out->in_group = !no_group;
+	m.in_group = !no_group;
+	*out = m;
 out:
-	curl_easy_cleanup(r.h);
-	if (rc)
-		memset(out, 0, sizeof(*out));
+	if (r.h)
+		curl_easy_cleanup(r.h);
 	return rc;
+}
+
+int ev_imds_validate(const struct ev_imds_info *m, struct ev_err *err)
+{
+	static const struct { const char *name; size_t off; size_t cap; enum vkind kind; bool opt; } f[] = {
+		{ "instance_id", offsetof(struct ev_imds_info, instance_id), EV_NAME_MAX, V_ID, false },
+		{ "instance_type", offsetof(struct ev_imds_info, instance_type), EV_NAME_MAX, V_TYPE, false },
+		{ "availability_zone", offsetof(struct ev_imds_info, availability_zone), EV_NAME_MAX,
+		  V_ZONE, false },
+		{ "region", offsetof(struct ev_imds_info, region), EV_NAME_MAX, V_ZONE, true },
+		{ "placement_group", offsetof(struct ev_imds_info, placement_group),
+		  sizeof(m->placement_group), V_GROUP, true },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *v = (const char *)m + f[i].off;
+		size_t len = strnlen(v, f[i].cap);
+
+		if (len == f[i].cap)
+			return ev_errf(err, -EBADMSG, "%s is not terminated", f[i].name);
+		if (len == 0 && f[i].opt)
+			continue;
+		if (!value_ok(f[i].kind, v, len))
+			return ev_errf(err, -EBADMSG, "%s is not a valid %s", f[i].name,
+				       vkind_name(f[i].kind));
+	}
+	if (m->in_group != (m->placement_group[0] != '\0'))
+		return ev_errf(err, -EBADMSG, "in_group and placement_group disagree");
+	return 0;
 }

@@ -1,6 +1,8 @@
 /* Per-boot IMDS cache in state_dir/imds.cache: "key=value" lines, version
- * first. Written atomically by root, read only if root-owned and not
- * writable by others, so a user cannot feed the plugin their own answers. */
+ * first. Written atomically by root; read only if it is a regular file of
+ * this user, not writable by anyone else, reached without a symlink, so a
+ * user cannot feed the plugin their own answers. Every value read back is
+ * checked as strictly as a fresh IMDS answer. */
 #include "ev_imds_cache.h"
 
 #include <errno.h>
@@ -16,6 +18,9 @@
 
 #define CACHE_NAME "imds.cache"
 #define CACHE_VERSION "efa-verify-imds-cache 1"
+#define CACHE_MAX 2048          /* a full entry is well under 1 KiB */
+#define BOOT_ID_MAX 64
+#define WHY_MAX 400
 
 int ev_boot_id(char *out, size_t cap, struct ev_err *err)
 {
@@ -23,84 +28,130 @@ int ev_boot_id(char *out, size_t cap, struct ev_err *err)
 
 	if (n < 0)
 		return (int)n;
-	if (n < 8 || strspn(out, "0123456789abcdef-") != (size_t)n)
+	if (n < 8 || strspn(out, "0123456789abcdef-") != (size_t)n) {
+		out[0] = '\0';
 		return ev_errf(err, -EBADMSG, "boot_id: unexpected content");
+	}
 	return 0;
 }
 
-static int cache_path(const char *state_dir, char *out, size_t cap, struct ev_err *err)
+static bool boot_id_ok(const char *s)
 {
-	if (ev_path_join(out, cap, state_dir, CACHE_NAME) != 0)
-		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
-	return 0;
+	size_t n = strlen(s);
+
+	return n > 0 && n < BOOT_ID_MAX &&
+	       strspn(s, "0123456789abcdefABCDEFGHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz-") == n;
 }
 
-static bool safe_value(const char *s)
+/* Printable ASCII, spaces allowed: what a line may carry after '='. */
+static bool printable(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '.' || *s == '_' || *s == ':' || *s == ' '))
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			return false;
 	return true;
 }
 
-static int set_field(struct ev_imds_info *m, const char *k, const char *v, char *why, size_t why_cap,
-		     long long *at, bool *failure)
+static int check_dir(const char *state_dir, struct ev_err *err)
 {
-	struct { const char *key; char *dst; size_t cap; } f[] = {
-		{ "instance_id", m->instance_id, sizeof(m->instance_id) },
-		{ "instance_type", m->instance_type, sizeof(m->instance_type) },
-		{ "availability_zone", m->availability_zone, sizeof(m->availability_zone) },
-		{ "region", m->region, sizeof(m->region) },
-		{ "placement_group", m->placement_group, sizeof(m->placement_group) },
-		{ "failure", why, why_cap },
-	};
-
-	if (!safe_value(v))
-		return -EBADMSG;
-	if (strcmp(k, "in_group") == 0) {
-		m->in_group = strcmp(v, "1") == 0;
-		return 0;
-	}
-	if (strcmp(k, "fetched_at") == 0 || strcmp(k, "failed_at") == 0) {
-		char *end;
-
-		*at = strtoll(v, &end, 10);
-		if (*end)
-			return -EBADMSG;
-		if (strcmp(k, "failed_at") == 0)
-			*failure = true;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		if (strcmp(k, f[i].key) == 0) {
-			if (strlen(v) >= f[i].cap)
-				return -EBADMSG;
-			memcpy(f[i].dst, v, strlen(v) + 1);
-			return 0;
-		}
-	}
-	return 0;   /* unknown keys from a newer version are ignored */
+	if (!state_dir || state_dir[0] != '/')
+		return ev_errf(err, -EINVAL, "state_dir '%s' is not an absolute path",
+			       state_dir ? state_dir : "");
+	return 0;
 }
 
-static int cache_load_at(const char *state_dir, const char *boot_id, time_t now,
-			 struct ev_imds_info *out, struct ev_err *err)
+static int parse_time(const char *v, long long *out)
 {
-	char path[4096], buf[2048], why[200] = "", boot[64] = "";
-	long long at = 0;
-	bool failure = false;
-	struct stat st;
-	int fd, rc;
-	long n;
+	char *end;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = cache_path(state_dir, path, sizeof(path), err)))
-		return rc;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
+	if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18)
+		return -EBADMSG;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return errno || *end ? -EBADMSG : 0;
+}
+
+struct parsed {
+	struct ev_imds_info m;
+	char boot[BOOT_ID_MAX];
+	char why[WHY_MAX];
+	long long failed_at;
+	bool failure, have_type, have_group_flag;
+};
+
+/* One "key=value" line into p; -EBADMSG for anything unexpected. */
+static int parse_line(struct parsed *p, const char *k, const char *v, unsigned *seen)
+{
+	static const char *const keys[] = {
+		"boot_id", "fetched_at", "failed_at", "failure", "instance_id", "instance_type",
+		"availability_zone", "region", "in_group", "placement_group",
+	};
+	struct ev_imds_info *m = &p->m;
+	long long ignored;
+	size_t i, len = strlen(v);
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(k, keys[i]) == 0)
+			break;
+	if (i == sizeof(keys) / sizeof(keys[0]) || (*seen & (1u << i)) || !printable(v))
+		return -EBADMSG;
+	*seen |= 1u << i;
+#define COPY(dst) (len < sizeof(dst) ? (memcpy((dst), v, len + 1), 0) : -EBADMSG)
+	switch (i) {
+	case 0: return COPY(p->boot);
+	case 1: return parse_time(v, &ignored);
+	case 2: p->failure = true; return parse_time(v, &p->failed_at);
+	case 3: return COPY(p->why);
+	case 4: return COPY(m->instance_id);
+	case 5: p->have_type = true; return COPY(m->instance_type);
+	case 6: return COPY(m->availability_zone);
+	case 7: return COPY(m->region);
+	case 8:
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			return -EBADMSG;
+		m->in_group = v[0] == '1';
+		p->have_group_flag = true;
+		return 0;
+	case 9: return COPY(m->placement_group);
+	}
+#undef COPY
+	return -EBADMSG;
+}
+
+/* Open state_dir/imds.cache without following a symlink anywhere we
+ * control, and read it whole into buf (NUL-terminated). Length or -errno. */
+static long read_cache(const char *state_dir, const char *path, char *buf, size_t cap,
+		       struct ev_err *err)
+{
+	struct stat st;
+	size_t n = 0;
+	int dfd, fd, rc;
+
+	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
 		rc = -errno;
 		if (rc == -ENOENT)
 			return ev_errf(err, rc, "%s: no cache", path);
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR on Linux: tell
+		 * the two apart, as ev_mkdir_p does when storing. */
+		if (rc == -ELOOP || rc == -ENOTDIR) {
+			struct stat lst;
+
+			if (lstat(state_dir, &lst) == 0 && S_ISLNK(lst.st_mode))
+				return ev_errf(err, -ELOOP, "%s: is a symbolic link, refused", state_dir);
+			return ev_errf(err, -ENOTDIR, "%s: not a directory", state_dir);
+		}
+		return ev_errf(err, rc, "%s: %s", state_dir, strerror(-rc));
+	}
+	/* O_NONBLOCK: a FIFO planted here must not hang a root process. */
+	fd = openat(dfd, CACHE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	rc = -errno;
+	close(dfd);
+	if (fd < 0) {
+		if (rc == -ENOENT)
+			return ev_errf(err, rc, "%s: no cache", path);
+		if (rc == -ELOOP)
+			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
 		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
@@ -108,69 +159,88 @@ static int cache_load_at(const char *state_dir, const char *boot_id, time_t now,
 		close(fd);
 		return ev_errf(err, -EPERM, "%s: not a private file of this user, ignored", path);
 	}
-	n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n);
+	if (st.st_size >= (off_t)cap) {
+		close(fd);
+		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
+	}
+	/* Read one byte past the limit, in case the file grew after fstat. */
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			n = -errno;
-			break;
+			rc = -errno;
+			close(fd);
+			return ev_errf(err, rc, "%s: read: %s", path, strerror(-rc));
 		}
-		if (r == 0 || (size_t)(n + r) >= sizeof(buf) - 1) {
-			n += r;
+		if (r == 0)
 			break;
-		}
-		n += r;
+		n += (size_t)r;
 	}
-	if (n >= 0)
-		buf[n] = '\0';
 	close(fd);
+	if (n >= cap)
+		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
+	buf[n] = '\0';
+	return (long)n;
+}
+
+int ev_imds_cache_load_at(const char *state_dir, const char *boot_id, time_t now,
+			  struct ev_imds_info *out, struct ev_err *err)
+{
+	char path[4096], buf[CACHE_MAX + 1];
+	struct parsed p;
+	unsigned seen = 0;
+	char *line, *next;
+	long n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&p, 0, sizeof(p));
+	if ((rc = check_dir(state_dir, err)))
+		return rc;
+	if (ev_path_join(path, sizeof(path), state_dir, CACHE_NAME) != 0)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+	n = read_cache(state_dir, path, buf, sizeof(buf), err);
 	if (n < 0)
-		return ev_errf(err, (int)n, "%s: read failed", path);
-	if (strncmp(buf, CACHE_VERSION "\n", sizeof(CACHE_VERSION)) != 0)
-		return ev_errf(err, -EBADMSG, "%s: not an efa-verify IMDS cache", path);
-	for (char *line = buf + sizeof(CACHE_VERSION), *next; line && *line; line = next) {
+		return (int)n;
+	/* Whole lines only: a torn or binary file is refused, not half-read. */
+	if ((size_t)n != strlen(buf) || n == 0 || buf[n - 1] != '\n' ||
+	    strncmp(buf, CACHE_VERSION "\n", sizeof(CACHE_VERSION)) != 0)
+		return ev_errf(err, -EBADMSG, "%s: not an efa-verify IMDS cache (version 1)", path);
+	for (line = buf + sizeof(CACHE_VERSION); *line; line = next) {
 		char *eq;
 
 		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		*next++ = '\0';
 		eq = strchr(line, '=');
 		if (!eq)
 			return ev_errf(err, -EBADMSG, "%s: malformed line", path);
 		*eq = '\0';
-		if (strcmp(line, "boot_id") == 0) {
-			snprintf(boot, sizeof(boot), "%s", eq + 1);
-			continue;
-		}
-		if (set_field(out, line, eq + 1, why, sizeof(why), &at, &failure) != 0) {
-			memset(out, 0, sizeof(*out));
-			return ev_errf(err, -EBADMSG, "%s: bad value for %s", path, line);
-		}
+		if (parse_line(&p, line, eq + 1, &seen) != 0)
+			return ev_errf(err, -EBADMSG, "%s: bad or repeated entry '%.32s'", path, line);
 	}
-	if (strcmp(boot, boot_id) != 0) {
-		memset(out, 0, sizeof(*out));
+	if (strcmp(p.boot, boot_id) != 0)
 		return ev_errf(err, -ESTALE, "%s: from another boot", path);
+	if (p.failure) {
+		if (now >= p.failed_at && now - p.failed_at < EV_IMDS_NEGATIVE_TTL_S)
+			return ev_errf(err, -EAGAIN, "%s (remembered)",
+				       p.why[0] ? p.why : "IMDS failed");
+		/* An expired (or future-dated) failure is as good as no cache. */
+		return ev_errf(err, -ENOENT, "%s: remembered failure has expired", path);
 	}
-	if (failure) {
-		memset(out, 0, sizeof(*out));
-		if (now - at >= 0 && now - at < EV_IMDS_NEGATIVE_TTL_S)
-			return ev_errf(err, -EAGAIN, "%s (remembered)", why);
-		return ev_errf(err, -ESTALE, "%s: remembered failure expired", path);
-	}
-	if (!out->instance_type[0]) {
-		memset(out, 0, sizeof(*out));
-		return ev_errf(err, -EBADMSG, "%s: no instance type", path);
-	}
+	if (!p.have_type || !p.have_group_flag)
+		return ev_errf(err, -EBADMSG, "%s: incomplete entry", path);
+	if ((rc = ev_imds_validate(&p.m, err)) != 0)
+		return ev_err_prefix(err, rc, "%s", path);
+	*out = p.m;
 	return 0;
 }
 
 int ev_imds_cache_load(const char *state_dir, const char *boot_id, struct ev_imds_info *out,
 		       struct ev_err *err)
 {
-	return cache_load_at(state_dir, boot_id, time(NULL), out, err);
+	return ev_imds_cache_load_at(state_dir, boot_id, time(NULL), out, err);
 }
 
 static int store(const char *state_dir, const char *text, size_t len, struct ev_err *err)
@@ -178,10 +248,12 @@ static int store(const char *state_dir, const char *text, size_t len, struct ev_
 	char path[4096];
 	int rc;
 
+	if ((rc = check_dir(state_dir, err)))
+		return rc;
 	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)))
 		return rc;
-	if ((rc = cache_path(state_dir, path, sizeof(path), err)))
-		return rc;
+	if (ev_path_join(path, sizeof(path), state_dir, CACHE_NAME) != 0)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
 	return ev_file_write_atomic(path, text, len, 0600, err);
 }
 
@@ -189,12 +261,12 @@ int ev_imds_cache_store(const char *state_dir, const char *boot_id, const struct
 			struct ev_err *err)
 {
 	char text[1024];
-	int n;
+	int n, rc;
 
-	if (!safe_value(m->instance_id) || !safe_value(m->instance_type) ||
-	    !safe_value(m->availability_zone) || !safe_value(m->region) ||
-	    !safe_value(m->placement_group))
-		return ev_errf(err, -EINVAL, "IMDS values with unexpected characters not cached");
+	if (!boot_id_ok(boot_id))
+		return ev_errf(err, -EINVAL, "IMDS cache: bad boot id");
+	if ((rc = ev_imds_validate(m, err)) != 0)
+		return ev_err_prefix(err, -EINVAL, "IMDS values not cached");
 	n = snprintf(text, sizeof(text),
 		     CACHE_VERSION "\nboot_id=%s\nfetched_at=%lld\ninstance_id=%s\ninstance_type=%s\n"
 		     "availability_zone=%s\nregion=%s\nin_group=%d\nplacement_group=%s\n",
@@ -208,16 +280,15 @@ int ev_imds_cache_store(const char *state_dir, const char *boot_id, const struct
 int ev_imds_cache_store_failure(const char *state_dir, const char *boot_id, const char *why,
 				struct ev_err *err)
 {
-	char text[512], clean[200];
+	char text[WHY_MAX + 256], clean[WHY_MAX];
 	size_t i;
 	int n;
 
-	for (i = 0; why[i] && i < sizeof(clean) - 1; i++) {
-		char c = why[i];
-
-		clean[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			    c == '-' || c == '.' || c == '_' || c == ':') ? c : ' ';
-	}
+	if (!boot_id_ok(boot_id))
+		return ev_errf(err, -EINVAL, "IMDS cache: bad boot id");
+	/* The reason is shown to users later: one printable line. */
+	for (i = 0; why && why[i] && i < sizeof(clean) - 1; i++)
+		clean[i] = (unsigned char)why[i] < 0x20 || (unsigned char)why[i] > 0x7e ? ' ' : why[i];
 	clean[i] = '\0';
 	n = snprintf(text, sizeof(text), CACHE_VERSION "\nboot_id=%s\nfailed_at=%lld\nfailure=%s\n",
 		     boot_id, (long long)time(NULL), clean);
@@ -229,7 +300,7 @@ int ev_imds_cache_store_failure(const char *state_dir, const char *boot_id, cons
 int ev_imds_get(const struct ev_config *cfg, bool allow_fetch, struct ev_imds_info *out,
 		enum ev_imds_source *src, struct ev_err *err)
 {
-	char boot[64];
+	char boot[BOOT_ID_MAX];
 	int rc;
 
 	if (src)
@@ -242,10 +313,12 @@ int ev_imds_get(const struct ev_config *cfg, bool allow_fetch, struct ev_imds_in
 	if (src)
 		*src = EV_IMDS_FROM_NETWORK;
 	rc = ev_imds_fetch(cfg->imds_endpoint, cfg->imds_timeout_ms, out, err);
-	/* A cache that cannot be written costs a fetch next time, nothing more. */
+	/* A cache that cannot be written costs a fetch next time, nothing more:
+	 * the answer is still good, so no error and no noise. */
 	if (rc == 0)
 		ev_imds_cache_store(cfg->state_dir, boot, out, NULL);
 	else
-		ev_imds_cache_store_failure(cfg->state_dir, boot, err ? err->msg : "failed", NULL);
+		ev_imds_cache_store_failure(cfg->state_dir, boot, err ? err->msg : "IMDS failed",
+					    NULL);
 	return rc;
 }
