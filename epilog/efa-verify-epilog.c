@@ -98,8 +98,12 @@ int main(int argc, char **argv)
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 		else
 			in.delta = &d;
+		/* The prolog's count: slurmctld's shrinks as epilogs finish. */
+		if (start.job_nodes)
+			in.job_nodes = start.job_nodes;
 	}
 	ev_verdict_decide(&cfg.verdict, &in, &v);
+	je.job_nodes = in.job_nodes;
 	log_line(&cfg, &je, in.delta, &v);
 	ev_state_remove_start(cfg.state_dir, je.jobid);
 	ev_delta_free(&d);

@@ -43,6 +43,7 @@ struct ev_snapshot {
 	struct ev_tcp_counters *tcp;
 	size_t n_tcp;
 	unsigned n_bad;               /* counters that were unreadable or garbage */
+	uint32_t job_nodes;           /* kept with a job's start snapshot; 0 = unknown */
 };
 
 /* ENA interfaces under sysfs_root/class/net (device/driver -> ena), sorted. */

@@ -80,6 +80,8 @@ char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len)
 		return NULL;
 	b.p[0] = '\0';
 	sb_printf(&b, STATE_MAGIC "\ntime_ns %" PRIu64 "\n", s->time_ns);
+	if (s->job_nodes)
+		sb_printf(&b, "job_nodes %" PRIu32 "\n", s->job_nodes);
 	for (size_t i = 0; i < s->n_efa; i++) {
 		const struct ev_dev_counters *d = &s->efa[i];
 
@@ -179,6 +181,13 @@ int ev_snapshot_deserialize(const char *text, size_t len, struct ev_snapshot *ou
 		if (f == 2 && strcmp(a, "time_ns") == 0) {
 			if (ev_parse_u64(b2, &out->time_ns, NULL) == 0)
 				continue;
+		} else if (f == 2 && strcmp(a, "job_nodes") == 0) {
+			uint64_t v;
+
+			if (ev_parse_u64(b2, &v, NULL) == 0 && v <= UINT32_MAX) {
+				out->job_nodes = (uint32_t)v;
+				continue;
+			}
 		} else if (f == 2 && strcmp(a, "E") == 0 && ev_valid_name(b2, EV_NAME_MAX) &&
 			   out->n_efa < STATE_MAX_DEVS) {
 			struct ev_dev_counters *nd = realloc(out->efa, (out->n_efa + 1) * sizeof(*nd));

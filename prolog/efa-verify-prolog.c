@@ -36,9 +36,15 @@ int main(int argc, char **argv)
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
 	if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-	    ev_snapshot_take(&cfg, &devs, &snap, &err) != 0 ||
-	    ev_state_save_start(cfg.state_dir, je.jobid, &snap, &err) != 0)
+	    ev_snapshot_take(&cfg, &devs, &snap, &err) != 0) {
 		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
+	} else {
+		/* The node count is kept now: while epilogs run, slurmctld's
+		 * count shrinks as each node finishes. */
+		snap.job_nodes = je.job_nodes;
+		if (ev_state_save_start(cfg.state_dir, je.jobid, &snap, &err) != 0)
+			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
+	}
 	ev_snapshot_free(&snap);
 	ev_devices_free(&devs);
 	ev_config_free(&cfg);

@@ -69,6 +69,7 @@ static void test_round_trip_is_exact(void **state)
 	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=18446744073709551615",
 				    "--set", "net/ens5:rx_bytes=77", NULL), 0);
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	x->a.job_nodes = 512;
 	assert_int_equal(ev_state_save_start(x->state, 4242, &x->a, &x->err), 0);
 	assert_int_equal(ev_state_load_start(x->state, 4242, &x->b, &x->err), 0);
 	t1 = ev_snapshot_serialize(&x->a, &l1);
@@ -82,6 +83,8 @@ static void test_round_trip_is_exact(void **state)
 	assert_false(ev_counter_find(&x->b.efa[0], "rx_drops")->ok);
 	assert_int_equal(x->b.tcp[0].rx_bytes, 77);
 	assert_int_equal(x->b.time_ns, x->a.time_ns);
+	/* The job's node count travels with the start snapshot. */
+	assert_int_equal(x->b.job_nodes, 512);
 }
 
 static void test_file_is_private_and_removable(void **state)
