@@ -9,63 +9,153 @@ const char *const ev_error_counters[] = {
 	"impaired_remote_conn_events", NULL,
 };
 
+static const char *const traffic[] = { "tx_bytes", "rx_bytes", "rdma_read_bytes", "rdma_write_bytes" };
+
+enum cmp { C_ABSENT, C_OK, C_RESET, C_UNREADABLE };
+
+const char *ev_dev_state_name(enum ev_dev_state s)
+{
+	switch (s) {
+	case EV_DEV_OK: return "ok";
+	case EV_DEV_RESET: return "reset";
+	case EV_DEV_MISSING: return "missing";
+	case EV_DEV_UNREADABLE: return "unreadable";
+	case EV_DEV_NO_COUNTERS: return "no_counters";
+	}
+	return "?";
+}
+
 /* Sums never wrap either: a saturated total still reads as "a lot". */
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static const struct ev_dev_counters *find_dev(const struct ev_snapshot *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_efa; i++)
-		if (strcmp(s->efa[i].dev, name) == 0)
+		if (strncmp(s->efa[i].dev, name, EV_NAME_MAX) == 0)
 			return &s->efa[i];
 	return NULL;
 }
 
-/* end - start of one counter into *d. Absent or unreadable on either side:
- * 0 and no judgement. Lower at the end: a reset. */
-static bool diff(const struct ev_dev_counters *a, const struct ev_dev_counters *b, const char *name,
-		 uint64_t *d)
+/* end - start of one counter. Absent at both ends (an older driver) is
+ * nothing to compare; at one end only, or unreadable, is not zero either:
+ * the caller decides what not knowing means. */
+static enum cmp diff(const struct ev_dev_counters *a, const struct ev_dev_counters *b, const char *name,
+		     uint64_t *d)
 {
 	const struct ev_counter *x = ev_counter_find(a, name), *y = ev_counter_find(b, name);
 
 	*d = 0;
+	if (!x && !y)
+		return C_ABSENT;
 	if (!x || !y || !x->ok || !y->ok)
-		return true;
+		return C_UNREADABLE;
 	if (y->value < x->value)
-		return false;
+		return C_RESET;
 	*d = y->value - x->value;
-	return true;
+	return C_OK;
 }
 
 static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
 		      struct ev_dev_delta *o)
 {
-	static const char *const traffic[] = { "tx_bytes", "rx_bytes", "rdma_read_bytes", "rdma_write_bytes" };
 	uint64_t *dst[] = { &o->tx_bytes, &o->rx_bytes, &o->rdma_read_bytes, &o->rdma_write_bytes };
+	const char *unreadable = NULL;
+	bool any = false;
 
 	for (size_t i = 0; i < 4; i++) {
-		if (!diff(a, b, traffic[i], dst[i])) {
+		enum cmp c = diff(a, b, traffic[i], dst[i]);
+
+		if (c == C_RESET) {
 			o->state = EV_DEV_RESET;
-			memcpy(o->bad_counter, traffic[i], strlen(traffic[i]) + 1);
+			copy_name(o->bad_counter, sizeof(o->bad_counter), traffic[i]);
 			return;
 		}
+		if (c == C_UNREADABLE && !unreadable)
+			unreadable = traffic[i];
+		any |= c != C_ABSENT;
 	}
 	for (size_t i = 0; ev_error_counters[i]; i++) {
 		uint64_t d;
+		enum cmp c = diff(a, b, ev_error_counters[i], &d);
 
-		if (!diff(a, b, ev_error_counters[i], &d)) {
+		if (c == C_RESET) {
 			o->state = EV_DEV_RESET;
-			memcpy(o->bad_counter, ev_error_counters[i], strlen(ev_error_counters[i]) + 1);
+			copy_name(o->bad_counter, sizeof(o->bad_counter), ev_error_counters[i]);
 			return;
 		}
+		/* An error counter we cannot compare only makes errors a lower
+		 * bound; it does not make the traffic unknown. */
+		if (c != C_OK)
+			continue;
+		o->n_error_counters++;
 		o->errors = sat_add(o->errors, d);
 		if (d > o->top_error_delta) {
 			o->top_error_delta = d;
-			memcpy(o->top_error, ev_error_counters[i], strlen(ev_error_counters[i]) + 1);
+			copy_name(o->top_error, sizeof(o->top_error), ev_error_counters[i]);
 		}
 	}
+	if (unreadable) {
+		o->state = EV_DEV_UNREADABLE;
+		copy_name(o->bad_counter, sizeof(o->bad_counter), unreadable);
+		return;
+	}
+	if (!any) {
+		o->state = EV_DEV_NO_COUNTERS;
+		return;
+	}
+	o->bytes = sat_add(o->tx_bytes, o->rx_bytes);
+	if (sat_add(o->rdma_read_bytes, o->rdma_write_bytes) > o->bytes)
+		o->bytes = sat_add(o->rdma_read_bytes, o->rdma_write_bytes);
+}
+
+static const struct ev_tcp_counters *find_if(const struct ev_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_tcp; i++)
+		if (strncmp(s->tcp[i].ifname, name, EV_IFNAME_MAX) == 0)
+			return &s->tcp[i];
+	return NULL;
+}
+
+static void tcp_delta(const struct ev_snapshot *start, const struct ev_snapshot *end, struct ev_node_delta *out)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const struct ev_snapshot *s = pass ? end : start;
+
+		for (size_t i = 0; i < s->n_tcp; i++) {
+			const struct ev_tcp_counters *a, *b;
+
+			if (pass && find_if(start, s->tcp[i].ifname))
+				continue;
+			if (!pass && find_if(start, s->tcp[i].ifname) != &s->tcp[i])
+				continue;
+			a = find_if(start, s->tcp[i].ifname);
+			b = find_if(end, s->tcp[i].ifname);
+			if (!a || !b || !a->ok || !b->ok || b->tx_bytes < a->tx_bytes || b->rx_bytes < a->rx_bytes) {
+				if (a && b && a->ok && b->ok)
+					out->tcp_reset = true;
+				else
+					out->tcp_incomplete = true;
+				if (!out->tcp_bad_if[0])
+					copy_name(out->tcp_bad_if, sizeof(out->tcp_bad_if), s->tcp[i].ifname);
+				continue;
+			}
+			out->n_tcp++;
+			out->tcp_tx_bytes = sat_add(out->tcp_tx_bytes, b->tx_bytes - a->tx_bytes);
+			out->tcp_rx_bytes = sat_add(out->tcp_rx_bytes, b->rx_bytes - a->rx_bytes);
+		}
+	}
+	out->tcp_bytes = sat_add(out->tcp_tx_bytes, out->tcp_rx_bytes);
 }
 
 int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *end,
@@ -91,8 +181,11 @@ int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *
 
 			if (pass && find_dev(start, s->efa[i].dev))
 				continue;
+			/* A device listed twice in one snapshot is counted once. */
+			if (find_dev(s, s->efa[i].dev) != &s->efa[i])
+				continue;
 			o = &out->devs[out->n++];
-			memcpy(o->dev, s->efa[i].dev, sizeof(o->dev));
+			copy_name(o->dev, sizeof(o->dev), s->efa[i].dev);
 			a = find_dev(start, o->dev);
 			b = find_dev(end, o->dev);
 			if (!a || !b) {
@@ -101,29 +194,21 @@ int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *
 				continue;
 			}
 			dev_delta(a, b, o);
-			if (o->state == EV_DEV_RESET) {
-				out->n_reset++;
-				continue;
+			switch (o->state) {
+			case EV_DEV_RESET: out->n_reset++; continue;
+			case EV_DEV_UNREADABLE: out->n_unreadable++; continue;
+			case EV_DEV_NO_COUNTERS: out->n_no_counters++; break;
+			default: break;
 			}
-			out->efa_bytes = sat_add(out->efa_bytes, sat_add(o->tx_bytes, o->rx_bytes));
+			out->efa_bytes = sat_add(out->efa_bytes, o->bytes);
+			out->efa_tx_bytes = sat_add(out->efa_tx_bytes, o->tx_bytes);
+			out->efa_rx_bytes = sat_add(out->efa_rx_bytes, o->rx_bytes);
+			out->rdma_read_bytes = sat_add(out->rdma_read_bytes, o->rdma_read_bytes);
+			out->rdma_write_bytes = sat_add(out->rdma_write_bytes, o->rdma_write_bytes);
 			out->errors = sat_add(out->errors, o->errors);
 		}
 	}
-	for (size_t i = 0; i < end->n_tcp; i++) {
-		const struct ev_tcp_counters *b = &end->tcp[i];
-
-		for (size_t k = 0; k < start->n_tcp; k++) {
-			const struct ev_tcp_counters *a = &start->tcp[k];
-
-			if (strcmp(a->ifname, b->ifname) != 0 || !a->ok || !b->ok)
-				continue;
-			if (b->tx_bytes < a->tx_bytes || b->rx_bytes < a->rx_bytes)
-				out->tcp_reset = true;
-			else
-				out->tcp_bytes = sat_add(out->tcp_bytes, sat_add(b->tx_bytes - a->tx_bytes,
-										 b->rx_bytes - a->rx_bytes));
-		}
-	}
+	tcp_delta(start, end, out);
 	return 0;
 }
 

@@ -1,7 +1,17 @@
 /* What moved during a job: end snapshot minus start snapshot, per device and
  * for the node. Counters are 64-bit and never wrap on a live device, so a
  * counter lower at the end was reset (driver reload, device re-attach): that
- * device's numbers are marked, never turned into a huge wrapped value. */
+ * device's numbers are marked, never turned into a huge wrapped value.
+ *
+ * Which bytes count. The efa driver's port counters come from separate
+ * device queries: tx_bytes/rx_bytes/rx_drops ("basic" stats, the port's
+ * traffic), send_/recv_bytes (messages), rdma_read_* and rdma_write_* (per
+ * RDMA operation), retrans_* and *_remote_* (network stats, newer drivers).
+ * The RDMA byte counters describe traffic that also crosses the port, so
+ * adding them to tx+rx could count the same bytes twice; but a driver or
+ * device that left RDMA out of the basic counters must not make an RDMA-only
+ * job look idle. A device's traffic is therefore max(tx+rx, rdma_read +
+ * rdma_write): never double counted, never hidden. */
 #ifndef EV_DELTA_H
 #define EV_DELTA_H
 
@@ -12,36 +22,57 @@
 #include "ev_counters.h"
 #include "ev_err.h"
 
-enum ev_dev_state { EV_DEV_OK, EV_DEV_RESET, EV_DEV_MISSING };
+enum ev_dev_state {
+	EV_DEV_OK,
+	EV_DEV_RESET,       /* a counter went backwards: bad_counter */
+	EV_DEV_MISSING,     /* device at one end only */
+	EV_DEV_UNREADABLE,  /* a byte counter unreadable, or at one end only: bad_counter */
+	EV_DEV_NO_COUNTERS, /* no byte counter at all (very old driver): traffic not known */
+};
 
 struct ev_dev_delta {
 	char dev[EV_NAME_MAX];
 	enum ev_dev_state state;
-	char bad_counter[EV_COUNTER_NAME_MAX];  /* which counter went backwards */
+	char bad_counter[EV_COUNTER_NAME_MAX];  /* which counter went backwards / was unreadable */
 	uint64_t tx_bytes, rx_bytes;            /* all bytes on the port */
-	uint64_t rdma_read_bytes, rdma_write_bytes;   /* part of the above */
+	uint64_t rdma_read_bytes, rdma_write_bytes;   /* part of the above (see top) */
 	uint64_t errors;                        /* growth of the error counters */
 	char top_error[EV_COUNTER_NAME_MAX];    /* the one that grew most */
 	uint64_t top_error_delta;
+	/* Added: */
+	uint64_t bytes;                         /* max(tx+rx, rdma read+write): for totals and NIC balance */
+	unsigned n_error_counters;              /* error counters comparable at both ends */
 };
 
 struct ev_node_delta {
 	struct ev_dev_delta *devs;
 	size_t n;
 	size_t n_reset, n_missing;
-	uint64_t efa_bytes;                     /* tx+rx over devices that are OK */
+	uint64_t efa_bytes;                     /* sum of devs[].bytes over devices that are OK */
 	uint64_t tcp_bytes;                     /* tx+rx over the TCP interfaces */
 	bool tcp_reset;
 	uint64_t errors;
 	uint64_t duration_ns;
+	/* Added: */
+	size_t n_unreadable, n_no_counters;
+	uint64_t efa_tx_bytes, efa_rx_bytes;    /* over OK devices */
+	uint64_t rdma_read_bytes, rdma_write_bytes;
+	uint64_t tcp_tx_bytes, tcp_rx_bytes;
+	size_t n_tcp;                           /* interfaces compared */
+	bool tcp_incomplete;                    /* an interface unreadable or at one end only */
+	char tcp_bad_if[EV_IFNAME_MAX];         /* first such (or reset) interface */
 };
 
 /* The error counters the verdict watches, as the kernel efa driver names
- * them; absent ones (older drivers) are skipped. */
+ * them; absent ones (older drivers) are skipped. NULL-terminated. */
 extern const char *const ev_error_counters[];
 
+/* Every device and interface seen at either end is in the result. Only
+ * -ENOMEM can fail. */
 int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *end,
 		     struct ev_node_delta *out, struct ev_err *err);
 void ev_delta_free(struct ev_node_delta *d);
+
+const char *ev_dev_state_name(enum ev_dev_state s);
 
 #endif

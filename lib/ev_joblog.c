@@ -1,21 +1,36 @@
 #include "ev_joblog.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ev_config.h"
 #include "ev_file.h"
+#include "ev_json.h"
+
+#define PROM_PREFIX "efa_verify_job_"
+#define PROM_SUFFIX ".prom"
 
 int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_err *err)
 {
 	char dir[4096], *slash, *buf;
+	struct stat st;
 	ssize_t w;
 	int fd, rc;
 
+	if (!path || !*path)
+		return ev_errf(err, -EINVAL, "no log path");
 	if (strlen(path) >= sizeof(dir))
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", path);
+	if (memchr(line, '\n', len))
+		return ev_errf(err, -EINVAL, "%s: a log line must not contain a newline", path);
 	memcpy(dir, path, strlen(path) + 1);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -28,17 +43,308 @@ int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_e
 		return ev_errf(err, -ENOMEM, "out of memory");
 	memcpy(buf, line, len);
 	buf[len] = '\n';
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
 	if (fd < 0) {
 		rc = -errno;
 		free(buf);
 		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
 	}
+	/* A FIFO or device planted at the log path is not a log. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		free(buf);
+		return ev_errf(err, -EPERM, "%s: not a regular file, refused", path);
+	}
+	/* One write: O_APPEND places it at the end as a whole. */
 	w = write(fd, buf, len + 1);
 	rc = w == (ssize_t)(len + 1) ? 0 : (w < 0 ? -errno : -EIO);
 	close(fd);
 	free(buf);
 	if (rc)
-		return ev_errf(err, rc, "%s: short write", path);
+		return ev_errf(err, rc, "%s: %s", path, rc == -EIO ? "short write" : strerror(-rc));
 	return 0;
+}
+
+char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
+{
+	const struct ev_node_delta *d = e->delta;
+	const struct ev_node_verdict *v = e->verdict;
+	struct ev_json j;
+
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	ev_json_u64(&j, "time", e->time);
+	ev_json_u64(&j, "job", e->jobid);
+	ev_json_str(&j, "node", e->node);
+	ev_json_u64(&j, "job_nodes", e->job_nodes);
+	ev_json_str(&j, "verdict", ev_verdict_name(v->verdict));
+	ev_json_str(&j, "reason", v->reason[0] ? v->reason : NULL);
+	ev_json_bool(&j, "shared", v->shared);
+	if (d) {
+		ev_json_u64(&j, "efa_bytes", d->efa_bytes);
+		ev_json_u64(&j, "efa_tx_bytes", d->efa_tx_bytes);
+		ev_json_u64(&j, "efa_rx_bytes", d->efa_rx_bytes);
+		ev_json_u64(&j, "rdma_read_bytes", d->rdma_read_bytes);
+		ev_json_u64(&j, "rdma_write_bytes", d->rdma_write_bytes);
+		ev_json_u64(&j, "tcp_bytes", d->tcp_bytes);
+		ev_json_u64(&j, "error_events", d->errors);
+		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
+		ev_json_arr_begin(&j, "devices");
+		for (size_t i = 0; i < d->n; i++) {
+			const struct ev_dev_delta *x = &d->devs[i];
+
+			ev_json_obj_begin(&j, NULL);
+			ev_json_str(&j, "name", x->dev);
+			ev_json_str(&j, "state", ev_dev_state_name(x->state));
+			ev_json_u64(&j, "bytes", x->bytes);
+			ev_json_u64(&j, "tx_bytes", x->tx_bytes);
+			ev_json_u64(&j, "rx_bytes", x->rx_bytes);
+			ev_json_u64(&j, "errors", x->errors);
+			ev_json_str(&j, "top_error", x->top_error[0] ? x->top_error : NULL);
+			ev_json_obj_end(&j);
+		}
+		ev_json_arr_end(&j);
+	}
+	ev_json_obj_end(&j);
+	return ev_json_finish(&j, len);
+}
+
+int ev_joblog_write(const char *path, const struct ev_joblog_entry *e, struct ev_err *err)
+{
+	size_t len = 0;
+	char *s = ev_joblog_format(e, &len);
+	int rc;
+
+	if (!s)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	rc = ev_joblog_append(path, s, len, err);
+	free(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------ prometheus */
+
+size_t ev_prom_escape(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (; s && *s; s++) {
+		const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		size_t rl = rep ? 2 : 1;
+
+		if (o + rl >= cap)
+			break;
+		if (rep)
+			memcpy(out + o, rep, 2);
+		else
+			out[o] = *s;
+		o += rl;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+struct pbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void pb_printf(struct pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pb_printf(struct pbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		size_t nc = (b->cap + (size_t)n) * 2;
+		char *np = realloc(b->p, nc);
+
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+static void family(struct pbuf *b, const char *name, const char *help)
+{
+	pb_printf(b, "# HELP efa_verify_job_%s %s\n# TYPE efa_verify_job_%s gauge\n", name, help, name);
+}
+
+char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
+{
+	const struct ev_node_delta *d = e->delta;
+	const struct ev_node_verdict *v = e->verdict;
+	struct pbuf b = { malloc(4096), 0, 4096, false };
+	char node[EV_NAME_MAX * 2], reason[EV_REASON_MAX * 2], lab[EV_NAME_MAX * 2 + 48];
+
+	if (!b.p)
+		return NULL;
+	b.p[0] = '\0';
+	ev_prom_escape(e->node, node, sizeof(node));
+	ev_prom_escape(v->reason, reason, sizeof(reason));
+	snprintf(lab, sizeof(lab), "job=\"%" PRIu32 "\",node=\"%s\"", e->jobid, node);
+	family(&b, "info", "Verdict and reason of a job on this node (always 1).");
+	pb_printf(&b, "efa_verify_job_info{%s,verdict=\"%s\",reason=\"%s\"} 1\n", lab, ev_verdict_name(v->verdict),
+		  reason);
+	family(&b, "verdict", "1 for the verdict of a job on this node, 0 for the others.");
+	for (int i = EV_V_NO_TRAFFIC; i <= EV_V_NOT_READY; i++)
+		pb_printf(&b, "efa_verify_job_verdict{%s,verdict=\"%s\"} %d\n", lab, ev_verdict_name(i),
+			  (int)v->verdict == i);
+	family(&b, "shared", "1 if another job used the node during the job.");
+	pb_printf(&b, "efa_verify_job_shared{%s} %d\n", lab, v->shared ? 1 : 0);
+	family(&b, "end_time_seconds", "When the job was judged on this node.");
+	pb_printf(&b, "efa_verify_job_end_time_seconds{%s} %" PRIu64 "\n", lab, e->time);
+	family(&b, "nodes", "Nodes in the job (0: not known).");
+	pb_printf(&b, "efa_verify_job_nodes{%s} %" PRIu32 "\n", lab, e->job_nodes);
+	if (d) {
+		static const struct { const char *name, *help; size_t off; } g[] = {
+			{ "efa_bytes", "Bytes over EFA on this node during the job.",
+			  offsetof(struct ev_node_delta, efa_bytes) },
+			{ "rdma_read_bytes", "RDMA read bytes on this node during the job.",
+			  offsetof(struct ev_node_delta, rdma_read_bytes) },
+			{ "rdma_write_bytes", "RDMA write bytes on this node during the job.",
+			  offsetof(struct ev_node_delta, rdma_write_bytes) },
+			{ "tcp_bytes", "Bytes over the TCP interfaces on this node during the job.",
+			  offsetof(struct ev_node_delta, tcp_bytes) },
+			{ "error_events", "Growth of the EFA error counters on this node during the job.",
+			  offsetof(struct ev_node_delta, errors) },
+		};
+
+		for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+			uint64_t x;
+
+			memcpy(&x, (const char *)d + g[i].off, sizeof(x));
+			family(&b, g[i].name, g[i].help);
+			pb_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
+		}
+		family(&b, "duration_seconds", "Time between the job's start and end snapshots.");
+		pb_printf(&b, "efa_verify_job_duration_seconds{%s} %" PRIu64 ".%03" PRIu64 "\n", lab,
+			  d->duration_ns / 1000000000u, d->duration_ns / 1000000u % 1000u);
+		if (d->n) {
+			family(&b, "device_bytes", "Bytes on one EFA device during the job (NIC balance).");
+			for (size_t i = 0; i < d->n; i++) {
+				char dev[EV_NAME_MAX * 2];
+
+				ev_prom_escape(d->devs[i].dev, dev, sizeof(dev));
+				pb_printf(&b, "efa_verify_job_device_bytes{%s,device=\"%s\"} %" PRIu64 "\n", lab, dev,
+					  d->devs[i].bytes);
+			}
+		}
+	}
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	if (len)
+		*len = b.len;
+	return b.p;
+}
+
+int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err)
+{
+	char path[4096];
+	size_t len = 0;
+	char *text;
+	int rc, n;
+
+	if (!dir || !*dir)
+		return ev_errf(err, -EINVAL, "no prometheus_textfile_dir");
+	if (!e->node || !ev_valid_nodename(e->node) || !e->jobid)
+		return ev_errf(err, -EINVAL, "prometheus: bad node name or job id");
+	n = snprintf(path, sizeof(path), "%s/" PROM_PREFIX "%" PRIu32 "_%s" PROM_SUFFIX, dir, e->jobid, e->node);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
+	if ((rc = ev_mkdir_p(dir, 0755, true, err)))
+		return rc;
+	if (!(text = ev_prom_format(e, &len)))
+		return ev_errf(err, -ENOMEM, "out of memory");
+	rc = ev_file_write_atomic(path, text, len, 0644, err);
+	free(text);
+	return rc;
+}
+
+struct pfile {
+	char name[256];
+	struct timespec mtime;
+};
+
+/* Newest first; equal times by name, so the choice is stable. */
+static int cmp_pfile(const void *a, const void *b)
+{
+	const struct pfile *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec > y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec > y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(y->name, x->name);
+}
+
+int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err)
+{
+	struct pfile *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int dfd, rc = 0;
+	DIR *d;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	if (!(d = fdopendir(dfd))) {
+		rc = -errno;
+		close(dfd);
+		return ev_errf(err, rc, "%s: %s", dir, strerror(-rc));
+	}
+	while ((de = readdir(d))) {
+		size_t nl = strlen(de->d_name), pl = strlen(PROM_PREFIX), sl = strlen(PROM_SUFFIX);
+		struct stat st;
+
+		if (nl <= pl + sl || nl >= sizeof(v->name) || strncmp(de->d_name, PROM_PREFIX, pl) != 0 ||
+		    strcmp(de->d_name + nl - sl, PROM_SUFFIX) != 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			struct pfile *nv = realloc(v, (cap ? cap * 2 : 32) * sizeof(*v));
+
+			if (!nv) {
+				rc = ev_errf(err, -ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 32;
+		}
+		memcpy(v[n].name, de->d_name, nl + 1);
+		v[n].mtime = st.st_mtim;
+		n++;
+	}
+	if (!rc && n > keep) {
+		qsort(v, n, sizeof(*v), cmp_pfile);
+		for (size_t i = keep; i < n; i++)
+			if (unlinkat(dfd, v[i].name, 0) != 0 && errno != ENOENT && !rc)
+				rc = ev_errf(err, -errno, "%s/%s: %s", dir, v[i].name, strerror(errno));
+	}
+	closedir(d);
+	free(v);
+	return rc;
 }

@@ -1,14 +1,63 @@
-/* The per-node job log: one JSON line per node per job, appended. */
+/* What each node leaves behind per job, besides the accounting record:
+ *  - one JSON line per node per job, appended to the config's `log`;
+ *  - node_exporter textfile metrics, one file per job and node,
+ *    prometheus_textfile_dir/efa_verify_job_<jobid>_<node>.prom, written
+ *    atomically (tmp + rename; the tmp name does not end in .prom, so the
+ *    collector never reads a half-written file). One file per job keeps
+ *    concurrent epilogs of different jobs from rewriting each other's
+ *    metrics; ev_prom_prune bounds how many stay. Every file carries the
+ *    same HELP and TYPE lines, which node_exporter needs to merge a metric
+ *    family across files. */
 #ifndef EV_JOBLOG_H
 #define EV_JOBLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "ev_delta.h"
 #include "ev_err.h"
+#include "ev_verdict.h"
 
 /* Append line (a newline is added) with one write(2), so lines from
  * concurrent epilogs never interleave. Parent directories are created 0750;
- * the file 0640, never through a symlink. */
+ * the file 0640, never through a symlink, and only if it is a regular file. */
 int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_err *err);
+
+/* ---------------------------------------------------------------- added */
+
+struct ev_joblog_entry {
+	uint64_t time;                          /* seconds since the epoch, when judged */
+	uint32_t jobid;
+	const char *node;
+	uint32_t job_nodes;                     /* 0 = not known */
+	const struct ev_node_verdict *verdict;  /* required */
+	const struct ev_node_delta *delta;      /* NULL: no numbers (no start snapshot) */
+};
+
+/* The JSON object, one line, no newline (caller frees); NULL if out of
+ * memory. Keys: time, job, node, job_nodes, verdict, reason (null if none),
+ * shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
+ * rdma_read_bytes, rdma_write_bytes, tcp_bytes, error_events, duration_ms,
+ * devices [{name, state, bytes, tx_bytes, rx_bytes, errors, top_error}]. */
+char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len);
+/* Format and append to path. */
+int ev_joblog_write(const char *path, const struct ev_joblog_entry *e, struct ev_err *err);
+
+#define EV_PROM_KEEP 64   /* job files a node keeps by default */
+
+/* The textfile content (caller frees); NULL if out of memory. */
+char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len);
+/* Write dir/efa_verify_job_<jobid>_<node>.prom (0644: node_exporter seldom
+ * runs as root). dir is created 0755 if absent, never through a symlink.
+ * node must be a plain host name. */
+int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err);
+/* Remove all but the newest keep efa_verify_job_*.prom files of dir (by
+ * mtime, then name); only regular files with our names are touched. */
+int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err);
+
+/* A label value escaped per the exposition format (\\, \", \n) into out
+ * (cut at cap-1 without splitting an escape). Returns the length. */
+size_t ev_prom_escape(const char *s, char *out, size_t cap);
 
 #endif

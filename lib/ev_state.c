@@ -1,5 +1,6 @@
 #include "ev_state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -7,15 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ev_config.h"
 #include "ev_file.h"
 
-#define STATE_MAGIC "efa-verify-snapshot 1"
+#define STATE_MAGIC_1 "efa-verify-snapshot 1"
+#define STATE_MAGIC_2 "efa-verify-snapshot 2"
 #define STATE_MAX (4u << 20)
 #define STATE_MAX_DEVS 256
 #define STATE_MAX_COUNTERS 128
+#define STATE_LINE_MAX 1024
+#define PATH_CAP 4096
 
 int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err)
 {
@@ -33,6 +39,103 @@ int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err)
 	*out = (uint32_t)v;
 	return 0;
 }
+
+/* ------------------------------------------------------------ directories */
+
+/* A directory we keep root's state in: a real directory (lstat, so a
+ * symlink is refused), ours, and writable by nobody else, who could
+ * otherwise plant links or files in it. */
+static int check_dir(const char *path, struct ev_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ev_errf(err, -ELOOP, "%s: is a symbolic link, refused", path);
+	if (!S_ISDIR(st.st_mode))
+		return ev_errf(err, -ENOTDIR, "%s: not a directory", path);
+	if (st.st_uid != geteuid())
+		return ev_errf(err, -EPERM, "%s: owned by uid %u, not %u: refused", path, (unsigned)st.st_uid,
+			       (unsigned)geteuid());
+	if (st.st_mode & 022)
+		return ev_errf(err, -EPERM, "%s: writable by group or others (mode %03o): refused", path,
+			       (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+/* state_dir/sub into out, both checked; created 0700 when create. */
+static int subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
+		  struct ev_err *err)
+{
+	int rc;
+
+	if (!state_dir || !*state_dir)
+		return ev_errf(err, -EINVAL, "no state_dir");
+	if (ev_path_join(out, cap, state_dir, sub))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+	if (create && (rc = ev_mkdir_p(out, 0700, true, err)))
+		return rc;
+	if ((rc = check_dir(state_dir, err)))
+		return rc;
+	return check_dir(out, err);
+}
+
+/* Read a small private file: regular, ours, not group/world-writable, at
+ * most cap-1 bytes (larger: -EFBIG). NUL-terminated; returns the length. */
+static long read_private(const char *path, char *buf, size_t cap, struct ev_err *err)
+{
+	struct stat st;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
+		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		close(fd);
+		return ev_errf(err, -EPERM, "%s: not a private regular file, ignored", path);
+	}
+	if ((uint64_t)st.st_size >= cap) {
+		close(fd);
+		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
+	}
+	/* Read to EOF, but never more than cap-1: the file may grow meanwhile. */
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap - 1) {
+			char extra;
+
+			r = read(fd, &extra, 1);
+			if (r > 0) {
+				close(fd);
+				return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
+			}
+		} else {
+			r = read(fd, buf + len, cap - 1 - len);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			close(fd);
+			return ev_errf(err, rc, "%s: read: %s", path, strerror(-rc));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+/* ------------------------------------------------------------ text form */
 
 struct sbuf {
 	char *p;
@@ -70,16 +173,45 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-/* One line per counter: "P dev name value" (port), "D dev name value"
- * (device), "T if tx rx"; a bad counter's value is "?". */
-char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len)
+static bool valid_boot_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= EV_BOOT_ID_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || *s == '-'))
+			return false;
+	return true;
+}
+
+/* Header lines (format 2), then one line per counter: "E dev" opens a
+ * device, "P name value" (port) and "D name value" (device) follow it,
+ * "T if tx rx"; a bad counter's value is "?". "end" closes the file, so a
+ * truncated one is recognised. */
+static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *s, size_t *len)
 {
 	struct sbuf b = { malloc(4096), 0, 4096, false };
 
 	if (!b.p)
 		return NULL;
 	b.p[0] = '\0';
-	sb_printf(&b, STATE_MAGIC "\ntime_ns %" PRIu64 "\n", s->time_ns);
+	if (js) {
+		sb_printf(&b, STATE_MAGIC_2 "\njob %" PRIu32 "\n", js->jobid);
+		if (js->node[0])
+			sb_printf(&b, "node %s\n", js->node);
+		if (js->boot_id[0])
+			sb_printf(&b, "boot_id %s\n", js->boot_id);
+		sb_printf(&b, "seq %" PRIu64 "\nothers", js->run.seq);
+		for (size_t i = 0; i < js->run.n_others && i < EV_STATE_MAX_OTHERS; i++)
+			sb_printf(&b, " %" PRIu32, js->run.others[i]);
+		sb_printf(&b, "\n");
+		if (js->run.others_truncated)
+			sb_printf(&b, "others_truncated 1\n");
+	} else {
+		sb_printf(&b, STATE_MAGIC_1 "\n");
+	}
+	sb_printf(&b, "time_ns %" PRIu64 "\n", s->time_ns);
 	if (s->job_nodes)
 		sb_printf(&b, "job_nodes %" PRIu32 "\n", s->job_nodes);
 	for (size_t i = 0; i < s->n_efa; i++) {
@@ -115,124 +247,276 @@ char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len)
 	return b.p;
 }
 
-static int bad(struct ev_snapshot *out, struct ev_err *err, unsigned line, const char *why)
+char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len)
 {
-	ev_snapshot_free(out);
-	return ev_errf(err, -EBADMSG, "snapshot line %u: %s", line, why);
+	return serialize(NULL, s, len);
 }
 
-static int add_counter(struct ev_counter **arr, size_t *n, const char *name, const char *val)
+char *ev_job_start_serialize(const struct ev_job_start *js, size_t *len)
+{
+	return serialize(js, &js->snap, len);
+}
+
+static int cmp_counter(const void *a, const void *b)
+{
+	return strcmp(((const struct ev_counter *)a)->name, ((const struct ev_counter *)b)->name);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool parse_u64_strict(const char *s, uint64_t *v)
+{
+	return *s && !s[strspn(s, "0123456789")] && ev_parse_u64(s, v, NULL) == 0;
+}
+
+static bool add_counter(struct ev_counter **arr, size_t *n, const char *name, const char *val)
 {
 	struct ev_counter *c;
 
 	if (*n >= STATE_MAX_COUNTERS || !ev_valid_name(name, EV_COUNTER_NAME_MAX))
-		return -1;
+		return false;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].name, name) == 0)
+			return false;
 	if (*n % 16 == 0) {
 		struct ev_counter *na = realloc(*arr, (*n + 16) * sizeof(**arr));
 
 		if (!na)
-			return -1;
+			return false;
 		*arr = na;
 	}
-	c = &(*arr)[(*n)++];
+	c = &(*arr)[*n];
 	memset(c, 0, sizeof(*c));
 	memcpy(c->name, name, strlen(name) + 1);
-	if (strcmp(val, "?") == 0)
-		return 0;
-	if (ev_parse_u64(val, &c->value, NULL) != 0)
+	if (strcmp(val, "?") != 0) {
+		if (!parse_u64_strict(val, &c->value))
+			return false;
+		c->ok = true;
+	}
+	(*n)++;
+	return true;
+}
+
+/* Split l into tokens at single spaces; any empty token is malformed. */
+static int split(char *l, char **tok, int max)
+{
+	int n = 0;
+
+	if (!*l)
 		return -1;
-	c->ok = true;
+	for (char *p = l;;) {
+		char *sp = strchr(p, ' ');
+
+		if (n == max || sp == p || (!sp && !*p))
+			return -1;
+		tok[n++] = p;
+		if (!sp)
+			return n;
+		*sp = '\0';
+		p = sp + 1;
+	}
+}
+
+enum { H_JOB = 1, H_NODE = 2, H_BOOT = 4, H_SEQ = 8, H_OTHERS = 16, H_TRUNC = 32, H_TIME = 64,
+       H_NODES = 128 };
+
+static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
+{
+	uint64_t v;
+
+	if (nt < 1)
+		return -1;
+	if (strcmp(t[0], "others") == 0) {
+		if (*seen & H_OTHERS || nt - 1 > EV_STATE_MAX_OTHERS)
+			return -1;
+		*seen |= H_OTHERS;
+		for (int i = 1; i < nt; i++) {
+			if (!parse_u64_strict(t[i], &v) || v == 0 || v > UINT32_MAX)
+				return -1;
+			js->run.others[js->run.n_others++] = (uint32_t)v;
+		}
+		qsort(js->run.others, js->run.n_others, sizeof(uint32_t), cmp_u32);
+		return 0;
+	}
+	if (nt != 2)
+		return -1;
+	if (strcmp(t[0], "job") == 0 && !(*seen & H_JOB) && parse_u64_strict(t[1], &v) && v && v <= UINT32_MAX) {
+		js->jobid = (uint32_t)v;
+		*seen |= H_JOB;
+	} else if (strcmp(t[0], "node") == 0 && !(*seen & H_NODE) && ev_valid_nodename(t[1])) {
+		memcpy(js->node, t[1], strlen(t[1]) + 1);
+		*seen |= H_NODE;
+	} else if (strcmp(t[0], "boot_id") == 0 && !(*seen & H_BOOT) && valid_boot_id(t[1])) {
+		memcpy(js->boot_id, t[1], strlen(t[1]) + 1);
+		*seen |= H_BOOT;
+	} else if (strcmp(t[0], "seq") == 0 && !(*seen & H_SEQ) && parse_u64_strict(t[1], &v)) {
+		js->run.seq = v;
+		*seen |= H_SEQ;
+	} else if (strcmp(t[0], "others_truncated") == 0 && !(*seen & H_TRUNC) && strcmp(t[1], "1") == 0) {
+		js->run.others_truncated = true;
+		*seen |= H_TRUNC;
+	} else if (strcmp(t[0], "time_ns") == 0 && !(*seen & H_TIME) && parse_u64_strict(t[1], &v)) {
+		js->snap.time_ns = v;
+		*seen |= H_TIME;
+	} else if (strcmp(t[0], "job_nodes") == 0 && !(*seen & H_NODES) && parse_u64_strict(t[1], &v) &&
+		   v <= UINT32_MAX) {
+		js->snap.job_nodes = (uint32_t)v;
+		*seen |= H_NODES;
+	} else {
+		return -1;
+	}
 	return 0;
 }
 
-int ev_snapshot_deserialize(const char *text, size_t len, struct ev_snapshot *out, struct ev_err *err)
+static bool add_dev(struct ev_snapshot *s, const char *name)
 {
-	char *copy, *save = NULL;
-	unsigned line = 0;
-	bool ended = false;
+	struct ev_dev_counters *nd;
+
+	if (s->n_efa >= STATE_MAX_DEVS || !ev_valid_name(name, EV_NAME_MAX))
+		return false;
+	for (size_t i = 0; i < s->n_efa; i++)
+		if (strcmp(s->efa[i].dev, name) == 0)
+			return false;
+	nd = realloc(s->efa, (s->n_efa + 1) * sizeof(*nd));
+	if (!nd)
+		return false;
+	s->efa = nd;
+	memset(&nd[s->n_efa], 0, sizeof(*nd));
+	memcpy(nd[s->n_efa].dev, name, strlen(name) + 1);
+	s->n_efa++;
+	return true;
+}
+
+static bool add_tcp(struct ev_snapshot *s, const char *ifname, const char *tx, const char *rx)
+{
+	struct ev_tcp_counters *nt, *t;
+
+	if (s->n_tcp >= EV_MAX_TCP_IFACES || !ev_valid_name(ifname, EV_IFNAME_MAX))
+		return false;
+	for (size_t i = 0; i < s->n_tcp; i++)
+		if (strcmp(s->tcp[i].ifname, ifname) == 0)
+			return false;
+	nt = realloc(s->tcp, (s->n_tcp + 1) * sizeof(*nt));
+	if (!nt)
+		return false;
+	s->tcp = nt;
+	t = &nt[s->n_tcp];
+	memset(t, 0, sizeof(*t));
+	memcpy(t->ifname, ifname, strlen(ifname) + 1);
+	if (strcmp(tx, "?") == 0 && strcmp(rx, "?") == 0) {
+		s->n_tcp++;
+		return true;
+	}
+	if (!parse_u64_strict(tx, &t->tx_bytes) || !parse_u64_strict(rx, &t->rx_bytes))
+		return false;
+	t->ok = true;
+	s->n_tcp++;
+	return true;
+}
+
+void ev_job_start_free(struct ev_job_start *js)
+{
+	ev_snapshot_free(&js->snap);
+	memset(js, 0, sizeof(*js));
+}
+
+static int bad(struct ev_job_start *out, struct ev_err *err, unsigned line, const char *why)
+{
+	ev_job_start_free(out);
+	return ev_errf(err, -EBADMSG, "snapshot line %u: %s", line, why);
+}
+
+int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *out, struct ev_err *err)
+{
+	unsigned line = 0, seen = 0;
+	int version = 0;
+	bool ended = false, in_body = false;
+	size_t pos = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (len > STATE_MAX || memchr(text, '\0', len))
 		return ev_errf(err, -EBADMSG, "snapshot: not a text file of a sane size");
-	copy = strndup(text, len);
-	if (!copy)
-		return ev_errf(err, -ENOMEM, "out of memory");
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char a[64], b2[64], c[64];
-		int f;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		char l[STATE_LINE_MAX], *t[EV_STATE_MAX_OTHERS + 2];
+		int nt;
 
 		line++;
-		if (ended) {
-			free(copy);
+		if (!nl)
+			return bad(out, err, line, "truncated (last line unterminated)");
+		if (ll >= sizeof(l))
+			return bad(out, err, line, "line too long");
+		memcpy(l, text + pos, ll);
+		l[ll] = '\0';
+		pos += ll + 1;
+		if (ended)
 			return bad(out, err, line, "text after the end marker");
-		}
 		if (line == 1) {
-			if (strcmp(l, STATE_MAGIC) != 0) {
-				free(copy);
+			version = strcmp(l, STATE_MAGIC_2) == 0 ? 2 : strcmp(l, STATE_MAGIC_1) == 0 ? 1 : 0;
+			if (!version)
 				return bad(out, err, line, "not an efa-verify snapshot");
-			}
 			continue;
 		}
 		if (strcmp(l, "end") == 0) {
 			ended = true;
 			continue;
 		}
-		f = sscanf(l, "%63s %63s %63s", a, b2, c);
-		if (f == 2 && strcmp(a, "time_ns") == 0) {
-			if (ev_parse_u64(b2, &out->time_ns, NULL) == 0)
-				continue;
-		} else if (f == 2 && strcmp(a, "job_nodes") == 0) {
-			uint64_t v;
+		nt = split(l, t, EV_STATE_MAX_OTHERS + 2);
+		if (nt < 0)
+			return bad(out, err, line, "malformed line");
+		if (strcmp(t[0], "E") == 0 && nt == 2) {
+			in_body = true;
+			if (!add_dev(&out->snap, t[1]))
+				return bad(out, err, line, "bad or repeated device");
+		} else if ((strcmp(t[0], "P") == 0 || strcmp(t[0], "D") == 0) && nt == 3) {
+			struct ev_dev_counters *d = out->snap.n_efa ? &out->snap.efa[out->snap.n_efa - 1] : NULL;
 
-			if (ev_parse_u64(b2, &v, NULL) == 0 && v <= UINT32_MAX) {
-				out->job_nodes = (uint32_t)v;
-				continue;
-			}
-		} else if (f == 2 && strcmp(a, "E") == 0 && ev_valid_name(b2, EV_NAME_MAX) &&
-			   out->n_efa < STATE_MAX_DEVS) {
-			struct ev_dev_counters *nd = realloc(out->efa, (out->n_efa + 1) * sizeof(*nd));
-
-			if (nd) {
-				out->efa = nd;
-				memset(&nd[out->n_efa], 0, sizeof(*nd));
-				memcpy(nd[out->n_efa].dev, b2, strlen(b2) + 1);
-				out->n_efa++;
-				continue;
-			}
-		} else if (f == 3 && (a[0] == 'P' || a[0] == 'D') && !a[1] && out->n_efa) {
-			struct ev_dev_counters *d = &out->efa[out->n_efa - 1];
-
-			if (add_counter(a[0] == 'P' ? &d->port : &d->device, a[0] == 'P' ? &d->n_port : &d->n_device,
-					b2, c) == 0)
-				continue;
-		} else if (strcmp(a, "T") == 0 && f == 3 && out->n_tcp < EV_MAX_TCP_IFACES &&
-			   ev_valid_name(b2, EV_IFNAME_MAX)) {
-			char tx[64], rx[64];
-			struct ev_tcp_counters *nt;
-
-			if (sscanf(l, "T %*s %63s %63s", tx, rx) == 2 &&
-			    (nt = realloc(out->tcp, (out->n_tcp + 1) * sizeof(*nt)))) {
-				struct ev_tcp_counters *t = &nt[out->n_tcp];
-
-				out->tcp = nt;
-				memset(t, 0, sizeof(*t));
-				memcpy(t->ifname, b2, strlen(b2) + 1);
-				t->ok = ev_parse_u64(tx, &t->tx_bytes, NULL) == 0 &&
-					ev_parse_u64(rx, &t->rx_bytes, NULL) == 0;
-				if (t->ok || (strcmp(tx, "?") == 0 && strcmp(rx, "?") == 0)) {
-					out->n_tcp++;
-					continue;
-				}
-			}
+			if (!d)
+				return bad(out, err, line, "counter before any device");
+			if (!add_counter(t[0][0] == 'P' ? &d->port : &d->device,
+					 t[0][0] == 'P' ? &d->n_port : &d->n_device, t[1], t[2]))
+				return bad(out, err, line, "bad or repeated counter");
+		} else if (strcmp(t[0], "T") == 0 && nt == 4) {
+			in_body = true;
+			if (!add_tcp(&out->snap, t[1], t[2], t[3]))
+				return bad(out, err, line, "bad or repeated interface");
+		} else if (in_body || header(out, t, nt, &seen) != 0 ||
+			   (version == 1 && (seen & ~(unsigned)(H_TIME | H_NODES)))) {
+			return bad(out, err, line, "unexpected content");
 		}
-		free(copy);
-		return bad(out, err, line, "unexpected content");
 	}
-	free(copy);
 	if (!ended)
 		return bad(out, err, line, "truncated (no end marker)");
+	if (version == 2 && (seen & (H_JOB | H_SEQ | H_OTHERS)) != (H_JOB | H_SEQ | H_OTHERS))
+		return bad(out, err, line, "job, seq or others missing");
+	/* ev_counter_find searches sorted arrays. */
+	for (size_t i = 0; i < out->snap.n_efa; i++) {
+		struct ev_dev_counters *d = &out->snap.efa[i];
+
+		if (d->n_port)
+			qsort(d->port, d->n_port, sizeof(*d->port), cmp_counter);
+		if (d->n_device)
+			qsort(d->device, d->n_device, sizeof(*d->device), cmp_counter);
+	}
 	return 0;
 }
+
+int ev_snapshot_deserialize(const char *text, size_t len, struct ev_snapshot *out, struct ev_err *err)
+{
+	struct ev_job_start js;
+	int rc = ev_job_start_deserialize(text, len, &js, err);
+
+	*out = js.snap;
+	return rc;
+}
+
+/* ------------------------------------------------------------ start files */
 
 static int job_path(const char *state_dir, uint32_t jobid, char *out, size_t cap, struct ev_err *err)
 {
@@ -243,72 +527,423 @@ static int job_path(const char *state_dir, uint32_t jobid, char *out, size_t cap
 	return 0;
 }
 
+/* Takes text (frees it). */
+static int save(const char *state_dir, uint32_t jobid, char *text, size_t len, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	int rc;
+
+	if (!text)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	if (!jobid)
+		rc = ev_errf(err, -EINVAL, "job id 0");
+	else if (!(rc = subdir(state_dir, "jobs", true, dir, sizeof(dir), err)) &&
+		 !(rc = job_path(state_dir, jobid, path, sizeof(path), err)))
+		rc = ev_file_write_atomic(path, text, len, 0600, err);
+	free(text);
+	return rc;
+}
+
 int ev_state_save_start(const char *state_dir, uint32_t jobid, const struct ev_snapshot *s,
 			struct ev_err *err)
 {
-	char dir[4096], path[4096];
+	size_t len = 0;
+	char *text = ev_snapshot_serialize(s, &len);
+
+	return save(state_dir, jobid, text, len, err);
+}
+
+int ev_job_start_save(const char *state_dir, const struct ev_job_start *js, struct ev_err *err)
+{
 	size_t len = 0;
 	char *text;
+
+	if (js->node[0] && !ev_valid_nodename(js->node))
+		return ev_errf(err, -EINVAL, "node name '%.64s' refused", js->node);
+	if (!valid_boot_id(js->boot_id))
+		return ev_errf(err, -EINVAL, "boot id refused");
+	text = ev_job_start_serialize(js, &len);
+	return save(state_dir, js->jobid, text, len, err);
+}
+
+int ev_job_start_load(const char *state_dir, uint32_t jobid, struct ev_job_start *out,
+		      struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	char *buf;
+	long n;
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s/jobs", state_dir) >= (int)sizeof(dir))
-		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
-	if ((rc = ev_mkdir_p(dir, 0700, true, err)) || (rc = job_path(state_dir, jobid, path, sizeof(path), err)))
+	memset(out, 0, sizeof(*out));
+	if ((rc = job_path(state_dir, jobid, path, sizeof(path), err)))
 		return rc;
-	text = ev_snapshot_serialize(s, &len);
-	if (!text)
+	if ((rc = subdir(state_dir, "jobs", false, dir, sizeof(dir), err)))
+		return rc == -ENOENT ? ev_errf(err, rc, "no start snapshot for job %" PRIu32, jobid) : rc;
+	buf = malloc(STATE_MAX + 1);
+	if (!buf)
 		return ev_errf(err, -ENOMEM, "out of memory");
-	rc = ev_file_write_atomic(path, text, len, 0600, err);
-	free(text);
-	return rc;
+	n = read_private(path, buf, STATE_MAX + 1, err);
+	if (n == -ENOENT) {
+		free(buf);
+		return ev_errf(err, -ENOENT, "no start snapshot for job %" PRIu32, jobid);
+	}
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	rc = ev_job_start_deserialize(buf, (size_t)n, out, err);
+	free(buf);
+	if (rc)
+		return ev_err_prefix(err, rc, "%s", path);
+	/* A format 1 file has no job line; a format 2 one must be this job's. */
+	if (out->jobid && out->jobid != jobid) {
+		ev_job_start_free(out);
+		return ev_errf(err, -EBADMSG, "%s: belongs to job %" PRIu32 ", not %" PRIu32, path,
+			       out->jobid, jobid);
+	}
+	out->jobid = jobid;
+	return 0;
 }
 
 int ev_state_load_start(const char *state_dir, uint32_t jobid, struct ev_snapshot *out,
 			struct ev_err *err)
 {
-	char path[4096];
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	int fd, rc;
+	struct ev_job_start js;
+	int rc = ev_job_start_load(state_dir, jobid, &js, err);
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = job_path(state_dir, jobid, path, sizeof(path), err)))
-		return rc;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		rc = -errno;
-		return ev_errf(err, rc, rc == -ENOENT ? "no start snapshot for job %" PRIu32
-				: "start snapshot of job %" PRIu32 ": %s", jobid, strerror(-rc));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
-	    (size_t)st.st_size > STATE_MAX) {
-		close(fd);
-		return ev_errf(err, -EPERM, "%s: not a private snapshot file, ignored", path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return ev_errf(err, -ENOMEM, "out of memory");
-	}
-	n = read(fd, buf, (size_t)st.st_size + 1);
-	close(fd);
-	if (n < 0 || n > st.st_size) {
-		free(buf);
-		return ev_errf(err, -EIO, "%s: read failed", path);
-	}
-	rc = ev_snapshot_deserialize(buf, (size_t)n, out, err);
-	free(buf);
-	if (rc)
-		ev_err_prefix(err, rc, "%s", path);
+	*out = js.snap;
 	return rc;
 }
 
 int ev_state_remove_start(const char *state_dir, uint32_t jobid)
 {
-	char path[4096];
+	char path[PATH_CAP];
 
 	if (job_path(state_dir, jobid, path, sizeof(path), NULL))
 		return -ENAMETOOLONG;
 	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_err *err)
+{
+	char path[PATH_CAP], buf[64];
+	long n;
+
+	out[0] = '\0';
+	if (ev_path_join(path, sizeof(path), proc_root && *proc_root ? proc_root : "/proc",
+			 "sys/kernel/random/boot_id"))
+		return ev_errf(err, -ENAMETOOLONG, "proc root too long");
+	n = ev_file_read_at(AT_FDCWD, path, buf, sizeof(buf), false, err);
+	if (n < 0)
+		return (int)n;
+	if (n == 0 || !valid_boot_id(buf))
+		return ev_errf(err, -EBADMSG, "%s: not a boot id", path);
+	memcpy(out, buf, (size_t)n + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------ running jobs */
+
+/* The node's lock, held for a few file operations at a time. */
+static int lock_state(const char *state_dir, struct ev_err *err)
+{
+	char path[PATH_CAP];
+	struct stat st;
+	int fd, rc;
+
+	if (ev_path_join(path, sizeof(path), state_dir, "lock"))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+	if (fd < 0)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		return ev_errf(err, -EPERM, "%s: not a private regular file, refused", path);
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			rc = -errno;
+			close(fd);
+			return ev_errf(err, rc, "%s: lock: %s", path, strerror(-rc));
+		}
+	}
+	return fd;
+}
+
+/* Bump the node's event counter; *before gets the value found. A missing
+ * or corrupt counter restarts from 0: the epilog compares for equality, so
+ * a restart reads as "something happened" (shared), never as "nothing". */
+static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, struct ev_err *err)
+{
+	char path[PATH_CAP], buf[32];
+	uint64_t v = 0;
+	long n;
+	int len;
+
+	if (ev_path_join(path, sizeof(path), state_dir, "seq"))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+	n = read_private(path, buf, sizeof(buf), NULL);
+	if (n > 1 && buf[n - 1] == '\n') {
+		buf[n - 1] = '\0';
+		if (!parse_u64_strict(buf, &v) || v == UINT64_MAX)
+			v = 0;
+	}
+	*before = v;
+	*after = v + 1;
+	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v + 1);
+	return ev_file_write_atomic(path, buf, (size_t)len, 0600, err);
+}
+
+/* Other jobs' markers (ascending, at most EV_STATE_MAX_OTHERS); with a
+ * boot id, markers of an earlier boot are removed instead. */
+static int scan_running(const char *dir, uint32_t self, const char *boot_id, struct ev_running_mark *m,
+			struct ev_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	m->n_others = 0;
+	m->others_truncated = false;
+	while ((e = readdir(d))) {
+		char path[PATH_CAP], content[EV_BOOT_ID_MAX + 2];
+		uint32_t id;
+		long n;
+
+		if (ev_jobid_parse(e->d_name, &id, NULL) != 0 || id == self)
+			continue;
+		if (ev_path_join(path, sizeof(path), dir, e->d_name))
+			continue;
+		if (boot_id && *boot_id) {
+			n = read_private(path, content, sizeof(content), NULL);
+			if (n > 0 && content[n - 1] == '\n')
+				content[n - 1] = '\0';
+			if (n < 0 || strcmp(content, boot_id) != 0) {
+				/* An earlier boot's job never got its epilog. */
+				unlink(path);
+				continue;
+			}
+		}
+		if (m->n_others == EV_STATE_MAX_OTHERS) {
+			m->others_truncated = true;
+			continue;
+		}
+		m->others[m->n_others++] = id;
+	}
+	closedir(d);
+	qsort(m->others, m->n_others, sizeof(uint32_t), cmp_u32);
+	return 0;
+}
+
+int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
+		     struct ev_running_mark *out, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP], content[EV_BOOT_ID_MAX + 2];
+	uint64_t before;
+	int fd, rc, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if (boot_id && !valid_boot_id(boot_id))
+		return ev_errf(err, -EINVAL, "boot id refused");
+	if ((rc = subdir(state_dir, "running", true, dir, sizeof(dir), err)))
+		return rc;
+	if ((fd = lock_state(state_dir, err)) < 0)
+		return fd;
+	if (!(rc = scan_running(dir, jobid, boot_id, out, err)) &&
+	    !(rc = bump_seq(state_dir, &before, &out->seq, err))) {
+		n = snprintf(content, sizeof(content), "%s\n", boot_id ? boot_id : "");
+		snprintf(path, sizeof(path), "%s/%" PRIu32, dir, jobid);
+		rc = ev_file_write_atomic(path, content, (size_t)n, 0600, err);
+	}
+	close(fd);
+	return rc;
+}
+
+int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
+		   bool *shared, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	struct ev_running_mark now;
+	uint64_t before, after;
+	int fd, rc;
+
+	*shared = false;
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = subdir(state_dir, "running", true, dir, sizeof(dir), err)))
+		return rc;
+	if ((fd = lock_state(state_dir, err)) < 0)
+		return fd;
+	rc = scan_running(dir, jobid, NULL, &now, err);
+	if (!rc) {
+		snprintf(path, sizeof(path), "%s/%" PRIu32, dir, jobid);
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (!rc)
+		rc = bump_seq(state_dir, &before, &after, err);
+	close(fd);
+	if (rc)
+		return rc;
+	*shared = now.n_others > 0 || now.others_truncated;
+	if (start)
+		*shared = *shared || start->n_others > 0 || start->others_truncated || before != start->seq;
+	return 0;
+}
+
+/* ------------------------------------------------------------ spool */
+
+static int spool_path(const char *dir, uint32_t jobid, const char *node, char *out, size_t cap,
+		      struct ev_err *err)
+{
+	int n;
+
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if (!node || !ev_valid_nodename(node))
+		return ev_errf(err, -EINVAL, "node name refused for a spool file");
+	n = snprintf(out, cap, "%s/%" PRIu32 ".%s.rec", dir, jobid, node);
+	if (n < 0 || (size_t)n >= cap)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
+	return 0;
+}
+
+int ev_spool_put(const char *state_dir, uint32_t jobid, const char *node, const char *line,
+		 struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP], buf[EV_SPOOL_LINE_MAX + 1];
+	size_t len = strlen(line);
+	int rc;
+
+	if (!len || len >= EV_SPOOL_LINE_MAX || strchr(line, '\n'))
+		return ev_errf(err, -EINVAL, "spool: a result must be one line under %d bytes", EV_SPOOL_LINE_MAX);
+	/* Names are checked before anything is created. */
+	if ((rc = spool_path(state_dir, jobid, node, path, sizeof(path), err)) ||
+	    (rc = subdir(state_dir, "spool", true, dir, sizeof(dir), err)) ||
+	    (rc = spool_path(dir, jobid, node, path, sizeof(path), err)))
+		return rc;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	return ev_file_write_atomic(path, buf, len + 1, 0600, err);
+}
+
+/* "<jobid>.<node>.rec" -> jobid, node; anything else is not ours. */
+static bool parse_spool_name(const char *name, uint32_t *jobid, char *node)
+{
+	const char *dot = strchr(name, '.');
+	size_t nl, len = strlen(name);
+	char id[16];
+
+	if (!dot || (size_t)(dot - name) >= sizeof(id) || len < 4 || strcmp(name + len - 4, ".rec") != 0 ||
+	    dot + 1 > name + len - 4)
+		return false;
+	memcpy(id, name, (size_t)(dot - name));
+	id[dot - name] = '\0';
+	if (ev_jobid_parse(id, jobid, NULL) != 0)
+		return false;
+	nl = (size_t)(name + len - 4 - (dot + 1));
+	if (nl == 0 || nl >= EV_NAME_MAX)
+		return false;
+	memcpy(node, dot + 1, nl);
+	node[nl] = '\0';
+	return ev_valid_nodename(node);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct ev_spool_entry *x = a, *y = b;
+
+	if (x->jobid != y->jobid)
+		return x->jobid < y->jobid ? -1 : 1;
+	return strcmp(x->node, y->node);
+}
+
+int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n, bool *truncated,
+		  struct ev_err *err)
+{
+	char dir[PATH_CAP];
+	struct ev_spool_entry *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (truncated)
+		*truncated = false;
+	if ((rc = subdir(state_dir, "spool", false, dir, sizeof(dir), err)))
+		return rc == -ENOENT ? 0 : rc;
+	if (!(d = opendir(dir)))
+		return ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d))) {
+		struct ev_spool_entry *x;
+		char path[PATH_CAP];
+		long len;
+
+		if (cnt == cap) {
+			struct ev_spool_entry *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				closedir(d);
+				free(v);
+				return ev_errf(err, -ENOMEM, "out of memory");
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 16;
+		}
+		x = &v[cnt];
+		memset(x, 0, sizeof(*x));
+		if (!parse_spool_name(e->d_name, &x->jobid, x->node) ||
+		    ev_path_join(path, sizeof(path), dir, e->d_name))
+			continue;
+		if (cnt == EV_SPOOL_MAX_ENTRIES) {
+			if (truncated)
+				*truncated = true;
+			break;
+		}
+		len = read_private(path, x->line, sizeof(x->line), NULL);
+		if (len == -ENOENT)
+			continue;   /* delivered and removed meanwhile */
+		/* Exactly one line, ending in a newline, printable. */
+		if (len <= 1 || x->line[len - 1] != '\n' || memchr(x->line, '\n', (size_t)len - 1)) {
+			x->bad = true;
+		} else {
+			x->line[len - 1] = '\0';
+			for (long i = 0; i < len - 1; i++)
+				if ((unsigned char)x->line[i] < 0x20 || x->line[i] == 0x7f)
+					x->bad = true;
+		}
+		if (x->bad)
+			x->line[0] = '\0';
+		cnt++;
+	}
+	closedir(d);
+	if (!cnt) {
+		free(v);
+		return 0;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_entry);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int ev_spool_remove(const char *state_dir, uint32_t jobid, const char *node, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	int rc;
+
+	if ((rc = spool_path(state_dir, jobid, node, path, sizeof(path), err)))
+		return rc;
+	if ((rc = subdir(state_dir, "spool", false, dir, sizeof(dir), err)))
+		return rc == -ENOENT ? 0 : rc;
+	if ((rc = spool_path(dir, jobid, node, path, sizeof(path), err)))
+		return rc;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	return 0;
 }

@@ -1,9 +1,20 @@
-/* What the prolog leaves for the epilog: the job's start snapshot, in
- * state_dir/jobs/<jobid>.start. Root-only, written atomically, read back
- * strictly: a truncated or foreign file is an error, never a guess. */
+/* What the prolog leaves for the epilog, all under state_dir:
+ *
+ *   jobs/<jobid>.start           the job's start snapshot and context
+ *   running/<jobid>              one marker per job between prolog and epilog
+ *   seq, lock                    the node's event counter and its lock
+ *   spool/<jobid>.<node>.rec     a node result not yet delivered
+ *
+ * Root-only: state_dir and every directory in it must be real directories
+ * (not symlinks) owned by the effective uid and not group/world-writable;
+ * created 0700. Files are written atomically (0600) and read back strictly:
+ * a truncated or foreign file is an error with a message, never a guess.
+ * Nothing here knows about Slurm: job ids are just decimal uint32. */
 #ifndef EV_STATE_H
 #define EV_STATE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ev_counters.h"
@@ -23,5 +34,83 @@ int ev_state_remove_start(const char *state_dir, uint32_t jobid);
 char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len);
 int ev_snapshot_deserialize(const char *text, size_t len, struct ev_snapshot *out,
 			    struct ev_err *err);
+
+/* ---------------------------------------------------------------- added */
+
+#define EV_BOOT_ID_MAX 40            /* 36 characters of a UUID, and a NUL */
+#define EV_STATE_MAX_OTHERS 64       /* other running jobs kept by number */
+
+/* The node's running-job registry at one moment (see ev_running_begin). */
+struct ev_running_mark {
+	uint64_t seq;                          /* node event counter after our own event */
+	uint32_t others[EV_STATE_MAX_OTHERS];  /* other jobs running then, ascending */
+	size_t n_others;
+	bool others_truncated;                 /* more than EV_STATE_MAX_OTHERS */
+};
+
+/* The start file: the snapshot plus what the epilog needs to judge it. */
+struct ev_job_start {
+	uint32_t jobid;
+	char node[EV_NAME_MAX];                /* "" = not given */
+	char boot_id[EV_BOOT_ID_MAX];          /* "" = not known */
+	struct ev_running_mark run;
+	struct ev_snapshot snap;
+};
+
+/* Format 2 (format 1 files, without the context lines, still load). */
+int ev_job_start_save(const char *state_dir, const struct ev_job_start *js, struct ev_err *err);
+/* -ENOENT: no start file. Other errors: the file is there but unusable
+ * (the verdict is then "unknown", with err.msg in the log). Pair with
+ * ev_job_start_free, also after an error. */
+int ev_job_start_load(const char *state_dir, uint32_t jobid, struct ev_job_start *out,
+		      struct ev_err *err);
+void ev_job_start_free(struct ev_job_start *js);
+char *ev_job_start_serialize(const struct ev_job_start *js, size_t *len);
+int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *out,
+			     struct ev_err *err);
+
+/* This boot's id (proc_root/sys/kernel/random/boot_id; proc_root NULL or ""
+ * = "/proc"): a changed boot id between prolog and epilog means the counters
+ * restarted. */
+int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_err *err);
+
+/* Running-job registry, so the epilog can tell whether another job used the
+ * node during its window. Counters are per device, not per job.
+ *
+ * ev_running_begin (prolog): under the node's lock, bump seq, note the other
+ * jobs' markers and create ours. Markers left by an earlier boot (their
+ * boot id differs from a non-empty boot_id) are removed as stale.
+ * ev_running_end (epilog): under the lock, note other markers, remove ours,
+ * bump seq. *shared is true if any other job was running at start or at end,
+ * or if seq moved in between: every other job's prolog and epilog bumps it,
+ * so a job that began and ended inside our window is seen too. start NULL
+ * (no start file): shared is judged from the end alone. */
+int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
+		     struct ev_running_mark *out, struct ev_err *err);
+int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
+		   bool *shared, struct ev_err *err);
+
+/* Spool of node results that could not be delivered. A line is opaque here
+ * (one line, no NUL, < EV_SPOOL_LINE_MAX). put replaces an earlier entry of
+ * the same job and node; delivery removes it. node: ev_valid_nodename. */
+#define EV_SPOOL_LINE_MAX 512
+#define EV_SPOOL_MAX_ENTRIES 4096
+
+struct ev_spool_entry {
+	uint32_t jobid;
+	char node[EV_NAME_MAX];
+	char line[EV_SPOOL_LINE_MAX];
+	bool bad;            /* unreadable, foreign, oversized: line empty; remove it */
+};
+
+int ev_spool_put(const char *state_dir, uint32_t jobid, const char *node, const char *line,
+		 struct ev_err *err);
+/* Entries sorted by job id, then node; names that are not ours are
+ * skipped. No spool directory: 0 entries. At most EV_SPOOL_MAX_ENTRIES
+ * (*truncated says if more; may be NULL). *out is malloc'ed (free it). */
+int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n, bool *truncated,
+		  struct ev_err *err);
+/* 0 also if it was already gone (delivered by someone else). */
+int ev_spool_remove(const char *state_dir, uint32_t jobid, const char *node, struct ev_err *err);
 
 #endif

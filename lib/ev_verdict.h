@@ -11,7 +11,11 @@
 /* In order of how much an admin needs to see it: the job's verdict is its
  * worst node's. not_ready and tcp_fallback mean the job did not get EFA;
  * degraded means it got some; unknown means it cannot be said (and is said
- * so rather than hidden behind an ok); no_traffic is nothing to look at. */
+ * so rather than hidden behind an ok); no_traffic is nothing to look at.
+ * not_ready outranks tcp_fallback because it names a broken node, the cause
+ * an admin fixes (drain it), where a fallback may be the job's own setup;
+ * unknown outranks ok so a job whose nodes half reported never reads as
+ * healthy, but stays below the verdicts that are known to be bad. */
 enum ev_verdict {
 	EV_V_NO_TRAFFIC,
 	EV_V_OK,
@@ -26,6 +30,10 @@ struct ev_verdict_in {
 	unsigned job_nodes;                  /* nodes in the job; 0 = not known */
 	bool not_ready;
 	const char *not_ready_reason;        /* short, may be NULL */
+	/* Added: */
+	const char *unknown_reason;          /* set: verdict unknown for this reason
+					      * ("node_rebooted", "start_snapshot_corrupt") */
+	bool shared;                         /* another job used the node meanwhile */
 };
 
 #define EV_REASON_MAX 96
@@ -35,6 +43,7 @@ struct ev_node_verdict {
 	/* A token safe inside key=value text: [A-Za-z0-9_.:/+-] only, e.g.
 	 * "idle_nics:31/32", "rx_drops+1234@rdmap16s0", "counter_reset@rdmap16s0". */
 	char reason[EV_REASON_MAX];
+	bool shared;                         /* carried from ev_verdict_in */
 };
 
 void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_in *in,
@@ -43,5 +52,12 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 const char *ev_verdict_name(enum ev_verdict v);
 /* -1 if unknown name. */
 int ev_verdict_from_name(const char *s);
+
+/* The one an admin needs to see first (see the enum). */
+enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b);
+
+/* Make s a reason token in place: every character outside
+ * [A-Za-z0-9_.:/+@-] becomes '_'. */
+void ev_reason_clean(char *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,14 @@ static void test_bad_nodes_grouped_worst_first(void **state)
 	r[3].shared = true;
 	assert_int_equal(ev_record_build(r, 6, 8, out, sizeof(out), &err), 0);
 	assert_string_equal(out, "efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 "
-				 "shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics)");
+				 "shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32)");
+	/* no_traffic is not a problem to list; unknown is. */
+	r[5].verdict = EV_V_UNKNOWN;
+	snprintf(r[5].reason, sizeof(r[5].reason), "counter_reset:tx_bytes@rdmap0");
+	assert_int_equal(ev_record_build(r, 6, 6, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=tcp_fallback nodes=6/6 efa_bytes=12 tcp_bytes=24 "
+				 "shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);"
+				 "n8:unknown(counter_reset:tx_bytes@rdmap0)");
 }
 
 static void test_missing_nodes_make_it_unknown(void **state)
@@ -115,7 +123,7 @@ static void test_order_and_duplicates_do_not_matter(void **state)
 		assert_string_equal(a, b);
 	}
 	assert_non_null(strstr(a, "nodes=64/64"));
-	assert_non_null(strstr(a, "bad=p5-st-[1,6,11,16,21,26,31,36,41,46,51,56,61]:degraded(idle_nics)"));
+	assert_non_null(strstr(a, "bad=p5-st-[1,6,11,16,21,26,31,36,41,46,51,56,61]:degraded(idle_nics:1/32)"));
 }
 
 static void test_size_bound_for_huge_jobs(void **state)
@@ -128,21 +136,43 @@ static void test_size_bound_for_huge_jobs(void **state)
 		unsigned n = sizes[s];
 		struct ev_node_result *r = calloc(n, sizeof(*r));
 		char out[EV_RECORD_MAX];
+		struct ev_record rec;
+		size_t listed = 0;
 
-		/* The worst case for ranges: every other node bad. */
+		/* The worst case for ranges: every other node bad, every reason
+		 * different, long node names. */
 		for (unsigned i = 0; i < n; i++) {
-			char name[16];
+			char name[64], reason[64];
 
-			snprintf(name, sizeof(name), "node%u", i * 2);
-			r[i] = res(name, EV_V_TCP_FALLBACK, "tcp_bytes:1/efa_bytes:0", 0, 1);
+			snprintf(name, sizeof(name), "compute-queue-st-p5en48xlarge-%u", i * 2);
+			snprintf(reason, sizeof(reason), "tcp_bytes:%u/efa_bytes:%u", 1000000 + i, i);
+			r[i] = res(name, i % 3 ? EV_V_TCP_FALLBACK : EV_V_DEGRADED, reason, 0, 1);
 		}
 		assert_int_equal(ev_record_build(r, n, n, out, sizeof(out), &err), 0);
+		print_message("# %u bad nodes, scattered names: record %zu bytes\n", n, strlen(out));
 		assert_true(strlen(out) < EV_RECORD_MAX);
 		assert_non_null(strstr(out, "_more"));
+		/* What is listed plus what is counted is every bad node. */
+		assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+		for (size_t g = 0; g < rec.n_groups; g++) {
+			char **names;
+			size_t k;
+
+			assert_int_equal(ev_hostlist_expand(rec.groups[g].hosts, n, &names, &k, &err), 0);
+			listed += k;
+			ev_hostlist_free(names, k);
+		}
+		assert_true(listed > 0);
+		assert_int_equal(listed + rec.more, n);
+		assert_int_equal(rec.reported, n);
+		ev_record_free(&rec);
 		/* Consecutive names compress to one range whatever the count. */
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
 			snprintf(r[i].node, sizeof(r[i].node), "node%u", i);
+			r[i].verdict = EV_V_TCP_FALLBACK;
+		}
 		assert_int_equal(ev_record_build(r, n, n, out, sizeof(out), &err), 0);
+		print_message("# %u bad nodes, one range: record %zu bytes: %s\n", n, strlen(out), out);
 		assert_true(strlen(out) < 200);
 		assert_null(strstr(out, "_more"));
 		free(r);
@@ -164,7 +194,14 @@ static void test_hostlist(void **state)
 
 static void test_merge_keeps_admin_text(void **state)
 {
-	char out[EV_RECORD_MAX];
+	static const char *const admin[] = {
+		NULL, "", "billing=team-a", "billing=team-a efa-verify: verdict=unknown nodes=1/2 efa_bytes=0 tcp_bytes=0",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 ticket=INC42",
+		"a b\nefa-verify: verdict=ok\nnext line", "note=see-efa-verify:docs",
+		"x efa-verify: verdict=ok y efa-verify: verdict=unknown nodes=0/1 z",
+	};
+	const char *rec = "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 bad=n1:degraded(idle_nics:1/4)";
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
 	struct ev_err err;
 
 	(void)state;
@@ -172,19 +209,159 @@ static void test_merge_keeps_admin_text(void **state)
 	assert_string_equal(out, "efa-verify: verdict=ok");
 	assert_int_equal(ev_record_merge("billing=team-a", "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
 	assert_string_equal(out, "billing=team-a efa-verify: verdict=ok");
-	/* Merging again replaces ours, keeps theirs: idempotent. */
-	assert_int_equal(ev_record_merge("billing=team-a efa-verify: verdict=unknown nodes=1/2",
-					 "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
+	/* Merging again replaces ours, keeps theirs, before and after it. */
+	assert_int_equal(ev_record_merge(admin[3], "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
 	assert_string_equal(out, "billing=team-a efa-verify: verdict=ok");
+	assert_int_equal(ev_record_merge(admin[4], rec, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4) ticket=INC42");
+	assert_int_equal(ev_record_merge(admin[5], rec, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "a b efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4) next line");
 	/* "efa-verify:" inside an admin's word is not ours. */
-	assert_int_equal(ev_record_merge("note=see-efa-verify:docs", "efa-verify: verdict=ok", out,
-					 sizeof(out), &err), 0);
+	assert_int_equal(ev_record_merge(admin[6], "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
 	assert_string_equal(out, "note=see-efa-verify:docs efa-verify: verdict=ok");
+	/* A second, stale part is dropped; the admin's words all stay. */
+	assert_int_equal(ev_record_merge(admin[7], rec, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "x efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4) y z");
+	/* Idempotent from any starting text, and the record parses back. */
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
+		struct ev_record r;
+
+		assert_int_equal(ev_record_merge(admin[i], rec, out, sizeof(out), &err), 0);
+		assert_int_equal(ev_record_merge(out, rec, again, sizeof(again), &err), 0);
+		assert_string_equal(out, again);
+		assert_int_equal(ev_record_parse(out, &r, &err), 0);
+		assert_int_equal(r.verdict, EV_V_DEGRADED);
+		assert_int_equal(r.n_groups, 1);
+		ev_record_free(&r);
+	}
 	assert_int_equal(ev_record_merge("x", "efa-verify: verdict=ok", out, 8, &err), -ENAMETOOLONG);
+}
+
+static void test_record_parse(void **state)
+{
+	struct ev_node_result r[] = {
+		res("n1", EV_V_OK, "", 5, 0),
+		res("n2", EV_V_NOT_READY, "ports:rdmap1 DOWN", 0, 9),
+		res("n3", EV_V_NOT_READY, "ports:rdmap1 DOWN", 0, 8),
+		res("n07", EV_V_DEGRADED, "idle_nics:3/32", 7, 0),
+	};
+	static const char *const bad[] = {
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1",                     /* no tcp_bytes */
+		"efa-verify: verdict=fine nodes=1/1 efa_bytes=1 tcp_bytes=0",
+		"efa-verify: verdict=ok nodes=2/1 efa_bytes=1 tcp_bytes=0",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=01 tcp_bytes=0",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 tcp_bytes=0",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n1:ok",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n1:unknown(a b)",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n1:unknown(%41)",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=+3_more;n1:unknown",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n/1:unknown",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=;n1:unknown",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 shared=0",
+	};
+	char out[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_record_build(r, 4, 5, out, sizeof(out), &err), 0);
+	/* Reasons are encoded: the space cannot split the token. */
+	assert_string_equal(out, "efa-verify: verdict=not_ready nodes=4/5 efa_bytes=12 tcp_bytes=17 "
+				 "bad=n[2-3]:not_ready(ports:rdmap1%20DOWN);n07:degraded(idle_nics:3/32)");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.verdict, EV_V_NOT_READY);
+	assert_int_equal(rec.reported, 4);
+	assert_int_equal(rec.total, 5);
+	assert_true(rec.efa_bytes == 12 && rec.tcp_bytes == 17);
+	assert_int_equal(rec.n_groups, 2);
+	assert_string_equal(rec.groups[0].hosts, "n[2-3]");
+	assert_string_equal(rec.groups[0].reason, "ports:rdmap1 DOWN");
+	assert_int_equal(rec.groups[1].verdict, EV_V_DEGRADED);
+	assert_int_equal(rec.more, 0);
+	ev_record_free(&rec);
+	assert_int_equal(ev_record_parse("billing=x", &rec, &err), -ENOENT);
+	ev_record_free(&rec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ev_record_parse(bad[i], &rec, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		ev_record_free(&rec);
+	}
+	/* Hostile node names never get into a record. */
+	snprintf(r[0].node, sizeof(r[0].node), "n1 verdict=ok");
+	assert_int_equal(ev_record_build(r, 4, 4, out, sizeof(out), &err), -EINVAL);
+	r[0] = res("n1", (enum ev_verdict)99, "", 0, 0);
+	assert_int_equal(ev_record_build(r, 4, 4, out, sizeof(out), &err), -EINVAL);
+}
+
+static void test_hostlist_expand(void **state)
+{
+	static const char *const bad[] = {
+		"", "n[", "n[]", "n[1-]", "n[3-1]", "n[1,]", "n[1]x", "[1-2]", "n[a]", "n,", ",n", "n[1[2]]",
+		"a b", "n[01-2]", "n[1-99999999]",
+	};
+	char **names;
+	size_t n;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_hostlist_expand("gpu-st-p5-4,login,n[1-3,10],n[09-11]", 100, &names, &n, &err), 0);
+	assert_int_equal(n, 9);
+	assert_string_equal(names[0], "gpu-st-p5-4");
+	assert_string_equal(names[4], "n3");
+	assert_string_equal(names[5], "n10");
+	assert_string_equal(names[6], "n09");
+	assert_string_equal(names[8], "n11");
+	ev_hostlist_free(names, n);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = ev_hostlist_expand(bad[i], 1000, &names, &n, &err);
+
+		if (rc == 0 && n > 0)
+			fail_msg("accepted: '%s'", bad[i]);
+		if (rc == 0)
+			ev_hostlist_free(names, n);
+		else
+			assert_null(names);
+	}
+	assert_int_equal(ev_hostlist_expand("n[1-5]", 4, &names, &n, &err), -E2BIG);
+	/* compress then expand gives back the set, for random sets. */
+	for (unsigned seed = 1; seed < 30; seed++) {
+		char *in[200], buf[4096], **back;
+		size_t k = 0, nb;
+		unsigned x = seed;
+
+		for (unsigned i = 0; i < 200; i++) {
+			x = x * 1103515245u + 12345u;
+			if ((x >> 16) % 3 == 0) {
+				in[k] = malloc(16);
+				snprintf(in[k], 16, (x >> 8) % 2 ? "a%u" : "b%03u", i);
+				k++;
+			}
+		}
+		assert_int_equal(ev_hostlist_compress(in, k, buf, sizeof(buf)), 0);
+		assert_int_equal(ev_hostlist_expand(buf, 1000, &back, &nb, &err), 0);
+		assert_int_equal(nb, k);
+		for (size_t i = 0; i < k; i++) {
+			bool found = false;
+
+			for (size_t j = 0; j < nb; j++)
+				found = found || strcmp(in[i], back[j]) == 0;
+			assert_true(found);
+			free(in[i]);
+		}
+		ev_hostlist_free(back, nb);
+	}
 }
 
 static void test_result_line_round_trip(void **state)
 {
+	static const char *const reasons[] = {
+		"rx_drops+1234@rdmap16s0", "", "a b", "x=y", "line\nbreak", "100%", "semi;colon(paren)",
+		"tab\there", "\xff\x01", "-",
+	};
 	struct ev_node_result r = res("n3", EV_V_DEGRADED, "rx_drops+1234@rdmap16s0", UINT64_MAX, 42), p;
 	char line[EV_RESULT_LINE_MAX];
 	struct ev_err err;
@@ -196,6 +373,61 @@ static void test_result_line_round_trip(void **state)
 				  "shared=1 reason=rx_drops+1234@rdmap16s0");
 	assert_int_equal(ev_result_parse(line, &p, &err), 0);
 	assert_memory_equal(&r, &p, sizeof(r));
+	r.jobid = 4294967295u;
+	r.job_nodes = 1024;
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_string_equal(line, "job=4294967295 node=n3 nodes=1024 verdict=degraded efa_bytes=18446744073709551615 "
+				  "tcp_bytes=42 shared=1 reason=rx_drops+1234@rdmap16s0");
+	/* Hostile reasons: one line, one token each, and back exactly. */
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		memset(r.reason, 0, sizeof(r.reason));
+		snprintf(r.reason, sizeof(r.reason), "%s", reasons[i]);
+		assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+		assert_null(strchr(line, '\n'));
+		assert_int_equal(strcspn(line, "\t;()"), strlen(line));
+		assert_int_equal(ev_result_parse(line, &p, &err), 0);
+		assert_memory_equal(&r, &p, sizeof(r));
+	}
+	/* The longest node name and reason still fit a line. */
+	memset(r.node, 'n', sizeof(r.node) - 1);
+	memset(r.reason, 'r', sizeof(r.reason) - 1);
+	r.efa_bytes = r.tcp_bytes = UINT64_MAX;
+	r.verdict = EV_V_TCP_FALLBACK;
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_memory_equal(&r, &p, sizeof(r));
+	assert_int_equal(ev_result_format(&r, line, 40), -ENAMETOOLONG);
+	/* A reason that only fits encoded if cut is cut, whole characters. */
+	memset(r.reason, ' ', sizeof(r.reason) - 1);
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_int_equal(strlen(p.reason), (EV_REASON_MAX - 1) / 3);
+	/* Hostile names are refused, not written. */
+	snprintf(r.node, sizeof(r.node), "n1 verdict=ok");
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+	snprintf(r.node, sizeof(r.node), "n1\nnode=n2");
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+}
+
+static void test_token_encoding(void **state)
+{
+	char enc[32], dec[32];
+
+	(void)state;
+	assert_int_equal(ev_token_encode("a b%", enc, sizeof(enc)), 8);
+	assert_string_equal(enc, "a%20b%25");
+	assert_int_equal(ev_token_decode(enc, strlen(enc), dec, sizeof(dec)), 0);
+	assert_string_equal(dec, "a b%");
+	/* Non-canonical or broken encodings are refused. */
+	assert_int_equal(ev_token_decode("%41", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_token_decode("%2a", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_token_decode("%2", 2, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_token_decode("%00", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_token_decode("a b", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_token_decode("abcd", 4, dec, 4), -ENAMETOOLONG);
+	/* Cut at a whole character. */
+	assert_int_equal(ev_token_encode("ab  ", enc, 6), 5);
+	assert_string_equal(enc, "ab%20");
 }
 
 static void test_result_parse_refuses_hostile_input(void **state)
@@ -208,6 +440,16 @@ static void test_result_parse_refuses_hostile_input(void **state)
 		"node=n1 verdict=ok efa_bytes=1x tcp_bytes=2",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 reason=a;rm",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 evil=1",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 node=n2",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 shared=2",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 job=0",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 job=4294967296",
+		"node=n1 verdict=ok efa_bytes=18446744073709551616 tcp_bytes=2",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2\nnode=n2",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 reason=",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 reason=a%2",
+		"node= verdict=ok efa_bytes=1 tcp_bytes=2",
+		"",
 		"garbage",
 	};
 	struct ev_node_result p;
@@ -233,6 +475,9 @@ int main(void)
 		cmocka_unit_test(test_size_bound_for_huge_jobs),
 		cmocka_unit_test(test_hostlist),
 		cmocka_unit_test(test_merge_keeps_admin_text),
+		cmocka_unit_test(test_record_parse),
+		cmocka_unit_test(test_hostlist_expand),
+		cmocka_unit_test(test_token_encoding),
 		cmocka_unit_test(test_result_line_round_trip),
 		cmocka_unit_test(test_result_parse_refuses_hostile_input),
 	};

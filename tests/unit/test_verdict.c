@@ -230,27 +230,165 @@ static void test_missing_device_and_tcp_reset(void **state)
 	x->a = snap(3, 1000);
 	x->a->tcp[0].rx_bytes = 99;
 	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
-	assert_string_equal(x->v.reason, "tcp_counter_reset");
+	assert_string_equal(x->v.reason, "tcp_counter_reset@ens5");
+	/* An interface gone at the end, EFA idle: fallback not ruled out. */
+	x->a->tcp[0].rx_bytes = 0;
+	snprintf(x->b->tcp[0].ifname, EV_IFNAME_MAX, "ens6");
+	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
+	assert_string_equal(x->v.reason, "tcp_counter_unreadable@ens5");
+	assert_true(x->d.tcp_incomplete);
+	/* ... but with EFA busy the TCP gap does not matter. */
+	drop(x->a);
+	x->a = snap(3, 1000);
+	for (size_t i = 0; i < 3; i++)
+		put(x->b, i, "tx_bytes", 100 * MIB);
+	assert_int_equal(judge(x, 4), EV_V_OK);
 }
 
 static void test_absent_counters_are_not_zero_traffic_errors(void **state)
 {
 	struct fx *x = *state;
 
-	/* An old driver without retrans counters: nothing to judge there. */
+	/* A driver without any byte counter: traffic unknown, not zero. */
 	for (size_t i = 0; i < 4; i++) {
 		x->a->efa[i].n_port = 0;
 		x->b->efa[i].n_port = 0;
 	}
-	assert_int_equal(judge(x, 4), EV_V_NO_TRAFFIC);
+	x->b->tcp[0].tx_bytes = 500 * MIB;
+	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
+	assert_string_equal(x->v.reason, "no_byte_counters@rdmap16s0");
+	assert_int_equal(x->d.n_no_counters, 4);
+	assert_int_equal(x->d.devs[0].state, EV_DEV_NO_COUNTERS);
+	x->b->tcp[0].tx_bytes = 0;
+
+	/* Only the basic counters (an old driver without RDMA or retrans
+	 * counters): judged on those, no errors counted. */
+	for (size_t i = 0; i < 4; i++) {
+		x->a->efa[i].n_port = NPORT;
+		x->b->efa[i].n_port = NPORT;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		static const size_t keep[] = { 5, 7 };   /* rx_bytes, tx_bytes */
+
+		for (int e = 0; e < 2; e++) {
+			struct ev_snapshot *s = e ? x->b : x->a;
+			struct ev_counter c0 = s->efa[i].port[keep[0]], c1 = s->efa[i].port[keep[1]];
+
+			s->efa[i].port[0] = c0;
+			s->efa[i].port[1] = c1;
+			s->efa[i].n_port = 2;
+		}
+		x->b->efa[i].port[1].value = 100 * MIB;   /* tx_bytes */
+	}
+	assert_int_equal(judge(x, 4), EV_V_OK);
 	assert_int_equal(x->d.errors, 0);
-	/* An unreadable counter at one end is skipped, not a reset. */
-	x->a->efa[0].n_port = NPORT;
-	x->b->efa[0].n_port = NPORT;
-	put(x->b, 0, "tx_bytes", 100 * MIB);
-	x->a->efa[0].port[7].ok = false;
-	assert_int_equal(judge(x, 4), EV_V_NO_TRAFFIC);
+	assert_int_equal(x->d.devs[0].n_error_counters, 0);
+	assert_true(x->d.efa_bytes == 400 * MIB);
+}
+
+static void test_unreadable_counter_is_unknown(void **state)
+{
+	struct fx *x = *state;
+
+	all_devices(x, "tx_bytes", 100 * MIB);
+	/* Unreadable at one end: that device's traffic is not known. */
+	x->a->efa[2].port[7].ok = false;
+	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
+	assert_string_equal(x->v.reason, "counter_unreadable:tx_bytes@rdmap18s0");
+	assert_int_equal(x->d.n_unreadable, 1);
 	assert_int_equal(x->d.n_reset, 0);
+	/* An unreadable error counter only makes errors a lower bound. */
+	x->a->efa[2].port[7].ok = true;
+	x->b->efa[1].port[6].ok = false;   /* rx_drops */
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_int_equal(x->d.devs[1].n_error_counters, 4);
+	/* A counter present at one end only (driver upgraded mid-job). */
+	x->b->efa[1].port[6].ok = true;
+	x->b->efa[3].n_port = 7;           /* drops tx_bytes and unresponsive_remote_events */
+	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
+	assert_string_equal(x->v.reason, "counter_unreadable:tx_bytes@rdmap19s0");
+}
+
+static void test_rdma_bytes_not_double_counted(void **state)
+{
+	struct fx *x = *state;
+
+	/* tx/rx include the RDMA traffic: the device moved tx+rx. */
+	all_devices(x, "tx_bytes", 100 * MIB);
+	all_devices(x, "rdma_write_bytes", 80 * MIB);
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_true(x->d.devs[0].bytes == 100 * MIB);
+	assert_true(x->d.efa_bytes == 400 * MIB);
+	assert_true(x->d.rdma_write_bytes == 320 * MIB);
+	/* RDMA counted where tx/rx are not: never hidden. */
+	all_devices(x, "tx_bytes", 0);
+	all_devices(x, "rdma_read_bytes", 30 * MIB);
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_true(x->d.devs[3].bytes == 110 * MIB);
+	assert_true(x->d.efa_bytes == 440 * MIB);
+	assert_true(x->d.efa_tx_bytes == 0);
+}
+
+static void test_fallback_fraction_boundary(void **state)
+{
+	struct fx *x = *state;
+
+	/* TCP share exactly at tcp_fallback_fraction is not above it. */
+	x->cfg.verdict.tcp_fallback_fraction = 0.5;
+	x->cfg.verdict.efa_idle_bytes = 4 * MIB;
+	x->b->tcp[0].tx_bytes = 2 * MIB;
+	put(x->b, 0, "tx_bytes", 2 * MIB);
+	assert_int_equal(judge(x, 2), EV_V_NO_TRAFFIC);
+	assert_string_equal(x->v.reason, "efa_idle");
+	x->b->tcp[0].tx_bytes = 2 * MIB + 1;
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	/* EFA one byte under efa_idle_bytes is idle; at it, it is not. */
+	x->b->tcp[0].tx_bytes = 100 * MIB;
+	put(x->b, 0, "tx_bytes", 4 * MIB - 1);
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	put(x->b, 0, "tx_bytes", 4 * MIB);
+	assert_int_not_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_int_equal(x->v.verdict, EV_V_DEGRADED);   /* one busy NIC of four */
+	assert_string_equal(x->v.reason, "idle_nics:3/4");
+}
+
+static void test_context_inputs(void **state)
+{
+	struct fx *x = *state;
+	struct ev_err err;
+	struct ev_verdict_in in = { .job_nodes = 2, .shared = true };
+
+	all_devices(x, "tx_bytes", 100 * MIB);
+	assert_int_equal(ev_delta_compute(x->a, x->b, &x->d, &err), 0);
+	in.delta = &x->d;
+	ev_verdict_decide(&x->cfg.verdict, &in, &x->v);
+	assert_int_equal(x->v.verdict, EV_V_OK);
+	assert_true(x->v.shared);
+	/* The caller knows better (the node rebooted): unknown, said why. */
+	in.unknown_reason = "node rebooted=yes";
+	ev_verdict_decide(&x->cfg.verdict, &in, &x->v);
+	assert_int_equal(x->v.verdict, EV_V_UNKNOWN);
+	assert_string_equal(x->v.reason, "node_rebooted_yes");
+	assert_true(x->v.shared);
+	/* not_ready wins over everything, and gets a default reason. */
+	in.not_ready = true;
+	in.shared = false;
+	ev_verdict_decide(&x->cfg.verdict, &in, &x->v);
+	assert_int_equal(x->v.verdict, EV_V_NOT_READY);
+	assert_string_equal(x->v.reason, "not_ready");
+	assert_false(x->v.shared);
+	/* A long hostile reason is cut and cleaned, never overflows. */
+	{
+		char longr[300];
+
+		memset(longr, ' ', sizeof(longr) - 1);
+		longr[sizeof(longr) - 1] = '\0';
+		longr[0] = '\n';
+		in.not_ready_reason = longr;
+		ev_verdict_decide(&x->cfg.verdict, &in, &x->v);
+		assert_int_equal(strlen(x->v.reason), EV_REASON_MAX - 1);
+		assert_int_equal(strspn(x->v.reason, "_"), EV_REASON_MAX - 1);
+	}
 }
 
 static void test_not_ready_and_no_start(void **state)
@@ -281,6 +419,9 @@ static void test_names_and_order(void **state)
 		assert_int_equal(ev_verdict_from_name(ev_verdict_name(v)), v);
 	assert_int_equal(ev_verdict_from_name("bogus"), -1);
 	assert_int_equal(ev_verdict_from_name(NULL), -1);
+	assert_int_equal(ev_verdict_worse(EV_V_OK, EV_V_NO_TRAFFIC), EV_V_OK);
+	assert_int_equal(ev_verdict_worse(EV_V_UNKNOWN, EV_V_TCP_FALLBACK), EV_V_TCP_FALLBACK);
+	assert_string_equal(ev_dev_state_name(EV_DEV_NO_COUNTERS), "no_counters");
 }
 
 int main(void)
@@ -295,6 +436,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_is_unknown_not_huge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_device_and_tcp_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_counters_are_not_zero_traffic_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_counter_is_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdma_bytes_not_double_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_fraction_boundary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_context_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ready_and_no_start, setup, teardown),
 		cmocka_unit_test(test_names_and_order),
 	};
