@@ -18,6 +18,8 @@ struct cli_ctx {
 /* Each command parses its own options from argv (argv[0] is its name). */
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_flush(struct cli_ctx *ctx, int argc, char **argv);
 
 /* "efa-verify: msg" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,6 +19,8 @@ static const char usage_text[] =
 	"  check      this node's readiness for EFA jobs; exit 0 ready, 1 not ready,\n"
 	"             2 usage or config error\n"
 	"  snapshot   the EFA and TCP counters, as a table or JSON\n"
+	"  report     a job's verdict from accounting, with its per-node table\n"
+	"  flush      deliver the results this node had to spool\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $EFA_VERIFY_CONFIG, then\n"
@@ -80,6 +82,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli_ctx *, int, char **);
+	} commands[] = {
+		{ "check", cmd_check }, { "snapshot", cmd_snapshot },
+		{ "report", cmd_report }, { "flush", cmd_flush }, { NULL, NULL },
+	}, *cmd;
 	struct cli_ctx ctx;
 	const char *cfg_opt = NULL;
 	int c, rc;
@@ -122,24 +131,22 @@ int main(int argc, char **argv)
 
 	argc -= optind;
 	argv += optind;
-	if (strcmp(argv[0], "check") != 0 && strcmp(argv[0], "snapshot") != 0) {
-		cli_error("unknown command '%.64s' (commands: check, snapshot)", argv[0]);
+	for (cmd = commands; cmd->name && strcmp(cmd->name, argv[0]) != 0; cmd++)
+		;
+	if (!cmd->name) {
+		cli_error("unknown command '%.64s' (commands: check, snapshot, report, flush)", argv[0]);
 		return EXIT_USAGE;
 	}
 	/* A command's --help needs no config. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return strcmp(argv[0], "check") == 0 ? cmd_check(NULL, argc, argv)
-							     : cmd_snapshot(NULL, argc, argv);
+			return cmd->fn(NULL, argc, argv);
 
 	if (load_config(&ctx, cfg_opt) != 0) {
 		ev_config_free(&ctx.cfg);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[0], "check") == 0)
-		rc = cmd_check(&ctx, argc, argv);
-	else
-		rc = cmd_snapshot(&ctx, argc, argv);
+	rc = cmd->fn(&ctx, argc, argv);
 	ev_config_free(&ctx.cfg);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* efa-verify-epilog: run by slurmd as root on every node of a job at job
  * end. Compares the counters with the prolog's snapshot, decides this node's
- * verdict and logs it. Always exits 0: a failing epilog drains the node. */
+ * verdict, leaves it in the node's log (and Prometheus textfile), spools it,
+ * and hands it on to the job's accounting record (ev_deliver). Always exits
+ * 0: a failing epilog drains the node. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,64 +15,81 @@
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
+#include "ev_deliver.h"
 #include "ev_devices.h"
 #include "ev_jobenv.h"
 #include "ev_joblog.h"
-#include "ev_json.h"
+#include "ev_record.h"
 #include "ev_state.h"
 #include "ev_verdict.h"
 
 static const char usage[] =
-	"Usage: efa-verify-epilog [-c FILE]\n"
+	"Usage: efa-verify-epilog [-c FILE] [--no-accounting]\n"
 	"\n"
 	"Slurm Epilog: compare this node's EFA and TCP counters with the job's\n"
 	"start snapshot, decide the node's verdict (ok, tcp_fallback, degraded,\n"
-	"no_traffic, unknown) and append it as a JSON line to the config's `log`.\n"
-	"Always exits 0.\n"
+	"no_traffic, unknown), append it as a JSON line to the config's `log`\n"
+	"(and a Prometheus textfile where configured), and hand it on to the\n"
+	"job's AdminComment in accounting. The job's first node writes that\n"
+	"record once every node has reported (waiting at most record_wait_ms).\n"
+	"A result Slurm cannot take now stays spooled in state_dir for a later\n"
+	"prolog, epilog or `efa-verify flush`. Always exits 0.\n"
 	"\n"
-	"  -c, --config FILE  config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
-	"  -h, --help         this help\n"
-	"  -V, --version      version\n";
+	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
+	"      --no-accounting node-local work only; results stay spooled\n"
+	"  -h, --help          this help\n"
+	"  -V, --version       version\n";
 
-static void log_line(const struct ev_config *cfg, const struct ev_jobenv *je,
-		     const struct ev_node_delta *d, const struct ev_node_verdict *v)
+static uint64_t mono_ms(void)
 {
-	struct ev_json j;
-	struct ev_err err = { "" };
-	size_t len = 0;
-	char *s;
+	struct timespec ts;
 
-	if (!cfg->log_path[0])
-		return;
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
-	ev_json_u64(&j, "time", (uint64_t)time(NULL));
-	ev_json_u64(&j, "job", je->jobid);
-	ev_json_str(&j, "node", je->node);
-	ev_json_u64(&j, "job_nodes", je->job_nodes);
-	ev_json_str(&j, "verdict", ev_verdict_name(v->verdict));
-	ev_json_str(&j, "reason", v->reason[0] ? v->reason : NULL);
-	if (d) {
-		ev_json_u64(&j, "efa_bytes", d->efa_bytes);
-		ev_json_u64(&j, "tcp_bytes", d->tcp_bytes);
-		ev_json_u64(&j, "error_events", d->errors);
-		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
-		ev_json_arr_begin(&j, "devices");
-		for (size_t i = 0; i < d->n; i++) {
-			ev_json_obj_begin(&j, NULL);
-			ev_json_str(&j, "name", d->devs[i].dev);
-			ev_json_u64(&j, "tx_bytes", d->devs[i].tx_bytes);
-			ev_json_u64(&j, "rx_bytes", d->devs[i].rx_bytes);
-			ev_json_u64(&j, "errors", d->devs[i].errors);
-			ev_json_obj_end(&j);
-		}
-		ev_json_arr_end(&j);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The node's own outputs: the JSON line and the textfile metrics. */
+static void node_outputs(const struct ev_config *cfg, const struct ev_jobenv *je,
+			 const struct ev_node_delta *d, const struct ev_node_verdict *v, unsigned job_nodes)
+{
+	struct ev_joblog_entry e = { (uint64_t)time(NULL), je->jobid, je->node, job_nodes, v, d };
+	struct ev_err err = { "" };
+
+	if (cfg->log_path[0] && ev_joblog_write(cfg->log_path, &e, &err) != 0)
+		ev_binlog(LOG_ERR, "job %u on %s: log: %s", je->jobid, je->node, err.msg);
+	if (cfg->prometheus_textfile_dir[0]) {
+		if (ev_prom_write(cfg->prometheus_textfile_dir, &e, &err) != 0 ||
+		    ev_prom_prune(cfg->prometheus_textfile_dir, EV_PROM_KEEP, &err) != 0)
+			ev_binlog(LOG_ERR, "job %u on %s: prometheus: %s", je->jobid, je->node, err.msg);
 	}
-	ev_json_obj_end(&j);
-	s = ev_json_finish(&j, &len);
-	if (!s || ev_joblog_append(cfg->log_path, s, len, &err) != 0)
-		ev_binlog(LOG_ERR, "job %u on %s: log: %s", je->jobid, je->node, s ? err.msg : "out of memory");
-	free(s);
+}
+
+static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, const struct ev_node_result *r,
+		    const char *first, uint64_t started)
+{
+	struct ev_deliver_ctx c = { .state_dir = cfg->state_dir, .node = je->node, .started_ms = started };
+	struct ev_err err = { "" };
+	bool aggregator = first[0] && strcmp(first, je->node) == 0;
+	unsigned wait = (unsigned)cfg->record_wait_ms;
+	size_t done = 0, left = 0;
+	int rc;
+
+	/* The first node writes the record once all have published; any
+	 * other node only publishes, unless it is so late that the first
+	 * node may have stopped waiting (or the first node is unknown). */
+	c.late_ms = wait / 2 ? wait / 2 : 1;
+	rc = ev_deliver_result(&c, r, aggregator || !first[0], aggregator ? wait : 0, &err);
+	if (rc) {
+		ev_binlog(LOG_WARNING, "job %u on %s: result spooled, not delivered: %s", je->jobid, je->node,
+			  err.msg);
+	} else if (ev_deliver_spool(&c, &done, &left, &err) != 0) {
+		ev_binlog(LOG_WARNING, "job %u on %s: %zu earlier result(s) still spooled: %s", je->jobid,
+			  je->node, left, err.msg);
+	} else if (done) {
+		ev_binlog(LOG_INFO, "job %u on %s: delivered %zu earlier spooled result(s)", je->jobid, je->node,
+			  done);
+	}
+	ev_deliver_done(&c);
 }
 
 int main(int argc, char **argv)
@@ -78,36 +97,72 @@ int main(int argc, char **argv)
 	struct ev_jobenv je;
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
-	struct ev_snapshot start = { 0 }, end = { 0 };
+	struct ev_job_start js;
+	struct ev_snapshot end = { 0 };
 	struct ev_node_delta d = { 0 };
 	struct ev_node_verdict v;
 	struct ev_verdict_in in = { 0 };
+	struct ev_node_result r = { 0 };
 	struct ev_err err = { "" };
+	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
+	uint64_t started = mono_ms();
+	bool have_start, shared = false;
 	int rc;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
 	in.job_nodes = je.job_nodes;
-	rc = ev_state_load_start(cfg.state_dir, je.jobid, &start, &err);
-	if (rc != 0 && rc != -ENOENT)
+	snprintf(first, sizeof(first), "%s", je.first);
+	if (ev_boot_id_read(NULL, boot_id, &err) != 0)
+		boot_id[0] = '\0';
+	rc = ev_job_start_load(cfg.state_dir, je.jobid, &js, &err);
+	have_start = rc == 0;
+	if (rc != 0 && rc != -ENOENT) {
 		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-	if (rc == 0) {
-		if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-		    ev_snapshot_take(&cfg, &devs, &end, &err) != 0 ||
-		    ev_delta_compute(&start, &end, &d, &err) != 0)
-			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-		else
-			in.delta = &d;
-		/* The prolog's count: slurmctld's shrinks as epilogs finish. */
-		if (start.job_nodes)
-			in.job_nodes = start.job_nodes;
+		in.unknown_reason = "start_snapshot_corrupt";
 	}
+	if (have_start) {
+		/* The prolog's count and first node: slurmctld's count shrinks
+		 * as epilogs finish. */
+		if (js.snap.job_nodes)
+			in.job_nodes = js.snap.job_nodes;
+		if (js.first[0])
+			snprintf(first, sizeof(first), "%s", js.first);
+		if (js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0) {
+			/* Counters restarted with the node: no delta means anything. */
+			in.unknown_reason = "node_rebooted";
+		} else if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
+			   ev_snapshot_take(&cfg, &devs, &end, &err) != 0 ||
+			   ev_delta_compute(&js.snap, &end, &d, &err) != 0) {
+			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
+		} else {
+			in.delta = &d;
+		}
+	}
+	if (ev_running_end(cfg.state_dir, je.jobid, have_start ? &js.run : NULL, &shared, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);
+	in.shared = shared;
 	ev_verdict_decide(&cfg.verdict, &in, &v);
-	je.job_nodes = in.job_nodes;
-	log_line(&cfg, &je, in.delta, &v);
+	node_outputs(&cfg, &je, in.delta, &v, in.job_nodes);
+
+	snprintf(r.node, sizeof(r.node), "%s", je.node);
+	r.jobid = je.jobid;
+	r.job_nodes = in.job_nodes;
+	r.verdict = v.verdict;
+	snprintf(r.reason, sizeof(r.reason), "%s", v.reason);
+	r.shared = shared;
+	ev_result_fill(&r, &cfg.verdict, in.delta);
+	/* Spooled before anything can fail, removed once delivered. */
+	if (ev_result_format(&r, line, sizeof(line)) != 0 ||
+	    ev_spool_put(cfg.state_dir, je.jobid, je.node, line, &err) != 0)
+		ev_binlog(LOG_ERR, "job %u on %s: cannot spool the result: %s", je.jobid, je.node, err.msg);
+	else if (!je.no_accounting)
+		deliver(&cfg, &je, &r, first, started);
 	ev_state_remove_start(cfg.state_dir, je.jobid);
+
 	ev_delta_free(&d);
-	ev_snapshot_free(&start);
+	if (have_start || rc != -ENOENT)
+		ev_job_start_free(&js);
 	ev_snapshot_free(&end);
 	ev_devices_free(&devs);
 	ev_config_free(&cfg);

@@ -112,6 +112,7 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	snprintf(c->software_root, sizeof(c->software_root), "/");
 	snprintf(c->imds_endpoint, sizeof(c->imds_endpoint), "http://169.254.169.254");
 	c->imds_timeout_ms = 1000;
+	c->record_wait_ms = 20000;
 	c->require_group = true;
 	c->tcp_auto = true;
 	c->verdict.min_bytes = 1024 * 1024;
@@ -1141,7 +1142,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 	static const char *const keys[] = {
 		"mode", "sysfs_root", "state_dir", "software_root", "imds", "placement",
 		"tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
-		"prometheus_textfile_dir", "log", NULL
+		"prometheus_textfile_dir", "log", "record_wait_ms", NULL
 	};
 	struct ev_config *c = p->c;
 	int rc;
@@ -1182,6 +1183,8 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 		} else if (strcmp(k, "prometheus_textfile_dir") == 0) {
 			rc = get_path(p, v, k, c->prometheus_textfile_dir,
 				      sizeof(c->prometheus_textfile_dir), true);
+		} else if (strcmp(k, "record_wait_ms") == 0) {
+			rc = get_long(p, v, k, 0, 600000, &c->record_wait_ms);
 		} else {
 			rc = get_path(p, v, k, c->log_path, sizeof(c->log_path), true);
 		}

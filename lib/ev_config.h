@@ -73,6 +73,9 @@ struct ev_config {
 	enum ev_on_not_ready on_not_ready;
 	char prometheus_textfile_dir[EV_PATH_MAX]; /* "" = unset */
 	char log_path[EV_PATH_MAX];        /* "" = no log */
+	/* How long the job's first node waits in its epilog for the other
+	 * nodes' results before writing a record with what it has. */
+	long record_wait_ms;
 };
 
 /* Defaults of every key. Allocates the instance table: pair with ev_config_free. */

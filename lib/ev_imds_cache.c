@@ -217,8 +217,13 @@ int ev_imds_cache_load_at(const char *state_dir, const char *boot_id, time_t now
 		if (!eq)
 			return ev_errf(err, -EBADMSG, "%s: malformed line", path);
 		*eq = '\0';
-		if (parse_line(&p, line, eq + 1, &seen) != 0)
+		if (parse_line(&p, line, eq + 1, &seen) != 0) {
+			/* The key ends up in a log line: never raw control bytes. */
+			for (char *q = line; *q; q++)
+				if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+					*q = '?';
 			return ev_errf(err, -EBADMSG, "%s: bad or repeated entry '%.32s'", path, line);
+		}
 	}
 	if (strcmp(p.boot, boot_id) != 0)
 		return ev_errf(err, -ESTALE, "%s: from another boot", path);

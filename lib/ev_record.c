@@ -94,23 +94,76 @@ static bool valid_verdict(enum ev_verdict v)
 	return (unsigned)v <= EV_V_NOT_READY;
 }
 
+void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, const struct ev_node_delta *d)
+{
+	uint64_t busiest = 0, min = UINT64_MAX, max = 0;
+	uint32_t busy = 0, total = 0;
+
+	if (!d)
+		return;
+	r->efa_bytes = d->efa_bytes;
+	r->tcp_bytes = d->tcp_bytes;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->devs[i].state == EV_DEV_OK && d->devs[i].bytes > busiest)
+			busiest = d->devs[i].bytes;
+	for (size_t i = 0; i < d->n && total < 4096; i++) {
+		uint64_t b = d->devs[i].bytes;
+
+		if (d->devs[i].state != EV_DEV_OK)
+			continue;
+		total++;
+		if (b && (double)b >= c->idle_nic_fraction * (double)busiest)
+			busy++;
+		min = b < min ? b : min;
+		max = b > max ? b : max;
+	}
+	r->nics_busy = busy;
+	r->nics_total = total;
+	r->nic_min_bytes = total ? min : 0;
+	r->nic_max_bytes = max;
+}
+
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 {
-	char enc[EV_REASON_MAX], job[24] = "", nodes[24] = "", reason[EV_REASON_MAX + 8] = "";
+	char enc[EV_REASON_MAX], job[24] = "", nodes[24] = "", reason[EV_REASON_MAX + 8] = "", nics[80] = "";
 	int n;
 
-	if (!ev_valid_nodename(r->node) || !valid_verdict(r->verdict))
+	if (!ev_valid_nodename(r->node) || !valid_verdict(r->verdict) || r->nics_busy > r->nics_total ||
+	    r->nic_min_bytes > r->nic_max_bytes)
 		return -EINVAL;
+	if (r->nics_total)
+		snprintf(nics, sizeof(nics), " nics=%" PRIu32 "/%" PRIu32 " nic_min=%" PRIu64 " nic_max=%" PRIu64,
+			 r->nics_busy, r->nics_total, r->nic_min_bytes, r->nic_max_bytes);
 	if (r->jobid)
 		snprintf(job, sizeof(job), "job=%" PRIu32 " ", r->jobid);
 	if (r->job_nodes)
 		snprintf(nodes, sizeof(nodes), " nodes=%" PRIu32, r->job_nodes);
 	if (r->reason[0] && ev_token_encode(r->reason, enc, sizeof(enc)))
 		snprintf(reason, sizeof(reason), " reason=%s", enc);
-	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 " shared=%d%s",
+	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 " shared=%d%s%s",
 		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes,
-		     r->shared ? 1 : 0, reason);
+		     r->shared ? 1 : 0, nics, reason);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static bool parse_u64(const char *s, uint64_t *v);
+
+/* "B/T" with 0 < T <= 4096 and B <= T. */
+static bool parse_ratio(const char *s, uint32_t *busy, uint32_t *total)
+{
+	char a[24];
+	const char *slash = strchr(s, '/');
+	uint64_t b, t;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(a))
+		return false;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	if (!parse_u64(a, &b) || !parse_u64(slash + 1, &t) || !t || t > 4096 || b > t)
+		return false;
+	*busy = (uint32_t)b;
+	*total = (uint32_t)t;
+	return true;
 }
 
 /* Canonical decimal: no sign, no leading zero, no overflow. */
@@ -132,7 +185,7 @@ static bool parse_u64(const char *s, uint64_t *v)
 int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *err)
 {
 	enum { K_JOB = 1, K_NODE = 2, K_NODES = 4, K_VERDICT = 8, K_EFA = 16, K_TCP = 32, K_SHARED = 64,
-	       K_REASON = 128 };
+	       K_REASON = 128, K_NICS = 256, K_NIC_MIN = 512, K_NIC_MAX = 1024 };
 	char buf[EV_RESULT_LINE_MAX], *save = NULL;
 	size_t len = strlen(line);
 	unsigned seen = 0;
@@ -172,6 +225,12 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 		} else if (strcmp(t, "shared") == 0 && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)) {
 			r->shared = v[0] == '1';
 			key = K_SHARED;
+		} else if (strcmp(t, "nics") == 0 && parse_ratio(v, &r->nics_busy, &r->nics_total)) {
+			key = K_NICS;
+		} else if (strcmp(t, "nic_min") == 0 && parse_u64(v, &r->nic_min_bytes)) {
+			key = K_NIC_MIN;
+		} else if (strcmp(t, "nic_max") == 0 && parse_u64(v, &r->nic_max_bytes)) {
+			key = K_NIC_MAX;
 		} else if (strcmp(t, "reason") == 0 && *v &&
 			   ev_token_decode(v, strlen(v), r->reason, sizeof(r->reason)) == 0) {
 			key = K_REASON;
@@ -185,6 +244,12 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 	if ((seen & (K_NODE | K_VERDICT | K_EFA | K_TCP)) != (K_NODE | K_VERDICT | K_EFA | K_TCP)) {
 		memset(r, 0, sizeof(*r));
 		return ev_errf(err, -EBADMSG, "node result: node, verdict, efa_bytes and tcp_bytes are required");
+	}
+	/* The balance comes whole or not at all, and consistent. */
+	if (((seen & (K_NICS | K_NIC_MIN | K_NIC_MAX)) && (seen & (K_NICS | K_NIC_MIN | K_NIC_MAX)) !=
+	     (K_NICS | K_NIC_MIN | K_NIC_MAX)) || r->nic_min_bytes > r->nic_max_bytes) {
+		memset(r, 0, sizeof(*r));
+		return ev_errf(err, -EBADMSG, "node result: nics, nic_min and nic_max go together, min <= max");
 	}
 	return 0;
 }

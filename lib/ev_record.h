@@ -32,7 +32,7 @@
 #define EV_RECORD_MAX 4096
 /* A node result line; typically ~110 bytes, at most this with the longest
  * node name and reason. */
-#define EV_RESULT_LINE_MAX 320
+#define EV_RESULT_LINE_MAX 448
 
 struct ev_node_result {
 	char node[EV_NAME_MAX];
@@ -43,10 +43,21 @@ struct ev_node_result {
 	/* Added: */
 	uint32_t jobid;                  /* 0 = not given */
 	uint32_t job_nodes;              /* nodes in the job (the prolog's count); 0 = not known */
+	/* NIC balance, for `efa-verify report`: EFA devices that moved
+	 * traffic out of those compared, and the least and most bytes one of
+	 * them moved. nics_total 0 = not known (no delta). */
+	uint32_t nics_busy, nics_total;
+	uint64_t nic_min_bytes, nic_max_bytes;
 };
 
+/* Bytes and NIC balance of r from a node's delta (NULL: left zero). A NIC
+ * is busy when it moved bytes and at least c->idle_nic_fraction of the
+ * busiest one, as the verdict judges it. */
+void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, const struct ev_node_delta *d);
+
 /* One line, e.g. "job=42 node=n1 nodes=4 verdict=ok efa_bytes=123
- * tcp_bytes=4 shared=0" (job=, nodes= and reason= only when set).
+ * tcp_bytes=4 shared=0 nics=4/4 nic_min=30 nic_max=31" (job=, nodes=,
+ * nics=/nic_min=/nic_max= and reason= only when set).
  * -EINVAL for a node name that is not a plain host name or a verdict out of
  * range, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
  * longer than EV_REASON_MAX-1 is cut (whole characters); others round-trip

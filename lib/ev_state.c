@@ -202,6 +202,8 @@ static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *
 			sb_printf(&b, "node %s\n", js->node);
 		if (js->boot_id[0])
 			sb_printf(&b, "boot_id %s\n", js->boot_id);
+		if (js->first[0])
+			sb_printf(&b, "first %s\n", js->first);
 		sb_printf(&b, "seq %" PRIu64 "\nothers", js->run.seq);
 		for (size_t i = 0; i < js->run.n_others && i < EV_STATE_MAX_OTHERS; i++)
 			sb_printf(&b, " %" PRIu32, js->run.others[i]);
@@ -323,7 +325,7 @@ static int split(char *l, char **tok, int max)
 }
 
 enum { H_JOB = 1, H_NODE = 2, H_BOOT = 4, H_SEQ = 8, H_OTHERS = 16, H_TRUNC = 32, H_TIME = 64,
-       H_NODES = 128 };
+       H_NODES = 128, H_FIRST = 256 };
 
 static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 {
@@ -351,6 +353,9 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 	} else if (strcmp(t[0], "node") == 0 && !(*seen & H_NODE) && ev_valid_nodename(t[1])) {
 		memcpy(js->node, t[1], strlen(t[1]) + 1);
 		*seen |= H_NODE;
+	} else if (strcmp(t[0], "first") == 0 && !(*seen & H_FIRST) && ev_valid_nodename(t[1])) {
+		memcpy(js->first, t[1], strlen(t[1]) + 1);
+		*seen |= H_FIRST;
 	} else if (strcmp(t[0], "boot_id") == 0 && !(*seen & H_BOOT) && valid_boot_id(t[1])) {
 		memcpy(js->boot_id, t[1], strlen(t[1]) + 1);
 		*seen |= H_BOOT;
@@ -644,14 +649,36 @@ int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_e
 
 /* ------------------------------------------------------------ running jobs */
 
+static int lock_file(const char *state_dir, const char *name, struct ev_err *err);
+
 /* The node's lock, held for a few file operations at a time. */
 static int lock_state(const char *state_dir, struct ev_err *err)
+{
+	return lock_file(state_dir, "lock", err);
+}
+
+int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err)
+{
+	char file[EV_NAME_MAX + 8];
+	int rc;
+
+	if (!ev_valid_name(name, EV_NAME_MAX))
+		return ev_errf(err, -EINVAL, "lock name refused");
+	snprintf(file, sizeof(file), "%s.lock", name);
+	if (!state_dir || !*state_dir)
+		return ev_errf(err, -EINVAL, "no state_dir");
+	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)) || (rc = check_dir(state_dir, err)))
+		return rc;
+	return lock_file(state_dir, file, err);
+}
+
+static int lock_file(const char *state_dir, const char *name, struct ev_err *err)
 {
 	char path[PATH_CAP];
 	struct stat st;
 	int fd, rc;
 
-	if (ev_path_join(path, sizeof(path), state_dir, "lock"))
+	if (ev_path_join(path, sizeof(path), state_dir, name))
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
 	if (fd < 0)

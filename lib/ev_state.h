@@ -53,6 +53,7 @@ struct ev_job_start {
 	uint32_t jobid;
 	char node[EV_NAME_MAX];                /* "" = not given */
 	char boot_id[EV_BOOT_ID_MAX];          /* "" = not known */
+	char first[EV_NAME_MAX];               /* the job's first node (its aggregator); "" = not known */
 	struct ev_running_mark run;
 	struct ev_snapshot snap;
 };
@@ -89,6 +90,11 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 		     struct ev_running_mark *out, struct ev_err *err);
 int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
 		   bool *shared, struct ev_err *err);
+
+/* An exclusive lock on state_dir/<name>.lock (created 0600, never through a
+ * symlink, refused unless ours); returns the fd to close, or -errno. Serialises
+ * read-modify-write steps among concurrent prologs and epilogs of a node. */
+int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err);
 
 /* Spool of node results that could not be delivered. A line is opaque here
  * (one line, no NUL, < EV_SPOOL_LINE_MAX). put replaces an earlier entry of

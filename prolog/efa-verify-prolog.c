@@ -1,51 +1,78 @@
 /* efa-verify-prolog: run by slurmd as root on every node of a job at job
  * start (Prolog= with PrologFlags=Alloc, or a prolog.d). Keeps the job's
- * start snapshot for the epilog. It always exits 0: a failing prolog would
- * drain the node, and a missing snapshot only makes the verdict "unknown". */
+ * start snapshot for the epilog, marks the job as running on the node (so an
+ * epilog can tell another job shared it), and delivers results an earlier
+ * epilog had to spool. It always exits 0: a failing prolog would drain the
+ * node, and a missing snapshot only makes the verdict "unknown". */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "ev_config.h"
 #include "ev_counters.h"
+#include "ev_deliver.h"
 #include "ev_devices.h"
 #include "ev_jobenv.h"
 #include "ev_state.h"
 
 static const char usage[] =
-	"Usage: efa-verify-prolog [-c FILE]\n"
+	"Usage: efa-verify-prolog [-c FILE] [--no-accounting]\n"
 	"\n"
 	"Slurm Prolog: snapshot this node's EFA and TCP counters for the job in\n"
-	"SLURM_JOB_ID, for efa-verify-epilog. Reads SLURMD_NODENAME, SLURM_JOB_ID\n"
-	"and SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
+	"SLURM_JOB_ID, for efa-verify-epilog, and deliver results spooled by an\n"
+	"earlier epilog. Reads SLURMD_NODENAME, SLURM_JOB_ID and\n"
+	"SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
 	"\n"
-	"  -c, --config FILE  config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
-	"  -h, --help         this help\n"
-	"  -V, --version      version\n";
+	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
+	"      --no-accounting never contact slurmctld or slurmdbd\n"
+	"  -h, --help          this help\n"
+	"  -V, --version       version\n";
 
 int main(int argc, char **argv)
 {
 	struct ev_jobenv je;
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
-	struct ev_snapshot snap = { 0 };
+	struct ev_job_start js;
 	struct ev_err err = { "" };
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
+	memset(&js, 0, sizeof(js));
+	js.jobid = je.jobid;
+	snprintf(js.node, sizeof(js.node), "%s", je.node);
+	snprintf(js.first, sizeof(js.first), "%s", je.first);
+	if (ev_boot_id_read(NULL, js.boot_id, &err) != 0)
+		js.boot_id[0] = '\0';
+	/* Marked before the snapshot: a job that starts meanwhile sees ours. */
+	if (ev_running_begin(cfg.state_dir, je.jobid, js.boot_id[0] ? js.boot_id : NULL, &js.run, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);
 	if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-	    ev_snapshot_take(&cfg, &devs, &snap, &err) != 0) {
+	    ev_snapshot_take(&cfg, &devs, &js.snap, &err) != 0) {
 		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 	} else {
 		/* The node count is kept now: while epilogs run, slurmctld's
 		 * count shrinks as each node finishes. */
-		snap.job_nodes = je.job_nodes;
-		if (ev_state_save_start(cfg.state_dir, je.jobid, &snap, &err) != 0)
+		js.snap.job_nodes = je.job_nodes;
+		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0)
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 	}
-	ev_snapshot_free(&snap);
+	if (!je.no_accounting) {
+		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node };
+		size_t done = 0, left = 0;
+
+		if (ev_deliver_spool(&c, &done, &left, &err) != 0)
+			ev_binlog(LOG_WARNING, "job %u on %s: %zu spooled result(s) not delivered: %s", je.jobid,
+				  je.node, left, err.msg);
+		else if (done)
+			ev_binlog(LOG_INFO, "job %u on %s: delivered %zu spooled result(s)", je.jobid, je.node,
+				  done);
+		ev_deliver_done(&c);
+	}
+	ev_job_start_free(&js);
 	ev_devices_free(&devs);
 	ev_config_free(&cfg);
 	return 0;

@@ -14,7 +14,24 @@
 
 #include "ev_state.h"
 
-int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
+/* Count and first name of a Slurm node list. */
+static void nodes_of(const char *list, struct ev_jobenv *e)
+{
+	hostlist_t hl = slurm_hostlist_create(list);
+	char *first;
+
+	if (!hl)
+		return;
+	e->job_nodes = (unsigned)slurm_hostlist_count(hl);
+	if ((first = slurm_hostlist_shift(hl))) {
+		if (ev_valid_nodename(first) && strlen(first) < sizeof(e->first))
+			memcpy(e->first, first, strlen(first) + 1);
+		free(first);
+	}
+	slurm_hostlist_destroy(hl);
+}
+
+int ev_jobenv_read(struct ev_jobenv *e, bool local_only, struct ev_err *err)
 {
 	const char *id = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
@@ -27,22 +44,20 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 		return ev_errf(err, -EINVAL, "SLURMD_NODENAME is missing or not a node name");
 	memcpy(e->node, node, strlen(node) + 1);
 	if (list && *list) {
-		hostlist_t hl = slurm_hostlist_create(list);
-
-		if (hl) {
-			e->job_nodes = (unsigned)slurm_hostlist_count(hl);
-			slurm_hostlist_destroy(hl);
-		}
+		nodes_of(list, e);
 	}
 	/* slurmd gives a node's Prolog/Epilog no node list (only the slurmctld
 	 * ones get it), so ask slurmctld; the job is still known while its
 	 * epilogs run. Unknown stays 0. */
-	if (!e->job_nodes) {
+	if (!e->job_nodes && !local_only) {
 		job_info_msg_t *msg = NULL;
 
 		if (slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
-			if (msg->record_count >= 1)
+			if (msg->record_count >= 1) {
 				e->job_nodes = msg->job_array[0].num_nodes;
+				if (msg->job_array[0].nodes)
+					nodes_of(msg->job_array[0].nodes, e);
+			}
 			slurm_free_job_info_msg(msg);
 		}
 	}
@@ -68,17 +83,20 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "no-accounting", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ev_err err = { "" };
 	const char *cfg_path = NULL;
+	bool no_acct = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
+		case 'A': no_acct = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("%s %s\n", name, PACKAGE_VERSION); return 0;
 		/* A bad option must not fail the job: say so, do nothing. */
@@ -86,10 +104,11 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		}
 	}
 	openlog(name, LOG_PID, LOG_DAEMON);
-	if (ev_jobenv_read(je, &err) != 0) {
+	if (ev_jobenv_read(je, no_acct, &err) != 0) {
 		ev_binlog(LOG_ERR, "not run by slurmd as a prolog or epilog? %s", err.msg);
 		return 0;
 	}
+	je->no_accounting = no_acct;
 	if (ev_config_load_default(cfg, cfg_path, je->node, &err) != 0) {
 		ev_binlog(LOG_ERR, "job %u on %s: %s; nothing done", je->jobid, je->node, err.msg);
 		return 0;

@@ -15,13 +15,17 @@ struct ev_jobenv {
 	uint32_t jobid;
 	char node[EV_NAME_MAX];
 	unsigned job_nodes;          /* from slurmctld; 0 if it could not be asked */
+	char first[EV_NAME_MAX];     /* the job's first node, which writes its record; "" = not known */
+	bool no_accounting;          /* --no-accounting: node-local work only */
 	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
 	enum ev_mode mode;
 };
 
-int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
+/* local_only: never ask slurmctld (the node count stays what the
+ * environment says). */
+int ev_jobenv_read(struct ev_jobenv *e, bool local_only, struct ev_err *err);
 
-/* What both binaries do first: options (-c FILE, -h, -V), syslog, the job
+/* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job
  * environment, the config. Returns 1 to go on, 0 to exit 0 (help, version,
  * or nothing to do, already logged). Only when it returns 1 do je and cfg
  * hold anything (cfg then needs ev_config_free). */

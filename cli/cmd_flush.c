@@ -1,0 +1,74 @@
+/* efa-verify flush: deliver the results this node's epilogs had to spool
+ * (slurmctld or slurmdbd away), and optionally rebuild one job's record. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ev_deliver.h"
+#include "ev_state.h"
+
+static const char flush_usage[] =
+	"Usage: efa-verify flush [--job JOBID]\n"
+	"\n"
+	"Deliver this node's spooled results (state_dir/spool) to Slurm: each is\n"
+	"published in the node's record and the job's accounting record is\n"
+	"rebuilt from every node's result. Delivering twice changes nothing.\n"
+	"Prologs and epilogs do this on their own; run it by hand or from a\n"
+	"timer to deliver sooner. As root.\n"
+	"\n"
+	"  --job JOBID  also rebuild JOBID's record from what its nodes published\n"
+	"\n"
+	"Exit status: 0 nothing left spooled, 1 some results still spooled,\n"
+	"2 usage or config error.\n";
+
+int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "job", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ev_deliver_ctx dc;
+	struct ev_err err = { "" };
+	uint32_t jobid = 0;
+	size_t done = 0, left = 0;
+	int c, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (ev_jobid_parse(optarg, &jobid, &err) != 0) {
+				cli_error("flush: %s", err.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': fputs(flush_usage, stdout); return 0;
+		default: fputs(flush_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_error("flush: unexpected argument '%.64s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	memset(&dc, 0, sizeof(dc));
+	dc.state_dir = ctx->cfg.state_dir;
+	dc.node = ctx->nodename;
+	if (ev_deliver_spool(&dc, &done, &left, &err) != 0) {
+		cli_error("flush: %s", err.msg);
+		rc = 1;
+	}
+	printf("delivered %zu, still spooled %zu\n", done, left);
+	if (jobid && !dc.slurm_down) {
+		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
+			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);
+			rc = 1;
+		} else {
+			printf("job %" PRIu32 ": %s\n", jobid, dc.record);
+		}
+	}
+	ev_deliver_done(&dc);
+	return rc || left ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+/* How a node hands its result for a job to the job's aggregator: through
+ * its own Slurm node record's Comment. Every node's epilog runs at once and
+ * Slurm has no append for a job's AdminComment, so nodes never write the
+ * job record directly; each writes only its own node record (one writer per
+ * record, serialised on the node by a lock), and whoever sees the whole set
+ * builds the job record from it. This file is the text format of that
+ * Comment; it knows nothing of Slurm.
+ *
+ * Comment: "[admin words] efa-verify-results: ENTRY ENTRY ...", ENTRY being
+ * a node result line (ev_result_format) with ',' for ' ' and job= set.
+ * Oldest first; at most `keep` entries, one per job. Words an admin wrote
+ * before or after ours stay. */
+#ifndef EV_NODECOMMENT_H
+#define EV_NODECOMMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_err.h"
+#include "ev_record.h"
+
+#define EV_NODECOMMENT_PREFIX "efa-verify-results:"
+/* Jobs a node record keeps: enough for the aggregator to gather a job's
+ * results while the node already runs later short jobs. */
+#define EV_NODECOMMENT_KEEP 12
+#define EV_NODECOMMENT_MAX (EV_NODECOMMENT_KEEP * EV_RESULT_LINE_MAX + 1024)
+
+/* comment with r (r->jobid required) put in: an earlier entry of the same
+ * job is replaced, the newest goes last, the oldest beyond keep are dropped.
+ * Entries that do not parse are dropped too (a broken earlier write). */
+int ev_nodecomment_put(const char *comment, const struct ev_node_result *r, size_t keep, char *out,
+		       size_t cap, struct ev_err *err);
+
+/* The entry for jobid: 0, or -ENOENT. */
+int ev_nodecomment_get(const char *comment, uint32_t jobid, struct ev_node_result *r);
+
+/* comment without our part (what an admin wrote), into out. */
+int ev_nodecomment_strip(const char *comment, char *out, size_t cap);
+
+#endif

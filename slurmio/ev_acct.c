@@ -1,0 +1,233 @@
+#include "config.h"
+
+#include "ev_acct.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+#include <slurm/slurmdb.h>
+
+#include "ev_nodecomment.h"
+
+/* Exported by libslurm (sacctmgr uses it) but not declared in its headers:
+ * it sets every field to "leave unchanged" (NO_VAL), which a zeroed record
+ * would not — derived_ec 0 would overwrite the job's derived exit code. */
+extern slurmdb_job_rec_t *slurmdb_create_job_rec(void);
+
+int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
+{
+	node_info_msg_t *msg = NULL;
+	update_node_msg_t up;
+	char *text;
+	int rc;
+
+	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg)
+		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
+			       slurm_strerror(slurm_get_errno()));
+	if (msg->record_count != 1 || !msg->node_array[0].name || strcmp(msg->node_array[0].name, node)) {
+		slurm_free_node_info_msg(msg);
+		return ev_errf(err, -ENOENT, "slurmctld does not know node %s", node);
+	}
+	if (!(text = malloc(EV_NODECOMMENT_MAX))) {
+		slurm_free_node_info_msg(msg);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	rc = ev_nodecomment_put(msg->node_array[0].comment, r, EV_NODECOMMENT_KEEP, text, EV_NODECOMMENT_MAX,
+				err);
+	slurm_free_node_info_msg(msg);
+	if (!rc) {
+		slurm_init_update_node_msg(&up);
+		up.node_names = (char *)node;
+		up.comment = text;
+		if (slurm_update_node(&up) != SLURM_SUCCESS)
+			rc = ev_errf(err, -EIO, "cannot update node %s: %s", node,
+				     slurm_strerror(slurm_get_errno()));
+	}
+	free(text);
+	return rc;
+}
+
+int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
+{
+	node_info_msg_t *msg = NULL;
+	struct ev_node_result *v;
+
+	*out = NULL;
+	*n = 0;
+	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
+		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(slurm_get_errno()));
+	if (!(v = calloc(msg->record_count ? msg->record_count : 1, sizeof(*v)))) {
+		slurm_free_node_info_msg(msg);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < msg->record_count; i++) {
+		node_info_t *ni = &msg->node_array[i];
+
+		/* A node speaks only for itself. */
+		if (ni->name && ev_nodecomment_get(ni->comment, jobid, &v[*n]) == 0 &&
+		    strcmp(v[*n].node, ni->name) == 0)
+			(*n)++;
+	}
+	slurm_free_node_info_msg(msg);
+	*out = v;
+	return 0;
+}
+
+struct ev_acct_db {
+	void *conn;
+	char *cluster;
+};
+
+int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err)
+{
+	slurm_conf_t *conf = NULL;
+	struct ev_acct_db *d;
+	uint16_t flags = 0;
+
+	*db = NULL;
+	if (!(d = calloc(1, sizeof(*d))))
+		return ev_errf(err, -ENOMEM, "out of memory");
+	/* Accounting may serve several clusters: name ours, as sacct does. */
+	if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf || !conf->cluster_name) {
+		if (conf)
+			slurm_free_ctl_conf(conf);
+		free(d);
+		return ev_errf(err, -EIO, "cannot read the cluster name from slurmctld: %s",
+			       slurm_strerror(slurm_get_errno()));
+	}
+	d->cluster = strdup(conf->cluster_name);
+	slurm_free_ctl_conf(conf);
+	if (!d->cluster) {
+		free(d);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	if (!(d->conn = slurmdb_connection_get(&flags))) {
+		free(d->cluster);
+		free(d);
+		return ev_errf(err, -EIO, "cannot reach slurmdbd: %s", slurm_strerror(slurm_get_errno()));
+	}
+	*db = d;
+	return 0;
+}
+
+void ev_acct_db_close(struct ev_acct_db **db)
+{
+	if (!*db)
+		return;
+	slurmdb_connection_close(&(*db)->conn);
+	free((*db)->cluster);
+	free(*db);
+	*db = NULL;
+}
+
+/* A condition naming one job of our cluster. Ours are malloc'ed, Slurm's
+ * destructors xfree: free it with free_cond, never slurmdb_destroy_job_cond. */
+static slurmdb_job_cond_t *job_cond(struct ev_acct_db *db, uint32_t jobid)
+{
+	slurmdb_job_cond_t *c = calloc(1, sizeof(*c));
+	slurm_selected_step_t *s = calloc(1, sizeof(*s));
+	char *cl = strdup(db->cluster);
+
+	if (!c || !s || !cl) {
+		free(c);
+		free(s);
+		free(cl);
+		return NULL;
+	}
+	s->array_task_id = NO_VAL;
+	s->het_job_offset = NO_VAL;
+	s->step_id.job_id = jobid;
+	s->step_id.step_id = NO_VAL;
+	s->step_id.step_het_comp = NO_VAL;
+	c->step_list = slurm_list_create(free);
+	c->cluster_list = slurm_list_create(free);
+	slurm_list_append(c->step_list, s);
+	slurm_list_append(c->cluster_list, cl);
+	c->flags = JOBCOND_FLAG_NO_STEP;
+	return c;
+}
+
+static void free_cond(slurmdb_job_cond_t *c)
+{
+	if (!c)
+		return;
+	slurm_list_destroy(c->step_list);
+	slurm_list_destroy(c->cluster_list);
+	free(c);
+}
+
+int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+{
+	slurmdb_job_cond_t *c = job_cond(db, jobid);
+	slurmdb_job_rec_t *j;
+	ListIterator it;
+	List jobs;
+	int rc = -ENOENT;
+
+	*out = NULL;
+	if (!c)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	jobs = slurmdb_jobs_get(db->conn, c);
+	free_cond(c);
+	if (!jobs)
+		return ev_errf(err, -EIO, "cannot read job %u from accounting: %s", jobid,
+			       slurm_strerror(slurm_get_errno()));
+	it = slurm_list_iterator_create(jobs);
+	/* A requeued job has one row per run: the last one is the current. */
+	while ((j = slurm_list_next(it))) {
+		if (j->jobid != jobid)
+			continue;
+		free(*out);
+		*out = strdup(j->admin_comment ? j->admin_comment : "");
+		rc = *out ? 0 : -ENOMEM;
+	}
+	slurm_list_iterator_destroy(it);
+	slurm_list_destroy(jobs);
+	if (rc == -ENOENT)
+		return ev_errf(err, rc, "accounting has no job %u (yet)", jobid);
+	if (rc)
+		return ev_errf(err, rc, "out of memory");
+	return 0;
+}
+
+int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err)
+{
+	slurmdb_job_cond_t *c = job_cond(db, jobid);
+	slurmdb_job_rec_t *j = slurmdb_create_job_rec();
+	List changed = NULL;
+	int rc = 0;
+
+	if (!c || !j) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* NULL'ed again before Slurm's destructor, which would xfree it. */
+	j->admin_comment = strdup(text);
+	if (!j->admin_comment) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	changed = slurmdb_job_modify(db->conn, c, j);
+	if (!changed || !slurm_list_count(changed)) {
+		rc = ev_errf(err, changed ? -ENOENT : -EIO, "cannot set job %u's AdminComment in accounting: %s",
+			     jobid, changed ? "no such job" : slurm_strerror(slurm_get_errno()));
+		slurmdb_connection_commit(db->conn, false);
+	} else if (slurmdb_connection_commit(db->conn, true) != SLURM_SUCCESS) {
+		rc = ev_errf(err, -EIO, "accounting refused to commit job %u's AdminComment", jobid);
+	}
+out:
+	if (changed)
+		slurm_list_destroy(changed);
+	free_cond(c);
+	if (j) {
+		free(j->admin_comment);
+		j->admin_comment = NULL;
+		slurmdb_destroy_job_rec(j);
+	}
+	return rc;
+}

@@ -1,0 +1,32 @@
+/* Slurm's side of the job record: each node's result in its own node
+ * record (see ev_nodecomment.h for why), and the job's AdminComment in
+ * accounting (slurmdbd), where it can be written after the job has left
+ * slurmctld — a spooled result may arrive long after. libslurm only; the
+ * protocol built on it is in ev_deliver. */
+#ifndef EV_ACCT_H
+#define EV_ACCT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_err.h"
+#include "ev_record.h"
+
+/* Put r into node's Comment (read, merge, write). The caller holds the
+ * node's publish lock, so two epilogs of one node never race. */
+int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err);
+
+/* Every node's result for jobid, from one read of all node records; a
+ * record's entry counts only for the node that holds it. *out malloc'ed. */
+int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
+
+/* A connection to slurmdbd, for one binary run. */
+struct ev_acct_db;
+int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err);
+void ev_acct_db_close(struct ev_acct_db **db);
+/* The job's AdminComment ("" if none; caller frees). -ENOENT: accounting
+ * does not know the job (yet). */
+int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
+int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err);
+
+#endif

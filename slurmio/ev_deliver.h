@@ -1,0 +1,61 @@
+/* Getting every node's result into the job's one accounting record.
+ *
+ * Each node first spools its result in state_dir (so nothing is lost when
+ * slurmctld or slurmdbd is away), then publishes it in its own node record.
+ * The record of the job is a deterministic function of the set of results
+ * (ev_record_build), so any node that reads the set may write it, and equal
+ * sets give equal bytes. Who does:
+ *  - the job's first node, in its epilog: it waits (bounded) until every
+ *    node has published, then writes;
+ *  - a node that publishes late (from the spool, or long after its epilog
+ *    began): it writes what it sees, so a result that missed the first node
+ *    still lands.
+ * A writer re-reads the set after writing and writes again if it grew, so
+ * the last write is always from the largest set: whatever the order nodes
+ * finish in, the final record holds every result that was published. A
+ * record is never replaced by one from fewer nodes. A spooled result is
+ * removed only once its publishing (and writing, where this node writes)
+ * succeeded; doing either twice changes nothing. */
+#ifndef EV_DELIVER_H
+#define EV_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev_err.h"
+#include "ev_record.h"
+
+struct ev_acct_db;
+
+struct ev_deliver_ctx {
+	const char *state_dir;
+	const char *node;               /* this node (results are published only for it) */
+	uint64_t started_ms;            /* CLOCK_MONOTONIC ms when the run began */
+	unsigned late_ms;               /* a result published later than this after the start
+					 * is late: its node writes the record too (0 = never) */
+	struct ev_acct_db *db;          /* opened on first need; ev_deliver_done closes */
+	bool slurm_down;                /* a call failed: the rest stays spooled */
+	char record[EV_RECORD_MAX];     /* the last record written or found */
+};
+
+/* Publish r (its job and node set) and, when write or when published
+ * late, make the job record from what all nodes published; wait_ms > 0
+ * waits for the job's every node first. The spooled copy of r is removed
+ * on success. */
+int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, bool write, unsigned wait_ms,
+		      struct ev_err *err);
+
+/* Deliver everything spooled for this node (late: each also writes its job
+ * record). *delivered / *left count results. Stops at the first failure to
+ * reach Slurm. */
+int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);
+
+/* The job's record from the results published now (no publishing, no
+ * waiting): what a late node, `efa-verify flush --job`, does. */
+int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
+			struct ev_err *err);
+
+void ev_deliver_done(struct ev_deliver_ctx *c);
+
+#endif
