@@ -1,0 +1,380 @@
+#!/bin/bash
+# efa-verify-bootstrap.sh - set up efa-verify on an AWS ParallelCluster 3 node.
+#
+# Meant for the OnNodeConfigured custom action of the HeadNode and of every
+# Slurm queue (see cluster-config.yaml next to this file). ParallelCluster
+# runs it as root once the node is configured, with the Args of the cluster
+# config as its arguments:
+#   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-v3.html
+#   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-config-v3.html
+#
+#   efa-verify-bootstrap.sh --role head|compute [options]
+#
+#   --role head|compute     head: also writes the files every node shares
+#                           under /opt/slurm (plugstack, prolog.d, epilog.d);
+#                           compute: only this node's own files. Given
+#                           explicitly: ParallelCluster documents that its
+#                           /etc/parallelcluster/cfnconfig variables are
+#                           internal and may go away.
+#   --package FILE          install efa-verify from this .deb or .rpm first
+#                           (a local path, or s3://BUCKET/KEY fetched with
+#                           the AWS CLI); without it, efa-verify must already
+#                           be installed (e.g. baked into a custom AMI)
+#   --instance-type TYPE    this node's instance type; default: asked from
+#                           IMDSv2 (token first, bounded timeouts)
+#   --imds-endpoint URL     default http://169.254.169.254
+#   --mode off|report|enforce   the config's mode; default report on a node
+#                           with EFA devices, off on one without
+#   --config PATH           the config written (default /etc/slurm/efa-verify.yaml)
+#   --keep-config           never rewrite an existing config (an admin's edits)
+#   --slurm-dir DIR         ParallelCluster's Slurm (default /opt/slurm)
+#   --plugin PATH           efa_verify.so (default: looked for in Slurm's
+#                           plugin directories)
+#   --sbindir DIR           where efa-verify-prolog/-epilog are (default: looked for)
+#   --sysfs DIR             sysfs to count EFA devices in (default ROOT/sys)
+#   --root DIR              write everything under DIR instead of / (tests,
+#                           image builds); a --package is unpacked there
+#                           instead of installed with the package manager
+#   -h, --help
+#
+# Every file is compared with what is already there and written (atomically)
+# only when it differs, so a second run changes nothing and says
+# "0 changed". Exit status: 0 done, 1 failed, 2 bad arguments.
+set -eu
+umask 022
+
+PROG=efa-verify-bootstrap
+ROLE='' PACKAGE='' ITYPE='' MODE='' KEEP_CONFIG=no ROOT='' PLUGIN='' SBINDIR='' SYSFS=''
+IMDS=http://169.254.169.254
+CONFIG=/etc/slurm/efa-verify.yaml
+SLURM_DIR=/opt/slurm
+CHANGED=0
+
+usage() { sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'; }
+die() { echo "$PROG: $*" >&2; exit 1; }
+bad() { echo "$PROG: $*" >&2; echo "Run '$0 --help' for the options." >&2; exit 2; }
+say() { echo "$PROG: $*"; }
+
+need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || bad "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--role) need_arg "$@"; ROLE=$2; shift 2 ;;
+	--package) need_arg "$@"; PACKAGE=$2; shift 2 ;;
+	--instance-type) need_arg "$@"; ITYPE=$2; shift 2 ;;
+	--imds-endpoint) need_arg "$@"; IMDS=$2; shift 2 ;;
+	--mode) need_arg "$@"; MODE=$2; shift 2 ;;
+	--config) need_arg "$@"; CONFIG=$2; shift 2 ;;
+	--keep-config) KEEP_CONFIG=yes; shift ;;
+	--slurm-dir) need_arg "$@"; SLURM_DIR=$2; shift 2 ;;
+	--plugin) need_arg "$@"; PLUGIN=$2; shift 2 ;;
+	--sbindir) need_arg "$@"; SBINDIR=$2; shift 2 ;;
+	--sysfs) need_arg "$@"; SYSFS=$2; shift 2 ;;
+	--root) need_arg "$@"; ROOT=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) bad "unknown argument '$1'" ;;
+	esac
+done
+
+case "$ROLE" in
+head | compute) ;;
+"") bad "--role head|compute is required" ;;
+*) bad "--role must be head or compute, not '$ROLE'" ;;
+esac
+case "$MODE" in
+"" | off | report | enforce) ;;
+*) bad "--mode must be off, report or enforce, not '$MODE'" ;;
+esac
+# Paths end up in Slurm's and efa-verify's config files: absolute, and free
+# of whitespace and characters those formats would read differently.
+for v in CONFIG SLURM_DIR PLUGIN SBINDIR; do
+	p=${!v}
+	[ -z "$p" ] && continue
+	case "$p" in
+	/*) ;;
+	*) bad "--$(echo "$v" | tr 'A-Z_' 'a-z-') must be an absolute path, not '$p'" ;;
+	esac
+	[[ "$p" =~ ^[A-Za-z0-9._/+-]+$ ]] || bad "path '$p' has characters other than letters, digits and ._/+-"
+done
+case "$IMDS" in
+http://* | https://*) ;;
+*) bad "--imds-endpoint must be an http:// or https:// URL, not '$IMDS'" ;;
+esac
+if [ -n "$ROOT" ]; then
+	[ -d "$ROOT" ] || bad "--root $ROOT is not a directory"
+	ROOT=$(cd "$ROOT" && pwd)
+	[ "$ROOT" != / ] || ROOT=
+fi
+[ -n "$SYSFS" ] || SYSFS="$ROOT/sys"
+if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
+	die "must run as root (ParallelCluster runs custom actions as root), or give --root DIR"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/$PROG.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# ------------------------------------------------------------ file helpers
+# mkdir_p DIR: creates what is missing (0755); existing directories are left
+# exactly as they are.
+mkdir_p() {
+	[ -d "$ROOT$1" ] && return 0
+	mkdir -p "$ROOT$1" # 0755 from umask 022, parents too
+	CHANGED=$((CHANGED + 1))
+	say "created $1/"
+}
+
+# put_file DEST MODE: DEST (a path on the node) gets stdin's content and MODE.
+# Nothing is written when both already match; otherwise the new content goes
+# to a temporary file in DEST's directory, renamed over DEST, so slurmd never
+# reads half a file and a symlink at DEST is replaced, never followed.
+put_file() {
+	local dest=$ROOT$1 mode=$2 new=$WORK/new tmp
+	cat > "$new"
+	if [ -f "$dest" ] && [ ! -L "$dest" ] && cmp -s "$new" "$dest" &&
+		[ "$(stat -c %a "$dest")" = "${mode#0}" ]; then
+		return 0
+	fi
+	mkdir_p "$(dirname "$1")"
+	tmp=$(mktemp "$(dirname "$dest")/.$PROG.XXXXXX")
+	cat "$new" > "$tmp"
+	chmod "$mode" "$tmp"
+	mv -f "$tmp" "$dest"
+	CHANGED=$((CHANGED + 1))
+	say "wrote $1 (mode $mode)"
+}
+
+# ------------------------------------------------------------ install
+# fetch_package: a local copy of --package in $PKG.
+fetch_package() {
+	case "$PACKAGE" in
+	s3://*)
+		command -v aws >/dev/null || die "--package $PACKAGE: the AWS CLI is needed to fetch it"
+		PKG="$WORK/$(basename "$PACKAGE")"
+		aws s3 cp --only-show-errors "$PACKAGE" "$PKG" || die "cannot fetch $PACKAGE"
+		;;
+	*://*) bad "--package takes a local file or s3:// URL, not '$PACKAGE'" ;;
+	*)
+		[ -f "$PACKAGE" ] || bad "--package $PACKAGE: no such file"
+		PKG=$PACKAGE
+		;;
+	esac
+	case "$PKG" in
+	*.deb | *.rpm) ;;
+	*) bad "--package $PACKAGE is neither a .deb nor an .rpm" ;;
+	esac
+}
+
+# unpack_into_root: a package's files copied under --root with put_file (so a
+# second run changes nothing). Files under etc/ are configuration: installed
+# only where none exists, as the package manager treats conffiles.
+unpack_into_root() {
+	local tree=$WORK/pkgroot f rel mode
+	mkdir -p "$tree"
+	case "$PKG" in
+	*.deb)
+		command -v dpkg-deb >/dev/null || die "dpkg-deb is needed to unpack $PKG"
+		dpkg-deb -x "$PKG" "$tree" || die "cannot unpack $PKG"
+		;;
+	*.rpm)
+		command -v rpm2cpio >/dev/null && command -v cpio >/dev/null ||
+			die "rpm2cpio and cpio are needed to unpack $PKG"
+		(cd "$tree" && rpm2cpio "$PKG" | cpio -idm --quiet) || die "cannot unpack $PKG"
+		;;
+	esac
+	while IFS= read -r -d '' f; do
+		rel=${f#"$tree"}
+		case "$rel" in
+		/etc/*) [ -e "$ROOT$rel" ] && continue ;;
+		esac
+		mode=$(stat -c %a "$f")
+		put_file "$rel" "$mode" < "$f"
+	done < <(find "$tree" -type f -print0 | sort -z)
+}
+
+install_package() {
+	local name ver have
+	case "$PKG" in
+	*.deb)
+		name=$(dpkg-deb -f "$PKG" Package) ver=$(dpkg-deb -f "$PKG" Version)
+		have=$(dpkg-query -W -f '${Status} ${Version}' "$name" 2>/dev/null || true)
+		if [ "$have" = "install ok installed $ver" ]; then
+			say "$name $ver already installed"
+			return 0
+		fi
+		dpkg -i "$PKG" || die "dpkg -i $PKG failed (missing dependencies? apt-get -f install)"
+		;;
+	*.rpm)
+		name=$(rpm -qp --qf '%{NAME}' "$PKG") ver=$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$PKG")
+		if [ "$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$name" 2>/dev/null || true)" = "$ver" ]; then
+			say "$name $ver already installed"
+			return 0
+		fi
+		# dnf/yum resolve the package's dependencies from the OS repositories.
+		if command -v dnf >/dev/null; then dnf install -y "$PKG"
+		elif command -v yum >/dev/null; then yum install -y "$PKG"
+		else rpm -Uvh "$PKG"; fi || die "installing $PKG failed"
+		;;
+	esac
+	CHANGED=$((CHANGED + 1))
+	say "installed $name $ver"
+}
+
+if [ -n "$PACKAGE" ]; then
+	fetch_package
+	if [ -n "$ROOT" ]; then unpack_into_root; else install_package; fi
+fi
+
+# ------------------------------------------------------------ find the pieces
+# The prolog/epilog binaries, and the plugin: a package for Debian puts it in
+# slurm-wlm's directory, an RPM in %{_libdir}/slurm, a build for
+# ParallelCluster's own Slurm in /opt/slurm/lib/slurm. The plugstack line
+# names it by absolute path, since ParallelCluster's Slurm only searches its
+# own PluginDir.
+if [ -z "$SBINDIR" ]; then
+	for d in /usr/sbin /usr/local/sbin /usr/bin /usr/local/bin "$SLURM_DIR/sbin"; do
+		if [ -x "$ROOT$d/efa-verify-prolog" ]; then SBINDIR=$d; break; fi
+	done
+fi
+[ -n "$SBINDIR" ] && [ -x "$ROOT$SBINDIR/efa-verify-prolog" ] && [ -x "$ROOT$SBINDIR/efa-verify-epilog" ] ||
+	die "efa-verify-prolog/-epilog not found${SBINDIR:+ in $SBINDIR}: give --package FILE or --sbindir DIR"
+if [ -z "$PLUGIN" ]; then
+	for d in "$SLURM_DIR/lib/slurm" /usr/lib64/slurm /usr/lib/x86_64-linux-gnu/slurm-wlm \
+		/usr/lib/aarch64-linux-gnu/slurm-wlm /usr/lib/slurm /usr/local/lib/slurm; do
+		if [ -f "$ROOT$d/efa_verify.so" ]; then PLUGIN=$d/efa_verify.so; break; fi
+	done
+fi
+[ -n "$PLUGIN" ] && [ -f "$ROOT$PLUGIN" ] ||
+	die "efa_verify.so not found${PLUGIN:+ at $PLUGIN}: give --package FILE or --plugin PATH"
+
+# ------------------------------------------------------------ instance type
+# IMDSv2: a session token first (PUT), then the metadata with it. Bounded:
+# 2 s to connect, 5 s per request, three tries; no proxy (an HTTP proxy in
+# the environment must not see the token), no redirects.
+imds_instance_type() {
+	local token
+	command -v curl >/dev/null || die "curl is needed to ask IMDS the instance type (or give --instance-type)"
+	token=$(curl -sS -f --noproxy '*' --connect-timeout 2 -m 5 --retry 2 --retry-delay 1 \
+		-X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/latest/api/token" 2>"$WORK/curl.err") ||
+		die "IMDS at $IMDS gave no token ($(tr '\n' ' ' < "$WORK/curl.err")); give --instance-type, or check the cluster's Imds settings"
+	# The answer goes to a file, read back bounded and without NUL bytes: a
+	# broken IMDS can answer anything.
+	curl -sS -f --noproxy '*' --connect-timeout 2 -m 5 --retry 2 --retry-delay 1 --max-filesize 4096 \
+		-H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/instance-type" \
+		-o "$WORK/itype" 2>"$WORK/curl.err" ||
+		die "IMDS at $IMDS gave no instance type ($(tr '\n' ' ' < "$WORK/curl.err")); give --instance-type"
+	head -c 64 "$WORK/itype" | tr -d '\000'
+}
+if [ -z "$ITYPE" ]; then
+	ITYPE=$(imds_instance_type)
+	from="IMDS"
+else
+	from="--instance-type"
+fi
+# An instance type is family.size (p5.48xlarge, c7gn.16xlarge, trn1n.32xlarge).
+[[ "$ITYPE" =~ ^[a-z][a-z0-9-]*\.[a-z0-9-]+$ ]] ||
+	die "instance type from $from is not one: '$(printf '%s' "$ITYPE" | tr -c '[:print:]' '?' | head -c 64)'"
+
+# ------------------------------------------------------------ this node's config
+# EFA devices: RDMA devices whose PCI driver is efa, as efa-verify itself
+# counts them. On a node without any, there is nothing to verify: mode off.
+efa_count=0
+for dev in "$SYSFS"/class/infiniband/*; do
+	[ -e "$dev/device/driver" ] || continue
+	[ "$(basename "$(readlink -f "$dev/device/driver")")" = efa ] && efa_count=$((efa_count + 1))
+done
+if [ -z "$MODE" ]; then
+	if [ "$efa_count" -gt 0 ]; then MODE=report; else MODE=off; fi
+fi
+if [ "$efa_count" -gt 0 ]; then found="$efa_count EFA devices found"; else found="no EFA device found"; fi
+
+if [ "$KEEP_CONFIG" = yes ] && [ -e "$ROOT$CONFIG" ]; then
+	say "kept $CONFIG (--keep-config)"
+else
+	# Only what differs from efa-verify's defaults, and nothing that changes
+	# from one boot to the next, so that re-running changes nothing.
+	put_file "$CONFIG" 0644 <<YAML
+# efa-verify.yaml for $ITYPE ($found when the node was set up).
+# Written by efa-verify-bootstrap.sh (ParallelCluster OnNodeConfigured); it is
+# rewritten when the script's arguments change. Every key, with its default,
+# is described in efa-verify.yaml(5).
+
+# off on nodes without EFA (nothing to verify), report elsewhere: inject the
+# EFA environment and record each job's verdict, never fail a job. enforce
+# also stops a step on a node that is not ready.
+mode: $MODE
+
+# The queue is expected in a cluster placement group
+# (Networking: PlacementGroup: Enabled: true in the cluster config).
+placement:
+  require_group: true
+
+# One JSON line per node per job.
+log: /var/log/efa-verify/jobs.jsonl
+YAML
+fi
+
+# ------------------------------------------------------------ shared files
+# Only the head node writes under /opt/slurm: ParallelCluster exports it to
+# every compute node over NFS, so one copy serves the whole cluster and
+# compute nodes booting together never race on it.
+if [ "$ROLE" = head ]; then
+	etc=$SLURM_DIR/etc
+	# Prolog and Epilog are set by ParallelCluster itself (its slurm.conf
+	# template: Prolog=/opt/slurm/etc/scripts/prolog.d/*, Epilog=.../epilog.d/*,
+	# https://github.com/aws/aws-parallelcluster-cookbook, file
+	# cookbooks/aws-parallelcluster-slurm/templates/default/slurm/slurm.conf.erb)
+	# and may not be set with CustomSlurmSettings (deny list); scripts are
+	# dropped into those directories. Slurm runs them in name order:
+	# ParallelCluster's own health check is 90_pcluster_health_check_manager.
+	# The prolog runs after it (95_: the start snapshot is taken closest to the
+	# job's start, and not at all when a health check fails the node); the
+	# epilog first (05_: the end snapshot closest to the job's end).
+	#
+	# The scripts are shared, the binaries are not: a node of a queue without
+	# efa-verify must not fail its prolog, which would drain it.
+	for kind in prolog epilog; do
+		if [ "$kind" = prolog ]; then name=95_efa_verify; else name=05_efa_verify; fi
+		put_file "$etc/scripts/$kind.d/$name" 0755 <<SCRIPT
+#!/bin/sh
+# efa-verify $kind, written by efa-verify-bootstrap.sh. It always exits 0
+# (see efa-verify-$kind(8)); nodes without efa-verify skip it.
+[ -x $SBINDIR/efa-verify-$kind ] || exit 0
+exec $SBINDIR/efa-verify-$kind -c $CONFIG
+SCRIPT
+	done
+
+	# Slurm reads plugstack.conf next to slurm.conf (ParallelCluster sets no
+	# PlugStackConfig). ParallelCluster ships none by default; its Pyxis
+	# example (/opt/parallelcluster/examples/spank/plugstack.conf, 3.11.1+)
+	# includes /opt/slurm/etc/plugstack.conf.d/*. efa-verify's line goes to
+	# plugstack.conf.d/efa-verify.conf, included by its own path: an include
+	# with a wildcard is not followed in configless mode (Slurm bug 20903),
+	# and a glob that already covers the file is not doubled.
+	put_file "$etc/plugstack.conf.d/efa-verify.conf" 0644 <<PLUG
+# efa-verify: say whether each job's traffic went over EFA.
+# Written by efa-verify-bootstrap.sh. optional: Slurm keeps running jobs if
+# the plugin cannot load (e.g. on a node of a queue without efa-verify).
+optional $PLUGIN config=$CONFIG
+PLUG
+	pconf=$ROOT$etc/plugstack.conf
+	want="include $etc/plugstack.conf.d/efa-verify.conf"
+	covered=no
+	if [ -f "$pconf" ]; then
+		while read -r word pat _; do
+			[ "$word" = include ] || continue
+			# The pattern is matched as a glob, never run.
+			# shellcheck disable=SC2053
+			[[ "$etc/plugstack.conf.d/efa-verify.conf" == $pat ]] && covered=yes
+		done < "$pconf"
+	fi
+	if [ "$covered" = no ]; then
+		{
+			if [ -f "$pconf" ]; then cat "$pconf"; else echo "# Slurm SPANK plugins (plugstack.conf(5))."; fi
+			echo "$want"
+		} | put_file "$etc/plugstack.conf" 0644
+	fi
+fi
+
+say "$ROLE node, $ITYPE ($from), $found, mode $MODE: $CHANGED changed"
+# Nothing to restart: slurmd expands prolog.d/epilog.d at every job, and
+# srun and slurmstepd read plugstack.conf at every step. PrologFlags=Alloc
+# comes from the cluster config (CustomSlurmSettings).
