@@ -2,6 +2,11 @@
  *
  *   ev_bench_exec CMD [ARG]...
  *   -> "wall_us=W cpu_us=C maxrss_kb=M status=S" on stdout
+ *   ev_bench_exec --read-counters SYSFS_ROOT
+ *   -> the floor: only open+read+close of every counter file a snapshot
+ *      reads (hw_counters but lifespan, ENA tx/rx_bytes), printing how many;
+ *      run as CMD of another ev_bench_exec, it is the cost of the reads
+ *      themselves plus the exec of a small C program, with nothing else.
  *
  * The command's stdin, stdout and stderr are /dev/null. cpu is user+sys and
  * maxrss the peak RSS, both from wait4 on the child, which covers the child
@@ -15,6 +20,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +45,82 @@ static long long tv_us(struct timeval tv)
 	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+/* Every file in dirfd/sub but lifespan: open, one read, close. */
+static int read_dir(int dirfd, const char *sub)
+{
+	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	struct dirent *de;
+	char buf[64];
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd)))
+		return 0;
+	while ((de = readdir(d))) {
+		int f;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "lifespan") == 0)
+			continue;
+		f = openat(fd, de->d_name, O_RDONLY | O_CLOEXEC);
+		if (f < 0)
+			continue;
+		if (read(f, buf, sizeof(buf)) >= 0)
+			n++;
+		close(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static int read_counters(const char *root)
+{
+	char path[4096];
+	struct dirent *de;
+	int n = 0, ib;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/class/infiniband", root);
+	if ((ib = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || !(d = fdopendir(dup(ib))))
+		return 1;
+	while ((de = readdir(d))) {
+		int dev;
+
+		if (de->d_name[0] == '.' || (dev = openat(ib, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			continue;
+		n += read_dir(dev, "ports/1/hw_counters") + read_dir(dev, "hw_counters");
+		close(dev);
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/class/net", root);
+	if ((ib = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && (d = fdopendir(ib))) {
+		while ((de = readdir(d))) {
+			char link[256];
+			ssize_t l;
+			int net;
+
+			snprintf(path, sizeof(path), "%s/device/driver", de->d_name);
+			l = readlinkat(ib, path, link, sizeof(link) - 1);
+			if (l < 4 || memcmp(link + l - 4, "/ena", 4) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/statistics", de->d_name);
+			if ((net = openat(ib, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				char buf[64];
+				int f = openat(net, k ? "rx_bytes" : "tx_bytes", O_RDONLY | O_CLOEXEC);
+
+				if (f >= 0 && read(f, buf, sizeof(buf)) >= 0)
+					n++;
+				if (f >= 0)
+					close(f);
+			}
+			close(net);
+		}
+		closedir(d);
+	}
+	printf("%d\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rusage ru;
@@ -46,8 +128,10 @@ int main(int argc, char **argv)
 	int status, null;
 	pid_t pid;
 
+	if (argc == 3 && strcmp(argv[1], "--read-counters") == 0)
+		return read_counters(argv[2]);
 	if (argc < 2) {
-		fprintf(stderr, "usage: ev_bench_exec CMD [ARG]...\n");
+		fprintf(stderr, "usage: ev_bench_exec CMD [ARG]... | --read-counters SYSFS_ROOT\n");
 		return 2;
 	}
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -1,0 +1,54 @@
+#!/bin/bash
+# bench/run --quick end to end: every part runs and every row of its table
+# carries numbers. The speed is not checked: the goals are what bench/run
+# reports, and a shared CI machine says nothing about them.
+. "$top_srcdir/tests/lib.sh"
+
+# Sanitizer builds are several times slower: their numbers mean nothing.
+case "${SAN_BUILD:-}" in yes) skip_all "sanitizer build";; esac
+command -v curl >/dev/null || skip_all "curl not installed (the shell way uses it)"
+
+args=(--quick --builddir "$top_builddir")
+cluster=yes
+if [ "$(id -u)" != 0 ] || [ -n "${EV_NO_CLUSTER:-}" ] || ! command -v slurmctld >/dev/null; then
+	# The step-launch part starts Slurm daemons: root only.
+	args+=(--no-cluster)
+	cluster=no
+fi
+out=$("$PYTHON" "$top_srcdir/bench/run" "${args[@]}" 2>"$EV_TMP/bench.err")
+rc=$?
+is "bench/run ${args[*]} exits 0" "$rc" 0
+[ "$rc" = 0 ] || diag "$out" "$(cat "$EV_TMP/bench.err")"
+like "header names the load" "$out" "^efa-verify benchmark: .*[0-9]+ CPUs, load [0-9.]+ at start"
+
+N='[0-9]+(\.[0-9]+)?'
+GOAL='(met|MISSED)$'
+# row NAME REGEX: the table has a line for NAME matching REGEX.
+row() { like "row: $1" "$out" "$2"; }
+for k in prolog epilog; do
+	row "$k wall" "^$k wall \(median\) +$N ms +$N ms +${N}x faster +>=20x +$GOAL"
+	row "$k CPU" "^$k CPU user\+sys \(median\) +$N ms +$N ms +${N}x less +<5 ms +$GOAL"
+	row "$k CPU vs floor" "^$k CPU vs read-only floor +$N ms +$N ms +${N}x floor +info$"
+	row "$k peak RSS" "^$k peak RSS +$N MiB +$N MiB +${N}x +info$"
+	if command -v strace >/dev/null; then
+		row "$k syscalls" "^$k syscalls +[0-9]+ +min [0-9]+ +${N}x min +info$"
+	else
+		row "$k syscalls (skipped: no strace)" "^$k syscalls +n/a .*skipped"
+	fi
+done
+for n in 1024 8192; do
+	for c in scattered contiguous heavy; do
+		if [ "$n" = 8192 ]; then g="<4 KiB +$GOAL"; else g="info$"; fi
+		row "record $n $c" "^record $n nodes $c +[0-9]+ B +$N us/build +$N B/node +$g"
+	done
+done
+if [ "$cluster" = yes ]; then
+	row "step launch" "^step launch srun -N4 \(median\) +$N ms +$N ms +[-+]$N% +<=5% +$GOAL"
+	row "step launch, full judgement" "^step launch --efa-verify=report +$N ms +$N ms +[-+]$N% +info$"
+	row "IMDS requests per step" "^IMDS requests per step +$N +0 once cached +$GOAL"
+	check "the bench cluster is down again" test ! -e /run/efa-verify-bench/run/slurmctld.pid
+else
+	row "step launch (skipped)" "^step launch srun -N4 \(median\) +n/a +skipped"
+fi
+unlike "no part failed" "$out" "^FAILED parts"
+done_testing
