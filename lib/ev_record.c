@@ -316,7 +316,9 @@ int ev_hostlist_compress(char **names, size_t n, char *out, size_t cap)
 		bool bracket;
 
 		split_name(names[i], &plen, &num, &width);
-		if (width < 0) {
+		/* All-digit names are listed one by one: "[5,8]" has no prefix,
+		 * which ev_hostlist_expand refuses, and "5-8" is a host name. */
+		if (width < 0 || plen == 0) {
 			EMIT("%s%s", o ? "," : "", names[i]);
 			for (j = i; i < n && cmp_names(&names[i], &names[j]) == 0;)
 				i++;
@@ -719,7 +721,10 @@ static bool locate(const char *c, size_t *start, size_t *end)
 			const char *t = e;
 			size_t tl;
 
-			while (*t == ' ')
+			/* Any whitespace, as the parser splits on: a record an admin
+			 * re-wrapped with tabs or newlines is still all ours, or its
+			 * tail would survive a merge next to the new record. */
+			while (is_space(*t))
 				t++;
 			if (t == e)
 				break;

@@ -629,6 +629,11 @@ static void test_cache_corrupt_files(void **state)
 		fclose(f);
 		assert_int_equal(ev_imds_cache_load(dir, "b", &m, &err), -EBADMSG);
 	}
+	/* A bad key is named in the message, which goes to a log line: its
+	 * control bytes are not (fuzz/regressions/imds/cache_key_control_bytes). */
+	assert_int_equal(tu_write(dir, "imds.cache", HEAD "\x01\x1b[2J\x7f=x\n"), 0);
+	assert_int_equal(ev_imds_cache_load(dir, "b", &m, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "bad or repeated entry '?" "?[2J?'"));
 	/* Larger than any entry: refused before parsing. */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';

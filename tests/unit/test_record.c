@@ -240,6 +240,65 @@ static void test_merge_keeps_admin_text(void **state)
 	assert_int_equal(ev_record_merge("x", "efa-verify: verdict=ok", out, 8, &err), -ENAMETOOLONG);
 }
 
+/* Found by fuzz/fuzz_record (fuzz/regressions/record/merge_record_*): a
+ * record an admin re-wrapped with a tab or newline between its tokens was
+ * cut there, its tail kept as admin text and set next to the new record,
+ * which then had two efa_bytes= and no longer parsed. */
+static void test_merge_record_split_by_other_whitespace(void **state)
+{
+	static const char *const admin[] = {
+		"efa-verify: verdict=ok nodes=1/1\tefa_bytes=1 tcp_bytes=0",
+		"efa-verify: verdict=ok\nnodes=1/1 efa_bytes=1 tcp_bytes=0 ticket=INC42",
+		"a\r\nefa-verify:\tverdict=ok \n\t nodes=1/1\r\nefa_bytes=1 tcp_bytes=0\nb",
+	};
+	static const char *const want[] = {
+		"efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0",
+		"efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 ticket=INC42",
+		"a efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 b",
+	};
+	const char *rec = "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0";
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
+	struct ev_record r;
+	struct ev_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
+		assert_int_equal(ev_record_merge(admin[i], rec, out, sizeof(out), &err), 0);
+		assert_string_equal(out, want[i]);
+		assert_int_equal(ev_record_parse(out, &r, &err), 0);
+		assert_int_equal(r.verdict, EV_V_DEGRADED);
+		assert_int_equal(r.efa_bytes, 5);
+		ev_record_free(&r);
+		assert_int_equal(ev_record_merge(out, rec, again, sizeof(again), &err), 0);
+		assert_string_equal(out, again);
+	}
+	/* The whole re-wrapped record is read, as the parser splits it. */
+	assert_int_equal(ev_record_parse(admin[2], &r, &err), 0);
+	assert_int_equal(r.reported, 1);
+	assert_int_equal(r.efa_bytes, 1);
+	ev_record_free(&r);
+}
+
+/* Found by fuzz/fuzz_record (fuzz/regressions/record/hostlist_all_digit_names):
+ * all-digit host names compressed to "[5,8]", which ev_hostlist_expand
+ * refuses, so such nodes could not be read back from a record. */
+static void test_hostlist_all_digit_names(void **state)
+{
+	char *a[] = { "8", "5", "6", "5", "n1", "007" }, out[256], **back;
+	size_t n;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_hostlist_compress(a, 6, out, sizeof(out)), 0);
+	assert_string_equal(out, "5,6,8,007,n1");
+	assert_int_equal(ev_hostlist_expand(out, 100, &back, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(back[0], "5");
+	assert_string_equal(back[2], "8");
+	assert_string_equal(back[3], "007");
+	ev_hostlist_free(back, n);
+}
+
 static void test_record_parse(void **state)
 {
 	struct ev_node_result r[] = {
@@ -475,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_size_bound_for_huge_jobs),
 		cmocka_unit_test(test_hostlist),
 		cmocka_unit_test(test_merge_keeps_admin_text),
+		cmocka_unit_test(test_merge_record_split_by_other_whitespace),
+		cmocka_unit_test(test_hostlist_all_digit_names),
 		cmocka_unit_test(test_record_parse),
 		cmocka_unit_test(test_hostlist_expand),
 		cmocka_unit_test(test_token_encoding),
