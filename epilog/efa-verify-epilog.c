@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "ev_acct.h"
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
@@ -142,6 +143,14 @@ int main(int argc, char **argv)
 	if (ev_running_end(cfg.state_dir, je.jobid, have_start ? &js.run : NULL, &shared, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);
 	in.shared = shared;
+	/* Only without the prolog's answer: slurmctld may be away now. */
+	if ((!in.job_nodes || !first[0]) && !je.no_accounting && ev_slurm_ready(&err) == 0) {
+		ev_jobenv_ask_slurm(&je);
+		if (!in.job_nodes)
+			in.job_nodes = je.job_nodes;
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s", je.first);
+	}
 	ev_verdict_decide(&cfg.verdict, &in, &v);
 	node_outputs(&cfg, &je, in.delta, &v, in.job_nodes);
 

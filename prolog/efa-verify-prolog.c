@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "ev_acct.h"
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_deliver.h"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
+	if (!je.no_accounting && ev_slurm_ready(&err) == 0)
+		ev_jobenv_ask_slurm(&je);
 	memset(&js, 0, sizeof(js));
 	js.jobid = je.jobid;
 	snprintf(js.node, sizeof(js.node), "%s", je.node);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
@@ -19,6 +20,29 @@
  * would not — derived_ec 0 would overwrite the job's derived exit code. */
 extern slurmdb_job_rec_t *slurmdb_create_job_rec(void);
 
+/* libslurm needs its config read, and its accounting plugin loaded, before
+ * the accounting calls work; without a slurm.conf it retries for a minute
+ * and then exits the process, which an epilog must never do: check first. */
+int ev_slurm_ready(struct ev_err *err)
+{
+	static int state;   /* 0 not tried, 1 ready, -1 no config */
+	const char *conf = getenv("SLURM_CONF");
+
+	if (!state) {
+		if (!conf || !*conf)
+			conf = "/etc/slurm/slurm.conf";
+		if (access(conf, R_OK) != 0) {
+			state = -1;
+		} else {
+			slurm_init(NULL);
+			state = 1;
+		}
+	}
+	if (state < 0)
+		return ev_errf(err, -ENOENT, "no readable Slurm config (%s)", conf ? conf : "SLURM_CONF");
+	return 0;
+}
+
 int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
 {
 	node_info_msg_t *msg = NULL;
@@ -26,6 +50,8 @@ int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_
 	char *text;
 	int rc;
 
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
 	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg)
 		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
 			       slurm_strerror(slurm_get_errno()));
@@ -56,9 +82,12 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 {
 	node_info_msg_t *msg = NULL;
 	struct ev_node_result *v;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
 		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(slurm_get_errno()));
 	if (!(v = calloc(msg->record_count ? msg->record_count : 1, sizeof(*v)))) {
@@ -88,8 +117,11 @@ int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err)
 	slurm_conf_t *conf = NULL;
 	struct ev_acct_db *d;
 	uint16_t flags = 0;
+	int rc;
 
 	*db = NULL;
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
 	if (!(d = calloc(1, sizeof(*d))))
 		return ev_errf(err, -ENOMEM, "out of memory");
 	/* Accounting may serve several clusters: name ours, as sacct does. */
@@ -149,6 +181,8 @@ static slurmdb_job_cond_t *job_cond(struct ev_acct_db *db, uint32_t jobid)
 	slurm_list_append(c->step_list, s);
 	slurm_list_append(c->cluster_list, cl);
 	c->flags = JOBCOND_FLAG_NO_STEP;
+	/* 0 would ask for jobs whose scheduling flags are all clear. */
+	c->db_flags = SLURMDB_JOB_FLAG_NOTSET;
 	return c;
 }
 

@@ -12,6 +12,12 @@
 #include "ev_err.h"
 #include "ev_record.h"
 
+/* 0 once libslurm is initialised from a readable slurm.conf (SLURM_CONF,
+ * else /etc/slurm/slurm.conf); -ENOENT without one. Call before any Slurm
+ * RPC in a standalone binary: libslurm exits the process when it finds no
+ * config, and a prolog or epilog must never fail that way. */
+int ev_slurm_ready(struct ev_err *err);
+
 /* Put r into node's Comment (read, merge, write). The caller holds the
  * node's publish lock, so two epilogs of one node never race. */
 int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err);

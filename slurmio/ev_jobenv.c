@@ -31,7 +31,7 @@ static void nodes_of(const char *list, struct ev_jobenv *e)
 	slurm_hostlist_destroy(hl);
 }
 
-int ev_jobenv_read(struct ev_jobenv *e, bool local_only, struct ev_err *err)
+int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 {
 	const char *id = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
@@ -46,24 +46,28 @@ int ev_jobenv_read(struct ev_jobenv *e, bool local_only, struct ev_err *err)
 	if (list && *list) {
 		nodes_of(list, e);
 	}
-	/* slurmd gives a node's Prolog/Epilog no node list (only the slurmctld
-	 * ones get it), so ask slurmctld; the job is still known while its
-	 * epilogs run. Unknown stays 0. */
-	if (!e->job_nodes && !local_only) {
-		job_info_msg_t *msg = NULL;
-
-		if (slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
-			if (msg->record_count >= 1) {
-				e->job_nodes = msg->job_array[0].num_nodes;
-				if (msg->job_array[0].nodes)
-					nodes_of(msg->job_array[0].nodes, e);
-			}
-			slurm_free_job_info_msg(msg);
-		}
-	}
 	if (mode && ev_mode_parse(mode, &e->mode) == 0)
 		e->mode_set = true;
 	return 0;
+}
+
+void ev_jobenv_ask_slurm(struct ev_jobenv *e)
+{
+	/* slurmd gives a node's Prolog/Epilog no node list (only the slurmctld
+	 * ones get it), so ask slurmctld; the job is still known while its
+	 * epilogs run. Unknown stays 0. */
+	job_info_msg_t *msg = NULL;
+
+	if (e->job_nodes && e->first[0])
+		return;
+	if (slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
+		if (msg->record_count >= 1) {
+			e->job_nodes = msg->job_array[0].num_nodes;
+			if (msg->job_array[0].nodes)
+				nodes_of(msg->job_array[0].nodes, e);
+		}
+		slurm_free_job_info_msg(msg);
+	}
 }
 
 void ev_binlog(int prio, const char *fmt, ...)
@@ -104,7 +108,7 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		}
 	}
 	openlog(name, LOG_PID, LOG_DAEMON);
-	if (ev_jobenv_read(je, no_acct, &err) != 0) {
+	if (ev_jobenv_read(je, &err) != 0) {
 		ev_binlog(LOG_ERR, "not run by slurmd as a prolog or epilog? %s", err.msg);
 		return 0;
 	}

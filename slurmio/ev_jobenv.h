@@ -21,9 +21,11 @@ struct ev_jobenv {
 	enum ev_mode mode;
 };
 
-/* local_only: never ask slurmctld (the node count stays what the
- * environment says). */
-int ev_jobenv_read(struct ev_jobenv *e, bool local_only, struct ev_err *err);
+/* From the environment only. */
+int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
+/* The job's node count and first node from slurmctld, where the
+ * environment did not give them (a node prolog's does not). */
+void ev_jobenv_ask_slurm(struct ev_jobenv *e);
 
 /* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job
  * environment, the config. Returns 1 to go on, 0 to exit 0 (help, version,

@@ -15,22 +15,34 @@ CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 rm -rf "$CDIR"
 mkdir -p "$SIM/bin" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
 cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
-for n in n1 n2 n3 n4; do
+for n in n1 n2 n3; do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge >/dev/null
 done
+# n4 is a p5: 32 EFA devices.
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge >/dev/null
 cat > "$SIM/efa-verify.yaml" <<YAML
 sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
 log: $SIM/log/jobs.jsonl
+record_wait_ms: 15000
 imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-# slurmd runs Prolog/Epilog without arguments: small wrappers name the config.
-for b in prolog epilog; do
-	printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-$b" "$SIM/efa-verify.yaml" > "$SIM/bin/$b.sh"
-	chmod 0755 "$SIM/bin/$b.sh"
-done
+# slurmd runs Prolog/Epilog without arguments: small wrappers name the
+# config. The epilog's can be held (while $SIM/hold exists, bounded) so a
+# test can stop slurmctld under it.
+printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
+cat > "$SIM/bin/epilog.sh" <<SH
+#!/bin/sh
+if [ -e $SIM/hold ]; then
+	touch $SIM/out/held-\$SLURM_JOB_ID-\$SLURMD_NODENAME
+	i=0
+	while [ -e $SIM/hold ] && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i + 1)); done
+fi
+exec $SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
+SH
+chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
 chmod -R a+rX "$SIM"
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 36800 --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
@@ -70,6 +82,30 @@ verdicts() {
 	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
 }
 expand() { scontrol show hostnames "$1"; }
+# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
+# record (with WANT in it, if given); bounded at 40 s.
+record() {
+	local c=
+	for _ in $(seq 400); do
+		c=$(sacct -n -X -j "$1" -o AdminComment%4000 2>/dev/null | sed 's/ *$//')
+		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
+		sleep 0.1
+	done
+	echo "$c"
+}
+EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
+# report_ok NAME JOB VERDICT: `efa-verify report` human and --json agree with the record.
+report_ok() {
+	local out json
+	out=$("${EV[@]}" report "$2")
+	like "$1: report names the verdict" "$out" "^job $2: $3, "
+	json=$("${EV[@]}" report "$2" --json)
+	check "$1: report --json is valid JSON" jq -e . <<<"$json"
+	is "$1: report --json verdict" "$(jq -r .verdict <<<"$json")" "$3"
+	is "$1: report --json agrees with the record on nodes" \
+		"$(jq -r '"\(.nodes_reported)/\(.nodes_total)"' <<<"$json")" \
+		"$(sed -n 's/.*efa-verify:.* nodes=\([0-9]*\/[0-9]*\).*/\1/p' <<<"$(record "$2")")"
+}
 
 # --- a 4-node job moving EFA traffic on every NIC: ok everywhere
 job=$(submit 4)
@@ -87,6 +123,15 @@ is "epilog knows the job's node count" "$(jq -r "select(.job == $job and .node =
 is "4-node job: EFA bytes per node" "$(jq -r "select(.job == $job and .node == \"n1\") | .efa_bytes" "$LOG")" 1677721600
 is "epilog removed the start snapshots" "$(ls "$SIM"/state/n*/jobs/"$job".start 2>/dev/null | wc -l)" 0
 check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" -eq 4
+rec=$(record "$job" nodes=4/4)
+is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
+	"efa-verify: verdict=ok nodes=4/4 efa_bytes=18454937600 tcp_bytes=0"
+diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
+report_ok "4-node ok job" "$job" ok
+json=$("${EV[@]}" report "$job" --json)
+is "report: per-node table from the node records" "$(jq -r '[.nodes[].node] | join(",")' <<<"$json")" "n1,n2,n3,n4"
+is "report: NIC balance of the p5 node" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "32/32 1"
+is "report: EFA share" "$(jq -r .efa_share <<<"$json")" 1
 
 # --- a 2-node job whose traffic goes over TCP: tcp_fallback
 job=$(submit 2)
@@ -98,6 +143,10 @@ go "$job"
 out=$(verdicts "$job" 2)
 like "2-node TCP job: tcp_fallback" "$out" "^n[1-4] tcp_fallback tcp_bytes:1048576000/efa_bytes:0$"
 is "2-node TCP job: both nodes" "$(echo "$out" | grep -c tcp_fallback)" 2
+rec=$(record "$job" nodes=2/2)
+like "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
+	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=2097152000 bad=n\[[1-4]-[1-4]\]:tcp_fallback\(tcp_bytes:1048576000/efa_bytes:0\)$"
+report_ok "2-node TCP job" "$job" tcp_fallback
 
 # --- one busy NIC of four, drops growing: degraded with the reason
 job=$(submit 1 -w n2)
@@ -114,12 +163,31 @@ go "$job"
 out=$(verdicts "$job" 2)
 is "2-node job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
 n3 degraded rx_drops+4321@rdmap18s0"
+rec=$(record "$job" nodes=2/2)
+is "degraded job: record lists both nodes with their reasons" "$rec" \
+	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops+4321@rdmap18s0)"
+
+# --- the p5: traffic on 1 NIC of 32, retransmissions growing
+job=$(submit 2 -w n[3-4])
+check "job $job: prologs kept their start snapshots" started "$job" 2
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=77' >/dev/null
+go "$job"
+out=$(verdicts "$job" 2)
+like "p5, 1 of 32 NICs busy, retransmissions: degraded" "$out" "n4 degraded (idle_nics:31/32|retrans_pkts\+77@rdmap16s0)"
+rec=$(record "$job" nodes=2/2)
+like "p5 job: record says degraded with n4's reason" "$rec" "^efa-verify: verdict=degraded nodes=2/2 .* bad=n4:degraded\((idle_nics:31/32|retrans_pkts\+77@rdmap16s0)\)$"
+json=$("${EV[@]}" report "$job" --json)
+is "p5 job: report shows n4's NIC balance" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "1/32 0"
+report_ok "p5 degraded job" "$job" degraded
 
 # --- nothing moved
 job=$(submit 1 -w n1)
 go "$job"
 out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
+is "no-traffic job: record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+report_ok "no-traffic job" "$job" no_traffic
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
 job=$(submit 2 -w n[3-4])
@@ -130,6 +198,10 @@ go "$job"
 out=$(verdicts "$job" 2)
 is "reset and missing snapshot: unknown with the reason" "$out" "n3 unknown counter_reset:tx_bytes@rdmap16s0
 n4 unknown no_start_snapshot"
+rec=$(record "$job" nodes=2/2)
+like "reset/missing job: record says unknown and why, per node" "$rec" \
+	"^efa-verify: verdict=unknown nodes=2/2 .*bad=n3:unknown\(counter_reset:tx_bytes@rdmap16s0\);n4:unknown\(no_start_snapshot\)$"
+report_ok "reset/missing job" "$job" unknown
 
 # --- mode off: nothing is snapshotted or recorded
 cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
@@ -143,6 +215,96 @@ sleep 1
 is "mode off: the epilog logged nothing" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
 cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
+
+# --- real TCP traffic: fi_pingpong between the job's 2 nodes over lo
+if command -v fi_pingpong >/dev/null; then
+	cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
+	printf 'tcp_interfaces: [lo]\n' >> "$SIM/efa-verify.yaml"
+	# The simulated trees show the real loopback device, as sysfs links it.
+	for n in n1 n2; do ln -sfn /sys/devices/virtual/net/lo "$SIM/sys/$n/class/net/lo"; done
+	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w n[1-2] \
+		-o "$SIM/out/%j.out" --wrap "srun -N2 -n2 -l bash -c '
+			export FI_TCP_IFACE=lo
+			if [ \$SLURM_PROCID = 0 ]; then exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 37592
+			else sleep 1; exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 37592 127.0.0.1; fi'")
+	out=$(verdicts "$job" 2)
+	like "fi_pingpong -p tcp over lo: tcp_fallback on both nodes" "$out" "^n1 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0
+n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
+	check "fi_pingpong moved its 62 MiB" grep -q '64k *500 *=500' "$SIM/out/$job.out"
+	rec=$(record "$job" nodes=2/2)
+	like "fi_pingpong job: sacct record tcp_fallback" "$rec" "^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]{9,} bad=n\[1-2\]:tcp_fallback\(tcp_bytes\)$"
+	diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
+	report_ok "fi_pingpong job" "$job" tcp_fallback
+	rm -f "$SIM/sys/n1/class/net/lo" "$SIM/sys/n2/class/net/lo"
+	cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
+else
+	not_ok "fi_pingpong installed (libfabric-bin)"
+fi
+
+# --- 50 4-node jobs in a row, every node's epilog ending at the same moment
+first=
+for i in $(seq 50); do
+	j=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N4 --exclusive \
+		-o /dev/null --wrap true) || break
+	first=${first:-$j}
+	last=$j
+done
+for _ in $(seq 1200); do squeue -h 2>/dev/null | grep -q . || break; sleep 0.1; done
+complete=0 bad=
+for j in $(seq "$first" "$last"); do
+	rec=$(record "$j" nodes=4/4)
+	case "$rec" in "efa-verify: verdict="*" nodes=4/4 "*) complete=$((complete + 1)) ;; *) bad="$bad $j:[$rec]" ;; esac
+done
+is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
+[ -z "$bad" ] || diag "incomplete:$bad"
+check "50 jobs: nothing left spooled" test -z "$(ls "$SIM"/state/n*/spool/ 2>/dev/null | grep rec)"
+
+# --- slurmctld stopped while the epilogs run, started again: delivered once
+job=$(submit 2 -w n[1-2])
+check "job $job: prologs kept their start snapshots" started "$job" 2
+for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' >/dev/null; done
+touch "$SIM/hold"
+go "$job"
+for _ in $(seq 300); do [ "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+check "epilogs held" test "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2
+"$CLUSTER" stop-ctld --dir "$CDIR" >/dev/null 2>&1
+rm -f "$SIM/hold"
+for _ in $(seq 600); do [ "$(jq -c "select(.job == $job)" "$LOG" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+is "slurmctld down: both epilogs judged their node" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 2
+for _ in $(seq 300); do [ "$(ls "$SIM"/state/n[12]/spool/"$job".*.rec 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+sleep 12   # the epilogs' calls give up after MessageTimeout
+is "slurmctld down: both results spooled" "$(ls "$SIM"/state/n[12]/spool/"$job".*.rec 2>/dev/null | wc -l)" 2
+"$CLUSTER" start-ctld --dir "$CDIR" >/dev/null 2>&1
+for _ in $(seq 300); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 600); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.1; done
+# n1 by a later job's prolog, n2 by efa-verify flush.
+j2=$(submit 1 -w n1)
+check "job $j2 on n1 started" started "$j2" 1
+go "$j2"
+out=$("${EV[@]}" -N n2 flush); rc=$?
+is "efa-verify flush on n2 exits 0" "$rc" 0
+like "efa-verify flush says what it delivered" "$out" "^delivered 1, still spooled 0$"
+rec=$(record "$job" nodes=2/2)
+is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=1677721600 tcp_bytes=0"
+is "spool empty on both nodes" "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" 0
+out=$("${EV[@]}" -N n2 flush --job "$job"); rc=$?
+is "a second flush changes nothing" "$rc:$(record "$job")" "0:$rec"
+is "node records hold the job once" "$(scontrol show node n1 | grep -o "job=$job," | wc -l)" 1
+
+# --- an admin's own AdminComment stays
+job=$(submit 1 -w n3)
+check "job $job started" started "$job" 1
+scontrol update job="$job" AdminComment="ticket-42 keep" >/dev/null
+go "$job"
+rec=$(record "$job" nodes=1/1)
+like "admin text kept in front of the record" "$rec" "^ticket-42 keep efa-verify: verdict=no_traffic nodes=1/1 "
+
+# --- report on a job without a record, and bad input
+out=$("${EV[@]}" report 999999 2>&1); rc=$?
+is "report on an unknown job exits 1" "$rc" 1
+like "report on an unknown job says so" "$out" "no job 999999"
+out=$("${EV[@]}" report 'x;rm' 2>&1); rc=$?
+is "report with a bad job id exits 2" "$rc" 2
 
 # --- the binaries on their own
 out=$("$top_builddir/prolog/efa-verify-prolog" --help); rc=$?
