@@ -9,6 +9,7 @@ pkgs=(
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
 	mariadb-server
 	python3 jq curl valgrind procps iproute2 strace
+	dpkg-dev debhelper
 	clang libclang-rt-14-dev
 )
 missing=()
