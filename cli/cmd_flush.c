@@ -36,7 +36,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	size_t done = 0, left = 0;
 	int c, rc = 0;
 
-	optind = 1;
+	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

@@ -176,7 +176,7 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	int c, rc;
 
 	(void)ctx;
-	optind = 1;
+	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;

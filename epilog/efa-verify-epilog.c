@@ -161,13 +161,14 @@ int main(int argc, char **argv)
 	snprintf(r.reason, sizeof(r.reason), "%s", v.reason);
 	r.shared = shared;
 	ev_result_fill(&r, &cfg.verdict, in.delta);
+	/* The start file has served: gone before the (possibly long) wait. */
+	ev_state_remove_start(cfg.state_dir, je.jobid);
 	/* Spooled before anything can fail, removed once delivered. */
 	if (ev_result_format(&r, line, sizeof(line)) != 0 ||
 	    ev_spool_put(cfg.state_dir, je.jobid, je.node, line, &err) != 0)
 		ev_binlog(LOG_ERR, "job %u on %s: cannot spool the result: %s", je.jobid, je.node, err.msg);
 	else if (!je.no_accounting)
 		deliver(&cfg, &je, &r, first, started);
-	ev_state_remove_start(cfg.state_dir, je.jobid);
 
 	ev_delta_free(&d);
 	if (have_start || rc != -ENOENT)

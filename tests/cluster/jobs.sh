@@ -25,6 +25,7 @@ sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
 log: $SIM/log/jobs.jsonl
 record_wait_ms: 15000
+prometheus_textfile_dir: $SIM/prom/%n
 imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
@@ -87,7 +88,7 @@ expand() { scontrol show hostnames "$1"; }
 record() {
 	local c=
 	for _ in $(seq 400); do
-		c=$(sacct -n -X -j "$1" -o AdminComment%4000 2>/dev/null | sed 's/ *$//')
+		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
 		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
 		sleep 0.1
 	done
@@ -128,6 +129,11 @@ is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
 	"efa-verify: verdict=ok nodes=4/4 efa_bytes=18454937600 tcp_bytes=0"
 diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 report_ok "4-node ok job" "$job" ok
+prom=$SIM/prom/n4/efa_verify_job_${job}_n4.prom
+check "node_exporter textfile written per job and node" test -f "$prom"
+like "textfile: job-labelled verdict and bytes" "$(cat "$prom" 2>/dev/null)" \
+	"efa_verify_job_info\{job=\"$job\",node=\"n4\",verdict=\"ok\""
+check "textfile: no half-written file left" test -z "$(ls -A "$SIM/prom/n4" | grep -v '\.prom$')"
 json=$("${EV[@]}" report "$job" --json)
 is "report: per-node table from the node records" "$(jq -r '[.nodes[].node] | join(",")' <<<"$json")" "n1,n2,n3,n4"
 is "report: NIC balance of the p5 node" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "32/32 1"
@@ -222,17 +228,25 @@ if command -v fi_pingpong >/dev/null; then
 	printf 'tcp_interfaces: [lo]\n' >> "$SIM/efa-verify.yaml"
 	# The simulated trees show the real loopback device, as sysfs links it.
 	for n in n1 n2; do ln -sfn /sys/devices/virtual/net/lo "$SIM/sys/$n/class/net/lo"; done
-	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w n[1-2] \
-		-o "$SIM/out/%j.out" --wrap "srun -N2 -n2 -l bash -c '
-			export FI_TCP_IFACE=lo
-			if [ \$SLURM_PROCID = 0 ]; then exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 37592
-			else sleep 1; exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 37592 127.0.0.1; fi'")
+	cat > "$SIM/bin/pingpong.sh" <<'SH'
+#!/bin/bash
+# Task 0 serves, task 1 connects: 500 x 64 KiB each way over TCP on lo.
+export FI_TCP_IFACE=lo
+if [ "$SLURM_PROCID" = 0 ]; then
+	exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 37592
+fi
+sleep 1
+exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 37592 127.0.0.1
+SH
+	chmod 0755 "$SIM/bin/pingpong.sh"
+	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w 'n[1-2]' \
+		-o "$SIM/out/%j.out" --wrap "srun -N2 -n2 -l $SIM/bin/pingpong.sh")
 	out=$(verdicts "$job" 2)
 	like "fi_pingpong -p tcp over lo: tcp_fallback on both nodes" "$out" "^n1 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0
 n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
 	check "fi_pingpong moved its 62 MiB" grep -q '64k *500 *=500' "$SIM/out/$job.out"
 	rec=$(record "$job" nodes=2/2)
-	like "fi_pingpong job: sacct record tcp_fallback" "$rec" "^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]{9,} bad=n\[1-2\]:tcp_fallback\(tcp_bytes\)$"
+	like "fi_pingpong job: sacct record tcp_fallback" "$rec" "^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]{9,} bad=n\[1-2\]:tcp_fallback\(tcp_bytes:[0-9]+/efa_bytes:0\)$"
 	diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 	report_ok "fi_pingpong job" "$job" tcp_fallback
 	rm -f "$SIM/sys/n1/class/net/lo" "$SIM/sys/n2/class/net/lo"
@@ -285,7 +299,7 @@ out=$("${EV[@]}" -N n2 flush); rc=$?
 is "efa-verify flush on n2 exits 0" "$rc" 0
 like "efa-verify flush says what it delivered" "$out" "^delivered 1, still spooled 0$"
 rec=$(record "$job" nodes=2/2)
-is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=1677721600 tcp_bytes=0"
+is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=838860800 tcp_bytes=0"
 is "spool empty on both nodes" "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" 0
 out=$("${EV[@]}" -N n2 flush --job "$job"); rc=$?
 is "a second flush changes nothing" "$rc:$(record "$job")" "0:$rec"
@@ -298,6 +312,16 @@ scontrol update job="$job" AdminComment="ticket-42 keep" >/dev/null
 go "$job"
 rec=$(record "$job" nodes=1/1)
 like "admin text kept in front of the record" "$rec" "^ticket-42 keep efa-verify: verdict=no_traffic nodes=1/1 "
+
+# --- two jobs on one node at once: both records say the node was shared
+a=$(submit 1 -w n3)
+b=$(submit 1 -w n3)
+check "two jobs running on n3 together" started "$a" 1
+check "... and the second" started "$b" 1
+go "$a"; go "$b"
+like "first job's record: shared=1" "$(record "$a" nodes=1/1)" "^efa-verify: verdict=[a-z_]+ nodes=1/1 .*shared=1"
+like "second job's record: shared=1" "$(record "$b" nodes=1/1)" "^efa-verify: verdict=[a-z_]+ nodes=1/1 .*shared=1"
+is "log says shared too" "$(jq -r "select(.job == $a) | .shared" "$LOG")" true
 
 # --- report on a job without a record, and bad input
 out=$("${EV[@]}" report 999999 2>&1); rc=$?
