@@ -1,0 +1,27 @@
+#!/bin/bash
+# The README's first command, run as a user would (against the build under
+# test): it must bring up the simulated cluster, show a healthy job's and a
+# TCP-fallback job's sacct records and `efa-verify report`, and tear down.
+. "$top_srcdir/tests/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
+[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+command -v slurmctld >/dev/null || skip_all "Slurm not installed"
+
+DIR=/run/efa-verify-test-demo
+out=$(EV_DEMO_DIR=$DIR EV_DEMO_BUILD=$top_builddir timeout 600 "$top_srcdir/scripts/demo" 2>&1); rc=$?
+at_exit "EV_DEMO_DIR=$DIR \"$top_srcdir/scripts/demo\" down"
+is "scripts/demo exits 0" "$rc" 0
+[ "$rc" = 0 ] || diag "$(tail -40 <<<"$out")"
+like "demo: efa-verify check says READY" "$out" "READY \(0 failed"
+like "demo: tasks got FI_PROVIDER=efa" "$out" "FI_PROVIDER=efa FI_EFA_USE_DEVICE_RDMA=1"
+like "demo: enforce refuses the job on n3 with the reason" "$out" "n3 not ready: ports: .* port 1 is DOWN"
+like "demo: sacct shows the healthy 4-node job's record" "$out" \
+	"COMPLETED +efa-verify: verdict=ok nodes=4/4 efa_bytes=[0-9]+ tcp_bytes=0"
+like "demo: sacct shows the TCP job's record" "$out" \
+	"COMPLETED +efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=4294967296 bad=n\[[1-4]-?[1-4]?\]:tcp_fallback"
+like "demo: efa-verify report on the healthy job" "$out" "job [0-9]+: ok, 4/4 nodes reported"
+like "demo: efa-verify report on the TCP job" "$out" "job [0-9]+: tcp_fallback, 2/2 nodes reported"
+like "demo: says how to stop it" "$out" "scripts/demo down"
+diag "$(grep -E 'efa-verify: verdict=' <<<"$out")"
+done_testing
