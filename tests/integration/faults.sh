@@ -1,0 +1,176 @@
+#!/bin/bash
+# The fault matrix on the real prolog, epilog and CLI binaries (the cluster
+# faults — slurmctld down at the epilog, shared nodes — are in
+# tests/cluster/jobs.sh). Each case shows the job goes on: the binary exits
+# 0 (prolog/epilog) or answers within its budget (check), says what went
+# wrong, and loses nothing it could keep.
+. "$top_srcdir/tests/lib.sh"
+
+command -v jq >/dev/null || skip_all "jq not installed"
+export FI_PROVIDER_PATH="$top_builddir/tests/fakeprov/.libs"
+PRO="$top_builddir/prolog/efa-verify-prolog"
+EPI="$top_builddir/epilog/efa-verify-epilog"
+EVB="$top_builddir/cli/efa-verify"
+SYS=$EV_TMP/sys
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null || { not_ok "fixture"; done_testing; exit 1; }
+
+conf() { # conf FILE STATE_DIR [extra yaml]
+	cat > "$1" <<YAML
+sysfs_root: $SYS/%n
+state_dir: $2
+log: $EV_TMP/log/jobs.jsonl
+imds:
+  endpoint: http://127.0.0.1:9/%n
+  timeout_ms: 200
+$3
+YAML
+}
+conf "$EV_TMP/ok.yaml" "$EV_TMP/state"
+LOG=$EV_TMP/log/jobs.jsonl
+# run_bin BIN CONF JOB: as slurmd would (no Slurm here: --no-accounting).
+run_bin() {
+	env -i PATH="$PATH" SLURM_JOB_ID="$3" SLURMD_NODENAME=n1 SLURM_JOB_NODELIST=n[1-2] \
+		SPANK_EFA_VERIFY_MODE=report "$1" -c "$2" --no-accounting 2>&1
+}
+verdict_of() { jq -r "select(.job == $1) | \"\\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | tail -1; }
+traffic() { "$PYTHON" "$MKFIXTURE" "$SYS/n1" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null; }
+
+# --- baseline: the pair works here
+run_bin "$PRO" "$EV_TMP/ok.yaml" 100 >/dev/null
+traffic
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 100); rc=$?
+is "baseline: epilog exit 0" "$rc" 0
+is "baseline: verdict ok" "$(verdict_of 100)" "ok -"
+check "baseline: result spooled for delivery (--no-accounting)" test -f "$EV_TMP/state/spool/100.n1.rec"
+
+# --- counters: missing, non-numeric, unreadable (a directory), reset mid-job
+run_bin "$PRO" "$EV_TMP/ok.yaml" 101 >/dev/null
+traffic
+rm -f "$SYS/n1/class/infiniband/rdmap17s0/ports/1/hw_counters/tx_bytes"
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 101); rc=$?
+is "counter file deleted mid-job: epilog exit 0" "$rc" 0
+like "counter file deleted mid-job: unknown, names the counter" "$(verdict_of 101)" "^unknown .*tx_bytes"
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+run_bin "$PRO" "$EV_TMP/ok.yaml" 102 >/dev/null
+traffic
+echo 'garbage!' > "$SYS/n1/class/infiniband/rdmap16s0/ports/1/hw_counters/rx_bytes"
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 102); rc=$?
+is "non-numeric counter: epilog exit 0" "$rc" 0
+like "non-numeric counter: unknown, names the counter" "$(verdict_of 102)" "^unknown .*rx_bytes"
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+run_bin "$PRO" "$EV_TMP/ok.yaml" 103 >/dev/null
+traffic
+f=$SYS/n1/class/infiniband/rdmap18s0/ports/1/hw_counters/tx_bytes
+rm -f "$f" && mkdir "$f"
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 103); rc=$?
+is "unreadable counter (a directory): epilog exit 0" "$rc" 0
+like "unreadable counter: unknown" "$(verdict_of 103)" "^unknown "
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+traffic
+run_bin "$PRO" "$EV_TMP/ok.yaml" 104 >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --set 'rdmap16s0:rx_bytes=0' >/dev/null
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 104)
+is "counters reset mid-job: unknown, never a wrapped number" "$(verdict_of 104)" "unknown counter_reset:rx_bytes@rdmap16s0"
+unlike "counters reset: no 2^64-sized byte count" "$(jq -r "select(.job == 104) | .efa_bytes" "$LOG")" "^18446744"
+
+# --- a device disappearing between prolog and epilog
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+run_bin "$PRO" "$EV_TMP/ok.yaml" 105 >/dev/null
+traffic
+rm -f "$SYS/n1/class/infiniband/rdmap19s0"
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 105); rc=$?
+is "device gone mid-job: epilog exit 0" "$rc" 0
+like "device gone mid-job: said, with the device" "$(verdict_of 105)" "rdmap19s0"
+"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+
+# --- state_dir holding a planted symlink where the snapshot goes
+mkdir -p "$EV_TMP/state/jobs" && echo precious > "$EV_TMP/target"
+ln -s "$EV_TMP/target" "$EV_TMP/state/jobs/106.start"
+out=$(run_bin "$PRO" "$EV_TMP/ok.yaml" 106); rc=$?
+is "planted symlink: prolog exit 0" "$rc" 0
+is "planted symlink: its target untouched" "$(cat "$EV_TMP/target")" precious
+out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 106); rc=$?
+is "planted symlink: epilog exit 0" "$rc" 0
+is "planted symlink: target still untouched" "$(cat "$EV_TMP/target")" precious
+unlike "planted symlink: never read as a snapshot" "$(verdict_of 106)" "^ok"
+ln -s "$EV_TMP/target" "$EV_TMP/symstate"
+conf "$EV_TMP/sym.yaml" "$EV_TMP/symstate"
+out=$(run_bin "$PRO" "$EV_TMP/sym.yaml" 107); rc=$?
+is "state_dir itself a symlink: prolog exit 0" "$rc" 0
+like "state_dir itself a symlink: refused, said" "$out" "symbolic link|not a directory"
+
+# --- state_dir full, and read-only (real mounts)
+if mkdir -p "$EV_TMP/full" && mount -t tmpfs -o size=16k,mode=0700 tmpfs "$EV_TMP/full" 2>/dev/null; then
+	at_exit "umount -l '$EV_TMP/full'"
+	dd if=/dev/zero of="$EV_TMP/full/fill" bs=1k count=64 2>/dev/null
+	conf "$EV_TMP/full.yaml" "$EV_TMP/full"
+	out=$(run_bin "$PRO" "$EV_TMP/full.yaml" 108); rc=$?
+	is "state_dir full: prolog exit 0" "$rc" 0
+	like "state_dir full: says no space" "$out" "No space left"
+	check "state_dir full: no partial snapshot left" test -z "$(find "$EV_TMP/full" -name '108*' -size +0)"
+	traffic
+	out=$(run_bin "$EPI" "$EV_TMP/full.yaml" 108); rc=$?
+	is "state_dir full: epilog exit 0" "$rc" 0
+	is "state_dir full: the node's verdict still logged, as unknown" "$(verdict_of 108)" "unknown no_start_snapshot"
+	mkdir -p "$EV_TMP/ro" && mount -t tmpfs -o ro,mode=0700 tmpfs "$EV_TMP/ro" && at_exit "umount -l '$EV_TMP/ro'"
+	conf "$EV_TMP/ro.yaml" "$EV_TMP/ro"
+	out=$(run_bin "$PRO" "$EV_TMP/ro.yaml" 109); rc=$?
+	is "state_dir read-only: prolog exit 0" "$rc" 0
+	like "state_dir read-only: says so" "$out" "Read-only file system"
+	out=$(run_bin "$EPI" "$EV_TMP/ro.yaml" 109); rc=$?
+	is "state_dir read-only: epilog exit 0, verdict logged" "$rc:$(verdict_of 109)" "0:unknown no_start_snapshot"
+else
+	ok "state_dir full / read-only # SKIP cannot mount tmpfs here"
+fi
+
+# --- the prolog killed at any moment (PrologEpilogTimeout): never a half-written snapshot
+bad=0
+for i in $(seq 40); do
+	d=$(( (i * 7) % 23 ))
+	env -i PATH="$PATH" SLURM_JOB_ID=$((200 + i)) SLURMD_NODENAME=n1 SLURM_JOB_NODELIST=n1 \
+		SPANK_EFA_VERIFY_MODE=report timeout -s KILL "0.00${d}" "$PRO" -c "$EV_TMP/ok.yaml" --no-accounting >/dev/null 2>&1
+done
+for i in $(seq 40); do
+	run_bin "$EPI" "$EV_TMP/ok.yaml" $((200 + i)) >/dev/null
+	case "$(verdict_of $((200 + i)))" in "unknown start_snapshot_corrupt"*) bad=$((bad + 1)) ;; esac
+done
+is "prolog SIGKILLed at 40 moments: no snapshot ever half-written" "$bad" 0
+is "prolog SIGKILLed: every epilog still judged its node" "$(jq -r 'select(.job > 200 and .job <= 240) | .job' "$LOG" | sort -u | wc -l)" 40
+
+# --- config missing, empty, malformed, huge
+out=$(run_bin "$PRO" "$EV_TMP/nonexistent.yaml" 110); rc=$?
+is "config missing: prolog exit 0" "$rc" 0
+like "config missing: says which file" "$out" "nonexistent.yaml"
+: > "$EV_TMP/empty.yaml"
+out=$("$EVB" -c "$EV_TMP/empty.yaml" -N n1 snapshot >/dev/null 2>&1); rc=$?
+check "config empty: all defaults, not an error" test "$rc" != 2
+printf 'mode: report\nimds:\n  timeout_ms: [1\n' > "$EV_TMP/bad.yaml"
+out=$(run_bin "$EPI" "$EV_TMP/bad.yaml" 111); rc=$?
+is "config malformed: epilog exit 0" "$rc" 0
+like "config malformed: file:line:col" "$out" "bad.yaml:[0-9]+:[0-9]+"
+head -c 3000000 /dev/zero | tr '\0' '#' > "$EV_TMP/huge.yaml"
+start=$(date +%s%N)
+out=$("$EVB" -c "$EV_TMP/huge.yaml" -N n1 check 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+is "config huge: refused as a usage error" "$rc" 2
+like "config huge: says it is too large" "$out" "too large|larger than"
+check "config huge: refused quickly ($ms ms)" test "$ms" -lt 2000
+
+# --- IMDS failing every way: check answers within its budget, placement unverified
+printf '{"n1": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg", "instance_id": "i-1"}}' > "$EV_TMP/imds.json"
+if start_imds "$EV_TMP/imds.json"; then
+	for mode in down 500 401 garbage huge hang slow:3000; do
+		imds_mode "$mode"
+		conf "$EV_TMP/imds-$mode.yaml" "$EV_TMP/imds-state-${mode%%:*}" "software_root: $EV_TMP/sw"
+		sed -i "s|http://127.0.0.1:9/%n|$IMDS_URL/%n|" "$EV_TMP/imds-$mode.yaml"
+		start=$(date +%s%N)
+		out=$("$EVB" -c "$EV_TMP/imds-$mode.yaml" -N n1 check 2>&1); rc=$?
+		ms=$(( ($(date +%s%N) - start) / 1000000 ))
+		check "IMDS $mode: check does not fail the node (exit $rc)" test "$rc" = 0 -o "$rc" = 1
+		like "IMDS $mode: placement reported unverified" "$out" "placement .*(unverified|IMDS)"
+		check "IMDS $mode: bounded ($ms ms; budget 3 requests x 200 ms + slack)" test "$ms" -lt 2500
+	done
+else
+	not_ok "IMDS server starts"
+fi
+done_testing
