@@ -12,7 +12,9 @@ PRO="$top_builddir/prolog/efa-verify-prolog"
 EPI="$top_builddir/epilog/efa-verify-epilog"
 EVB="$top_builddir/cli/efa-verify"
 SYS=$EV_TMP/sys
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null || { not_ok "fixture"; done_testing; exit 1; }
+# A new tree for each case: a case may leave it broken on purpose.
+fresh() { rm -rf "$SYS/n1" && "$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null; }
+fresh || { not_ok "fixture"; done_testing; exit 1; }
 
 conf() { # conf FILE STATE_DIR [extra yaml]
 	cat > "$1" <<YAML
@@ -50,14 +52,14 @@ rm -f "$SYS/n1/class/infiniband/rdmap17s0/ports/1/hw_counters/tx_bytes"
 out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 101); rc=$?
 is "counter file deleted mid-job: epilog exit 0" "$rc" 0
 like "counter file deleted mid-job: unknown, names the counter" "$(verdict_of 101)" "^unknown .*tx_bytes"
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+fresh
 run_bin "$PRO" "$EV_TMP/ok.yaml" 102 >/dev/null
 traffic
 echo 'garbage!' > "$SYS/n1/class/infiniband/rdmap16s0/ports/1/hw_counters/rx_bytes"
 out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 102); rc=$?
 is "non-numeric counter: epilog exit 0" "$rc" 0
 like "non-numeric counter: unknown, names the counter" "$(verdict_of 102)" "^unknown .*rx_bytes"
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+fresh
 run_bin "$PRO" "$EV_TMP/ok.yaml" 103 >/dev/null
 traffic
 f=$SYS/n1/class/infiniband/rdmap18s0/ports/1/hw_counters/tx_bytes
@@ -65,7 +67,7 @@ rm -f "$f" && mkdir "$f"
 out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 103); rc=$?
 is "unreadable counter (a directory): epilog exit 0" "$rc" 0
 like "unreadable counter: unknown" "$(verdict_of 103)" "^unknown "
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+fresh
 traffic
 run_bin "$PRO" "$EV_TMP/ok.yaml" 104 >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SYS/n1" --set 'rdmap16s0:rx_bytes=0' >/dev/null
@@ -74,14 +76,14 @@ is "counters reset mid-job: unknown, never a wrapped number" "$(verdict_of 104)"
 unlike "counters reset: no 2^64-sized byte count" "$(jq -r "select(.job == 104) | .efa_bytes" "$LOG")" "^18446744"
 
 # --- a device disappearing between prolog and epilog
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+fresh
 run_bin "$PRO" "$EV_TMP/ok.yaml" 105 >/dev/null
 traffic
 rm -f "$SYS/n1/class/infiniband/rdmap19s0"
 out=$(run_bin "$EPI" "$EV_TMP/ok.yaml" 105); rc=$?
 is "device gone mid-job: epilog exit 0" "$rc" 0
 like "device gone mid-job: said, with the device" "$(verdict_of 105)" "rdmap19s0"
-"$PYTHON" "$MKFIXTURE" "$SYS/n1" --type p4d.24xlarge >/dev/null
+fresh
 
 # --- state_dir holding a planted symlink where the snapshot goes
 mkdir -p "$EV_TMP/state/jobs" && echo precious > "$EV_TMP/target"
