@@ -218,6 +218,42 @@ is "broken config: the step still runs" "$rc" 0
 like "broken config: the error names file:line:col" "$out" "efa-verify.yaml:[0-9]+:[0-9]+: .*efa-verify is off"
 write_config
 
+# --- a user's environment cannot steer the root side
+cat > "$SIM/evil.yaml" <<YAML
+env:
+  vars:
+    EVIL_INJECTED: {value: pwned, force: true}
+YAML
+chmod 0644 "$SIM/evil.yaml"
+run_user env EFA_VERIFY_CONFIG="$SIM/evil.yaml" srun -N1 -w n1 --efa-verify=report env
+is "EFA_VERIFY_CONFIG from a job's environment: the step runs" "$rc" 0
+unlike "EFA_VERIFY_CONFIG from a job's environment: ignored by the plugin" "$out" "EVIL_INJECTED"
+like "... the admin's config still applies" "$out" "FI_PROVIDER=efa"
+run_user env SLURM_SPANK_EFA_VERIFY_MODE='../../etc/passwd' SPANK_EFA_VERIFY_MODE='$(id)' srun -N1 -w n1 env
+is "forged SPANK mode variables: the step runs" "$rc" 0
+like "forged SPANK mode variables: not a mode, the config's applies" "$out" "FI_PROVIDER=efa"
+run_user srun -N1 -w n1 --efa-verify="$(head -c 5000 /dev/zero | tr '\0' x)" true
+check "a 5000-byte option value: refused" test "$rc" -ne 0
+like "a 5000-byte option value: said, not echoed whole" "$out" "invalid value"
+
+# --- the plugin inside a real srun, under valgrind: no leak, no invalid access of ours
+if command -v valgrind >/dev/null && [ -z "${SAN_BUILD:-}" ]; then
+	for opt in --efa-verify=report --efa-verify --efa-verify=bogus; do
+		vlog=$SIM/out/vg-${opt#--efa-verify}.log
+		run_user valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --num-callers=30 \
+			--log-file="$vlog" srun "$opt" -N2 -w 'n[1-2]' true
+		check "valgrind srun $opt: ran (exit $rc)" test -s "$vlog" -o "$rc" -le 1
+		# srun's own (Slurm's) findings are not ours to judge; any
+		# record whose stack passes through the plugin is.
+		ours=$(awk '/^==[0-9]+== [A-Z]/ { rec = $0; next } /^==[0-9]+== *$/ { if (rec ~ /efa_verify/) n++; rec = ""; next } { rec = rec "\n" $0 } END { if (rec ~ /efa_verify/) n++; print n + 0 }' "$vlog" 2>/dev/null)
+		is "valgrind srun $opt: no error or leak in efa_verify.so" "$ours" 0
+		[ "$ours" = 0 ] || diag "$(cat "$vlog")"
+	done
+	check "valgrind really watched the plugin (it ran inside srun)" grep -q "invalid value 'bogus'" <<<"$out"
+else
+	ok "valgrind srun # SKIP valgrind missing or sanitizer build"
+fi
+
 # --- plugin absent: Slurm unchanged
 : > "$SIM/plugstack.conf"
 run_user srun -N4 -l bash -c 'echo "${FI_PROVIDER:-unset}"'
