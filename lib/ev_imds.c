@@ -14,6 +14,52 @@
 
 #include <curl/curl.h>
 
+#include "ev_dl.h"
+
+/* libcurl, opened on the first request (see ev_dl.h for why). setopt and
+ * getinfo lose curl's compile-time type checks through a pointer; every
+ * call below passes long, char *, a callback or a pointer as documented. */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	char why[256];
+} cu;
+
+static void curl_load(void)
+{
+	const struct ev_dl_sym syms[] = {
+		{ "curl_global_init", (void **)&cu.global_init },
+		{ "curl_easy_init", (void **)&cu.easy_init },
+		{ "curl_easy_setopt", (void **)&cu.easy_setopt },
+		{ "curl_easy_getinfo", (void **)&cu.easy_getinfo },
+		{ "curl_easy_perform", (void **)&cu.easy_perform },
+		{ "curl_easy_cleanup", (void **)&cu.easy_cleanup },
+		{ "curl_easy_strerror", (void **)&cu.easy_strerror },
+		{ "curl_slist_append", (void **)&cu.slist_append },
+		{ "curl_slist_free_all", (void **)&cu.slist_free_all },
+	};
+
+	ev_dl_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]), cu.why, sizeof(cu.why));
+}
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init cu.global_init
+#define curl_easy_init cu.easy_init
+#define curl_easy_setopt cu.easy_setopt
+#define curl_easy_getinfo cu.easy_getinfo
+#define curl_easy_perform cu.easy_perform
+#define curl_easy_cleanup cu.easy_cleanup
+#define curl_easy_strerror cu.easy_strerror
+#define curl_slist_append cu.slist_append
+#define curl_slist_free_all cu.slist_free_all
+
 /* Real values are a few dozen bytes; 4 KiB is generous and still small. */
 #define IMDS_BODY_MAX 4096
 /* The longest TTL IMDS grants: the token outlives any fetch. */
@@ -55,7 +101,8 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl_load();
+	curl_init_rc = cu.global_init ? curl_global_init(CURL_GLOBAL_DEFAULT) : CURLE_FAILED_INIT;
 }
 
 struct req {
@@ -291,6 +338,8 @@ static int setup_handle(struct req *r, struct ev_err *err)
 	bool ok;
 
 	pthread_once(&curl_once, curl_init);
+	if (!cu.global_init)
+		return ev_errf(err, -ENOSYS, "IMDS: libcurl not loadable: %s", cu.why);
 	if (curl_init_rc != CURLE_OK)
 		return ev_errf(err, -EIO, "IMDS: libcurl initialisation failed: %s",
 			       curl_easy_strerror(curl_init_rc));

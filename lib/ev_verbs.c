@@ -11,6 +11,40 @@
 #ifdef HAVE_EFADV
 #include <infiniband/efadv.h>
 #endif
+#include <pthread.h>
+
+#include "ev_dl.h"
+
+/* rdma-core, opened on the first probe (see ev_dl.h for why). */
+static struct {
+	struct ibv_device **(*get_device_list)(int *);
+	const char *(*get_device_name)(struct ibv_device *);
+	struct ibv_context *(*open_device)(struct ibv_device *);
+	int (*close_device)(struct ibv_context *);
+	void (*free_device_list)(struct ibv_device **);
+#ifdef HAVE_EFADV
+	int (*efadv_query)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
+#else
+	void *efadv_query;
+#endif
+	char why[256], efa_why[256];
+} vb;
+static pthread_once_t vb_once = PTHREAD_ONCE_INIT;
+
+static void vb_load(void)
+{
+	const struct ev_dl_sym syms[] = {
+		{ "ibv_get_device_list", (void **)&vb.get_device_list },
+		{ "ibv_get_device_name", (void **)&vb.get_device_name },
+		{ "ibv_open_device", (void **)&vb.open_device },
+		{ "ibv_close_device", (void **)&vb.close_device },
+		{ "ibv_free_device_list", (void **)&vb.free_device_list },
+	};
+	const struct ev_dl_sym efa[] = { { "efadv_query_device", (void **)&vb.efadv_query } };
+
+	if (ev_dl_load("libibverbs.so.1", syms, sizeof(syms) / sizeof(syms[0]), vb.why, sizeof(vb.why)))
+		ev_dl_load("libefa.so.1", efa, 1, vb.efa_why, sizeof(vb.efa_why));
+}
 
 int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out, struct ev_err *err)
 {
@@ -18,10 +52,15 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 	int n = 0;
 
 	memset(out, 0, sizeof(*out));
+	pthread_once(&vb_once, vb_load);
+	if (!vb.get_device_list) {
+		snprintf(out->first_failure, sizeof(out->first_failure), "rdma-core not loadable: %s", vb.why);
+		return 0;
+	}
 #ifdef HAVE_EFADV
-	out->have_efadv = true;
+	out->have_efadv = vb.efadv_query != NULL;
 #endif
-	list = ibv_get_device_list(&n);
+	list = vb.get_device_list(&n);
 	if (!list) {
 		/* ENOSYS: no kernel RDMA support at all; still a clean answer. */
 		if (errno == ENOSYS || errno == ENOENT) {
@@ -37,7 +76,7 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		int k;
 
 		for (k = 0; k < n; k++)
-			if (strcmp(ibv_get_device_name(list[k]), name) == 0)
+			if (strcmp(vb.get_device_name(list[k]), name) == 0)
 				break;
 		if (k == n) {
 			if (!out->first_failure[0])
@@ -45,7 +84,7 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 					 "%s: not found by rdma-core (ibv_get_device_list)", name);
 			continue;
 		}
-		ctx = ibv_open_device(list[k]);
+		ctx = vb.open_device(list[k]);
 		if (!ctx) {
 			if (!out->first_failure[0])
 				snprintf(out->first_failure, sizeof(out->first_failure),
@@ -54,19 +93,19 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		}
 		out->n_opened++;
 #ifdef HAVE_EFADV
-		{
+		if (vb.efadv_query) {
 			struct efadv_device_attr attr;
 
-			if (efadv_query_device(ctx, &attr, sizeof(attr)) == 0)
+			if (vb.efadv_query(ctx, &attr, sizeof(attr)) == 0)
 				out->n_efadv_ok++;
 			else if (!out->first_failure[0])
 				snprintf(out->first_failure, sizeof(out->first_failure),
 					 "%s: efadv_query_device failed: not an EFA device to libefa", name);
 		}
 #endif
-		ibv_close_device(ctx);
+		vb.close_device(ctx);
 	}
 	if (list)
-		ibv_free_device_list(list);
+		vb.free_device_list(list);
 	return 0;
 }
