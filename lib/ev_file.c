@@ -86,8 +86,8 @@ bad:
 	}
 }
 
-int ev_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			 struct ev_err *err)
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool sync,
+			struct ev_err *err)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -114,7 +114,7 @@ int ev_file_write_atomic(const char *path, const void *data, size_t len, unsigne
 		off += (size_t)w;
 	}
 	/* The data must be on disk before the name points at it. */
-	if (fsync(fd) != 0) {
+	if (sync && fsync(fd) != 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -135,6 +135,18 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return ev_errf(err, rc, "%s: cannot write: %s", path, strerror(-rc));
+}
+
+int ev_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 struct ev_err *err)
+{
+	return write_atomic(path, data, len, mode, true, err);
+}
+
+int ev_file_write_atomic_nosync(const char *path, const void *data, size_t len, unsigned mode,
+				struct ev_err *err)
+{
+	return write_atomic(path, data, len, mode, false, err);
 }
 
 int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)

@@ -544,7 +544,7 @@ static int save(const char *state_dir, uint32_t jobid, char *text, size_t len, s
 		rc = ev_errf(err, -EINVAL, "job id 0");
 	else if (!(rc = subdir(state_dir, "jobs", true, dir, sizeof(dir), err)) &&
 		 !(rc = job_path(state_dir, jobid, path, sizeof(path), err)))
-		rc = ev_file_write_atomic(path, text, len, 0600, err);
+		rc = ev_file_write_atomic_nosync(path, text, len, 0600, err);
 	free(text);
 	return rc;
 }
@@ -718,7 +718,7 @@ static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, st
 	*before = v;
 	*after = v + 1;
 	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v + 1);
-	return ev_file_write_atomic(path, buf, (size_t)len, 0600, err);
+	return ev_file_write_atomic_nosync(path, buf, (size_t)len, 0600, err);
 }
 
 /* Other jobs' markers (ascending, at most EV_STATE_MAX_OTHERS); with a
@@ -783,7 +783,7 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 	    !(rc = bump_seq(state_dir, &before, &out->seq, err))) {
 		n = snprintf(content, sizeof(content), "%s\n", boot_id ? boot_id : "");
 		snprintf(path, sizeof(path), "%s/%" PRIu32, dir, jobid);
-		rc = ev_file_write_atomic(path, content, (size_t)n, 0600, err);
+		rc = ev_file_write_atomic_nosync(path, content, (size_t)n, 0600, err);
 	}
 	close(fd);
 	return rc;
