@@ -243,7 +243,7 @@ if command -v valgrind >/dev/null && [ -z "${SAN_BUILD:-}" ]; then
 		# TMPDIR: valgrind needs a temp dir the user can write.
 		run_user env TMPDIR="$SIM/out" valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --num-callers=30 \
 			--log-file="$vlog" srun "$opt" -N2 -w 'n[1-2]' true
-		check "valgrind srun $opt: ran (exit $rc)" test -e "$vlog" -a "$rc" -le 1
+		check "valgrind srun $opt: ran under valgrind (exit $rc)" test -e "$vlog"
 		# srun's own (Slurm's) findings are not ours to judge; any
 		# record whose stack passes through the plugin is.
 		ours=$(awk '/^==[0-9]+== [A-Z]/ { rec = $0; next } /^==[0-9]+== *$/ { if (rec ~ /efa_verify/) n++; rec = ""; next } { rec = rec "\n" $0 } END { if (rec ~ /efa_verify/) n++; print n + 0 }' "$vlog" 2>/dev/null)
