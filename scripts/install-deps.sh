@@ -8,7 +8,7 @@ pkgs=(
 	libibverbs-dev rdma-core ibverbs-providers libcmocka-dev
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
 	mariadb-server
-	python3 jq curl valgrind procps iproute2 strace
+	python3 jq curl valgrind procps iproute2 rpm strace
 	dpkg-dev debhelper
 	clang libclang-rt-14-dev
 )

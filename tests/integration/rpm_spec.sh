@@ -123,4 +123,28 @@ if command -v rpmspec >/dev/null; then
 	is "rpmspec parses the spec" "$?" 0
 fi
 
+# The real thing: rpmbuild -tb on the dist tarball, as on Amazon Linux.
+# Debian's rpm database knows none of the BuildRequires, hence --nodeps;
+# the build itself runs the spec's %build and %install against this
+# machine's libraries. Plain build only (the sanitizer build's tree is the
+# same source).
+if command -v rpmbuild >/dev/null && [ -z "${SAN_BUILD:-}" ] && [ -d "$DD" ]; then
+	tar -C "$(dirname "$DD")" -czf "$EV_TMP/efa-verify-$version.tar.gz" \
+		--transform "s|^$(basename "$DD")|efa-verify-$version|" "$(basename "$DD")"
+	if rpmbuild -tb --nodeps --define "_topdir $EV_TMP/rpm" "$EV_TMP/efa-verify-$version.tar.gz" \
+		>"$EV_TMP/rpmbuild.log" 2>&1; then
+		ok "rpmbuild -tb builds the RPM from the dist tarball"
+		rpmf=$(find "$EV_TMP/rpm/RPMS" -name "efa-verify-$version-*.rpm" | head -1)
+		files=$(rpm -qlp "$rpmf" 2>/dev/null)
+		like "the RPM holds the plugin" "$files" "/slurm/efa_verify\.so$"
+		like "the RPM holds the prolog, epilog and CLI" "$(grep -c 'sbin/efa-verify' <<<"$files")" "^3$"
+		like "the RPM marks the config noreplace" "$(rpm -qp --configfiles "$rpmf" 2>/dev/null)" "efa-verify.yaml"
+	else
+		not_ok "rpmbuild -tb builds the RPM from the dist tarball"
+		diag "$(tail -n 30 "$EV_TMP/rpmbuild.log")"
+	fi
+else
+	ok "rpmbuild # SKIP rpmbuild not installed or sanitizer build"
+fi
+
 done_testing
