@@ -66,7 +66,7 @@ static int cmp_dev(const void *a, const void *b)
 	return strcmp(((const struct ev_device *)a)->name, ((const struct ev_device *)b)->name);
 }
 
-int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out, struct ev_err *err)
+static int discover(const char *sysfs_root, struct ev_device_list *out, size_t limit, struct ev_err *err)
 {
 	char path[4096];
 	struct dirent *de;
@@ -131,6 +131,8 @@ int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out, stru
 			out->devs = nd;
 		}
 		out->devs[out->n++] = d;
+		if (out->n == limit)
+			break;
 	}
 	closedir(dir);
 	if (rc) {
@@ -146,4 +148,19 @@ void ev_devices_free(struct ev_device_list *l)
 {
 	free(l->devs);
 	memset(l, 0, sizeof(*l));
+}
+
+int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out, struct ev_err *err)
+{
+	return discover(sysfs_root, out, (size_t)-1, err);
+}
+
+int ev_devices_any(const char *sysfs_root, bool *any, struct ev_err *err)
+{
+	struct ev_device_list l;
+	int rc = discover(sysfs_root, &l, 1, err);
+
+	*any = rc == 0 && l.n > 0;
+	ev_devices_free(&l);
+	return rc;
 }

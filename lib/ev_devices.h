@@ -30,6 +30,11 @@ struct ev_device_list {
 	size_t n_rdma_other;          /* RDMA devices with another driver (skipped) */
 };
 
+/* Whether the node has at least one EFA device, stopping at the first: what
+ * a report-mode step needs to decide on injecting the environment, at a
+ * thirtieth of a full discovery's system calls on a p5. */
+int ev_devices_any(const char *sysfs_root, bool *any, struct ev_err *err);
+
 /* -ENOENT is NOT returned for a missing class/infiniband: that is a node with
  * zero devices (n == 0). Errors are for things like an unreadable directory. */
 int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out,

@@ -203,6 +203,7 @@ static void judge_node(void)
 {
 	struct ev_gather_opts opts = { .allow_imds_fetch = true };
 	struct ev_node_facts f;
+	bool any = false;
 	struct ev_readiness r;
 	struct ev_err err = { "" };
 
@@ -224,12 +225,13 @@ static void judge_node(void)
 					 ev_check_name(r.checks[i].id), r.checks[i].summary);
 		}
 	} else {
-		/* report: only what the environment needs, no libfabric probe. */
+		/* report: only what the environment needs (any EFA device at all,
+		 * the instance type), no libfabric probe: every step pays this. */
 		memset(&f, 0, sizeof(f));
-		f.devices_rc = ev_devices_discover(g.cfg.sysfs_root, &f.devices, &err);
+		f.devices_rc = ev_devices_any(g.cfg.sysfs_root, &any, &err);
 		f.imds_rc = ev_imds_get(&g.cfg, true, &f.imds, NULL, &err);
 	}
-	g.have_efa = f.devices_rc == 0 && f.devices.n > 0;
+	g.have_efa = f.devices_rc == 0 && (f.devices.n > 0 || any);
 	g.imds_ok = f.imds_rc == 0;
 	if (g.imds_ok)
 		g.imds = f.imds;

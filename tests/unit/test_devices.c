@@ -145,6 +145,24 @@ static void test_hostile_device_name_ignored(void **state)
 	assert_int_equal(x->l.n, 4);
 }
 
+static void test_any_efa_device(void **state)
+{
+	struct fx *x = *state;
+	bool any = true;
+	char sub[600];
+
+	/* No tree at all, then a node with only another RDMA driver: none. */
+	assert_int_equal(ev_devices_any(x->root, &any, &x->err), 0);
+	assert_false(any);
+	snprintf(sub, sizeof(sub), "%s/none", x->root);
+	assert_int_equal(tu_fixture(sub, "--type", "none", "--other-rdma", NULL), 0);
+	assert_int_equal(ev_devices_any(sub, &any, &x->err), 0);
+	assert_false(any);
+	assert_int_equal(tu_fixture(x->root, "--type", "p5.48xlarge", NULL), 0);
+	assert_int_equal(ev_devices_any(x->root, &any, &x->err), 0);
+	assert_true(any);
+}
+
 static void test_too_many_devices_is_bounded(void **state)
 {
 	struct fx *x = *state;
@@ -162,6 +180,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_p5_has_32_active_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p4d_names_and_pci_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_without_efa, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_efa_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_class_dir_is_zero_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_rdma_driver_skipped, setup, teardown),
