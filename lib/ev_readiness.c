@@ -1,5 +1,10 @@
 #include "ev_readiness.h"
 
+#include <time.h>
+
+#include "ev_fabric_cache.h"
+#include "ev_state.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,8 +38,19 @@ void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *o
 
 	/* Only probe what a check will look at: fi_getinfo and IMDS cost time. */
 	if (cfg->checks[EV_CHECK_EFA_PROVIDER] != EV_ACTION_OFF) {
+		char boot[64] = "";
+		uint64_t now = (uint64_t)time(NULL);
+		bool cached = false;
+
 		ev_err_clear(&err);
-		f->fabric_rc = ev_fabric_probe(&f->fabric, &err);
+		if (opts && opts->fabric_cache && ev_boot_id_read(NULL, boot, NULL) == 0)
+			cached = ev_fabric_cache_load(cfg->state_dir, boot, now, &f->fabric, NULL) == 0;
+		if (!cached) {
+			f->fabric_rc = ev_fabric_probe(&f->fabric, &err);
+			/* A step that cannot keep it (read-only state_dir) still has its answer. */
+			if (f->fabric_rc == 0 && boot[0])
+				ev_fabric_cache_save(cfg->state_dir, boot, now, &f->fabric, NULL);
+		}
 		snprintf(f->fabric_err, sizeof(f->fabric_err), "%s", err.msg);
 	} else {
 		f->fabric_rc = -ENOTSUP;

@@ -50,6 +50,7 @@ struct ev_readiness {
 /* Which facts to gather; IMDS is the only one that can take time. */
 struct ev_gather_opts {
 	bool allow_imds_fetch;          /* false: cache only */
+	bool fabric_cache;              /* reuse/keep libfabric's answer in state_dir (ev_fabric_cache.h) */
 };
 
 /* Never fails as a whole: each fact keeps its own rc and message. */

@@ -201,7 +201,7 @@ static void load_remote_config(spank_t sp)
 
 static void judge_node(void)
 {
-	struct ev_gather_opts opts = { .allow_imds_fetch = true };
+	struct ev_gather_opts opts = { .allow_imds_fetch = true, .fabric_cache = true };
 	struct ev_node_facts f;
 	bool any = false;
 	struct ev_readiness r;

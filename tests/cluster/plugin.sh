@@ -117,6 +117,9 @@ is "zero IMDS requests per step once cached" "$after" "$before"
 # --- enforce
 run_user srun --efa-verify -N2 -w n[1-2] true
 is "enforce on healthy p5 nodes: step runs" "$rc" 0
+like "enforce: libfabric's answer kept for the next steps of this boot" \
+	"$(cat "$SIM/state/n1/fabric.cache" 2>/dev/null)" "have_efa 1"
+check "enforce: the kept answer is root's alone (0600)" test "$(stat -c %a "$SIM/state/n1/fabric.cache" 2>/dev/null)" = 600
 mknode n3 --type p5.48xlarge --port-down 3
 chmod -R a+rX "$SIM/sys"
 run_user srun --efa-verify -N2 -w n[1,3] echo RAN

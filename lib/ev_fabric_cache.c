@@ -1,0 +1,129 @@
+#include "ev_fabric_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ev_file.h"
+
+#define MAGIC "efa-verify-fabric 1"
+
+static int path_of(const char *state_dir, char *out, size_t cap, struct ev_err *err)
+{
+	if (!state_dir || !*state_dir || ev_path_join(out, cap, state_dir, "fabric.cache"))
+		return ev_errf(err, -EINVAL, "fabric cache: bad state_dir");
+	return 0;
+}
+
+/* Printable, no newline: detail and names are one line each. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+int ev_fabric_cache_save(const char *state_dir, const char *boot_id, uint64_t now,
+			 const struct ev_fabric_info *in, struct ev_err *err)
+{
+	struct ev_fabric_info c = *in;
+	char path[4096], text[1024];
+	int n, rc;
+
+	if ((rc = path_of(state_dir, path, sizeof(path), err)))
+		return rc;
+	if (!boot_id || !*boot_id || strpbrk(boot_id, " \n"))
+		return ev_errf(err, -EINVAL, "fabric cache: no boot id");
+	clean(c.version);
+	clean(c.first_domain);
+	clean(c.detail);
+	n = snprintf(text, sizeof(text),
+		     MAGIC "\nboot_id %s\ntime %" PRIu64 "\nversion %s\nhave_efa %d\ndomains %d\nfirst %s\ndetail %s\nend\n",
+		     boot_id, now, c.version, c.have_efa ? 1 : 0, c.n_efa_domains, c.first_domain, c.detail);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return ev_errf(err, -EOVERFLOW, "fabric cache: entry too long");
+	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)))
+		return rc;
+	return ev_file_write_atomic_nosync(path, text, (size_t)n, 0600, err);
+}
+
+/* "key value" -> value, exactly once and in order. */
+static const char *field(char **cur, const char *key)
+{
+	char *line = *cur, *nl = strchr(line, '\n');
+	size_t kl = strlen(key);
+
+	if (!nl || strncmp(line, key, kl) != 0 || line[kl] != ' ')
+		return NULL;
+	*nl = '\0';
+	*cur = nl + 1;
+	return line + kl + 1;
+}
+
+static bool num(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end && *v <= max;
+}
+
+int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t now,
+			 struct ev_fabric_info *out, struct ev_err *err)
+{
+	char path[4096], buf[1100], *cur;
+	const char *v[7];
+	uint64_t t, have, doms;
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = path_of(state_dir, path, sizeof(path), err)))
+		return rc;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return ev_errf(err, -ENOENT, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return ev_errf(err, -ENOENT, "%s: not a private file of ours, ignored", path);
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || (size_t)n >= sizeof(buf) - 1)
+		return ev_errf(err, -ENOENT, "%s: empty or oversized, ignored", path);
+	buf[n] = '\0';
+	cur = buf;
+	if (strncmp(cur, MAGIC "\n", strlen(MAGIC) + 1) != 0)
+		return ev_errf(err, -ENOENT, "%s: not a fabric cache, ignored", path);
+	cur += strlen(MAGIC) + 1;
+	v[0] = field(&cur, "boot_id");
+	v[1] = field(&cur, "time");
+	v[2] = field(&cur, "version");
+	v[3] = field(&cur, "have_efa");
+	v[4] = field(&cur, "domains");
+	v[5] = field(&cur, "first");
+	v[6] = field(&cur, "detail");
+	if (!v[6] || strcmp(cur, "end\n") != 0 || !num(v[1], UINT64_MAX, &t) || !num(v[3], 1, &have) ||
+	    !num(v[4], 4096, &doms) || strlen(v[2]) >= sizeof(out->version) ||
+	    strlen(v[5]) >= sizeof(out->first_domain) || strlen(v[6]) >= sizeof(out->detail))
+		return ev_errf(err, -ENOENT, "%s: malformed, ignored", path);
+	if (!boot_id || strcmp(v[0], boot_id) != 0)
+		return -ENOENT;   /* another boot: a plain miss */
+	if (t > now || now - t >= (have ? EV_FABRIC_CACHE_TTL : EV_FABRIC_CACHE_NEG_TTL))
+		return -ENOENT;   /* stale, or from the future */
+	memcpy(out->version, v[2], strlen(v[2]) + 1);
+	out->have_efa = have == 1;
+	out->n_efa_domains = (int)doms;
+	memcpy(out->first_domain, v[5], strlen(v[5]) + 1);
+	memcpy(out->detail, v[6], strlen(v[6]) + 1);
+	return 0;
+}
