@@ -107,6 +107,48 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	return 0;
 }
 
+int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+{
+	job_info_msg_t *msg = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if (slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
+		int e = slurm_get_errno();
+
+		if (e == ESLURM_INVALID_JOB_ID)
+			return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
+		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
+	}
+	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
+	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
+	     !(msg->job_array[0].job_state & JOB_COMPLETING))) {
+		slurm_free_job_info_msg(msg);
+		return ev_errf(err, -ENOENT, "job %u has finished in slurmctld", jobid);
+	}
+	*out = strdup(msg->job_array[0].admin_comment ? msg->job_array[0].admin_comment : "");
+	slurm_free_job_info_msg(msg);
+	return *out ? 0 : ev_errf(err, -ENOMEM, "out of memory");
+}
+
+int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
+{
+	job_desc_msg_t d;
+	int e;
+
+	slurm_init_job_desc_msg(&d);
+	d.job_id = jobid;
+	d.admin_comment = (char *)text;
+	if (slurm_update_job(&d) == SLURM_SUCCESS)
+		return 0;
+	e = slurm_get_errno();
+	if (e == ESLURM_INVALID_JOB_ID || e == ESLURM_JOB_FINISHED || e == ESLURM_ALREADY_DONE)
+		return ev_errf(err, -ENOENT, "job %u has finished in slurmctld", jobid);
+	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
+}
+
 struct ev_acct_db {
 	void *conn;
 	char *cluster;

@@ -26,6 +26,14 @@ int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_
  * record's entry counts only for the node that holds it. *out malloc'ed. */
 int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
 
+/* While slurmctld still holds the job (its epilogs run while it is
+ * COMPLETING), its AdminComment there is the current one: an admin's
+ * `scontrol update` reaches slurmdbd only later, and slurmctld pushes its
+ * own copy to slurmdbd again. -ENOENT: slurmctld no longer has the job (or
+ * it has finished), so accounting is the place. */
+int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err);
+int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err);
+
 /* A connection to slurmdbd, for one binary run. */
 struct ev_acct_db;
 int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err);

@@ -32,23 +32,35 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* Write the record of these results unless accounting already holds it
- * or one from more nodes. */
+/* Write the record of these results unless the job already holds it or
+ * one from more nodes. While slurmctld still has the job, its AdminComment
+ * is the current one (an admin's `scontrol update` may not have reached
+ * slurmdbd yet, and slurmctld pushes its copy there again): the record goes
+ * there first, then to slurmdbd so sacct shows it at once. Once slurmctld
+ * is done with the job, slurmdbd alone. */
 static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct ev_node_result *res, size_t n,
 			unsigned total, struct ev_err *err)
 {
 	char record[EV_RECORD_MAX], *cur = NULL, *merged = NULL;
 	struct ev_record old;
+	bool in_ctld;
 	size_t cap;
 	int rc;
 
 	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
 		return rc;
-	if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+	rc = ev_acct_ctld_get_comment(jobid, &cur, err);
+	in_ctld = rc == 0;
+	if (rc && rc != -ENOENT) {
 		c->slurm_down = true;
 		return rc;
 	}
-	if ((rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
+	if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+		free(cur);
+		c->slurm_down = true;
+		return rc;
+	}
+	if (!in_ctld && (rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
 		if (rc != -ENOENT)
 			c->slurm_down = true;
 		return rc;
@@ -68,8 +80,26 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 		return ev_errf(err, -ENOMEM, "out of memory");
 	}
 	rc = ev_record_merge(cur, record, merged, cap, err);
-	if (!rc && strcmp(merged, cur) != 0 && (rc = ev_acct_set_comment(c->db, jobid, merged, err)) && rc != -ENOENT)
+	if (!rc && in_ctld && strcmp(merged, cur) != 0 && (rc = ev_acct_ctld_set_comment(jobid, merged, err))) {
+		if (rc == -ENOENT)
+			rc = 0;   /* finished meanwhile: accounting below is the place */
+		else
+			c->slurm_down = true;
+	}
+	/* Accounting too: at once for sacct, and the only place once
+	 * slurmctld is done. Equal text is not written again. With the job
+	 * still in slurmctld, its copy is the one that stands (it pushes it
+	 * to slurmdbd itself), so a failure here is not fatal. */
+	if (!rc && in_ctld) {
+		char *acct = NULL;
+
+		if (ev_acct_get_comment(c->db, jobid, &acct, NULL) == 0 && strcmp(acct, merged) != 0)
+			ev_acct_set_comment(c->db, jobid, merged, NULL);
+		free(acct);
+	} else if (!rc && strcmp(merged, cur) != 0 && (rc = ev_acct_set_comment(c->db, jobid, merged, err)) &&
+		   rc != -ENOENT) {
 		c->slurm_down = true;
+	}
 	if (!rc)
 		snprintf(c->record, sizeof(c->record), "%s", record);
 	free(merged);
