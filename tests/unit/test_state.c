@@ -140,6 +140,9 @@ static void test_corrupt_and_truncated(void **state)
 		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes -3\nend\n",
 		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nend\nE more\n",
 		"efa-verify-snapshot 1\nT ens5 1\nend\n",
+		/* repeated counter, adjacent and not (found after sorting) */
+		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nP tx_bytes 2\nend\n",
+		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nP rx_bytes 2\nP tx_bytes 3\nend\n",
 	};
 	struct ev_snapshot s;
 	struct ev_err err;
