@@ -5,7 +5,8 @@
 # one directory; nothing is written to /etc/slurm. Needs root.
 #
 #   cluster.sh up [--dir DIR] [--plugstack FILE] [--prolog PATH] [--epilog PATH]
-#                 [--extra-conf FILE] [--env NAME=VALUE]... [--port-base N]
+#                 [--extra-conf FILE] [--env NAME=VALUE]... [--slurmd-env NAME=VALUE]...
+#                 [--port-base N]
 #     (--env: environment for the daemons, e.g. FI_PROVIDER_PATH; ports are
 #      N+17 slurmctld, N+19 slurmdbd, N+6 MariaDB, N+401..404 slurmd; N=16800)
 #   cluster.sh down [--dir DIR]
@@ -19,6 +20,7 @@ shift || true
 DIR=/run/efa-verify-cluster
 PLUGSTACK= PROLOG= EPILOG= EXTRA=
 DAEMON_ENV=()
+SLURMD_ENV=()
 # Two clusters (the demo's and the tests') can run at once on different bases.
 PORT_BASE=16800
 while [ $# -gt 0 ]; do
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--epilog) EPILOG=$2; shift 2 ;;
 	--extra-conf) EXTRA=$2; shift 2 ;;
 	--env) DAEMON_ENV+=("$2"); shift 2 ;;
+	--slurmd-env) SLURMD_ENV+=("$2"); shift 2 ;;
 	--port-base) PORT_BASE=$2; shift 2 ;;
 	*) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -218,7 +221,7 @@ up() {
 	start_dbd
 	start_ctld
 	for n in "${NODES[@]}"; do
-		env "${DAEMON_ENV[@]}" slurmd -N "$n" || die "slurmd -N $n did not start"
+		env "${DAEMON_ENV[@]}" "${SLURMD_ENV[@]}" slurmd -N "$n" || die "slurmd -N $n did not start"
 	done
 	if ! wait_for 60 all_idle; then
 		sinfo -N >&2
