@@ -231,12 +231,14 @@ if command -v fi_pingpong >/dev/null; then
 	cat > "$SIM/bin/pingpong.sh" <<'SH'
 #!/bin/bash
 # Task 0 serves, task 1 connects: 500 x 64 KiB each way over TCP on lo.
+# The control port is below the ephemeral range, so no client socket
+# (slurm, mysql) can be holding it.
 export FI_TCP_IFACE=lo
 if [ "$SLURM_PROCID" = 0 ]; then
-	exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 37592
+	exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 29592
 fi
 sleep 1
-exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 37592 127.0.0.1
+exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 29592 127.0.0.1
 SH
 	chmod 0755 "$SIM/bin/pingpong.sh"
 	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w 'n[1-2]' \
