@@ -8,7 +8,10 @@
 #                 [--extra-conf FILE] [--env NAME=VALUE]... [--slurmd-env NAME=VALUE]...
 #                 [--port-base N]
 #     (--env: environment for the daemons, e.g. FI_PROVIDER_PATH; ports are
-#      N+17 slurmctld, N+19 slurmdbd, N+6 MariaDB, N+401..404 slurmd; N=16800)
+#      N+17 slurmctld, N+19 slurmdbd, N+6 MariaDB, N+401..404 slurmd; N=16800.
+#      Keep them below the ephemeral range (32768+), where any client socket
+#      may hold them. In use: demo 16800, jobs 20800, bench 23800, plugin
+#      26800, package 8800)
 #   cluster.sh down [--dir DIR]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]

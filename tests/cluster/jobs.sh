@@ -45,7 +45,7 @@ exec $SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
 SH
 chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
 chmod -R a+rX "$SIM"
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 36800 --prolog "$SIM/bin/prolog.sh" \
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 20800 --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
 fi
