@@ -88,3 +88,16 @@ start_imds() {
 imds_mode() {
 	curl -s -m 5 -X POST --data "$1" "$IMDS_URL/_control/mode" >/dev/null
 }
+
+# cluster_serialized: run the rest of this test holding the host-wide cluster
+# lock, so tests that start Slurm clusters never overlap (under make -j they
+# would share munge, PIDs recycled within seconds with pid_max 32768, ports
+# and two CPUs). flock -o: the lock stays with flock itself, never with the
+# daemons the test starts.
+cluster_serialized() {
+	[ -n "${EV_CLUSTER_LOCKED:-}" ] && return 0
+	command -v flock >/dev/null || return 0
+	rm -rf "$EV_TMP"
+	trap - EXIT
+	EV_CLUSTER_LOCKED=1 exec flock -o /run/efa-verify-test-cluster.lock "$BASH" "$0" "$@"
+}

@@ -66,11 +66,18 @@ wait_for() {
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# ours PID: the process was started for this cluster. A stale pid file may
+# name a PID the kernel has since given to someone else (pid_max is 32768).
+ours() {
+	tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qF "$DIR" ||
+		tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null | grep -qF "$DIR"
+}
+
 stop_pid() { # stop_pid PIDFILE
 	local f=$1 p i
 	[ -f "$f" ] || return 0
 	p=$(cat "$f")
-	if kill -0 "$p" 2>/dev/null; then
+	if kill -0 "$p" 2>/dev/null && ours "$p"; then
 		kill -TERM "$p" 2>/dev/null
 		for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null

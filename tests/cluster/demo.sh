@@ -6,6 +6,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+cluster_serialized "$@"
 # srun and slurmstepd (not ASan-built) load the plugin: plain build only.
 [ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build: Slurm's own binaries cannot load an ASan plugin"
 command -v slurmctld >/dev/null || skip_all "Slurm not installed"

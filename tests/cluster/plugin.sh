@@ -6,6 +6,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+cluster_serialized "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built, and Slurm's own
 # srun and slurmstepd are not: the sanitizer runtimes are preloaded into
 # them (slurmd passes its environment on to slurmstepd). Slurm's own leaks

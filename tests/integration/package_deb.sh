@@ -8,6 +8,7 @@
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (dpkg -i, Slurm daemons)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+cluster_serialized "$@"
 [ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build (the package is a plain build)"
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
 	skip_all "dpkg-buildpackage or debhelper not installed"
