@@ -14,6 +14,9 @@ if [ "$(id -u)" != 0 ] || [ -n "${EV_NO_CLUSTER:-}" ] || ! command -v slurmctld 
 	# The step-launch part starts Slurm daemons: root only.
 	args+=(--no-cluster)
 	cluster=no
+else
+	# Its cluster must not overlap another test's (tests/lib.sh).
+	cluster_serialized "$@"
 fi
 out=$("$PYTHON" "$top_srcdir/bench/run" "${args[@]}" 2>"$EV_TMP/bench.err")
 rc=$?
