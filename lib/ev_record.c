@@ -749,6 +749,18 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* Append seg[0..n), trimmed, to out at *len with a space between words. */
+static void add_segment(char *out, size_t *len, const char *seg, size_t n)
+{
+	trim(&seg, &n);
+	if (!n)
+		return;
+	if (*len)
+		out[(*len)++] = ' ';
+	memcpy(out + *len, seg, n);
+	*len += n;
+}
+
 int ev_record_merge(const char *admin_comment, const char *record, char *out, size_t cap,
 		    struct ev_err *err)
 {
@@ -764,35 +776,15 @@ int ev_record_merge(const char *admin_comment, const char *record, char *out, si
 	if (!(after = malloc(len + 1)))
 		return ev_errf(err, -ENOMEM, "out of memory");
 	while (locate(p, &s, &e)) {
-		if (!found) {
+		if (!found)
 			hl = s;
-		} else {
-			const char *seg = p;
-			size_t sl = s;
-
-			trim(&seg, &sl);
-			if (sl) {
-				if (al)
-					after[al++] = ' ';
-				memcpy(after + al, seg, sl);
-				al += sl;
-			}
-		}
+		else
+			add_segment(after, &al, p, s);
 		found = true;
 		p += e;
 	}
-	if (found) {
-		const char *seg = p;
-		size_t sl = strlen(p);
-
-		trim(&seg, &sl);
-		if (sl) {
-			if (al)
-				after[al++] = ' ';
-			memcpy(after + al, seg, sl);
-			al += sl;
-		}
-	}
+	if (found)
+		add_segment(after, &al, p, strlen(p));
 	trim(&head, &hl);
 	n = snprintf(out, cap, "%.*s%s%s%s%.*s", (int)hl, head, hl ? " " : "", record, al ? " " : "",
 		     (int)al, after);
