@@ -2,11 +2,13 @@
  *
  *   ev_bench_exec CMD [ARG]...
  *   -> "wall_us=W cpu_us=C maxrss_kb=M status=S" on stdout
- *   ev_bench_exec --read-counters SYSFS_ROOT
- *   -> the floor: only open+read+close of every counter file a snapshot
- *      reads (hw_counters but lifespan, ENA tx/rx_bytes), printing how many;
- *      run as CMD of another ev_bench_exec, it is the cost of the reads
- *      themselves plus the exec of a small C program, with nothing else.
+ *   ev_bench_exec --read-counters SYSFS_ROOT [NAME]...
+ *   -> the floor: only open+read+close of each counter file a snapshot
+ *      reads, printing how many: the port counters NAME... of every RDMA
+ *      device (with no NAME, every hw_counters file but lifespan) and the
+ *      ENA interfaces' tx/rx_bytes. Run as CMD of another ev_bench_exec, it
+ *      is the cost of the reads themselves plus the exec of a small C
+ *      program, with nothing else.
  *
  * The command's stdin, stdout and stderr are /dev/null. cpu is user+sys and
  * maxrss the peak RSS, both from wait4 on the child, which covers the child
@@ -71,7 +73,28 @@ static int read_dir(int dirfd, const char *sub)
 	return n;
 }
 
-static int read_counters(const char *root)
+/* The named files in dirfd/sub: open, one read, close. */
+static int read_named(int dirfd, const char *sub, char **names, int n_names)
+{
+	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	char buf[64];
+
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < n_names; i++) {
+		int f = openat(fd, names[i], O_RDONLY | O_CLOEXEC);
+
+		if (f < 0)
+			continue;
+		if (read(f, buf, sizeof(buf)) >= 0)
+			n++;
+		close(f);
+	}
+	close(fd);
+	return n;
+}
+
+static int read_counters(const char *root, char **names, int n_names)
 {
 	char path[4096];
 	struct dirent *de;
@@ -86,7 +109,10 @@ static int read_counters(const char *root)
 
 		if (de->d_name[0] == '.' || (dev = openat(ib, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			continue;
-		n += read_dir(dev, "ports/1/hw_counters") + read_dir(dev, "hw_counters");
+		if (n_names)
+			n += read_named(dev, "ports/1/hw_counters", names, n_names);
+		else
+			n += read_dir(dev, "ports/1/hw_counters") + read_dir(dev, "hw_counters");
 		close(dev);
 	}
 	closedir(d);
@@ -128,10 +154,10 @@ int main(int argc, char **argv)
 	int status, null;
 	pid_t pid;
 
-	if (argc == 3 && strcmp(argv[1], "--read-counters") == 0)
-		return read_counters(argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "--read-counters") == 0)
+		return read_counters(argv[2], argv + 3, argc - 3);
 	if (argc < 2) {
-		fprintf(stderr, "usage: ev_bench_exec CMD [ARG]... | --read-counters SYSFS_ROOT\n");
+		fprintf(stderr, "usage: ev_bench_exec CMD [ARG]... | --read-counters SYSFS_ROOT [NAME]...\n");
 		return 2;
 	}
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);

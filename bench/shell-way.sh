@@ -6,7 +6,10 @@
 # bash's own string operations where they save a fork (one `cat` per file is
 # the cost that is left).
 #
-#   shell-way.sh prolog|epilog SYSFS_ROOT IMDS_BASE STATE_DIR JOBID
+#   [COUNTERS="tx_bytes rx_bytes ..."] shell-way.sh prolog|epilog SYSFS_ROOT IMDS_BASE STATE_DIR JOBID
+#
+# COUNTERS: the port counters to read, as efa-verify reads them (bench/run
+# passes the names efa-verify-prolog wrote); unset, every hw_counters file.
 #
 # prolog: writes STATE_DIR/JOBID.start (one "path value" line per counter,
 #         plus the instance's type, AZ and placement group).
@@ -21,6 +24,14 @@ snapshot() { # snapshot FILE
 	local dev f ifc drv token
 	{
 		for dev in "$SYS"/class/infiniband/*; do
+			if [ -n "${COUNTERS:-}" ]; then
+				for f in $COUNTERS; do
+					f=$dev/ports/1/hw_counters/$f
+					[ -f "$f" ] || continue
+					echo "${dev##*/}/${f##*/} $(cat "$f")"
+				done
+				continue
+			fi
 			for f in "$dev"/ports/1/hw_counters/* "$dev"/hw_counters/*; do
 				[ -f "$f" ] || continue
 				echo "${dev##*/}/${f##*/} $(cat "$f")"

@@ -1,4 +1,5 @@
-/* efa-verify snapshot: the counters the prolog and epilog compare. */
+/* efa-verify snapshot: every counter there is, for diagnosis; the prolog and
+ * epilog read the subset in ev_job_counters. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@ static const char snapshot_usage[] =
 	"Usage: efa-verify snapshot [--json]\n"
 	"\n"
 	"Read every EFA device's port and device counters and the TCP path's byte\n"
-	"counters (ENA interfaces, or tcp_interfaces from the config).\n"
+	"counters (ENA interfaces, or tcp_interfaces from the config): all of\n"
+	"them, where the prolog and epilog read the 12 port counters a verdict\n"
+	"is made of.\n"
 	"\n"
 	"  --json     every counter, as one JSON object on stdout\n"
 	"\n"
@@ -147,7 +150,7 @@ int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = ev_devices_discover(ctx->cfg.sysfs_root, &devs, &err);
 	if (rc == 0)
-		rc = ev_snapshot_take(&ctx->cfg, &devs, &snap, &err);
+		rc = ev_snapshot_take(&ctx->cfg, &devs, NULL, &snap, &err);
 	if (rc != 0) {
 		cli_error("snapshot: %s", err.msg);
 		ev_devices_free(&devs);

@@ -132,8 +132,8 @@ int main(int argc, char **argv)
 		if (js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0) {
 			/* Counters restarted with the node: no delta means anything. */
 			in.unknown_reason = "node_rebooted";
-		} else if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-			   ev_snapshot_take(&cfg, &devs, &end, &err) != 0 ||
+		} else if (ev_devices_discover_names(cfg.sysfs_root, &devs, &err) != 0 ||
+			   ev_snapshot_take(&cfg, &devs, ev_job_counters, &end, &err) != 0 ||
 			   ev_delta_compute(&js.snap, &end, &d, &err) != 0) {
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 		} else {

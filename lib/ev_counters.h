@@ -1,5 +1,5 @@
-/* Counter snapshots: every EFA port counter (<dev>/ports/1/hw_counters/) and
- * device counter (<dev>/hw_counters/), and the TCP path's
+/* Counter snapshots: EFA port counters (<dev>/ports/1/hw_counters/), device
+ * counters (<dev>/hw_counters/), and the TCP path's
  * class/net/<if>/statistics/{tx,rx}_bytes. Names are the kernel efa driver's.
  * A counter file that is absent is simply not in the snapshot (older drivers
  * have fewer); one that is unreadable or not a number is kept with ok=false. */
@@ -50,10 +50,18 @@ struct ev_snapshot {
 int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
 		       size_t cap, size_t *n, struct ev_err *err);
 
+/* The port counters a job's verdict and outputs are made of, sorted by
+ * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write
+ * bytes) and the error counters ev_delta adds up. What the prolog and
+ * epilog read: a third of a p5's 1,100 counter files. */
+extern const char *const ev_job_counters[];
+
 /* Snapshot the devices in devs and the TCP interfaces the config names
- * (tcp_auto: ENA netdevs). */
+ * (tcp_auto: ENA netdevs). names NULL: every port and device counter file
+ * there is (efa-verify snapshot); else only the port counters named there,
+ * sorted as ev_job_counters is. */
 int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
-		     struct ev_snapshot *out, struct ev_err *err);
+		     const char *const *names, struct ev_snapshot *out, struct ev_err *err);
 void ev_snapshot_free(struct ev_snapshot *s);
 
 /* Port counter by name, then device counter; NULL if absent. */

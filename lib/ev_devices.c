@@ -66,7 +66,8 @@ static int cmp_dev(const void *a, const void *b)
 	return strcmp(((const struct ev_device *)a)->name, ((const struct ev_device *)b)->name);
 }
 
-static int discover(const char *sysfs_root, struct ev_device_list *out, size_t limit, struct ev_err *err)
+static int discover(const char *sysfs_root, struct ev_device_list *out, size_t limit, bool details,
+		    struct ev_err *err)
 {
 	char path[4096];
 	struct dirent *de;
@@ -113,9 +114,12 @@ static int discover(const char *sysfs_root, struct ev_device_list *out, size_t l
 			continue;
 		}
 		snprintf(d.driver, sizeof(d.driver), "%s", drv);
-		if (link_basename(devfd, "device", d.pci_addr, sizeof(d.pci_addr)) != 0)
-			d.pci_addr[0] = '\0';
-		read_port(devfd, &d);
+		d.port_state = -1;
+		if (details) {
+			if (link_basename(devfd, "device", d.pci_addr, sizeof(d.pci_addr)) != 0)
+				d.pci_addr[0] = '\0';
+			read_port(devfd, &d);
+		}
 		close(devfd);
 		if (out->n >= EV_MAX_DEVICES) {
 			rc = ev_errf(err, -E2BIG, "%s: more than %d EFA devices", path, EV_MAX_DEVICES);
@@ -152,13 +156,18 @@ void ev_devices_free(struct ev_device_list *l)
 
 int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out, struct ev_err *err)
 {
-	return discover(sysfs_root, out, (size_t)-1, err);
+	return discover(sysfs_root, out, (size_t)-1, true, err);
+}
+
+int ev_devices_discover_names(const char *sysfs_root, struct ev_device_list *out, struct ev_err *err)
+{
+	return discover(sysfs_root, out, (size_t)-1, false, err);
 }
 
 int ev_devices_any(const char *sysfs_root, bool *any, struct ev_err *err)
 {
 	struct ev_device_list l;
-	int rc = discover(sysfs_root, &l, 1, err);
+	int rc = discover(sysfs_root, &l, 1, false, err);
 
 	*any = rc == 0 && l.n > 0;
 	ev_devices_free(&l);

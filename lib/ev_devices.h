@@ -39,6 +39,10 @@ int ev_devices_any(const char *sysfs_root, bool *any, struct ev_err *err);
  * zero devices (n == 0). Errors are for things like an unreadable directory. */
 int ev_devices_discover(const char *sysfs_root, struct ev_device_list *out,
 			struct ev_err *err);
+/* The same list with names and drivers only (port_state -1, no PCI address
+ * or rate): what a snapshot needs, at a third of the system calls. */
+int ev_devices_discover_names(const char *sysfs_root, struct ev_device_list *out,
+			      struct ev_err *err);
 void ev_devices_free(struct ev_device_list *l);
 
 static inline bool ev_device_active(const struct ev_device *d)

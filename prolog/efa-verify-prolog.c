@@ -53,8 +53,8 @@ int main(int argc, char **argv)
 	/* Marked before the snapshot: a job that starts meanwhile sees ours. */
 	if (ev_running_begin(cfg.state_dir, je.jobid, js.boot_id[0] ? js.boot_id : NULL, &js.run, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);
-	if (ev_devices_discover(cfg.sysfs_root, &devs, &err) != 0 ||
-	    ev_snapshot_take(&cfg, &devs, &js.snap, &err) != 0) {
+	if (ev_devices_discover_names(cfg.sysfs_root, &devs, &err) != 0 ||
+	    ev_snapshot_take(&cfg, &devs, ev_job_counters, &js.snap, &err) != 0) {
 		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 	} else {
 		/* The node count is kept now: while epilogs run, slurmctld's

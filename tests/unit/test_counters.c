@@ -15,6 +15,7 @@
 
 #include "ev_config.h"
 #include "ev_counters.h"
+#include "ev_delta.h"
 #include "ev_devices.h"
 #include "ev_file.h"
 #include "testutil.h"
@@ -59,7 +60,7 @@ static void take(struct fx *x)
 	ev_snapshot_free(&x->snap);
 	ev_devices_free(&x->devs);
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
 }
 
 static void test_values_read_back(void **state)
@@ -177,9 +178,116 @@ static void test_device_vanished_between_discovery_and_snapshot(void **state)
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
 	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap18s0", x->root);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 3);
 	assert_string_equal(x->snap.efa[2].dev, "rdmap19s0");
+}
+
+static bool in_job_counters(const char *name)
+{
+	for (size_t i = 0; ev_job_counters[i]; i++)
+		if (strcmp(ev_job_counters[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The named read hands back its names in the order given, and
+ * ev_counter_find bsearches them: the list must stay sorted, and hold every
+ * counter the verdict is made of. */
+static void test_job_counters_sorted_and_cover_the_verdict(void **state)
+{
+	static const char *const traffic[] = { "tx_bytes", "rx_bytes", "rdma_read_bytes", "rdma_write_bytes" };
+	size_t n = 0;
+
+	(void)state;
+	for (; ev_job_counters[n]; n++) {
+		assert_true(strlen(ev_job_counters[n]) < EV_COUNTER_NAME_MAX);
+		if (n)
+			assert_true(strcmp(ev_job_counters[n - 1], ev_job_counters[n]) < 0);
+	}
+	assert_int_equal(n, 12);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(in_job_counters(traffic[i]));
+	for (size_t i = 0; ev_error_counters[i]; i++)
+		assert_true(in_job_counters(ev_error_counters[i]));
+	assert_true(in_job_counters("tx_pkts") && in_job_counters("rx_pkts"));
+}
+
+/* What the prolog and epilog read: the named port counters, equal to what a
+ * full read finds for them, nothing else. */
+static void test_job_snapshot_equals_full_read_for_its_names(void **state)
+{
+	struct fx *x = *state;
+	struct ev_snapshot full;
+
+	assert_int_equal(tu_fixture(x->root, "--type", "p5.48xlarge", NULL), 0);
+	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=1000", "--set", "rdmap17s0:retrans_pkts=9",
+				    "--set", "rdmap17s0:submitted_cmds=3", "--set", "rdmap18s0:rx_pkts=77", NULL), 0);
+	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
+	assert_int_equal(x->devs.n, 32);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(x->snap.n_efa, 32);
+	assert_int_equal(x->snap.n_bad, 0);
+	for (size_t i = 0; i < x->snap.n_efa; i++) {
+		const struct ev_dev_counters *d = &x->snap.efa[i];
+
+		assert_string_equal(d->dev, full.efa[i].dev);
+		assert_int_equal(d->n_port, 12);
+		assert_int_equal(d->n_device, 0);
+		for (size_t k = 0; k < d->n_port; k++) {
+			const struct ev_counter *f = ev_counter_find(&full.efa[i], d->port[k].name);
+
+			assert_string_equal(d->port[k].name, ev_job_counters[k]);
+			assert_non_null(f);
+			assert_true(d->port[k].ok && f->ok);
+			assert_true(d->port[k].value == f->value);
+		}
+		assert_null(ev_counter_find(d, "submitted_cmds"));
+		assert_null(ev_counter_find(d, "send_bytes"));
+		assert_int_equal(ev_counter_find(d, "tx_bytes")->value, 1000);
+	}
+	assert_int_equal(ev_counter_find(&x->snap.efa[1], "retrans_pkts")->value, 9);
+	assert_int_equal(ev_counter_find(&x->snap.efa[2], "rx_pkts")->value, 77);
+	assert_int_equal(x->snap.n_tcp, full.n_tcp);
+	ev_snapshot_free(&full);
+}
+
+/* A named counter the driver lacks is absent, as in a listing; one that is
+ * there but unreadable or garbage is kept and counted bad; a symlink is not
+ * a counter (a listing passed over it too). */
+static void test_job_snapshot_absent_garbage_dir_and_symlink(void **state)
+{
+	struct fx *x = *state;
+	const struct ev_counter *c;
+	char p[2048], t[2048];
+
+	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", "--kernel", "old",
+				    "--garbage-counter", "rx_bytes", NULL), 0);
+	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap16s0/ports/1/hw_counters/tx_pkts", x->root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap17s0/ports/1/hw_counters/rx_drops", x->root);
+	snprintf(t, sizeof(t), "%s/class/infiniband/rdmap17s0/ports/1/hw_counters/tx_bytes", x->root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink(t, p), 0);
+	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(x->snap.n_efa, 4);
+	/* The old driver has no RDMA or retransmission counters. */
+	assert_null(ev_counter_find(&x->snap.efa[0], "rdma_read_bytes"));
+	assert_null(ev_counter_find(&x->snap.efa[0], "retrans_pkts"));
+	c = ev_counter_find(&x->snap.efa[0], "rx_bytes");
+	assert_non_null(c);
+	assert_false(c->ok);
+	c = ev_counter_find(&x->snap.efa[0], "tx_pkts");
+	assert_non_null(c);
+	assert_false(c->ok);
+	assert_true(ev_counter_find(&x->snap.efa[1], "tx_pkts")->ok);
+	assert_null(ev_counter_find(&x->snap.efa[1], "rx_drops"));
+	assert_non_null(ev_counter_find(&x->snap.efa[0], "rx_drops"));
+	/* Four garbage rx_bytes, one directory. */
+	assert_int_equal(x->snap.n_bad, 5);
 }
 
 static void test_parse_u64(void **state)
@@ -276,6 +384,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_auto_finds_ena_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_explicit_list_with_lo_and_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_vanished_between_discovery_and_snapshot, setup, teardown),
+		cmocka_unit_test(test_job_counters_sorted_and_cover_the_verdict),
+		cmocka_unit_test_setup_teardown(test_job_snapshot_equals_full_read_for_its_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_snapshot_absent_garbage_dir_and_symlink, setup, teardown),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test_setup_teardown(test_read_bounded_and_nofollow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_replaces_symlink_not_target, setup, teardown),

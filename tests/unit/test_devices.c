@@ -72,6 +72,31 @@ static void test_p4d_names_and_pci_addresses(void **state)
 	assert_string_equal(x->l.devs[3].name, "rdmap19s0");
 }
 
+/* The snapshot's discovery: the same devices, in the same order, without
+ * the port and PCI reads (so nothing claims a port state it did not read). */
+static void test_names_only_same_devices(void **state)
+{
+	struct fx *x = *state;
+	struct ev_device_list names;
+
+	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", "--other-rdma", "--port-down", "2", NULL), 0);
+	assert_int_equal(ev_devices_discover(x->root, &x->l, &x->err), 0);
+	assert_int_equal(ev_devices_discover_names(x->root, &names, &x->err), 0);
+	assert_int_equal(names.n, x->l.n);
+	assert_int_equal(names.n, 4);
+	assert_int_equal(names.n_rdma_other, x->l.n_rdma_other);
+	assert_int_equal(names.n_rdma_other, 1);
+	for (size_t i = 0; i < names.n; i++) {
+		assert_string_equal(names.devs[i].name, x->l.devs[i].name);
+		assert_string_equal(names.devs[i].driver, "efa");
+		assert_int_equal(names.devs[i].port_state, -1);
+		assert_false(ev_device_active(&names.devs[i]));
+		assert_string_equal(names.devs[i].pci_addr, "");
+		assert_string_equal(names.devs[i].link_rate, "");
+	}
+	ev_devices_free(&names);
+}
+
 static void test_node_without_efa(void **state)
 {
 	struct fx *x = *state;
@@ -179,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_p5_has_32_active_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p4d_names_and_pci_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_only_same_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_without_efa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_any_efa_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_class_dir_is_zero_devices, setup, teardown),

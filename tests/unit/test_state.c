@@ -68,7 +68,7 @@ static void test_round_trip_is_exact(void **state)
 
 	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=18446744073709551615",
 				    "--set", "net/ens5:rx_bytes=77", NULL), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	x->a.job_nodes = 512;
 	assert_int_equal(ev_state_save_start(x->state, 4242, &x->a, &x->err), 0);
 	assert_int_equal(ev_state_load_start(x->state, 4242, &x->b, &x->err), 0);
@@ -93,7 +93,7 @@ static void test_file_is_private_and_removable(void **state)
 	char path[2048];
 	struct stat st;
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_state_save_start(x->state, 7, &x->a, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/7.start", x->state);
 	assert_int_equal(stat(path, &st), 0);
@@ -112,7 +112,7 @@ static void test_planted_symlink_and_loose_modes_refused(void **state)
 	struct fx *x = *state;
 	char path[2048], target[2048];
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_state_save_start(x->state, 8, &x->a, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/9.start", x->state);
 	snprintf(target, sizeof(target), "%s/jobs/8.start", x->state);
@@ -182,12 +182,12 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	struct ev_verdict_in in = { .delta = &d, .job_nodes = 2 };
 
 	/* What the prolog and epilog will do, on a real fixture tree. */
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_state_save_start(x->state, 11, &x->a, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=104857600", "--add", "*:rx_bytes=104857600", NULL), 0);
 	assert_int_equal(ev_state_load_start(x->state, 11, &x->b, &x->err), 0);
 	ev_snapshot_free(&x->a);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_delta_compute(&x->b, &x->a, &d, &x->err), 0);
 	ev_verdict_decide(&x->cfg.verdict, &in, &v);
 	assert_int_equal(v.verdict, EV_V_OK);
