@@ -763,19 +763,47 @@ static int lock_file(const char *state_dir, const char *name, struct ev_err *err
 	return fd;
 }
 
+/* seq as a private file open for update: one that is not (a planted
+ * symbolic link, another owner, loose modes) is removed and made afresh. */
+static int open_seq(const char *path, struct ev_err *err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct stat st;
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    !(st.st_mode & 077))
+			return fd;
+		if (fd < 0 && errno != ELOOP)
+			return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (unlink(path) != 0 && errno != ENOENT)
+			return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	return ev_errf(err, -EPERM, "%s: not a private regular file, refused", path);
+}
+
 /* Bump the node's event counter; *before gets the value found. A missing
  * or corrupt counter restarts from 0: the epilog compares for equality, so
- * a restart reads as "something happened" (shared), never as "nothing". */
+ * a restart reads as "something happened" (shared), never as "nothing".
+ * Rewritten in place under the node's lock rather than renamed over: ext4
+ * writes back a file renamed over another at once (auto_da_alloc), which
+ * cost every prolog and epilog a block allocation and a discard. A write
+ * torn by a crash reads as another number or garbage, i.e. "shared", and a
+ * reboot voids the job's counters anyway. */
 static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, struct ev_err *err)
 {
 	char path[PATH_CAP], buf[32];
 	uint64_t v = 0;
-	long n;
-	int len;
+	ssize_t n;
+	int fd, len, rc = 0;
 
 	if (ev_path_join(path, sizeof(path), state_dir, "seq"))
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
-	n = read_private(path, buf, sizeof(buf), NULL);
+	if ((fd = open_seq(path, err)) < 0)
+		return fd;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n > 1 && buf[n - 1] == '\n') {
 		buf[n - 1] = '\0';
 		if (!parse_u64_strict(buf, &v) || v == UINT64_MAX)
@@ -784,7 +812,11 @@ static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, st
 	*before = v;
 	*after = v + 1;
 	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v + 1);
-	return ev_file_write_atomic_nosync(path, buf, (size_t)len, 0600, err);
+	errno = 0;
+	if (pwrite(fd, buf, (size_t)len, 0) != len || (n > len && ftruncate(fd, len) != 0))
+		rc = ev_errf(err, errno ? -errno : -EIO, "%s: %s", path, strerror(errno ? errno : EIO));
+	close(fd);
+	return rc;
 }
 
 /* Other jobs' markers (ascending, at most EV_STATE_MAX_OTHERS); with a

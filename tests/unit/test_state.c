@@ -157,6 +157,92 @@ static void test_corrupt_and_truncated(void **state)
 	assert_int_equal(ev_snapshot_deserialize("efa-verify-snapshot 1\nend\n\0x", 28, &s, &err), -EBADMSG);
 }
 
+static void read_seq(const struct fx *x, char *buf, size_t cap)
+{
+	char path[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seq", x->state);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, (int)cap, f));
+	fclose(f);
+}
+
+/* The shared-node check: a job alone is not shared; one that overlapped
+ * another, or saw one begin and end inside its window, is. */
+static void test_running_registry_sees_overlap(void **state)
+{
+	struct fx *x = *state;
+	struct ev_running_mark a, b, c;
+	bool shared = true;
+	char buf[64];
+
+	assert_int_equal(ev_running_begin(x->state, 10, NULL, &a, &x->err), 0);
+	assert_int_equal(a.n_others, 0);
+	assert_int_equal(ev_running_end(x->state, 10, &a, &shared, &x->err), 0);
+	assert_false(shared);
+	read_seq(x, buf, sizeof(buf));
+	assert_string_equal(buf, "2\n");
+
+	/* 11 runs; 12 starts and ends inside 11's window. */
+	assert_int_equal(ev_running_begin(x->state, 11, NULL, &b, &x->err), 0);
+	assert_int_equal(ev_running_begin(x->state, 12, NULL, &c, &x->err), 0);
+	assert_int_equal(c.n_others, 1);
+	assert_int_equal(c.others[0], 11);
+	assert_int_equal(ev_running_end(x->state, 12, &c, &shared, &x->err), 0);
+	assert_true(shared);
+	shared = false;
+	assert_int_equal(ev_running_end(x->state, 11, &b, &shared, &x->err), 0);
+	assert_true(shared);
+	read_seq(x, buf, sizeof(buf));
+	assert_string_equal(buf, "6\n");
+}
+
+/* seq is rewritten in place: a longer number than before, garbage (which
+ * restarts the count, and so reads as shared) and a planted symbolic link
+ * (removed, its target untouched) all leave one good private file. */
+static void test_seq_rewritten_in_place_and_never_followed(void **state)
+{
+	struct fx *x = *state;
+	struct ev_running_mark a;
+	char path[2048], target[2048], buf[64];
+	struct stat st;
+	bool shared = false;
+
+	assert_int_equal(ev_running_begin(x->state, 20, NULL, &a, &x->err), 0);
+	assert_int_equal(tu_write(x->state, "seq", "999\n"), 0);
+	assert_int_equal(chmod(x->state, 0700), 0);
+	snprintf(path, sizeof(path), "%s/seq", x->state);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(ev_running_end(x->state, 20, &a, &shared, &x->err), 0);
+	assert_true(shared);
+	read_seq(x, buf, sizeof(buf));
+	assert_string_equal(buf, "1000\n");
+
+	assert_int_equal(tu_write(x->state, "seq", "12345678901234567890123\n"), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(ev_running_begin(x->state, 21, NULL, &a, &x->err), 0);
+	assert_int_equal(a.seq, 1);
+	read_seq(x, buf, sizeof(buf));
+	assert_string_equal(buf, "1\n");
+
+	assert_int_equal(tu_write(x->dir, "precious", "keep"), 0);
+	snprintf(target, sizeof(target), "%s/precious", x->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ev_running_end(x->state, 21, &a, &shared, &x->err), 0);
+	assert_true(shared);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	read_seq(x, buf, sizeof(buf));
+	assert_string_equal(buf, "1\n");
+	snprintf(path, sizeof(path), "%s", target);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4);
+}
+
 static void test_jobid(void **state)
 {
 	uint32_t id;
@@ -203,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_planted_symlink_and_loose_modes_refused, setup, teardown),
 		cmocka_unit_test(test_corrupt_and_truncated),
 		cmocka_unit_test(test_jobid),
+		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
