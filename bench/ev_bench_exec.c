@@ -47,50 +47,43 @@ static long long tv_us(struct timeval tv)
 	return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-/* Every file in dirfd/sub but lifespan: open, one read, close. */
-static int read_dir(int dirfd, const char *sub)
+/* open, one read, close; 1 if it was read. */
+static int read_one(int dirfd, const char *name)
+{
+	char buf[64];
+	int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC), ok;
+
+	if (f < 0)
+		return 0;
+	ok = read(f, buf, sizeof(buf)) >= 0;
+	close(f);
+	return ok;
+}
+
+/* The named files in dirfd/sub, or with no names every file there but
+ * lifespan; how many were read. */
+static int read_dir(int dirfd, const char *sub, char **names, int n_names)
 {
 	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
 	struct dirent *de;
-	char buf[64];
 	DIR *d;
-
-	if (fd < 0 || !(d = fdopendir(fd)))
-		return 0;
-	while ((de = readdir(d))) {
-		int f;
-
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "lifespan") == 0)
-			continue;
-		f = openat(fd, de->d_name, O_RDONLY | O_CLOEXEC);
-		if (f < 0)
-			continue;
-		if (read(f, buf, sizeof(buf)) >= 0)
-			n++;
-		close(f);
-	}
-	closedir(d);
-	return n;
-}
-
-/* The named files in dirfd/sub: open, one read, close. */
-static int read_named(int dirfd, const char *sub, char **names, int n_names)
-{
-	int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
-	char buf[64];
 
 	if (fd < 0)
 		return 0;
-	for (int i = 0; i < n_names; i++) {
-		int f = openat(fd, names[i], O_RDONLY | O_CLOEXEC);
-
-		if (f < 0)
-			continue;
-		if (read(f, buf, sizeof(buf)) >= 0)
-			n++;
-		close(f);
+	if (n_names) {
+		for (int i = 0; i < n_names; i++)
+			n += read_one(fd, names[i]);
+		close(fd);
+		return n;
 	}
-	close(fd);
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "lifespan") != 0)
+			n += read_one(fd, de->d_name);
+	closedir(d);
 	return n;
 }
 
@@ -109,10 +102,9 @@ static int read_counters(const char *root, char **names, int n_names)
 
 		if (de->d_name[0] == '.' || (dev = openat(ib, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			continue;
-		if (n_names)
-			n += read_named(dev, "ports/1/hw_counters", names, n_names);
-		else
-			n += read_dir(dev, "ports/1/hw_counters") + read_dir(dev, "hw_counters");
+		n += read_dir(dev, "ports/1/hw_counters", names, n_names);
+		if (!n_names)
+			n += read_dir(dev, "hw_counters", NULL, 0);
 		close(dev);
 	}
 	closedir(d);
@@ -130,15 +122,7 @@ static int read_counters(const char *root, char **names, int n_names)
 			snprintf(path, sizeof(path), "%s/statistics", de->d_name);
 			if ((net = openat(ib, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 				continue;
-			for (int k = 0; k < 2; k++) {
-				char buf[64];
-				int f = openat(net, k ? "rx_bytes" : "tx_bytes", O_RDONLY | O_CLOEXEC);
-
-				if (f >= 0 && read(f, buf, sizeof(buf)) >= 0)
-					n++;
-				if (f >= 0)
-					close(f);
-			}
+			n += read_one(net, "tx_bytes") + read_one(net, "rx_bytes");
 			close(net);
 		}
 		closedir(d);

@@ -52,64 +52,37 @@ const char *const ev_job_counters[] = {
 	"tx_pkts", "unresponsive_remote_events", NULL,
 };
 
-/* The named counters in dirfd/sub, without listing the directory: on sysfs
- * a listing costs more than the files it saves reading, and the names come
- * out in the order given, sorted, with nothing to sort. Absent (ENOENT, or a
- * symlink, which a listing would have passed over) is left out; anything
- * else that fails is kept as unreadable. */
-static int read_named_dir(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
-			  size_t *n, unsigned *n_bad, struct ev_err *err)
+/* One counter read into c[*cnt]: kept, as unreadable if it failed. */
+static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, unsigned *n_bad)
 {
-	struct ev_counter c[EV_MAX_COUNTERS_PER_DIR];
-	size_t cnt = 0;
-	int fd;
+	struct ev_counter *k = &c[*cnt];
 
-	*out = NULL;
-	*n = 0;
-	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", sub, strerror(errno));
-	for (size_t i = 0; names[i] && cnt < EV_MAX_COUNTERS_PER_DIR; i++) {
-		struct ev_counter *k = &c[cnt];
-		size_t len = strlen(names[i]);
-		int rc;
-
-		if (len >= sizeof(k->name))
-			continue;
-		rc = read_counter_at(fd, names[i], &k->value);
-		if (rc == -ENOENT || rc == -ELOOP)
-			continue;
-		memcpy(k->name, names[i], len + 1);
-		k->ok = rc == 0;
-		if (!k->ok) {
-			k->value = 0;
-			(*n_bad)++;
-		}
-		cnt++;
+	memcpy(k->name, name, strlen(name) + 1);
+	k->ok = rc == 0;
+	if (!k->ok) {
+		k->value = 0;
+		(*n_bad)++;
 	}
-	close(fd);
-	if (!cnt)
-		return 0;
-	*out = malloc(cnt * sizeof(**out));
-	if (!*out)
-		return ev_errf(err, -ENOMEM, "out of memory");
-	memcpy(*out, c, cnt * sizeof(**out));
-	*n = cnt;
-	return 0;
+	(*cnt)++;
 }
 
-/* Every counter file in dirfd/sub. An absent directory is an empty set:
- * older drivers have no device-level hw_counters. */
-static int read_counter_dir(int dirfd, const char *sub, struct ev_counter **out, size_t *n,
-			    unsigned *n_bad, struct ev_err *err)
+/* The counters in dirfd/sub, sorted by name: those in names, or with names
+ * NULL every counter file there is. An absent directory is an empty set:
+ * older drivers have no device-level hw_counters.
+ *
+ * Named counters are opened without listing the directory: on sysfs a
+ * listing costs more than the files it saves reading, and the names come
+ * out in the order given, sorted, with nothing to sort. A named counter
+ * that is absent (ENOENT, or a symlink, which a listing passes over too) is
+ * left out; anything else that fails is kept as unreadable. */
+static int read_counter_dir(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			    size_t *n, unsigned *n_bad, struct ev_err *err)
 {
 	/* Collected on the stack and copied out at their real number: a
 	 * calloc of the maximum per directory zeroed 8 KiB 64 times per
 	 * snapshot, page faults included. */
 	struct ev_counter c[EV_MAX_COUNTERS_PER_DIR];
-	struct dirent *de;
 	size_t cnt = 0;
-	DIR *dir;
 	int fd;
 
 	*out = NULL;
@@ -117,35 +90,40 @@ static int read_counter_dir(int dirfd, const char *sub, struct ev_counter **out,
 	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", sub, strerror(errno));
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return ev_errf(err, -errno, "%s: %s", sub, strerror(errno));
-	}
-	while ((de = readdir(dir)) && cnt < EV_MAX_COUNTERS_PER_DIR) {
-		struct ev_counter *k = &c[cnt];
+	if (names) {
+		for (size_t i = 0; names[i] && cnt < EV_MAX_COUNTERS_PER_DIR; i++) {
+			int rc;
 
-		/* lifespan is the hw_counters update interval, not a counter. */
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "lifespan") == 0)
-			continue;
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue;
-		if (!ev_valid_name(de->d_name, sizeof(k->name)))
-			continue;
-		memcpy(k->name, de->d_name, strlen(de->d_name) + 1);
-		if (read_counter_at(fd, de->d_name, &k->value) == 0) {
-			k->ok = true;
-		} else {
-			k->ok = false;
-			k->value = 0;
-			(*n_bad)++;
+			if (strlen(names[i]) >= sizeof(c->name))
+				continue;
+			rc = read_counter_at(fd, names[i], &c[cnt].value);
+			if (rc != -ENOENT && rc != -ELOOP)
+				keep(c, &cnt, names[i], rc, n_bad);
 		}
-		cnt++;
+		close(fd);
+	} else {
+		struct dirent *de;
+		DIR *dir = fdopendir(fd);
+
+		if (!dir) {
+			close(fd);
+			return ev_errf(err, -errno, "%s: %s", sub, strerror(errno));
+		}
+		while ((de = readdir(dir)) && cnt < EV_MAX_COUNTERS_PER_DIR) {
+			/* lifespan is the hw_counters update interval, not a counter. */
+			if (de->d_name[0] == '.' || strcmp(de->d_name, "lifespan") == 0)
+				continue;
+			if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+				continue;
+			if (!ev_valid_name(de->d_name, sizeof(c->name)))
+				continue;
+			keep(c, &cnt, de->d_name, read_counter_at(fd, de->d_name, &c[cnt].value), n_bad);
+		}
+		closedir(dir);
+		qsort(c, cnt, sizeof(*c), cmp_counter);
 	}
-	closedir(dir);
 	if (!cnt)
 		return 0;
-	qsort(c, cnt, sizeof(*c), cmp_counter);
 	*out = malloc(cnt * sizeof(**out));
 	if (!*out)
 		return ev_errf(err, -ENOMEM, "out of memory");
@@ -253,14 +231,12 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 		if (devfd < 0)
 			continue;
 		memcpy(d->dev, devs->devs[i].name, sizeof(d->dev));
-		if (names)
-			rc = read_named_dir(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port,
-					    &out->n_bad, err);
-		else
-			rc = read_counter_dir(devfd, "ports/1/hw_counters", &d->port, &d->n_port,
-					      &out->n_bad, err);
+		rc = read_counter_dir(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port, &out->n_bad,
+				      err);
+		/* Device-level counters (admin commands) judge no job. */
 		if (rc == 0 && !names)
-			rc = read_counter_dir(devfd, "hw_counters", &d->device, &d->n_device, &out->n_bad, err);
+			rc = read_counter_dir(devfd, "hw_counters", NULL, &d->device, &d->n_device, &out->n_bad,
+					      err);
 		close(devfd);
 		out->n_efa++;
 		if (rc)
