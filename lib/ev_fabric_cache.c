@@ -82,25 +82,18 @@ int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t no
 	char path[4096], buf[1100], *cur;
 	const char *v[7];
 	uint64_t t, have, doms;
-	struct stat st;
-	ssize_t n;
-	int fd, rc;
+	long n;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = path_of(state_dir, path, sizeof(path), err)))
 		return rc;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return ev_errf(err, -ENOENT, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		close(fd);
-		return ev_errf(err, -ENOENT, "%s: not a private file of ours, ignored", path);
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || (size_t)n >= sizeof(buf) - 1)
-		return ev_errf(err, -ENOENT, "%s: empty or oversized, ignored", path);
-	buf[n] = '\0';
+	/* Whatever is wrong with the file, it is a miss: libfabric is asked. */
+	n = ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 077, err);
+	if (n < 0)
+		return -ENOENT;
+	if (n == 0)
+		return ev_errf(err, -ENOENT, "%s: empty, ignored", path);
 	cur = buf;
 	if (strncmp(cur, MAGIC "\n", strlen(MAGIC) + 1) != 0)
 		return ev_errf(err, -ENOENT, "%s: not a fabric cache, ignored", path);

@@ -9,28 +9,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool follow,
-		     struct ev_err *err)
+/* Open dirfd/path for reading without hanging on a FIFO (O_NONBLOCK) and,
+ * unless follow, without following a final symlink; fd or -errno. */
+static int open_ro(int dirfd, const char *path, bool follow, struct ev_err *err)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	int rc = -errno;
+
+	if (fd >= 0)
+		return fd;
+	if (rc == -ENOENT)
+		return ev_errf(err, rc, "%s: no such file", path);
+	if (rc == -ELOOP)
+		return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
+	return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+}
+
+/* Read fd to EOF into buf (at most cap-1 bytes, NUL-terminated) and close
+ * it. whole: more than cap-1 bytes is -EFBIG (a cut file must not pass for
+ * a whole one; it may have grown since any fstat); else the rest is left. */
+static long read_close(int fd, char *buf, size_t cap, bool whole, const char *path, struct ev_err *err)
 {
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
-	if (!cap)
-		return ev_errf(err, -EINVAL, "%s: no buffer", path);
-	buf[0] = '\0';
-	/* O_NONBLOCK: a FIFO planted where a file belongs must not hang us. */
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		rc = -errno;
-		if (rc == -ENOENT)
-			return ev_errf(err, rc, "%s: no such file", path);
-		if (rc == -ELOOP)
-			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
-		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
-	}
-	while (len < cap - 1) {
-		ssize_t r = read(fd, buf + len, cap - 1 - len);
+	for (;;) {
+		char extra;
+		ssize_t r;
 
+		if (len == cap - 1 && !whole)
+			break;
+		r = len < cap - 1 ? read(fd, buf + len, cap - 1 - len) : read(fd, &extra, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -41,14 +50,53 @@ long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool fo
 		}
 		if (r == 0)
 			break;
+		if (len == cap - 1) {
+			close(fd);
+			buf[0] = '\0';
+			return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
+		}
 		len += (size_t)r;
 	}
 	close(fd);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
-			   buf[len - 1] == '\r'))
-		len--;
 	buf[len] = '\0';
 	return (long)len;
+}
+
+long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool follow,
+		     struct ev_err *err)
+{
+	long len;
+	int fd;
+
+	if (!cap)
+		return ev_errf(err, -EINVAL, "%s: no buffer", path);
+	buf[0] = '\0';
+	if ((fd = open_ro(dirfd, path, follow, err)) < 0)
+		return fd;
+	len = read_close(fd, buf, cap, false, path, err);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
+			   buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	return len;
+}
+
+long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, unsigned loose_bits,
+			  struct ev_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (!cap)
+		return ev_errf(err, -EINVAL, "%s: no buffer", path);
+	buf[0] = '\0';
+	if ((fd = open_ro(dirfd, path, false, err)) < 0)
+		return fd;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & loose_bits)) {
+		close(fd);
+		return ev_errf(err, -EPERM, "%s: not a private file of this user, ignored", path);
+	}
+	return read_close(fd, buf, cap, true, path, err);
 }
 
 int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err)

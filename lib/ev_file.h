@@ -18,6 +18,14 @@
 long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap,
 		     bool follow, struct ev_err *err);
 
+/* Read a small private file whole: regular, owned by the effective user,
+ * no mode bit of loose_bits (022: nobody else may write it; 077: nobody else
+ * may touch it), at most cap-1 bytes, never through a symlink or a FIFO.
+ * NUL-terminated, nothing stripped; returns the length, or -ENOENT, -ELOOP,
+ * -EPERM (not private), -EFBIG (too large), another negative errno. */
+long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, unsigned loose_bits,
+			  struct ev_err *err);
+
 /* Parse a sysfs counter: optional whitespace, decimal digits, optional
  * trailing newline. Anything else (empty, sign, garbage, > UINT64_MAX) is
  * -EINVAL with a message naming what was read. */

@@ -123,9 +123,8 @@ static int parse_line(struct parsed *p, const char *k, const char *v, unsigned *
 static long read_cache(const char *state_dir, const char *path, char *buf, size_t cap,
 		       struct ev_err *err)
 {
-	struct stat st;
-	size_t n = 0;
-	int dfd, fd, rc;
+	long n;
+	int dfd, rc;
 
 	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
@@ -143,46 +142,14 @@ static long read_cache(const char *state_dir, const char *path, char *buf, size_
 		}
 		return ev_errf(err, rc, "%s: %s", state_dir, strerror(-rc));
 	}
-	/* O_NONBLOCK: a FIFO planted here must not hang a root process. */
-	fd = openat(dfd, CACHE_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	rc = -errno;
+	n = ev_file_read_private(dfd, CACHE_NAME, buf, cap, 022, err);
 	close(dfd);
-	if (fd < 0) {
-		if (rc == -ENOENT)
-			return ev_errf(err, rc, "%s: no cache", path);
-		if (rc == -ELOOP)
-			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
-		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022)) {
-		close(fd);
-		return ev_errf(err, -EPERM, "%s: not a private file of this user, ignored", path);
-	}
-	if (st.st_size >= (off_t)cap) {
-		close(fd);
-		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
-	}
-	/* Read one byte past the limit, in case the file grew after fstat. */
-	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			close(fd);
-			return ev_errf(err, rc, "%s: read: %s", path, strerror(-rc));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (n >= cap)
-		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
-	buf[n] = '\0';
-	return (long)n;
+	if (n == -ENOENT)
+		return ev_errf(err, -ENOENT, "%s: no cache", path);
+	if (n < 0)
+		/* The message names the file alone: say where it is. */
+		return ev_err_prefix(err, (int)n, "%s", state_dir);
+	return n;
 }
 
 int ev_imds_cache_load_at(const char *state_dir, const char *boot_id, time_t now,

@@ -81,58 +81,10 @@ static int subdir(const char *state_dir, const char *sub, bool create, char *out
 	return check_dir(out, err);
 }
 
-/* Read a small private file: regular, ours, not group/world-writable, at
- * most cap-1 bytes (larger: -EFBIG). NUL-terminated; returns the length. */
+/* A small state file: regular, ours, nobody else may write it. */
 static long read_private(const char *path, char *buf, size_t cap, struct ev_err *err)
 {
-	struct stat st;
-	size_t len = 0;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		if (rc == -ELOOP)
-			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
-		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		close(fd);
-		return ev_errf(err, -EPERM, "%s: not a private regular file, ignored", path);
-	}
-	if ((uint64_t)st.st_size >= cap) {
-		close(fd);
-		return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
-	}
-	/* Read to EOF, but never more than cap-1: the file may grow meanwhile. */
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap - 1) {
-			char extra;
-
-			r = read(fd, &extra, 1);
-			if (r > 0) {
-				close(fd);
-				return ev_errf(err, -EFBIG, "%s: larger than %zu bytes, ignored", path, cap - 1);
-			}
-		} else {
-			r = read(fd, buf + len, cap - 1 - len);
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			close(fd);
-			return ev_errf(err, rc, "%s: read: %s", path, strerror(-rc));
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (long)len;
+	return ev_file_read_private(AT_FDCWD, path, buf, cap, 022, err);
 }
 
 /* ------------------------------------------------------------ text form */

@@ -332,6 +332,38 @@ static void test_read_bounded_and_nofollow(void **state)
 	assert_int_equal(ev_file_read_at(AT_FDCWD, path, buf, sizeof(buf), false, &x->err), -ENOENT);
 }
 
+/* The private-file reader behind the state, IMDS and fabric caches. */
+static void test_read_private_bounds_modes_and_links(void **state)
+{
+	struct fx *x = *state;
+	char buf[8], path[2048], link[2048];
+
+	assert_int_equal(tu_write(x->dir, "p", "1234567"), 0);
+	snprintf(path, sizeof(path), "%s/p", x->dir);
+	assert_int_equal(chmod(path, 0644), 0);
+	/* cap-1 bytes fit exactly; nobody else may write it: fine with 022. */
+	assert_int_equal(ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 022, &x->err), 7);
+	assert_string_equal(buf, "1234567");
+	/* Others may read it: not private enough for 077. */
+	assert_int_equal(ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 077, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "not a private file"));
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 077, &x->err), 7);
+	/* One byte more is too large, never a cut read. */
+	assert_int_equal(tu_write(x->dir, "p", "12345678"), 0);
+	assert_int_equal(ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 022, &x->err), -EFBIG);
+	assert_string_equal(buf, "");
+	snprintf(link, sizeof(link), "%s/l", x->dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(ev_file_read_private(AT_FDCWD, link, buf, sizeof(buf), 022, &x->err), -ELOOP);
+	/* A FIFO is refused at once, not waited on. */
+	snprintf(link, sizeof(link), "%s/fifo", x->dir);
+	assert_int_equal(mkfifo(link, 0600), 0);
+	assert_int_equal(ev_file_read_private(AT_FDCWD, link, buf, sizeof(buf), 022, &x->err), -EPERM);
+	snprintf(link, sizeof(link), "%s/none", x->dir);
+	assert_int_equal(ev_file_read_private(AT_FDCWD, link, buf, sizeof(buf), 022, &x->err), -ENOENT);
+}
+
 static void test_write_atomic_replaces_symlink_not_target(void **state)
 {
 	struct fx *x = *state;
@@ -389,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_snapshot_absent_garbage_dir_and_symlink, setup, teardown),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test_setup_teardown(test_read_bounded_and_nofollow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_private_bounds_modes_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_replaces_symlink_not_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p_refuses_symlink, setup, teardown),
 	};
