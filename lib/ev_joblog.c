@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ev_buf.h"
 #include "ev_config.h"
 #include "ev_file.h"
 #include "ev_json.h"
@@ -146,75 +147,34 @@ size_t ev_prom_escape(const char *s, char *out, size_t cap)
 	return o;
 }
 
-struct pbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void pb_printf(struct pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pb_printf(struct pbuf *b, const char *fmt, ...)
+static void family(struct ev_buf *b, const char *name, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n >= b->cap - b->len) {
-		size_t nc = (b->cap + (size_t)n) * 2;
-		char *np = realloc(b->p, nc);
-
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t)n;
-}
-
-static void family(struct pbuf *b, const char *name, const char *help)
-{
-	pb_printf(b, "# HELP efa_verify_job_%s %s\n# TYPE efa_verify_job_%s gauge\n", name, help, name);
+	ev_buf_printf(b, "# HELP efa_verify_job_%s %s\n# TYPE efa_verify_job_%s gauge\n", name, help, name);
 }
 
 char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 {
 	const struct ev_node_delta *d = e->delta;
 	const struct ev_node_verdict *v = e->verdict;
-	struct pbuf b = { malloc(4096), 0, 4096, false };
+	struct ev_buf b = { 0 };
 	char node[EV_NAME_MAX * 2], reason[EV_REASON_MAX * 2], lab[EV_NAME_MAX * 2 + 48];
 
-	if (!b.p)
-		return NULL;
-	b.p[0] = '\0';
 	ev_prom_escape(e->node, node, sizeof(node));
 	ev_prom_escape(v->reason, reason, sizeof(reason));
 	snprintf(lab, sizeof(lab), "job=\"%" PRIu32 "\",node=\"%s\"", e->jobid, node);
 	family(&b, "info", "Verdict and reason of a job on this node (always 1).");
-	pb_printf(&b, "efa_verify_job_info{%s,verdict=\"%s\",reason=\"%s\"} 1\n", lab, ev_verdict_name(v->verdict),
+	ev_buf_printf(&b, "efa_verify_job_info{%s,verdict=\"%s\",reason=\"%s\"} 1\n", lab, ev_verdict_name(v->verdict),
 		  reason);
 	family(&b, "verdict", "1 for the verdict of a job on this node, 0 for the others.");
 	for (int i = EV_V_NO_TRAFFIC; i <= EV_V_NOT_READY; i++)
-		pb_printf(&b, "efa_verify_job_verdict{%s,verdict=\"%s\"} %d\n", lab, ev_verdict_name(i),
+		ev_buf_printf(&b, "efa_verify_job_verdict{%s,verdict=\"%s\"} %d\n", lab, ev_verdict_name(i),
 			  (int)v->verdict == i);
 	family(&b, "shared", "1 if another job used the node during the job.");
-	pb_printf(&b, "efa_verify_job_shared{%s} %d\n", lab, v->shared ? 1 : 0);
+	ev_buf_printf(&b, "efa_verify_job_shared{%s} %d\n", lab, v->shared ? 1 : 0);
 	family(&b, "end_time_seconds", "When the job was judged on this node.");
-	pb_printf(&b, "efa_verify_job_end_time_seconds{%s} %" PRIu64 "\n", lab, e->time);
+	ev_buf_printf(&b, "efa_verify_job_end_time_seconds{%s} %" PRIu64 "\n", lab, e->time);
 	family(&b, "nodes", "Nodes in the job (0: not known).");
-	pb_printf(&b, "efa_verify_job_nodes{%s} %" PRIu32 "\n", lab, e->job_nodes);
+	ev_buf_printf(&b, "efa_verify_job_nodes{%s} %" PRIu32 "\n", lab, e->job_nodes);
 	if (d) {
 		static const struct { const char *name, *help; size_t off; } g[] = {
 			{ "efa_bytes", "Bytes over EFA on this node during the job.",
@@ -234,10 +194,10 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 
 			memcpy(&x, (const char *)d + g[i].off, sizeof(x));
 			family(&b, g[i].name, g[i].help);
-			pb_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
+			ev_buf_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
 		}
 		family(&b, "duration_seconds", "Time between the job's start and end snapshots.");
-		pb_printf(&b, "efa_verify_job_duration_seconds{%s} %" PRIu64 ".%03" PRIu64 "\n", lab,
+		ev_buf_printf(&b, "efa_verify_job_duration_seconds{%s} %" PRIu64 ".%03" PRIu64 "\n", lab,
 			  d->duration_ns / 1000000000u, d->duration_ns / 1000000u % 1000u);
 		if (d->n) {
 			family(&b, "device_bytes", "Bytes on one EFA device during the job (NIC balance).");
@@ -245,18 +205,12 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 				char dev[EV_NAME_MAX * 2];
 
 				ev_prom_escape(d->devs[i].dev, dev, sizeof(dev));
-				pb_printf(&b, "efa_verify_job_device_bytes{%s,device=\"%s\"} %" PRIu64 "\n", lab, dev,
+				ev_buf_printf(&b, "efa_verify_job_device_bytes{%s,device=\"%s\"} %" PRIu64 "\n", lab, dev,
 					  d->devs[i].bytes);
 			}
 		}
 	}
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	if (len)
-		*len = b.len;
-	return b.p;
+	return ev_buf_take(&b, len);
 }
 
 int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err)

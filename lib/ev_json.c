@@ -14,25 +14,7 @@ void ev_json_init(struct ev_json *j)
 
 static void put(struct ev_json *j, const char *s, size_t n)
 {
-	if (j->failed)
-		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 256;
-		char *nb;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		nb = realloc(j->buf, cap);
-		if (!nb) {
-			j->failed = true;
-			return;
-		}
-		j->buf = nb;
-		j->cap = cap;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	ev_buf_add(&j->out, s, n);
 }
 
 static void puts_(struct ev_json *j, const char *s)
@@ -172,18 +154,14 @@ char *ev_json_finish(struct ev_json *j, size_t *len)
 {
 	char *out = NULL;
 
-	if (!j->failed && j->depth == 0 && j->buf) {
-		out = j->buf;
-		if (len)
-			*len = j->len;
-		j->buf = NULL;
-	}
+	if (!j->failed && j->depth == 0 && j->out.p)
+		out = ev_buf_take(&j->out, len);
 	ev_json_free(j);
 	return out;
 }
 
 void ev_json_free(struct ev_json *j)
 {
-	free(j->buf);
+	ev_buf_free(&j->out);
 	ev_json_init(j);
 }

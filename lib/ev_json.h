@@ -8,14 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ev_buf.h"
+
 #define EV_JSON_MAX_DEPTH 32
 
 struct ev_json {
-	char *buf;
-	size_t len, cap;
+	struct ev_buf out;
 	int depth;
 	bool first[EV_JSON_MAX_DEPTH];
-	bool failed;
+	bool failed;                  /* unbalanced nesting */
 };
 
 void ev_json_init(struct ev_json *j);

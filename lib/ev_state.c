@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ev_buf.h"
 #include "ev_config.h"
 #include "ev_file.h"
 
@@ -89,35 +90,10 @@ static long read_private(const char *path, char *buf, size_t cap, struct ev_err 
 
 /* ------------------------------------------------------------ text form */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-/* Room for need more bytes and a NUL. */
-static bool sb_reserve(struct sbuf *b, size_t need)
-{
-	char *np;
-
-	if (b->oom)
-		return false;
-	if (b->cap - b->len > need)
-		return true;
-	np = realloc(b->p, b->cap * 2 + need + 1);
-	if (!np) {
-		b->oom = true;
-		return false;
-	}
-	b->p = np;
-	b->cap = b->cap * 2 + need + 1;
-	return true;
-}
-
 /* "K name value\n" for one counter. A snapshot has a thousand of these on
  * a p5; formatting them by hand instead of with printf halves the prolog's
  * instructions (callgrind, bench/run). */
-static void sb_counter(struct sbuf *b, char kind, const char *name, const struct ev_counter *c)
+static void sb_counter(struct ev_buf *b, char kind, const char *name, const struct ev_counter *c)
 {
 	size_t nl = strlen(name);
 	char digits[24];
@@ -133,7 +109,7 @@ static void sb_counter(struct sbuf *b, char kind, const char *name, const struct
 	} else {
 		digits[nd++] = '?';
 	}
-	if (!sb_reserve(b, nl + nd + 4))
+	if (!ev_buf_reserve(b, nl + nd + 4))
 		return;
 	b->p[b->len++] = kind;
 	b->p[b->len++] = ' ';
@@ -144,36 +120,6 @@ static void sb_counter(struct sbuf *b, char kind, const char *name, const struct
 		b->p[b->len++] = digits[--nd];
 	b->p[b->len++] = '\n';
 	b->p[b->len] = '\0';
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		char *np = realloc(b->p, b->cap * 2 + (size_t)n);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = b->cap * 2 + (size_t)n;
-	}
 }
 
 static bool valid_boot_id(const char *s)
@@ -194,35 +140,32 @@ static bool valid_boot_id(const char *s)
  * truncated one is recognised. */
 static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *s, size_t *len)
 {
-	struct sbuf b = { malloc(4096), 0, 4096, false };
+	struct ev_buf b = { 0 };
 
-	if (!b.p)
-		return NULL;
-	b.p[0] = '\0';
 	if (js) {
-		sb_printf(&b, STATE_MAGIC_2 "\njob %" PRIu32 "\n", js->jobid);
+		ev_buf_printf(&b, STATE_MAGIC_2 "\njob %" PRIu32 "\n", js->jobid);
 		if (js->node[0])
-			sb_printf(&b, "node %s\n", js->node);
+			ev_buf_printf(&b, "node %s\n", js->node);
 		if (js->boot_id[0])
-			sb_printf(&b, "boot_id %s\n", js->boot_id);
+			ev_buf_printf(&b, "boot_id %s\n", js->boot_id);
 		if (js->first[0])
-			sb_printf(&b, "first %s\n", js->first);
-		sb_printf(&b, "seq %" PRIu64 "\nothers", js->run.seq);
+			ev_buf_printf(&b, "first %s\n", js->first);
+		ev_buf_printf(&b, "seq %" PRIu64 "\nothers", js->run.seq);
 		for (size_t i = 0; i < js->run.n_others && i < EV_STATE_MAX_OTHERS; i++)
-			sb_printf(&b, " %" PRIu32, js->run.others[i]);
-		sb_printf(&b, "\n");
+			ev_buf_printf(&b, " %" PRIu32, js->run.others[i]);
+		ev_buf_printf(&b, "\n");
 		if (js->run.others_truncated)
-			sb_printf(&b, "others_truncated 1\n");
+			ev_buf_printf(&b, "others_truncated 1\n");
 	} else {
-		sb_printf(&b, STATE_MAGIC_1 "\n");
+		ev_buf_printf(&b, STATE_MAGIC_1 "\n");
 	}
-	sb_printf(&b, "time_ns %" PRIu64 "\n", s->time_ns);
+	ev_buf_printf(&b, "time_ns %" PRIu64 "\n", s->time_ns);
 	if (s->job_nodes)
-		sb_printf(&b, "job_nodes %" PRIu32 "\n", s->job_nodes);
+		ev_buf_printf(&b, "job_nodes %" PRIu32 "\n", s->job_nodes);
 	for (size_t i = 0; i < s->n_efa; i++) {
 		const struct ev_dev_counters *d = &s->efa[i];
 
-		sb_printf(&b, "E %s\n", d->dev);
+		ev_buf_printf(&b, "E %s\n", d->dev);
 		for (int pass = 0; pass < 2; pass++) {
 			const struct ev_counter *c = pass ? d->device : d->port;
 			size_t n = pass ? d->n_device : d->n_port;
@@ -233,19 +176,13 @@ static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *
 	}
 	for (size_t i = 0; i < s->n_tcp; i++) {
 		if (s->tcp[i].ok)
-			sb_printf(&b, "T %s %" PRIu64 " %" PRIu64 "\n", s->tcp[i].ifname, s->tcp[i].tx_bytes,
+			ev_buf_printf(&b, "T %s %" PRIu64 " %" PRIu64 "\n", s->tcp[i].ifname, s->tcp[i].tx_bytes,
 				  s->tcp[i].rx_bytes);
 		else
-			sb_printf(&b, "T %s ? ?\n", s->tcp[i].ifname);
+			ev_buf_printf(&b, "T %s ? ?\n", s->tcp[i].ifname);
 	}
-	sb_printf(&b, "end\n");
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	if (len)
-		*len = b.len;
-	return b.p;
+	ev_buf_printf(&b, "end\n");
+	return ev_buf_take(&b, len);
 }
 
 char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev_buf.h"
 #include "ev_json.h"
 
 static void test_nested_document(void **state)
@@ -117,6 +118,39 @@ static void test_large_output_grows(void **state)
 	free(s);
 }
 
+/* The buffer under the JSON, start-file and Prometheus writers: printf
+ * across the first allocation's end, bytes with the NUL kept after them, an
+ * empty buffer taken as "" rather than NULL. */
+static void test_buf_grows_and_takes(void **state)
+{
+	struct ev_buf b = { 0 };
+	char *t;
+	size_t len = 1;
+
+	(void)state;
+	t = ev_buf_take(&b, &len);
+	assert_non_null(t);
+	assert_string_equal(t, "");
+	assert_int_equal(len, 0);
+	free(t);
+	for (int i = 0; i < 1000; i++)
+		ev_buf_printf(&b, "line %04d\n", i);
+	ev_buf_add(&b, "end", 3);
+	assert_false(b.oom);
+	assert_int_equal(b.len, 1000 * 10 + 3);
+	assert_int_equal(strlen(b.p), b.len);
+	assert_memory_equal(b.p + 9990, "line 0999\nend", 13);
+	t = ev_buf_take(&b, &len);
+	assert_int_equal(len, 10003);
+	assert_null(b.p);
+	assert_int_equal(b.len, 0);
+	free(t);
+	ev_buf_printf(&b, "%s", "");
+	assert_non_null(b.p);
+	assert_string_equal(b.p, "");
+	ev_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_unbalanced_is_refused),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_large_output_grows),
+		cmocka_unit_test(test_buf_grows_and_takes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
