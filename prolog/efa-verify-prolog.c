@@ -24,7 +24,7 @@ static const char usage[] =
 	"\n"
 	"Slurm Prolog: snapshot this node's EFA and TCP counters for the job in\n"
 	"SLURM_JOB_ID, for efa-verify-epilog, and deliver results spooled by an\n"
-	"earlier epilog. Reads SLURMD_NODENAME, SLURM_JOB_ID and\n"
+	"earlier epilog. Reads SLURMD_NODENAME, SLURM_JOB_ID, SLURM_NODELIST and\n"
 	"SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
@@ -42,7 +42,9 @@ int main(int argc, char **argv)
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
-	if (!je.no_accounting && ev_slurm_ready(&err) == 0)
+	/* libslurm is initialised only when needed: its config parse and
+	 * plugin loading cost more CPU than the snapshot (bench/run). */
+	if (!je.no_accounting && (!je.job_nodes || !je.first[0]) && ev_slurm_ready(&err) == 0)
 		ev_jobenv_ask_slurm(&je);
 	memset(&js, 0, sizeof(js));
 	js.jobid = je.jobid;

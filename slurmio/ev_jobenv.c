@@ -34,6 +34,8 @@ static void nodes_of(const char *list, struct ev_jobenv *e)
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 {
 	const char *id = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
+	/* slurmd (22.05) gives a node's Prolog and Epilog the job's nodes as
+	 * SLURM_NODELIST; SLURM_JOB_NODELIST is what a job step sees. */
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
 	int rc;
 
@@ -43,9 +45,10 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	if (!node || !ev_valid_nodename(node) || strlen(node) >= sizeof(e->node))
 		return ev_errf(err, -EINVAL, "SLURMD_NODENAME is missing or not a node name");
 	memcpy(e->node, node, strlen(node) + 1);
-	if (list && *list) {
+	if (!list || !*list)
+		list = getenv("SLURM_NODELIST");
+	if (list && *list)
 		nodes_of(list, e);
-	}
 	if (mode && ev_mode_parse(mode, &e->mode) == 0)
 		e->mode_set = true;
 	return 0;
@@ -53,9 +56,10 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 
 void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 {
-	/* slurmd gives a node's Prolog/Epilog no node list (only the slurmctld
-	 * ones get it), so ask slurmctld; the job is still known while its
-	 * epilogs run. Unknown stays 0. */
+	/* Only where slurmd gave no node list (run by hand, another version):
+	 * one RPC per node per job is what slurmctld would otherwise get at
+	 * every job start. The job is still known while its epilogs run.
+	 * Unknown stays 0. */
 	job_info_msg_t *msg = NULL;
 
 	if (e->job_nodes && e->first[0])

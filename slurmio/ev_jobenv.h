@@ -14,7 +14,7 @@
 struct ev_jobenv {
 	uint32_t jobid;
 	char node[EV_NAME_MAX];
-	unsigned job_nodes;          /* from slurmctld; 0 if it could not be asked */
+	unsigned job_nodes;          /* from the node list slurmd gave, or slurmctld; 0 = not known */
 	char first[EV_NAME_MAX];     /* the job's first node, which writes its record; "" = not known */
 	bool no_accounting;          /* --no-accounting: node-local work only */
 	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
@@ -24,7 +24,7 @@ struct ev_jobenv {
 /* From the environment only. */
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
 /* The job's node count and first node from slurmctld, where the
- * environment did not give them (a node prolog's does not). */
+ * environment did not give them (SLURM_JOB_NODELIST or SLURM_NODELIST). */
 void ev_jobenv_ask_slurm(struct ev_jobenv *e);
 
 /* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job

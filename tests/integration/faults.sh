@@ -175,4 +175,42 @@ if start_imds "$EV_TMP/imds.json"; then
 else
 	not_ok "IMDS server starts"
 fi
+
+# --- the job's nodes as slurmd gives a node prolog and epilog them
+# (SLURM_NODELIST): used as they are, without looking for slurm.conf, so no
+# node asks slurmctld at every job start. Without them (run by hand) the
+# prolog looks for slurm.conf to ask; here it finds none and goes on.
+# A state_dir of their own: nothing spooled there for the prolog to deliver
+# (delivering would rightly look for slurm.conf).
+conf "$EV_TMP/nl.yaml" "$EV_TMP/state-nl"
+start_line() { sed -n "s/^$2 //p" "$EV_TMP/state-nl/jobs/$1.start" 2>/dev/null; }
+slurmd_env() { # slurmd_env JOB [NAME=VALUE...] -- as slurmd 22.05 runs a prolog
+	local job=$1; shift
+	echo env -i PATH="$PATH" SLURM_JOB_ID="$job" SLURMD_NODENAME=n1 SLURM_CONF="$EV_TMP/no-slurm.conf" \
+		SPANK_EFA_VERIFY_MODE=report "$@"
+}
+fresh
+$(slurmd_env 140 SLURM_NODELIST='n[1-3],n7' SLURM_JOB_NUM_NODES=4) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+is "SLURM_NODELIST: the prolog kept the node count" "$(start_line 140 job_nodes)" 4
+is "SLURM_NODELIST: the prolog kept the first node" "$(start_line 140 first)" n1
+$(slurmd_env 141) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+is "no node list, no slurm.conf: node count unknown, prolog went on" "$(start_line 141 job_nodes)" ""
+check "no node list, no slurm.conf: the start file is there" test -f "$EV_TMP/state-nl/jobs/141.start"
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=access,faccessat,faccessat2,openat -o "$EV_TMP/with.trace" \
+		$(slurmd_env 142 SLURM_NODELIST='n[1-3],n7') "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+	strace -f -qq -e trace=access,faccessat,faccessat2,openat -o "$EV_TMP/without.trace" \
+		$(slurmd_env 143) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+	is "SLURM_NODELIST: slurm.conf never looked for" "$(grep -c no-slurm.conf "$EV_TMP/with.trace")" 0
+	check "no node list: slurm.conf looked for (so the check above can fail)" \
+		grep -q no-slurm.conf "$EV_TMP/without.trace"
+else
+	ok "slurm.conf never looked for # SKIP strace not installed"
+fi
+# The epilog takes the count from the prolog's start file, or from
+# SLURM_NODELIST without one.
+traffic
+$(slurmd_env 144 SLURM_NODELIST='n[1-5]') "$EPI" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+is "epilog without a start file: node count from SLURM_NODELIST" \
+	"$(jq -r 'select(.job == 144) | .job_nodes' "$LOG" | tail -1)" 5
 done_testing
