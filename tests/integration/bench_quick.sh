@@ -49,7 +49,7 @@ if [ "$cluster" = yes ]; then
 	row "step launch" "^step launch srun -N4 \(median\) +$N ms +$N ms +[-+]$N% +<=5% +$GOAL"
 	row "step launch, full judgement" "^step launch --efa-verify=report +$N ms +$N ms +[-+]$N% +info$"
 	row "IMDS requests per step" "^IMDS requests per step +$N +0 once cached +$GOAL"
-	row "prolog asking slurmctld" "^prolog asking slurmctld \(median\) +$N ms +$N ms +[-+]$N ms wall +info$"
+	row "prolog as slurmd runs it" "^prolog as slurmd runs it \(median\) +$N ms +$N ms +[-+]$N ms wall +info$"
 	row "its CPU" "^  its CPU user\+sys \(median\) +$N ms +$N ms +[-+]$N ms CPU +info$"
 	check "the bench cluster is down again" test ! -e /run/efa-verify-bench/run/slurmctld.pid
 else
