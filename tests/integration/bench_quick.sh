@@ -47,6 +47,7 @@ for n in 1024 8192; do
 done
 if [ "$cluster" = yes ]; then
 	row "step launch" "^step launch srun -N4 \(median\) +$N ms +$N ms +[-+]$N% +<=5% +$GOAL"
+	row "step launch noise (A/A)" "^  same, no plugin either side +$N ms +$N ms +[-+]$N% +info \(noise\)$"
 	row "step launch, full judgement" "^step launch --efa-verify=report +$N ms +$N ms +[-+]$N% +info$"
 	row "IMDS requests per step" "^IMDS requests per step +$N +0 once cached +$GOAL"
 	row "prolog as slurmd runs it" "^prolog as slurmd runs it \(median\) +$N ms +$N ms +[-+]$N ms wall +info$"
