@@ -1,0 +1,265 @@
+/* What each node leaves per job besides the record: the JSON log line and
+ * the Prometheus textfile, and how they refuse what is not theirs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ev_delta.h"
+#include "ev_file.h"
+#include "ev_joblog.h"
+#include "ev_verdict.h"
+#include "testutil.h"
+
+struct fx {
+	char *dir;
+	struct ev_dev_delta devs[2];
+	struct ev_node_delta d;
+	struct ev_node_verdict v;
+	struct ev_joblog_entry e;
+	struct ev_err err;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	x->dir = tu_mkdtemp();
+	snprintf(x->devs[0].dev, sizeof(x->devs[0].dev), "rdmap16s0");
+	x->devs[0].bytes = 3000;
+	x->devs[0].tx_bytes = 1000;
+	x->devs[0].rx_bytes = 2000;
+	x->devs[0].errors = 7;
+	snprintf(x->devs[0].top_error, sizeof(x->devs[0].top_error), "rx_drops");
+	snprintf(x->devs[1].dev, sizeof(x->devs[1].dev), "rdmap17s0");
+	x->devs[1].state = EV_DEV_RESET;
+	x->d.devs = x->devs;
+	x->d.n = 2;
+	x->d.efa_bytes = 3000;
+	x->d.tcp_bytes = 42;
+	x->d.errors = 7;
+	x->d.duration_ns = 61234000000ull;
+	x->v.verdict = EV_V_DEGRADED;
+	snprintf(x->v.reason, sizeof(x->v.reason), "rx_drops+7@rdmap16s0");
+	x->e.time = 1795600000;
+	x->e.jobid = 42;
+	x->e.node = "n1";
+	x->e.job_nodes = 4;
+	x->e.verdict = &x->v;
+	x->e.delta = &x->d;
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+
+	tu_rm_rf(x->dir);
+	free(x->dir);
+	free(x);
+	return 0;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void test_json_line(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 0;
+	char *s = ev_joblog_format(&x->e, &len);
+
+	assert_non_null(s);
+	assert_int_equal(strlen(s), len);
+	assert_null(strchr(s, '\n'));
+	assert_true(strncmp(s, "{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
+			       "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"shared\":false,",
+			    strlen("{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
+				   "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"shared\":false,")) == 0);
+	assert_non_null(strstr(s, "\"efa_bytes\":3000,"));
+	assert_non_null(strstr(s, "\"tcp_bytes\":42,"));
+	assert_non_null(strstr(s, "\"duration_ms\":61234,"));
+	assert_non_null(strstr(s, "{\"name\":\"rdmap16s0\",\"state\":\"ok\",\"bytes\":3000,\"tx_bytes\":1000,"
+				  "\"rx_bytes\":2000,\"errors\":7,\"top_error\":\"rx_drops\"}"));
+	assert_non_null(strstr(s, "{\"name\":\"rdmap17s0\",\"state\":\"reset\","));
+	assert_non_null(strstr(s, "\"top_error\":null}]}"));
+	free(s);
+
+	/* No start snapshot: no numbers at all, and an empty reason is null. */
+	x->e.delta = NULL;
+	x->v.reason[0] = '\0';
+	s = ev_joblog_format(&x->e, &len);
+	assert_non_null(s);
+	assert_null(strstr(s, "efa_bytes"));
+	assert_null(strstr(s, "devices"));
+	assert_non_null(strstr(s, "\"reason\":null,"));
+	assert_int_equal(s[len - 1], '}');
+	free(s);
+}
+
+/* Whole lines, one write each; what is not a log file is refused and left
+ * as it was, without blocking on a FIFO. */
+static void test_append_and_refusals(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], target[2048], buf[256];
+	struct stat st;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/a/b/jobs.jsonl", x->dir);
+	assert_int_equal(ev_joblog_append(path, "{\"one\":1}", 9, &x->err), 0);
+	assert_int_equal(ev_joblog_write(path, &x->e, &x->err), 0);
+	n = ev_file_read_at(AT_FDCWD, path, buf, sizeof(buf), false, &x->err);
+	assert_true(n > 0);
+	assert_true(strncmp(buf, "{\"one\":1}\n{\"time\":", 18) == 0);
+	assert_int_equal(count(buf, "\n"), 1);     /* the last newline is stripped by the reader */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	snprintf(target, sizeof(target), "%s/a/b", x->dir);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0750);
+
+	assert_int_equal(ev_joblog_append(path, "two\nlines", 9, &x->err), -EINVAL);
+	assert_non_null(strstr(x->err.msg, "newline"));
+	assert_int_equal(ev_joblog_append("", "x", 1, &x->err), -EINVAL);
+
+	/* A symlink at the log path: not followed, its target untouched. */
+	assert_int_equal(tu_write(x->dir, "precious", "keep"), 0);
+	snprintf(target, sizeof(target), "%s/precious", x->dir);
+	snprintf(path, sizeof(path), "%s/link.jsonl", x->dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -ELOOP);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 4);
+
+	snprintf(path, sizeof(path), "%s/fifo.jsonl", x->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -ENXIO);
+	snprintf(path, sizeof(path), "%s/dir.jsonl", x->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_true(ev_joblog_append(path, "x", 1, &x->err) < 0);
+}
+
+static void test_prom_text(void **state)
+{
+	struct fx *x = *state;
+	size_t len = 0;
+	char *s, out[8];
+
+	s = ev_prom_format(&x->e, &len);
+	assert_non_null(s);
+	assert_int_equal(strlen(s), len);
+	assert_int_equal(s[len - 1], '\n');
+	/* Every family has its HELP and TYPE, once. */
+	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
+	assert_int_equal(count(s, "# TYPE efa_verify_job_verdict gauge\n"), 1);
+	assert_non_null(strstr(s, "efa_verify_job_info{job=\"42\",node=\"n1\",verdict=\"degraded\","
+				  "reason=\"rx_drops+7@rdmap16s0\"} 1\n"));
+	/* One-hot verdict: one 1, the other five 0. */
+	assert_int_equal(count(s, "efa_verify_job_verdict{"), 6);
+	assert_non_null(strstr(s, "efa_verify_job_verdict{job=\"42\",node=\"n1\",verdict=\"degraded\"} 1\n"));
+	for (int i = EV_V_NO_TRAFFIC; i <= EV_V_NOT_READY; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "efa_verify_job_verdict{job=\"42\",node=\"n1\",verdict=\"%s\"} %d\n",
+			 ev_verdict_name(i), i == EV_V_DEGRADED);
+		assert_non_null(strstr(s, line));
+	}
+	assert_non_null(strstr(s, "efa_verify_job_duration_seconds{job=\"42\",node=\"n1\"} 61.234\n"));
+	assert_non_null(strstr(s, "efa_verify_job_device_bytes{job=\"42\",node=\"n1\",device=\"rdmap16s0\"} 3000\n"));
+	assert_int_equal(count(s, "efa_verify_job_device_bytes{"), 2);
+	free(s);
+
+	/* Label values are escaped, and cut before an escape, never inside. */
+	assert_int_equal(ev_prom_escape("a\"b\\c\nd", out, sizeof(out)), 7);
+	assert_string_equal(out, "a\\\"b\\\\c");
+	assert_int_equal(ev_prom_escape("ab\"", out, 4), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(ev_prom_escape(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+static void touch_at(const char *dir, const char *name, time_t t)
+{
+	char path[2048];
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+/* One file per job and node, the newest kept; nothing that is not ours is
+ * touched, and a hostile node name writes nothing. */
+static void test_prom_write_and_prune(void **state)
+{
+	struct fx *x = *state;
+	char dir[2048], path[2048], name[64];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/prom", x->dir);
+	for (uint32_t job = 1; job <= 5; job++) {
+		x->e.jobid = job;
+		assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+		snprintf(name, sizeof(name), "efa_verify_job_%u_n1.prom", job);
+		touch_at(dir, name, (time_t)1795600000 + job);
+	}
+	snprintf(path, sizeof(path), "%s/efa_verify_job_3_n1.prom", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(tu_write(dir, "node_exporter_other.prom", "x 1\n"), 0);
+	assert_int_equal(tu_write(x->dir, "target", "t"), 0);
+	snprintf(path, sizeof(path), "%s/target", x->dir);
+	snprintf(name, sizeof(name), "%s/efa_verify_job_9_n1.prom", dir);
+	assert_int_equal(symlink(path, name), 0);
+
+	assert_int_equal(ev_prom_prune(dir, 2, &x->err), 0);
+	for (uint32_t job = 1; job <= 5; job++) {
+		snprintf(path, sizeof(path), "%s/efa_verify_job_%u_n1.prom", dir, job);
+		assert_int_equal(stat(path, &st) == 0, job >= 4);
+	}
+	snprintf(path, sizeof(path), "%s/node_exporter_other.prom", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(lstat(name, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* Pruning a directory that is not there is nothing to do. */
+	snprintf(path, sizeof(path), "%s/none", x->dir);
+	assert_int_equal(ev_prom_prune(path, 2, &x->err), 0);
+
+	x->e.node = "../evil";
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), -EINVAL);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_5_../evil.prom", dir);
+	assert_int_equal(stat(path, &st), -1);
+	x->e.node = "n1";
+	x->e.jobid = 0;
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), -EINVAL);
+	assert_int_equal(ev_prom_write("", &x->e, &x->err), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_and_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prom_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prom_write_and_prune, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
