@@ -894,8 +894,11 @@ int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n,
 	if (!(d = opendir(dir)))
 		return ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
 	while ((e = readdir(d))) {
+		/* A line of up to EV_SPOOL_LINE_MAX-1 bytes, its newline and
+		 * the NUL: one more than x->line, which holds it without the
+		 * newline. */
+		char path[PATH_CAP], text[EV_SPOOL_LINE_MAX + 1];
 		struct ev_spool_entry *x;
-		char path[PATH_CAP];
 		long len;
 
 		if (cnt == cap) {
@@ -919,20 +922,21 @@ int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n,
 				*truncated = true;
 			break;
 		}
-		len = read_private(path, x->line, sizeof(x->line), NULL);
+		len = read_private(path, text, sizeof(text), NULL);
 		if (len == -ENOENT)
 			continue;   /* delivered and removed meanwhile */
 		/* Exactly one line, ending in a newline, printable. */
-		if (len <= 1 || x->line[len - 1] != '\n' || memchr(x->line, '\n', (size_t)len - 1)) {
+		if (len <= 1 || text[len - 1] != '\n' || memchr(text, '\n', (size_t)len - 1)) {
 			x->bad = true;
 		} else {
-			x->line[len - 1] = '\0';
 			for (long i = 0; i < len - 1; i++)
-				if ((unsigned char)x->line[i] < 0x20 || x->line[i] == 0x7f)
+				if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
 					x->bad = true;
 		}
-		if (x->bad)
-			x->line[0] = '\0';
+		if (!x->bad) {
+			memcpy(x->line, text, (size_t)len - 1);
+			x->line[len - 1] = '\0';
+		}
 		cnt++;
 	}
 	closedir(d);

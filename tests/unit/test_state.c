@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "ev_counters.h"
 #include "ev_delta.h"
 #include "ev_devices.h"
+#include "ev_file.h"
 #include "ev_state.h"
 #include "ev_verdict.h"
 #include "testutil.h"
@@ -243,6 +245,168 @@ static void test_seq_rewritten_in_place_and_never_followed(void **state)
 	assert_int_equal(st.st_size, 4);
 }
 
+/* The spool keeps a result until it is delivered: put replaces the same
+ * job and node, list sorts and reads back every byte up to the limit, and
+ * what is not a well-formed entry of ours is either skipped (foreign names)
+ * or marked bad (foreign content), never delivered. */
+static void test_spool_put_list_remove(void **state)
+{
+	struct fx *x = *state;
+	struct ev_spool_entry *v = NULL;
+	char longest[EV_SPOOL_LINE_MAX], path[2048];
+	bool truncated = true;
+	size_t n = 9;
+
+	/* No spool directory yet: nothing, not an error. */
+	assert_int_equal(ev_spool_list(x->state, &v, &n, &truncated, &x->err), 0);
+	assert_int_equal(n, 0);
+	assert_false(truncated);
+	assert_int_equal(ev_spool_put(x->state, 20, "n2", "job=20 node=n2 v=1", &x->err), 0);
+	assert_int_equal(ev_spool_put(x->state, 7, "n9", "job=7 node=n9", &x->err), 0);
+	assert_int_equal(ev_spool_put(x->state, 20, "n1", "job=20 node=n1", &x->err), 0);
+	assert_int_equal(ev_spool_put(x->state, 20, "n2", "job=20 node=n2 v=2", &x->err), 0);
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	assert_int_equal(ev_spool_put(x->state, 30, "n1", longest, &x->err), 0);
+	/* Not ours, or not one entry: skipped, or marked bad. */
+	snprintf(path, sizeof(path), "%s/spool", x->state);
+	assert_int_equal(tu_write(path, "README", "hello\n"), 0);
+	assert_int_equal(tu_write(path, "40.n1.rec", "two\nlines\n"), 0);
+	assert_int_equal(tu_write(path, "41.n1.rec", "bell\a\n"), 0);
+	assert_int_equal(tu_write(path, "0.n1.rec", "job zero\n"), 0);
+	assert_int_equal(tu_write(path, "42.bad name.rec", "x\n"), 0);
+	snprintf(path, sizeof(path), "%s/spool/4%s", x->state, "0.n1.rec");
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/spool/41.n1.rec", x->state);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	assert_int_equal(ev_spool_list(x->state, &v, &n, &truncated, &x->err), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(v[0].jobid, 7);
+	assert_string_equal(v[0].line, "job=7 node=n9");
+	assert_int_equal(v[1].jobid, 20);
+	assert_string_equal(v[1].node, "n1");
+	assert_string_equal(v[2].node, "n2");
+	assert_string_equal(v[2].line, "job=20 node=n2 v=2");
+	assert_int_equal(v[3].jobid, 30);
+	assert_false(v[3].bad);
+	assert_string_equal(v[3].line, longest);
+	assert_int_equal(v[4].jobid, 40);
+	assert_true(v[4].bad);
+	assert_string_equal(v[4].line, "");
+	assert_int_equal(v[5].jobid, 41);
+	assert_true(v[5].bad);
+	free(v);
+
+	/* Removed once delivered; removing again is no error. */
+	assert_int_equal(ev_spool_remove(x->state, 20, "n2", &x->err), 0);
+	assert_int_equal(ev_spool_remove(x->state, 20, "n2", &x->err), 0);
+	assert_int_equal(ev_spool_list(x->state, &v, &n, NULL, &x->err), 0);
+	assert_int_equal(n, 5);
+	free(v);
+
+	/* Refused before anything is written. */
+	assert_int_equal(ev_spool_put(x->state, 1, "n1", "two\nlines", &x->err), -EINVAL);
+	assert_int_equal(ev_spool_put(x->state, 1, "n1", "", &x->err), -EINVAL);
+	{
+		char toolong[EV_SPOOL_LINE_MAX + 1];
+
+		memset(toolong, 'z', EV_SPOOL_LINE_MAX);
+		toolong[EV_SPOOL_LINE_MAX] = '\0';
+		assert_int_equal(ev_spool_put(x->state, 1, "n1", toolong, &x->err), -EINVAL);
+	}
+	assert_int_equal(ev_spool_put(x->state, 1, "../n1", "x", &x->err), -EINVAL);
+	assert_int_equal(ev_spool_put(x->state, 0, "n1", "x", &x->err), -EINVAL);
+	assert_int_equal(ev_spool_remove(x->state, 1, "../../etc", &x->err), -EINVAL);
+}
+
+/* A planted symlink in the spool is never written through. */
+static void test_spool_planted_symlink(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], target[2048], buf[64];
+	struct ev_spool_entry *v = NULL;
+	size_t n = 0;
+
+	assert_int_equal(ev_spool_put(x->state, 5, "n1", "first", &x->err), 0);
+	assert_int_equal(tu_write(x->dir, "precious", "keep"), 0);
+	snprintf(target, sizeof(target), "%s/precious", x->dir);
+	snprintf(path, sizeof(path), "%s/spool/5.n1.rec", x->state);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	/* Listed as bad (not a private file), so delivery removes it. */
+	assert_int_equal(ev_spool_list(x->state, &v, &n, NULL, &x->err), 0);
+	assert_int_equal(n, 1);
+	assert_true(v[0].bad);
+	free(v);
+	assert_int_equal(ev_spool_put(x->state, 5, "n1", "second", &x->err), 0);
+	assert_int_equal(ev_file_read_at(AT_FDCWD, target, buf, sizeof(buf), false, &x->err), 4);
+	assert_string_equal(buf, "keep");
+	assert_int_equal(ev_file_read_at(AT_FDCWD, path, buf, sizeof(buf), false, &x->err), 6);
+	assert_string_equal(buf, "second");
+}
+
+/* The boot id decides "node_rebooted": only a real one is taken. */
+static void test_boot_id(void **state)
+{
+	struct fx *x = *state;
+	char id[EV_BOOT_ID_MAX], proc[2048];
+
+	assert_int_equal(ev_boot_id_read(NULL, id, &x->err), 0);
+	assert_int_equal(strlen(id), 36);
+	snprintf(proc, sizeof(proc), "%s/proc", x->dir);
+	assert_int_equal(ev_mkdir_p(proc, 0755, true, &x->err), 0);
+	assert_int_equal(tu_write(proc, "sys/kernel/random/boot_id", "0b1c2d3e-0000-4000-8000-00000000abcd\n"), 0);
+	assert_int_equal(ev_boot_id_read(proc, id, &x->err), 0);
+	assert_string_equal(id, "0b1c2d3e-0000-4000-8000-00000000abcd");
+	assert_int_equal(tu_write(proc, "sys/kernel/random/boot_id", "not a boot id; rm -rf /\n"), 0);
+	assert_int_equal(ev_boot_id_read(proc, id, &x->err), -EBADMSG);
+	assert_string_equal(id, "");
+	snprintf(proc, sizeof(proc), "%s/none", x->dir);
+	assert_true(ev_boot_id_read(proc, id, &x->err) < 0);
+}
+
+/* Format 2 keeps what the epilog judges with: first node, boot id, seq and
+ * the other jobs running at the start. */
+static void test_start_file_v2_round_trip(void **state)
+{
+	struct fx *x = *state;
+	struct ev_job_start js, back;
+
+	memset(&js, 0, sizeof(js));
+	js.jobid = 77;
+	snprintf(js.node, sizeof(js.node), "n3");
+	snprintf(js.first, sizeof(js.first), "n1");
+	snprintf(js.boot_id, sizeof(js.boot_id), "0b1c2d3e-0000-4000-8000-00000000abcd");
+	js.run.seq = 12345;
+	js.run.n_others = 2;
+	js.run.others[0] = 5;
+	js.run.others[1] = 76;
+	js.run.others_truncated = true;
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	js.snap.job_nodes = 4;
+	assert_int_equal(ev_job_start_save(x->state, &js, &x->err), 0);
+	assert_int_equal(ev_job_start_load(x->state, 77, &back, &x->err), 0);
+	assert_int_equal(back.jobid, 77);
+	assert_string_equal(back.node, "n3");
+	assert_string_equal(back.first, "n1");
+	assert_string_equal(back.boot_id, js.boot_id);
+	assert_true(back.run.seq == 12345);
+	assert_int_equal(back.run.n_others, 2);
+	assert_int_equal(back.run.others[1], 76);
+	assert_true(back.run.others_truncated);
+	assert_int_equal(back.snap.job_nodes, 4);
+	assert_int_equal(back.snap.n_efa, js.snap.n_efa);
+	assert_int_equal(back.snap.efa[0].n_port, js.snap.efa[0].n_port);
+	/* The fixture's garbage rx_drops stays unreadable, not zero. */
+	assert_false(ev_counter_find(&back.snap.efa[0], "rx_drops")->ok);
+	ev_job_start_free(&back);
+	/* Another job's file is not this one's. */
+	assert_int_equal(ev_job_start_load(x->state, 78, &back, &x->err), -ENOENT);
+	ev_job_start_free(&back);
+	ev_job_start_free(&js);
+}
+
 static void test_jobid(void **state)
 {
 	uint32_t id;
@@ -289,6 +453,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_planted_symlink_and_loose_modes_refused, setup, teardown),
 		cmocka_unit_test(test_corrupt_and_truncated),
 		cmocka_unit_test(test_jobid),
+		cmocka_unit_test_setup_teardown(test_spool_put_list_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_planted_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),
