@@ -109,9 +109,25 @@ report_ok() {
 		"$(sed -n 's/.*efa-verify:.* nodes=\([0-9]*\/[0-9]*\).*/\1/p' <<<"$(record "$2")")"
 }
 
+# rpc_count TYPE: how many TYPE requests slurmctld has served (sdiag).
+rpc_count() {
+	local c
+	c=$(sdiag 2>/dev/null | sed -n "s/^[[:space:]]*$1[[:space:]].*count:\([0-9]*\).*/\1/p" | head -1)
+	echo "${c:-0}"
+}
+
 # --- a 4-node job moving EFA traffic on every NIC: ok everywhere
+info0=$(rpc_count REQUEST_JOB_INFO_SINGLE)
 job=$(submit 4)
 check "4-node job: every prolog kept a start snapshot" started "$job" 4
+# slurmd gives each prolog the job's nodes (SLURM_NODELIST): no prolog asks
+# slurmctld for the job, which would be one RPC per node per job start.
+is "prologs did not ask slurmctld for the job" "$(rpc_count REQUEST_JOB_INFO_SINGLE)" "$info0"
+scontrol show job "$job" >/dev/null
+check "sdiag counts job lookups (so the check above can fail)" \
+	test "$(rpc_count REQUEST_JOB_INFO_SINGLE)" -gt "$info0"
+is "the prolog kept the node count and first node from slurmd" \
+	"$(sed -n 's/^job_nodes //p; s/^first //p' "$SIM/state/n3/jobs/$job.start" | tr '\n' ' ')" "n1 4 "
 for n in n1 n2 n3 n4; do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200' >/dev/null
 done
