@@ -34,6 +34,8 @@ static void nodes_of(const char *list, struct ev_jobenv *e)
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 {
 	const char *id = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
+	const char *num = getenv("SLURM_JOB_NUM_NODES");
+	uint32_t n;
 	/* slurmd (22.05) gives a node's Prolog and Epilog the job's nodes as
 	 * SLURM_NODELIST; SLURM_JOB_NODELIST is what a job step sees. */
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
@@ -49,6 +51,14 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 		list = getenv("SLURM_NODELIST");
 	if (list && *list)
 		nodes_of(list, e);
+	/* SLURM_JOB_NUM_NODES comes from the job's credential. Without
+	 * PrologFlags=Alloc a node's prolog runs at the first step that uses
+	 * it, and the list may then be that step's: the count wins, and the
+	 * list's first node is not the job's (slurmctld is asked for it). */
+	if (num && ev_jobid_parse(num, &n, NULL) == 0 && n != e->job_nodes) {
+		e->job_nodes = n;
+		e->first[0] = '\0';
+	}
 	if (mode && ev_mode_parse(mode, &e->mode) == 0)
 		e->mode_set = true;
 	return 0;

@@ -193,6 +193,12 @@ fresh
 $(slurmd_env 140 SLURM_NODELIST='n[1-3],n7' SLURM_JOB_NUM_NODES=4) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
 is "SLURM_NODELIST: the prolog kept the node count" "$(start_line 140 job_nodes)" 4
 is "SLURM_NODELIST: the prolog kept the first node" "$(start_line 140 first)" n1
+# Without PrologFlags=Alloc the list may be only the first step's nodes:
+# the job's count (from its credential) wins, and the first node is not
+# guessed from a list that is not the job's.
+$(slurmd_env 145 SLURM_NODELIST='n[2-3]' SLURM_JOB_NUM_NODES=4) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
+is "a step's node list: the job's node count kept" "$(start_line 145 job_nodes)" 4
+is "a step's node list: its first node not taken for the job's" "$(start_line 145 first)" ""
 $(slurmd_env 141) "$PRO" -c "$EV_TMP/nl.yaml" >/dev/null 2>&1
 is "no node list, no slurm.conf: node count unknown, prolog went on" "$(start_line 141 job_nodes)" ""
 check "no node list, no slurm.conf: the start file is there" test -f "$EV_TMP/state-nl/jobs/141.start"
