@@ -4,12 +4,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "ev_file.h"
+#include "ev_state.h"
 
 #define MAGIC "efa-verify-fabric 1"
 
@@ -37,7 +35,7 @@ int ev_fabric_cache_save(const char *state_dir, const char *boot_id, uint64_t no
 
 	if ((rc = path_of(state_dir, path, sizeof(path), err)))
 		return rc;
-	if (!boot_id || !*boot_id || strpbrk(boot_id, " \n"))
+	if (!boot_id || !ev_boot_id_valid(boot_id))
 		return ev_errf(err, -EINVAL, "fabric cache: no boot id");
 	clean(c.version);
 	clean(c.first_domain);
@@ -67,13 +65,7 @@ static const char *field(char **cur, const char *key)
 
 static bool num(const char *s, uint64_t max, uint64_t *v)
 {
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && !*end && *v <= max;
+	return ev_parse_u64_strict(s, v) && *v <= max;
 }
 
 int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t now,
@@ -82,18 +74,14 @@ int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t no
 	char path[4096], buf[1100], *cur;
 	const char *v[7];
 	uint64_t t, have, doms;
-	long n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = path_of(state_dir, path, sizeof(path), err)))
 		return rc;
 	/* Whatever is wrong with the file, it is a miss: libfabric is asked. */
-	n = ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 077, err);
-	if (n < 0)
+	if (ev_file_read_private(AT_FDCWD, path, buf, sizeof(buf), 077, err) < 0)
 		return -ENOENT;
-	if (n == 0)
-		return ev_errf(err, -ENOENT, "%s: empty, ignored", path);
 	cur = buf;
 	if (strncmp(cur, MAGIC "\n", strlen(MAGIC) + 1) != 0)
 		return ev_errf(err, -ENOENT, "%s: not a fabric cache, ignored", path);

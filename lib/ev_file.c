@@ -99,6 +99,11 @@ long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, un
 	return read_close(fd, buf, cap, true, path, err);
 }
 
+bool ev_parse_u64_strict(const char *s, uint64_t *out)
+{
+	return s && *s && !s[strspn(s, "0123456789")] && ev_parse_u64(s, out, NULL) == 0;
+}
+
 int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err)
 {
 	const char *p = s;

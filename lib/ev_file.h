@@ -30,6 +30,8 @@ long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, un
  * trailing newline. Anything else (empty, sign, garbage, > UINT64_MAX) is
  * -EINVAL with a message naming what was read. */
 int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err);
+/* Digits only, nothing around them: what efa-verify's own files hold. */
+bool ev_parse_u64_strict(const char *s, uint64_t *out);
 
 /* Write data atomically: tmp file in the same directory (O_EXCL|O_NOFOLLOW,
  * mode), fsync, rename over path. Never follows a symlink at path. */

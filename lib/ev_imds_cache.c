@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ev_file.h"
+#include "ev_state.h"
 
 #define CACHE_NAME "imds.cache"
 #define CACHE_VERSION "efa-verify-imds-cache 1"
@@ -24,14 +25,16 @@
 
 int ev_boot_id(char *out, size_t cap, struct ev_err *err)
 {
-	long n = ev_file_read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", out, cap, true, err);
+	char id[EV_BOOT_ID_MAX];
+	int rc = ev_boot_id_read(NULL, id, err);
 
-	if (n < 0)
-		return (int)n;
-	if (n < 8 || strspn(out, "0123456789abcdef-") != (size_t)n) {
+	if (cap)
 		out[0] = '\0';
-		return ev_errf(err, -EBADMSG, "boot_id: unexpected content");
-	}
+	if (rc)
+		return rc;
+	if (strlen(id) >= cap)
+		return ev_errf(err, -ENOBUFS, "boot_id: %zu-byte buffer too small", cap);
+	memcpy(out, id, strlen(id) + 1);
 	return 0;
 }
 

@@ -1,15 +1,13 @@
 #include "ev_readiness.h"
 
-#include <time.h>
-
-#include "ev_fabric_cache.h"
-#include "ev_state.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "ev_fabric_cache.h"
 #include "ev_imds_cache.h"
+#include "ev_state.h"
 
 const char *ev_status_name(enum ev_status s)
 {
@@ -38,7 +36,7 @@ void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *o
 
 	/* Only probe what a check will look at: fi_getinfo and IMDS cost time. */
 	if (cfg->checks[EV_CHECK_EFA_PROVIDER] != EV_ACTION_OFF) {
-		char boot[64] = "";
+		char boot[EV_BOOT_ID_MAX] = "";
 		uint64_t now = (uint64_t)time(NULL);
 		bool cached = false;
 

@@ -122,7 +122,7 @@ static void sb_counter(struct ev_buf *b, char kind, const char *name, const stru
 	b->p[b->len] = '\0';
 }
 
-static bool valid_boot_id(const char *s)
+bool ev_boot_id_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -224,11 +224,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool parse_u64_strict(const char *s, uint64_t *v)
-{
-	return *s && !s[strspn(s, "0123456789")] && ev_parse_u64(s, v, NULL) == 0;
-}
-
 static bool add_counter(struct ev_counter **arr, size_t *n, const char *name, const char *val)
 {
 	struct ev_counter *c;
@@ -248,7 +243,7 @@ static bool add_counter(struct ev_counter **arr, size_t *n, const char *name, co
 	memset(c, 0, sizeof(*c));
 	memcpy(c->name, name, strlen(name) + 1);
 	if (strcmp(val, "?") != 0) {
-		if (!parse_u64_strict(val, &c->value))
+		if (!ev_parse_u64_strict(val, &c->value))
 			return false;
 		c->ok = true;
 	}
@@ -290,7 +285,7 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 			return -1;
 		*seen |= H_OTHERS;
 		for (int i = 1; i < nt; i++) {
-			if (!parse_u64_strict(t[i], &v) || v == 0 || v > UINT32_MAX)
+			if (!ev_parse_u64_strict(t[i], &v) || v == 0 || v > UINT32_MAX)
 				return -1;
 			js->run.others[js->run.n_others++] = (uint32_t)v;
 		}
@@ -299,7 +294,7 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 	}
 	if (nt != 2)
 		return -1;
-	if (strcmp(t[0], "job") == 0 && !(*seen & H_JOB) && parse_u64_strict(t[1], &v) && v && v <= UINT32_MAX) {
+	if (strcmp(t[0], "job") == 0 && !(*seen & H_JOB) && ev_parse_u64_strict(t[1], &v) && v && v <= UINT32_MAX) {
 		js->jobid = (uint32_t)v;
 		*seen |= H_JOB;
 	} else if (strcmp(t[0], "node") == 0 && !(*seen & H_NODE) && ev_valid_nodename(t[1])) {
@@ -308,19 +303,19 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 	} else if (strcmp(t[0], "first") == 0 && !(*seen & H_FIRST) && ev_valid_nodename(t[1])) {
 		memcpy(js->first, t[1], strlen(t[1]) + 1);
 		*seen |= H_FIRST;
-	} else if (strcmp(t[0], "boot_id") == 0 && !(*seen & H_BOOT) && valid_boot_id(t[1])) {
+	} else if (strcmp(t[0], "boot_id") == 0 && !(*seen & H_BOOT) && ev_boot_id_valid(t[1])) {
 		memcpy(js->boot_id, t[1], strlen(t[1]) + 1);
 		*seen |= H_BOOT;
-	} else if (strcmp(t[0], "seq") == 0 && !(*seen & H_SEQ) && parse_u64_strict(t[1], &v)) {
+	} else if (strcmp(t[0], "seq") == 0 && !(*seen & H_SEQ) && ev_parse_u64_strict(t[1], &v)) {
 		js->run.seq = v;
 		*seen |= H_SEQ;
 	} else if (strcmp(t[0], "others_truncated") == 0 && !(*seen & H_TRUNC) && strcmp(t[1], "1") == 0) {
 		js->run.others_truncated = true;
 		*seen |= H_TRUNC;
-	} else if (strcmp(t[0], "time_ns") == 0 && !(*seen & H_TIME) && parse_u64_strict(t[1], &v)) {
+	} else if (strcmp(t[0], "time_ns") == 0 && !(*seen & H_TIME) && ev_parse_u64_strict(t[1], &v)) {
 		js->snap.time_ns = v;
 		*seen |= H_TIME;
-	} else if (strcmp(t[0], "job_nodes") == 0 && !(*seen & H_NODES) && parse_u64_strict(t[1], &v) &&
+	} else if (strcmp(t[0], "job_nodes") == 0 && !(*seen & H_NODES) && ev_parse_u64_strict(t[1], &v) &&
 		   v <= UINT32_MAX) {
 		js->snap.job_nodes = (uint32_t)v;
 		*seen |= H_NODES;
@@ -369,7 +364,7 @@ static bool add_tcp(struct ev_snapshot *s, const char *ifname, const char *tx, c
 		s->n_tcp++;
 		return true;
 	}
-	if (!parse_u64_strict(tx, &t->tx_bytes) || !parse_u64_strict(rx, &t->rx_bytes))
+	if (!ev_parse_u64_strict(tx, &t->tx_bytes) || !ev_parse_u64_strict(rx, &t->rx_bytes))
 		return false;
 	t->ok = true;
 	s->n_tcp++;
@@ -520,7 +515,7 @@ int ev_job_start_save(const char *state_dir, const struct ev_job_start *js, stru
 
 	if (js->node[0] && !ev_valid_nodename(js->node))
 		return ev_errf(err, -EINVAL, "node name '%.64s' refused", js->node);
-	if (!valid_boot_id(js->boot_id))
+	if (!ev_boot_id_valid(js->boot_id))
 		return ev_errf(err, -EINVAL, "boot id refused");
 	text = ev_job_start_serialize(js, &len);
 	return save(state_dir, js->jobid, text, len, err);
@@ -596,7 +591,7 @@ int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_e
 	n = ev_file_read_at(AT_FDCWD, path, buf, sizeof(buf), false, err);
 	if (n < 0)
 		return (int)n;
-	if (n == 0 || !valid_boot_id(buf))
+	if (n == 0 || !ev_boot_id_valid(buf))
 		return ev_errf(err, -EBADMSG, "%s: not a boot id", path);
 	memcpy(out, buf, (size_t)n + 1);
 	return 0;
@@ -695,7 +690,7 @@ static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, st
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n > 1 && buf[n - 1] == '\n') {
 		buf[n - 1] = '\0';
-		if (!parse_u64_strict(buf, &v) || v == UINT64_MAX)
+		if (!ev_parse_u64_strict(buf, &v) || v == UINT64_MAX)
 			v = 0;
 	}
 	*before = v;
@@ -760,7 +755,7 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 	memset(out, 0, sizeof(*out));
 	if (!jobid)
 		return ev_errf(err, -EINVAL, "job id 0");
-	if (boot_id && !valid_boot_id(boot_id))
+	if (boot_id && !ev_boot_id_valid(boot_id))
 		return ev_errf(err, -EINVAL, "boot id refused");
 	if ((rc = subdir(state_dir, "running", true, dir, sizeof(dir), err)))
 		return rc;

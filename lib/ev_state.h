@@ -74,6 +74,9 @@ int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *
  * = "/proc"): a changed boot id between prolog and epilog means the counters
  * restarted. */
 int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_err *err);
+/* What the kernel's boot_id looks like: lowercase hex and dashes, shorter
+ * than EV_BOOT_ID_MAX. */
+bool ev_boot_id_valid(const char *s);
 
 /* Running-job registry, so the epilog can tell whether another job used the
  * node during its window. Counters are per device, not per job.
