@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <slurm/slurm.h>
-#include <slurm/slurm_errno.h>
+#include "ev_slurm_compat.h"
 #include <slurm/slurmdb.h>
 
 #include "ev_nodecomment.h"
@@ -54,7 +53,7 @@ int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_
 		return rc;
 	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg)
 		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
-			       slurm_strerror(slurm_get_errno()));
+			       slurm_strerror(ev_slurm_errno()));
 	if (msg->record_count != 1 || !msg->node_array[0].name || strcmp(msg->node_array[0].name, node)) {
 		slurm_free_node_info_msg(msg);
 		return ev_errf(err, -ENOENT, "slurmctld does not know node %s", node);
@@ -72,7 +71,7 @@ int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_
 		up.comment = text;
 		if (slurm_update_node(&up) != SLURM_SUCCESS)
 			rc = ev_errf(err, -EIO, "cannot update node %s: %s", node,
-				     slurm_strerror(slurm_get_errno()));
+				     slurm_strerror(ev_slurm_errno()));
 	}
 	free(text);
 	return rc;
@@ -89,7 +88,7 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(slurm_get_errno()));
+		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
 	if (!(v = calloc(msg->record_count ? msg->record_count : 1, sizeof(*v)))) {
 		slurm_free_node_info_msg(msg);
 		return ev_errf(err, -ENOMEM, "out of memory");
@@ -115,8 +114,8 @@ int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 	*out = NULL;
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
-	if (slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
-		int e = slurm_get_errno();
+	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
+		int e = ev_slurm_errno();
 
 		if (e == ESLURM_INVALID_JOB_ID)
 			return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
@@ -136,14 +135,16 @@ int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
 {
 	job_desc_msg_t d;
+	char id[16];
 	int e;
 
 	slurm_init_job_desc_msg(&d);
-	d.job_id = jobid;
+	snprintf(id, sizeof(id), "%u", jobid);
+	d.job_id_str = id;
 	d.admin_comment = (char *)text;
 	if (slurm_update_job(&d) == SLURM_SUCCESS)
 		return 0;
-	e = slurm_get_errno();
+	e = ev_slurm_errno();
 	if (e == ESLURM_INVALID_JOB_ID || e == ESLURM_JOB_FINISHED || e == ESLURM_ALREADY_DONE)
 		return ev_errf(err, -ENOENT, "job %u has finished in slurmctld", jobid);
 	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
@@ -169,13 +170,13 @@ int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err)
 	/* Accounting may serve several clusters: name ours, as sacct does. */
 	if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf || !conf->cluster_name) {
 		if (conf)
-			slurm_free_ctl_conf(conf);
+			ev_slurm_free_conf(conf);
 		free(d);
 		return ev_errf(err, -EIO, "cannot read the cluster name from slurmctld: %s",
-			       slurm_strerror(slurm_get_errno()));
+			       slurm_strerror(ev_slurm_errno()));
 	}
 	d->cluster = strdup(conf->cluster_name);
-	slurm_free_ctl_conf(conf);
+	ev_slurm_free_conf(conf);
 	if (!d->cluster) {
 		free(d);
 		return ev_errf(err, -ENOMEM, "out of memory");
@@ -183,7 +184,7 @@ int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err)
 	if (!(d->conn = slurmdb_connection_get(&flags))) {
 		free(d->cluster);
 		free(d);
-		return ev_errf(err, -EIO, "cannot reach slurmdbd: %s", slurm_strerror(slurm_get_errno()));
+		return ev_errf(err, -EIO, "cannot reach slurmdbd: %s", slurm_strerror(ev_slurm_errno()));
 	}
 	*db = d;
 	return 0;
@@ -241,8 +242,8 @@ int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struc
 {
 	slurmdb_job_cond_t *c = job_cond(db, jobid);
 	slurmdb_job_rec_t *j;
-	ListIterator it;
-	List jobs;
+	ev_list_itr_t *it;
+	ev_list_t *jobs;
 	int rc = -ENOENT;
 
 	*out = NULL;
@@ -252,7 +253,7 @@ int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struc
 	free_cond(c);
 	if (!jobs)
 		return ev_errf(err, -EIO, "cannot read job %u from accounting: %s", jobid,
-			       slurm_strerror(slurm_get_errno()));
+			       slurm_strerror(ev_slurm_errno()));
 	it = slurm_list_iterator_create(jobs);
 	/* A requeued job has one row per run: the last one is the current. */
 	while ((j = slurm_list_next(it))) {
@@ -275,7 +276,7 @@ int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text,
 {
 	slurmdb_job_cond_t *c = job_cond(db, jobid);
 	slurmdb_job_rec_t *j = slurmdb_create_job_rec();
-	List changed = NULL;
+	ev_list_t *changed = NULL;
 	int rc = 0;
 
 	if (!c || !j) {
@@ -291,7 +292,7 @@ int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text,
 	changed = slurmdb_job_modify(db->conn, c, j);
 	if (!changed || !slurm_list_count(changed)) {
 		rc = ev_errf(err, changed ? -ENOENT : -EIO, "cannot set job %u's AdminComment in accounting: %s",
-			     jobid, changed ? "no such job" : slurm_strerror(slurm_get_errno()));
+			     jobid, changed ? "no such job" : slurm_strerror(ev_slurm_errno()));
 		slurmdb_connection_commit(db->conn, false);
 	} else if (slurmdb_connection_commit(db->conn, true) != SLURM_SUCCESS) {
 		rc = ev_errf(err, -EIO, "accounting refused to commit job %u's AdminComment", jobid);

@@ -10,14 +10,14 @@
 #include <string.h>
 #include <syslog.h>
 
-#include <slurm/slurm.h>
+#include "ev_slurm_compat.h"
 
 #include "ev_state.h"
 
 /* Count and first name of a Slurm node list. */
 static void nodes_of(const char *list, struct ev_jobenv *e)
 {
-	hostlist_t hl = slurm_hostlist_create(list);
+	ev_hostlist_t *hl = slurm_hostlist_create(list);
 	char *first;
 
 	if (!hl)
@@ -74,7 +74,7 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 
 	if (e->job_nodes && e->first[0])
 		return;
-	if (slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
+	if (ev_slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
 		if (msg->record_count >= 1) {
 			e->job_nodes = msg->job_array[0].num_nodes;
 			if (msg->job_array[0].nodes)

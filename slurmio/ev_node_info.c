@@ -6,8 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <slurm/slurm.h>
-#include <slurm/slurm_errno.h>
+#include "ev_slurm_compat.h"
 
 int ev_node_drain(const char *node, const char *reason, struct ev_err *err)
 {
@@ -19,9 +18,9 @@ int ev_node_drain(const char *node, const char *reason, struct ev_err *err)
 	msg.node_names = (char *)node;
 	msg.node_state = NODE_STATE_DRAIN;
 	msg.reason = why;
-	msg.reason_uid = getuid();
+	ev_slurm_reason_uid(&msg, getuid());
 	if (slurm_update_node(&msg) != SLURM_SUCCESS)
-		return ev_errf(err, -EIO, "cannot drain %s: %s", node, slurm_strerror(slurm_get_errno()));
+		return ev_errf(err, -EIO, "cannot drain %s: %s", node, slurm_strerror(ev_slurm_errno()));
 	return 0;
 }
 
@@ -29,7 +28,7 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 			struct ev_peer *peers, size_t cap, size_t *n, struct ev_err *err)
 {
 	node_info_msg_t *msg = NULL;
-	hostlist_t hl;
+	ev_hostlist_t *hl;
 	bool publish = false;
 
 	*n = 0;
@@ -38,7 +37,7 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 		return ev_errf(err, -EINVAL, "bad node list '%.64s'", nodelist);
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
 		slurm_hostlist_destroy(hl);
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(slurm_get_errno()));
+		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
 	}
 	for (uint32_t i = 0; i < msg->record_count; i++) {
 		node_info_t *ni = &msg->node_array[i];
@@ -71,7 +70,7 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 		up.extra = (char *)facts;
 		if (slurm_update_node(&up) != SLURM_SUCCESS)
 			return ev_errf(err, -EIO, "cannot publish %s's placement: %s", self_node,
-				       slurm_strerror(slurm_get_errno()));
+				       slurm_strerror(ev_slurm_errno()));
 	}
 	return 0;
 }

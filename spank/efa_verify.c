@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <slurm/slurm.h>
+#include "ev_slurm_compat.h"
 #include <slurm/spank.h>
 
 #include "ev_config.h"
@@ -149,7 +149,7 @@ static int node_name(spank_t sp, char *out, size_t cap)
 {
 	char list[4096];
 	uint32_t nodeid = 0;
-	hostlist_t hl;
+	ev_hostlist_t *hl;
 	char *h = NULL;
 
 	if (spank_get_item(sp, S_JOB_NODEID, &nodeid) != ESPANK_SUCCESS ||
