@@ -9,7 +9,9 @@
 #include "ev_file.h"
 #include "ev_state.h"
 
-#define MAGIC "efa-verify-fabric 1"
+/* 2: devices rather than domains, and the fabric names (libfabric 2's
+ * efa-direct); a format-1 file is a miss, so libfabric is asked again. */
+#define MAGIC "efa-verify-fabric 2"
 
 static int path_of(const char *state_dir, char *out, size_t cap, struct ev_err *err)
 {
@@ -38,11 +40,14 @@ int ev_fabric_cache_save(const char *state_dir, const char *boot_id, uint64_t no
 	if (!boot_id || !ev_boot_id_valid(boot_id))
 		return ev_errf(err, -EINVAL, "fabric cache: no boot id");
 	clean(c.version);
-	clean(c.first_domain);
+	clean(c.first_device);
+	clean(c.fabrics);
 	clean(c.detail);
 	n = snprintf(text, sizeof(text),
-		     MAGIC "\nboot_id %s\ntime %" PRIu64 "\nversion %s\nhave_efa %d\ndomains %d\nfirst %s\ndetail %s\nend\n",
-		     boot_id, now, c.version, c.have_efa ? 1 : 0, c.n_efa_domains, c.first_domain, c.detail);
+		     MAGIC "\nboot_id %s\ntime %" PRIu64 "\nversion %s\nhave_efa %d\ndevices %d\nfirst %s\n"
+			   "fabrics %s\ndetail %s\nend\n",
+		     boot_id, now, c.version, c.have_efa ? 1 : 0, c.n_efa_devices, c.first_device, c.fabrics,
+		     c.detail);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return ev_errf(err, -EOVERFLOW, "fabric cache: entry too long");
 	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)))
@@ -72,8 +77,8 @@ int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t no
 			 struct ev_fabric_info *out, struct ev_err *err)
 {
 	char path[4096], buf[1100], *cur;
-	const char *v[7];
-	uint64_t t, have, doms;
+	const char *v[8];
+	uint64_t t, have, devs;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -90,12 +95,14 @@ int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t no
 	v[1] = field(&cur, "time");
 	v[2] = field(&cur, "version");
 	v[3] = field(&cur, "have_efa");
-	v[4] = field(&cur, "domains");
+	v[4] = field(&cur, "devices");
 	v[5] = field(&cur, "first");
-	v[6] = field(&cur, "detail");
-	if (!v[6] || strcmp(cur, "end\n") != 0 || !num(v[1], UINT64_MAX, &t) || !num(v[3], 1, &have) ||
-	    !num(v[4], 4096, &doms) || strlen(v[2]) >= sizeof(out->version) ||
-	    strlen(v[5]) >= sizeof(out->first_domain) || strlen(v[6]) >= sizeof(out->detail))
+	v[6] = field(&cur, "fabrics");
+	v[7] = field(&cur, "detail");
+	if (!v[7] || strcmp(cur, "end\n") != 0 || !num(v[1], UINT64_MAX, &t) || !num(v[3], 1, &have) ||
+	    !num(v[4], 4096, &devs) || strlen(v[2]) >= sizeof(out->version) ||
+	    strlen(v[5]) >= sizeof(out->first_device) || strlen(v[6]) >= sizeof(out->fabrics) ||
+	    strlen(v[7]) >= sizeof(out->detail))
 		return ev_errf(err, -ENOENT, "%s: malformed, ignored", path);
 	if (!boot_id || strcmp(v[0], boot_id) != 0)
 		return -ENOENT;   /* another boot: a plain miss */
@@ -103,8 +110,9 @@ int ev_fabric_cache_load(const char *state_dir, const char *boot_id, uint64_t no
 		return -ENOENT;   /* stale, or from the future */
 	memcpy(out->version, v[2], strlen(v[2]) + 1);
 	out->have_efa = have == 1;
-	out->n_efa_domains = (int)doms;
-	memcpy(out->first_domain, v[5], strlen(v[5]) + 1);
-	memcpy(out->detail, v[6], strlen(v[6]) + 1);
+	out->n_efa_devices = (int)devs;
+	memcpy(out->first_device, v[5], strlen(v[5]) + 1);
+	memcpy(out->fabrics, v[6], strlen(v[6]) + 1);
+	memcpy(out->detail, v[7], strlen(v[7]) + 1);
 	return 0;
 }

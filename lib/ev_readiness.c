@@ -20,6 +20,22 @@ const char *ev_status_name(enum ev_status s)
 	return "?";
 }
 
+/* A libfabric without a pkg-config file (Debian's libfabric1 without -dev)
+ * still says its version to whoever loads it, major.minor only. That is
+ * this machine's libfabric, so it is used only when software_root is the
+ * real root, never for a simulated one. */
+static void libfabric_from_probe(const struct ev_config *cfg, struct ev_node_facts *f)
+{
+	struct ev_sw_version *v = &f->versions.sw[EV_SW_LIBFABRIC];
+
+	if (f->versions_rc != 0 || v->present || f->fabric_rc != 0 || strcmp(cfg->software_root, "/") != 0 ||
+	    !f->fabric.version[0] || strcmp(f->fabric.version, "none") == 0)
+		return;
+	v->present = true;
+	snprintf(v->version, sizeof(v->version), "%s", f->fabric.version);
+	snprintf(v->source, sizeof(v->source), "fi_version()");
+}
+
 void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
 		     struct ev_node_facts *f)
 {
@@ -75,6 +91,7 @@ void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *o
 		f->versions_rc = ev_versions_detect(cfg->software_root, cfg->sysfs_root,
 						    &f->versions, &err);
 		snprintf(f->versions_err, sizeof(f->versions_err), "%s", err.msg);
+		libfabric_from_probe(cfg, f);
 	} else {
 		f->versions_rc = -ENOTSUP;
 	}
@@ -175,6 +192,8 @@ static enum finding check_ports(const struct ev_node_facts *f, struct ev_check_r
 
 static enum finding check_provider(const struct ev_node_facts *f, struct ev_check_result *r)
 {
+	const char *fabs;
+
 	if (f->fabric_rc != 0) {
 		SAY(r->summary, "cannot ask libfabric: %s", f->fabric_err);
 		SAY(r->fix, "install libfabric from the EFA installer (/opt/amazon/efa)");
@@ -187,8 +206,12 @@ static enum finding check_provider(const struct ev_node_facts *f, struct ev_chec
 			    "LD_LIBRARY_PATH) and check FI_PROVIDER_PATH");
 		return FOUND_PROBLEM;
 	}
-	SAY(r->summary, "libfabric %s: efa provider, %d domain%s (%s)", f->fabric.version,
-	    f->fabric.n_efa_domains, f->fabric.n_efa_domains == 1 ? "" : "s", f->fabric.first_domain);
+	/* Devices, not fi_info entries: libfabric 2 lists each NIC under both
+	 * the efa and efa-direct fabrics. */
+	fabs = f->fabric.fabrics;
+	SAY(r->summary, "libfabric %s: efa provider, %d device%s (%s)%s%s", f->fabric.version,
+	    f->fabric.n_efa_devices, f->fabric.n_efa_devices == 1 ? "" : "s", f->fabric.first_device,
+	    !fabs[0] ? "" : strchr(fabs, ',') ? ", fabrics " : ", fabric ", fabs);
 	return FOUND_OK;
 }
 

@@ -82,12 +82,21 @@ static bool pc_version(const char *root, const char *rel, char *ver, char *src, 
 	return false;
 }
 
-/* The installer's libfabric carries a pkg-config file with its version. */
+/* Each libfabric install carries a pkg-config file with its version: the
+ * EFA installer's, a local build's, a distribution's -dev package (Debian 13:
+ * 2.1.0, with the efa provider). Where several are installed, the installer's
+ * is the one EFA jobs are set up to load, so it is looked for first. Without
+ * any, ev_readiness asks the loaded library. */
 static void libfabric(const char *root, struct ev_sw_version *v)
 {
 	static const char *const pcs[] = {
 		"opt/amazon/efa/lib/pkgconfig/libfabric.pc",
 		"opt/amazon/efa/lib64/pkgconfig/libfabric.pc",
+		"usr/local/lib/pkgconfig/libfabric.pc",
+		"usr/lib/x86_64-linux-gnu/pkgconfig/libfabric.pc",
+		"usr/lib/aarch64-linux-gnu/pkgconfig/libfabric.pc",
+		"usr/lib64/pkgconfig/libfabric.pc",
+		"usr/lib/pkgconfig/libfabric.pc",
 	};
 	char src[512], ver[EV_VER_MAX];
 

@@ -63,13 +63,65 @@ static void test_fake_provider_found(void **state)
 	(void)state;
 	assert_int_equal(ev_fabric_probe(&fi, &err), 0);
 	assert_true(fi.have_efa);
-	assert_int_equal(fi.n_efa_domains, 3);
-	assert_string_equal(fi.first_domain, "rdmap16s0-rdm");
+	assert_int_equal(fi.n_efa_devices, 3);
+	assert_string_equal(fi.first_device, "rdmap16s0");
 	assert_int_equal(sscanf(fi.version, "%u.%u", &maj, &min), 2);
 	assert_true(maj >= 1);
 	/* Probing twice in one process (the plugin's case) works the same. */
 	assert_int_equal(ev_fabric_probe(&fi, &err), 0);
 	assert_true(fi.have_efa);
+}
+
+/* libfabric 1.x lists one "efa" RDM fi_info per device. */
+static void test_libfabric1_layout(void **state)
+{
+	struct ev_fabric_info fi;
+	struct ev_err err;
+
+	(void)state;
+	setenv("EV_FAKE_EFA_LAYOUT", "1", 1);
+	assert_int_equal(ev_fabric_probe(&fi, &err), 0);
+	unsetenv("EV_FAKE_EFA_LAYOUT");
+	assert_true(fi.have_efa);
+	assert_int_equal(fi.n_efa_devices, 3);
+	assert_string_equal(fi.first_device, "rdmap16s0");
+	assert_string_equal(fi.fabrics, "efa");
+}
+
+/* libfabric 2.x lists every NIC twice for RDM, under the efa-direct and the
+ * efa fabric (same "-rdm" domain name): one device each, both fabrics named,
+ * which the probe's hints must let through. */
+static void test_libfabric2_layout(void **state)
+{
+	struct ev_fabric_info fi;
+	struct ev_err err;
+
+	(void)state;
+	setenv("EV_FAKE_EFA_LAYOUT", "2", 1);
+	setenv("EV_FAKE_EFA_DOMAINS", "32", 1);
+	assert_int_equal(ev_fabric_probe(&fi, &err), 0);
+	unsetenv("EV_FAKE_EFA_LAYOUT");
+	setenv("EV_FAKE_EFA_DOMAINS", "3", 1);
+	assert_true(fi.have_efa);
+	assert_int_equal(fi.n_efa_devices, 32);
+	assert_string_equal(fi.first_device, "rdmap16s0");
+	assert_string_equal(fi.fabrics, "efa, efa-direct");
+}
+
+/* A provider that is registered but has no device (the built-in efa
+ * provider on a machine without EFA) is "no efa provider". */
+static void test_no_devices(void **state)
+{
+	struct ev_fabric_info fi;
+	struct ev_err err;
+
+	(void)state;
+	setenv("EV_FAKE_EFA_DOMAINS", "0", 1);
+	assert_int_equal(ev_fabric_probe(&fi, &err), 0);
+	setenv("EV_FAKE_EFA_DOMAINS", "3", 1);
+	assert_false(fi.have_efa);
+	assert_int_equal(fi.n_efa_devices, 0);
+	assert_non_null(strstr(fi.detail, "fi_getinfo"));
 }
 
 static void test_verbs_without_hardware(void **state)
@@ -94,6 +146,9 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_without_provider_no_efa),
 		cmocka_unit_test(test_fake_provider_found),
+		cmocka_unit_test(test_libfabric1_layout),
+		cmocka_unit_test(test_libfabric2_layout),
+		cmocka_unit_test(test_no_devices),
 		cmocka_unit_test(test_verbs_without_hardware),
 	};
 	char path[4096];

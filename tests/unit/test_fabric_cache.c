@@ -26,8 +26,9 @@ static struct ev_fabric_info sample(bool have)
 	memset(&f, 0, sizeof(f));
 	snprintf(f.version, sizeof(f.version), "1.22");
 	f.have_efa = have;
-	f.n_efa_domains = have ? 32 : 0;
-	snprintf(f.first_domain, sizeof(f.first_domain), "%s", have ? "rdmap16s27-rdm" : "");
+	f.n_efa_devices = have ? 32 : 0;
+	snprintf(f.first_device, sizeof(f.first_device), "%s", have ? "rdmap16s27" : "");
+	snprintf(f.fabrics, sizeof(f.fabrics), "%s", have ? "efa, efa-direct" : "");
 	snprintf(f.detail, sizeof(f.detail), "%s", have ? "" : "fi_getinfo: No data\navailable");
 	return f;
 }
@@ -77,11 +78,18 @@ static void test_untrusted_files_are_misses(void **state)
 	assert_int_equal(ev_fabric_cache_load(dir, BOOT, 1001, &out, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "not a private file"));
 	unlink(path);
-	tu_write(dir, "fabric.cache", "efa-verify-fabric 1\nboot_id " BOOT "\ntime 1000\nversion 1.2\nhave_efa 7\n"
-		       "domains 1\nfirst x\ndetail \nend\n");
+	tu_write(dir, "fabric.cache", "efa-verify-fabric 2\nboot_id " BOOT "\ntime 1000\nversion 1.2\nhave_efa 7\n"
+		       "devices 1\nfirst x\nfabrics efa\ndetail \nend\n");
 	chmod(path, 0600);
 	assert_int_equal(ev_fabric_cache_load(dir, BOOT, 1001, &out, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "malformed"));
+	/* A format-1 file (before devices and fabrics) is a miss: asked again. */
+	unlink(path);
+	tu_write(dir, "fabric.cache", "efa-verify-fabric 1\nboot_id " BOOT "\ntime 1000\nversion 1.2\nhave_efa 1\n"
+		       "domains 1\nfirst x-rdm\ndetail \nend\n");
+	chmod(path, 0600);
+	assert_int_equal(ev_fabric_cache_load(dir, BOOT, 1001, &out, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "not a fabric cache"));
 	tu_rm_rf(dir);
 	free(dir);
 }

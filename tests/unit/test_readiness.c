@@ -39,9 +39,10 @@ static int setup(void **state)
 		snprintf(d->link_rate, sizeof(d->link_rate), "100 Gb/sec (4X EDR)");
 	}
 	x->f.fabric.have_efa = true;
-	x->f.fabric.n_efa_domains = 4;
+	x->f.fabric.n_efa_devices = 4;
 	snprintf(x->f.fabric.version, sizeof(x->f.fabric.version), "1.18");
-	snprintf(x->f.fabric.first_domain, sizeof(x->f.fabric.first_domain), "rdmap16s27-rdm");
+	snprintf(x->f.fabric.first_device, sizeof(x->f.fabric.first_device), "rdmap16s27");
+	snprintf(x->f.fabric.fabrics, sizeof(x->f.fabric.fabrics), "efa");
 	x->f.verbs_rc = -ENOTSUP;
 	snprintf(x->f.imds.instance_type, sizeof(x->f.imds.instance_type), "p4d.24xlarge");
 	snprintf(x->f.imds.availability_zone, sizeof(x->f.imds.availability_zone), "us-east-1a");
@@ -141,6 +142,27 @@ static void test_port_down_fails_with_device_name(void **state)
 	c = eval(x, EV_CHECK_PORTS);
 	assert_non_null(strstr(c->summary, "2 of 4 ports not ACTIVE"));
 	assert_non_null(strstr(c->summary, "rdmap16s27 port 1 is unreadable"));
+}
+
+static void test_efa_provider_summary(void **state)
+{
+	struct fx *x = *state;
+	const struct ev_check_result *c;
+
+	c = eval(x, EV_CHECK_EFA_PROVIDER);
+	assert_int_equal(c->status, EV_ST_OK);
+	assert_string_equal(c->summary, "libfabric 1.18: efa provider, 4 devices (rdmap16s27), fabric efa");
+	/* libfabric 2: the NICs once, both fabrics named. */
+	snprintf(x->f.fabric.version, sizeof(x->f.fabric.version), "2.1");
+	snprintf(x->f.fabric.fabrics, sizeof(x->f.fabric.fabrics), "efa, efa-direct");
+	c = eval(x, EV_CHECK_EFA_PROVIDER);
+	assert_string_equal(c->summary,
+			    "libfabric 2.1: efa provider, 4 devices (rdmap16s27), fabrics efa, efa-direct");
+	/* A cache entry without fabric names still reads well. */
+	x->f.fabric.n_efa_devices = 1;
+	x->f.fabric.fabrics[0] = '\0';
+	c = eval(x, EV_CHECK_EFA_PROVIDER);
+	assert_string_equal(c->summary, "libfabric 2.1: efa provider, 1 device (rdmap16s27)");
 }
 
 static void test_no_efa_provider_fails(void **state)
@@ -276,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_device_count_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type_does_not_guess_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_down_fails_with_device_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_efa_provider_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_efa_provider_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rdma_core_open_failure_fails_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_group_fails_unless_not_required, setup, teardown),

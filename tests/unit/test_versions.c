@@ -25,6 +25,13 @@ static void test_version_cmp(void **state)
 	assert_int_equal(ev_version_cmp("", ""), 0);
 	assert_true(ev_version_cmp("", "1") < 0);
 	assert_int_equal(ev_version_cmp("garbage", "junk"), 0);
+	/* libfabric 2: the major decides (2.1 is newer than 1.22), and
+	 * fi_version()'s "2.1" equals the pkg-config file's "2.1.0". */
+	assert_true(ev_version_cmp("2.1.0", "1.22.0") > 0);
+	assert_true(ev_version_cmp("2.1", "1.18") > 0);
+	assert_true(ev_version_cmp("1.22.0amzn4.0", "2.0") < 0);
+	assert_true(ev_version_cmp("2.0.0", "2.1") < 0);
+	assert_int_equal(ev_version_cmp("2.1.0", "2.1"), 0);
 	/* Absurdly long numbers neither overflow nor crash. */
 	assert_true(ev_version_cmp("99999999999999999999999999", "1") > 0);
 }
@@ -82,6 +89,35 @@ static void test_full_p5_install(void **state)
 	free(dir);
 }
 
+/* A distribution's libfabric (Debian 13: 2.1.0) is found by its pkg-config
+ * file; the EFA installer's wins where both are installed. */
+static void test_distribution_libfabric(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err;
+	char *dir = tu_mkdtemp();
+
+	(void)state;
+	tu_write(dir, "usr/lib/x86_64-linux-gnu/pkgconfig/libfabric.pc",
+		 "prefix=/usr\nName: libfabric\nDescription: OFI-WG libfabric\nVersion: 2.1.0\nRequires:\n");
+	assert_int_equal(ev_versions_detect(dir, dir, &v, &err), 0);
+	assert_true(v.sw[EV_SW_LIBFABRIC].present);
+	assert_string_equal(v.sw[EV_SW_LIBFABRIC].version, "2.1.0");
+	assert_non_null(strstr(v.sw[EV_SW_LIBFABRIC].source, "usr/lib/x86_64-linux-gnu/pkgconfig/libfabric.pc"));
+	tu_write(dir, "opt/amazon/efa/lib/pkgconfig/libfabric.pc", "Name: libfabric\nVersion: 1.22.0amzn4.0\n");
+	assert_int_equal(ev_versions_detect(dir, dir, &v, &err), 0);
+	assert_string_equal(v.sw[EV_SW_LIBFABRIC].version, "1.22.0amzn4.0");
+	tu_rm_rf(dir);
+	free(dir);
+
+	dir = tu_mkdtemp();
+	tu_write(dir, "usr/lib64/pkgconfig/libfabric.pc", "Name: libfabric\nVersion: 2.2.0\n");
+	assert_int_equal(ev_versions_detect(dir, dir, &v, &err), 0);
+	assert_string_equal(v.sw[EV_SW_LIBFABRIC].version, "2.2.0");
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 static void test_older_formats(void **state)
 {
 	struct ev_versions v;
@@ -128,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_version_cmp),
 		cmocka_unit_test(test_nothing_installed),
 		cmocka_unit_test(test_full_p5_install),
+		cmocka_unit_test(test_distribution_libfabric),
 		cmocka_unit_test(test_older_formats),
 		cmocka_unit_test(test_malformed_files_are_absent),
 	};
