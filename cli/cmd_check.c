@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ev_env.h"
 #include "ev_json.h"
 #include "ev_readiness.h"
 
@@ -13,12 +14,100 @@ static const char check_usage[] =
 	"\n"
 	"Check this node: EFA devices and their count for the instance type, port\n"
 	"state, libfabric's efa provider and rdma-core, placement group and\n"
-	"availability zone from IMDSv2, software versions against the minimums.\n"
+	"availability zone from IMDSv2, software versions against the minimums;\n"
+	"then the environment a job step would get here, and why.\n"
 	"\n"
 	"  --json     one JSON object on stdout\n"
 	"  --cached   use only cached IMDS data; never contact IMDS\n"
 	"\n"
 	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n";
+
+/* What the plugin would inject into a step's tasks on this node, built as
+ * the plugin builds it: only on a node with EFA devices, from the versions
+ * files say (not f->versions, which may hold the loaded libfabric's). */
+static bool env_plan(const struct cli_ctx *ctx, const struct ev_node_facts *f, struct ev_env_plan *plan,
+		     char *note, size_t cap)
+{
+	struct ev_versions sw;
+	const struct ev_versions *vp;
+	struct ev_err err = { "" };
+
+	if (f->devices_rc != 0 || f->devices.n == 0) {
+		snprintf(note, cap, "no EFA device here, so a step gets nothing");
+		return false;
+	}
+	vp = ev_versions_detect_some(ctx->cfg.software_root, ctx->cfg.sysfs_root, EV_ENV_SW_MASK, &sw,
+				     &err) == 0 ? &sw : NULL;
+	if (ev_env_plan_build(&ctx->cfg, f->imds_rc == 0 ? f->imds.instance_type : NULL, vp, plan,
+			      &err) != 0) {
+		snprintf(note, cap, "not injected: %s", err.msg);
+		return false;
+	}
+	note[0] = '\0';
+	return true;
+}
+
+static void json_env(struct ev_json *j, const struct cli_ctx *ctx, const struct ev_node_facts *f)
+{
+	struct ev_env_plan *plan = calloc(1, sizeof(*plan));
+	char note[EV_ERR_MAX + 32];
+	bool ok;
+
+	ev_json_obj_begin(j, "env");
+	if (!plan) {
+		ev_json_str(j, "note", "out of memory");
+		ev_json_obj_end(j);
+		return;
+	}
+	ok = env_plan(ctx, f, plan, note, sizeof(note));
+	ev_json_str(j, "note", ok ? NULL : note);
+	ev_json_arr_begin(j, "set");
+	for (size_t i = 0; ok && i < plan->n; i++) {
+		ev_json_obj_begin(j, NULL);
+		ev_json_str(j, "name", plan->vars[i].name);
+		ev_json_str(j, "value", plan->vars[i].value);
+		ev_json_bool(j, "force", plan->vars[i].force);
+		ev_json_str(j, "why", plan->vars[i].why);
+		ev_json_obj_end(j);
+	}
+	ev_json_arr_end(j);
+	ev_json_arr_begin(j, "not_set");
+	for (size_t i = 0; ok && i < plan->n_skipped; i++) {
+		ev_json_obj_begin(j, NULL);
+		ev_json_str(j, "name", plan->skipped[i].name);
+		ev_json_str(j, "why", plan->skipped[i].why);
+		ev_json_obj_end(j);
+	}
+	ev_json_arr_end(j);
+	ev_json_obj_end(j);
+	free(plan);
+}
+
+static void print_env(const struct cli_ctx *ctx, const struct ev_node_facts *f)
+{
+	struct ev_env_plan *plan = calloc(1, sizeof(*plan));
+	char note[EV_ERR_MAX + 32];
+
+	if (!plan) {
+		cli_error("out of memory");
+		return;
+	}
+	if (!env_plan(ctx, f, plan, note, sizeof(note))) {
+		printf("environment: %s\n", note);
+		free(plan);
+		return;
+	}
+	printf("environment a step gets%s (a variable the job sets itself is kept unless forced):\n",
+	       ctx->cfg.mode == EV_MODE_OFF ? " with --efa-verify (mode is off)" : "");
+	for (size_t i = 0; i < plan->n; i++)
+		printf("  %-7s %s=%s (%s)\n", plan->vars[i].force ? "forced" : "set", plan->vars[i].name,
+		       plan->vars[i].value, plan->vars[i].why);
+	for (size_t i = 0; i < plan->n_skipped; i++)
+		printf("  %-7s %s (%s)\n", "not set", plan->skipped[i].name, plan->skipped[i].why);
+	if (!plan->n && !plan->n_skipped)
+		printf("  nothing\n");
+	free(plan);
+}
 
 static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
 		       const struct ev_readiness *r)
@@ -68,6 +157,7 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
 	for (int i = 0; i < EV_SW__COUNT; i++)
 		ev_json_str(&j, ev_sw_name(i), f->versions.sw[i].present ? f->versions.sw[i].version : NULL);
 	ev_json_obj_end(&j);
+	json_env(&j, ctx, f);
 	ev_json_obj_end(&j);
 	s = ev_json_finish(&j, NULL);
 	if (s) {
@@ -101,6 +191,7 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_node_facts *f
 	}
 	printf("%s (%d failed, %d warning%s)\n", r->ready ? "READY" : "NOT READY", fails, warns,
 	       warns == 1 ? "" : "s");
+	print_env(ctx, f);
 }
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)

@@ -121,6 +121,10 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	c->verdict.idle_nic_fraction = 0.01;
 	c->verdict.max_error_events = 0;
 	c->env_builtin = true;
+	/* Only aws-ofi-nccl <= 1.5 needs FI_PROVIDER=efa, but with it libfabric
+	 * fails loudly instead of quietly picking tcp or sockets: set it unless
+	 * the admin says otherwise. */
+	c->env_fi_provider = true;
 	c->nccl_debug = false;
 	for (int i = 0; i < EV_CHECK__COUNT; i++)
 		c->checks[i] = EV_ACTION_FAIL;
@@ -934,7 +938,8 @@ static int itype_key(struct pctx *p, const yaml_node_t *map, const yaml_node_pai
 
 static int parse_env(struct pctx *p, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "builtin", "nccl_debug", "vars", "instance_types", NULL };
+	static const char *const keys[] = { "builtin", "fi_provider", "nccl_debug", "vars", "instance_types",
+					    NULL };
 	bool empty;
 	int rc = want_map(p, n, "env", &empty);
 
@@ -948,6 +953,8 @@ static int parse_env(struct pctx *p, const yaml_node_t *n)
 			return rc;
 		if (strcmp(k, "builtin") == 0) {
 			rc = get_bool(p, v, "env.builtin", &p->c->env_builtin);
+		} else if (strcmp(k, "fi_provider") == 0) {
+			rc = get_bool(p, v, "env.fi_provider", &p->c->env_fi_provider);
 		} else if (strcmp(k, "nccl_debug") == 0) {
 			rc = get_bool(p, v, "env.nccl_debug", &p->c->nccl_debug);
 		} else if (strcmp(k, "vars") == 0) {

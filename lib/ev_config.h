@@ -64,6 +64,7 @@ struct ev_config {
 	size_t n_tcp_ifaces;
 	struct ev_verdict_cfg verdict;
 	bool env_builtin;                  /* start from the aws-ofi-nccl cheatsheet */
+	bool env_fi_provider;              /* built-in FI_PROVIDER=efa (a default, not a rule) */
 	bool nccl_debug;                   /* add NCCL_DEBUG=INFO */
 	struct ev_env_rule *env_rules;     /* heap */
 	size_t n_env_rules;

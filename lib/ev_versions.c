@@ -234,19 +234,31 @@ static void cuda(const char *root, struct ev_sw_version *v)
 		set(v, ver, src);
 }
 
-int ev_versions_detect(const char *software_root, const char *sysfs_root, struct ev_versions *out,
-		       struct ev_err *err)
+int ev_versions_detect_some(const char *software_root, const char *sysfs_root, unsigned mask,
+			    struct ev_versions *out, struct ev_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!software_root || !sysfs_root)
 		return ev_errf(err, -EINVAL, "versions: no root");
-	efa_installer(software_root, &out->sw[EV_SW_EFA_INSTALLER]);
-	libfabric(software_root, &out->sw[EV_SW_LIBFABRIC]);
-	nccl(software_root, &out->sw[EV_SW_NCCL]);
-	aws_ofi_nccl(software_root, &out->sw[EV_SW_AWS_OFI_NCCL]);
-	nvidia(software_root, sysfs_root, &out->sw[EV_SW_NVIDIA_DRIVER]);
-	cuda(software_root, &out->sw[EV_SW_CUDA]);
+	if (mask & EV_SW_BIT(EV_SW_EFA_INSTALLER))
+		efa_installer(software_root, &out->sw[EV_SW_EFA_INSTALLER]);
+	if (mask & EV_SW_BIT(EV_SW_LIBFABRIC))
+		libfabric(software_root, &out->sw[EV_SW_LIBFABRIC]);
+	if (mask & EV_SW_BIT(EV_SW_NCCL))
+		nccl(software_root, &out->sw[EV_SW_NCCL]);
+	if (mask & EV_SW_BIT(EV_SW_AWS_OFI_NCCL))
+		aws_ofi_nccl(software_root, &out->sw[EV_SW_AWS_OFI_NCCL]);
+	if (mask & EV_SW_BIT(EV_SW_NVIDIA_DRIVER))
+		nvidia(software_root, sysfs_root, &out->sw[EV_SW_NVIDIA_DRIVER]);
+	if (mask & EV_SW_BIT(EV_SW_CUDA))
+		cuda(software_root, &out->sw[EV_SW_CUDA]);
 	return 0;
+}
+
+int ev_versions_detect(const char *software_root, const char *sysfs_root, struct ev_versions *out,
+		       struct ev_err *err)
+{
+	return ev_versions_detect_some(software_root, sysfs_root, EV_SW_ALL, out, err);
 }
 
 int ev_version_cmp(const char *a, const char *b)

@@ -235,10 +235,22 @@ static void judge_node(void)
 	g.imds_ok = f.imds_rc == 0;
 	if (g.imds_ok)
 		g.imds = f.imds;
-	if (g.have_efa &&
-	    ev_env_plan_build(&g.cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, &g.env, &err) != 0) {
-		slurm_error(PFX "%s: environment not injected: %s", g.node, err.msg);
-		g.env.n = 0;
+	if (g.have_efa) {
+		struct ev_versions sw;
+		const struct ev_versions *vp;
+
+		/* The versions decide FI_EFA_USE_DEVICE_RDMA: only the two the
+		 * plan needs, from their files (under 10 us; no library directory
+		 * listing, no libfabric). Read here even after a full judgement,
+		 * whose versions may include the loaded libfabric's: report and
+		 * enforce steps, and efa-verify check, must agree. */
+		vp = ev_versions_detect_some(g.cfg.software_root, g.cfg.sysfs_root, EV_ENV_SW_MASK, &sw,
+					     &err) == 0 ? &sw : NULL;
+		if (ev_env_plan_build(&g.cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, vp, &g.env,
+				      &err) != 0) {
+			slurm_error(PFX "%s: environment not injected: %s", g.node, err.msg);
+			g.env.n = 0;
+		}
 	}
 	ev_facts_free(&f);
 }

@@ -24,11 +24,11 @@ cat > "$EV_TMP/imds.json" <<JSON
 JSON
 start_imds "$EV_TMP/imds.json" || { not_ok "imds server starts"; done_testing; exit 1; }
 
-mkconf() { # mkconf FILE ENDPOINT [extra yaml] [state dir name]
+mkconf() { # mkconf FILE ENDPOINT [extra yaml] [state dir name]; $SW: software root
 	cat > "$1" <<YAML
 sysfs_root: $EV_TMP/sys/%n
 state_dir: $EV_TMP/${4:-state}/%n
-software_root: $EV_TMP/sw
+software_root: ${SW:-$EV_TMP/sw}
 log: ""
 imds:
   endpoint: $2
@@ -49,6 +49,12 @@ like "p5: all ports active" "$out" "ok +ports +32/32 ports ACTIVE"
 like "p5: efa provider found by fi_getinfo" "$out" "ok +efa_provider +libfabric [0-9.]+: efa provider"
 like "p5: placement" "$out" "ok +placement +us-east-1a, placement group pg-train"
 like "p5: verdict line" "$out" "^READY \(0 failed"
+# The environment a step would get, and why: no versions found here.
+like "p5: env FI_PROVIDER is a default" "$out" \
+	"^  set +FI_PROVIDER=efa \(env.fi_provider default: libfabric fails loudly"
+like "p5: env RDMA set where versions are unknown" "$out" \
+	"^  set +FI_EFA_USE_DEVICE_RDMA=1 \(p5.48xlarge has RDMA read; libfabric version not found; aws-ofi-nccl not found; set where unsure"
+unlike "p5: env never FI_EFA_FORK_SAFE" "$out" "FI_EFA_FORK_SAFE"
 
 # JSON, checked by jq.
 js=$(ev -N p5 check --json); rc=$?
@@ -57,6 +63,42 @@ is "p5 --json is valid and ready" "$(printf '%s' "$js" | jq -r '.ready')" true
 is "p5 --json lists 32 devices" "$(printf '%s' "$js" | jq '.devices | length')" 32
 is "p5 --json check statuses" "$(printf '%s' "$js" | jq -r '[.checks[].status] | join(",")')" "ok,ok,ok,ok,ok"
 is "p5 --json placement group" "$(printf '%s' "$js" | jq -r '.imds.placement_group')" pg-train
+is "p5 --json env set" "$(printf '%s' "$js" | jq -r '[.env.set[] | "\(.name)=\(.value):\(.force)"] | join(",")')" \
+	"FI_PROVIDER=efa:false,FI_EFA_USE_DEVICE_RDMA=1:false"
+like "p5 --json env why" "$(printf '%s' "$js" | jq -r '.env.set[1].why')" "^p5.48xlarge has RDMA read; "
+is "p5 --json env note" "$(printf '%s' "$js" | jq -c '.env | [has("note"), .note]')" "[true,null]"
+
+# Versions decide FI_EFA_USE_DEVICE_RDMA (aws-ofi-nccl doc/efa-env-var.md).
+mkdir -p "$EV_TMP/sw-new/opt/amazon/efa/lib/pkgconfig" "$EV_TMP/sw-new/opt/amazon/ofi-nccl/lib/pkgconfig"
+printf 'Name: libfabric\nVersion: 2.1.0amzn3.0\n' > "$EV_TMP/sw-new/opt/amazon/efa/lib/pkgconfig/libfabric.pc"
+printf 'Name: aws-ofi-nccl\nVersion: 1.13.2-aws\n' > "$EV_TMP/sw-new/opt/amazon/ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc"
+mkdir -p "$EV_TMP/sw-old/opt/amazon/efa/lib/pkgconfig" "$EV_TMP/sw-old/opt/amazon/ofi-nccl/lib/pkgconfig"
+printf 'Name: libfabric\nVersion: 1.17.1amzn1.0\n' > "$EV_TMP/sw-old/opt/amazon/efa/lib/pkgconfig/libfabric.pc"
+printf 'Name: aws-ofi-nccl\nVersion: 1.5.0-aws\n' > "$EV_TMP/sw-old/opt/amazon/ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc"
+SW=$EV_TMP/sw-new mkconf "$EV_TMP/new.yaml" "$IMDS_URL/%n"
+out=$("$EV_CLI" -c "$EV_TMP/new.yaml" -N p5 check 2>&1)
+like "new software: RDMA not set, with why" "$out" \
+	"^  not set FI_EFA_USE_DEVICE_RDMA \(libfabric 2.1.0amzn3.0 >= 1.18 and aws-ofi-nccl 1.13.2-aws >= 1.7 use RDMA read without it\)"
+unlike "new software: RDMA not injected" "$out" "FI_EFA_USE_DEVICE_RDMA=1"
+like "new software: FI_PROVIDER still set" "$out" "^  set +FI_PROVIDER=efa"
+js=$("$EV_CLI" -c "$EV_TMP/new.yaml" -N p5 check --json)
+is "new software --json: not_set" "$(printf '%s' "$js" | jq -r '[.env.not_set[].name] | join(",")')" FI_EFA_USE_DEVICE_RDMA
+SW=$EV_TMP/sw-old mkconf "$EV_TMP/old.yaml" "$IMDS_URL/%n" "placement:
+  require_group: false
+env:
+  vars:
+    NCCL_SOCKET_IFNAME: {value: \"^lo,docker\", force: true}"
+out=$("$EV_CLI" -c "$EV_TMP/old.yaml" -N nopg check 2>&1)
+like "old software: RDMA set, with why" "$out" \
+	"^  set +FI_EFA_USE_DEVICE_RDMA=1 \(p4d.24xlarge has RDMA read; libfabric 1.17.1amzn1.0 < 1.18; aws-ofi-nccl 1.5.0-aws < 1.7\)"
+like "old software: aws-ofi-nccl 1.5 needs FI_PROVIDER" "$out" \
+	"^  set +FI_PROVIDER=efa \(aws-ofi-nccl 1.5.0-aws is 1.5 or older and needs it\)"
+like "a forced rule says so" "$out" "^  forced +NCCL_SOCKET_IFNAME=\^lo,docker \(env.vars, force\)"
+SW=$EV_TMP/sw-old mkconf "$EV_TMP/noprov.yaml" "$IMDS_URL/%n" "env:
+  fi_provider: false"
+out=$("$EV_CLI" -c "$EV_TMP/noprov.yaml" -N p5 check 2>&1)
+like "env.fi_provider: false: not set, with why" "$out" \
+	"^  not set FI_PROVIDER \(env.fi_provider is false, though aws-ofi-nccl 1.5.0-aws \(1.5 or older\) needs it\)"
 
 # The second check is served from the per-boot cache: no new IMDS request.
 before=$(curl -s "$IMDS_URL/_control/stats" | jq '[.. | numbers] | add')
@@ -72,6 +114,9 @@ like "no-EFA node: devices FAIL with the fix" "$out" "FAIL +devices +no EFA devi
 like "no-EFA node: says how to fix" "$out" "fix: attach EFA interfaces"
 like "no-EFA node: not in a group either" "$out" "FAIL +placement +not in a placement group"
 like "no-EFA node: verdict" "$out" "^NOT READY \(2 failed"
+like "no-EFA node: no environment" "$out" "^environment: no EFA device here, so a step gets nothing"
+is "no-EFA node --json: nothing set" "$(ev -N cpu check --json | jq -c '[.env.set, .env.note]')" \
+	'[[],"no EFA device here, so a step gets nothing"]'
 
 # A DOWN port.
 out=$(ev -N down check 2>&1); rc=$?
@@ -98,6 +143,7 @@ like "IMDS down: placement warns, unverified" "$out" "warn +placement +placement
 like "IMDS down: device count cannot be judged" "$out" "expected count unknown"
 check "IMDS down: returns within the timeout budget ($ms ms)" test "$ms" -lt 5000
 like "IMDS down: the failure is remembered, not retried at once" "$out2" "placement not verified: .*\(remembered\)"
+like "IMDS down: RDMA not set, type unknown" "$out" "^  not set FI_EFA_USE_DEVICE_RDMA \(instance type unknown"
 
 # IMDS slow beyond the budget.
 imds_mode "slow:3000"

@@ -65,6 +65,7 @@ static void assert_defaults(const struct ev_config *c)
 	assert_true(c->verdict.idle_nic_fraction == 0.01);
 	assert_int_equal(c->verdict.max_error_events, 0);
 	assert_true(c->env_builtin);
+	assert_true(c->env_fi_provider);
 	assert_false(c->nccl_debug);
 	assert_int_equal(c->n_env_rules, 0);
 	assert_int_equal(c->checks[EV_CHECK_DEVICES], EV_ACTION_FAIL);
@@ -143,6 +144,7 @@ static const char every_key[] =
 	"  max_error_events: 10\n"
 	"env:\n"
 	"  builtin: false\n"
+	"  fi_provider: false\n"
 	"  nccl_debug: on\n"
 	"  vars:\n"
 	"    FI_EFA_FORK_SAFE: \"1\"\n"
@@ -202,6 +204,7 @@ static void test_every_key(void **state)
 	assert_true(c.verdict.idle_nic_fraction == 1e-3);
 	assert_int_equal(c.verdict.max_error_events, 10);
 	assert_false(c.env_builtin);
+	assert_false(c.env_fi_provider);
 	assert_true(c.nccl_debug);
 
 	assert_int_equal(c.n_env_rules, 5);
@@ -473,7 +476,7 @@ static void test_env_errors(void **state)
 	expect_error("env:\n  instance_types:\n    p5.48xlarge: [a]\n", NAME ":3:18: ",
 		     "env.instance_types.p5.48xlarge: expected a mapping");
 	expect_error("env:\n  extra: 1\n", NAME ":2:3: ",
-		     "unknown key 'extra' in env (valid keys: builtin, nccl_debug, vars, instance_types)");
+		     "unknown key 'extra' in env (valid keys: builtin, fi_provider, nccl_debug, vars, instance_types)");
 
 	memset(big, 'v', sizeof(big) - 1);
 	big[EV_ENV_VALUE_MAX] = '\0';
