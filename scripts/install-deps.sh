@@ -1,17 +1,42 @@
 #!/bin/bash
 # Install everything efa-verify needs to build, test and run its demo on
-# Debian 12, as root. Does nothing when all of it is already installed.
+# Debian 12 (or 13, sid), as root. Does nothing when all of it is installed.
+#
+#   scripts/install-deps.sh            everything tests/run-all uses
+#   scripts/install-deps.sh --core     what the demo and the cluster tests use
+#   scripts/install-deps.sh --list core|all   print the package names
+#
+# The Slurm-matrix roots (tests/roots/mkroot) are made from the core list.
 set -eu
-pkgs=(
+core=(
 	build-essential autoconf automake libtool pkg-config
 	libyaml-dev libcurl4-openssl-dev libfabric-dev libfabric-bin
 	libibverbs-dev rdma-core ibverbs-providers libcmocka-dev
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
-	mariadb-server
-	python3 jq curl valgrind procps iproute2 rpm strace
-	dpkg-dev debhelper
-	clang libclang-rt-14-dev
+	mariadb-server mariadb-client
+	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux passwd
 )
+# Host only: packaging tests, the sanitizer and fuzz builds, the roots.
+extra=(
+	rpm dpkg-dev debhelper
+	clang libclang-rt-14-dev
+	mmdebstrap
+)
+want=all
+case "${1:-}" in
+--core) want=core ;;
+--list)
+	case "${2:-}" in
+	core) printf '%s\n' "${core[@]}" ;;
+	all) printf '%s\n' "${core[@]}" "${extra[@]}" ;;
+	*) echo "usage: install-deps.sh --list core|all" >&2; exit 2 ;;
+	esac
+	exit 0 ;;
+"") ;;
+*) echo "usage: install-deps.sh [--core | --list core|all]" >&2; exit 2 ;;
+esac
+pkgs=("${core[@]}")
+[ "$want" = core ] || pkgs+=("${extra[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,6 +64,13 @@ wait_for() {
 	return 1
 }
 
+# slurm_major: the installed Slurm's major release (22 for 22.05).
+slurm_major() {
+	local v
+	v=$(slurmd -V 2>/dev/null | awk '{ print $2 }')
+	echo "${v%%.*}" | grep -Ex '[0-9]+' || echo 0
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # ours PID: the process was started for this cluster. A stale pid file may
@@ -141,6 +148,15 @@ CONF
 	[ -z "$PROLOG" ] || echo "Prolog=$PROLOG" >> "$DIR/etc/slurm.conf"
 	[ -z "$EPILOG" ] || echo "Epilog=$EPILOG" >> "$DIR/etc/slurm.conf"
 	[ -z "$EXTRA" ] || cat "$EXTRA" >> "$DIR/etc/slurm.conf"
+	# slurmd wants its spool directories to exist (24.11 on).
+	for n in "${NODES[@]}"; do mkdir -p "$DIR/spool/$n"; done
+	# From 23.11 on slurmd loads a cgroup plugin even with proctrack/linuxproc
+	# and task/none, and fails where no cgroup filesystem is mounted (the
+	# test roots). CgroupPlugin=disabled exists only from 23.11 on; 22.05
+	# reads no cgroup.conf here.
+	if [ "$(slurm_major)" -ge 23 ]; then
+		printf 'CgroupPlugin=disabled\n' > "$DIR/etc/cgroup.conf"
+	fi
 	cat > "$DIR/etc/slurmdbd.conf" <<CONF
 AuthType=auth/munge
 DbdHost=localhost
@@ -191,7 +207,12 @@ start_db() {
 		--pid-file="$DIR/mysql-run/mariadb.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
 		--skip-name-resolve --log-error="$DIR/mysql-run/mariadb.log" </dev/null >/dev/null 2>&1 &
 	wait_for 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"
+	# The database exists before slurmdbd first connects: when slurmdbd has
+	# to create it, it reconnects on a handle whose options libmariadb 3.4.10
+	# (Debian 13 and sid) has reset, with a column limit of 0, and every
+	# query fails ("Number of columns in result (=1) ... (=0)").
 	mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root <<SQL || die "cannot create the slurm db user"
+CREATE DATABASE IF NOT EXISTS slurm_acct_db;
 CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';
 CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'slurm';
 GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
