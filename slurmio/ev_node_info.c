@@ -1,6 +1,7 @@
 #include "ev_node_info.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,34 @@ int ev_node_drain(const char *node, const char *reason, struct ev_err *err)
 	ev_slurm_reason_uid(&msg, getuid());
 	if (slurm_update_node(&msg) != SLURM_SUCCESS)
 		return ev_errf(err, -EIO, "cannot drain %s: %s", node, slurm_strerror(ev_slurm_errno()));
+	return 0;
+}
+
+/* Slurm 23.11's SchedulerParameters=extra_constraints makes a node's Extra
+ * something jobs' --extra filters are matched against: the site's, not a
+ * place for our facts. Asked only when about to publish (once per boot per
+ * node), so an enforce step normally costs no extra RPC. */
+static int extra_is_sites(bool *yes, struct ev_err *err)
+{
+	slurm_conf_t *conf = NULL;
+	const char *p;
+
+	*yes = false;
+	if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf) {
+		if (conf)
+			ev_slurm_free_conf(conf);
+		return ev_errf(err, -EIO, "cannot read slurmctld's configuration: %s",
+			       slurm_strerror(ev_slurm_errno()));
+	}
+	for (p = conf->sched_params; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == strlen("extra_constraints") && strncmp(p, "extra_constraints", len) == 0)
+			*yes = true;
+		p += len;
+		p += *p == ',';
+	}
+	ev_slurm_free_conf(conf);
 	return 0;
 }
 
@@ -64,7 +93,15 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 	slurm_hostlist_destroy(hl);
 	if (publish) {
 		update_node_msg_t up;
+		bool sites;
+		int rc;
 
+		if ((rc = extra_is_sites(&sites, err)))
+			return rc;
+		if (sites)
+			return ev_errf(err, -ENOTSUP,
+				       "SchedulerParameters=extra_constraints: node Extra is matched against "
+				       "jobs' --extra, so efa-verify does not publish placement there");
 		slurm_init_update_node_msg(&up);
 		up.node_names = (char *)self_node;
 		up.extra = (char *)facts;

@@ -1,0 +1,51 @@
+#!/bin/bash
+# configure --with-slurm=PREFIX against a Slurm laid out as ParallelCluster's
+# /opt/slurm (include/slurm/, lib/libslurm.so*, lib/slurm/ for plugins),
+# made from this machine's own Slurm. The system's copies of the headers and
+# library are hidden (a private mount namespace), so the build can only have
+# found Slurm under the prefix.
+. "$top_srcdir/tests/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (hides the system Slurm in a mount namespace)"
+command -v unshare >/dev/null || skip_all "unshare missing"
+[ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build (a plain configure is what is tested)"
+inc=/usr/include/slurm
+lib=$(ls -d /usr/lib/*/libslurm.so 2>/dev/null | head -n1)
+[ -d "$inc" ] && [ -n "$lib" ] || skip_all "no Slurm headers and libslurm.so here"
+libdir=$(dirname "$lib")
+
+P=$EV_TMP/opt/slurm
+mkdir -p "$P/include" "$P/lib/slurm"
+cp -r "$inc" "$P/include/"
+cp -d "$libdir"/libslurm.so* "$P/lib/"
+cp -L "$lib" "$P/lib/$(basename "$(readlink -f "$lib")")" 2>/dev/null || true
+B=$EV_TMP/build
+mkdir -p "$B" "$EV_TMP/empty"
+
+# hidden CMD...: run CMD with the system's Slurm headers and libslurm.so gone.
+hidden() {
+	unshare -m -- bash -c '
+		mount --make-rprivate /
+		mount --bind "$1" "$2"
+		mount --bind /dev/null "$3"
+		shift 3
+		exec "$@"' hidden "$EV_TMP/empty" "$inc" "$lib" "$@"
+}
+
+out=$(cd "$B" && hidden "$top_srcdir/configure" -q 2>&1)
+check "without --with-slurm, configure fails where Slurm is hidden" test $? -ne 0
+like "the error says how to point at Slurm" "$out" "--with-slurm=PREFIX"
+
+out=$(cd "$B" && rm -rf ./* && hidden "$top_srcdir/configure" -q --with-slurm="$P" 2>&1)
+is "configure --with-slurm=PREFIX succeeds" "$?" 0
+[ -f "$B/Makefile" ] || { diag "$out"; done_testing; exit 1; }
+like "the headers come from PREFIX/include" "$(grep '^SLURM_CPPFLAGS' "$B/Makefile")" "-I$P/include"
+is "the plugin dir defaults to PREFIX/lib/slurm" "$(sed -n 's/^slurm_plugindir = //p' "$B/Makefile")" "$P/lib/slurm"
+out=$(hidden make -C "$B" -s -j2 cli/efa-verify prolog/efa-verify-prolog spank/efa_verify.la 2>&1)
+is "the CLI, prolog and plugin build against PREFIX" "$?" 0
+[ -x "$B/cli/efa-verify" ] || diag "$(tail -n 30 <<<"$out")"
+like "the CLI finds libslurm in PREFIX/lib at run time" "$(hidden ldd "$B/cli/efa-verify" 2>&1)" \
+	"libslurm[.]so[.0-9]* => $P/lib/libslurm"
+out=$(hidden make -C "$B" -s install DESTDIR="$EV_TMP/dest" 2>&1)
+check "make install puts the plugin under PREFIX/lib/slurm" test -f "$EV_TMP/dest$P/lib/slurm/efa_verify.so"
+[ -f "$EV_TMP/dest$P/lib/slurm/efa_verify.so" ] || diag "$(tail -n 20 <<<"$out")"
+done_testing
