@@ -1,5 +1,5 @@
 #!/bin/bash
-# A real Slurm 22.05 cluster on this one host, for tests and the demo:
+# A real Slurm cluster (22.05 on the host, 24.11 and 26.05 in the tests/roots/ roots) on one host, for tests and the demo:
 # munge, MariaDB, slurmdbd, slurmctld and four `slurmd -N nK` daemons
 # (NodeName=n[1-4] NodeAddr=127.0.0.1, one port each). Everything lives in
 # one directory; nothing is written to /etc/slurm. Needs root.
@@ -203,7 +203,14 @@ start_db() {
 	fi
 	# MariaDB runs as mysql: its socket, pid and log live in a dir of its own.
 	chown mysql:mysql "$DIR/mysql-tmp" "$DIR/mysql-run"
-	mariadbd --no-defaults --user=mysql --datadir="$DIR/mysql" --tmpdir="$DIR/mysql-tmp" --socket="$DIR/mysql-run/mysqld.sock" \
+	# MariaDB 11.8 (Debian 13, sid) turns innodb_snapshot_isolation on;
+	# slurmdbd then dies ("fatal: ... Record has changed since last read")
+	# when a job update, such as efa-verify's AdminComment, meets another
+	# write to the same job. Slurm requires it off; older MariaDB lacks it.
+	local dbopts=()
+	mariadbd --no-defaults --verbose --help 2>/dev/null | grep -q '^innodb-snapshot-isolation' &&
+		dbopts+=(--innodb-snapshot-isolation=OFF)
+	mariadbd --no-defaults "${dbopts[@]}" --user=mysql --datadir="$DIR/mysql" --tmpdir="$DIR/mysql-tmp" --socket="$DIR/mysql-run/mysqld.sock" \
 		--pid-file="$DIR/mysql-run/mariadb.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
 		--skip-name-resolve --log-error="$DIR/mysql-run/mariadb.log" </dev/null >/dev/null 2>&1 &
 	wait_for 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"

@@ -22,9 +22,11 @@ B=$EV_TMP/build
 mkdir -p "$B" "$EV_TMP/empty"
 
 # hidden CMD...: run CMD with the system's Slurm headers and libslurm.so gone.
+# Inside a tests/roots/ root, / is not a mount point and cannot be made
+# private, but everything there already is.
 hidden() {
-	unshare -m -- bash -c '
-		mount --make-rprivate /
+	unshare -m --propagation unchanged -- bash -c '
+		mount --make-rprivate / 2>/dev/null || findmnt -n -o PROPAGATION -T "$2" | grep -q private || exit 99
 		mount --bind "$1" "$2"
 		mount --bind /dev/null "$3"
 		shift 3
