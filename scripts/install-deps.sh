@@ -14,7 +14,7 @@ core=(
 	libibverbs-dev rdma-core ibverbs-providers libcmocka-dev
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
 	mariadb-server mariadb-client
-	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux passwd
+	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux mount passwd
 )
 # Host only: packaging tests, the sanitizer and fuzz builds, the roots.
 extra=(

@@ -6,7 +6,7 @@
 # found Slurm under the prefix.
 . "$top_srcdir/tests/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (hides the system Slurm in a mount namespace)"
-command -v unshare >/dev/null || skip_all "unshare missing"
+command -v unshare >/dev/null && command -v mount >/dev/null || skip_all "unshare or mount missing"
 [ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build (a plain configure is what is tested)"
 inc=/usr/include/slurm
 lib=$(ls -d /usr/lib/*/libslurm.so 2>/dev/null | head -n1)
@@ -22,15 +22,16 @@ B=$EV_TMP/build
 mkdir -p "$B" "$EV_TMP/empty"
 
 # hidden CMD...: run CMD with the system's Slurm headers and libslurm.so gone.
-# Inside a tests/roots/ root, / is not a mount point and cannot be made
-# private, but everything there already is.
+# unshare makes every mount private first; inside a tests/roots/ root that
+# fails (/ there is not a mount point), and everything there is private
+# already, so the namespace is made without changing propagation.
 hidden() {
-	unshare -m --propagation unchanged -- bash -c '
-		mount --make-rprivate / 2>/dev/null || findmnt -n -o PROPAGATION -T "$2" | grep -q private || exit 99
-		mount --bind "$1" "$2"
-		mount --bind /dev/null "$3"
-		shift 3
-		exec "$@"' hidden "$EV_TMP/empty" "$inc" "$lib" "$@"
+	local script='mount --bind "$1" "$2" && mount --bind /dev/null "$3" && shift 3 && exec "$@"'
+	if unshare -m -- true 2>/dev/null; then
+		unshare -m -- bash -c "$script" hidden "$EV_TMP/empty" "$inc" "$lib" "$@"
+	else
+		unshare -m --propagation unchanged -- bash -c "$script" hidden "$EV_TMP/empty" "$inc" "$lib" "$@"
+	fi
 }
 
 out=$(cd "$B" && hidden "$top_srcdir/configure" -q 2>&1)
