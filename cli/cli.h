@@ -20,6 +20,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_top(struct cli_ctx *ctx, int argc, char **argv);
 
 /* "efa-verify: msg" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"  snapshot   the EFA and TCP counters, as a table or JSON\n"
 	"  report     a job's verdict from accounting, with its per-node table\n"
 	"  flush      deliver the results this node had to spool\n"
+	"  top        this node's EFA and TCP rates, live\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  config file (default: $EFA_VERIFY_CONFIG, then\n"
@@ -87,7 +88,8 @@ int main(int argc, char **argv)
 		int (*fn)(struct cli_ctx *, int, char **);
 	} commands[] = {
 		{ "check", cmd_check }, { "snapshot", cmd_snapshot },
-		{ "report", cmd_report }, { "flush", cmd_flush }, { NULL, NULL },
+		{ "report", cmd_report }, { "flush", cmd_flush }, { "top", cmd_top },
+		{ NULL, NULL },
 	}, *cmd;
 	struct cli_ctx ctx;
 	const char *cfg_opt = NULL;
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 	for (cmd = commands; cmd->name && strcmp(cmd->name, argv[0]) != 0; cmd++)
 		;
 	if (!cmd->name) {
-		cli_error("unknown command '%.64s' (commands: check, snapshot, report, flush)", argv[0]);
+		cli_error("unknown command '%.64s' (commands: check, snapshot, report, flush, top)", argv[0]);
 		return EXIT_USAGE;
 	}
 	/* A command's --help needs no config. */

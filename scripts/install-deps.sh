@@ -14,13 +14,14 @@ core=(
 	libibverbs-dev rdma-core ibverbs-providers libcmocka-dev
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
 	mariadb-server mariadb-client
-	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux mount passwd
+	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux mount passwd tmux
 )
-# Host only: packaging tests, the sanitizer and fuzz builds, the roots.
+# Host only: packaging tests, the sanitizer and fuzz builds, the roots, the
+# dashboard queries run by Prometheus.
 extra=(
 	rpm dpkg-dev debhelper
 	clang libclang-rt-14-dev
-	mmdebstrap
+	mmdebstrap prometheus
 )
 want=all
 case "${1:-}" in

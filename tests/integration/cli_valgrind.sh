@@ -29,7 +29,8 @@ vg() {
 }
 export FI_PROVIDER_PATH="$top_builddir/tests/fakeprov/.libs"
 # IMDS is unreachable here, which is a warning, so check still exits 0.
-for args in "check" "check --json" "snapshot" "snapshot --json"; do
+for args in "check" "check --json" "snapshot" "snapshot --json" "top --json --interval 0.1 --count 2" \
+	"top --interval 0.1 --count 2"; do
 	# shellcheck disable=SC2086
 	vg -c "$EV_TMP/c.yaml" -N n1 $args
 	rc=$?
