@@ -334,15 +334,16 @@ int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 	deadline = prev.mono + interval;
 	while (!stop_sig && (!count || done < count)) {
 		struct timespec ts = to_ts(deadline);
-		int e = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		int e;
 
-		if (e == EINTR) {
-			if (winch && mode == OUT_SCREEN) {
-				winch = 0;
-				draw(&view);
-			}
-			continue;
+		/* A resize while drawing interrupted no sleep: seen here. */
+		if (winch && mode == OUT_SCREEN) {
+			winch = 0;
+			draw(&view);
 		}
+		e = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		if (e == EINTR)
+			continue;
 		if ((rc = take(ctx, &cur, &err)) ||
 		    (rc = ev_rates_compute(&prev.snap, &cur.snap, cur.mono - prev.mono, &cur.devs,
 					   have_last ? &last : NULL, &rates, &err))) {
