@@ -139,8 +139,11 @@ bad:
 	}
 }
 
-static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, bool sync,
-			struct ev_err *err)
+/* path is relative to dirfd (or AT_FDCWD): the tmp file and the rename
+ * stay in the directory dirfd was opened on, whatever its name leads to
+ * meanwhile. */
+static int write_atomic(int dirfd, const char *path, const void *data, size_t len, unsigned mode,
+			bool sync, struct ev_err *err)
 {
 	char tmp[4096];
 	const char *p = data;
@@ -149,8 +152,8 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", path);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = -errno;
 		return ev_errf(err, rc, "%s: cannot create: %s", tmp, strerror(-rc));
@@ -178,7 +181,7 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 	}
 	fd = -1;
 	/* rename replaces a symlink at path itself, never writes through it. */
-	if (rename(tmp, path) != 0) {
+	if (renameat(dirfd, tmp, dirfd, path) != 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -186,20 +189,81 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dirfd, tmp, 0);
 	return ev_errf(err, rc, "%s: cannot write: %s", path, strerror(-rc));
 }
 
 int ev_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			 struct ev_err *err)
 {
-	return write_atomic(path, data, len, mode, true, err);
+	return write_atomic(AT_FDCWD, path, data, len, mode, true, err);
 }
 
 int ev_file_write_atomic_nosync(const char *path, const void *data, size_t len, unsigned mode,
 				struct ev_err *err)
 {
-	return write_atomic(path, data, len, mode, false, err);
+	return write_atomic(AT_FDCWD, path, data, len, mode, false, err);
+}
+
+int ev_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, unsigned mode,
+			    struct ev_err *err)
+{
+	return write_atomic(dirfd, name, data, len, mode, true, err);
+}
+
+int ev_dir_open_checked(const char *path, struct ev_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		/* O_NOFOLLOW|O_DIRECTORY on a symlink: ELOOP, or ENOTDIR on
+		 * some kernels; say which it was. */
+		if ((rc == -ELOOP || rc == -ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return ev_errf(err, -ELOOP, "%s: is a symbolic link, refused", path);
+		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+	}
+	/* Checked on what was opened, not on the name: a rename meanwhile
+	 * changes nothing, everything after goes through fd. */
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		close(fd);
+		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return ev_errf(err, -EPERM, "%s: owned by uid %u, not %u: refused", path, (unsigned)st.st_uid,
+			       (unsigned)geteuid());
+	}
+	/* Anyone could rename our files away and plant theirs in it. Group
+	 * write is the admin's choice (Ubuntu's /var/log is root:syslog
+	 * 0775); a sticky directory (/tmp) keeps others off our names. */
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		close(fd);
+		return ev_errf(err, -EPERM, "%s: writable by anyone (mode %03o): refused", path,
+			       (unsigned)(st.st_mode & 0777));
+	}
+	return fd;
+}
+
+int ev_file_check_own(int fd, const char *path, struct ev_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ev_errf(err, -EPERM, "%s: not a regular file, refused", path);
+	if (st.st_uid != geteuid())
+		return ev_errf(err, -EPERM, "%s: owned by uid %u, not %u: refused", path, (unsigned)st.st_uid,
+			       (unsigned)geteuid());
+	/* A second name means another file's contents (a hard link planted
+	 * to /etc/shadow, say) would get our writes. */
+	if (st.st_nlink != 1)
+		return ev_errf(err, -EPERM, "%s: has %lu links, not 1: refused", path, (unsigned long)st.st_nlink);
+	return 0;
 }
 
 int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)

@@ -44,6 +44,21 @@ int ev_file_write_atomic(const char *path, const void *data, size_t len,
 int ev_file_write_atomic_nosync(const char *path, const void *data, size_t len,
 				unsigned mode, struct ev_err *err);
 
+/* ev_file_write_atomic relative to an open directory: name is one path
+ * component in dirfd; the tmp file and the rename stay in that directory. */
+int ev_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+			    unsigned mode, struct ev_err *err);
+
+/* Open a directory root writes files into (O_DIRECTORY, never through a
+ * final symlink) and check what was opened: owned by the effective user,
+ * not writable by others unless sticky. The fd, or -ELOOP, -EPERM, another
+ * negative errno. */
+int ev_dir_open_checked(const char *path, struct ev_err *err);
+
+/* Check an open file root is about to write into: a regular file, owned by
+ * the effective user, with one link. 0 or -EPERM (path is for the message). */
+int ev_file_check_own(int fd, const char *path, struct ev_err *err);
+
 /* mkdir -p with the given mode for newly created components; refuses to
  * continue through a component that is a symlink when no_symlinks. */
 int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err);

@@ -22,9 +22,9 @@
 int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_err *err)
 {
 	char dir[4096], *slash, *buf;
-	struct stat st;
+	const char *base = path;
 	ssize_t w;
-	int fd, rc;
+	int dfd, fd, rc;
 
 	if (!path || !*path)
 		return ev_errf(err, -EINVAL, "no log path");
@@ -34,28 +34,47 @@ int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_e
 		return ev_errf(err, -EINVAL, "%s: a log line must not contain a newline", path);
 	memcpy(dir, path, strlen(path) + 1);
 	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if ((rc = ev_mkdir_p(dir, 0750, true, err)))
+	if (slash) {
+		base = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (slash != dir && (rc = ev_mkdir_p(dir, 0750, true, err)))
 			return rc;
+	} else {
+		memcpy(dir, ".", 2);
 	}
-	buf = malloc(len + 1);
-	if (!buf)
-		return ev_errf(err, -ENOMEM, "out of memory");
-	memcpy(buf, line, len);
-	buf[len] = '\n';
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return ev_errf(err, -EINVAL, "%s: not a file name", path);
+	/* The file is opened in the directory that was checked, so neither a
+	 * directory swapped in meanwhile nor a symlink in its place decides
+	 * where root creates or appends. */
+	if ((dfd = ev_dir_open_checked(dir, err)) < 0)
+		return dfd;
+	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+		    0640);
+	rc = fd < 0 ? -errno : 0;
+	close(dfd);
 	if (fd < 0) {
-		rc = -errno;
-		free(buf);
+		if (rc == -ELOOP)
+			return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
 		return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
 	}
-	/* A FIFO or device planted at the log path is not a log. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	/* As the state files: what is not our own single-named regular file
+	 * (a FIFO or device, another user's file, a hard link to some other
+	 * file) is not our log. */
+	if ((rc = ev_file_check_own(fd, path, err))) {
 		close(fd);
-		free(buf);
-		return ev_errf(err, -EPERM, "%s: not a regular file, refused", path);
+		return rc;
 	}
+	buf = malloc(len + 1);
+	if (!buf) {
+		close(fd);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\n';
 	/* One write: O_APPEND places it at the end as a whole. */
 	w = write(fd, buf, len + 1);
 	rc = w == (ssize_t)(len + 1) ? 0 : (w < 0 ? -errno : -EIO);
@@ -215,25 +234,34 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 
 int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err)
 {
-	char path[4096];
+	char name[256];
 	size_t len = 0;
 	char *text;
-	int rc, n;
+	int rc, n, dfd;
 
 	if (!dir || !*dir)
 		return ev_errf(err, -EINVAL, "no prometheus_textfile_dir");
 	if (!e->node || !ev_valid_nodename(e->node) || !e->jobid)
 		return ev_errf(err, -EINVAL, "prometheus: bad node name or job id");
-	n = snprintf(path, sizeof(path), "%s/" PROM_PREFIX "%" PRIu32 "_%s" PROM_SUFFIX, dir, e->jobid, e->node);
-	if (n < 0 || (size_t)n >= sizeof(path))
+	n = snprintf(name, sizeof(name), PROM_PREFIX "%" PRIu32 "_%s" PROM_SUFFIX, e->jobid, e->node);
+	if (n < 0 || (size_t)n >= sizeof(name) || strlen(dir) + (size_t)n + 2 > 4096)
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
 	if ((rc = ev_mkdir_p(dir, 0755, true, err)))
 		return rc;
-	if (!(text = ev_prom_format(e, &len)))
+	/* The file is always a new one of ours (tmp + rename in the checked
+	 * directory): whatever sits at its name, a symlink, a hard link to
+	 * another file or a FIFO, is replaced, never written through. */
+	if ((dfd = ev_dir_open_checked(dir, err)) < 0)
+		return dfd;
+	if (!(text = ev_prom_format(e, &len))) {
+		close(dfd);
 		return ev_errf(err, -ENOMEM, "out of memory");
-	rc = ev_file_write_atomic(path, text, len, 0644, err);
+	}
+	rc = ev_file_write_atomic_at(dfd, name, text, len, 0644, err);
 	free(text);
-	return rc;
+	close(dfd);
+	/* The message names the file relative to dir: say which dir. */
+	return rc ? ev_err_prefix(err, rc, "%s", dir) : 0;
 }
 
 struct pfile {
@@ -261,9 +289,11 @@ int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err)
 	int dfd, rc = 0;
 	DIR *d;
 
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	/* Only a directory ev_prom_write would write into is pruned. */
+	if (access(dir, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if ((dfd = ev_dir_open_checked(dir, err)) < 0)
+		return dfd;
 	if (!(d = fdopendir(dfd))) {
 		rc = -errno;
 		close(dfd);

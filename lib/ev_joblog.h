@@ -21,7 +21,11 @@
 
 /* Append line (a newline is added) with one write(2), so lines from
  * concurrent epilogs never interleave. Parent directories are created 0750;
- * the file 0640, never through a symlink, and only if it is a regular file. */
+ * the file 0640. Root writes here with the same care as its state files:
+ * the directory must be the effective user's and not writable by others
+ * (unless sticky); the file is never reached through a symlink (-ELOOP),
+ * and must be a regular file of the effective user's with one link (else
+ * -EPERM; a FIFO with no reader is -ENXIO, never waited on). */
 int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_err *err);
 
 /* ---------------------------------------------------------------- added */
@@ -49,11 +53,15 @@ int ev_joblog_write(const char *path, const struct ev_joblog_entry *e, struct ev
 /* The textfile content (caller frees); NULL if out of memory. */
 char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len);
 /* Write dir/efa_verify_job_<jobid>_<node>.prom (0644: node_exporter seldom
- * runs as root). dir is created 0755 if absent, never through a symlink.
- * node must be a plain host name. */
+ * runs as root). dir is created 0755 if absent, never through a symlink,
+ * and must be the effective user's and not writable by others unless
+ * sticky (-ELOOP, -EPERM). The file is always a new one (tmp + rename in
+ * that directory): a symlink, hard link or FIFO at its name is replaced,
+ * never written through. node must be a plain host name. */
 int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err);
 /* Remove all but the newest keep efa_verify_job_*.prom files of dir (by
- * mtime, then name); only regular files with our names are touched. */
+ * mtime, then name); only regular files with our names are touched, and
+ * only in a directory ev_prom_write would write into. */
 int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err);
 
 /* A label value escaped per the exposition format (\\, \", \n) into out

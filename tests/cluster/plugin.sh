@@ -104,15 +104,30 @@ run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
 like "srun --help shows --efa-verify" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"
 like "sbatch --help shows --efa-verify" "$(sbatch --help 2>&1)" "--efa-verify"
 like "salloc --help shows --efa-verify" "$(salloc --help 2>&1)" "--efa-verify"
-jobs_before=$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | wc -l)
+# Good jobs on either side of the bad values: slurmctld numbers jobs one
+# after the other, so any job a bad value made sits between the two.
+job_before=$(as_user sbatch --parsable -o /dev/null --wrap true)
 run_user srun --efa-verify=bogus -N1 true
 check "bad value: srun fails" test "$rc" -ne 0
 like "bad value: the valid values are listed" "$out" "invalid value 'bogus' for --efa-verify: valid values are off, report, enforce"
-run_user sbatch --efa-verify='$(touch /tmp/pwned)' --wrap true
+# A value that makes a marker if a shell ever runs it, in a directory the
+# user (and root) can write.
+pwned=$SIM/out/pwned
+inject="\$(touch $pwned)"
+run_user sbatch --efa-verify="$inject" --wrap true
 check "bad value with shell metacharacters: sbatch fails" test "$rc" -ne 0
-check "shell metacharacters never ran" test ! -e /tmp/pwned
-sleep 1
-is "bad values created no job" "$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | wc -l)" "$jobs_before"
+like "bad value with shell metacharacters: refused as a value" "$out" "invalid value"
+job_after=$(as_user sbatch --parsable -o /dev/null --wrap true)
+is "bad values created no job: the next good job follows the one before them" "$job_after" "$((job_before + 1))"
+for _ in $(seq 100); do sacct -n -X -j "$job_after" -o JobID 2>/dev/null | grep -q . && break; sleep 0.1; done
+is "bad values created no job: none in accounting between the good ones" \
+	"$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | awk -v a="$job_before" -v b="$job_after" '$1 + 0 > a && $1 + 0 < b' | wc -l)" 0
+check "shell metacharacters never ran (no $pwned)" test ! -e "$pwned"
+# ...which could have failed: the same value, run by a shell as the user,
+# leaves the marker there.
+timeout 10 runuser -u efauser -- sh -c "echo $inject" >/dev/null 2>&1
+check "(a shell running that value as the user would have left $pwned)" test -e "$pwned"
+rm -f "$pwned"
 
 # --- environment injection (report mode, the config default)
 run_user srun -N4 -l bash -c 'echo "$SLURMD_NODENAME ${FI_PROVIDER:-unset} ${FI_EFA_USE_DEVICE_RDMA:-unset}"'
@@ -189,7 +204,8 @@ write_config "placement:
   availability_zone: us-east-1a
 on_not_ready: drain"
 run_user srun --efa-verify -N1 -w n3 true
-sleep 1
+# The step asked slurmctld to drain n3: wait (bounded) until it says so.
+for _ in $(seq 100); do scontrol show node n3 | grep -q 'Reason=efa-verify:' && break; sleep 0.1; done
 like "on_not_ready: drain drains the node with the reason" "$(scontrol show node n3)" "Reason=efa-verify: placement: availability zone us-east-1b"
 scontrol update nodename=n3 state=resume >/dev/null 2>&1
 write_imds us-east-1a '"pg-a"'

@@ -125,19 +125,65 @@ else
 	ok "state_dir full / read-only # SKIP cannot mount tmpfs here"
 fi
 
-# --- the prolog killed at any moment (PrologEpilogTimeout): never a half-written snapshot
-bad=0
-for i in $(seq 40); do
-	d=$(( (i * 7) % 23 ))
-	env -i PATH="$PATH" SLURM_JOB_ID=$((200 + i)) SLURMD_NODENAME=n1 SLURM_JOB_NODELIST=n1 \
-		SPANK_EFA_VERIFY_MODE=report timeout -s KILL "0.00${d}" "$PRO" -c "$EV_TMP/ok.yaml" --no-accounting >/dev/null 2>&1
-done
-for i in $(seq 40); do
-	run_bin "$EPI" "$EV_TMP/ok.yaml" $((200 + i)) >/dev/null
-	case "$(verdict_of $((200 + i)))" in "unknown start_snapshot_corrupt"*) bad=$((bad + 1)) ;; esac
-done
-is "prolog SIGKILLed at 40 moments: no snapshot ever half-written" "$bad" 0
-is "prolog SIGKILLed: every epilog still judged its node" "$(jq -r 'select(.job > 200 and .job <= 240) | .job' "$LOG" | sort -u | wc -l)" 40
+# --- the prolog killed (PrologEpilogTimeout) at each of its writes: never
+# a half-written snapshot. strace lists the prolog's file writes (write,
+# pwrite, rename: what changes state_dir), then each run is SIGKILLed at
+# one of them (strace fault injection: the signal lands as the call is
+# entered, before it takes effect), so every kill lands at a known point.
+# The kills that land while the start snapshot is being written (its
+# temporary file open, not yet renamed into place) are counted: they are
+# the ones that could leave a half-written snapshot, and there must be some.
+if command -v strace >/dev/null; then
+	WRITES=write,pwrite64,pwritev,writev,rename,renameat,renameat2
+	# prolog_as JOB [strace args...]: the prolog as slurmd runs it, under strace.
+	prolog_as() {
+		local job=$1
+		shift
+		env -i PATH="$PATH" SLURM_JOB_ID="$job" SLURMD_NODENAME=n1 SLURM_JOB_NODELIST=n1 \
+			SPANK_EFA_VERIFY_MODE=report ASAN_OPTIONS=detect_leaks=0 \
+			strace -f -qq "$@" "$PRO" -c "$EV_TMP/ok.yaml" --no-accounting
+	}
+	# The writes of a run that is not killed, in order: "call args".
+	(prolog_as 199 -o "$EV_TMP/writes.trace" -e trace="$WRITES") >/dev/null 2>&1
+	sed -n 's/^[0-9]* *\([a-z0-9_]*\)(\(.*\)$/\1 \2/p' "$EV_TMP/writes.trace" |
+		grep -Ev '^(write|writev) [12],' > "$EV_TMP/writes"
+	mapfile -t calls < <(cut -d' ' -f1 "$EV_TMP/writes")
+	n=${#calls[@]}
+	# Where the start snapshot is written, and where it is renamed into place.
+	w0=$(grep -n '^write [0-9]*, "efa-verify-snapshot' "$EV_TMP/writes" | head -1 | cut -d: -f1)
+	w1=$(grep -n '^rename.*jobs/199\.start"' "$EV_TMP/writes" | head -1 | cut -d: -f1)
+	check "the prolog's writes are known ($n calls; snapshot written at call ${w0:-?}, in place at ${w1:-?})" \
+		test "$n" -ge 3 -a -n "$w0" -a -n "$w1"
+	diag "the prolog's writes: $(cut -d' ' -f1 "$EV_TMP/writes" | tr '\n' ' ')"
+	landed=0 midwrite=0 expect_mid=0 bad=0 judged=0 wrong=
+	for ((k = 1; k <= n; k++)); do
+		call=${calls[k - 1]}
+		# strace counts each call separately: this is its nth.
+		nth=$(head -n "$k" "$EV_TMP/writes" | grep -c "^$call ")
+		job=$((200 + k))
+		(prolog_as "$job" -o /dev/null -e trace="$WRITES" -e inject="$call:signal=SIGKILL:when=$nth") >/dev/null 2>&1
+		rc=$?
+		[ "$rc" = 137 ] && landed=$((landed + 1))
+		ls "$EV_TMP/state/jobs/$job.start".tmp.* >/dev/null 2>&1 && midwrite=$((midwrite + 1))
+		[ -n "$w0" ] && [ -n "$w1" ] && [ "$k" -ge "$w0" ] && [ "$k" -le "$w1" ] && expect_mid=$((expect_mid + 1))
+		run_bin "$EPI" "$EV_TMP/ok.yaml" "$job" >/dev/null
+		v=$(verdict_of "$job")
+		[ -n "$v" ] && judged=$((judged + 1))
+		case "$v" in "unknown start_snapshot_corrupt"*) bad=$((bad + 1)) ;; esac
+		# Killed before the snapshot is in place: there is none; after: judged
+		# on it (no traffic on a single node).
+		if [ -n "$w1" ] && [ "$k" -le "$w1" ]; then want="unknown no_start_snapshot"; else want="no_traffic single_node"; fi
+		[ "$v" = "$want" ] || wrong="$wrong call $k ($call #$nth): '$v', not '$want';"
+	done
+	is "prolog SIGKILLed at each of its $n writes: every kill landed (exit 137)" "$landed" "$n"
+	is "kills that landed mid-write (the snapshot's temporary file left behind)" "$midwrite" "$expect_mid"
+	check "some kills landed mid-write ($midwrite)" test "$midwrite" -gt 0
+	is "prolog SIGKILLed: no snapshot ever half-written" "$bad" 0
+	is "prolog SIGKILLed: every epilog still judged its node" "$judged" "$n"
+	is "prolog SIGKILLed: each verdict as where the kill landed says" "$wrong" ""
+else
+	not_ok "strace installed (the prolog is killed at its writes with strace's fault injection)"
+fi
 
 # --- config missing, empty, malformed, huge
 out=$(run_bin "$PRO" "$EV_TMP/nonexistent.yaml" 110); rc=$?
@@ -168,7 +214,7 @@ if start_imds "$EV_TMP/imds.json"; then
 		start=$(date +%s%N)
 		out=$("$EVB" -c "$EV_TMP/imds-$mode.yaml" -N n1 check 2>&1); rc=$?
 		ms=$(( ($(date +%s%N) - start) / 1000000 ))
-		check "IMDS $mode: check does not fail the node (exit $rc)" test "$rc" = 0 -o "$rc" = 1
+		is "IMDS $mode: check does not fail the node (exit 0, ready)" "$rc" 0
 		like "IMDS $mode: placement reported unverified" "$out" "placement .*(unverified|IMDS)"
 		check "IMDS $mode: bounded ($ms ms; budget 3 requests x 200 ms + slack)" test "$ms" -lt 2500
 	done

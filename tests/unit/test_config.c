@@ -754,17 +754,54 @@ static void test_load_file(void **state)
 		free(big);
 	}
 
-	/* Unreadable (only meaningful when not root). */
-	if (geteuid() != 0) {
-		snprintf(path, sizeof(path), "%s/good.yaml", dir);
-		chmod(path, 0);
-		assert_int_equal(ev_config_load_file(&c, path, &e), -EACCES);
-		assert_non_null(strstr(e.msg, "cannot open"));
-	}
+	/* (Unreadable: test_unreadable_file.) */
 	assert_int_equal(ev_config_load_file(&c, NULL, &e), -EINVAL);
 	assert_int_equal(ev_config_load_file(&c, "", &e), -EINVAL);
 	tu_rm_rf(dir);
 	free(dir);
+}
+
+/* In tu_as_unprivileged's child: no cmocka asserts, a status instead. */
+static int load_unreadable(void *arg)
+{
+	const char *dir = arg;
+	struct ev_config c;
+	struct ev_err e = { "" };
+	char path[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/unreadable.yaml", dir);
+	if (!(f = fopen(path, "w")))
+		return 10;
+	fputs("mode: enforce\n", f);
+	if (fclose(f) != 0 || chmod(path, 0) != 0)
+		return 11;
+	rc = ev_config_load_file(&c, path, &e);
+	if (rc == 0)
+		ev_config_free(&c);
+	if (rc != -EACCES || !strstr(e.msg, "cannot open") || !strstr(e.msg, path)) {
+		fprintf(stderr, "# uid %u: %d (%s), expected %d, 'cannot open' and the path\n",
+			(unsigned)geteuid(), rc, e.msg, -EACCES);
+		return 1;
+	}
+	return 0;
+}
+
+/* A config its reader may not read: said, with the file. Root reads any
+ * file, so as root this runs in a child that is an ordinary user. */
+static void test_unreadable_file(void **state)
+{
+	char *dir = tu_mkdtemp_unprivileged();
+	int rc;
+
+	(void)state;
+	if (!dir)
+		tu_skip("no directory an unprivileged user can reach ($TMPDIR, /tmp, /var/tmp, /dev/shm)");
+	rc = tu_as_unprivileged(load_unreadable, dir);
+	tu_rm_rf(dir);
+	free(dir);
+	assert_int_equal(rc, 0);
 }
 
 static void test_shipped_conf(void **state)
@@ -1006,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_top_level_errors),
 		cmocka_unit_test(test_error_leaves_nothing),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_shipped_conf),
 		cmocka_unit_test(test_docs_list_every_key),
 		cmocka_unit_test(test_expand),

@@ -114,9 +114,8 @@ static void test_json_line(void **state)
 	free(s);
 }
 
-/* Whole lines, one write each; what is not a log file is refused and left
- * as it was, without blocking on a FIFO. */
-static void test_append_and_refusals(void **state)
+/* Whole lines, one write each, in a file of root's own making. */
+static void test_append(void **state)
 {
 	struct fx *x = *state;
 	char path[2048], target[2048], buf[256];
@@ -132,6 +131,7 @@ static void test_append_and_refusals(void **state)
 	assert_int_equal(count(buf, "\n"), 1);     /* the last newline is stripped by the reader */
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_nlink, 1);
 	snprintf(target, sizeof(target), "%s/a/b", x->dir);
 	assert_int_equal(stat(target, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0750);
@@ -139,22 +139,143 @@ static void test_append_and_refusals(void **state)
 	assert_int_equal(ev_joblog_append(path, "two\nlines", 9, &x->err), -EINVAL);
 	assert_non_null(strstr(x->err.msg, "newline"));
 	assert_int_equal(ev_joblog_append("", "x", 1, &x->err), -EINVAL);
+	snprintf(path, sizeof(path), "%s/a/b/", x->dir);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -EINVAL);
+	/* A directory at the log path is no log either. */
+	snprintf(path, sizeof(path), "%s/dir.jsonl", x->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_true(ev_joblog_append(path, "x", 1, &x->err) < 0);
+}
 
-	/* A symlink at the log path: not followed, its target untouched. */
+/* size of path, or -1 */
+static long size_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* A symlink at the log path, or in place of its directory: not followed,
+ * the target untouched. */
+static void test_append_refuses_symlink(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], target[2048], link[2048];
+
 	assert_int_equal(tu_write(x->dir, "precious", "keep"), 0);
 	snprintf(target, sizeof(target), "%s/precious", x->dir);
 	snprintf(path, sizeof(path), "%s/link.jsonl", x->dir);
 	assert_int_equal(symlink(target, path), 0);
 	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -ELOOP);
-	assert_int_equal(stat(target, &st), 0);
-	assert_int_equal(st.st_size, 4);
+	assert_non_null(strstr(x->err.msg, "symbolic link"));
+	assert_int_equal(size_of(target), 4);
+
+	snprintf(target, sizeof(target), "%s/realdir", x->dir);
+	assert_int_equal(mkdir(target, 0700), 0);
+	snprintf(link, sizeof(link), "%s/linkdir", x->dir);
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", link);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -ELOOP);
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", target);
+	assert_int_equal(size_of(path), -1);
+}
+
+/* A second name on the log file: whatever it is (a hard link planted to a
+ * file elsewhere, or our log linked to elsewhere), nothing is appended. */
+static void test_append_refuses_hard_link(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], other[2048];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", x->dir);
+	assert_int_equal(tu_write(x->dir, "shadow", "root:x:0:\n"), 0);
+	snprintf(other, sizeof(other), "%s/shadow", x->dir);
+	assert_int_equal(link(other, path), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "has 2 links, not 1"));
+	assert_int_equal(size_of(other), 10);
+
+	/* Our own log, once it has a second name, likewise; with one again,
+	 * appended to. */
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 10 + 2);
+	snprintf(other, sizeof(other), "%s/copy", x->dir);
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(ev_joblog_append(path, "y", 1, &x->err), -EPERM);
+	assert_int_equal(size_of(path), 12);
+}
+
+/* A FIFO at the log path: refused without blocking, with or without a
+ * reader at the other end, and the reader gets nothing. */
+static void test_append_refuses_fifo(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], c;
+	int rfd;
 
 	snprintf(path, sizeof(path), "%s/fifo.jsonl", x->dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -ENXIO);
-	snprintf(path, sizeof(path), "%s/dir.jsonl", x->dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	assert_true(ev_joblog_append(path, "x", 1, &x->err) < 0);
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "not a regular file"));
+	assert_true(read(rfd, &c, 1) <= 0);
+	close(rfd);
+}
+
+/* Owned by another user: the log file, or the directory it is in. Only
+ * root can give a file away (chown), so only a root run can show it; CI
+ * runs as root, and elsewhere it says SKIP. */
+static void test_append_refuses_other_owner(void **state)
+{
+	struct fx *x = *state;
+	uid_t other = tu_unprivileged_uid();
+	char path[2048], dir[2048];
+	struct stat st;
+
+	if (geteuid() != 0)
+		tu_skip("needs root: only root can give a file to another user (chown)");
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", x->dir);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), 0);
+	assert_int_equal(chown(path, other, (gid_t)-1), 0);
+	assert_int_equal(ev_joblog_append(path, "y", 1, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "owned by uid"));
+	assert_int_equal(size_of(path), 2);
+	/* Given back, it is the log again (so the refusal was the owner's). */
+	assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+	assert_int_equal(ev_joblog_append(path, "y", 1, &x->err), 0);
+
+	/* A directory of another user's: whatever is in it is theirs to swap. */
+	snprintf(dir, sizeof(dir), "%s/theirs", x->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chown(dir, other, (gid_t)-1), 0);
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", dir);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "owned by uid"));
+	assert_int_equal(stat(path, &st), -1);
+}
+
+/* A directory anyone may write: refused unless sticky (/tmp). */
+static void test_append_refuses_open_dir(void **state)
+{
+	struct fx *x = *state;
+	char path[2048], dir[2048];
+
+	snprintf(dir, sizeof(dir), "%s/open", x->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/jobs.jsonl", dir);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "writable by anyone"));
+	assert_int_equal(size_of(path), -1);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), 0);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(ev_joblog_append(path, "x", 1, &x->err), 0);
 }
 
 static void test_prom_text(void **state)
@@ -242,6 +363,30 @@ static void test_prom_write_and_prune(void **state)
 	snprintf(path, sizeof(path), "%s/none", x->dir);
 	assert_int_equal(ev_prom_prune(path, 2, &x->err), 0);
 
+	/* A symlink, a hard link to another file, a FIFO at a file's name:
+	 * replaced by a new file of ours, never written through, no wait. */
+	x->e.jobid = 5;
+	snprintf(path, sizeof(path), "%s/target", x->dir);
+	snprintf(name, sizeof(name), "%s/efa_verify_job_5_n1.prom", dir);
+	assert_int_equal(unlink(name), 0);
+	assert_int_equal(symlink(path, name), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+	assert_int_equal(lstat(name, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(size_of(path), 1);
+	assert_int_equal(unlink(name), 0);
+	assert_int_equal(link(path, name), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+	assert_int_equal(lstat(name, &st), 0);
+	assert_int_equal(st.st_nlink, 1);
+	assert_true(st.st_size > 100);
+	assert_int_equal(size_of(path), 1);
+	assert_int_equal(unlink(name), 0);
+	assert_int_equal(mkfifo(name, 0644), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+	assert_int_equal(lstat(name, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+
 	x->e.node = "../evil";
 	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), -EINVAL);
 	snprintf(path, sizeof(path), "%s/efa_verify_job_5_../evil.prom", dir);
@@ -252,13 +397,64 @@ static void test_prom_write_and_prune(void **state)
 	assert_int_equal(ev_prom_write("", &x->e, &x->err), -EINVAL);
 }
 
+/* The directory the textfiles go to gets the care of the log's: never
+ * through a symlink, not another user's, not writable by anyone. Nothing
+ * is written or pruned in one refused. */
+static void test_prom_refuses_dir(void **state)
+{
+	struct fx *x = *state;
+	char dir[2048], link[2048], path[2048];
+
+	snprintf(dir, sizeof(dir), "%s/prom", x->dir);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_42_n1.prom", dir);
+	assert_true(size_of(path) > 0);
+
+	snprintf(link, sizeof(link), "%s/promlink", x->dir);
+	assert_int_equal(symlink(dir, link), 0);
+	x->e.jobid = 43;
+	assert_int_equal(ev_prom_write(link, &x->e, &x->err), -ELOOP);
+	assert_int_equal(ev_prom_prune(link, 0, &x->err), -ELOOP);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_43_n1.prom", dir);
+	assert_int_equal(size_of(path), -1);
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "writable by anyone"));
+	assert_int_equal(ev_prom_prune(dir, 0, &x->err), -EPERM);
+	assert_int_equal(size_of(path), -1);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_42_n1.prom", dir);
+	assert_true(size_of(path) > 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+
+	/* Another user's directory: only root can make one (CI runs as root). */
+	if (geteuid() != 0)
+		tu_skip("needs root: only root can give a file to another user (chown)");
+	assert_int_equal(chown(dir, tu_unprivileged_uid(), (gid_t)-1), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), -EPERM);
+	assert_non_null(strstr(x->err.msg, "owned by uid"));
+	assert_int_equal(ev_prom_prune(dir, 0, &x->err), -EPERM);
+	assert_true(size_of(path) > 0);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_43_n1.prom", dir);
+	assert_int_equal(size_of(path), -1);
+	assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
+	assert_int_equal(ev_prom_write(dir, &x->e, &x->err), 0);
+	assert_true(size_of(path) > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append_and_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_hard_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_other_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_refuses_open_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prom_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prom_write_and_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prom_refuses_dir, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

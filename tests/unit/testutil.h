@@ -3,6 +3,7 @@
 #define EV_TESTUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A fresh directory under $TMPDIR (or /tmp); caller frees the string and
  * removes the tree with tu_rm_rf. Aborts the test program on failure. */
@@ -23,5 +24,34 @@ const char *tu_builddir(void);
 /* Build a simulated sysfs tree with tests/fixtures/mkfixture.py:
  * tu_fixture(out_dir, "--type", "p5.48xlarge", NULL). Returns its exit status. */
 int tu_fixture(const char *out_dir, ...);
+
+/* cmocka's skip() with a reason, for a test that cannot run here (say,
+ * one that needs root to give a file to another user). The reason goes out
+ * as a TAP comment, which tests/unit/tap-cmocka.sh puts on the test's SKIP
+ * line: cmocka's own TAP for a skip has none, and differs by version. */
+#define tu_skip(reason)                                   \
+	do {                                              \
+		printf("# skip: %s\n", (reason));         \
+		fflush(stdout);                           \
+		skip();                                   \
+	} while (0)
+
+/* The uid of an unprivileged user (nobody; 65534 if there is none). */
+uid_t tu_unprivileged_uid(void);
+
+/* A fresh directory the unprivileged user owns and can reach (under the
+ * first of $TMPDIR, /tmp, /var/tmp, /dev/shm that everyone may search), for
+ * tu_as_unprivileged's child to work in; NULL if there is none. The caller
+ * frees it and removes it with tu_rm_rf. */
+char *tu_mkdtemp_unprivileged(void);
+
+/* Run fn(arg) in a child process without root's powers: as root the child
+ * becomes tu_unprivileged_uid() (groups dropped), otherwise it runs as is.
+ * So a test that means "an ordinary user" runs, and is not skipped, when
+ * the suite runs as root (as CI does). Returns fn's return value (the
+ * child's exit status, 0..255; 125: could not drop root), or -1 if the
+ * child died. fn must not use cmocka's asserts: in the child they would
+ * unwind into a copy of the test runner. */
+int tu_as_unprivileged(int (*fn)(void *), void *arg);
 
 #endif
