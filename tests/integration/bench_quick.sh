@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/run --quick end to end: every part runs, every row of its table
-# carries numbers, and every row with a goal says "met": a MISSED goal
-# fails its row. A row whose part was skipped (no cluster without root, no
+# carries numbers, and every goal that does not depend on timing says "met":
+# a MISSED goal fails its row. Timing goals say "not judged (quick)": a few
+# samples on a shared machine cannot judge them (bench/run's full mode does). A row whose part was skipped (no cluster without root, no
 # strace) is a TAP SKIP with bench/run's reason, never an ok.
 . "$top_srcdir/tests/lib.sh"
 
@@ -27,6 +28,8 @@ like "header names the load" "$out" "^efa-verify benchmark: .*[0-9]+ CPUs, load 
 
 N='[0-9]+(\.[0-9]+)?'
 GOAL='met$'
+# Timing goals: judged by the full benchmark only.
+TGOAL='not judged \(quick\)$'
 # row NAME REGEX: the table has a line for NAME matching REGEX.
 row() { like "row: $1" "$out" "$2"; }
 # skipped_row NAME METRIC: the row of METRIC says its part was skipped:
@@ -41,8 +44,8 @@ skipped_row() {
 	fi
 }
 for k in prolog epilog; do
-	row "$k wall" "^$k wall \(median\) +$N ms +$N ms +${N}x faster +>=20x +$GOAL"
-	row "$k CPU" "^$k CPU user\+sys \(median\) +$N ms +$N ms +${N}x less +<5 ms +$GOAL"
+	row "$k wall" "^$k wall \(median\) +$N ms +$N ms +${N}x faster +>=20x +$TGOAL"
+	row "$k CPU" "^$k CPU user\+sys \(median\) +$N ms +$N ms +${N}x less +<5 ms +$TGOAL"
 	row "$k CPU vs floor" "^$k CPU vs read-only floor +$N ms +$N ms +${N}x floor +info$"
 	row "$k peak RSS" "^$k peak RSS +$N MiB +$N MiB +${N}x +info$"
 	if command -v strace >/dev/null; then
@@ -58,7 +61,7 @@ for n in 1024 8192; do
 	done
 done
 if [ "$cluster" = yes ]; then
-	row "step launch" "^step launch srun -N4 \(median\) +$N ms +$N ms +[-+]$N% +<=5% +$GOAL"
+	row "step launch" "^step launch srun -N4 \(median\) +$N ms +$N ms +[-+]$N% +<=5% +$TGOAL"
 	row "step launch noise (A/A)" "^  same, no plugin either side +$N ms +$N ms +[-+]$N% +info \(noise\)$"
 	row "step launch, full judgement" "^step launch --efa-verify=report +$N ms +$N ms +[-+]$N% +info$"
 	row "IMDS requests per step" "^IMDS requests per step +$N +0 once cached +$GOAL"
