@@ -135,12 +135,14 @@ is "srun -N4 runs" "$rc" 0
 like "n1 (p5) gets FI_PROVIDER=efa and RDMA" "$out" "n1 efa 1"
 like "n3 (p5) gets FI_PROVIDER=efa and RDMA" "$out" "n3 efa 1"
 like "n4 (no EFA) gets nothing" "$out" "n4 unset unset"
-run_user env FI_PROVIDER=tcp srun -N1 -w n1 printenv FI_PROVIDER
+# -Q: a node still completing the last job makes srun say it is queued.
+run_user env FI_PROVIDER=tcp srun -Q -N1 -w n1 printenv FI_PROVIDER
 is "a user's own FI_PROVIDER is kept" "$out" "tcp"
 write_config "env:
   vars:
     FI_PROVIDER: {value: efa, force: true}"
-run_user env FI_PROVIDER=tcp srun -N1 -w n1 printenv FI_PROVIDER
+# -Q: a node still completing the last job makes srun say it is queued.
+run_user env FI_PROVIDER=tcp srun -Q -N1 -w n1 printenv FI_PROVIDER
 is "force overrides the user's value" "$out" "efa"
 write_config
 
@@ -240,6 +242,8 @@ if [ "${slurm_major:-0}" -ge 23 ]; then
 	echo "SchedulerParameters=extra_constraints" >> "$CDIR/etc/slurm.conf"
 	scontrol reconfigure >/dev/null 2>&1
 	for _ in $(seq 100); do scontrol show config | grep -q 'SchedulerParameters.*extra_constraints' && break; sleep 0.1; done
+	# 24.11 on restarts slurmctld to reconfigure: its nodes come back first.
+	for _ in $(seq 300); do sinfo -h -n n2 -o %T 2>/dev/null | grep -qx idle && break; sleep 0.1; done
 	run_user srun --efa-verify -N1 -w n2 true
 	is "extra_constraints: the step runs" "$rc" 0
 	unlike "extra_constraints: nothing published in Extra" "$(scontrol show node n2)" "Extra=efa-verify"
@@ -248,6 +252,7 @@ if [ "${slurm_major:-0}" -ge 23 ]; then
 	sed -i '/^SchedulerParameters=extra_constraints$/d' "$CDIR/etc/slurm.conf"
 	scontrol reconfigure >/dev/null 2>&1
 	for _ in $(seq 100); do scontrol show config | grep -q 'SchedulerParameters.*extra_constraints' || break; sleep 0.1; done
+	for _ in $(seq 300); do sinfo -h -n n2 -o %T 2>/dev/null | grep -qx idle && break; sleep 0.1; done
 	run_user srun --efa-verify -N1 -w n2 true
 	like "without extra_constraints the same step publishes" "$(scontrol show node n2)" "Extra=efa-verify:az=us-east-1a pg=pg-a"
 else
