@@ -53,18 +53,78 @@ static int extra_is_sites(bool *yes, struct ev_err *err)
 	return 0;
 }
 
+int ev_job_nodes(uint32_t jobid, char **nodes, struct ev_err *err)
+{
+	job_info_msg_t *msg = NULL;
+	size_t len = 0, at = 0;
+	char *out = NULL;
+
+	*nodes = NULL;
+	if (ev_slurm_load_job(&msg, jobid, SHOW_ALL) != SLURM_SUCCESS || !msg) {
+		int e = ev_slurm_errno();
+
+		if (e == ESLURM_INVALID_JOB_ID)
+			return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
+		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
+	}
+	/* The id of an array's first task also names the whole array, whose
+	 * other tasks are other jobs: only this job's record, or the
+	 * components of the het job it leads, count. Their lists are joined
+	 * with commas, which a host list reads as one (no hostlist string
+	 * call: 23.11 dropped the malloc'ing one from the public API). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < msg->record_count; i++) {
+			const slurm_job_info_t *j = &msg->job_array[i];
+			size_t l;
+
+			if ((j->job_id != jobid && !(j->het_job_id && j->het_job_id == jobid)) || !j->nodes ||
+			    !*j->nodes)
+				continue;
+			l = strlen(j->nodes);
+			if (pass == 0) {
+				len += l + 1;
+				continue;
+			}
+			if (at)
+				out[at++] = ',';
+			memcpy(out + at, j->nodes, l);
+			at += l;
+		}
+		if (pass == 0) {
+			if (!len) {
+				slurm_free_job_info_msg(msg);
+				return ev_errf(err, -ENOENT, "slurmctld has no nodes for job %u", jobid);
+			}
+			if (!(out = malloc(len))) {
+				slurm_free_job_info_msg(msg);
+				return ev_errf(err, -ENOMEM, "out of memory");
+			}
+		}
+	}
+	out[at] = '\0';
+	slurm_free_job_info_msg(msg);
+	*nodes = out;
+	return 0;
+}
+
 int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char *facts,
 			struct ev_peer *peers, size_t cap, size_t *n, struct ev_err *err)
 {
 	node_info_msg_t *msg = NULL;
 	ev_hostlist_t *hl;
-	bool publish = false;
+	bool publish = false, self_seen = false;
+	int rc;
 
 	*n = 0;
 	hl = slurm_hostlist_create(nodelist);
 	if (!hl)
 		return ev_errf(err, -EINVAL, "bad node list '%.64s'", nodelist);
-	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+	/* A one-node job needs only its own record, not the node table. */
+	if (slurm_hostlist_count(hl) == 1)
+		rc = slurm_load_node_single(&msg, (char *)self_node, SHOW_ALL);
+	else
+		rc = slurm_load_node((time_t)0, &msg, SHOW_ALL);
+	if (rc != SLURM_SUCCESS || !msg) {
 		slurm_hostlist_destroy(hl);
 		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
 	}
@@ -75,11 +135,8 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 		if (!ni->name || slurm_hostlist_find(hl, ni->name) < 0)
 			continue;
 		if (strcmp(ni->name, self_node) == 0) {
-			const char *ex = ni->extra ? ni->extra : "";
-
-			/* Only our own text, or nothing, is ever replaced. */
-			publish = strcmp(ex, facts) != 0 &&
-				  (!*ex || strncmp(ex, EV_FACTS_PREFIX, strlen(EV_FACTS_PREFIX)) == 0);
+			self_seen = true;
+			publish = ev_facts_should_publish(ni->extra, facts, EV_FACTS_MAX_AGE);
 			continue;
 		}
 		if (*n >= cap)
@@ -88,13 +145,17 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 		memset(p, 0, sizeof(*p));
 		snprintf(p->node, sizeof(p->node), "%s", ni->name);
 		ev_facts_parse(ni->extra, p);
+		p->node_boot = (int64_t)ni->boot_time;
 	}
 	slurm_free_node_info_msg(msg);
 	slurm_hostlist_destroy(hl);
+	/* The name comes from slurmstepd itself, so this should not happen;
+	 * if it does, this node speaks for nobody. */
+	if (!self_seen)
+		return ev_errf(err, -ESRCH, "%s is not one of the job's nodes (%.64s)", self_node, nodelist);
 	if (publish) {
 		update_node_msg_t up;
 		bool sites;
-		int rc;
 
 		if ((rc = extra_is_sites(&sites, err)))
 			return rc;

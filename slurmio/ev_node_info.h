@@ -3,6 +3,7 @@
 #define EV_NODE_INFO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ev_err.h"
 #include "ev_placement.h"
@@ -10,12 +11,21 @@
 /* Drain node with reason (prefixed "efa-verify: "). Needs root. */
 int ev_node_drain(const char *node, const char *reason, struct ev_err *err);
 
-/* Read every node of nodelist in one RPC into peers (cap entries), each with
- * its published placement facts if any; and, for self_node, make sure its
- * record's Extra holds facts (written only if different, and never over an
- * Extra value that is not efa-verify's). Where slurmctld has
- * SchedulerParameters=extra_constraints, Extra is the site's (jobs' --extra
- * filters match it): nothing is published and -ENOTSUP says why. */
+/* The nodes slurmctld allocated to job jobid (its het job components
+ * included), as a Slurm host list in *nodes (free() it): one RPC. A step
+ * compares its placement with these, never with a node list from the job's
+ * environment, which the job's user sets. -ENOENT if slurmctld has no
+ * running job of that id. */
+int ev_job_nodes(uint32_t jobid, char **nodes, struct ev_err *err);
+
+/* Read every node of nodelist (one RPC: the one node, or the node table)
+ * into peers (cap entries), each with its published placement facts if any
+ * and its boot time; and, for self_node, make sure its record's Extra holds
+ * current facts (ev_facts_should_publish: written once per boot and
+ * half-bound, never over an Extra value that is not efa-verify's). -ESRCH if
+ * self_node is not in nodelist: nothing is then published. Where slurmctld
+ * has SchedulerParameters=extra_constraints, Extra is the site's (jobs'
+ * --extra filters match it): nothing is published and -ENOTSUP says why. */
 int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char *facts,
 			struct ev_peer *peers, size_t cap, size_t *n, struct ev_err *err);
 

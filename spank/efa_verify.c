@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ev_slurm_compat.h"
@@ -31,6 +32,7 @@
 #include "ev_node_info.h"
 #include "ev_placement.h"
 #include "ev_readiness.h"
+#include "ev_state.h"
 
 SPANK_PLUGIN(efa_verify, 1);
 
@@ -139,48 +141,32 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return parse_plugstack_args(ac, av);
 }
 
-/* The Slurm node name slurmstepd runs for. Several slurmd can share one
- * host, so the host name will not do. At init time SLURMD_NODENAME in the job
- * environment is whatever the submitting shell had (a batch script's srun
- * passes on the batch node's), so it is not used: the step's node list, which
- * srun sets for this step, and this node's index in it name it. The batch
- * step has no step list and runs on the job's first node. */
-static int node_name(spank_t sp, char *out, size_t cap)
+/* The Slurm node name slurmstepd runs for, from slurmstepd's own process
+ * environment: slurmstepd sets SLURMD_NODENAME there from the name its
+ * slurmd was configured with (slurmd -N, or the host's NodeName) while it
+ * reads its configuration from slurmd, before any plugin is loaded
+ * (_init_from_slurmd in Slurm 22.05, 24.11 and 26.05 alike). Nothing of the
+ * job reaches that environment: the job's own variables (spank_getenv:
+ * SLURMD_NODENAME, SLURM_STEP_NODELIST, SLURM_NODEID ...) are whatever the
+ * user's srun or sbatch sent, and at this point still hold forged values
+ * (tests/cluster/forged.sh). Several slurmd can share one host, so the host
+ * name will not do. */
+static int node_name(char *out, size_t cap)
 {
-	char list[4096];
-	uint32_t nodeid = 0;
-	ev_hostlist_t *hl;
-	char *h = NULL;
+	const char *h = getenv("SLURMD_NODENAME");
 
-	if (spank_get_item(sp, S_JOB_NODEID, &nodeid) != ESPANK_SUCCESS ||
-	    (spank_getenv(sp, "SLURM_STEP_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS &&
-	     spank_getenv(sp, "SLURM_JOB_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS))
+	if (!h || strlen(h) >= cap || !ev_valid_nodename(h))
 		return -1;
-	hl = slurm_hostlist_create(list);
-	if (!hl)
-		return -1;
-	for (uint32_t i = 0; i <= nodeid; i++) {
-		free(h);
-		h = slurm_hostlist_shift(hl);
-		if (!h)
-			break;
-	}
-	slurm_hostlist_destroy(hl);
-	if (!h || strlen(h) >= cap || !ev_valid_nodename(h)) {
-		free(h);
-		return -1;
-	}
 	memcpy(out, h, strlen(h) + 1);
-	free(h);
 	return 0;
 }
 
-static void load_remote_config(spank_t sp)
+static void load_remote_config(void)
 {
 	struct ev_err err = { "" };
 	int rc;
 
-	if (node_name(sp, g.node, sizeof(g.node)) != 0) {
+	if (node_name(g.node, sizeof(g.node)) != 0) {
 		snprintf(g.cfg_error, sizeof(g.cfg_error),
 			 "cannot tell this node's Slurm name; efa-verify is off for this step");
 		return;
@@ -257,30 +243,59 @@ static void judge_node(void)
 
 /* Nodes cannot see each other's IMDS, so each publishes its placement in its
  * own Slurm node record (Extra) and compares itself with the job's other
- * nodes' records: one slurmctld RPC per node per enforce step. A node that
- * has not published yet is not judged. */
+ * nodes' records. The job's nodes come from slurmctld's job record, named by
+ * the step's job id (from the step's credential, not the environment): two
+ * RPCs per node per enforce step (the job, then its nodes), and an update
+ * once per boot and half-day. A node that has not published, or whose fact
+ * is from before its last boot or too old (ev_facts_fresh), is not judged,
+ * and the step says so. */
 #define EV_MAX_PEERS 2048
+/* Counted, and kept for the step's end line if it is the first warning. */
+static void warn_once(const char *prefix, const char *what)
+{
+	if (!g.n_warn++)
+		snprintf(g.first_warn, sizeof(g.first_warn), "%s%s", prefix, what);
+}
+
 static void judge_job_placement(spank_t sp)
 {
 	enum ev_check_action act = g.cfg.checks[EV_CHECK_PLACEMENT];
-	char list[8192], facts[EV_FACTS_MAX], why[512];
+	char facts[EV_FACTS_MAX], why[512], boot[EV_BOOT_ID_MAX], *nodes = NULL;
 	struct ev_peer self, *peers;
 	struct ev_err err = { "" };
+	uint32_t jobid = 0;
+	int64_t now = (int64_t)time(NULL);
 	size_t n = 0;
 
-	if (!g.imds_ok || act == EV_ACTION_OFF || ev_facts_format(&g.imds, facts, sizeof(facts)) != 0 ||
-	    spank_getenv(sp, "SLURM_JOB_NODELIST", list, sizeof(list)) != ESPANK_SUCCESS)
+	if (!g.imds_ok || act == EV_ACTION_OFF)
 		return;
-	peers = calloc(EV_MAX_PEERS, sizeof(*peers));
-	if (!peers)
-		return;
-	if (ev_nodes_sync_facts(list, g.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
-		if (!g.n_warn++)
-			snprintf(g.first_warn, sizeof(g.first_warn), "placement across nodes not verified: %s",
-				 err.msg);
-		free(peers);
+	if (ev_boot_id_read(NULL, boot, &err) != 0) {
+		warn_once("placement across nodes not verified: ", err.msg);
 		return;
 	}
+	if (ev_facts_format(&g.imds, boot, now, facts, sizeof(facts)) != 0) {
+		warn_once("placement across nodes not verified: ", "this node's facts cannot be written");
+		return;
+	}
+	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS) {
+		warn_once("placement across nodes not verified: ", "no job id");
+		return;
+	}
+	if (ev_job_nodes(jobid, &nodes, &err) != 0) {
+		warn_once("placement across nodes not verified: ", err.msg);
+		return;
+	}
+	peers = calloc(EV_MAX_PEERS, sizeof(*peers));
+	if (!peers) {
+		free(nodes);
+		return;
+	}
+	if (ev_nodes_sync_facts(nodes, g.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
+		warn_once("placement across nodes not verified: ", err.msg);
+		goto out;
+	}
+	if (ev_placement_drop_stale(peers, n, now, EV_FACTS_MAX_AGE, why, sizeof(why)) > 0)
+		warn_once("", why);
 	memset(&self, 0, sizeof(self));
 	snprintf(self.node, sizeof(self.node), "%s", g.node);
 	ev_facts_parse(facts, &self);
@@ -288,11 +303,13 @@ static void judge_job_placement(spank_t sp)
 		if (act == EV_ACTION_FAIL) {
 			g.not_ready = true;
 			snprintf(g.reason, sizeof(g.reason), "placement: %s", why);
-		} else if (!g.n_warn++) {
-			snprintf(g.first_warn, sizeof(g.first_warn), "placement: %s", why);
+		} else {
+			warn_once("placement: ", why);
 		}
 	}
+out:
 	free(peers);
+	free(nodes);
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
@@ -307,7 +324,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 			slurm_error(PFX "cannot pass the mode to the prolog/epilog");
 		return 0;
 	}
-	load_remote_config(sp);
+	load_remote_config();
 	if (!g.cfg_loaded)
 		return 0;
 	/* A step inside an sbatch/salloc job does not get the allocation's
