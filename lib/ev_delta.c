@@ -11,8 +11,6 @@ const char *const ev_error_counters[] = {
 
 static const char *const traffic[] = { "tx_bytes", "rx_bytes", "rdma_read_bytes", "rdma_write_bytes" };
 
-enum cmp { C_ABSENT, C_OK, C_RESET, C_UNREADABLE };
-
 const char *ev_dev_state_name(enum ev_dev_state s)
 {
 	switch (s) {
@@ -50,20 +48,20 @@ static const struct ev_dev_counters *find_dev(const struct ev_snapshot *s, const
 /* end - start of one counter. Absent at both ends (an older driver) is
  * nothing to compare; at one end only, or unreadable, is not zero either:
  * the caller decides what not knowing means. */
-static enum cmp diff(const struct ev_dev_counters *a, const struct ev_dev_counters *b, const char *name,
-		     uint64_t *d)
+enum ev_counter_move ev_counter_move(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
+				     const char *name, uint64_t *d)
 {
 	const struct ev_counter *x = ev_counter_find(a, name), *y = ev_counter_find(b, name);
 
 	*d = 0;
 	if (!x && !y)
-		return C_ABSENT;
+		return EV_MOVE_ABSENT;
 	if (!x || !y || !x->ok || !y->ok)
-		return C_UNREADABLE;
+		return EV_MOVE_UNREADABLE;
 	if (y->value < x->value)
-		return C_RESET;
+		return EV_MOVE_RESET;
 	*d = y->value - x->value;
-	return C_OK;
+	return EV_MOVE_OK;
 }
 
 static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
@@ -74,29 +72,29 @@ static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_count
 	bool any = false;
 
 	for (size_t i = 0; i < 4; i++) {
-		enum cmp c = diff(a, b, traffic[i], dst[i]);
+		enum ev_counter_move c = ev_counter_move(a, b, traffic[i], dst[i]);
 
-		if (c == C_RESET) {
+		if (c == EV_MOVE_RESET) {
 			o->state = EV_DEV_RESET;
 			copy_name(o->bad_counter, sizeof(o->bad_counter), traffic[i]);
 			return;
 		}
-		if (c == C_UNREADABLE && !unreadable)
+		if (c == EV_MOVE_UNREADABLE && !unreadable)
 			unreadable = traffic[i];
-		any |= c != C_ABSENT;
+		any |= c != EV_MOVE_ABSENT;
 	}
 	for (size_t i = 0; ev_error_counters[i]; i++) {
 		uint64_t d;
-		enum cmp c = diff(a, b, ev_error_counters[i], &d);
+		enum ev_counter_move c = ev_counter_move(a, b, ev_error_counters[i], &d);
 
-		if (c == C_RESET) {
+		if (c == EV_MOVE_RESET) {
 			o->state = EV_DEV_RESET;
 			copy_name(o->bad_counter, sizeof(o->bad_counter), ev_error_counters[i]);
 			return;
 		}
 		/* An error counter we cannot compare only makes errors a lower
 		 * bound; it does not make the traffic unknown. */
-		if (c != C_OK)
+		if (c != EV_MOVE_OK)
 			continue;
 		o->n_error_counters++;
 		o->errors = sat_add(o->errors, d);

@@ -67,6 +67,14 @@ struct ev_node_delta {
  * them; absent ones (older drivers) are skipped. NULL-terminated. */
 extern const char *const ev_error_counters[];
 
+/* How one counter moved between two snapshots of a device: absent from
+ * both, readable in both and not smaller (*d = the increase), smaller
+ * (reset), or missing or unreadable in one. Shared by the job delta and
+ * top's rates, so both call the same movement a reset. */
+enum ev_counter_move { EV_MOVE_ABSENT, EV_MOVE_OK, EV_MOVE_RESET, EV_MOVE_UNREADABLE };
+enum ev_counter_move ev_counter_move(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
+				     const char *name, uint64_t *d);
+
 /* Every device and interface seen at either end is in the result. Only
  * -ENOMEM can fail. */
 int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *end,

@@ -7,8 +7,6 @@
 
 #include "ev_delta.h"
 
-enum cmp { C_ABSENT, C_OK, C_RESET, C_UNREADABLE };
-
 const char *ev_rate_status_name(enum ev_rate_status s)
 {
 	switch (s) {
@@ -46,24 +44,21 @@ double ev_rates_link_gbps(const char *rate)
 /* One counter's rate per second. Absent at both ends is a counter this
  * driver does not have; at one end only, or unreadable, is not zero. A
  * counter that outran max_per_s cannot have counted real traffic. */
-static enum cmp rate_of(const struct ev_dev_counters *a, const struct ev_dev_counters *b, const char *name,
-			double elapsed_s, double max_per_s, double *out)
+static enum ev_counter_move rate_of(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
+				    const char *name, double elapsed_s, double max_per_s, double *out)
 {
-	const struct ev_counter *x = ev_counter_find(a, name), *y = ev_counter_find(b, name);
+	uint64_t d;
+	enum ev_counter_move c = ev_counter_move(a, b, name, &d);
 	double r;
 
 	*out = NAN;
-	if (!x && !y)
-		return C_ABSENT;
-	if (!x || !y || !x->ok || !y->ok)
-		return C_UNREADABLE;
-	if (y->value < x->value)
-		return C_RESET;
-	r = (double)(y->value - x->value) / elapsed_s;
+	if (c != EV_MOVE_OK)
+		return c;
+	r = (double)d / elapsed_s;
 	if (r > max_per_s)
-		return C_RESET;
+		return EV_MOVE_RESET;
 	*out = r;
-	return C_OK;
+	return EV_MOVE_OK;
 }
 
 static void all_unknown(struct ev_dev_rate *o)
@@ -98,35 +93,35 @@ static void dev_rate(const struct ev_dev_counters *a, const struct ev_dev_counte
 	all_unknown(o);
 	for (size_t i = 0; i < sizeof(traffic) / sizeof(traffic[0]); i++) {
 		double r, *dst = (double *)((char *)o + traffic[i].off);
-		enum cmp c = rate_of(a, b, traffic[i].name, elapsed_s, max_per_s, &r);
+		enum ev_counter_move c = rate_of(a, b, traffic[i].name, elapsed_s, max_per_s, &r);
 
-		if (c == C_RESET) {
+		if (c == EV_MOVE_RESET) {
 			o->status = EV_RATE_RESET;
 			copy_name(o->bad_counter, sizeof(o->bad_counter), traffic[i].name);
 			all_unknown(o);
 			return;
 		}
-		if (c == C_UNREADABLE && !unreadable)
+		if (c == EV_MOVE_UNREADABLE && !unreadable)
 			unreadable = traffic[i].name;
-		any |= c != C_ABSENT;
+		any |= c != EV_MOVE_ABSENT;
 		*dst = traffic[i].bits ? r * 8 / 1e9 : r;
 	}
 	for (size_t i = 0; ev_error_counters[i] && o->n_errors < EV_RATES_MAX_ERRORS; i++) {
 		struct ev_error_rate *e = &o->errors[o->n_errors];
-		enum cmp c = rate_of(a, b, ev_error_counters[i], elapsed_s, max_per_s, &e->per_s);
+		enum ev_counter_move c = rate_of(a, b, ev_error_counters[i], elapsed_s, max_per_s, &e->per_s);
 
-		if (c == C_RESET) {
+		if (c == EV_MOVE_RESET) {
 			o->status = EV_RATE_RESET;
 			copy_name(o->bad_counter, sizeof(o->bad_counter), ev_error_counters[i]);
 			all_unknown(o);
 			return;
 		}
-		if (c == C_ABSENT)
+		if (c == EV_MOVE_ABSENT)
 			continue;
 		/* An error counter that cannot be compared is shown unknown;
 		 * it does not make the traffic unknown. */
 		copy_name(e->name, sizeof(e->name), ev_error_counters[i]);
-		if (c == C_OK)
+		if (c == EV_MOVE_OK)
 			o->errors_per_s += e->per_s;
 		o->n_errors++;
 	}
