@@ -313,3 +313,11 @@ const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const 
 	}
 	return NULL;
 }
+
+const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n_efa; i++)
+		if (strncmp(s->efa[i].dev, name, EV_NAME_MAX) == 0)
+			return &s->efa[i];
+	return NULL;
+}

@@ -66,5 +66,7 @@ void ev_snapshot_free(struct ev_snapshot *s);
 
 /* Port counter by name, then device counter; NULL if absent. */
 const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const char *name);
+/* Device name's counters in snapshot s (NULL: no such device, or no s). */
+const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const char *name);
 
 #endif

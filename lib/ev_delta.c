@@ -37,14 +37,6 @@ static void copy_name(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static const struct ev_dev_counters *find_dev(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_efa; i++)
-		if (strncmp(s->efa[i].dev, name, EV_NAME_MAX) == 0)
-			return &s->efa[i];
-	return NULL;
-}
-
 /* end - start of one counter. Absent at both ends (an older driver) is
  * nothing to compare; at one end only, or unreadable, is not zero either:
  * the caller decides what not knowing means. */
@@ -177,15 +169,15 @@ int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *
 			const struct ev_dev_counters *a, *b;
 			struct ev_dev_delta *o;
 
-			if (pass && find_dev(start, s->efa[i].dev))
+			if (pass && ev_snapshot_dev(start, s->efa[i].dev))
 				continue;
 			/* A device listed twice in one snapshot is counted once. */
-			if (find_dev(s, s->efa[i].dev) != &s->efa[i])
+			if (ev_snapshot_dev(s, s->efa[i].dev) != &s->efa[i])
 				continue;
 			o = &out->devs[out->n++];
 			copy_name(o->dev, sizeof(o->dev), s->efa[i].dev);
-			a = find_dev(start, o->dev);
-			b = find_dev(end, o->dev);
+			a = ev_snapshot_dev(start, o->dev);
+			b = ev_snapshot_dev(end, o->dev);
 			if (!a || !b) {
 				o->state = EV_DEV_MISSING;
 				out->n_missing++;

@@ -140,14 +140,6 @@ static void dev_rate(const struct ev_dev_counters *a, const struct ev_dev_counte
 	o->gbps = fmax(o->tx_gbps + o->rx_gbps, o->rdma_read_gbps + o->rdma_write_gbps);
 }
 
-static const struct ev_dev_counters *find_dev(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; s && i < s->n_efa; i++)
-		if (strncmp(s->efa[i].dev, name, EV_NAME_MAX) == 0)
-			return &s->efa[i];
-	return NULL;
-}
-
 static const struct ev_device *find_info(const struct ev_device_list *l, const char *name)
 {
 	for (size_t i = 0; l && i < l->n; i++)
@@ -250,9 +242,9 @@ static int devs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *
 		double link;
 
 		/* A device listed twice is counted once. */
-		if (find_dev(cur, b->dev) != b)
+		if (ev_snapshot_dev(cur, b->dev) != b)
 			continue;
-		a = find_dev(prev, b->dev);
+		a = ev_snapshot_dev(prev, b->dev);
 		o = add_dev(out, b->dev, a ? EV_RATE_OK : EV_RATE_NEW);
 		info = find_info(devs, b->dev);
 		link = info ? ev_rates_link_gbps(info->link_rate) : NAN;
