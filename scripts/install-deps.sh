@@ -15,6 +15,7 @@ core=(
 	slurm-wlm slurmctld slurmd slurmdbd slurm-client libslurm-dev munge
 	mariadb-server mariadb-client
 	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux mount passwd tmux
+	nftables libnftables-dev
 )
 # Host only: packaging tests, the sanitizer and fuzz builds, the roots, the
 # dashboard queries run by Prometheus.
