@@ -13,6 +13,7 @@ struct cli_ctx {
 	struct ev_config cfg;
 	char nodename[EV_NAME_MAX];
 	const char *prog;
+	const char *config_path;   /* -c as given; NULL = default or $EFA_VERIFY_CONFIG */
 };
 
 /* Each command parses its own options from argv (argv[0] is its name). */

@@ -1,49 +1,41 @@
 /* efa-verify report JOBID: the job's record from accounting, and each
- * node's result while slurmctld's node records still hold it. */
+ * node's result while slurmctld's node records still hold it; for a job
+ * still running, its numbers so far from its nodes (report_live.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "cli.h"
-#include "ev_acct.h"
 #include "ev_json.h"
-#include "ev_record.h"
 #include "ev_state.h"
+#include "ev_units.h"
+#include "report.h"
 
 static const char report_usage[] =
-	"Usage: efa-verify report JOBID [--json]\n"
+	"Usage: efa-verify report JOBID [--json] [--timeout SECONDS]\n"
+	"       efa-verify report --local JOBID [--json]\n"
 	"\n"
-	"The job's efa-verify record from Slurm accounting (its AdminComment):\n"
-	"verdict, nodes reported, EFA and TCP bytes, EFA share, the nodes that\n"
-	"were not ok; and a per-node table with each node's NIC balance (busy\n"
-	"NICs, least/most bytes on one NIC) for as long as slurmctld's node\n"
-	"records keep the job (its last few jobs per node).\n"
+	"A finished job's efa-verify record from Slurm accounting (its\n"
+	"AdminComment): verdict, nodes reported, EFA and TCP bytes, EFA share,\n"
+	"the nodes that were not ok; and a per-node table with each node's NIC\n"
+	"balance (busy NICs, least/most bytes on one NIC) for as long as\n"
+	"slurmctld's node records keep the job (its last few jobs per node).\n"
 	"\n"
-	"  --json     one JSON object on stdout\n"
+	"A running job's numbers so far: what each of its nodes moved since the\n"
+	"job started there, judged by the same rules, asked of every node at once\n"
+	"with `srun --overlap --jobid=JOBID` (the job's user and root can).\n"
 	"\n"
-	"Exit status: 0 shown, 1 the job has no efa-verify record (yet),\n"
-	"2 usage error or Slurm unreachable.\n";
-
-/* 1536 -> "1.5 KiB"; exact bytes are in --json. */
-static const char *human(uint64_t b, char *buf, size_t cap)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)b;
-	int u = 0;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, cap, "%" PRIu64 " B", b);
-	else
-		snprintf(buf, cap, "%.1f %s", v, unit[u]);
-	return buf;
-}
+	"  --json             one JSON object on stdout\n"
+	"  --timeout SECONDS  how long a running job's nodes may take to answer\n"
+	"                     (default 30)\n"
+	"  --local            this node's numbers so far only (what report runs on\n"
+	"                     each node of a running job)\n"
+	"\n"
+	"Exit status: 0 shown, 1 the job has no efa-verify record (yet), or it\n"
+	"runs and no node of it could be asked, 2 usage error or Slurm unreachable.\n";
 
 static double share(uint64_t efa, uint64_t tcp)
 {
@@ -55,31 +47,34 @@ static double balance(const struct ev_node_result *r)
 	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
 }
 
-static int cmp_node(const void *a, const void *b)
+static void print_json(const struct report_view *v)
 {
-	const struct ev_node_result *x = a, *y = b;
-	size_t lx = strlen(x->node), ly = strlen(y->node);
-
-	/* n2 before n10: shorter first among equal prefixes is close enough. */
-	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->node, y->node);
-}
-
-static void print_json(uint32_t jobid, const char *comment, const struct ev_record *rec,
-		       const struct ev_node_result *res, size_t n)
-{
+	const struct ev_record *rec = v->rec;
 	struct ev_json j;
 	char *out;
 
 	ev_json_init(&j);
 	ev_json_obj_begin(&j, NULL);
-	ev_json_u64(&j, "job", jobid);
+	ev_json_u64(&j, "job", v->jobid);
+	ev_json_bool(&j, "so_far", v->so_far);
+	if (v->so_far) {
+		ev_json_u64(&j, "as_of", v->as_of);
+		if (v->since)
+			ev_json_u64(&j, "since", v->since);
+		else
+			ev_json_null(&j, "since");
+	}
 	ev_json_str(&j, "verdict", ev_verdict_name(rec->verdict));
 	ev_json_u64(&j, "nodes_reported", rec->reported);
 	ev_json_u64(&j, "nodes_total", rec->total);
 	ev_json_u64(&j, "efa_bytes", rec->efa_bytes);
 	ev_json_u64(&j, "tcp_bytes", rec->tcp_bytes);
 	ev_json_double(&j, "efa_share", share(rec->efa_bytes, rec->tcp_bytes));
-	ev_json_u64(&j, "shared_nodes", rec->shared);
+	/* Sharing is judged when the job ends. */
+	if (v->so_far)
+		ev_json_null(&j, "shared_nodes");
+	else
+		ev_json_u64(&j, "shared_nodes", rec->shared);
 	ev_json_arr_begin(&j, "not_ok");
 	for (size_t i = 0; i < rec->n_groups; i++) {
 		ev_json_obj_begin(&j, NULL);
@@ -91,8 +86,8 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 	ev_json_arr_end(&j);
 	ev_json_u64(&j, "not_ok_unlisted", rec->more);
 	ev_json_arr_begin(&j, "nodes");
-	for (size_t i = 0; i < n; i++) {
-		const struct ev_node_result *r = &res[i];
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ev_node_result *r = &v->res[i];
 
 		ev_json_obj_begin(&j, NULL);
 		ev_json_str(&j, "node", r->node);
@@ -101,7 +96,10 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 		ev_json_u64(&j, "efa_bytes", r->efa_bytes);
 		ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
 		ev_json_double(&j, "efa_share", share(r->efa_bytes, r->tcp_bytes));
-		ev_json_bool(&j, "shared", r->shared);
+		if (v->so_far)
+			ev_json_null(&j, "shared");
+		else
+			ev_json_bool(&j, "shared", r->shared);
 		if (r->nics_total) {
 			ev_json_u64(&j, "nics_busy", r->nics_busy);
 			ev_json_u64(&j, "nics_total", r->nics_total);
@@ -109,10 +107,19 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 			ev_json_u64(&j, "nic_max_bytes", r->nic_max_bytes);
 			ev_json_double(&j, "nic_balance", balance(r));
 		}
+		if (v->so_far && v->sofar[i].as_of) {
+			ev_json_u64(&j, "since", v->sofar[i].since);
+			ev_json_u64(&j, "as_of", v->sofar[i].as_of);
+			ev_json_u64(&j, "duration_ms", v->sofar[i].duration_ms);
+		} else if (v->so_far) {
+			ev_json_null(&j, "since");
+			ev_json_null(&j, "as_of");
+			ev_json_null(&j, "duration_ms");
+		}
 		ev_json_obj_end(&j);
 	}
 	ev_json_arr_end(&j);
-	ev_json_str(&j, "admin_comment", comment);
+	ev_json_str(&j, "admin_comment", v->comment);
 	ev_json_obj_end(&j);
 	out = ev_json_finish(&j, NULL);
 	if (out)
@@ -120,31 +127,46 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 	free(out);
 }
 
-static void print_human(uint32_t jobid, const struct ev_record *rec, const struct ev_node_result *res,
-			size_t n)
+static void print_human(const struct report_view *v)
 {
+	const struct ev_record *rec = v->rec;
 	char a[32], b[32];
 
-	printf("job %" PRIu32 ": %s, %u/%u nodes reported%s\n", jobid, ev_verdict_name(rec->verdict),
-	       rec->reported, rec->total, rec->shared ? " (some nodes shared with other jobs)" : "");
-	printf("  EFA %s, TCP %s, EFA share %.1f%%\n", human(rec->efa_bytes, a, sizeof(a)),
-	       human(rec->tcp_bytes, b, sizeof(b)), 100.0 * share(rec->efa_bytes, rec->tcp_bytes));
+	if (v->so_far) {
+		time_t t = (time_t)v->as_of;
+		char when[32] = "?";
+		struct tm tm;
+
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("job %" PRIu32 ": %s so far, running; %zu/%u nodes answered at %s", v->jobid,
+		       ev_verdict_name(rec->verdict), v->answered, rec->total, when);
+		if (v->since && v->since <= v->as_of)
+			printf(", %" PRIu64 " s after its start", v->as_of - v->since);
+		printf("\n");
+	} else {
+		printf("job %" PRIu32 ": %s, %u/%u nodes reported%s\n", v->jobid, ev_verdict_name(rec->verdict),
+		       rec->reported, rec->total, rec->shared ? " (some nodes shared with other jobs)" : "");
+	}
+	printf("  EFA %s, TCP %s, EFA share %.1f%%%s\n", ev_bytes_human(rec->efa_bytes, a, sizeof(a)),
+	       ev_bytes_human(rec->tcp_bytes, b, sizeof(b)), 100.0 * share(rec->efa_bytes, rec->tcp_bytes),
+	       v->so_far ? " so far" : "");
 	if (rec->n_groups || rec->more) {
-		printf("  not ok:\n");
+		printf("  not ok%s:\n", v->so_far ? " so far" : "");
 		for (size_t i = 0; i < rec->n_groups; i++)
 			printf("    %-20s %-13s %s\n", rec->groups[i].hosts, ev_verdict_name(rec->groups[i].verdict),
 			       rec->groups[i].reason[0] ? rec->groups[i].reason : "");
 		if (rec->more)
 			printf("    and %zu more node(s) not listed\n", rec->more);
 	}
-	if (!n) {
+	if (!v->n) {
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");
 		return;
 	}
-	printf("\n  %-12s %-13s %12s %12s %6s %9s %8s  %s\n", "NODE", "VERDICT", "EFA", "TCP", "SHARE",
-	       "NICS BUSY", "BALANCE", "REASON");
-	for (size_t i = 0; i < n; i++) {
-		const struct ev_node_result *r = &res[i];
+	printf("\n  %-12s %-13s %12s %12s %6s %9s %8s  %s\n", "NODE", v->so_far ? "SO FAR" : "VERDICT", "EFA",
+	       "TCP", "SHARE", "NICS BUSY", "BALANCE", "REASON");
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ev_node_result *r = &v->res[i];
 		char nics[24] = "-", bal[16] = "-";
 
 		if (r->nics_total) {
@@ -152,47 +174,40 @@ static void print_human(uint32_t jobid, const struct ev_record *rec, const struc
 			snprintf(bal, sizeof(bal), "%.2f", balance(r));
 		}
 		printf("  %-12s %-13s %12s %12s %5.1f%% %9s %8s  %s%s\n", r->node, ev_verdict_name(r->verdict),
-		       human(r->efa_bytes, a, sizeof(a)), human(r->tcp_bytes, b, sizeof(b)),
+		       ev_bytes_human(r->efa_bytes, a, sizeof(a)), ev_bytes_human(r->tcp_bytes, b, sizeof(b)),
 		       100.0 * share(r->efa_bytes, r->tcp_bytes), nics, bal, r->reason[0] ? r->reason : "",
 		       r->shared ? " (shared)" : "");
 	}
 }
 
-int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
+void report_print(const struct report_view *v, bool json)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	if (json)
+		print_json(v);
+	else
+		print_human(v);
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct ev_node_result *x = a, *y = b;
+	size_t lx = strlen(x->node), ly = strlen(y->node);
+
+	/* n2 before n10: shorter first among equal prefixes is close enough. */
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->node, y->node);
+}
+
+/* The finished job's record, from accounting. */
+static int report_record(uint32_t jobid, bool json)
+{
 	struct ev_acct_db *db = NULL;
 	struct ev_node_result *res = NULL;
 	struct ev_record rec;
 	struct ev_err err = { "" };
 	char *comment = NULL;
-	bool json = false;
-	uint32_t jobid;
 	size_t n = 0;
-	int c, rc;
+	int rc;
 
-	(void)ctx;
-	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 'h': fputs(report_usage, stdout); return 0;
-		default: fputs(report_usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		cli_error("report: give exactly one job id");
-		fputs(report_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (ev_jobid_parse(argv[optind], &jobid, &err) != 0) {
-		cli_error("report: %s", err.msg);
-		return EXIT_USAGE;
-	}
 	if (ev_acct_db_open(&db, &err) != 0 || ev_acct_get_comment(db, jobid, &comment, &err) != 0) {
 		rc = strstr(err.msg, "has no job") ? 1 : EXIT_USAGE;
 		cli_error("report: %s", err.msg);
@@ -212,12 +227,66 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		n = 0;
 	else
 		qsort(res, n, sizeof(*res), cmp_node);
-	if (json)
-		print_json(jobid, comment, &rec, res, n);
-	else
-		print_human(jobid, &rec, res, n);
+	report_print(&(struct report_view){ .jobid = jobid, .rec = &rec, .res = res, .n = n, .comment = comment },
+		     json);
 	ev_record_free(&rec);
 	free(res);
 	free(comment);
 	return 0;
+}
+
+int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "local", no_argument, NULL, 'l' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ev_job_live live;
+	struct ev_err err = { "" };
+	bool json = false, local = false;
+	unsigned long timeout = 30;
+	uint32_t jobid;
+	char *end;
+	int c, rc;
+
+	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'l': local = true; break;
+		case 't':
+			errno = 0;
+			timeout = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || timeout < 1 || timeout > 3600) {
+				cli_error("report: --timeout takes whole seconds from 1 to 3600");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': fputs(report_usage, stdout); return 0;
+		default: fputs(report_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("report: give exactly one job id");
+		fputs(report_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (ev_jobid_parse(argv[optind], &jobid, &err) != 0) {
+		cli_error("report: %s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (local)
+		return report_local(ctx, jobid, json);
+	/* A job slurmctld shows running is asked; any other has its record
+	 * (or none yet) in accounting. */
+	if (ev_job_live_get(jobid, &live, &err) == 0 && live.running) {
+		rc = report_running(ctx, jobid, &live, json, (unsigned)timeout);
+		free(live.nodes);
+		return rc;
+	}
+	free(live.nodes);
+	return report_record(jobid, json);
 }

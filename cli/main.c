@@ -19,7 +19,8 @@ static const char usage_text[] =
 	"  check      this node's readiness for EFA jobs; exit 0 ready, 1 not ready,\n"
 	"             2 usage or config error\n"
 	"  snapshot   the EFA and TCP counters, as a table or JSON\n"
-	"  report     a job's verdict from accounting, with its per-node table\n"
+	"  report     a job's verdict and per-node table: from accounting, or so far\n"
+	"             from its nodes while it runs\n"
 	"  flush      deliver the results this node had to spool\n"
 	"  top        this node's EFA and TCP rates, live\n"
 	"\n"
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+c:N:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			cfg_opt = optarg;
+			cfg_opt = ctx.config_path = optarg;
 			break;
 		case 'N':
 			snprintf(ctx.nodename, sizeof(ctx.nodename), "%s", optarg);

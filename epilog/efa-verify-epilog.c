@@ -163,6 +163,8 @@ int main(int argc, char **argv)
 	ev_result_fill(&r, &cfg.verdict, in.delta);
 	/* The start file has served: gone before the (possibly long) wait. */
 	ev_state_remove_start(cfg.state_dir, je.jobid);
+	if (je.have_uid && je.uid != 0)
+		ev_job_view_remove(cfg.state_dir, je.jobid, je.uid);
 	/* Spooled before anything can fail, removed once delivered. */
 	if (ev_result_format(&r, line, sizeof(line)) != 0 ||
 	    ev_spool_put(cfg.state_dir, je.jobid, je.node, line, &err) != 0)

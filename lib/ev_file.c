@@ -83,6 +83,12 @@ long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool fo
 long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, unsigned loose_bits,
 			  struct ev_err *err)
 {
+	return ev_file_read_owned(dirfd, path, geteuid(), buf, cap, loose_bits, err);
+}
+
+long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, size_t cap,
+			unsigned loose_bits, struct ev_err *err)
+{
 	struct stat st;
 	int fd;
 
@@ -91,10 +97,10 @@ long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, un
 	buf[0] = '\0';
 	if ((fd = open_ro(dirfd, path, false, err)) < 0)
 		return fd;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & loose_bits)) {
 		close(fd);
-		return ev_errf(err, -EPERM, "%s: not a private file of this user, ignored", path);
+		return ev_errf(err, -EPERM, "%s: not a private file of uid %u, ignored", path, (unsigned)owner);
 	}
 	return read_close(fd, buf, cap, true, path, err);
 }
@@ -209,6 +215,12 @@ int ev_file_write_atomic_at(int dirfd, const char *name, const void *data, size_
 			    struct ev_err *err)
 {
 	return write_atomic(dirfd, name, data, len, mode, true, err);
+}
+
+int ev_file_write_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+				   unsigned mode, struct ev_err *err)
+{
+	return write_atomic(dirfd, name, data, len, mode, false, err);
 }
 
 int ev_dir_open_checked(const char *path, struct ev_err *err)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ev_err.h"
 
@@ -25,6 +26,11 @@ long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap,
  * -EPERM (not private), -EFBIG (too large), another negative errno. */
 long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, unsigned loose_bits,
 			  struct ev_err *err);
+
+/* ev_file_read_private for a file another user owns: regular, owned by
+ * owner, no mode bit of loose_bits. What a job's user reads of root's. */
+long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, size_t cap,
+			unsigned loose_bits, struct ev_err *err);
 
 /* Parse a sysfs counter: optional whitespace, decimal digits, optional
  * trailing newline. Anything else (empty, sign, garbage, > UINT64_MAX) is
@@ -48,6 +54,10 @@ int ev_file_write_atomic_nosync(const char *path, const void *data, size_t len,
  * component in dirfd; the tmp file and the rename stay in that directory. */
 int ev_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
 			    unsigned mode, struct ev_err *err);
+
+/* The same without the fsync (see ev_file_write_atomic_nosync). */
+int ev_file_write_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+				   unsigned mode, struct ev_err *err);
 
 /* Open a directory root writes files into (O_DIRECTORY, never through a
  * final symlink) and check what was opened: owned by the effective user,

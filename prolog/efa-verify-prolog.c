@@ -24,8 +24,10 @@ static const char usage[] =
 	"\n"
 	"Slurm Prolog: snapshot this node's EFA and TCP counters for the job in\n"
 	"SLURM_JOB_ID, for efa-verify-epilog, and deliver results spooled by an\n"
-	"earlier epilog. Reads SLURMD_NODENAME, SLURM_JOB_ID, SLURM_NODELIST and\n"
-	"SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
+	"earlier epilog; a read-only copy of the snapshot goes to the job's user\n"
+	"(for `efa-verify report` while the job runs). Reads SLURMD_NODENAME,\n"
+	"SLURM_JOB_ID, SLURM_JOB_UID, SLURM_NODELIST and SPANK_EFA_VERIFY_MODE as\n"
+	"slurmd sets them. Always exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
 	"      --no-accounting never contact slurmctld or slurmdbd\n"
@@ -64,6 +66,10 @@ int main(int argc, char **argv)
 		js.snap.job_nodes = je.job_nodes;
 		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0)
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
+		/* Root's own file is for the epilog alone. */
+		else if (je.have_uid && je.uid != 0 && ev_job_view_save(cfg.state_dir, &js, je.uid, &err) != 0)
+			ev_binlog(LOG_WARNING, "job %u on %s: no copy for the job's user (report so far): %s",
+				  je.jobid, je.node, err.msg);
 	}
 	if (!je.no_accounting) {
 		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node };

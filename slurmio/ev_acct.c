@@ -150,6 +150,42 @@ int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *er
 	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
 }
 
+int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
+{
+	const slurm_job_info_t *j = NULL;
+	job_info_msg_t *msg = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
+		int e = ev_slurm_errno();
+
+		if (e == ESLURM_INVALID_JOB_ID)
+			return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
+		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
+	}
+	/* An array's first task's id also names the array: this job only. */
+	for (uint32_t i = 0; i < msg->record_count && !j; i++)
+		if (msg->job_array[i].job_id == jobid)
+			j = &msg->job_array[i];
+	if (!j) {
+		slurm_free_job_info_msg(msg);
+		return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
+	}
+	out->running = (j->job_state & JOB_STATE_BASE) == JOB_RUNNING && !(j->job_state & JOB_COMPLETING);
+	out->het = j->het_job_id && j->het_job_id != NO_VAL;
+	out->uid = j->user_id;
+	out->num_nodes = j->num_nodes;
+	if (j->nodes && *j->nodes && !(out->nodes = strdup(j->nodes))) {
+		slurm_free_job_info_msg(msg);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	slurm_free_job_info_msg(msg);
+	return 0;
+}
+
 struct ev_acct_db {
 	void *conn;
 	char *cluster;

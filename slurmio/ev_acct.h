@@ -6,6 +6,7 @@
 #ifndef EV_ACCT_H
 #define EV_ACCT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,19 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
  * it has finished), so accounting is the place. */
 int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err);
 int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err);
+
+/* A job as slurmctld holds it now, for `efa-verify report`: running (its
+ * steps can start on its nodes) or not, and where and whose. */
+struct ev_job_live {
+	bool running;                /* RUNNING and not completing */
+	bool het;                    /* a component of a heterogeneous job */
+	uint32_t uid;                /* its user */
+	uint32_t num_nodes;
+	char *nodes;                 /* its host list (free it); NULL if none */
+};
+/* -ENOENT: slurmctld does not know the job (or does not show it to this
+ * user); -EIO: slurmctld not reached. */
+int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err);
 
 /* A connection to slurmdbd, for one binary run. */
 struct ev_acct_db;

@@ -12,6 +12,7 @@
 
 #include "ev_slurm_compat.h"
 
+#include "ev_file.h"
 #include "ev_state.h"
 
 /* Count and first name of a Slurm node list. */
@@ -39,6 +40,8 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	/* slurmd (22.05) gives a node's Prolog and Epilog the job's nodes as
 	 * SLURM_NODELIST; SLURM_JOB_NODELIST is what a job step sees. */
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
+	const char *uid = getenv("SLURM_JOB_UID");
+	uint64_t u;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -61,6 +64,10 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	}
 	if (mode && ev_mode_parse(mode, &e->mode) == 0)
 		e->mode_set = true;
+	if (uid && ev_parse_u64_strict(uid, &u) && u < UINT32_MAX) {
+		e->uid = (uint32_t)u;
+		e->have_uid = true;
+	}
 	return 0;
 }
 

@@ -17,6 +17,8 @@ struct ev_jobenv {
 	unsigned job_nodes;          /* from the node list slurmd gave, or slurmctld; 0 = not known */
 	char first[EV_NAME_MAX];     /* the job's first node, which writes its record; "" = not known */
 	bool no_accounting;          /* --no-accounting: node-local work only */
+	bool have_uid;               /* SLURM_JOB_UID: the job's user, whose view of its start file the prolog keeps */
+	uint32_t uid;
 	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
 	enum ev_mode mode;
 };

@@ -26,6 +26,8 @@
 #include <slurm/spank.h>
 
 #include "ev_config.h"
+#include "ev_counters.h"
+#include "ev_delta.h"
 #include "ev_devices.h"
 #include "ev_env.h"
 #include "ev_imds_cache.h"
@@ -33,6 +35,8 @@
 #include "ev_placement.h"
 #include "ev_readiness.h"
 #include "ev_state.h"
+#include "ev_stepline.h"
+#include "ev_verdict.h"
 
 SPANK_PLUGIN(efa_verify, 1);
 
@@ -312,6 +316,49 @@ out:
 	free(nodes);
 }
 
+/* The step's own traffic, for its end line: the job counters (what a
+ * prolog reads, no IMDS) when slurmstepd sets the step up and when its
+ * task 0 ends, both as root. A failure only leaves the line out. */
+static struct ev_snapshot step_start;
+static bool step_started;
+
+static int step_snapshot(struct ev_snapshot *s)
+{
+	struct ev_device_list devs = { 0 };
+	struct ev_err err = { "" };
+	int rc = ev_devices_discover_names(g.cfg.sysfs_root, &devs, &err);
+
+	if (rc == 0)
+		rc = ev_snapshot_take(&g.cfg, &devs, ev_job_counters, s, &err);
+	ev_devices_free(&devs);
+	return rc;
+}
+
+static void step_traffic_line(spank_t sp)
+{
+	struct ev_snapshot end = { 0 };
+	struct ev_node_delta d = { 0 };
+	struct ev_verdict_in in = { 0 };
+	struct ev_node_verdict v;
+	struct ev_err err = { "" };
+	uint32_t nodes = 0;
+	char line[512];
+
+	if (!step_started || step_snapshot(&end) != 0 || ev_delta_compute(&step_start, &end, &d, &err) != 0)
+		goto out;
+	/* The step's nodes, as the verdict counts a job's: one node moves no
+	 * inter-node traffic. */
+	if (spank_get_item(sp, S_JOB_NNODES, &nodes) == ESPANK_SUCCESS)
+		in.job_nodes = nodes;
+	in.delta = &d;
+	ev_verdict_decide(&g.cfg.verdict, &in, &v);
+	if (ev_step_line(g.node, &d, &v, g.cfg.verdict.min_bytes, line, sizeof(line)))
+		slurm_error(PFX "%s", line);
+out:
+	ev_delta_free(&d);
+	ev_snapshot_free(&end);
+}
+
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	(void)ac;
@@ -344,6 +391,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	judge_node();
 	if (g.mode == EV_MODE_ENFORCE && !g.not_ready)
 		judge_job_placement(sp);
+	if (g.opt_given && g.have_efa && !g.not_ready)
+		step_started = step_snapshot(&step_start) == 0;
 	if (g.not_ready && g.cfg.on_not_ready == EV_NOT_READY_DRAIN) {
 		struct ev_err err = { "" };
 
@@ -419,6 +468,7 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 	else if (g.n_warn)
 		slurm_error(PFX "%s: %d warning%s: %s", g.node, g.n_warn, g.n_warn == 1 ? "" : "s",
 			    g.first_warn);
+	step_traffic_line(sp);
 	return 0;
 }
 
@@ -430,5 +480,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	if (g.cfg_loaded)
 		ev_config_free(&g.cfg);
 	g.cfg_loaded = false;
+	ev_snapshot_free(&step_start);
+	step_started = false;
 	return 0;
 }
