@@ -1,8 +1,8 @@
 /* efa-verify report on a running job: every node of the job is asked for
  * its numbers so far at once, by running `efa-verify report --local` there
- * with srun, as the user who asks (Slurm lets the job's user and its
- * administrators start steps in a job; anyone else is refused, and told so
- * in one line). The step is an ordinary one that overlaps the job's own:
+ * with srun. Slurm starts steps in a job for its own user only: that user
+ * asks as themselves, root asks as that user, anyone else is refused by
+ * slurmctld and told so in one line. The step is an ordinary one that overlaps the job's own:
  * srun is started with an argument vector (no shell), a clean environment
  * and a deadline. */
 #include <errno.h>
@@ -11,7 +11,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,18 +106,44 @@ static void take(int fd, struct child *c, bool is_err, size_t out_cap, bool *ope
 	}
 }
 
-/* Run argv (looked up in PATH) with env, stdin from /dev/null; its output
- * into c. At the deadline it gets SIGTERM (srun then ends its step), 3 s
- * later SIGKILL. 0, or -errno if it could not be started. */
-static int run_bounded(char *const argv[], char *const env[], unsigned timeout_s, size_t out_cap,
-		       struct child *c, struct ev_err *err)
+/* Who srun runs as. Slurm starts a step in a job for the job's own user
+ * only (slurmctld refuses even root), so root asks as that user. */
+struct runas {
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[256];
+	int n_groups;
+};
+
+static int runas_user(uid_t uid, struct runas *r, struct ev_err *err)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int po[2], pe[2], rc, stage = 0;
+	char buf[16384];
+	struct passwd pw, *p = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &p) != 0 || !p)
+		return ev_errf(err, -ENOENT, "uid %u has no user on this host", (unsigned)uid);
+	r->n_groups = (int)(sizeof(r->groups) / sizeof(r->groups[0]));
+	if (getgrouplist(p->pw_name, p->pw_gid, r->groups, &r->n_groups) < 0)
+		r->n_groups = 0;
+	r->drop = true;
+	r->uid = uid;
+	r->gid = p->pw_gid;
+	return 0;
+}
+
+/* Run argv (looked up in PATH) with env, stdin from /dev/null, in "/", as
+ * r says; its output into c. At the deadline it gets SIGTERM (srun then
+ * ends its step), 3 s later SIGKILL. 0, or -errno if it could not be
+ * started. */
+static int run_bounded(char *const argv[], char *const env[], const struct runas *r, unsigned timeout_s,
+		       size_t out_cap, struct child *c, struct ev_err *err)
+{
+	int po[2], pe[2], rc, stage = 0, ep[2];
 	bool oo = true, eo = true;
 	uint64_t deadline = mono_ms() + (uint64_t)timeout_s * 1000;
+	ssize_t got;
 	pid_t pid;
 
 	memset(c, 0, sizeof(*c));
@@ -128,25 +155,56 @@ static int run_bounded(char *const argv[], char *const env[], unsigned timeout_s
 		close(po[1]);
 		return ev_errf(err, rc, "pipe: %s", strerror(-rc));
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	/* exec's failure comes back through ep (closed on success). */
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		rc = -errno;
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		return ev_errf(err, rc, "pipe: %s", strerror(-rc));
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		int e, fd = open("/dev/null", O_RDONLY);
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (fd < 0 || dup2(fd, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0 || chdir("/") != 0 ||
+		    (r->drop && (setgroups((size_t)r->n_groups, r->groups) != 0 || setgid(r->gid) != 0 ||
+				 setuid(r->uid) != 0)))
+			e = errno;
+		else {
+			execvpe(argv[0], argv, env);
+			e = errno;
+		}
+		if (write(ep[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	rc = pid < 0 ? -errno : 0;
 	close(po[1]);
 	close(pe[1]);
+	close(ep[1]);
+	if (!rc) {
+		int e = 0;
+
+		while ((got = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
+			;
+		if (got == (ssize_t)sizeof(e)) {
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			rc = -e;
+		}
+	}
+	close(ep[0]);
 	if (rc != 0) {
 		close(po[0]);
 		close(pe[0]);
-		return ev_errf(err, -rc, "cannot run %s: %s", argv[0], strerror(rc));
+		return ev_errf(err, rc, "cannot run %s: %s", argv[0], strerror(-rc));
 	}
 	while (oo || eo) {
 		struct pollfd p[2];
@@ -215,6 +273,7 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	struct ev_record rec = { 0 };
 	struct ev_err err = { "" };
 	struct child c = { 0 };
+	struct runas as = { 0 };
 	bool *answered = NULL;
 	size_t n = 0, got, ignored, a = 0;
 	uint64_t since = 0, as_of = 0;
@@ -248,6 +307,7 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	argv[a++] = "--kill-on-bad-exit=0";   /* a node that fails leaves the others' answers */
 	argv[a++] = "--mpi=none";
 	argv[a++] = "--input=none";
+	argv[a++] = "--chdir=/";            /* the caller's directory may not exist there */
 	argv[a++] = "--job-name=efa-verify-report";
 	argv[a++] = self;
 	/* The same config on the nodes: named by the path this run was given
@@ -273,8 +333,12 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 		cli_error("report: out of memory");
 		goto out;
 	}
-	fflush(stdout);
-	if (run_bounded(argv, env, timeout_s, 1024 * (n + 16), &c, &err) != 0) {
+	if (geteuid() == 0 && live->uid != 0 && runas_user((uid_t)live->uid, &as, &err) != 0) {
+		cli_error("report: job %" PRIu32 " is running, but its nodes cannot be asked as its user: %s", jobid,
+			  err.msg);
+		goto out;
+	}
+	if (run_bounded(argv, env, &as, timeout_s, 1024 * (n + 16), &c, &err) != 0) {
 		cli_error("report: job %" PRIu32 " is running, but its nodes cannot be asked: %s", jobid, err.msg);
 		goto out;
 	}
@@ -286,8 +350,8 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 			first_reason(c.err, why, sizeof(why));
 		cli_error("report: job %" PRIu32 " is running, but its nodes could not be asked how far it got: %s%s",
 			  jobid, why[0] ? why : "srun gave no answer",
-			  getuid() != 0 && getuid() != live->uid ? " (it is another user's job: only its user and "
-								   "Slurm's administrators can ask)" : "");
+			  getuid() != 0 && getuid() != live->uid ? " (it is another user's job: only its user and root "
+								   "can ask)" : "");
 		rc = 1;
 		goto out;
 	}

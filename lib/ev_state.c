@@ -581,10 +581,13 @@ int ev_state_remove_start(const char *state_dir, uint32_t jobid)
 
 /* ------------------------------------------------------------ the user's view */
 
-/* dirfd/name as a directory (never through a symlink), fstat'ed into st. */
-static int open_dir_at(int dirfd, const char *name, const char *shown, struct stat *st, struct ev_err *err)
+/* dirfd/name as a directory (never through a symlink), fstat'ed into st.
+ * pass: only to go through (O_PATH), which a user can where root lets them
+ * search but not list. */
+static int open_dir_at(int dirfd, const char *name, bool pass, const char *shown, struct stat *st,
+		       struct ev_err *err)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dirfd, name, (pass ? O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0) {
 		int rc = -errno;
@@ -607,7 +610,7 @@ static int open_dir_at(int dirfd, const char *name, const char *shown, struct st
 static int passage(int dirfd, const char *name, const char *shown, struct ev_err *err)
 {
 	struct stat st;
-	int fd = open_dir_at(dirfd, name, shown, &st, err);
+	int fd = open_dir_at(dirfd, name, false, shown, &st, err);
 
 	if (fd < 0)
 		return fd;
@@ -658,7 +661,7 @@ int ev_job_view_save(const char *state_dir, const struct ev_job_start *js, uint3
 		rc = ev_errf(err, -errno, "%s: cannot create: %s", shown, strerror(errno));
 		goto out;
 	}
-	if ((ufd = open_dir_at(vfd, name, shown, &st, err)) < 0) {
+	if ((ufd = open_dir_at(vfd, name, false, shown, &st, err)) < 0) {
 		rc = ufd;
 		goto out;
 	}
@@ -705,7 +708,7 @@ int ev_job_view_load(const char *state_dir, uint32_t jobid, struct ev_job_start 
 	memset(out, 0, sizeof(*out));
 	if (!state_dir || !*state_dir)
 		return ev_errf(err, -EINVAL, "no state_dir");
-	if ((sfd = open_dir_at(AT_FDCWD, state_dir, state_dir, &st, err)) < 0)
+	if ((sfd = open_dir_at(AT_FDCWD, state_dir, true, state_dir, &st, err)) < 0)
 		return sfd == -ENOENT ? ev_errf(err, -ENOENT, "no start snapshot for job %" PRIu32, jobid) : sfd;
 	/* Whoever keeps state_dir (root) must own the copy: one its user
 	 * could have written would be no measurement. */
@@ -716,7 +719,7 @@ int ev_job_view_load(const char *state_dir, uint32_t jobid, struct ev_job_start 
 		goto out;
 	}
 	snprintf(shown, sizeof(shown), "%s/view", state_dir);
-	if ((vfd = open_dir_at(sfd, "view", shown, &st, err)) < 0) {
+	if ((vfd = open_dir_at(sfd, "view", true, shown, &st, err)) < 0) {
 		rc = vfd;
 		goto out;
 	}
@@ -726,7 +729,7 @@ int ev_job_view_load(const char *state_dir, uint32_t jobid, struct ev_job_start 
 	}
 	snprintf(name, sizeof(name), "%u", (unsigned)me);
 	snprintf(shown, sizeof(shown), "%s/view/%s", state_dir, name);
-	if ((ufd = open_dir_at(vfd, name, shown, &st, err)) < 0) {
+	if ((ufd = open_dir_at(vfd, name, true, shown, &st, err)) < 0) {
 		rc = ufd;
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -407,6 +408,145 @@ static void test_start_file_v2_round_trip(void **state)
 	ev_job_start_free(&js);
 }
 
+/* In tu_as_unprivileged's child: no cmocka asserts, a status instead. */
+struct view_probe {
+	const char *state;
+	unsigned other_uid;     /* a job of another user's */
+	int want_load;          /* ev_job_view_load(90)'s result */
+};
+
+static int probe_as_user(void *arg)
+{
+	const struct view_probe *p = arg;
+	struct ev_job_start js;
+	struct ev_err err;
+	char path[2048];
+	int rc, fd;
+
+	rc = ev_job_view_load(p->state, 90, &js, &err);
+	if (rc != p->want_load) {
+		fprintf(stderr, "# load: %d %s\n", rc, err.msg);
+		return 1;
+	}
+	if (rc == 0 && (js.jobid != 90 || strcmp(js.node, "n3") != 0 || js.run.n_others != 0 ||
+			js.run.others_truncated || js.snap.n_efa != 4 || js.snap.job_nodes != 4))
+		return 2;
+	ev_job_start_free(&js);
+	if (p->want_load != 0)
+		return 0;
+	/* Root's own file, the node's other jobs, another user's copy: out of reach. */
+	if (ev_job_start_load(p->state, 90, &js, &err) == 0)
+		return 3;
+	ev_job_start_free(&js);
+	snprintf(path, sizeof(path), "%s/view/%u/91.start", p->state, p->other_uid);
+	if (open(path, O_RDONLY) >= 0 || errno != EACCES)
+		return 4;
+	if (ev_job_view_load(p->state, 91, &js, &err) != -ENOENT)
+		return 5;
+	/* Its own copy: read, never written; nothing new in root's directories. */
+	snprintf(path, sizeof(path), "%s/view/%u/90.start", p->state, (unsigned)geteuid());
+	if ((fd = open(path, O_WRONLY)) >= 0 || errno != EACCES)
+		return 6;
+	snprintf(path, sizeof(path), "%s/view/planted", p->state);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) >= 0 || errno != EACCES)
+		return 7;
+	snprintf(path, sizeof(path), "%s/view", p->state);
+	if (opendir(path) != NULL || errno != EACCES)
+		return 8;
+	return 0;
+}
+
+/* The job's user's copy of the start file: theirs to read, nobody else's,
+ * and nobody's to change. */
+static void test_view_for_the_jobs_user(void **state)
+{
+	struct fx *x = *state;
+	struct ev_job_start js, back;
+	struct view_probe p = { 0 };
+	char st[2048], path[2048], *udir;
+	struct stat sb;
+	uid_t user = tu_unprivileged_uid();
+
+	memset(&js, 0, sizeof(js));
+	js.jobid = 90;
+	snprintf(js.node, sizeof(js.node), "n3");
+	js.run.n_others = 1;
+	js.run.others[0] = 55;
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	js.snap.job_nodes = 4;
+	/* As anyone: the copy for oneself reads back, without the others. */
+	assert_int_equal(ev_job_view_save(x->state, &js, (uint32_t)geteuid(), &x->err), 0);
+	assert_int_equal(ev_job_view_load(x->state, 90, &back, &x->err), 0);
+	assert_int_equal(back.run.n_others, 0);
+	assert_int_equal(back.snap.n_efa, js.snap.n_efa);
+	ev_job_start_free(&back);
+	assert_int_equal(ev_job_view_load(x->state, 89, &back, &x->err), -ENOENT);
+	assert_non_null(strstr(x->err.msg, "no start snapshot for job 89"));
+	assert_int_equal(ev_job_view_remove(x->state, 90, (uint32_t)geteuid()), 0);
+	assert_int_equal(ev_job_view_load(x->state, 90, &back, &x->err), -ENOENT);
+	assert_int_equal(ev_job_view_remove(x->state, 90, (uint32_t)geteuid()), 0);
+	if (geteuid() != 0) {
+		ev_job_start_free(&js);
+		tu_skip("needs root: the copy is handed to another user (chown)");
+	}
+	udir = tu_mkdtemp_unprivileged();
+	if (!udir) {
+		ev_job_start_free(&js);
+		tu_skip("no directory an unprivileged user can reach ($TMPDIR, /tmp, /var/tmp, /dev/shm)");
+	}
+	/* An existing state_dir of 0700 is opened for passing through. */
+	snprintf(st, sizeof(st), "%s/state", udir);
+	assert_int_equal(mkdir(st, 0700), 0);
+	assert_int_equal(ev_job_start_save(st, &js, &x->err), 0);
+	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)user, &x->err), 0);
+	js.jobid = 91;
+	assert_int_equal(ev_job_view_save(st, &js, 12345, &x->err), 0);
+	js.jobid = 90;
+	assert_int_equal(stat(st, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0711);
+	snprintf(path, sizeof(path), "%s/view", st);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0711);
+	assert_int_equal(sb.st_uid, 0);
+	snprintf(path, sizeof(path), "%s/view/%u", st, (unsigned)user);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0500);
+	assert_int_equal(sb.st_uid, user);
+	snprintf(path, sizeof(path), "%s/view/%u/90.start", st, (unsigned)user);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0444);
+	assert_int_equal(sb.st_uid, 0);
+	p.state = st;
+	p.other_uid = 12345;
+	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	/* A second save (a requeued job) goes over the first. */
+	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)user, &x->err), 0);
+	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	/* A copy its user could have written is no measurement. */
+	assert_int_equal(chown(path, user, (gid_t)-1), 0);
+	p.want_load = -EPERM;
+	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+	snprintf(path, sizeof(path), "%s/view", st);
+	assert_int_equal(chmod(path, 0777), 0);
+	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	/* ...and root will not write into such a directory either. */
+	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)user, &x->err), -EPERM);
+	assert_int_equal(chmod(path, 0711), 0);
+	/* A user directory of someone else's is refused, never written in. */
+	snprintf(path, sizeof(path), "%s/view/777", st);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(chown(path, 778, (gid_t)-1), 0);
+	assert_int_equal(ev_job_view_save(st, &js, 777, &x->err), -EPERM);
+	/* The epilog's removal. */
+	assert_int_equal(ev_job_view_remove(st, 90, (uint32_t)user), 0);
+	p.want_load = -ENOENT;
+	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	ev_job_start_free(&js);
+	tu_rm_rf(udir);
+	free(udir);
+}
+
 static void test_jobid(void **state)
 {
 	uint32_t id;
@@ -460,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_for_the_jobs_user, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

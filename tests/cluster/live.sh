@@ -1,0 +1,296 @@
+#!/bin/bash
+# Seeing EFA work while the job runs, on a real local Slurm cluster:
+# `efa-verify report JOBID` on a running 4-node job shows each node's
+# counters moved so far (the test moves them by known amounts), for the
+# job's user and for root, and refuses anyone else in one line; once the
+# job has ended it shows the job's record as before. The step that asks the
+# nodes runs with efa_verify.so in plugstack (mode=enforce, and a node
+# without EFA in the job) and without it. And with --efa-verify, each
+# node's step-end line gives the step's EFA Gb/s and EFA share.
+. "$top_srcdir/tests/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
+[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+cluster_serialized "$@"
+# srun and slurmstepd (not ASan-built) load the plugin: plain build only.
+[ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build: Slurm's own binaries cannot load an ASan plugin"
+command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+
+CDIR=/run/efa-verify-test-live
+SIM=$CDIR/sim
+CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+REAL_SRUN=$(command -v srun)
+"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
+rm -rf "$CDIR"
+mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
+	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"
+# Copies every uid can read and run: the users' report runs them, and srun
+# starts this efa-verify on the nodes.
+cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" \
+	"$top_builddir/cli/efa-verify" "$SIM/bin/"
+cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
+cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p4d.24xlarge >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p4d.24xlarge >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type none >/dev/null
+cat > "$SIM/efa-verify.yaml" <<YAML
+sysfs_root: $SIM/sys/%n
+state_dir: $SIM/state/%n
+log: $SIM/log/jobs.jsonl
+record_wait_ms: 15000
+imds:
+  endpoint: http://127.0.0.1:9/%n
+  timeout_ms: 200
+YAML
+printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
+cat > "$SIM/bin/epilog.sh" <<SH
+#!/bin/sh
+$SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
+rc=\$?
+touch $SIM/out/epilog-done-\$SLURM_JOB_ID-\$SLURMD_NODENAME
+exit \$rc
+SH
+# The srun report runs, seen from outside: its arguments, and what a task
+# started the same way gets from the plugin (the environment, a refusal),
+# before the real srun runs report's own step. Any other srun goes straight
+# through.
+cat > "$SIM/wrap/srun" <<SH
+#!/bin/bash
+opts=()
+for a in "\$@"; do [ "\$a" = $SIM/bin/efa-verify ] && break; opts+=("\$a"); done
+if [ \$# != \${#opts[@]} ]; then
+	printf '%s\n' "\$@" > $SIM/out/srun-args.\$(id -un)
+	$REAL_SRUN "\${opts[@]}" -l bash -c 'echo "FI_PROVIDER=\${FI_PROVIDER:-unset}"' > $SIM/out/srun-probe.\$(id -un) 2>&1
+fi
+exec $REAL_SRUN "\$@"
+SH
+chmod 0755 "$SIM/bin/"* "$SIM/wrap/srun"
+# Site default enforce: a step on n4 (no EFA) would be refused, unless the
+# step says --efa-verify=off.
+PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=enforce"
+echo "$PLUG" > "$SIM/plugstack.conf"
+chmod -R a+rX "$SIM"
+id efaother >/dev/null 2>&1 || useradd -M -s /bin/bash efaother
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 12800 --plugstack "$SIM/plugstack.conf" \
+	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" \
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$EV_TMP/up.log" 2>&1; then
+	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
+fi
+at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
+. "$CDIR/env"
+cd "$CDIR" || exit 1
+MiB=1048576
+EV=("$SIM/bin/efa-verify" -c "$SIM/efa-verify.yaml")
+
+# as USER CMD...: bounded, with the cluster's config and the srun wrapper.
+as() {
+	local u=$1
+	shift
+	timeout -k 5 120 runuser -u "$u" -- env SLURM_CONF="$SLURM_CONF" PATH="$SIM/wrap:$PATH" "$@"
+}
+# report USER ARGS...: efa-verify report as USER; stdout in $out, stderr
+# in $err, status in $rc.
+report() {
+	local u=$1
+	shift
+	out=$(as "$u" "${EV[@]}" report "$@" 2>"$EV_TMP/err"); rc=$?
+	err=$(cat "$EV_TMP/err")
+}
+nodes_json() { jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-") \(.efa_bytes) \(.tcp_bytes)"' <<<"$1"; }
+# started JOB N: wait (bounded, 60 s) until the prologs left N start snapshots.
+started() {
+	for _ in $(seq 600); do
+		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+ran() {
+	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+epilog_done() {
+	for _ in $(seq 600); do
+		[ "$(ls "$SIM"/out/epilog-done-"$1"-* 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+record() {
+	local c=
+	for _ in $(seq 400); do
+		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
+		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
+		sleep 0.1
+	done
+	echo "$c"
+}
+
+# --- a 4-node job of efauser's, running until the test says go
+job=$(as efauser sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
+	--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 900); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done")
+check "job $job: every prolog kept a start snapshot" started "$job" 4
+check "job $job: its script runs" ran "$job"
+uid=$(id -u efauser)
+view=$SIM/state/n1/view/$uid/$job.start
+is "the user's copy of the start file: root's, read-only" "$(stat -c '%U %a' "$view" 2>/dev/null)" "root 444"
+is "... in a directory only the user can enter, and not write" "$(stat -c '%U %a' "$(dirname "$view")")" "efauser 500"
+is "... below root's directories, which others may pass but not list" \
+	"$(stat -c '%U %a' "$SIM/state/n1/view" "$SIM/state/n1" | tr '\n' ' ')" "root 711 root 711 "
+is "root's own start file stays root's alone" "$(stat -c '%U %a' "$SIM/state/n1/jobs/$job.start")" "root 600"
+unlike "the user's copy does not name the node's other jobs" "$(cat "$view")" "^others [0-9]"
+
+report efauser "$job" --json
+is "nothing moved yet: report exits 0" "$rc" 0
+is "nothing moved yet: so far, 4 of 4 nodes, no bytes" \
+	"$(jq -r '"\(.so_far) \(.nodes_reported)/\(.nodes_total) \(.efa_bytes) \(.tcp_bytes)"' <<<"$out")" "true 4/4 0 0"
+
+# Known moves on each node: n1 800 MiB of EFA on its 4 NICs; n2 the same
+# and 5 drops on one NIC; n3 (a p5) 500 MiB on 1 NIC of 32; n4 (no EFA)
+# 600 MiB of TCP.
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' \
+	--add 'rdmap18s0:rx_drops=5' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add 'rdmap16s0:tx_bytes=524288000' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))" >/dev/null
+want="n1 ok - $((800 * MiB)) 0
+n2 degraded rx_drops+5@rdmap18s0 $((800 * MiB)) 0
+n3 degraded idle_nics:31/32 $((500 * MiB)) 0
+n4 tcp_fallback tcp_bytes:$((600 * MiB))/efa_bytes:0 0 $((600 * MiB))"
+efa=$((2100 * MiB)) tcp=$((600 * MiB))
+
+report efauser "$job" --json
+is "the job's user: report exits 0" "$rc" 0
+is "the job's user: each node's deltas so far, exactly the moves" "$(nodes_json "$out")" "$want"
+is "the job's user: so far, the worst node's verdict, 4/4 nodes, the totals" \
+	"$(jq -r '"\(.so_far) \(.verdict) \(.nodes_reported)/\(.nodes_total) \(.efa_bytes) \(.tcp_bytes)"' <<<"$out")" \
+	"true tcp_fallback 4/4 $efa $tcp"
+check "so far: when (as_of) and since the job's start, per node and for the job" \
+	jq -e '.as_of >= .since and .since > 0 and ([.nodes[] | .as_of >= .since and .duration_ms >= 0] | all)' <<<"$out"
+is "so far: sharing is not judged until the end" "$(jq -c '[.shared_nodes, .nodes[0].shared, .admin_comment]' <<<"$out")" \
+	"[null,null,null]"
+is "the job's user: nothing on stderr (no srun noise, no line of the plugin's)" "$err" ""
+args=$(cat "$SIM/out/srun-args.efauser" 2>/dev/null)
+like "report asked with srun --overlap --jobid, one task per node" "$(tr '\n' ' ' <<<"$args")" \
+	"^--jobid=$job --overlap -N 4 --ntasks-per-node=1 .*$SIM/bin/efa-verify -c $SIM/efa-verify.yaml report --local $job --json $"
+# The step a task of report's srun gets: no EFA environment from the
+# plugin, and n4 (no EFA) not refused although the site says enforce.
+is "report's step: the plugin injected nothing and refused no node" "$(sort "$SIM/out/srun-probe.efauser" 2>/dev/null)" \
+	"0: FI_PROVIDER=unset
+1: FI_PROVIDER=unset
+2: FI_PROVIDER=unset
+3: FI_PROVIDER=unset"
+# ...which it would have done for an ordinary step (so the check above can fail).
+out2=$(as efauser "$REAL_SRUN" --jobid="$job" --overlap -N4 --ntasks-per-node=1 -l bash -c 'echo "FI_PROVIDER=${FI_PROVIDER:-unset}"' 2>&1)
+like "(an ordinary step of the job gets FI_PROVIDER=efa on n1)" "$out2" "0: FI_PROVIDER=efa"
+like "(... and the plugin speaks for n4, which has no EFA)" "$out2" "n4( not ready: devices)?: no EFA device"
+
+report efauser "$job"
+is "human: report exits 0" "$rc" 0
+like "human: labelled so far, with the nodes that answered" "$out" "^job $job: tcp_fallback so far, running; 4/4 nodes answered at [0-9-]+ [0-9:]+, [0-9]+ s after its start"
+like "human: the totals so far" "$out" "EFA 2.1 GiB, TCP 600.0 MiB, EFA share 77.8% so far"
+like "human: a row per node, n4's reason" "$out" "n4 +tcp_fallback +0 B +600.0 MiB +0.0% +- +- +tcp_bytes:$((600 * MiB))/efa_bytes:0"
+
+report root "$job" --json
+is "root: report exits 0" "$rc" 0
+is "root: the same deltas so far" "$(nodes_json "$out")" "$want"
+is "root: nothing on stderr" "$err" ""
+
+# Another user: Slurm refuses them a step in the job; one line says so.
+report efaother "$job" --json
+is "another user: report exits 1" "$rc" 1
+is "another user: nothing on stdout" "$out" ""
+is "another user: one line on stderr" "$(wc -l <<<"$err")" 1
+like "another user: says the nodes could not be asked, Slurm's reason, and why" "$err" \
+	"^efa-verify: report: job $job is running, but its nodes could not be asked how far it got: .+ \\(it is another user's job: only its user and root can ask\\)$"
+diag "$err"
+# ...and on a node, their own report --local finds no copy of theirs, and
+# the job's user's copy is out of their reach.
+out=$(as efaother "${EV[@]}" -N n1 report --local "$job" --json 2>/dev/null)
+is "another user on the node: no start snapshot of theirs" "$(jq -r '"\(.verdict) \(.reason)"' <<<"$out")" \
+	"unknown no_start_snapshot"
+check "another user cannot read the job's user's copy" test -z "$(as efaother cat "$view" 2>/dev/null)"
+check "... nor root's own start file" test -z "$(as efaother cat "$SIM/state/n1/jobs/$job.start" 2>/dev/null)"
+
+# Without the plugin in plugstack the same report works.
+: > "$SIM/plugstack.conf"
+report efauser "$job" --json
+is "plugin not in plugstack: report exits 0" "$rc" 0
+is "plugin not in plugstack: the same deltas so far" "$(nodes_json "$out")" "$want"
+is "plugin not in plugstack: nothing on stderr" "$err" ""
+echo "$PLUG" > "$SIM/plugstack.conf"
+
+# --- the job ends: report shows its record, as before
+touch "$SIM/out/go-$job"
+check "job $job: all four epilogs ended" epilog_done "$job" 4
+rec=$(record "$job" nodes=4/4)
+like "the record of the ended job" "$rec" "^efa-verify: verdict=tcp_fallback nodes=4/4 efa_bytes=$efa tcp_bytes=$tcp "
+report efauser "$job" --json
+is "ended job: report exits 0" "$rc" 0
+is "ended job: the record, no longer so far" \
+	"$(jq -r '"\(.so_far) \(.verdict) \(.nodes_reported)/\(.nodes_total) \(.efa_bytes) \(.tcp_bytes)"' <<<"$out")" \
+	"false tcp_fallback 4/4 $efa $tcp"
+is "ended job: each node's result as the epilog judged it" "$(nodes_json "$out")" "$want"
+report efauser "$job"
+like "ended job: human form as before" "$out" "^job $job: tcp_fallback, 4/4 nodes reported"
+is "the epilogs removed the user's copies" "$(find "$SIM"/state/n*/view -type f | wc -l)" 0
+
+# --- the step-end line: the step's EFA Gb/s and share, from known moves
+cat > "$SIM/bin/step.sh" <<SH
+#!/bin/sh
+date +%s.%N > $SIM/out/step-start-\$SLURMD_NODENAME
+touch $SIM/out/step-ready-\$SLURMD_NODENAME
+i=0
+while [ ! -e $SIM/out/step-go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+date +%s.%N > $SIM/out/step-end-\$SLURMD_NODENAME
+SH
+chmod 0755 "$SIM/bin/step.sh"
+t0=$(date +%s.%N)
+as efauser srun --efa-verify=report -N3 -w 'n[1-3]' "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
+spid=$!
+for _ in $(seq 600); do [ "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -ge 3 ] && break; sleep 0.1; done
+check "the step runs on n1, n2, n3" test "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -eq 3
+# n1: 2 GiB of EFA (4 NICs x 256 MiB each way) and 512 MiB of TCP: 80%;
+# n2: 1 GiB of TCP only; n3: nothing.
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' --add '*:rx_bytes=268435456' \
+	--add "net/ens5:tx_bytes=$((512 * MiB))" >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add "net/ens5:tx_bytes=$((512 * MiB))" --add "net/ens5:rx_bytes=$((512 * MiB))" >/dev/null
+touch "$SIM/out/step-go"
+wait "$spid"
+src=$?
+t1=$(date +%s.%N)
+steplog=$(cat "$SIM/out/step.log")
+is "the step ends well" "$src" 0
+diag "$(grep 'efa-verify:' <<<"$steplog")" "n1 task: $(cat "$SIM/out/step-start-n1") .. $(cat "$SIM/out/step-end-n1"), srun $t0 .. $t1"
+l1=$(grep -o 'efa-verify: n1: .*' <<<"$steplog")
+like "n1's line: ok, 80.0% of the traffic over EFA, the bytes" "$l1" \
+	"^efa-verify: n1: ok, EFA [0-9.]+ Gb/s, 80.0% of traffic \(EFA 2.0 GiB, TCP 512.0 MiB in [0-9.]+ s\)$"
+# The plugin's window holds the task's run and lies within srun's: the
+# Gb/s and the seconds it shows are bounded by the two.
+tin=$(cat "$SIM/out/step-start-n1"); tout=$(cat "$SIM/out/step-end-n1")
+gbps=$(sed -n 's/.*EFA \([0-9.]*\) Gb\/s.*/\1/p' <<<"$l1")
+secs=$(sed -n 's/.* in \([0-9.]*\) s)$/\1/p' <<<"$l1")
+check "n1's Gb/s ($gbps) is 2 GiB over a window between the task's run and srun's" \
+	awk -v g="$gbps" -v s="$secs" -v a="$tin" -v b="$tout" -v c="$t0" -v d="$t1" 'BEGIN {
+		bits = 2147483648 * 8; task = b - a; outer = d - c
+		ok = g >= bits / outer / 1e9 * 0.99 && g <= bits / task / 1e9 * 1.01 &&
+		     s >= task - 0.05 && s <= outer + 0.05
+		if (!ok) printf "# task %.3f s, srun %.3f s\n", task, outer
+		exit !ok }'
+like "n2's line: tcp_fallback, none of it over EFA" "$steplog" \
+	"efa-verify: n2: tcp_fallback \(tcp_bytes:$((1024 * MiB))/efa_bytes:0\), EFA 0.00 Gb/s, 0.0% of traffic \(EFA 0 B, TCP 1.0 GiB in [0-9.]+ s\)"
+unlike "n3 moved nothing: no traffic line" "$steplog" "efa-verify: n3: [a-z_]+.*% of traffic"
+# Without --efa-verify no line at all, whatever moved.
+rm -f "$SIM"/out/step-*
+as efauser srun -N1 -w n1 "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
+spid=$!
+for _ in $(seq 600); do [ -e "$SIM/out/step-ready-n1" ] && break; sleep 0.1; done
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' >/dev/null
+touch "$SIM/out/step-go"
+wait "$spid"
+check "without --efa-verify: the step ran" test -e "$SIM/out/step-end-n1"
+unlike "without --efa-verify: no step-end line" "$(cat "$SIM/out/step.log")" "efa-verify: n1: .*% of traffic"
+
+check "no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
+done_testing
