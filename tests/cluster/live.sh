@@ -188,6 +188,7 @@ like "(... and the plugin speaks for n4, which has no EFA)" "$out2" "n4( not rea
 
 report efauser "$job"
 is "human: report exits 0" "$rc" 0
+diag "$out"
 like "human: labelled so far, with the nodes that answered" "$out" "^job $job: tcp_fallback so far, running; 4/4 nodes answered at [0-9-]+ [0-9:]+, [0-9]+ s after its start"
 like "human: the totals so far" "$out" "EFA 2.1 GiB, TCP 600.0 MiB, EFA share 77.8% so far"
 like "human: a row per node, n4's reason" "$out" "n4 +tcp_fallback +0 B +600.0 MiB +0.0% +- +- +tcp_bytes:$((600 * MiB))/efa_bytes:0"
