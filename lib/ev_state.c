@@ -605,6 +605,17 @@ static int open_dir_at(int dirfd, const char *name, bool pass, const char *shown
 	return fd;
 }
 
+/* state_dir, view/ and view/<uid>/ as far as they were opened. */
+static void close_dirs(int sfd, int vfd, int ufd)
+{
+	if (ufd >= 0)
+		close(ufd);
+	if (vfd >= 0)
+		close(vfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
 /* A directory of root's that users pass through: ours, written by nobody
  * else, and searchable by all (011 added where missing). */
 static int passage(int dirfd, const char *name, const char *shown, struct ev_err *err)
@@ -687,11 +698,7 @@ int ev_job_view_save(const char *state_dir, const struct ev_job_start *js, uint3
 	rc = ev_file_write_atomic_at_nosync(ufd, name, text, len, 0444, err);
 	free(text);
 out:
-	if (ufd >= 0)
-		close(ufd);
-	if (vfd >= 0)
-		close(vfd);
-	close(sfd);
+	close_dirs(sfd, vfd, ufd);
 	return rc;
 }
 
@@ -763,11 +770,7 @@ out:
 	if (rc == -ENOENT)
 		ev_errf(err, rc, "no start snapshot for job %" PRIu32 " of uid %u", jobid, (unsigned)me);
 	free(buf);
-	if (ufd >= 0)
-		close(ufd);
-	if (vfd >= 0)
-		close(vfd);
-	close(sfd);
+	close_dirs(sfd, vfd, ufd);
 	return rc;
 }
 

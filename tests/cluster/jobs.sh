@@ -31,24 +31,8 @@ imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-# slurmd runs Prolog/Epilog without arguments: small wrappers name the
-# config. The epilog's can be held (while $SIM/hold exists, bounded) so a
-# test can stop slurmctld under it, and says when the epilog has ended
-# ($SIM/out/epilog-done-JOB-NODE), so a test waits for that, not a while.
-printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
-cat > "$SIM/bin/epilog.sh" <<SH
-#!/bin/sh
-if [ -e $SIM/hold ]; then
-	touch $SIM/out/held-\$SLURM_JOB_ID-\$SLURMD_NODENAME
-	i=0
-	while [ -e $SIM/hold ] && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i + 1)); done
-fi
-$SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
-rc=\$?
-touch $SIM/out/epilog-done-\$SLURM_JOB_ID-\$SLURMD_NODENAME
-exit \$rc
-SH
-chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
+write_wrappers
 chmod -R a+rX "$SIM"
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 20800 --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
@@ -69,30 +53,6 @@ submit() {
 		-o "$SIM/out/%j.out" "$@" \
 		--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
-go() { touch "$SIM/out/go-$1"; }
-# ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
-# starts only once every prolog of the job has ended.
-ran() {
-	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
-	return 1
-}
-# epilog_done JOB N: wait (bounded, 60 s) until N epilogs of the job have ended.
-epilog_done() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/out/epilog-done-"$1"-* 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# started JOB N: wait (bounded, 60 s: prologs are slow on a loaded machine)
-# until the prologs left N start snapshots.
-started() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 nodes_of() { squeue -h -j "$1" -o %N; }
 # verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
 verdicts() {
@@ -103,17 +63,6 @@ verdicts() {
 	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
 }
 expand() { scontrol show hostnames "$1"; }
-# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
-# record (with WANT in it, if given); bounded at 40 s.
-record() {
-	local c=
-	for _ in $(seq 400); do
-		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
-		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
-		sleep 0.1
-	done
-	echo "$c"
-}
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 MiB=1048576
 # report_ok NAME JOB VERDICT NODES EFA_BYTES TCP_BYTES NODE_LINES: `efa-verify

@@ -43,14 +43,8 @@ imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
-cat > "$SIM/bin/epilog.sh" <<SH
-#!/bin/sh
-$SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
-rc=\$?
-touch $SIM/out/epilog-done-\$SLURM_JOB_ID-\$SLURMD_NODENAME
-exit \$rc
-SH
+. "$top_srcdir/tests/cluster/joblib.sh"
+write_wrappers
 # The srun report runs, seen from outside: its arguments, and what a task
 # started the same way gets from the plugin (the environment, a refusal),
 # before the real srun runs report's own step. Any other srun goes straight
@@ -98,34 +92,6 @@ report() {
 	err=$(cat "$EV_TMP/err")
 }
 nodes_json() { jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-") \(.efa_bytes) \(.tcp_bytes)"' <<<"$1"; }
-# started JOB N: wait (bounded, 60 s) until the prologs left N start snapshots.
-started() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-ran() {
-	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
-	return 1
-}
-epilog_done() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/out/epilog-done-"$1"-* 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-record() {
-	local c=
-	for _ in $(seq 400); do
-		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
-		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
-		sleep 0.1
-	done
-	echo "$c"
-}
 
 # --- a 4-node job of efauser's, running until the test says go
 job=$(as efauser sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
@@ -223,7 +189,7 @@ is "plugin not in plugstack: nothing on stderr" "$err" ""
 echo "$PLUG" > "$SIM/plugstack.conf"
 
 # --- the job ends: report shows its record, as before
-touch "$SIM/out/go-$job"
+go "$job"
 check "job $job: all four epilogs ended" epilog_done "$job" 4
 rec=$(record "$job" nodes=4/4)
 like "the record of the ended job" "$rec" "^efa-verify: verdict=tcp_fallback nodes=4/4 efa_bytes=$efa tcp_bytes=$tcp "
