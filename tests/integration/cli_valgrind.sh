@@ -37,6 +37,22 @@ for args in "check" "check --json" "snapshot" "snapshot --json" "top --json --in
 	is "valgrind clean and exit 0: $args" "$rc" 0
 	[ "$rc" -ne 99 ] || diag "$(cat "$EV_TMP/vg.log")"
 done
+# A running job's numbers so far on this node: the start file the prolog
+# leaves (and its copy for the job's user, who is whoever runs this), and
+# a job without one.
+env -i PATH="$PATH" SLURM_JOB_ID=42 SLURMD_NODENAME=n1 SLURM_JOB_UID="$(id -u)" SLURM_JOB_NODELIST='n[1-2]' \
+	"$top_builddir/prolog/efa-verify-prolog" -c "$EV_TMP/c.yaml" --no-accounting 2>/dev/null
+"$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/n1" --add '*:tx_bytes=1048576' >/dev/null
+for args in "report --local 42 --json" "report --local 42" "report --local 43 --json"; do
+	# shellcheck disable=SC2086
+	vg -c "$EV_TMP/c.yaml" -N n1 $args
+	rc=$?
+	is "valgrind clean and exit 0: $args" "$rc" 0
+	[ "$rc" -ne 99 ] || diag "$(cat "$EV_TMP/vg.log")"
+done
+out=$("$top_builddir/cli/efa-verify" -c "$EV_TMP/c.yaml" -N n1 report --local 42 --json)
+is "report --local: what moved since the prolog, judged" "$(jq -r '"\(.so_far) \(.job_nodes) \(.verdict) \(.efa_bytes)"' <<<"$out")" \
+	"true 2 ok $((32 * 1048576))"
 printf 'imds: [1, 2\n' > "$EV_TMP/bad.yaml"
 vg -c "$EV_TMP/bad.yaml" check
 rc=$?
