@@ -12,8 +12,19 @@
 [ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
 cluster_serialized "$@"
-# srun and slurmstepd (not ASan-built) load the plugin: plain build only.
-[ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build: Slurm's own binaries cannot load an ASan plugin"
+# In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
+# sbatch and slurmstepd are not: the runtimes are preloaded into them, as
+# tests/cluster/plugin.sh does, and any report fails the last check. The
+# CLI is ours, ASan-built: it runs as it is, leak checks included.
+SAN_ENV=()
+if [ -n "${SAN_BUILD:-}" ]; then
+	ASAN_DIR=/run/efa-verify-test-live-asan
+	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
+	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
+	SAN_ENV=("LD_PRELOAD=$pre"
+		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
+		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
+fi
 command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
 
 CDIR=/run/efa-verify-test-live
@@ -48,16 +59,17 @@ write_wrappers
 # The srun report runs, seen from outside: its arguments, and what a task
 # started the same way gets from the plugin (the environment, a refusal),
 # before the real srun runs report's own step. Any other srun goes straight
-# through.
+# through. Every srun gets the sanitizer runtimes, if any.
+SRUN=$(printf '%q ' env "${SAN_ENV[@]}" "$REAL_SRUN")
 cat > "$SIM/wrap/srun" <<SH
 #!/bin/bash
 opts=()
 for a in "\$@"; do [ "\$a" = $SIM/bin/efa-verify ] && break; opts+=("\$a"); done
 if [ \$# != \${#opts[@]} ]; then
 	printf '%s\n' "\$@" > $SIM/out/srun-args.\$(id -un)
-	$REAL_SRUN "\${opts[@]}" -l bash -c 'echo "FI_PROVIDER=\${FI_PROVIDER:-unset}"' > $SIM/out/srun-probe.\$(id -un) 2>&1
+	$SRUN "\${opts[@]}" -l bash -c 'echo "FI_PROVIDER=\${FI_PROVIDER:-unset}"' > $SIM/out/srun-probe.\$(id -un) 2>&1
 fi
-exec $REAL_SRUN "\$@"
+exec $SRUN "\$@"
 SH
 chmod 0755 "$SIM/bin/"* "$SIM/wrap/srun"
 # Site default enforce: a step on n4 (no EFA) would be refused, unless the
@@ -66,9 +78,11 @@ PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=enforce"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 id efaother >/dev/null 2>&1 || useradd -M -s /bin/bash efaother
+slurmd_env=()
+for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 12800 --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" \
-	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$EV_TMP/up.log" 2>&1; then
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
 fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
@@ -94,7 +108,7 @@ report() {
 nodes_json() { jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-") \(.efa_bytes) \(.tcp_bytes)"' <<<"$1"; }
 
 # --- a 4-node job of efauser's, running until the test says go
-job=$(as efauser sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
+job=$(as efauser env "${SAN_ENV[@]}" sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
 	--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 900); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done")
 check "job $job: every prolog kept a start snapshot" started "$job" 4
 check "job $job: its script runs" ran "$job"
@@ -148,7 +162,7 @@ is "report's step: the plugin injected nothing and refused no node" "$(sort "$SI
 2: FI_PROVIDER=unset
 3: FI_PROVIDER=unset"
 # ...which it would have done for an ordinary step (so the check above can fail).
-out2=$(as efauser "$REAL_SRUN" --jobid="$job" --overlap -N4 --ntasks-per-node=1 -l bash -c 'echo "FI_PROVIDER=${FI_PROVIDER:-unset}"' 2>&1)
+out2=$(as efauser srun --jobid="$job" --overlap -N4 --ntasks-per-node=1 -l bash -c 'echo "FI_PROVIDER=${FI_PROVIDER:-unset}"' 2>&1)
 like "(an ordinary step of the job gets FI_PROVIDER=efa on n1)" "$out2" "0: FI_PROVIDER=efa"
 like "(... and the plugin speaks for n4, which has no EFA)" "$out2" "n4( not ready: devices)?: no EFA device"
 
@@ -260,4 +274,9 @@ check "without --efa-verify: the step ran" test -e "$SIM/out/step-end-n1"
 unlike "without --efa-verify: no step-end line" "$(cat "$SIM/out/step.log")" "efa-verify: n1: .*% of traffic"
 
 check "no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
+if [ -n "${SAN_BUILD:-}" ]; then
+	reports=$(ls "$ASAN_DIR" 2>/dev/null)
+	is "ASan+UBSan: no report from srun, sbatch, slurmstepd or the nodes' efa-verify" "$reports" ""
+	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
+fi
 done_testing
