@@ -282,11 +282,13 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		return report_local(ctx, jobid, json);
 	/* A job slurmctld shows running is asked; any other has its record
 	 * (or none yet) in accounting. */
-	if (ev_job_live_get(jobid, &live, &err) == 0 && live.running) {
+	rc = ev_job_live_get(jobid, &live, &err);
+	if (rc == 0 && live.running)
 		rc = report_running(ctx, jobid, &live, json, (unsigned)timeout);
-		free(live.nodes);
-		return rc;
-	}
-	free(live.nodes);
-	return report_record(jobid, json);
+	else if (rc == -EINVAL)
+		cli_error("report: job %" PRIu32 ": %s", jobid, err.msg);
+	else
+		rc = report_record(jobid, json);
+	ev_job_live_free(&live);
+	return rc == -EINVAL ? EXIT_USAGE : rc;
 }

@@ -34,7 +34,6 @@ extern char **environ;
  * unknown --efa-verify would be an error. */
 #define EV_STEP_OFF_ENV "SLURM_SPANK__SLURM_SPANK_OPTION_efa_verify_efa_verify=off"
 
-#define MAX_NODES 65536
 #define ERR_CAP 4096
 
 static uint64_t mono_ms(void)
@@ -267,7 +266,7 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 		   unsigned timeout_s)
 {
 	char self[PATH_MAX], cfg[PATH_MAX], id[16], nn[16], jobopt[32], why[256] = "", text[EV_RECORD_MAX];
-	char *argv[24], **env = NULL, **names = NULL;
+	char *argv[24], **env = NULL, *const *names;
 	struct ev_node_result *res = NULL;
 	struct ev_sofar *sofar = NULL;
 	struct ev_record rec = { 0 };
@@ -284,11 +283,12 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 			  "gathered (its record comes when it ends)", jobid);
 		return 1;
 	}
-	if (!live->nodes || ev_hostlist_expand(live->nodes, MAX_NODES, &names, &n, &err) != 0 || !n) {
-		cli_error("report: job %" PRIu32 " is running, but its nodes are not known: %s", jobid,
-			  err.msg[0] ? err.msg : "slurmctld gave none");
+	if (!live->n) {
+		cli_error("report: job %" PRIu32 " is running, but slurmctld names none of its nodes", jobid);
 		return 1;
 	}
+	names = live->names;
+	n = live->n;
 	if (self_path(self, sizeof(self)) != 0) {
 		cli_error("report: cannot tell where this program is (/proc/self/exe)");
 		goto out;
@@ -392,7 +392,6 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 out:
 	ev_record_free(&rec);
 	ev_buf_free(&c.out);
-	ev_hostlist_free(names, n);
 	free(env);
 	free(res);
 	free(sofar);

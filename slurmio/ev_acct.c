@@ -12,6 +12,7 @@
 #include "ev_slurm_compat.h"
 #include <slurm/slurmdb.h>
 
+#include "ev_config.h"
 #include "ev_nodecomment.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:
@@ -150,6 +151,37 @@ int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *er
 	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
 }
 
+/* Slurm's own host list reading: whatever form slurmctld writes. */
+static int expand_nodes(const char *list, struct ev_job_live *out, struct ev_err *err)
+{
+	ev_hostlist_t *hl = slurm_hostlist_create(list);
+	int count = hl ? slurm_hostlist_count(hl) : -1;
+	char *name;
+
+	if (count <= 0 || !(out->names = calloc((size_t)count, sizeof(*out->names)))) {
+		if (hl)
+			slurm_hostlist_destroy(hl);
+		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
+	}
+	while (out->n < (size_t)count && (name = slurm_hostlist_shift(hl))) {
+		if (!ev_valid_nodename(name) || strlen(name) >= EV_NAME_MAX) {
+			free(name);
+			slurm_hostlist_destroy(hl);
+			return ev_errf(err, -EINVAL, "node name in '%.64s' refused", list);
+		}
+		/* Slurm's allocation, not ours: copied into our own heap. */
+		out->names[out->n] = strdup(name);
+		free(name);
+		if (!out->names[out->n]) {
+			slurm_hostlist_destroy(hl);
+			return ev_errf(err, -ENOMEM, "out of memory");
+		}
+		out->n++;
+	}
+	slurm_hostlist_destroy(hl);
+	return 0;
+}
+
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;
@@ -177,13 +209,19 @@ int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 	out->running = (j->job_state & JOB_STATE_BASE) == JOB_RUNNING && !(j->job_state & JOB_COMPLETING);
 	out->het = j->het_job_id && j->het_job_id != NO_VAL;
 	out->uid = j->user_id;
-	out->num_nodes = j->num_nodes;
-	if (j->nodes && *j->nodes && !(out->nodes = strdup(j->nodes))) {
-		slurm_free_job_info_msg(msg);
-		return ev_errf(err, -ENOMEM, "out of memory");
-	}
+	if (out->running && j->nodes && *j->nodes)
+		rc = expand_nodes(j->nodes, out, err);
 	slurm_free_job_info_msg(msg);
-	return 0;
+	return rc;
+}
+
+void ev_job_live_free(struct ev_job_live *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		free(j->names[i]);
+	free(j->names);
+	j->names = NULL;
+	j->n = 0;
 }
 
 struct ev_acct_db {

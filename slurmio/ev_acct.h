@@ -41,12 +41,14 @@ struct ev_job_live {
 	bool running;                /* RUNNING and not completing */
 	bool het;                    /* a component of a heterogeneous job */
 	uint32_t uid;                /* its user */
-	uint32_t num_nodes;
-	char *nodes;                 /* its host list (free it); NULL if none */
+	char **names;                /* its nodes, in Slurm's order, each a plain host name */
+	size_t n;
 };
 /* -ENOENT: slurmctld does not know the job (or does not show it to this
- * user); -EIO: slurmctld not reached. */
+ * user); -EIO: slurmctld not reached; -EINVAL: a node name that is not a
+ * plain host name. Pair with ev_job_live_free, also after an error. */
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err);
+void ev_job_live_free(struct ev_job_live *j);
 
 /* A connection to slurmdbd, for one binary run. */
 struct ev_acct_db;
