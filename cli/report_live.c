@@ -309,10 +309,12 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	argv[a++] = "--input=none";
 	argv[a++] = "--chdir=/";            /* the caller's directory may not exist there */
 	argv[a++] = "--job-name=efa-verify-report";
+	/* This very program, which an installed efa-verify has at the same
+	 * path on every node. */
 	argv[a++] = self;
 	/* The same config on the nodes: named by the path this run was given
-	 * (made absolute; srun starts the tasks in this directory), else by
-	 * $EFA_VERIFY_CONFIG, which the step inherits, or the default. */
+	 * (made absolute: the tasks start in /), else by $EFA_VERIFY_CONFIG,
+	 * which the step inherits, or the default. */
 	if (ctx->config_path) {
 		if (ctx->config_path[0] == '/')
 			snprintf(cfg, sizeof(cfg), "%s", ctx->config_path);
