@@ -149,9 +149,14 @@ is "n2's slurmd runs in n2's namespace" \
 
 # --- down: nothing left, the host as it was
 as_user sbatch -N1 -w n4 -o /dev/null --wrap 'sleep 300' >/dev/null
-for _ in $(seq 100); do [ "$(squeue -h -t R -o %i | wc -l)" = 1 ] && break; sleep 0.1; done
-job_pid=$(pgrep -u efauser -x sleep | head -1)
-check "(a job is running on n4: sleep $job_pid)" test -n "$job_pid"
+job_pid=
+for _ in $(seq 300); do
+	job_pid=$(pgrep -u efauser -x sleep | head -1)
+	[ -n "$job_pid" ] && break
+	sleep 0.1
+done
+is "(a job's process is running in n4's namespace: sleep $job_pid)" \
+	"$(readlink "/proc/${job_pid:-0}/ns/net")" "$("$CLUSTER" exec --dir "$CDIR" n4 readlink /proc/self/ns/net)"
 "$CLUSTER" down --dir "$CDIR" >"$EV_TMP/down.log" 2>&1
 is "down: no namespace of this cluster left" "$(ip netns list | awk '{ print $1 }' | grep "^ev$BASE-")" ""
 check "down: the link evc$BASE is gone" test ! -e "/sys/class/net/evc$BASE"
