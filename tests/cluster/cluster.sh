@@ -34,9 +34,10 @@
 #   (here)     evcP, S.1: slurmctld, slurmdbd, MariaDB and every client
 #              (srun, sbatch, sacct) stay in the namespace cluster.sh runs in
 #   evP-st     storage: eth0, S.2, tests/cluster/storage.py (GET /bytes/N)
-#   evP-nK     node nK: eth0, S.(10+K), MTU 9001; slurmd and all it starts
-#              (prolog, epilog, slurmstepd, the job's tasks), with a /sys of
-#              its own so /sys/class/net/eth0 is the node's own
+#   evP-nK     node nK: eth0, S.(10+K); slurmd and all it starts (prolog,
+#              epilog, slurmstepd, the job's tasks), which see the node's own
+#              interfaces in /sys/class/net (see in_ns)
+# All links have MTU 9001, as EFA instances' ENA interfaces do.
 # Nodes have no route beyond S. The host's own configuration is untouched:
 # the one link in this namespace, evcP, brings only its S/24 route with it.
 # `down` kills whatever is left in the namespaces and deletes them; `up`
@@ -516,5 +517,5 @@ stop-ctld) stop_pid "$DIR/run/slurmctld.pid" ;;
 start-ctld) start_ctld ;;
 restart-ctld) stop_pid "$DIR/run/slurmctld.pid"; start_ctld ;;
 exec) node_exec "$@" ;;
-*) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 esac
