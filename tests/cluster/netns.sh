@@ -41,6 +41,9 @@ hostnet() {
 		sysctl -a 2>/dev/null | grep '^net\.' | grep -v 'nf_conntrack_count'
 	} | if [ -n "$foreign" ]; then grep -Ev "(^|[ .])(${foreign%|})([ .]|$)"; else cat; fi
 }
+# An interface brought up just before (a fresh matrix root's) may still be
+# checking its IPv6 addresses (DAD): their routes come when that ends.
+for _ in $(seq 100); do [ -z "$(ip -6 addr show tentative 2>/dev/null)" ] && break; sleep 0.1; done
 before=$(hostnet)
 
 # The leftovers of a crashed run on this port base: a node namespace with
