@@ -822,34 +822,43 @@ static int parse_tcp_interfaces(struct pctx *p, const yaml_node_t *n)
 	return 0;
 }
 
-static int parse_error_rates(struct pctx *p, const yaml_node_t *n)
+/* A mapping whose keys are the count names of a table (checks, error
+ * families): each value goes to one(p, value, "path.key", index). */
+static int parse_named(struct pctx *p, const yaml_node_t *n, const char *path, const char *const *names,
+		       int count, int (*one)(struct pctx *, const yaml_node_t *, const char *, int))
 {
-	const char *keys[EV_ERRF__COUNT + 1];
+	const char *keys[16];
 	bool empty;
-	int rc = want_map(p, n, "verdict.max_errors_per_gib", &empty);
+	int rc = want_map(p, n, path, &empty);
 
+	_Static_assert(EV_CHECK__COUNT < 16 && EV_ERRF__COUNT < 16, "keys[] holds every name and a NULL");
 	if (rc || empty)
 		return rc;
-	for (int i = 0; i < EV_ERRF__COUNT; i++)
-		keys[i] = error_family_names[i];
-	keys[EV_ERRF__COUNT] = NULL;
+	for (int i = 0; i < count; i++)
+		keys[i] = names[i];
+	keys[count] = NULL;
 	FOR_PAIRS(p, n, pair) {
-		char path[96];
+		char full[96];
 		const char *k;
-		int f = 0;
+		int id = 0;
 
-		if ((rc = map_key(p, n, pair, "verdict.max_errors_per_gib", keys, &k)))
+		if ((rc = map_key(p, n, pair, path, keys, &k)))
 			return rc;
-		while (strcmp(error_family_names[f], k) != 0)
-			f++;
-		subpath(path, sizeof(path), "verdict.max_errors_per_gib", k);
-		/* Beyond 1e15 per GiB is more events than a u64 counter holds
-		 * for any traffic a job moves: no threshold, say so instead. */
-		if ((rc = get_number(p, node(p, pair->value), path, 0.0, 1e15,
-				     "events per GiB, from 0 to 1e15", &p->c->verdict.max_errors_per_gib[f])))
+		while (strcmp(names[id], k) != 0)
+			id++;
+		subpath(full, sizeof(full), path, k);
+		if ((rc = one(p, node(p, pair->value), full, id)))
 			return rc;
 	}
 	return 0;
+}
+
+static int error_rate_one(struct pctx *p, const yaml_node_t *v, const char *path, int family)
+{
+	/* Beyond 1e15 per GiB is more events than a u64 counter holds for
+	 * any traffic a job moves: no threshold, say so instead. */
+	return get_number(p, v, path, 0.0, 1e15, "events per GiB, from 0 to 1e15",
+			  &p->c->verdict.max_errors_per_gib[family]);
 }
 
 static int parse_verdict(struct pctx *p, const yaml_node_t *n)
@@ -880,7 +889,8 @@ static int parse_verdict(struct pctx *p, const yaml_node_t *n)
 		} else if (strcmp(k, "idle_nic_fraction") == 0) {
 			rc = get_fraction(p, val, path, &v->idle_nic_fraction);
 		} else if (strcmp(k, "max_errors_per_gib") == 0) {
-			rc = parse_error_rates(p, val);
+			rc = parse_named(p, val, "verdict.max_errors_per_gib", error_family_names, EV_ERRF__COUNT,
+					 error_rate_one);
 		} else {
 			/* 0.1.0's absolute count has no per-GiB equivalent, so it
 			 * is not translated; but a config that worked must not
@@ -1212,37 +1222,16 @@ static int parse_instance_types(struct pctx *p, const yaml_node_t *n)
 	return 0;
 }
 
-static int parse_checks(struct pctx *p, const yaml_node_t *n)
+static int check_one(struct pctx *p, const yaml_node_t *v, const char *path, int id)
 {
-	const char *keys[EV_CHECK__COUNT + 1];
-	bool empty;
-	int rc = want_map(p, n, "checks", &empty);
+	/* Listed in the order people read them, not the enum's. */
+	static const char *const shown[] = { "fail", "warn", "off" };
+	static const enum ev_check_action act[] = { EV_ACTION_FAIL, EV_ACTION_WARN, EV_ACTION_OFF };
+	int a, rc = get_enum(p, v, path, shown, 3, &a);
 
-	if (rc || empty)
-		return rc;
-	for (int i = 0; i < EV_CHECK__COUNT; i++)
-		keys[i] = check_names[i];
-	keys[EV_CHECK__COUNT] = NULL;
-	FOR_PAIRS(p, n, pair) {
-		/* Listed in the order people read them, not the enum's. */
-		static const char *const shown[] = { "fail", "warn", "off" };
-		static const enum ev_check_action act[] = { EV_ACTION_FAIL, EV_ACTION_WARN,
-							    EV_ACTION_OFF };
-		const yaml_node_t *v = node(p, pair->value);
-		char path[64];
-		const char *k;
-		int id = 0, a;
-
-		if ((rc = map_key(p, n, pair, "checks", keys, &k)))
-			return rc;
-		while (strcmp(check_names[id], k) != 0)
-			id++;
-		subpath(path, sizeof(path), "checks", k);
-		if ((rc = get_enum(p, v, path, shown, 3, &a)))
-			return rc;
+	if (!rc)
 		p->c->checks[id] = act[a];
-	}
-	return 0;
+	return rc;
 }
 
 static int parse_top(struct pctx *p, const yaml_node_t *root)
@@ -1284,7 +1273,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 		} else if (strcmp(k, "instance_types") == 0) {
 			rc = parse_instance_types(p, v);
 		} else if (strcmp(k, "checks") == 0) {
-			rc = parse_checks(p, v);
+			rc = parse_named(p, v, "checks", check_names, EV_CHECK__COUNT, check_one);
 		} else if (strcmp(k, "on_not_ready") == 0) {
 			if (!(rc = get_enum(p, v, "on_not_ready", not_ready_names, 2, &e)))
 				c->on_not_ready = (enum ev_on_not_ready)e;
