@@ -11,7 +11,7 @@
 #      N+17 slurmctld, N+19 slurmdbd, N+6 MariaDB, N+401..404 slurmd; N=16800.
 #      Keep them below the ephemeral range (32768+), where any client socket
 #      may hold them. In use: demo 16800, jobs 20800, bench 23800, plugin
-#      26800, forged 29800, package 8800)
+#      26800, forged 29800, verdict 11800, package 8800)
 #   cluster.sh down [--dir DIR]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]

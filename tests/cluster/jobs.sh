@@ -3,6 +3,7 @@
 # node's start snapshot, the test moves the simulated counters while the job
 # runs, the epilog decides each node's verdict and logs it.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
@@ -12,10 +13,11 @@ command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slu
 CDIR=/run/efa-verify-test-jobs
 SIM=$CDIR/sim
 CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+SAN_ENV=()
 "$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
 rm -rf "$CDIR"
-mkdir -p "$SIM/bin" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
-cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
+mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
+job_wrappers
 for n in n1 n2 n3; do
 	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge >/dev/null
 done
@@ -31,24 +33,6 @@ imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-# slurmd runs Prolog/Epilog without arguments: small wrappers name the
-# config. The epilog's can be held (while $SIM/hold exists, bounded) so a
-# test can stop slurmctld under it, and says when the epilog has ended
-# ($SIM/out/epilog-done-JOB-NODE), so a test waits for that, not a while.
-printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
-cat > "$SIM/bin/epilog.sh" <<SH
-#!/bin/sh
-if [ -e $SIM/hold ]; then
-	touch $SIM/out/held-\$SLURM_JOB_ID-\$SLURMD_NODENAME
-	i=0
-	while [ -e $SIM/hold ] && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i + 1)); done
-fi
-$SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
-rc=\$?
-touch $SIM/out/epilog-done-\$SLURM_JOB_ID-\$SLURMD_NODENAME
-exit \$rc
-SH
-chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
 chmod -R a+rX "$SIM"
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 20800 --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
@@ -59,61 +43,6 @@ at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 
-# submit NODES [sbatch args]: a job that runs until the test says "go"
-# (bounded at 60 s), so the counters move while it runs whatever the load.
-# Its script first leaves $SIM/out/ran-JOB: the prologs have all run by then.
-submit() {
-	local nodes=$1
-	shift
-	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N "$nodes" \
-		-o "$SIM/out/%j.out" "$@" \
-		--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
-}
-go() { touch "$SIM/out/go-$1"; }
-# ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
-# starts only once every prolog of the job has ended.
-ran() {
-	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
-	return 1
-}
-# epilog_done JOB N: wait (bounded, 60 s) until N epilogs of the job have ended.
-epilog_done() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/out/epilog-done-"$1"-* 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# started JOB N: wait (bounded, 60 s: prologs are slow on a loaded machine)
-# until the prologs left N start snapshots.
-started() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-nodes_of() { squeue -h -j "$1" -o %N; }
-# verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
-verdicts() {
-	for _ in $(seq 150); do
-		[ "$(jq -c "select(.job == $1)" "$LOG" 2>/dev/null | wc -l)" -ge "$2" ] && break
-		sleep 0.1
-	done
-	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
-}
-expand() { scontrol show hostnames "$1"; }
-# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
-# record (with WANT in it, if given); bounded at 40 s.
-record() {
-	local c=
-	for _ in $(seq 400); do
-		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
-		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
-		sleep 0.1
-	done
-	echo "$c"
-}
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 MiB=1048576
 # report_ok NAME JOB VERDICT NODES EFA_BYTES TCP_BYTES NODE_LINES: `efa-verify
@@ -207,43 +136,46 @@ is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
 	"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)"
 report_ok "2-node TCP job" "$job" tcp_fallback 2/2 0 $((2 * tcpn)) "$want"
 
-# --- one busy NIC of four, drops growing: degraded with the reason
+# --- one busy NIC of four, drops growing: degraded with the reason, where
+# the job could use every NIC (exclusive, more than one node)
 job=$(submit 1 -w n2)
 check "job $job: prologs kept their start snapshots" started "$job" 1
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 go "$job"
 out=$(verdicts "$job" 1)
-is "single node, one NIC of four busy: degraded, idle NICs named" "$out" "n2 degraded idle_nics:3/4"
-job=$(submit 2 -w n[2-3])
+is "single node, one NIC of four busy: ok, idle NICs said but not held against it" "$out" \
+	"n2 ok idle_nics:3/4:not_judged:single_node"
+job=$(submit 2 -w n[2-3] --exclusive)
 check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
 go "$job"
 out=$(verdicts "$job" 2)
-is "2-node job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
-n3 degraded rx_drops+4321@rdmap18s0"
+# rdmap18s0 moved under a GiB: judged as a GiB, 4321 drops per GiB.
+is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
+n3 degraded rx_drops:4321/GiB@rdmap18s0"
 rec=$(record "$job" nodes=2/2)
 is "degraded job: record lists both nodes with their reasons" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops+4321@rdmap18s0)"
+	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
-job=$(submit 2 -w n[3-4])
+job=$(submit 2 -w n[3-4] --exclusive)
 check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=77' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700' >/dev/null
 go "$job"
 out=$(verdicts "$job" 2)
 # Both are true of n4; error counters are judged before idle NICs, so the
 # reason is the retransmissions.
 is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" "$out" "n3 ok -
-n4 degraded retrans_pkts+77@rdmap16s0"
+n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
 rec=$(record "$job" nodes=2/2)
 is "p5 job: record says degraded with n4's reason" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts+77@rdmap16s0)"
+	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts:7700/GiB@rdmap16s0)"
 json=$("${EV[@]}" report "$job" --json)
 is "p5 job: report shows n4's NIC balance" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "1/32 0"
 report_ok "p5 degraded job" "$job" degraded 2/2 $((5 * 500 * MiB)) 0 "n3 ok -
-n4 degraded retrans_pkts+77@rdmap16s0"
+n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
 
 # --- nothing moved
 job=$(submit 1 -w n1)
