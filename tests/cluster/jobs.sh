@@ -18,11 +18,13 @@ SAN_ENV=()
 rm -rf "$CDIR"
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
+# Each node has the 2 CPUs cluster.sh gives it in slurm.conf, as a real
+# node has the CPUs its slurm.conf line says (an exclusive job holds them all).
 for n in n1 n2 n3; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge >/dev/null
+	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null
 done
 # n4 is a p5: 32 EFA devices.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --cpus 2 >/dev/null
 cat > "$SIM/efa-verify.yaml" <<YAML
 sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
