@@ -51,6 +51,15 @@ like "device-level layout: the traffic counters shown" "$out" "^rdmap16s0 +4242 
 is "device-level layout JSON: as the driver lays them out" \
 	"$(ev -N devlevel snapshot --json | jq -c '.efa[0] | [(.port | length), .device_counters.tx_bytes]')" '[0,4242]'
 
+# 0.1.0's verdict.max_error_events: still loads (no exit 2), and says it
+# is ignored, where, and what replaces it.
+{ cat "$EV_TMP/c.yaml"; printf 'verdict:\n  max_error_events: 0\n'; } > "$EV_TMP/old.yaml"
+line=$(($(wc -l < "$EV_TMP/old.yaml")))
+err=$("$EV_CLI" -c "$EV_TMP/old.yaml" -N n1 snapshot --json 2>&1 >/dev/null); rc=$?
+is "deprecated max_error_events: the config still loads" "$rc" 0
+is "deprecated max_error_events: said with FILE:LINE:COL and what to use" "$err" \
+	"efa-verify: warning: $EV_TMP/old.yaml:$line:3: verdict.max_error_events is ignored: error growth is now judged per GiB of EFA traffic, per counter family (verdict.max_errors_per_gib, see efa-verify.yaml(5)); remove it"
+
 out=$(ev -N bad snapshot 2>&1); rc=$?
 is "garbage counter: exit 1" "$rc" 1
 like "garbage counter: shown as ?" "$out" "^rdmap[0-9a-z]+ +[0-9]+ +\? "
