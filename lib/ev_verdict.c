@@ -220,10 +220,11 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 	if (idle && !excuse) {
 		set(out, EV_V_DEGRADED, "idle_nics:%zu/%zu", idle, d->n);
 	} else if (idle) {
-		/* ok, and the record's reader still learns why not degraded. */
-		set(out, EV_V_OK, "idle_nics:%zu/%zu:not_judged:%s%s%s", idle, d->n, excuse,
-		    in->whole_node_why && *in->whole_node_why && in->job_nodes > 1 ? ":" : "",
-		    in->whole_node_why && in->job_nodes > 1 ? in->whole_node_why : "");
+		/* ok, and the record's reader still learns why not degraded:
+		 * for a multi-node job, with what the prolog saw. */
+		const char *why = in->job_nodes > 1 && in->whole_node_why ? in->whole_node_why : "";
+
+		set(out, EV_V_OK, "idle_nics:%zu/%zu:not_judged:%s%s%s", idle, d->n, excuse, *why ? ":" : "", why);
 	} else {
 		set(out, EV_V_OK, "%s", "");
 	}
