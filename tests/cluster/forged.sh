@@ -11,10 +11,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
 # sbatch and slurmstepd are not: the runtimes are preloaded into them, as
 # tests/cluster/plugin.sh does, and any report fails the last check.

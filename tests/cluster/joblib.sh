@@ -2,6 +2,16 @@
 # (sourced after tests/lib.sh). SIM is the test's simulation directory, LOG
 # the job log the config names; jobs run as efauser.
 
+# cluster_test "$@": how every cluster test starts: as root, with Slurm
+# installed, one at a time on this host (cluster_serialized re-runs the
+# test under the host's lock).
+cluster_test() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
+	[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+	cluster_serialized "$@"
+	command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+}
+
 # san_env NAME: SAN_ENV, the environment that lets Slurm's own srun, sbatch
 # and slurmstepd load an ASan+UBSan-built plugin (the sanitizer build):
 # the runtimes preloaded, reports into /run/efa-verify-test-NAME-asan
@@ -61,23 +71,21 @@ ran() {
 	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
 	return 1
 }
-# epilog_done JOB N: wait (bounded, 60 s) until N epilogs of the job have ended.
-epilog_done() {
+# at_least N PATTERN: wait (bounded, 60 s: prologs are slow on a loaded
+# machine) until N files match PATTERN, expanded afresh each time.
+at_least() {
+	local pattern=$2
 	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/out/epilog-done-"$1"-* 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		# shellcheck disable=SC2086 # the pattern is meant to expand here
+		[ "$(ls -d $pattern 2>/dev/null | wc -l)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-# started JOB N: wait (bounded, 60 s: prologs are slow on a loaded machine)
-# until the prologs left N start snapshots.
-started() {
-	for _ in $(seq 600); do
-		[ "$(ls "$SIM"/state/n*/jobs/"$1".start 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# epilog_done JOB N: N epilogs of the job have ended.
+epilog_done() { at_least "$2" "$SIM/out/epilog-done-$1-*"; }
+# started JOB N: the prologs left N start snapshots.
+started() { at_least "$2" "$SIM/state/n*/jobs/$1.start"; }
 nodes_of() { squeue -h -j "$1" -o %N; }
 # verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
 verdicts() {

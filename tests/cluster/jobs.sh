@@ -5,10 +5,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+cluster_test "$@"
 
 CDIR=/run/efa-verify-test-jobs
 SIM=$CDIR/sim

@@ -5,16 +5,13 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
+cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built, and Slurm's own
 # srun and slurmstepd are not: the sanitizer runtimes are preloaded into
 # them (slurmd passes its environment on to slurmstepd). Slurm's own leaks
 # are not ours to judge (valgrind covers the plugin's in the plain build);
 # any ASan/UBSan report lands in $ASAN_DIR and fails the last check.
 san_env plugin
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
 
 CDIR=/run/efa-verify-test-plugin
 SIM=$CDIR/sim

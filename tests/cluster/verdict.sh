@@ -8,10 +8,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"
 # The plugin is loaded by sbatch, srun and slurmstepd here (enforce, and
 # --efa-verify=off): in the sanitizer build they get its runtimes.
@@ -71,15 +68,20 @@ major=$(slurmd -V | awk '{ print $2 }' | cut -d. -f1)
 # start_line JOB NODE KEY: a line of the job's start file on NODE (the prolog's).
 start_line() { sed -n "s/^$3 //p" "$SIM/state/$2/jobs/$1.start" 2>/dev/null; }
 
+# efa_64gib NAME: a job on n1 and n2 (job) moving 8 GiB on each of their 4
+# NICs, 400 retransmitted packets per NIC (50 per GiB) and 3 drops; the
+# test moves more before it says go.
+efa_64gib() {
+	job=$(submit 2 -w 'n[1-2]')
+	check "$1: job $job: prologs kept their start snapshots" started "$job" 2
+	for n in n1 n2; do
+		fx "$n" --add "*:tx_bytes=$((4 * GiB))" --add "*:rx_bytes=$((4 * GiB))" \
+			--add '*:retrans_pkts=400' --add '*:rx_drops=3'
+	done
+}
+
 # --- e. 64 GiB of EFA, retransmits at a normal rate: ok
-job=$(submit 2 -w 'n[1-2]')
-check "e: job $job: prologs kept their start snapshots" started "$job" 2
-# 8 GiB on each of the 4 NICs of both nodes; 400 retransmitted packets per
-# NIC is 50 per GiB.
-for n in n1 n2; do
-	fx "$n" --add "*:tx_bytes=$((4 * GiB))" --add "*:rx_bytes=$((4 * GiB))" \
-		--add '*:retrans_pkts=400' --add '*:rx_drops=3'
-done
+efa_64gib e
 go "$job"
 is "e: 64 GiB with normal retransmits: ok on both nodes" "$(verdicts "$job" 2)" "n1 ok -
 n2 ok -"
@@ -88,12 +90,7 @@ is "e: the log keeps each device's error counts" \
 	"$(jq -c "select(.job == $job and .node == \"n2\") | .devices[2].error_counts" "$LOG")" '{"rx_drops":3,"retrans_pkts":400}'
 
 # --- e. the same traffic with an error storm on one NIC: degraded, named
-job=$(submit 2 -w 'n[1-2]')
-check "e storm: job $job: prologs kept their start snapshots" started "$job" 2
-for n in n1 n2; do
-	fx "$n" --add "*:tx_bytes=$((4 * GiB))" --add "*:rx_bytes=$((4 * GiB))" \
-		--add '*:retrans_pkts=400' --add '*:rx_drops=3'
-done
+efa_64gib "e storm"
 # 100,400 retransmits over 8 GiB: 12,550 per GiB.
 fx n2 --add 'rdmap18s0:retrans_pkts=100000'
 go "$job"
