@@ -151,9 +151,9 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	 * log keeps every node's counters so a site can set its own. A GiB
 	 * is at least 131,072 packets at EFA's 8 KiB MTU (more with smaller
 	 * messages), so 1,000 retransmitted or dropped packets per GiB is
-	 * 0.76 % of full-size packets: a loss rate no fabric has in normal
-	 * operation, while the retransmits SRD makes of its own (packet
-	 * spraying, reordering) stay far under it. */
+	 * 0.76 % of full-size packets: a judgement, not a measurement, meant
+	 * to stay above what SRD retransmits in normal operation (it sprays a
+	 * flow over many paths) and below a link that keeps losing packets. */
 	c->verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] = 1000;
 	c->verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] = 1000;
 	/* A timeout makes SRD change the packet's path: a handful per GiB is
