@@ -56,7 +56,7 @@ echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack
 chmod -R a+rX "$SIM"
 slurmd_env=()
 for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 11800 --plugstack "$SIM/plugstack.conf" \
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 14800 --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
 fi
