@@ -72,6 +72,8 @@ static int load_config(struct cli_ctx *ctx, const char *cfg_opt)
 
 	if (rc != 0)
 		cli_error("%s", err.msg);
+	else if (ctx->cfg.deprecated[0])
+		fprintf(stderr, "efa-verify: warning: %s\n", ctx->cfg.deprecated);
 	return rc;
 }
 

@@ -29,7 +29,8 @@ static const char usage[] =
 	"\n"
 	"Slurm Epilog: compare this node's EFA and TCP counters with the job's\n"
 	"start snapshot, decide the node's verdict (ok, tcp_fallback, degraded,\n"
-	"no_traffic, unknown), append it as a JSON line to the config's `log`\n"
+	"no_traffic, unknown; not_ready where a step of the job found the node\n"
+	"not ready), append it as a JSON line to the config's `log`\n"
 	"(and a Prometheus textfile where configured), and hand it on to the\n"
 	"job's AdminComment in accounting. The job's first node writes that\n"
 	"record once every node has reported (waiting at most record_wait_ms).\n"
@@ -106,9 +107,10 @@ int main(int argc, char **argv)
 	struct ev_node_result r = { 0 };
 	struct ev_err err = { "" };
 	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
+	char not_ready[EV_NOTREADY_REASON_MAX];
 	uint64_t started = mono_ms();
 	bool have_start, shared = false;
-	int rc;
+	int rc, nr;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
@@ -139,6 +141,19 @@ int main(int argc, char **argv)
 		} else {
 			in.delta = &d;
 		}
+	}
+	if (have_start) {
+		in.whole_node = js.whole.whole;
+		in.whole_node_why = js.whole.why;
+	}
+	/* A step found the node not ready: that is the node's verdict. */
+	nr = ev_notready_take(cfg.state_dir, je.jobid, not_ready, sizeof(not_ready), &err);
+	if (nr > 0) {
+		in.not_ready = true;
+		in.not_ready_reason = not_ready;
+	} else if (nr < 0) {
+		ev_binlog(LOG_WARNING, "job %u on %s: a step's not-ready finding: %s", je.jobid, je.node,
+			  err.msg);
 	}
 	if (ev_running_end(cfg.state_dir, je.jobid, have_start ? &js.run : NULL, &shared, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);

@@ -42,6 +42,15 @@ static const char *const check_names[EV_CHECK__COUNT] = {
 /* Indexed by enum ev_check_action. */
 static const char *const action_names[] = { "off", "warn", "fail" };
 static const char *const not_ready_names[] = { "fail_step", "drain" };
+static const char *const record_names[] = { "follow_mode", "always" };
+static const char *const error_family_names[EV_ERRF__COUNT] = {
+	[EV_ERRF_RX_DROPS] = "rx_drops",
+	[EV_ERRF_RETRANS_PKTS] = "retrans_pkts",
+	[EV_ERRF_RETRANS_TIMEOUT] = "retrans_timeout_events",
+	[EV_ERRF_UNRESPONSIVE_REMOTE] = "unresponsive_remote_events",
+	[EV_ERRF_IMPAIRED_REMOTE] = "impaired_remote_conn_events",
+	[EV_ERRF_RDMA_WR_ERR] = "rdma_wr_err",
+};
 
 const char *ev_mode_name(enum ev_mode m)
 {
@@ -69,6 +78,20 @@ const char *ev_check_name(enum ev_check_id id)
 	if ((int)id < 0 || id >= EV_CHECK__COUNT)
 		return "unknown";
 	return check_names[id];
+}
+
+const char *ev_error_family_name(enum ev_error_family f)
+{
+	if ((int)f < 0 || f >= EV_ERRF__COUNT)
+		return "unknown";
+	return error_family_names[f];
+}
+
+const char *ev_record_policy_name(enum ev_record_policy r)
+{
+	if ((int)r < 0 || (size_t)r >= sizeof(record_names) / sizeof(record_names[0]))
+		return "unknown";
+	return record_names[r];
 }
 
 const char *ev_action_name(enum ev_check_action a)
@@ -119,7 +142,31 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	c->verdict.efa_idle_bytes = 1024 * 1024;
 	c->verdict.tcp_fallback_fraction = 0.5;
 	c->verdict.idle_nic_fraction = 0.01;
-	c->verdict.max_error_events = 0;
+	/* Error events per GiB of a device's EFA traffic. No public number
+	 * exists for any of these: AWS's EFA monitoring guide and the efa
+	 * driver say what each counter counts, and the SRD paper (Shalev et
+	 * al., IEEE Micro 40(6), 2020) that SRD retransmits as part of normal
+	 * operation, but none gives a rate a healthy job stays under. So these
+	 * are ours, each a margin chosen by reasoning, not measured; the job
+	 * log keeps every node's counters so a site can set its own. A GiB
+	 * is at least 131,072 packets at EFA's 8 KiB MTU (more with smaller
+	 * messages), so 1,000 retransmitted or dropped packets per GiB is
+	 * 0.76 % of full-size packets: a judgement, not a measurement, meant
+	 * to stay above what SRD retransmits in normal operation (it sprays a
+	 * flow over many paths) and below a link that keeps losing packets. */
+	c->verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] = 1000;
+	c->verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] = 1000;
+	/* A timeout makes SRD change the packet's path: a handful per GiB is
+	 * congestion, more is a path that keeps failing. */
+	c->verdict.max_errors_per_gib[EV_ERRF_RETRANS_TIMEOUT] = 10;
+	/* A peer that stopped answering, a connection marked impaired, a
+	 * failed RDMA work request: a healthy job has none, so one per GiB
+	 * (with the 1 GiB floor, the first one never trips a small job: a
+	 * peer that exits while traffic is in flight may cause one). */
+	c->verdict.max_errors_per_gib[EV_ERRF_UNRESPONSIVE_REMOTE] = 1;
+	c->verdict.max_errors_per_gib[EV_ERRF_IMPAIRED_REMOTE] = 1;
+	c->verdict.max_errors_per_gib[EV_ERRF_RDMA_WR_ERR] = 1;
+	c->record = EV_RECORD_FOLLOW_MODE;
 	c->env_builtin = true;
 	/* Only aws-ofi-nccl <= 1.5 needs FI_PROVIDER=efa, but with it libfabric
 	 * fails loudly instead of quietly picking tcp or sockets: set it unless
@@ -420,7 +467,10 @@ bad:
 		  "K/KiB, M/MiB, G/GiB or T/TiB)", path, show(s, b, sizeof(b)));
 }
 
-static int get_fraction(struct pctx *p, const yaml_node_t *n, const char *path, double *out)
+/* A plain decimal number (strtod alone would also take "nan", "inf" and
+ * hex floats) from lo to hi; range says what it is in the message. */
+static int get_number(struct pctx *p, const yaml_node_t *n, const char *path, double lo, double hi,
+		      const char *range, double *out)
 {
 	const char *s, *q;
 	char *end;
@@ -431,7 +481,6 @@ static int get_fraction(struct pctx *p, const yaml_node_t *n, const char *path, 
 
 	if (rc)
 		return rc;
-	/* strtod alone would also take "nan", "inf" and hex floats. */
 	for (q = s; *q; q++) {
 		if (*q >= '0' && *q <= '9')
 			digit = true;
@@ -444,11 +493,15 @@ static int get_fraction(struct pctx *p, const yaml_node_t *n, const char *path, 
 	v = strtod(s, &end);
 	if (*end || errno == ERANGE || !isfinite(v))
 		return at(p, n, "%s: '%s' is not a number", path, show(s, b, sizeof(b)));
-	if (v < 0.0 || v > 1.0)
-		return at(p, n, "%s: %s is out of range (a fraction from 0 to 1)", path,
-			  show(s, b, sizeof(b)));
+	if (v < lo || v > hi)
+		return at(p, n, "%s: %s is out of range (%s)", path, show(s, b, sizeof(b)), range);
 	*out = v;
 	return 0;
+}
+
+static int get_fraction(struct pctx *p, const yaml_node_t *n, const char *path, double *out)
+{
+	return get_number(p, n, path, 0.0, 1.0, "a fraction from 0 to 1", out);
 }
 
 static void strip_trailing_slashes(char *s, size_t keep)
@@ -769,10 +822,50 @@ static int parse_tcp_interfaces(struct pctx *p, const yaml_node_t *n)
 	return 0;
 }
 
+/* A mapping whose keys are the count names of a table (checks, error
+ * families): each value goes to one(p, value, "path.key", index). */
+static int parse_named(struct pctx *p, const yaml_node_t *n, const char *path, const char *const *names,
+		       int count, int (*one)(struct pctx *, const yaml_node_t *, const char *, int))
+{
+	const char *keys[16];
+	bool empty;
+	int rc = want_map(p, n, path, &empty);
+
+	_Static_assert(EV_CHECK__COUNT < 16 && EV_ERRF__COUNT < 16, "keys[] holds every name and a NULL");
+	if (rc || empty)
+		return rc;
+	for (int i = 0; i < count; i++)
+		keys[i] = names[i];
+	keys[count] = NULL;
+	FOR_PAIRS(p, n, pair) {
+		char full[96];
+		const char *k;
+		int id = 0;
+
+		if ((rc = map_key(p, n, pair, path, keys, &k)))
+			return rc;
+		while (strcmp(names[id], k) != 0)
+			id++;
+		subpath(full, sizeof(full), path, k);
+		if ((rc = one(p, node(p, pair->value), full, id)))
+			return rc;
+	}
+	return 0;
+}
+
+static int error_rate_one(struct pctx *p, const yaml_node_t *v, const char *path, int family)
+{
+	/* Beyond 1e15 per GiB is more events than a u64 counter holds for
+	 * any traffic a job moves: no threshold, say so instead. */
+	return get_number(p, v, path, 0.0, 1e15, "events per GiB, from 0 to 1e15",
+			  &p->c->verdict.max_errors_per_gib[family]);
+}
+
 static int parse_verdict(struct pctx *p, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "min_bytes", "efa_idle_bytes", "tcp_fallback_fraction",
-					    "idle_nic_fraction", "max_error_events", NULL };
+					    "idle_nic_fraction", "max_errors_per_gib", "max_error_events",
+					    NULL };
 	struct ev_verdict_cfg *v = &p->c->verdict;
 	bool empty;
 	int rc = want_map(p, n, "verdict", &empty);
@@ -787,16 +880,34 @@ static int parse_verdict(struct pctx *p, const yaml_node_t *n)
 		if ((rc = map_key(p, n, pair, "verdict", keys, &k)))
 			return rc;
 		subpath(path, sizeof(path), "verdict", k);
-		if (strcmp(k, "min_bytes") == 0)
+		if (strcmp(k, "min_bytes") == 0) {
 			rc = get_bytes(p, val, path, &v->min_bytes);
-		else if (strcmp(k, "efa_idle_bytes") == 0)
+		} else if (strcmp(k, "efa_idle_bytes") == 0) {
 			rc = get_bytes(p, val, path, &v->efa_idle_bytes);
-		else if (strcmp(k, "tcp_fallback_fraction") == 0)
+		} else if (strcmp(k, "tcp_fallback_fraction") == 0) {
 			rc = get_fraction(p, val, path, &v->tcp_fallback_fraction);
-		else if (strcmp(k, "idle_nic_fraction") == 0)
+		} else if (strcmp(k, "idle_nic_fraction") == 0) {
 			rc = get_fraction(p, val, path, &v->idle_nic_fraction);
-		else
-			rc = get_u64(p, val, path, &v->max_error_events);
+		} else if (strcmp(k, "max_errors_per_gib") == 0) {
+			rc = parse_named(p, val, "verdict.max_errors_per_gib", error_family_names, EV_ERRF__COUNT,
+					 error_rate_one);
+		} else {
+			/* 0.1.0's absolute count has no per-GiB equivalent, so it
+			 * is not translated; but a config that worked must not
+			 * turn efa-verify off on upgrade (and with it every job's
+			 * record): still a valid integer, then ignored, and the
+			 * binaries say so. */
+			yaml_mark_t m = node(p, pair->key)->start_mark;
+			uint64_t ignored;
+
+			if ((rc = get_u64(p, val, path, &ignored)))
+				return rc;
+			snprintf(p->c->deprecated, sizeof(p->c->deprecated),
+				 "%s:%zu:%zu: verdict.max_error_events is ignored: error growth is now judged "
+				 "per GiB of EFA traffic, per counter family (verdict.max_errors_per_gib, "
+				 "see efa-verify.yaml(5)); remove it",
+				 p->name, m.line + 1, m.column + 1);
+		}
 		if (rc)
 			return rc;
 	}
@@ -1111,37 +1222,16 @@ static int parse_instance_types(struct pctx *p, const yaml_node_t *n)
 	return 0;
 }
 
-static int parse_checks(struct pctx *p, const yaml_node_t *n)
+static int check_one(struct pctx *p, const yaml_node_t *v, const char *path, int id)
 {
-	const char *keys[EV_CHECK__COUNT + 1];
-	bool empty;
-	int rc = want_map(p, n, "checks", &empty);
+	/* Listed in the order people read them, not the enum's. */
+	static const char *const shown[] = { "fail", "warn", "off" };
+	static const enum ev_check_action act[] = { EV_ACTION_FAIL, EV_ACTION_WARN, EV_ACTION_OFF };
+	int a, rc = get_enum(p, v, path, shown, 3, &a);
 
-	if (rc || empty)
-		return rc;
-	for (int i = 0; i < EV_CHECK__COUNT; i++)
-		keys[i] = check_names[i];
-	keys[EV_CHECK__COUNT] = NULL;
-	FOR_PAIRS(p, n, pair) {
-		/* Listed in the order people read them, not the enum's. */
-		static const char *const shown[] = { "fail", "warn", "off" };
-		static const enum ev_check_action act[] = { EV_ACTION_FAIL, EV_ACTION_WARN,
-							    EV_ACTION_OFF };
-		const yaml_node_t *v = node(p, pair->value);
-		char path[64];
-		const char *k;
-		int id = 0, a;
-
-		if ((rc = map_key(p, n, pair, "checks", keys, &k)))
-			return rc;
-		while (strcmp(check_names[id], k) != 0)
-			id++;
-		subpath(path, sizeof(path), "checks", k);
-		if ((rc = get_enum(p, v, path, shown, 3, &a)))
-			return rc;
+	if (!rc)
 		p->c->checks[id] = act[a];
-	}
-	return 0;
+	return rc;
 }
 
 static int parse_top(struct pctx *p, const yaml_node_t *root)
@@ -1149,7 +1239,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 	static const char *const keys[] = {
 		"mode", "sysfs_root", "state_dir", "software_root", "imds", "placement",
 		"tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
-		"prometheus_textfile_dir", "log", "record_wait_ms", NULL
+		"prometheus_textfile_dir", "log", "record_wait_ms", "record", NULL
 	};
 	struct ev_config *c = p->c;
 	int rc;
@@ -1183,7 +1273,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 		} else if (strcmp(k, "instance_types") == 0) {
 			rc = parse_instance_types(p, v);
 		} else if (strcmp(k, "checks") == 0) {
-			rc = parse_checks(p, v);
+			rc = parse_named(p, v, "checks", check_names, EV_CHECK__COUNT, check_one);
 		} else if (strcmp(k, "on_not_ready") == 0) {
 			if (!(rc = get_enum(p, v, "on_not_ready", not_ready_names, 2, &e)))
 				c->on_not_ready = (enum ev_on_not_ready)e;
@@ -1192,6 +1282,9 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 				      sizeof(c->prometheus_textfile_dir), true);
 		} else if (strcmp(k, "record_wait_ms") == 0) {
 			rc = get_long(p, v, k, 0, 600000, &c->record_wait_ms);
+		} else if (strcmp(k, "record") == 0) {
+			if (!(rc = get_enum(p, v, "record", record_names, 2, &e)))
+				c->record = (enum ev_record_policy)e;
 		} else {
 			rc = get_path(p, v, k, c->log_path, sizeof(c->log_path), true);
 		}

@@ -32,12 +32,32 @@ enum ev_check_action { EV_ACTION_OFF, EV_ACTION_WARN, EV_ACTION_FAIL };
 
 enum ev_on_not_ready { EV_NOT_READY_FAIL_STEP, EV_NOT_READY_DRAIN };
 
+/* Whether a user's --efa-verify=off also stops the job record. */
+enum ev_record_policy { EV_RECORD_FOLLOW_MODE, EV_RECORD_ALWAYS };
+
+/* The error-counter families whose growth the verdict judges, each against
+ * its own rate (verdict.max_errors_per_gib.<name>). The kernel efa driver's
+ * counter names; rdma_wr_err is rdma_read_wr_err and rdma_write_wr_err,
+ * each judged on its own. */
+enum ev_error_family {
+	EV_ERRF_RX_DROPS,
+	EV_ERRF_RETRANS_PKTS,
+	EV_ERRF_RETRANS_TIMEOUT,
+	EV_ERRF_UNRESPONSIVE_REMOTE,
+	EV_ERRF_IMPAIRED_REMOTE,
+	EV_ERRF_RDMA_WR_ERR,
+	EV_ERRF__COUNT
+};
+
 struct ev_verdict_cfg {
 	uint64_t min_bytes;            /* below this on both paths: no_traffic (default 1 MiB) */
 	uint64_t efa_idle_bytes;       /* EFA below this counts as idle (default 1 MiB) */
-	double tcp_fallback_fraction;  /* TCP share of bytes above this, EFA idle: tcp_fallback (0.5) */
+	double tcp_fallback_fraction;  /* TCP share of inter-node bytes above this: tcp_fallback (0.5) */
 	double idle_nic_fraction;      /* a NIC under this fraction of the busiest one is idle (0.01) */
-	uint64_t max_error_events;     /* error-counter growth above this: degraded (0) */
+	/* Error events per GiB of a device's EFA traffic above which the
+	 * node is degraded; a device that moved less than 1 GiB is judged as
+	 * if it had moved 1 GiB. Defaults and their basis: ev_config.c. */
+	double max_errors_per_gib[EV_ERRF__COUNT];
 };
 
 struct ev_env_rule {
@@ -77,6 +97,11 @@ struct ev_config {
 	/* How long the job's first node waits in its epilog for the other
 	 * nodes' results before writing a record with what it has. */
 	long record_wait_ms;
+	enum ev_record_policy record;
+	/* A key that is still accepted but no longer does anything, as
+	 * "FILE:LINE:COL: what to use instead" ("" = none): the binaries show
+	 * it, the job goes on. */
+	char deprecated[EV_ERR_MAX];
 };
 
 /* Defaults of every key. Allocates the instance table: pair with ev_config_free. */
@@ -113,6 +138,8 @@ const char *ev_mode_name(enum ev_mode m);
 int ev_mode_parse(const char *s, enum ev_mode *out);
 
 const char *ev_check_name(enum ev_check_id id);    /* config key */
+const char *ev_error_family_name(enum ev_error_family f);   /* config key */
+const char *ev_record_policy_name(enum ev_record_policy r);
 const char *ev_action_name(enum ev_check_action a);
 
 /* The instance type entry for name in this config, or NULL. */

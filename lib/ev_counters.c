@@ -47,9 +47,9 @@ static int read_counter_at(int dirfd, const char *name, uint64_t *value)
 }
 
 const char *const ev_job_counters[] = {
-	"impaired_remote_conn_events", "rdma_read_bytes", "rdma_write_bytes", "retrans_bytes",
-	"retrans_pkts", "retrans_timeout_events", "rx_bytes", "rx_drops", "rx_pkts", "tx_bytes",
-	"tx_pkts", "unresponsive_remote_events", NULL,
+	"impaired_remote_conn_events", "rdma_read_bytes", "rdma_read_wr_err", "rdma_write_bytes",
+	"rdma_write_wr_err", "retrans_bytes", "retrans_pkts", "retrans_timeout_events", "rx_bytes",
+	"rx_drops", "rx_pkts", "tx_bytes", "tx_pkts", "unresponsive_remote_events", NULL,
 };
 
 /* One counter read into c[*cnt]: kept, as unreadable if it failed. */
@@ -67,8 +67,9 @@ static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, un
 }
 
 /* The counters in dirfd/sub, sorted by name: those in names, or with names
- * NULL every counter file there is. An absent directory is an empty set:
- * older drivers have no device-level hw_counters.
+ * NULL every counter file there is. An absent directory is an empty set
+ * (*absent says so, where asked): newer drivers keep no traffic counters at
+ * device level, older ones have no port-level hw_counters.
  *
  * Named counters are opened without listing the directory: on sysfs a
  * listing costs more than the files it saves reading, and the names come
@@ -76,7 +77,7 @@ static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, un
  * that is absent (ENOENT, or a symlink, which a listing passes over too) is
  * left out; anything else that fails is kept as unreadable. */
 static int read_counter_dir(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
-			    size_t *n, unsigned *n_bad, struct ev_err *err)
+			    size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err)
 {
 	/* Collected on the stack and copied out at their real number: a
 	 * calloc of the maximum per directory zeroed 8 KiB 64 times per
@@ -87,7 +88,11 @@ static int read_counter_dir(int dirfd, const char *sub, const char *const *names
 
 	*out = NULL;
 	*n = 0;
+	if (absent)
+		*absent = false;
 	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && absent)
+		*absent = true;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", sub, strerror(errno));
 	if (names) {
@@ -224,6 +229,7 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 	}
 	for (size_t i = 0; i < devs->n; i++) {
 		struct ev_dev_counters *d = &out->efa[out->n_efa];
+		bool no_port = false;
 		int devfd = openat(ibfd, devs->devs[i].name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		/* A device that vanished since discovery is left out; the
@@ -231,12 +237,15 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 		if (devfd < 0)
 			continue;
 		memcpy(d->dev, devs->devs[i].name, sizeof(d->dev));
-		rc = read_counter_dir(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port, &out->n_bad,
-				      err);
-		/* Device-level counters (admin commands) judge no job. */
-		if (rc == 0 && !names)
-			rc = read_counter_dir(devfd, "hw_counters", NULL, &d->device, &d->n_device, &out->n_bad,
-					      err);
+		rc = read_counter_dir(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port, &no_port,
+				      &out->n_bad, err);
+		/* Device-level counters are admin commands on current drivers,
+		 * and judge no job; older drivers have no port-level directory
+		 * and keep the traffic counters there, under the same names
+		 * (ev_counter_find looks at both). */
+		if (rc == 0 && (!names || no_port))
+			rc = read_counter_dir(devfd, "hw_counters", names, &d->device, &d->n_device, NULL,
+					      &out->n_bad, err);
 		close(devfd);
 		out->n_efa++;
 		if (rc)

@@ -1,5 +1,7 @@
 /* Counter snapshots: EFA port counters (<dev>/ports/1/hw_counters/), device
- * counters (<dev>/hw_counters/), and the TCP path's
+ * counters (<dev>/hw_counters/: admin commands on current drivers, the
+ * traffic counters too on older ones, which have no port level), and the
+ * TCP path's
  * class/net/<if>/statistics/{tx,rx}_bytes. Names are the kernel efa driver's.
  * A counter file that is absent is simply not in the snapshot (older drivers
  * have fewer); one that is unreadable or not a number is kept with ok=false. */
@@ -53,13 +55,14 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
 /* The port counters a job's verdict and outputs are made of, sorted by
  * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write
  * bytes) and the error counters ev_delta adds up. What the prolog and
- * epilog read: a third of a p5's 1,100 counter files. */
+ * epilog read: 14 of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
 
 /* Snapshot the devices in devs and the TCP interfaces the config names
  * (tcp_auto: ENA netdevs). names NULL: every port and device counter file
- * there is (efa-verify snapshot); else only the port counters named there,
- * sorted as ev_job_counters is. */
+ * there is (efa-verify snapshot); else only the counters named there,
+ * sorted as ev_job_counters is, from ports/1/hw_counters, or from the
+ * device's hw_counters where a driver has no port-level directory. */
 int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
 		     const char *const *names, struct ev_snapshot *out, struct ev_err *err);
 void ev_snapshot_free(struct ev_snapshot *s);

@@ -4,9 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const ev_error_counters[] = {
+const char *const ev_error_counters[EV_N_ERROR_COUNTERS + 1] = {
 	"rx_drops", "retrans_pkts", "retrans_timeout_events", "unresponsive_remote_events",
-	"impaired_remote_conn_events", NULL,
+	"impaired_remote_conn_events", "rdma_read_wr_err", "rdma_write_wr_err", NULL,
+};
+
+const enum ev_error_family ev_error_counter_family[EV_N_ERROR_COUNTERS] = {
+	EV_ERRF_RX_DROPS, EV_ERRF_RETRANS_PKTS, EV_ERRF_RETRANS_TIMEOUT, EV_ERRF_UNRESPONSIVE_REMOTE,
+	EV_ERRF_IMPAIRED_REMOTE, EV_ERRF_RDMA_WR_ERR, EV_ERRF_RDMA_WR_ERR,
 };
 
 static const char *const traffic[] = { "tx_bytes", "rx_bytes", "rdma_read_bytes", "rdma_write_bytes" };
@@ -89,6 +94,8 @@ static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_count
 		if (c != EV_MOVE_OK)
 			continue;
 		o->n_error_counters++;
+		o->error_known[i] = true;
+		o->error_growth[i] = d;
 		o->errors = sat_add(o->errors, d);
 		if (d > o->top_error_delta) {
 			o->top_error_delta = d;

@@ -30,6 +30,11 @@ enum ev_dev_state {
 	EV_DEV_NO_COUNTERS, /* no byte counter at all (very old driver): traffic not known */
 };
 
+/* The error counters the verdict watches, as the kernel efa driver names
+ * them (drivers/infiniband/hw/efa/efa_verbs.c); absent ones (older
+ * drivers) are skipped. */
+#define EV_N_ERROR_COUNTERS 7
+
 struct ev_dev_delta {
 	char dev[EV_NAME_MAX];
 	enum ev_dev_state state;
@@ -42,6 +47,9 @@ struct ev_dev_delta {
 	/* Added: */
 	uint64_t bytes;                         /* max(tx+rx, rdma read+write): for totals and NIC balance */
 	unsigned n_error_counters;              /* error counters comparable at both ends */
+	/* Growth of each of ev_error_counters[], where error_known[i]. */
+	uint64_t error_growth[EV_N_ERROR_COUNTERS];
+	bool error_known[EV_N_ERROR_COUNTERS];
 };
 
 struct ev_node_delta {
@@ -63,9 +71,10 @@ struct ev_node_delta {
 	char tcp_bad_if[EV_IFNAME_MAX];         /* first such (or reset) interface */
 };
 
-/* The error counters the verdict watches, as the kernel efa driver names
- * them; absent ones (older drivers) are skipped. NULL-terminated. */
+/* EV_N_ERROR_COUNTERS names, NULL-terminated, and the family whose
+ * verdict.max_errors_per_gib rate judges each. */
 extern const char *const ev_error_counters[];
+extern const enum ev_error_family ev_error_counter_family[EV_N_ERROR_COUNTERS];
 
 /* How one counter moved between two snapshots of a device: absent from
  * both, readable in both and not smaller (*d = the increase), smaller

@@ -121,6 +121,12 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 			ev_json_u64(&j, "rx_bytes", x->rx_bytes);
 			ev_json_u64(&j, "errors", x->errors);
 			ev_json_str(&j, "top_error", x->top_error[0] ? x->top_error : NULL);
+			/* What a site needs to set its own verdict.max_errors_per_gib. */
+			ev_json_obj_begin(&j, "error_counts");
+			for (size_t k = 0; k < EV_N_ERROR_COUNTERS; k++)
+				if (x->error_known[k] && x->error_growth[k])
+					ev_json_u64(&j, ev_error_counters[k], x->error_growth[k]);
+			ev_json_obj_end(&j);
 			ev_json_obj_end(&j);
 		}
 		ev_json_arr_end(&j);

@@ -43,7 +43,8 @@ struct ev_joblog_entry {
  * memory. Keys: time, job, node, job_nodes, verdict, reason (null if none),
  * shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
  * rdma_read_bytes, rdma_write_bytes, tcp_bytes, error_events, duration_ms,
- * devices [{name, state, bytes, tx_bytes, rx_bytes, errors, top_error}]. */
+ * devices [{name, state, bytes, tx_bytes, rx_bytes, errors, top_error,
+ * error_counts {counter: growth, for those that grew}}]. */
 char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len);
 /* Format and append to path. */
 int ev_joblog_write(const char *path, const struct ev_joblog_entry *e, struct ev_err *err);

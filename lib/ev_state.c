@@ -150,6 +150,9 @@ static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *
 			ev_buf_printf(&b, "boot_id %s\n", js->boot_id);
 		if (js->first[0])
 			ev_buf_printf(&b, "first %s\n", js->first);
+		if (js->whole.whole != EV_WHOLE_UNKNOWN || js->whole.why[0])
+			ev_buf_printf(&b, "whole_node %s\nwhole_node_why %s\n", ev_whole_name(js->whole.whole),
+				      js->whole.why[0] ? js->whole.why : "-");
 		ev_buf_printf(&b, "seq %" PRIu64 "\nothers", js->run.seq);
 		for (size_t i = 0; i < js->run.n_others && i < EV_STATE_MAX_OTHERS; i++)
 			ev_buf_printf(&b, " %" PRIu32, js->run.others[i]);
@@ -272,7 +275,18 @@ static int split(char *l, char **tok, int max)
 }
 
 enum { H_JOB = 1, H_NODE = 2, H_BOOT = 4, H_SEQ = 8, H_OTHERS = 16, H_TRUNC = 32, H_TIME = 64,
-       H_NODES = 128, H_FIRST = 256 };
+       H_NODES = 128, H_FIRST = 256, H_WHOLE = 512, H_WHOLE_WHY = 1024 };
+
+/* A why token as ev_whole_node_judge makes one. */
+static bool whole_why_valid(const char *s)
+{
+	if (strlen(s) >= EV_WHOLE_WHY_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr("_:/-", *s)))
+			return false;
+	return true;
+}
 
 static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 {
@@ -303,6 +317,13 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 	} else if (strcmp(t[0], "first") == 0 && !(*seen & H_FIRST) && ev_valid_nodename(t[1])) {
 		memcpy(js->first, t[1], strlen(t[1]) + 1);
 		*seen |= H_FIRST;
+	} else if (strcmp(t[0], "whole_node") == 0 && !(*seen & H_WHOLE) && ev_whole_from_name(t[1]) >= 0) {
+		js->whole.whole = (enum ev_whole)ev_whole_from_name(t[1]);
+		*seen |= H_WHOLE;
+	} else if (strcmp(t[0], "whole_node_why") == 0 && !(*seen & H_WHOLE_WHY) && whole_why_valid(t[1])) {
+		if (strcmp(t[1], "-") != 0)
+			memcpy(js->whole.why, t[1], strlen(t[1]) + 1);
+		*seen |= H_WHOLE_WHY;
 	} else if (strcmp(t[0], "boot_id") == 0 && !(*seen & H_BOOT) && ev_boot_id_valid(t[1])) {
 		memcpy(js->boot_id, t[1], strlen(t[1]) + 1);
 		*seen |= H_BOOT;
@@ -1015,6 +1036,66 @@ int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_runnin
 	if (start)
 		*shared = *shared || start->n_others > 0 || start->others_truncated || before != start->seq;
 	return 0;
+}
+
+/* ------------------------------------------------------------ not ready */
+
+static int notready_path(const char *state_dir, uint32_t jobid, bool create, char *out, size_t cap,
+			 struct ev_err *err)
+{
+	char dir[PATH_CAP];
+	int rc, n;
+
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = subdir(state_dir, "notready", create, dir, sizeof(dir), err)))
+		return rc;
+	n = snprintf(out, cap, "%s/%" PRIu32, dir, jobid);
+	if (n < 0 || (size_t)n >= cap)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
+	return 0;
+}
+
+int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, struct ev_err *err)
+{
+	char path[PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
+	struct stat st;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = notready_path(state_dir, jobid, true, path, sizeof(path), err)))
+		return rc;
+	/* The first finding is the one to fix; later steps say the same. */
+	if (lstat(path, &st) == 0)
+		return 0;
+	for (; reason && reason[n] && n < EV_NOTREADY_REASON_MAX - 1; n++)
+		line[n] = (unsigned char)reason[n] < 0x20 || reason[n] == 0x7f ? '_' : reason[n];
+	line[n++] = '\n';
+	return ev_file_write_atomic_nosync(path, line, n, 0600, err);
+}
+
+int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t cap, struct ev_err *err)
+{
+	char path[PATH_CAP], buf[EV_NOTREADY_REASON_MAX + 1];
+	long n;
+	int rc;
+
+	if ((rc = notready_path(state_dir, jobid, false, path, sizeof(path), err)))
+		return rc == -ENOENT ? 0 : rc;
+	n = read_private(path, buf, sizeof(buf), err);
+	if (n == -ENOENT)
+		return 0;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	/* Still a finding when unreadable (not ours, too large): the node was
+	 * found not ready; only the words are lost. */
+	if (n < 0)
+		buf[0] = '\0';
+	else if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (reason && cap)
+		snprintf(reason, cap, "%s", n < 0 ? "not_ready" : buf);
+	return 1;
 }
 
 /* ------------------------------------------------------------ spool */

@@ -2,6 +2,7 @@
  *
  *   jobs/<jobid>.start           the job's start snapshot and context
  *   running/<jobid>              one marker per job between prolog and epilog
+ *   notready/<jobid>             a step found the node not ready (slurmstepd)
  *   seq, lock                    the node's event counter and its lock
  *   spool/<jobid>.<node>.rec     a node result not yet delivered
  *
@@ -19,6 +20,7 @@
 
 #include "ev_counters.h"
 #include "ev_err.h"
+#include "ev_whole_node.h"
 
 /* Slurm job ids are decimal uint32; anything else never becomes a file name. */
 int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err);
@@ -54,6 +56,7 @@ struct ev_job_start {
 	char node[EV_NAME_MAX];                /* "" = not given */
 	char boot_id[EV_BOOT_ID_MAX];          /* "" = not known */
 	char first[EV_NAME_MAX];               /* the job's first node (its aggregator); "" = not known */
+	struct ev_whole_node whole;            /* the job has the whole node (prolog's judgement) */
 	struct ev_running_mark run;
 	struct ev_snapshot snap;
 };
@@ -121,6 +124,17 @@ int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_runnin
  * symlink, refused unless ours); returns the fd to close, or -errno. Serialises
  * read-modify-write steps among concurrent prologs and epilogs of a node. */
 int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err);
+
+/* A step's finding that the node is not ready (an enforce refusal, or
+ * report mode's not-ready line), kept for the job's epilog: slurmstepd's
+ * side of the plugin marks it, the epilog takes it into the node's verdict.
+ * reason is one line (control characters become '_', cut at
+ * EV_NOTREADY_REASON_MAX - 1 bytes). The first finding of a job stays. */
+#define EV_NOTREADY_REASON_MAX 256
+int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, struct ev_err *err);
+/* 1 with the reason (reason may be NULL: just remove it), 0 if there is
+ * none, or a negative errno. The marker is removed either way. */
+int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t cap, struct ev_err *err);
 
 /* Spool of node results that could not be delivered. A line is opaque here
  * (one line, no NUL, < EV_SPOOL_LINE_MAX). put replaces an earlier entry of

@@ -1,5 +1,6 @@
 #include "ev_verdict.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +82,73 @@ static bool untrustworthy(const struct ev_node_delta *d, struct ev_node_verdict 
 	return false;
 }
 
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+/* A rate as a reason shows it: whole events from 100 up, else 3 digits. */
+static void fmt_rate(char *buf, size_t cap, double r)
+{
+	snprintf(buf, cap, r >= 100 ? "%.0f" : "%.3g", r);
+}
+
+/* Error growth judged per GiB of the device's own traffic, so a sick NIC is
+ * not averaged away by 31 healthy ones; a device that moved less than a
+ * GiB is judged as if it had moved one, so the first event of a small job
+ * is no storm. The counter furthest past its family's rate is named. */
+static bool error_storm(const struct ev_verdict_cfg *c, const struct ev_node_delta *d, struct ev_node_verdict *out)
+{
+	const struct ev_dev_delta *wd = NULL;
+	double wrate = 0, wover = 0;
+	size_t wk = 0;
+	char rate[32];
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ev_dev_delta *x = &d->devs[i];
+		double gib = (double)x->bytes / GIB;
+
+		if (x->state != EV_DEV_OK)
+			continue;
+		if (gib < 1.0)
+			gib = 1.0;
+		for (size_t k = 0; k < EV_N_ERROR_COUNTERS; k++) {
+			double r = (double)x->error_growth[k] / gib, max;
+			double over;
+
+			if (!x->error_known[k] || !x->error_growth[k])
+				continue;
+			max = c->max_errors_per_gib[ev_error_counter_family[k]];
+			if (r <= max)
+				continue;
+			over = max > 0 ? r / max : HUGE_VAL;
+			if (!wd || over > wover) {
+				wd = x;
+				wk = k;
+				wrate = r;
+				wover = over;
+			}
+		}
+	}
+	if (!wd)
+		return false;
+	fmt_rate(rate, sizeof(rate), wrate);
+	set(out, EV_V_DEGRADED, "%s:%s/GiB@%s", ev_error_counters[wk], rate, wd->dev);
+	return true;
+}
+
+/* Why idle NICs are not held against this node, or NULL if they are: only
+ * a multi-node job that had the whole node could have used every NIC. */
+static const char *idle_nics_excused(const struct ev_verdict_in *in)
+{
+	if (in->job_nodes == 1)
+		return "single_node";
+	if (in->job_nodes == 0)
+		return "job_nodes_unknown";
+	if (in->whole_node == EV_WHOLE_NO)
+		return "part_of_node";
+	if (in->whole_node == EV_WHOLE_UNKNOWN)
+		return "whole_node_unknown";
+	return NULL;
+}
+
 void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_in *in,
 		       struct ev_node_verdict *out)
 {
@@ -88,6 +156,7 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 	uint64_t busiest = 0;
 	size_t idle = 0;
 	double share;
+	const char *excuse;
 
 	memset(out, 0, sizeof(*out));
 	if (in->not_ready) {
@@ -106,12 +175,20 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 	if (untrustworthy(d, out))
 		goto done;
 	share = d->tcp_bytes ? (double)d->tcp_bytes / ((double)d->tcp_bytes + (double)d->efa_bytes) : 0.0;
-	/* job_nodes 0 (not known): judged as multi-node, since a fallback
-	 * missed is worse than one reported on a single-node job. */
-	if (d->efa_bytes < c->efa_idle_bytes && in->job_nodes != 1 && d->tcp_bytes >= c->min_bytes &&
-	    share > c->tcp_fallback_fraction) {
-		set(out, EV_V_TCP_FALLBACK, "tcp_bytes:%llu/efa_bytes:%llu", (unsigned long long)d->tcp_bytes,
-		    (unsigned long long)d->efa_bytes);
+	/* TCP's share of the inter-node bytes, whatever EFA moved: 2 MiB of
+	 * EFA beside 500 GB of TCP is a fallback too, a partial one. job_nodes
+	 * 0 (not known): judged as multi-node, since a fallback missed is worse
+	 * than one reported on a single-node job. */
+	if (in->job_nodes != 1 && d->tcp_bytes >= c->min_bytes && share > c->tcp_fallback_fraction) {
+		if (d->efa_bytes < c->efa_idle_bytes) {
+			set(out, EV_V_TCP_FALLBACK, "tcp_bytes:%llu/efa_bytes:%llu",
+			    (unsigned long long)d->tcp_bytes, (unsigned long long)d->efa_bytes);
+		} else {
+			/* Cut, not rounded: 0.999 is not all of it. */
+			set(out, EV_V_TCP_FALLBACK, "tcp_share:%.2f/tcp_bytes:%llu/efa_bytes:%llu",
+			    floor(share * 100.0) / 100.0, (unsigned long long)d->tcp_bytes,
+			    (unsigned long long)d->efa_bytes);
+		}
 		goto done;
 	}
 	/* EFA idle and part of the TCP path unreadable: a fallback cannot be
@@ -131,27 +208,26 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 		set(out, EV_V_NO_TRAFFIC, "efa_idle");
 		goto done;
 	}
-	if (d->errors > c->max_error_events) {
-		const struct ev_dev_delta *w = NULL;
-
-		for (size_t i = 0; i < d->n; i++)
-			if (!w || d->devs[i].top_error_delta > w->top_error_delta)
-				w = &d->devs[i];
-		set(out, EV_V_DEGRADED, "%s+%llu@%s", w->top_error, (unsigned long long)w->top_error_delta,
-		    w->dev);
+	if (error_storm(c, d, out))
 		goto done;
-	}
 	for (size_t i = 0; i < d->n; i++)
 		if (d->devs[i].bytes > busiest)
 			busiest = d->devs[i].bytes;
 	for (size_t i = 0; i < d->n; i++)
 		if ((double)d->devs[i].bytes < c->idle_nic_fraction * (double)busiest)
 			idle++;
-	if (idle) {
+	excuse = idle_nics_excused(in);
+	if (idle && !excuse) {
 		set(out, EV_V_DEGRADED, "idle_nics:%zu/%zu", idle, d->n);
-		goto done;
+	} else if (idle) {
+		/* ok, and the record's reader still learns why not degraded:
+		 * for a multi-node job, with what the prolog saw. */
+		const char *why = in->job_nodes > 1 && in->whole_node_why ? in->whole_node_why : "";
+
+		set(out, EV_V_OK, "idle_nics:%zu/%zu:not_judged:%s%s%s", idle, d->n, excuse, *why ? ":" : "", why);
+	} else {
+		set(out, EV_V_OK, "%s", "");
 	}
-	set(out, EV_V_OK, "%s", "");
 done:
 	out->shared = in->shared;
 }

@@ -7,6 +7,7 @@
 
 #include "ev_config.h"
 #include "ev_delta.h"
+#include "ev_whole_node.h"
 
 /* In order of how much an admin needs to see it: the job's verdict is its
  * worst node's. not_ready and tcp_fallback mean the job did not get EFA;
@@ -34,14 +35,22 @@ struct ev_verdict_in {
 	const char *unknown_reason;          /* set: verdict unknown for this reason
 					      * ("node_rebooted", "start_snapshot_corrupt") */
 	bool shared;                         /* another job used the node meanwhile */
+	/* Whether the job had the whole node (the prolog's judgement), and
+	 * why: idle NICs degrade only a multi-node job that had it. NULL why
+	 * with EV_WHOLE_UNKNOWN: not judged (no start file). */
+	enum ev_whole whole_node;
+	const char *whole_node_why;
 };
 
 #define EV_REASON_MAX 96
 
 struct ev_node_verdict {
 	enum ev_verdict verdict;
-	/* A token safe inside key=value text: [A-Za-z0-9_.:/+-] only, e.g.
-	 * "idle_nics:31/32", "rx_drops+1234@rdmap16s0", "counter_reset@rdmap16s0". */
+	/* A token safe inside key=value text: [A-Za-z0-9_.:/+@-] only, e.g.
+	 * "idle_nics:31/32", "retrans_pkts:4321/GiB@rdmap16s0",
+	 * "counter_reset:tx_bytes@rdmap16s0", "tcp_share:0.93/..."; an ok
+	 * verdict may say what was seen but not judged
+	 * ("idle_nics:31/32:not_judged:part_of_node"). */
 	char reason[EV_REASON_MAX];
 	bool shared;                         /* carried from ev_verdict_in */
 };

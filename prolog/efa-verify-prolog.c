@@ -18,21 +18,39 @@
 #include "ev_devices.h"
 #include "ev_jobenv.h"
 #include "ev_state.h"
+#include "ev_whole_node.h"
 
 static const char usage[] =
 	"Usage: efa-verify-prolog [-c FILE] [--no-accounting]\n"
 	"\n"
 	"Slurm Prolog: snapshot this node's EFA and TCP counters for the job in\n"
-	"SLURM_JOB_ID, for efa-verify-epilog, and deliver results spooled by an\n"
-	"earlier epilog; a read-only copy of the snapshot goes to the job's user\n"
-	"(for `efa-verify report` while the job runs). Reads SLURMD_NODENAME,\n"
-	"SLURM_JOB_ID, SLURM_JOB_UID, SLURM_NODELIST and SPANK_EFA_VERIFY_MODE as\n"
-	"slurmd sets them. Always exits 0.\n"
+	"SLURM_JOB_ID, and whether the job has the whole node, for\n"
+	"efa-verify-epilog; deliver results spooled by an earlier epilog; a\n"
+	"read-only copy of the snapshot goes to the job's user (for `efa-verify\n"
+	"report` while the job runs). Reads SLURMD_NODENAME, SLURM_JOB_ID,\n"
+	"SLURM_JOB_UID, SLURM_NODELIST, SLURM_JOB_NUM_NODES,\n"
+	"SLURM_JOB_CPUS_PER_NODE, SLURM_JOB_EXCLUSIVE, SLURM_JOB_OVERSUBSCRIBE\n"
+	"and SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
 	"      --no-accounting never contact slurmctld or slurmdbd\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       version\n";
+
+/* Whether the job has this whole node, kept for the epilog: slurmd's
+ * variables are here at job start, not all of them at job end. */
+static void judge_whole_node(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_whole_node *out)
+{
+	struct ev_whole_in in = {
+		.exclusive = je->exclusive[0] ? je->exclusive : NULL,
+		.oversubscribe = je->oversubscribe[0] ? je->oversubscribe : NULL,
+		.job_cpus = je->job_cpus,
+	};
+
+	if (ev_cpus_online(cfg->sysfs_root, &in.node_cpus, NULL) != 0)
+		in.node_cpus = 0;
+	ev_whole_node_judge(&in, out);
+}
 
 int main(int argc, char **argv)
 {
@@ -54,6 +72,10 @@ int main(int argc, char **argv)
 	snprintf(js.first, sizeof(js.first), "%s", je.first);
 	if (ev_boot_id_read(NULL, js.boot_id, &err) != 0)
 		js.boot_id[0] = '\0';
+	judge_whole_node(&cfg, &je, &js.whole);
+	/* A step's finding left by an earlier job of this id (its epilog
+	 * never ran) is not this job's. */
+	ev_notready_take(cfg.state_dir, je.jobid, NULL, 0, NULL);
 	/* Marked before the snapshot: a job that starts meanwhile sees ours. */
 	if (ev_running_begin(cfg.state_dir, je.jobid, js.boot_id[0] ? js.boot_id : NULL, &js.run, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);

@@ -14,22 +14,40 @@
 
 #include "ev_file.h"
 #include "ev_state.h"
+#include "ev_whole_node.h"
 
-/* Count and first name of a Slurm node list. */
-static void nodes_of(const char *list, struct ev_jobenv *e)
+/* Count and first name of a Slurm node list, and this node's place in it
+ * (-1 if absent). */
+static void nodes_of(const char *list, struct ev_jobenv *e, int *index)
 {
 	ev_hostlist_t *hl = slurm_hostlist_create(list);
 	char *first;
 
+	if (index)
+		*index = -1;
 	if (!hl)
 		return;
 	e->job_nodes = (unsigned)slurm_hostlist_count(hl);
+	if (index)
+		*index = slurm_hostlist_find(hl, e->node);
 	if ((first = slurm_hostlist_shift(hl))) {
 		if (ev_valid_nodename(first) && strlen(first) < sizeof(e->first))
 			memcpy(e->first, first, strlen(first) + 1);
 		free(first);
 	}
 	slurm_hostlist_destroy(hl);
+}
+
+/* An upper-case word of slurmd's, or "". */
+static void env_word(const char *name, char *out, size_t cap)
+{
+	const char *v = getenv(name);
+	size_t n = v ? strlen(v) : 0;
+
+	out[0] = '\0';
+	if (!n || n >= cap || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n)
+		return;
+	memcpy(out, v, n + 1);
 }
 
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
@@ -41,8 +59,9 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	 * SLURM_NODELIST; SLURM_JOB_NODELIST is what a job step sees. */
 	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
 	const char *uid = getenv("SLURM_JOB_UID");
+	const char *cpus = getenv("SLURM_JOB_CPUS_PER_NODE");
 	uint64_t u;
-	int rc;
+	int rc, index = -1;
 
 	memset(e, 0, sizeof(*e));
 	if ((rc = ev_jobid_parse(id, &e->jobid, err)))
@@ -53,7 +72,7 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	if (!list || !*list)
 		list = getenv("SLURM_NODELIST");
 	if (list && *list)
-		nodes_of(list, e);
+		nodes_of(list, e, &index);
 	/* SLURM_JOB_NUM_NODES comes from the job's credential. Without
 	 * PrologFlags=Alloc a node's prolog runs at the first step that uses
 	 * it, and the list may then be that step's: the count wins, and the
@@ -61,7 +80,14 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	if (num && ev_jobid_parse(num, &n, NULL) == 0 && n != e->job_nodes) {
 		e->job_nodes = n;
 		e->first[0] = '\0';
+		index = -1;
 	}
+	/* The CPU counts are the job's, in the order of its node list: only
+	 * with that list is this node's entry known. */
+	if (cpus && index >= 0 && ev_cpus_per_node_at(cpus, (size_t)index, e->job_nodes, &e->job_cpus) != 0)
+		e->job_cpus = 0;
+	env_word("SLURM_JOB_EXCLUSIVE", e->exclusive, sizeof(e->exclusive));
+	env_word("SLURM_JOB_OVERSUBSCRIBE", e->oversubscribe, sizeof(e->oversubscribe));
 	if (mode && ev_mode_parse(mode, &e->mode) == 0)
 		e->mode_set = true;
 	if (uid && ev_parse_u64_strict(uid, &u) && u < UINT32_MAX) {
@@ -85,7 +111,7 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 		if (msg->record_count >= 1) {
 			e->job_nodes = msg->job_array[0].num_nodes;
 			if (msg->job_array[0].nodes)
-				nodes_of(msg->job_array[0].nodes, e);
+				nodes_of(msg->job_array[0].nodes, e, NULL);
 		}
 		slurm_free_job_info_msg(msg);
 	}
@@ -138,7 +164,11 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		ev_binlog(LOG_ERR, "job %u on %s: %s; nothing done", je->jobid, je->node, err.msg);
 		return 0;
 	}
-	if ((je->mode_set ? je->mode : cfg->mode) == EV_MODE_OFF) {
+	if (cfg->deprecated[0])
+		ev_binlog(LOG_WARNING, "%s", cfg->deprecated);
+	/* record: always makes the record the admin's audit: off (the user's
+	 * or the config's) then stops only what the plugin does in the job. */
+	if ((je->mode_set ? je->mode : cfg->mode) == EV_MODE_OFF && cfg->record != EV_RECORD_ALWAYS) {
 		ev_config_free(cfg);
 		return 0;
 	}

@@ -21,6 +21,12 @@ struct ev_jobenv {
 	uint32_t uid;
 	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
 	enum ev_mode mode;
+	/* What says whether the job has this whole node (ev_whole_node.h),
+	 * from the job's credential: SLURM_JOB_EXCLUSIVE (26.05 on) and
+	 * SLURM_JOB_OVERSUBSCRIBE (23.11 on), "" where not given, and this
+	 * node's entry of SLURM_JOB_CPUS_PER_NODE (0 = not known). */
+	char exclusive[16], oversubscribe[16];
+	unsigned job_cpus;
 };
 
 /* From the environment only. */

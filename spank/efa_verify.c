@@ -186,6 +186,9 @@ static void load_remote_config(void)
 		ev_config_free(&g.cfg);
 		return;
 	}
+	/* slurmd's log, not the user's terminal: it is the admin's to fix. */
+	if (g.cfg.deprecated[0])
+		slurm_info(PFX "%s", g.cfg.deprecated);
 	g.cfg_loaded = true;
 }
 
@@ -359,6 +362,24 @@ out:
 	ev_snapshot_free(&end);
 }
 
+/* The node's verdict in the job record says what the step found: the
+ * epilog takes this marker (state_dir/notready/<job>). Root writes it here,
+ * in slurmstepd, under the config's state_dir (its %n is slurmstepd's own
+ * node name) and the job id of the step's credential: nothing the user set
+ * names the file. */
+static void keep_not_ready(spank_t sp)
+{
+	struct ev_err err = { "" };
+	uint32_t jobid = 0;
+
+	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS || !jobid) {
+		slurm_error(PFX "%s: no job id: the not-ready finding will not reach the job record", g.node);
+		return;
+	}
+	if (ev_notready_mark(g.cfg.state_dir, jobid, g.reason, &err) != 0)
+		slurm_error(PFX "%s: the not-ready finding will not reach the job record: %s", g.node, err.msg);
+}
+
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	(void)ac;
@@ -391,6 +412,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	judge_node();
 	if (g.mode == EV_MODE_ENFORCE && !g.not_ready)
 		judge_job_placement(sp);
+	if (g.not_ready || g.reported_not_ready)
+		keep_not_ready(sp);
 	if (g.opt_given && g.have_efa && !g.not_ready)
 		step_started = step_snapshot(&step_start) == 0;
 	if (g.not_ready && g.cfg.on_not_ready == EV_NOT_READY_DRAIN) {

@@ -9,23 +9,13 @@
 # the job's nodes as slurmctld has them, and a stale placement fact is not
 # judged.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
 # sbatch and slurmstepd are not: the runtimes are preloaded into them, as
 # tests/cluster/plugin.sh does, and any report fails the last check.
-SAN_ENV=()
-if [ -n "${SAN_BUILD:-}" ]; then
-	ASAN_DIR=/run/efa-verify-test-forged-asan
-	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
-	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
-	SAN_ENV=("LD_PRELOAD=$pre"
-		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
-		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
-fi
+san_env forged
 
 CDIR=/run/efa-verify-test-forged
 SIM=$CDIR/sim

@@ -1,14 +1,42 @@
-# Helpers of the cluster tests that run jobs through the prolog and epilog
-# (sourced once SIM is set): the config is $SIM/efa-verify.yaml, state_dir
-# $SIM/state/NODE; a job's script leaves $SIM/out/ran-JOB and waits for
-# $SIM/out/go-JOB.
+# Shared by the cluster tests that run jobs through the prolog and epilog
+# (sourced after tests/lib.sh). SIM is the test's simulation directory, LOG
+# the job log the config names; jobs run as efauser.
 
-# write_wrappers: $SIM/bin/prolog.sh and epilog.sh. slurmd runs
-# Prolog/Epilog without arguments: small wrappers name the config. The
-# epilog's can be held (while $SIM/hold exists, bounded) so a test can stop
-# slurmctld under it, and says when the epilog has ended
-# ($SIM/out/epilog-done-JOB-NODE), so a test waits for that, not a while.
-write_wrappers() {
+# cluster_test "$@": how every cluster test starts: as root, with Slurm
+# installed, one at a time on this host (cluster_serialized re-runs the
+# test under the host's lock).
+cluster_test() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
+	[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
+	cluster_serialized "$@"
+	command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+}
+
+# san_env NAME: SAN_ENV, the environment that lets Slurm's own srun, sbatch
+# and slurmstepd load an ASan+UBSan-built plugin (the sanitizer build):
+# the runtimes preloaded, reports into /run/efa-verify-test-NAME-asan
+# (ASAN_DIR), which the test checks last. Empty in a plain build.
+san_env() {
+	SAN_ENV=()
+	[ -n "${SAN_BUILD:-}" ] || return 0
+	ASAN_DIR=/run/efa-verify-test-$1-asan
+	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
+	local pre
+	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
+	SAN_ENV=("LD_PRELOAD=$pre"
+		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
+		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
+}
+
+# job_wrappers: $SIM/bin/{prolog,epilog}.sh running the built binaries with
+# $SIM/efa-verify.yaml. slurmd runs Prolog/Epilog without arguments: small
+# wrappers name the config. The epilog's can be held (while $SIM/hold
+# exists, bounded) so a test can stop slurmctld under it, and says when the
+# epilog has ended ($SIM/out/epilog-done-JOB-NODE), so a test waits for
+# that, not a while.
+job_wrappers() {
+	mkdir -p "$SIM/bin" "$SIM/out" && chmod 1777 "$SIM/out"
+	cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
 	printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
 	cat > "$SIM/bin/epilog.sh" <<SH
 #!/bin/sh
@@ -25,23 +53,49 @@ SH
 	chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
 }
 
+# submit NODES [sbatch args]: a job that runs until the test says "go"
+# (bounded at 60 s), so the counters move while it runs whatever the load.
+# Its script first leaves its environment in $SIM/out/env-JOB and then
+# $SIM/out/ran-JOB: the prologs have all run by then.
+submit() {
+	local nodes=$1
+	shift
+	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" sbatch --parsable -N "$nodes" \
+		-o "$SIM/out/%j.out" "$@" \
+		--wrap "env > $SIM/out/env-\$SLURM_JOB_ID; touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
+}
 go() { touch "$SIM/out/go-$1"; }
-# files N PATTERN: wait (bounded, 60 s) until the glob PATTERN names N files.
-files() {
+# ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
+# starts only once every prolog of the job has ended.
+ran() {
+	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+# at_least N PATTERN: wait (bounded, 60 s: prologs are slow on a loaded
+# machine) until N files match PATTERN, expanded afresh each time.
+at_least() {
+	local pattern=$2
 	for _ in $(seq 600); do
-		[ "$(compgen -G "$2" | wc -l)" -ge "$1" ] && return 0
+		# shellcheck disable=SC2086 # the pattern is meant to expand here
+		[ "$(ls -d $pattern 2>/dev/null | wc -l)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-# ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
-# starts only once every prolog of the job has ended.
-ran() { files 1 "$SIM/out/ran-$1"; }
-# epilog_done JOB N: wait (bounded, 60 s) until N epilogs of the job have ended.
-epilog_done() { files "$2" "$SIM/out/epilog-done-$1-*"; }
-# started JOB N: wait (bounded, 60 s: prologs are slow on a loaded machine)
-# until the prologs left N start snapshots.
-started() { files "$2" "$SIM/state/n*/jobs/$1.start"; }
+# epilog_done JOB N: N epilogs of the job have ended.
+epilog_done() { at_least "$2" "$SIM/out/epilog-done-$1-*"; }
+# started JOB N: the prologs left N start snapshots.
+started() { at_least "$2" "$SIM/state/n*/jobs/$1.start"; }
+nodes_of() { squeue -h -j "$1" -o %N; }
+# verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
+verdicts() {
+	for _ in $(seq 150); do
+		[ "$(jq -c "select(.job == $1)" "$LOG" 2>/dev/null | wc -l)" -ge "$2" ] && break
+		sleep 0.1
+	done
+	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
+}
+expand() { scontrol show hostnames "$1"; }
 # record JOB [WANT]: the job's AdminComment once it holds an efa-verify
 # record (with WANT in it, if given); bounded at 40 s.
 record() {

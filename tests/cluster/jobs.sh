@@ -3,24 +3,25 @@
 # node's start snapshot, the test moves the simulated counters while the job
 # runs, the epilog decides each node's verdict and logs it.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+cluster_test "$@"
 
 CDIR=/run/efa-verify-test-jobs
 SIM=$CDIR/sim
 CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+SAN_ENV=()
 "$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
 rm -rf "$CDIR"
-mkdir -p "$SIM/bin" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
-cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
+mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
+job_wrappers
+# Each node has the 2 CPUs cluster.sh gives it in slurm.conf, as a real
+# node has the CPUs its slurm.conf line says (an exclusive job holds them all).
 for n in n1 n2 n3; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge >/dev/null
+	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null
 done
 # n4 is a p5: 32 EFA devices.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --cpus 2 >/dev/null
 cat > "$SIM/efa-verify.yaml" <<YAML
 sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
@@ -31,8 +32,6 @@ imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-. "$top_srcdir/tests/cluster/joblib.sh"
-write_wrappers
 chmod -R a+rX "$SIM"
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 20800 --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
@@ -43,26 +42,6 @@ at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 
-# submit NODES [sbatch args]: a job that runs until the test says "go"
-# (bounded at 60 s), so the counters move while it runs whatever the load.
-# Its script first leaves $SIM/out/ran-JOB: the prologs have all run by then.
-submit() {
-	local nodes=$1
-	shift
-	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N "$nodes" \
-		-o "$SIM/out/%j.out" "$@" \
-		--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
-}
-nodes_of() { squeue -h -j "$1" -o %N; }
-# verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
-verdicts() {
-	for _ in $(seq 150); do
-		[ "$(jq -c "select(.job == $1)" "$LOG" 2>/dev/null | wc -l)" -ge "$2" ] && break
-		sleep 0.1
-	done
-	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
-}
-expand() { scontrol show hostnames "$1"; }
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 MiB=1048576
 # report_ok NAME JOB VERDICT NODES EFA_BYTES TCP_BYTES NODE_LINES: `efa-verify
@@ -156,43 +135,46 @@ is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
 	"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)"
 report_ok "2-node TCP job" "$job" tcp_fallback 2/2 0 $((2 * tcpn)) "$want"
 
-# --- one busy NIC of four, drops growing: degraded with the reason
+# --- one busy NIC of four, drops growing: degraded with the reason, where
+# the job could use every NIC (exclusive, more than one node)
 job=$(submit 1 -w n2)
 check "job $job: prologs kept their start snapshots" started "$job" 1
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 go "$job"
 out=$(verdicts "$job" 1)
-is "single node, one NIC of four busy: degraded, idle NICs named" "$out" "n2 degraded idle_nics:3/4"
-job=$(submit 2 -w n[2-3])
+is "single node, one NIC of four busy: ok, idle NICs said but not held against it" "$out" \
+	"n2 ok idle_nics:3/4:not_judged:single_node"
+job=$(submit 2 -w n[2-3] --exclusive)
 check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
 go "$job"
 out=$(verdicts "$job" 2)
-is "2-node job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
-n3 degraded rx_drops+4321@rdmap18s0"
+# rdmap18s0 moved under a GiB: judged as a GiB, 4321 drops per GiB.
+is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
+n3 degraded rx_drops:4321/GiB@rdmap18s0"
 rec=$(record "$job" nodes=2/2)
 is "degraded job: record lists both nodes with their reasons" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops+4321@rdmap18s0)"
+	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
-job=$(submit 2 -w n[3-4])
+job=$(submit 2 -w n[3-4] --exclusive)
 check "job $job: prologs kept their start snapshots" started "$job" 2
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=77' >/dev/null
+"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700' >/dev/null
 go "$job"
 out=$(verdicts "$job" 2)
 # Both are true of n4; error counters are judged before idle NICs, so the
 # reason is the retransmissions.
 is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" "$out" "n3 ok -
-n4 degraded retrans_pkts+77@rdmap16s0"
+n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
 rec=$(record "$job" nodes=2/2)
 is "p5 job: record says degraded with n4's reason" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts+77@rdmap16s0)"
+	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts:7700/GiB@rdmap16s0)"
 json=$("${EV[@]}" report "$job" --json)
 is "p5 job: report shows n4's NIC balance" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "1/32 0"
 report_ok "p5 degraded job" "$job" degraded 2/2 $((5 * 500 * MiB)) 0 "n3 ok -
-n4 degraded retrans_pkts+77@rdmap16s0"
+n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
 
 # --- nothing moved
 job=$(submit 1 -w n1)

@@ -9,23 +9,13 @@
 # node's step-end line gives the step's EFA Gb/s and EFA share.
 . "$top_srcdir/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
+. "$top_srcdir/tests/cluster/joblib.sh"
+cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
-# sbatch and slurmstepd are not: the runtimes are preloaded into them, as
-# tests/cluster/plugin.sh does, and any report fails the last check. The
-# CLI is ours, ASan-built: it runs as it is, leak checks included.
-SAN_ENV=()
-if [ -n "${SAN_BUILD:-}" ]; then
-	ASAN_DIR=/run/efa-verify-test-live-asan
-	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
-	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
-	SAN_ENV=("LD_PRELOAD=$pre"
-		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
-		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
-fi
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+# sbatch and slurmstepd are not: the runtimes are preloaded into them
+# (san_env), and any report fails the last check. The CLI is ours,
+# ASan-built: it runs as it is, leak checks included.
+san_env live
 
 CDIR=/run/efa-verify-test-live
 SIM=$CDIR/sim
@@ -37,8 +27,7 @@ mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"
 # Copies every uid can read and run: the users' report runs them, and srun
 # starts this efa-verify on the nodes.
-cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" \
-	"$top_builddir/cli/efa-verify" "$SIM/bin/"
+cp "$top_builddir/cli/efa-verify" "$SIM/bin/"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p4d.24xlarge >/dev/null
@@ -54,8 +43,7 @@ imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
-. "$top_srcdir/tests/cluster/joblib.sh"
-write_wrappers
+job_wrappers
 # The srun report runs, seen from outside: its arguments, and what a task
 # started the same way gets from the plugin (the environment, a refusal),
 # before the real srun runs report's own step. Any other srun goes straight

@@ -3,25 +3,15 @@
 # slurmstepd, four nodes n1..n4 with their own simulated sysfs trees and IMDS
 # data, jobs run as an unprivileged user.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
+cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built, and Slurm's own
 # srun and slurmstepd are not: the sanitizer runtimes are preloaded into
 # them (slurmd passes its environment on to slurmstepd). Slurm's own leaks
 # are not ours to judge (valgrind covers the plugin's in the plain build);
 # any ASan/UBSan report lands in $ASAN_DIR and fails the last check.
-SAN_ENV=()
-if [ -n "${SAN_BUILD:-}" ]; then
-	ASAN_DIR=/run/efa-verify-test-plugin-asan
-	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
-	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
-	SAN_ENV=("LD_PRELOAD=$pre"
-		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
-		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
-fi
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
+san_env plugin
 
 CDIR=/run/efa-verify-test-plugin
 SIM=$CDIR/sim

@@ -76,6 +76,6 @@ fi
 # The floor and the shell way read the files the prolog read: its 12 port
 # counters on each of 32 devices, and the ENA interface's two.
 like "floor and shell way read what a snapshot reads" "$out" \
-	"^note: fixture: p5.48xlarge, 32 EFA devices, [0-9]+ counter files; a snapshot reads 386 of them \(12 port counters per device"
+	"^note: fixture: p5.48xlarge, 32 EFA devices, [0-9]+ counter files; a snapshot reads 450 of them \(14 port counters per device"
 unlike "no part failed" "$out" "^FAILED parts"
 done_testing

@@ -6,6 +6,8 @@ command -v jq >/dev/null || skip_all "jq not installed"
 
 "$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/n1" --type p4d.24xlarge --ena 1 >/dev/null
 "$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/old" --type p4d.24xlarge --kernel old >/dev/null
+"$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/devlevel" --type p4d.24xlarge --layout device >/dev/null
+"$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/devlevel" --set 'rdmap16s0:tx_bytes=4242' >/dev/null
 "$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/bad" --type p4d.24xlarge --garbage-counter rx_bytes >/dev/null
 cat > "$EV_TMP/c.yaml" <<YAML
 sysfs_root: $EV_TMP/sys/%n
@@ -42,6 +44,21 @@ out=$(ev -N old snapshot); rc=$?
 is "old kernel: exit 0" "$rc" 0
 like "old kernel: absent counters shown as -" "$out" "^rdmap[0-9a-z]+ +[0-9]+ +[0-9]+ +- +- "
 is "old kernel JSON: absent, not zero" "$(ev -N old snapshot --json | jq '.efa[0].port | has("rdma_read_bytes")')" false
+
+out=$(ev -N devlevel snapshot); rc=$?
+is "device-level layout: exit 0" "$rc" 0
+like "device-level layout: the traffic counters shown" "$out" "^rdmap16s0 +4242 +0 +0 +0 "
+is "device-level layout JSON: as the driver lays them out" \
+	"$(ev -N devlevel snapshot --json | jq -c '.efa[0] | [(.port | length), .device_counters.tx_bytes]')" '[0,4242]'
+
+# 0.1.0's verdict.max_error_events: still loads (no exit 2), and says it
+# is ignored, where, and what replaces it.
+{ cat "$EV_TMP/c.yaml"; printf 'verdict:\n  max_error_events: 0\n'; } > "$EV_TMP/old.yaml"
+line=$(($(wc -l < "$EV_TMP/old.yaml")))
+err=$("$EV_CLI" -c "$EV_TMP/old.yaml" -N n1 snapshot --json 2>&1 >/dev/null); rc=$?
+is "deprecated max_error_events: the config still loads" "$rc" 0
+is "deprecated max_error_events: said with FILE:LINE:COL and what to use" "$err" \
+	"efa-verify: warning: $EV_TMP/old.yaml:$line:3: verdict.max_error_events is ignored: error growth is now judged per GiB of EFA traffic, per counter family (verdict.max_errors_per_gib, see efa-verify.yaml(5)); remove it"
 
 out=$(ev -N bad snapshot 2>&1); rc=$?
 is "garbage counter: exit 1" "$rc" 1

@@ -11,6 +11,7 @@ SYS=$EV_TMP/sys
 fx() { "$PYTHON" "$MKFIXTURE" "$SYS/$1" "${@:2}" >/dev/null; }
 fx n1 --type p4d.24xlarge --ena 1
 fx old --type p4d.24xlarge --kernel old --ena 0
+fx devlevel --type p4d.24xlarge --layout device --ena 0
 fx p5 --type p5.48xlarge --ena 1
 # Well above 0, so a reset shows as one.
 fx n1 --set '*:tx_bytes=1000000000000' --set '*:rx_bytes=1000000000000' --set 'net/ens5:tx_bytes=5000000'
@@ -64,7 +65,7 @@ is "nothing moved: every rate 0" "$(jq '[.devices[] | .tx_gbps, .rx_gbps, .tx_pp
 is "nothing moved: EFA share unknown (null)" "$(jq '.efa_share' <<<"$l1")" null
 is "error counters per second, by the driver's names" \
 	"$(jq -r '.devices[0].errors_per_s | keys | join(",")' <<<"$l1")" \
-	"impaired_remote_conn_events,retrans_pkts,retrans_timeout_events,rx_drops,unresponsive_remote_events"
+	"impaired_remote_conn_events,rdma_read_wr_err,rdma_write_wr_err,retrans_pkts,retrans_timeout_events,rx_drops,unresponsive_remote_events"
 like "interval_s near 1" "$(jq '.interval_s' <<<"$l1")" '^(0\.9|1(\.0)?)'
 
 D=rdmap16s0
@@ -130,6 +131,12 @@ is "old driver: RDMA rates null" "$(jq -c '.devices[0] | [.rdma_read_gbps, .rdma
 is "old driver: packets still measured" "$(jq '.devices[0].tx_pps' <<<"$js")" 0
 is "old driver: only rx_drops among the error counters" "$(jq -r '.devices[0].errors_per_s | keys | join(",")' <<<"$js")" rx_drops
 is "old driver: no interface, TCP 0" "$(jq -c '[.tcp.interfaces, .tcp.gbps]' <<<"$js")" '[[],0]'
+
+# --- the oldest layout: no ports/1/hw_counters, the counters at device level
+js=$(ev -N devlevel top --json --interval 0.1 --count 1)
+is "device-level counters: read, rates measured" \
+	"$(jq -c '.devices[0] | [.status, .tx_gbps, .rdma_read_gbps, (.errors_per_s | has("retrans_pkts"))]' <<<"$js")" \
+	'["ok",0,0,true]'
 
 js=$(ev -N nothere top --json --interval 0.1 --count 1); rc=$?
 is "no sysfs tree: exit 0" "$rc" 0

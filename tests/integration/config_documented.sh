@@ -8,17 +8,19 @@ CONF=$top_srcdir/conf/efa-verify.yaml
 MAN=$top_srcdir/man/efa-verify.yaml.5
 [ -f "$SRC" ] || skip_all "lib/ev_config.c not in this tree"
 
-# Every name in a `*keys[] = { ... NULL }` array and in the check-name table
-# (checks: devices, ports, ...), as the parser spells them.
+# Every name in a `*keys[] = { ... NULL }` array and in the check-name and
+# error-family tables (checks: devices, ports, ...; verdict.max_errors_per_gib:
+# rx_drops, ...), as the parser spells them.
 keys=$("$PYTHON" - "$SRC" <<'PY'
 import re, sys
 src = open(sys.argv[1]).read()
 names = set()
 for body in re.findall(r'keys\[\]\s*=\s*\{(.*?)NULL\s*\}', src, re.S):
     names.update(re.findall(r'"([a-z_]+)"', body))
-m = re.search(r'check_names\[[^\]]*\][^{]*\{(.*?)\};', src, re.S)
-if m:
-    names.update(re.findall(r'"([a-z_]+)"', m.group(1)))
+for table in ('check_names', 'error_family_names'):
+    m = re.search(table + r'\[[^\]]*\][^{]*\{(.*?)\};', src, re.S)
+    if m:
+        names.update(re.findall(r'"([a-z_]+)"', m.group(1)))
 print("\n".join(sorted(names)))
 PY
 )

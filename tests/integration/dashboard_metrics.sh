@@ -46,7 +46,7 @@ job 6 "n1 n2" "${TCP[@]}"                       # tcp_fallback, judged two hours
 job 7 "n1 n2" "${EFA[@]}"                       # ok
 job 8 "n1 n2" "${TCP[@]}"                       # tcp_fallback
 job 9 "n1" --add rdmap16s0:tx_bytes=104857600 --add rdmap17s0:tx_bytes=104857600 \
-	--add rdmap18s0:tx_bytes=104857600 --add rdmap16s0:rx_drops=5   # degraded: a NIC idle, drops
+	--add rdmap18s0:tx_bytes=104857600 --add rdmap16s0:rx_drops=5000   # degraded: drops past 1000/GiB (and a NIC idle)
 is "the jobs' verdicts, as the epilogs logged them" \
 	"$(jq -r '"\(.job):\(.node):\(.verdict)"' "$EV_TMP/log/jobs.jsonl" | sort | tr '\n' ' ')" \
 	"6:n1:tcp_fallback 6:n2:tcp_fallback 7:n1:ok 7:n2:ok 8:n1:tcp_fallback 8:n2:tcp_fallback 9:n1:degraded "

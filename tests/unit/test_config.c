@@ -63,7 +63,14 @@ static void assert_defaults(const struct ev_config *c)
 	assert_int_equal(c->verdict.efa_idle_bytes, 1048576);
 	assert_true(c->verdict.tcp_fallback_fraction == 0.5);
 	assert_true(c->verdict.idle_nic_fraction == 0.01);
-	assert_int_equal(c->verdict.max_error_events, 0);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] == 1000);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] == 1000);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_RETRANS_TIMEOUT] == 10);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_UNRESPONSIVE_REMOTE] == 1);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_IMPAIRED_REMOTE] == 1);
+	assert_true(c->verdict.max_errors_per_gib[EV_ERRF_RDMA_WR_ERR] == 1);
+	assert_int_equal(c->record, EV_RECORD_FOLLOW_MODE);
+	assert_string_equal(c->deprecated, "");
 	assert_true(c->env_builtin);
 	assert_true(c->env_fi_provider);
 	assert_false(c->nccl_debug);
@@ -141,7 +148,13 @@ static const char every_key[] =
 	"  efa_idle_bytes: 64K\n"
 	"  tcp_fallback_fraction: 0.75\n"
 	"  idle_nic_fraction: 1e-3\n"
-	"  max_error_events: 10\n"
+	"  max_errors_per_gib:\n"
+	"    rx_drops: 5\n"
+	"    retrans_pkts: 2.5\n"
+	"    retrans_timeout_events: 0\n"
+	"    unresponsive_remote_events: 1e3\n"
+	"    impaired_remote_conn_events: '7'\n"
+	"    rdma_wr_err: 0.25\n"
 	"env:\n"
 	"  builtin: false\n"
 	"  fi_provider: false\n"
@@ -173,6 +186,7 @@ static const char every_key[] =
 	"  versions: fail\n"
 	"on_not_ready: drain\n"
 	"prometheus_textfile_dir: /var/lib/node_exporter/\n"
+	"record: always\n"
 	"log: /tmp/log/%n.jsonl\n";
 
 static void test_every_key(void **state)
@@ -202,7 +216,14 @@ static void test_every_key(void **state)
 	assert_int_equal(c.verdict.efa_idle_bytes, 64u << 10);
 	assert_true(c.verdict.tcp_fallback_fraction == 0.75);
 	assert_true(c.verdict.idle_nic_fraction == 1e-3);
-	assert_int_equal(c.verdict.max_error_events, 10);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] == 5);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] == 2.5);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RETRANS_TIMEOUT] == 0);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_UNRESPONSIVE_REMOTE] == 1000);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_IMPAIRED_REMOTE] == 7);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RDMA_WR_ERR] == 0.25);
+	assert_int_equal(c.record, EV_RECORD_ALWAYS);
+	assert_string_equal(c.deprecated, "");
 	assert_false(c.env_builtin);
 	assert_false(c.env_fi_provider);
 	assert_true(c.nccl_debug);
@@ -367,11 +388,76 @@ static void test_byte_values(void **state)
 	}
 	expect_error("verdict:\n  efa_idle_bytes: 1KB\n", NAME ":2:19: ", "is not a byte count");
 	expect_error("verdict:\n  min_bytes: 99999999999999999999\n", NAME ":2:14: ", "too large");
+	/* The old key is still a typed key: a bad value is an error. */
 	expect_error("verdict:\n  max_error_events: 1K\n", NAME ":2:21: ",
 		     "verdict.max_error_events: '1K' is not a non-negative integer");
 	expect_error("verdict:\n  max_error_events: -3\n", NAME ":2:21: ", "not a non-negative integer");
 	expect_error("verdict:\n  max_error_events: 18446744073709551616\n", NAME ":2:21: ",
 		     "out of range");
+}
+
+static void test_error_rates(void **state)
+{
+	struct ev_config c;
+	struct ev_err e = { "" };
+
+	(void)state;
+	expect_error("verdict:\n  max_errors_per_gib:\n    retrans_pkts: -1\n", NAME ":3:19: ",
+		     "verdict.max_errors_per_gib.retrans_pkts: -1 is out of range (events per GiB, from 0 to 1e15)");
+	expect_error("verdict:\n  max_errors_per_gib:\n    rx_drops: lots\n", NAME ":3:15: ",
+		     "verdict.max_errors_per_gib.rx_drops: 'lots' is not a number");
+	expect_error("verdict:\n  max_errors_per_gib:\n    rx_drops: .nan\n", NAME ":3:15: ", "is not a number");
+	expect_error("verdict:\n  max_errors_per_gib:\n    rx_drops: 1e16\n", NAME ":3:15: ", "out of range");
+	expect_error("verdict:\n  max_errors_per_gib:\n    rx_drops: [1]\n", NAME ":3:15: ",
+		     "expected a single value, got a list");
+	/* One name per family; a counter's own name is not a family. */
+	expect_error("verdict:\n  max_errors_per_gib:\n    rdma_read_wr_err: 1\n", NAME ":3:5: ",
+		     "unknown key 'rdma_read_wr_err' in verdict.max_errors_per_gib (valid keys: rx_drops, "
+		     "retrans_pkts, retrans_timeout_events, unresponsive_remote_events, "
+		     "impaired_remote_conn_events, rdma_wr_err)");
+	expect_error("verdict:\n  max_errors_per_gib:\n    rx_drops: 1\n    rx_drops: 2\n", NAME ":4:5: ",
+		     "duplicate key 'verdict.max_errors_per_gib.rx_drops' (first given at line 3)");
+	expect_error("verdict:\n  max_errors_per_gib: 5\n", NAME ":2:23: ",
+		     "verdict.max_errors_per_gib: expected a mapping (key: value lines), got a single value");
+	expect_error("record: sometimes\n", NAME ":1:9: ",
+		     "record: 'sometimes' is not valid (one of: follow_mode, always)");
+	expect_error("record: [always]\n", NAME ":1:9: ", "record: expected a single value, got a list");
+
+	/* An empty section keeps every default; a family given alone keeps the others'. */
+	assert_int_equal(load(&c, "verdict:\n  max_errors_per_gib:\n", &e), 0);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] == 1000);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "verdict:\n  max_errors_per_gib: {retrans_timeout_events: 3}\n", &e), 0);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RETRANS_TIMEOUT] == 3);
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] == 1000);
+	assert_int_equal(c.record, EV_RECORD_FOLLOW_MODE);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "record: follow_mode\n", &e), 0);
+	assert_int_equal(c.record, EV_RECORD_FOLLOW_MODE);
+	ev_config_free(&c);
+	assert_string_equal(ev_error_family_name(EV_ERRF_RDMA_WR_ERR), "rdma_wr_err");
+	assert_string_equal(ev_error_family_name(EV_ERRF__COUNT), "unknown");
+	assert_string_equal(ev_record_policy_name(EV_RECORD_ALWAYS), "always");
+}
+
+/* 0.1.0's max_error_events: accepted (a config that worked keeps working),
+ * ignored, and said where it is and what replaces it. */
+static void test_deprecated_max_error_events(void **state)
+{
+	struct ev_config c;
+	struct ev_err e = { "" };
+
+	(void)state;
+	assert_int_equal(load(&c, "mode: report\nverdict:\n  min_bytes: 1M\n  max_error_events: 0\n", &e), 0);
+	assert_string_equal(c.deprecated,
+			    NAME ":4:3: verdict.max_error_events is ignored: error growth is now judged per GiB "
+			    "of EFA traffic, per counter family (verdict.max_errors_per_gib, see "
+			    "efa-verify.yaml(5)); remove it");
+	assert_true(c.verdict.max_errors_per_gib[EV_ERRF_RX_DROPS] == 1000);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "verdict:\n  max_errors_per_gib: {rx_drops: 2}\n", &e), 0);
+	assert_string_equal(c.deprecated, "");
+	ev_config_free(&c);
 }
 
 static void test_fractions(void **state)
@@ -608,7 +694,7 @@ static void test_top_level_errors(void **state)
 	expect_error("mode: report\nbogus: 1\n", NAME ":2:1: ",
 		     "unknown key 'bogus' (valid keys: mode, sysfs_root, state_dir, software_root, imds, "
 		     "placement, tcp_interfaces, verdict, env, instance_types, checks, on_not_ready, "
-		     "prometheus_textfile_dir, log, record_wait_ms)");
+		     "prometheus_textfile_dir, log, record_wait_ms, record)");
 	expect_error("placement:\n  require_grp: true\n", NAME ":2:3: ",
 		     "unknown key 'require_grp' in placement (valid keys: require_group, "
 		     "availability_zone, group_name)");
@@ -868,7 +954,14 @@ static void test_docs_list_every_key(void **state)
 		{ "\n  efa_idle_bytes: ", "verdict.efa_idle_bytes" },
 		{ "\n  tcp_fallback_fraction: ", "verdict.tcp_fallback_fraction" },
 		{ "\n  idle_nic_fraction: ", "verdict.idle_nic_fraction" },
-		{ "\n  max_error_events: ", "verdict.max_error_events" },
+		{ "\n  max_errors_per_gib:\n", "verdict.max_errors_per_gib" },
+		{ "\n    rx_drops: ", "verdict.max_errors_per_gib.rx_drops" },
+		{ "\n    retrans_pkts: ", ".BR retrans_pkts " },
+		{ "\n    retrans_timeout_events: ", ".BR retrans_timeout_events " },
+		{ "\n    unresponsive_remote_events: ", ".BR unresponsive_remote_events " },
+		{ "\n    impaired_remote_conn_events: ", ".BR impaired_remote_conn_events " },
+		{ "\n    rdma_wr_err: ", ".BR rdma_wr_err " },
+		{ "\nrecord: ", ".BR record " },
 		{ "\nenv:\n", "env.builtin" }, { "\n  builtin: ", "env.builtin" },
 		{ "\n  nccl_debug: ", "env.nccl_debug" }, { "\n  vars: ", "env.vars" },
 		{ "\n  instance_types: ", "env.instance_types" },
@@ -1034,6 +1127,8 @@ int main(void)
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_byte_values),
 		cmocka_unit_test(test_fractions),
+		cmocka_unit_test(test_error_rates),
+		cmocka_unit_test(test_deprecated_max_error_events),
 		cmocka_unit_test(test_tcp_interfaces),
 		cmocka_unit_test(test_env_errors),
 		cmocka_unit_test(test_env_many),

@@ -205,11 +205,12 @@ static void test_job_counters_sorted_and_cover_the_verdict(void **state)
 		if (n)
 			assert_true(strcmp(ev_job_counters[n - 1], ev_job_counters[n]) < 0);
 	}
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 14);
 	for (size_t i = 0; i < 4; i++)
 		assert_true(in_job_counters(traffic[i]));
-	for (size_t i = 0; ev_error_counters[i]; i++)
-		assert_true(in_job_counters(ev_error_counters[i]));
+	for (n = 0; ev_error_counters[n]; n++)
+		assert_true(in_job_counters(ev_error_counters[n]));
+	assert_int_equal(n, EV_N_ERROR_COUNTERS);
 	assert_true(in_job_counters("tx_pkts") && in_job_counters("rx_pkts"));
 }
 
@@ -233,7 +234,7 @@ static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 		const struct ev_dev_counters *d = &x->snap.efa[i];
 
 		assert_string_equal(d->dev, full.efa[i].dev);
-		assert_int_equal(d->n_port, 12);
+		assert_int_equal(d->n_port, 14);
 		assert_int_equal(d->n_device, 0);
 		for (size_t k = 0; k < d->n_port; k++) {
 			const struct ev_counter *f = ev_counter_find(&full.efa[i], d->port[k].name);
@@ -288,6 +289,62 @@ static void test_job_snapshot_absent_garbage_dir_and_symlink(void **state)
 	assert_non_null(ev_counter_find(&x->snap.efa[0], "rx_drops"));
 	/* Four garbage rx_bytes, one directory. */
 	assert_int_equal(x->snap.n_bad, 5);
+}
+
+/* Older efa drivers have no ports/1/hw_counters: the same counters are read
+ * from the device's hw_counters, for the job snapshot as for a full one,
+ * and a job's delta and verdict come out as on a current driver. */
+static void test_device_level_layout(void **state)
+{
+	struct fx *x = *state;
+	struct ev_snapshot start, full;
+	struct ev_node_delta d;
+	char p[2048];
+	struct stat st;
+
+	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", "--layout", "device", NULL), 0);
+	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap16s0/ports/1/hw_counters", x->root);
+	assert_int_equal(stat(p, &st), -1);
+	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &start, &x->err), 0);
+	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=1073741824", "--add", "*:rx_bytes=1073741824",
+				    "--set", "rdmap17s0:retrans_pkts=5000", NULL), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(x->snap.n_efa, 4);
+	assert_int_equal(x->snap.n_bad, 0);
+	for (size_t i = 0; i < x->snap.n_efa; i++) {
+		const struct ev_dev_counters *dc = &x->snap.efa[i];
+
+		/* Only the named ones, from the device level, none twice. */
+		assert_int_equal(dc->n_port, 0);
+		assert_int_equal(dc->n_device, 14);
+		for (size_t k = 0; k < dc->n_device; k++)
+			assert_string_equal(dc->device[k].name, ev_job_counters[k]);
+		assert_null(ev_counter_find(dc, "submitted_cmds"));
+		assert_true(ev_counter_find(dc, "tx_bytes")->value == 1073741824ull);
+	}
+	assert_int_equal(ev_delta_compute(&start, &x->snap, &d, &x->err), 0);
+	assert_true(d.efa_bytes == 8ull << 30);
+	assert_int_equal(d.n_no_counters, 0);
+	assert_int_equal(d.devs[1].state, EV_DEV_OK);
+	assert_true(d.devs[1].errors == 5000);
+	ev_delta_free(&d);
+	/* A full snapshot (efa-verify snapshot) shows them all, as before. */
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
+	assert_int_equal(full.efa[0].n_port, 0);
+	assert_true(full.efa[0].n_device > 14);
+	assert_non_null(ev_counter_find(&full.efa[0], "submitted_cmds"));
+	ev_snapshot_free(&full);
+	ev_snapshot_free(&start);
+	/* A current driver's device-level counters stay out of a job's snapshot. */
+	ev_snapshot_free(&x->snap);
+	ev_devices_free(&x->devs);
+	tu_rm_rf(x->root);
+	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", NULL), 0);
+	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(x->snap.efa[0].n_device, 0);
+	assert_int_equal(x->snap.efa[0].n_port, 14);
 }
 
 static void test_parse_u64(void **state)
@@ -419,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_job_counters_sorted_and_cover_the_verdict),
 		cmocka_unit_test_setup_teardown(test_job_snapshot_equals_full_read_for_its_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_snapshot_absent_garbage_dir_and_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_level_layout, setup, teardown),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test_setup_teardown(test_read_bounded_and_nofollow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_private_bounds_modes_and_links, setup, teardown),

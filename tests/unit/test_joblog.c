@@ -41,6 +41,9 @@ static int setup(void **state)
 	x->devs[0].rx_bytes = 2000;
 	x->devs[0].errors = 7;
 	snprintf(x->devs[0].top_error, sizeof(x->devs[0].top_error), "rx_drops");
+	x->devs[0].error_known[0] = x->devs[0].error_known[1] = x->devs[0].error_known[6] = true;
+	x->devs[0].error_growth[0] = 5;     /* rx_drops */
+	x->devs[0].error_growth[6] = 2;     /* rdma_write_wr_err; retrans_pkts known, 0 */
 	snprintf(x->devs[1].dev, sizeof(x->devs[1].dev), "rdmap17s0");
 	x->devs[1].state = EV_DEV_RESET;
 	x->d.devs = x->devs;
@@ -97,9 +100,10 @@ static void test_json_line(void **state)
 	assert_non_null(strstr(s, "\"tcp_bytes\":42,"));
 	assert_non_null(strstr(s, "\"duration_ms\":61234,"));
 	assert_non_null(strstr(s, "{\"name\":\"rdmap16s0\",\"state\":\"ok\",\"bytes\":3000,\"tx_bytes\":1000,"
-				  "\"rx_bytes\":2000,\"errors\":7,\"top_error\":\"rx_drops\"}"));
+				  "\"rx_bytes\":2000,\"errors\":7,\"top_error\":\"rx_drops\","
+				  "\"error_counts\":{\"rx_drops\":5,\"rdma_write_wr_err\":2}}"));
 	assert_non_null(strstr(s, "{\"name\":\"rdmap17s0\",\"state\":\"reset\","));
-	assert_non_null(strstr(s, "\"top_error\":null}]}"));
+	assert_non_null(strstr(s, "\"top_error\":null,\"error_counts\":{}}]}"));
 	free(s);
 
 	/* No start snapshot: no numbers at all, and an empty reason is null. */

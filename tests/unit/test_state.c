@@ -384,6 +384,8 @@ static void test_start_file_v2_round_trip(void **state)
 	js.run.others[0] = 5;
 	js.run.others[1] = 76;
 	js.run.others_truncated = true;
+	js.whole.whole = EV_WHOLE_NO;
+	snprintf(js.whole.why, sizeof(js.whole.why), "cpus:8/192");
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	assert_int_equal(ev_job_start_save(x->state, &js, &x->err), 0);
@@ -396,6 +398,8 @@ static void test_start_file_v2_round_trip(void **state)
 	assert_int_equal(back.run.n_others, 2);
 	assert_int_equal(back.run.others[1], 76);
 	assert_true(back.run.others_truncated);
+	assert_int_equal(back.whole.whole, EV_WHOLE_NO);
+	assert_string_equal(back.whole.why, "cpus:8/192");
 	assert_int_equal(back.snap.job_nodes, 4);
 	assert_int_equal(back.snap.n_efa, js.snap.n_efa);
 	assert_int_equal(back.snap.efa[0].n_port, js.snap.efa[0].n_port);
@@ -547,6 +551,109 @@ static void test_view_for_the_jobs_user(void **state)
 	free(udir);
 }
 
+/* Whether the job had the whole node travels in the start file; a file
+ * without it (an older prolog's) is "not known", and a bad value is a
+ * corrupt file, never a guess. */
+static void test_start_file_whole_node(void **state)
+{
+	static const char head[] = "efa-verify-snapshot 2\njob 9\nseq 1\nothers\n";
+	static const struct {
+		const char *lines;
+		int rc;
+		enum ev_whole whole;
+		const char *why;
+	} cases[] = {
+		{ "", 0, EV_WHOLE_UNKNOWN, "" },
+		{ "whole_node yes\nwhole_node_why exclusive\n", 0, EV_WHOLE_YES, "exclusive" },
+		{ "whole_node unknown\nwhole_node_why -\n", 0, EV_WHOLE_UNKNOWN, "" },
+		{ "whole_node no\nwhole_node_why cpus:1/2\n", 0, EV_WHOLE_NO, "cpus:1/2" },
+		{ "whole_node maybe\n", -EBADMSG, EV_WHOLE_UNKNOWN, "" },
+		{ "whole_node yes\nwhole_node yes\n", -EBADMSG, EV_WHOLE_UNKNOWN, "" },
+		{ "whole_node_why Exclusive!\n", -EBADMSG, EV_WHOLE_UNKNOWN, "" },
+		{ "whole_node_why aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", -EBADMSG, EV_WHOLE_UNKNOWN, "" },
+	};
+	struct ev_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		struct ev_job_start js;
+		int n = snprintf(text, sizeof(text), "%s%stime_ns 1\nend\n", head, cases[i].lines);
+
+		assert_int_equal(ev_job_start_deserialize(text, (size_t)n, &js, &err), cases[i].rc);
+		if (cases[i].rc == 0) {
+			assert_int_equal(js.whole.whole, cases[i].whole);
+			assert_string_equal(js.whole.why, cases[i].why);
+		}
+		ev_job_start_free(&js);
+	}
+}
+
+/* A step's not-ready finding, from slurmstepd to the job's epilog. */
+static void test_notready_marker(void **state)
+{
+	struct fx *x = *state;
+	char reason[EV_NOTREADY_REASON_MAX], path[2048], big[600];
+	struct stat st;
+
+	/* Nothing marked: nothing found, and no directory made for it. */
+	assert_int_equal(ev_notready_take(x->state, 41, reason, sizeof(reason), &x->err), 0);
+	assert_int_equal(ev_notready_mark(x->state, 41, "ports: rdmap17s0 DOWN\nand more", &x->err), 0);
+	snprintf(path, sizeof(path), "%s/notready/41", x->state);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/notready", x->state);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* The first finding stays. */
+	assert_int_equal(ev_notready_mark(x->state, 41, "placement: other", &x->err), 0);
+	/* Another job's is its own. */
+	assert_int_equal(ev_notready_take(x->state, 42, reason, sizeof(reason), &x->err), 0);
+	assert_int_equal(ev_notready_take(x->state, 41, reason, sizeof(reason), &x->err), 1);
+	assert_string_equal(reason, "ports: rdmap17s0 DOWN_and more");
+	/* Taken once. */
+	assert_int_equal(ev_notready_take(x->state, 41, reason, sizeof(reason), &x->err), 0);
+	/* A long reason is cut; an empty one is still a finding. */
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(ev_notready_mark(x->state, 43, big, &x->err), 0);
+	assert_int_equal(ev_notready_take(x->state, 43, reason, sizeof(reason), &x->err), 1);
+	assert_int_equal(strlen(reason), EV_NOTREADY_REASON_MAX - 1);
+	assert_int_equal(ev_notready_mark(x->state, 44, NULL, &x->err), 0);
+	assert_int_equal(ev_notready_take(x->state, 44, NULL, 0, &x->err), 1);
+	/* Job id 0 is no job. */
+	assert_int_equal(ev_notready_mark(x->state, 0, "x", &x->err), -EINVAL);
+}
+
+/* Only root's own files count: a marker planted as a symbolic link is not
+ * read through (the finding stays, its words do not), and a notready
+ * directory that is a link is refused. */
+static void test_notready_planted(void **state)
+{
+	struct fx *x = *state;
+	char reason[EV_NOTREADY_REASON_MAX], path[2048], target[2048];
+
+	assert_int_equal(ev_notready_mark(x->state, 50, "real", &x->err), 0);
+	snprintf(target, sizeof(target), "%s/secret", x->dir);
+	assert_int_equal(tu_write(x->dir, "secret", "do not read me\n"), 0);
+	snprintf(path, sizeof(path), "%s/notready/51", x->state);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ev_notready_take(x->state, 51, reason, sizeof(reason), &x->err), 1);
+	assert_string_equal(reason, "not_ready");
+	assert_int_equal(access(target, F_OK), 0);
+	assert_int_equal(ev_notready_take(x->state, 50, reason, sizeof(reason), &x->err), 1);
+	assert_string_equal(reason, "real");
+	/* The directory itself replaced by a link: refused both ways. */
+	snprintf(path, sizeof(path), "%s/notready", x->state);
+	snprintf(target, sizeof(target), "%s/elsewhere", x->dir);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ev_notready_mark(x->state, 52, "x", &x->err), -ELOOP);
+	assert_int_equal(ev_notready_take(x->state, 52, reason, sizeof(reason), &x->err), -ELOOP);
+	assert_int_equal(rmdir(target), 0);
+}
+
 static void test_jobid(void **state)
 {
 	uint32_t id;
@@ -597,6 +704,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spool_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
+		cmocka_unit_test(test_start_file_whole_node),
+		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),

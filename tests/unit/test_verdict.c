@@ -17,10 +17,15 @@
 
 #define MIB (1024ull * 1024ull)
 
+#define GIB (1024ull * MIB)
+
+/* Sorted, as a snapshot keeps them. */
 static const char *const port_names[] = {
-	"impaired_remote_conn_events", "rdma_read_bytes", "rdma_write_bytes", "retrans_pkts",
-	"retrans_timeout_events", "rx_bytes", "rx_drops", "tx_bytes", "unresponsive_remote_events",
+	"impaired_remote_conn_events", "rdma_read_bytes", "rdma_read_wr_err", "rdma_write_bytes",
+	"rdma_write_wr_err", "retrans_pkts", "retrans_timeout_events", "rx_bytes", "rx_drops", "tx_bytes",
+	"unresponsive_remote_events",
 };
+enum { P_RX_BYTES = 7, P_RX_DROPS = 8, P_TX_BYTES = 9 };
 #define NPORT (sizeof(port_names) / sizeof(port_names[0]))
 
 /* A snapshot of n devices, every counter 0, one TCP interface. */
@@ -68,6 +73,10 @@ struct fx {
 	struct ev_snapshot *a, *b;
 	struct ev_node_delta d;
 	struct ev_node_verdict v;
+	/* The prolog's judgement judge() passes on: whole node by default,
+	 * so the idle-NIC rule applies unless a test says otherwise. */
+	enum ev_whole whole;
+	const char *whole_why;
 };
 
 static int setup(void **state)
@@ -79,6 +88,8 @@ static int setup(void **state)
 		return -1;
 	x->a = snap(4, 1000);
 	x->b = snap(4, 2000);
+	x->whole = EV_WHOLE_YES;
+	x->whole_why = "exclusive";
 	*state = x;
 	return 0;
 }
@@ -98,7 +109,8 @@ static int teardown(void **state)
 static enum ev_verdict judge(struct fx *x, unsigned nodes)
 {
 	struct ev_err err;
-	struct ev_verdict_in in = { .delta = &x->d, .job_nodes = nodes };
+	struct ev_verdict_in in = { .delta = &x->d, .job_nodes = nodes, .whole_node = x->whole,
+				    .whole_node_why = x->whole_why };
 
 	ev_delta_free(&x->d);
 	assert_int_equal(ev_delta_compute(x->a, x->b, &x->d, &err), 0);
@@ -152,10 +164,49 @@ static void test_tcp_fallback_thresholds(void **state)
 	x->b->tcp[0].tx_bytes = x->cfg.verdict.min_bytes - 1;
 	assert_int_equal(judge(x, 2), EV_V_NO_TRAFFIC);
 	assert_string_equal(x->v.reason, "below_min_bytes");
-	/* EFA at efa_idle_bytes is not idle any more. */
+	/* EFA at efa_idle_bytes is not idle any more: 100 MiB of TCP beside
+	 * it is a partial fallback, said with TCP's share. */
 	x->b->tcp[0].tx_bytes = 100 * MIB;
 	all_devices(x, "tx_bytes", x->cfg.verdict.efa_idle_bytes / 4);
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_string_equal(x->v.reason, "tcp_share:0.99/tcp_bytes:104857600/efa_bytes:1048576");
+	/* EFA carrying most of it: ok. */
+	all_devices(x, "tx_bytes", 100 * MIB);
 	assert_int_equal(judge(x, 2), EV_V_OK);
+}
+
+/* TCP's share is judged whatever EFA moved (issue 13: 2 MiB of EFA beside
+ * 500 GB of inter-node TCP read ok). */
+static void test_partial_fallback_share(void **state)
+{
+	struct fx *x = *state;
+
+	all_devices(x, "tx_bytes", 512 * 1024);          /* 2 MiB of EFA */
+	x->b->tcp[0].tx_bytes = 250 * GIB;
+	x->b->tcp[0].rx_bytes = 250 * GIB;
+	assert_int_equal(judge(x, 8), EV_V_TCP_FALLBACK);
+	/* Cut, not rounded: 0.99999 is said as 0.99. */
+	assert_string_equal(x->v.reason, "tcp_share:0.99/tcp_bytes:536870912000/efa_bytes:2097152");
+	/* Node count not known: judged as a multi-node job. */
+	assert_int_equal(judge(x, 0), EV_V_TCP_FALLBACK);
+	/* A single-node job is never tcp_fallback: its TCP is not inter-node. */
+	assert_int_equal(judge(x, 1), EV_V_OK);
+	/* A share of 0.93 says 0.93. */
+	all_devices(x, "tx_bytes", 7 * GIB / 4);         /* 7 GiB of EFA */
+	x->b->tcp[0].tx_bytes = 93 * GIB;
+	x->b->tcp[0].rx_bytes = 0;
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_string_equal(x->v.reason, "tcp_share:0.93/tcp_bytes:99857989632/efa_bytes:7516192768");
+	/* At the fraction exactly it is not above it. */
+	x->b->tcp[0].tx_bytes = 7 * GIB;
+	assert_int_equal(judge(x, 2), EV_V_OK);
+	x->b->tcp[0].tx_bytes = 7 * GIB + 1;
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_string_equal(x->v.reason, "tcp_share:0.50/tcp_bytes:7516192769/efa_bytes:7516192768");
+	/* A share above the fraction, TCP under min_bytes: no fallback. */
+	x->cfg.verdict.min_bytes = 8 * GIB;
+	assert_int_equal(judge(x, 2), EV_V_NO_TRAFFIC);
+	assert_string_equal(x->v.reason, "below_min_bytes");
 }
 
 static void test_no_traffic(void **state)
@@ -179,21 +230,117 @@ static void test_degraded_idle_nics(void **state)
 	all_devices(x, "tx_bytes", (uint64_t)(800 * MIB * x->cfg.verdict.idle_nic_fraction));
 	put(x->b, 2, "tx_bytes", 800 * MIB);
 	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_string_equal(x->v.reason, "");
 }
 
-static void test_degraded_error_growth(void **state)
+/* Idle NICs count against the NICs the job could use: all of them only
+ * for a multi-node job that had the whole node. Otherwise ok, and the
+ * reason says what was seen and why it was not held against the node. */
+static void test_idle_nics_only_on_whole_nodes(void **state)
 {
 	struct fx *x = *state;
 
-	all_devices(x, "tx_bytes", 100 * MIB);
+	put(x->b, 2, "tx_bytes", 800 * MIB);
+	x->whole_why = "all_cpus:96/96";
+	assert_int_equal(judge(x, 2), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "idle_nics:3/4");
+	x->whole = EV_WHOLE_NO;
+	x->whole_why = "cpus:8/96";
+	assert_int_equal(judge(x, 2), EV_V_OK);
+	assert_string_equal(x->v.reason, "idle_nics:3/4:not_judged:part_of_node:cpus:8/96");
+	/* Not known whether the job had the whole node: not degraded, said so. */
+	x->whole = EV_WHOLE_UNKNOWN;
+	x->whole_why = "job_cpus_unknown";
+	assert_int_equal(judge(x, 2), EV_V_OK);
+	assert_string_equal(x->v.reason, "idle_nics:3/4:not_judged:whole_node_unknown:job_cpus_unknown");
+	x->whole_why = NULL;   /* no start file: no why */
+	assert_int_equal(judge(x, 2), EV_V_OK);
+	assert_string_equal(x->v.reason, "idle_nics:3/4:not_judged:whole_node_unknown");
+	/* A single-node job, even an exclusive one, and an unknown node count. */
+	x->whole = EV_WHOLE_YES;
+	x->whole_why = "exclusive";
+	assert_int_equal(judge(x, 1), EV_V_OK);
+	assert_string_equal(x->v.reason, "idle_nics:3/4:not_judged:single_node");
+	assert_int_equal(judge(x, 0), EV_V_OK);
+	assert_string_equal(x->v.reason, "idle_nics:3/4:not_judged:job_nodes_unknown");
+	/* Error rates are judged whatever the node's share. */
+	x->whole = EV_WHOLE_NO;
+	put(x->b, 2, "unresponsive_remote_events", 2);
+	assert_int_equal(judge(x, 2), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "unresponsive_remote_events:2/GiB@rdmap18s0");
+}
+
+/* Error growth per GiB of the device's own traffic (issue 13: one
+ * retransmit anywhere made a node degraded). */
+static void test_error_rates(void **state)
+{
+	struct fx *x = *state;
+
+	/* 64 GiB over the 4 NICs, retransmits at 50/GiB: ok. */
+	all_devices(x, "tx_bytes", 8 * GIB);
+	all_devices(x, "rx_bytes", 8 * GIB);
+	all_devices(x, "retrans_pkts", 800);
+	all_devices(x, "rx_drops", 16);
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_string_equal(x->v.reason, "");
+	assert_true(x->d.devs[0].error_growth[1] == 800);
+	assert_true(x->d.devs[0].error_known[1]);
+	/* At the rate exactly: ok; one more event: degraded, named with its rate. */
+	put(x->b, 1, "retrans_pkts", 16000);
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	put(x->b, 1, "retrans_pkts", 16001);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "retrans_pkts:1000/GiB@rdmap17s0");
+	/* A storm on one NIC of many is not averaged away. */
+	put(x->b, 1, "retrans_pkts", 320000);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "retrans_pkts:20000/GiB@rdmap17s0");
+	/* The counter furthest past its own rate is named: retransmits at
+	 * 20x, path timeouts at 50x. */
+	put(x->b, 3, "retrans_timeout_events", 8000);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "retrans_timeout_events:500/GiB@rdmap19s0");
+	/* Each family has its own key. */
+	x->cfg.verdict.max_errors_per_gib[EV_ERRF_RETRANS_TIMEOUT] = 1000;
+	x->cfg.verdict.max_errors_per_gib[EV_ERRF_RETRANS_PKTS] = 30000;
+	assert_int_equal(judge(x, 4), EV_V_OK);
+	/* rdma_wr_err: each of the two counters, named as the driver names it. */
+	put(x->b, 0, "rdma_write_wr_err", 17);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "rdma_write_wr_err:1.06/GiB@rdmap16s0");
+	put(x->b, 0, "rdma_write_wr_err", 0);
+	put(x->b, 2, "rdma_read_wr_err", 33);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "rdma_read_wr_err:2.06/GiB@rdmap18s0");
+	/* A rate of 0: any event trips. */
+	put(x->b, 2, "rdma_read_wr_err", 0);
+	x->cfg.verdict.max_errors_per_gib[EV_ERRF_IMPAIRED_REMOTE] = 0;
+	put(x->b, 3, "impaired_remote_conn_events", 1);
+	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "impaired_remote_conn_events:0.0625/GiB@rdmap19s0");
+}
+
+/* A device that moved less than a GiB is judged as if it had moved one:
+ * the first event of a small job is no storm. */
+static void test_error_rate_floor(void **state)
+{
+	struct fx *x = *state;
+
+	all_devices(x, "tx_bytes", 2 * MIB);
+	put(x->b, 0, "unresponsive_remote_events", 1);
+	put(x->b, 1, "retrans_pkts", 999);
+	assert_int_equal(judge(x, 2), EV_V_OK);
 	put(x->a, 3, "rx_drops", 50);
 	put(x->b, 3, "rx_drops", 1284);
-	put(x->b, 1, "retrans_pkts", 7);
-	assert_int_equal(judge(x, 4), EV_V_DEGRADED);
-	assert_string_equal(x->v.reason, "rx_drops+1234@rdmap19s0");
-	assert_int_equal(x->d.errors, 1241);
-	x->cfg.verdict.max_error_events = 1241;
-	assert_int_equal(judge(x, 4), EV_V_OK);
+	assert_int_equal(judge(x, 2), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "rx_drops:1234/GiB@rdmap19s0");
+	assert_int_equal(x->d.errors, 1234 + 999 + 1);
+	/* A device without traffic: the same floor. */
+	put(x->b, 3, "tx_bytes", 0);
+	assert_int_equal(judge(x, 2), EV_V_DEGRADED);
+	assert_string_equal(x->v.reason, "rx_drops:1234/GiB@rdmap19s0");
+	/* Errors are judged before idle NICs: the storm is the cause. */
+	assert_true(x->whole == EV_WHOLE_YES);
 }
 
 static void test_reset_is_unknown_not_huge(void **state)
@@ -268,7 +415,7 @@ static void test_absent_counters_are_not_zero_traffic_errors(void **state)
 		x->b->efa[i].n_port = NPORT;
 	}
 	for (size_t i = 0; i < 4; i++) {
-		static const size_t keep[] = { 5, 7 };   /* rx_bytes, tx_bytes */
+		static const size_t keep[] = { P_RX_BYTES, P_TX_BYTES };
 
 		for (int e = 0; e < 2; e++) {
 			struct ev_snapshot *s = e ? x->b : x->a;
@@ -292,19 +439,20 @@ static void test_unreadable_counter_is_unknown(void **state)
 
 	all_devices(x, "tx_bytes", 100 * MIB);
 	/* Unreadable at one end: that device's traffic is not known. */
-	x->a->efa[2].port[7].ok = false;
+	x->a->efa[2].port[P_TX_BYTES].ok = false;
 	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
 	assert_string_equal(x->v.reason, "counter_unreadable:tx_bytes@rdmap18s0");
 	assert_int_equal(x->d.n_unreadable, 1);
 	assert_int_equal(x->d.n_reset, 0);
 	/* An unreadable error counter only makes errors a lower bound. */
-	x->a->efa[2].port[7].ok = true;
-	x->b->efa[1].port[6].ok = false;   /* rx_drops */
+	x->a->efa[2].port[P_TX_BYTES].ok = true;
+	x->b->efa[1].port[P_RX_DROPS].ok = false;
 	assert_int_equal(judge(x, 4), EV_V_OK);
-	assert_int_equal(x->d.devs[1].n_error_counters, 4);
+	assert_int_equal(x->d.devs[1].n_error_counters, EV_N_ERROR_COUNTERS - 1);
+	assert_false(x->d.devs[1].error_known[0]);
 	/* A counter present at one end only (driver upgraded mid-job). */
-	x->b->efa[1].port[6].ok = true;
-	x->b->efa[3].n_port = 7;           /* drops tx_bytes and unresponsive_remote_events */
+	x->b->efa[1].port[P_RX_DROPS].ok = true;
+	x->b->efa[3].n_port = P_TX_BYTES;  /* drops tx_bytes and unresponsive_remote_events */
 	assert_int_equal(judge(x, 4), EV_V_UNKNOWN);
 	assert_string_equal(x->v.reason, "counter_unreadable:tx_bytes@rdmap19s0");
 }
@@ -342,14 +490,15 @@ static void test_fallback_fraction_boundary(void **state)
 	assert_string_equal(x->v.reason, "efa_idle");
 	x->b->tcp[0].tx_bytes = 2 * MIB + 1;
 	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
-	/* EFA one byte under efa_idle_bytes is idle; at it, it is not. */
+	/* EFA one byte under efa_idle_bytes is idle, a full fallback; at it,
+	 * a partial one, said as TCP's share. */
 	x->b->tcp[0].tx_bytes = 100 * MIB;
 	put(x->b, 0, "tx_bytes", 4 * MIB - 1);
 	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_string_equal(x->v.reason, "tcp_bytes:104857600/efa_bytes:4194303");
 	put(x->b, 0, "tx_bytes", 4 * MIB);
-	assert_int_not_equal(judge(x, 2), EV_V_TCP_FALLBACK);
-	assert_int_equal(x->v.verdict, EV_V_DEGRADED);   /* one busy NIC of four */
-	assert_string_equal(x->v.reason, "idle_nics:3/4");
+	assert_int_equal(judge(x, 2), EV_V_TCP_FALLBACK);
+	assert_string_equal(x->v.reason, "tcp_share:0.96/tcp_bytes:104857600/efa_bytes:4194304");
 }
 
 static void test_context_inputs(void **state)
@@ -432,7 +581,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_fallback_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_idle_nics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_degraded_error_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_nics_only_on_whole_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_rates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_rate_floor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_fallback_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_is_unknown_not_huge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_device_and_tcp_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_counters_are_not_zero_traffic_errors, setup, teardown),
