@@ -61,6 +61,10 @@ int report_local(struct cli_ctx *ctx, uint32_t jobid, bool json)
 	}
 	if (rc == 0) {
 		in.job_nodes = js.snap.job_nodes;
+		/* The prolog's judgement, as the epilog uses it: the same
+		 * idle-NIC rule so far as at the end. */
+		in.whole_node = js.whole.whole;
+		in.whole_node_why = js.whole.why;
 		s.since = js.snap.time_ns / 1000000000u;
 		if (js.boot_id[0] && ev_boot_id_read(NULL, boot, &err) == 0 && strcmp(js.boot_id, boot) != 0) {
 			in.unknown_reason = "node_rebooted";
