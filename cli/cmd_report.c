@@ -17,10 +17,13 @@ static const char report_usage[] =
 	"Usage: efa-verify report JOBID [--json]\n"
 	"\n"
 	"The job's efa-verify record from Slurm accounting (its AdminComment):\n"
-	"verdict, nodes reported, EFA and TCP bytes, EFA share, the nodes that\n"
-	"were not ok; and a per-node table with each node's NIC balance (busy\n"
-	"NICs, least/most bytes on one NIC) for as long as slurmctld's node\n"
-	"records keep the job (its last few jobs per node).\n"
+	"verdict, nodes reported, EFA bytes, TCP bytes between the job's nodes\n"
+	"and other IP bytes (storage, Slurm; never fallback), where TCP was\n"
+	"counted (tcp_source: nftables, or interface where the job's table could\n"
+	"not be made: then TCP holds all of the interfaces' bytes), EFA share,\n"
+	"the nodes that were not ok; and a per-node table with each node's NIC\n"
+	"balance (busy NICs, least/most bytes on one NIC) for as long as\n"
+	"slurmctld's node records keep the job (its last few jobs per node).\n"
 	"\n"
 	"  --json     one JSON object on stdout\n"
 	"\n"
@@ -64,6 +67,21 @@ static int cmp_node(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->node, y->node);
 }
 
+/* other_tcp_bytes and tcp_source; null where not known. */
+static void tcp_json(struct ev_json *j, enum ev_tcp_source src, uint64_t other)
+{
+	if (src == EV_TCP_SRC_NFTABLES)
+		ev_json_u64(j, "other_tcp_bytes", other);
+	else
+		ev_json_null(j, "other_tcp_bytes");
+	ev_json_str(j, "tcp_source", src == EV_TCP_SRC_NONE ? NULL : ev_tcp_source_name(src));
+}
+
+static const char *source_word(enum ev_tcp_source src)
+{
+	return src == EV_TCP_SRC_NONE ? "-" : ev_tcp_source_name(src);
+}
+
 static void print_json(uint32_t jobid, const char *comment, const struct ev_record *rec,
 		       const struct ev_node_result *res, size_t n)
 {
@@ -78,6 +96,7 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 	ev_json_u64(&j, "nodes_total", rec->total);
 	ev_json_u64(&j, "efa_bytes", rec->efa_bytes);
 	ev_json_u64(&j, "tcp_bytes", rec->tcp_bytes);
+	tcp_json(&j, rec->tcp_source, rec->other_tcp_bytes);
 	ev_json_double(&j, "efa_share", share(rec->efa_bytes, rec->tcp_bytes));
 	ev_json_u64(&j, "shared_nodes", rec->shared);
 	ev_json_arr_begin(&j, "not_ok");
@@ -100,6 +119,7 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 		ev_json_str(&j, "reason", r->reason[0] ? r->reason : NULL);
 		ev_json_u64(&j, "efa_bytes", r->efa_bytes);
 		ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
+		tcp_json(&j, r->tcp_source, r->other_tcp_bytes);
 		ev_json_double(&j, "efa_share", share(r->efa_bytes, r->tcp_bytes));
 		ev_json_bool(&j, "shared", r->shared);
 		if (r->nics_total) {
@@ -123,12 +143,18 @@ static void print_json(uint32_t jobid, const char *comment, const struct ev_reco
 static void print_human(uint32_t jobid, const struct ev_record *rec, const struct ev_node_result *res,
 			size_t n)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	printf("job %" PRIu32 ": %s, %u/%u nodes reported%s\n", jobid, ev_verdict_name(rec->verdict),
 	       rec->reported, rec->total, rec->shared ? " (some nodes shared with other jobs)" : "");
 	printf("  EFA %s, TCP %s, EFA share %.1f%%\n", human(rec->efa_bytes, a, sizeof(a)),
 	       human(rec->tcp_bytes, b, sizeof(b)), 100.0 * share(rec->efa_bytes, rec->tcp_bytes));
+	if (rec->tcp_source == EV_TCP_SRC_NFTABLES)
+		printf("  TCP between the job's nodes (tcp_source=nftables); other IP traffic %s, not judged\n",
+		       human(rec->other_tcp_bytes, c, sizeof(c)));
+	else if (rec->tcp_source == EV_TCP_SRC_INTERFACE)
+		printf("  TCP counted on interfaces on some nodes (tcp_source=interface): "
+		       "all their traffic, storage and Slurm's included\n");
 	if (rec->n_groups || rec->more) {
 		printf("  not ok:\n");
 		for (size_t i = 0; i < rec->n_groups; i++)
@@ -141,8 +167,8 @@ static void print_human(uint32_t jobid, const struct ev_record *rec, const struc
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");
 		return;
 	}
-	printf("\n  %-12s %-13s %12s %12s %6s %9s %8s  %s\n", "NODE", "VERDICT", "EFA", "TCP", "SHARE",
-	       "NICS BUSY", "BALANCE", "REASON");
+	printf("\n  %-12s %-13s %12s %12s %12s %-9s %6s %9s %8s  %s\n", "NODE", "VERDICT", "EFA", "TCP",
+	       "OTHER IP", "SOURCE", "SHARE", "NICS BUSY", "BALANCE", "REASON");
 	for (size_t i = 0; i < n; i++) {
 		const struct ev_node_result *r = &res[i];
 		char nics[24] = "-", bal[16] = "-";
@@ -151,10 +177,11 @@ static void print_human(uint32_t jobid, const struct ev_record *rec, const struc
 			snprintf(nics, sizeof(nics), "%" PRIu32 "/%" PRIu32, r->nics_busy, r->nics_total);
 			snprintf(bal, sizeof(bal), "%.2f", balance(r));
 		}
-		printf("  %-12s %-13s %12s %12s %5.1f%% %9s %8s  %s%s\n", r->node, ev_verdict_name(r->verdict),
-		       human(r->efa_bytes, a, sizeof(a)), human(r->tcp_bytes, b, sizeof(b)),
-		       100.0 * share(r->efa_bytes, r->tcp_bytes), nics, bal, r->reason[0] ? r->reason : "",
-		       r->shared ? " (shared)" : "");
+		printf("  %-12s %-13s %12s %12s %12s %-9s %5.1f%% %9s %8s  %s%s\n", r->node,
+		       ev_verdict_name(r->verdict), human(r->efa_bytes, a, sizeof(a)), human(r->tcp_bytes, b, sizeof(b)),
+		       r->tcp_source == EV_TCP_SRC_NFTABLES ? human(r->other_tcp_bytes, c, sizeof(c)) : "-",
+		       source_word(r->tcp_source), 100.0 * share(r->efa_bytes, r->tcp_bytes), nics, bal,
+		       r->reason[0] ? r->reason : "", r->shared ? " (shared)" : "");
 	}
 }
 

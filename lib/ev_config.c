@@ -42,6 +42,7 @@ static const char *const check_names[EV_CHECK__COUNT] = {
 /* Indexed by enum ev_check_action. */
 static const char *const action_names[] = { "off", "warn", "fail" };
 static const char *const not_ready_names[] = { "fail_step", "drain" };
+static const char *const tcp_source_names[] = { "auto", "interface" };
 
 const char *ev_mode_name(enum ev_mode m)
 {
@@ -1148,7 +1149,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"mode", "sysfs_root", "state_dir", "software_root", "imds", "placement",
-		"tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
+		"tcp_source", "tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
 		"prometheus_textfile_dir", "log", "record_wait_ms", NULL
 	};
 	struct ev_config *c = p->c;
@@ -1192,6 +1193,9 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 				      sizeof(c->prometheus_textfile_dir), true);
 		} else if (strcmp(k, "record_wait_ms") == 0) {
 			rc = get_long(p, v, k, 0, 600000, &c->record_wait_ms);
+		} else if (strcmp(k, "tcp_source") == 0) {
+			if (!(rc = get_enum(p, v, "tcp_source", tcp_source_names, 2, &e)))
+				c->tcp_source_interface = e == 1;
 		} else {
 			rc = get_path(p, v, k, c->log_path, sizeof(c->log_path), true);
 		}

@@ -829,6 +829,26 @@ int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_runnin
 	return 0;
 }
 
+int ev_running_check(const char *state_dir, uint32_t jobid, bool *running, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	struct stat st;
+	int rc;
+
+	*running = true;
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = subdir(state_dir, "running", false, dir, sizeof(dir), err)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/%" PRIu32, dir, jobid);
+	if (lstat(path, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	*running = false;
+	return 0;
+}
+
 /* ------------------------------------------------------------ spool */
 
 static int spool_path(const char *dir, uint32_t jobid, const char *node, char *out, size_t cap,
