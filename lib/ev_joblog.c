@@ -114,7 +114,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 			ev_json_u64(&j, "other_tcp_bytes", d->other_tcp_bytes);
 		else
 			ev_json_null(&j, "other_tcp_bytes");
-		ev_json_str(&j, "tcp_source", ev_tcp_source_name(d->tcp_source));
+		ev_json_str(&j, "tcp_source", d->tcp_source ? ev_tcp_source_name(d->tcp_source) : NULL);
 		ev_json_u64(&j, "error_events", d->errors);
 		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
 		ev_json_arr_begin(&j, "devices");
@@ -224,9 +224,11 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 			family(&b, g[i].name, g[i].help);
 			ev_buf_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
 		}
-		family(&b, "tcp_source", "Where the job's TCP bytes were counted on this node (always 1).");
-		ev_buf_printf(&b, "efa_verify_job_tcp_source{%s,source=\"%s\"} 1\n", lab,
-			      ev_tcp_source_name(d->tcp_source));
+		if (d->tcp_source != EV_TCP_SRC_NONE) {
+			family(&b, "tcp_source", "Where the job's TCP bytes were counted on this node (always 1).");
+			ev_buf_printf(&b, "efa_verify_job_tcp_source{%s,source=\"%s\"} 1\n", lab,
+				      ev_tcp_source_name(d->tcp_source));
+		}
 		/* Only where it is known: on interfaces it is in tcp_bytes. */
 		if (d->tcp_source == EV_TCP_SRC_NFTABLES) {
 			family(&b, "other_tcp_bytes",
