@@ -38,9 +38,13 @@ static int still_running(uint32_t jobid, bool *yes, void *state_dir)
 static void sweep_tables(const struct cli_ctx *ctx)
 {
 	struct ev_err err = { "" };
+	struct ev_nft *nft = NULL;
 	size_t removed = 0;
-	int rc = ev_jobnet_sweep(ctx->nodename, still_running, (void *)ctx->cfg.state_dir, &removed, &err);
+	int rc = ev_jobnet_open(&nft, &err);
 
+	if (!rc)
+		rc = ev_jobnet_sweep(nft, ctx->nodename, still_running, (void *)ctx->cfg.state_dir, &removed, &err);
+	ev_nft_close(&nft);
 	if (rc && rc != -EPERM && rc != -EPROTONOSUPPORT && rc != -EAFNOSUPPORT && rc != -EOPNOTSUPP)
 		cli_error("flush: nftables: %s", err.msg);
 	if (removed)

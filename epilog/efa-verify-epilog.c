@@ -76,18 +76,20 @@ static void node_outputs(const struct ev_config *cfg, const struct ev_jobenv *je
 static bool read_tcp_table(const struct ev_jobenv *je, bool rebooted, struct ev_net_counts *net)
 {
 	struct ev_err err = { "" };
+	struct ev_nft *nft = NULL;
 	bool ok = false;
 
 	if (rebooted)
 		return false;
-	if (ev_jobnet_read(je->jobid, je->node, net, &err) != 0)
+	if (ev_jobnet_open(&nft, &err) != 0 || ev_jobnet_read(nft, je->jobid, je->node, net, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: TCP counted on interfaces (tcp_source=interface): %s",
 			  je->jobid, je->node, err.msg);
 	else
 		ok = true;
-	if (ev_jobnet_remove(je->jobid, je->node, &err) != 0)
+	if (nft && ev_jobnet_remove(nft, je->jobid, je->node, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: %s (left for the next prolog or `efa-verify flush`)",
 			  je->jobid, je->node, err.msg);
+	ev_nft_close(&nft);
 	return ok;
 }
 

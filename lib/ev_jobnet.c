@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -463,39 +462,24 @@ void ev_jobnet_parse_counter(const struct nlmsghdr *h, const char *table, struct
 
 /* ------------------------------------------------------------ kernel */
 
-static uint32_t seq0(void)
+int ev_jobnet_open(struct ev_nft **n, struct ev_err *err)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec << 20;
+	return ev_nft_open(n, EV_JOBNET_TIMEOUT_MS, err);
 }
 
-/* Commit once, and again if the kernel asks (-EAGAIN: it loaded nf_tables
- * or an expression's module while checking the batch). */
-static int commit(struct ev_nft *n, struct ev_nft_msgs *m, struct ev_err *err)
-{
-	int rc = ev_nft_commit(n, m, err);
-
-	return rc == -EAGAIN ? ev_nft_commit(n, m, err) : rc;
-}
-
-int ev_jobnet_start(uint32_t jobid, const char *node, const struct ev_jobnet_peers *p, struct ev_err *err)
+int ev_jobnet_start(struct ev_nft *n, uint32_t jobid, const char *node, const struct ev_jobnet_peers *p,
+		    struct ev_err *err)
 {
 	char table[EV_JOBNET_TABLE_MAX];
 	struct ev_nft_msgs m;
-	struct ev_nft *n = NULL;
 	int rc;
 
 	if (ev_jobnet_table_name(jobid, node, table, sizeof(table)) != 0)
 		return ev_errf(err, -EINVAL, "no table name for job %" PRIu32 " on '%.64s'", jobid, node);
-	if ((rc = ev_nft_open(&n, EV_JOBNET_TIMEOUT_MS, err)))
-		return rc;
-	ev_nft_init(&m, seq0());
+	ev_nft_init(&m, ev_nft_seq(n));
 	ev_jobnet_build(&m, table, p);
-	rc = commit(n, &m, err);
+	rc = ev_nft_commit(n, &m, err);
 	ev_nft_free(&m);
-	ev_nft_close(&n);
 	return rc ? ev_err_prefix(err, rc, "table inet %s", table) : 0;
 }
 
@@ -513,20 +497,18 @@ static int read_cb(const struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-int ev_jobnet_read(uint32_t jobid, const char *node, struct ev_net_counts *out, struct ev_err *err)
+int ev_jobnet_read(struct ev_nft *n, uint32_t jobid, const char *node, struct ev_net_counts *out,
+		   struct ev_err *err)
 {
 	char table[EV_JOBNET_TABLE_MAX];
 	struct read_ctx r = { table, { 0 }, 0 };
 	struct ev_nft_msgs m;
-	struct ev_nft *n = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (ev_jobnet_table_name(jobid, node, table, sizeof(table)) != 0)
 		return ev_errf(err, -EINVAL, "no table name for job %" PRIu32 " on '%.64s'", jobid, node);
-	if ((rc = ev_nft_open(&n, EV_JOBNET_TIMEOUT_MS, err)))
-		return rc;
-	ev_nft_init(&m, seq0());
+	ev_nft_init(&m, ev_nft_seq(n));
 	/* The kernel dumps only this table's counters where it can filter;
 	 * read_cb looks at the table name either way. */
 	ev_nft_msg_begin(&m, NFT_MSG_GETOBJ, NLM_F_DUMP, NFPROTO_INET);
@@ -535,7 +517,6 @@ int ev_jobnet_read(uint32_t jobid, const char *node, struct ev_net_counts *out, 
 	ev_nft_msg_end(&m);
 	rc = ev_nft_dump(n, &m, read_cb, &r, err);
 	ev_nft_free(&m);
-	ev_nft_close(&n);
 	if (rc)
 		return ev_err_prefix(err, rc, "table inet %s", table);
 	if (r.seen != 15)
@@ -549,30 +530,24 @@ static int remove_table(struct ev_nft *n, const char *table, struct ev_err *err)
 	struct ev_nft_msgs m;
 	int rc;
 
-	ev_nft_init(&m, seq0());
+	ev_nft_init(&m, ev_nft_seq(n));
 	ev_nft_batch_begin(&m);
 	table_msg(&m, NFT_MSG_DELTABLE, 0, table, false);
 	ev_nft_batch_end(&m);
-	rc = commit(n, &m, err);
+	rc = ev_nft_commit(n, &m, err);
 	ev_nft_free(&m);
 	if (rc == -ENOENT)
 		return 0;
 	return rc ? ev_err_prefix(err, rc, "table inet %s", table) : 0;
 }
 
-int ev_jobnet_remove(uint32_t jobid, const char *node, struct ev_err *err)
+int ev_jobnet_remove(struct ev_nft *n, uint32_t jobid, const char *node, struct ev_err *err)
 {
 	char table[EV_JOBNET_TABLE_MAX];
-	struct ev_nft *n = NULL;
-	int rc;
 
 	if (ev_jobnet_table_name(jobid, node, table, sizeof(table)) != 0)
 		return ev_errf(err, -EINVAL, "no table name for job %" PRIu32 " on '%.64s'", jobid, node);
-	if ((rc = ev_nft_open(&n, EV_JOBNET_TIMEOUT_MS, err)))
-		return rc;
-	rc = remove_table(n, table, err);
-	ev_nft_close(&n);
-	return rc;
+	return remove_table(n, table, err);
 }
 
 struct sweep_ctx {
@@ -598,12 +573,11 @@ static int sweep_cb(const struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-int ev_jobnet_sweep(const char *node, ev_jobnet_running_fn running, void *arg, size_t *removed,
+int ev_jobnet_sweep(struct ev_nft *n, const char *node, ev_jobnet_running_fn running, void *arg, size_t *removed,
 		    struct ev_err *err)
 {
 	struct sweep_ctx *s;
 	struct ev_nft_msgs m;
-	struct ev_nft *n = NULL;
 	int rc;
 
 	*removed = 0;
@@ -612,11 +586,7 @@ int ev_jobnet_sweep(const char *node, ev_jobnet_running_fn running, void *arg, s
 	if (!(s = calloc(1, sizeof(*s))))
 		return ev_errf(err, -ENOMEM, "out of memory");
 	s->node = node;
-	if ((rc = ev_nft_open(&n, EV_JOBNET_TIMEOUT_MS, err))) {
-		free(s);
-		return rc;
-	}
-	ev_nft_init(&m, seq0());
+	ev_nft_init(&m, ev_nft_seq(n));
 	ev_nft_msg_begin(&m, NFT_MSG_GETTABLE, NLM_F_DUMP, NFPROTO_INET);
 	ev_nft_msg_end(&m);
 	rc = ev_nft_dump(n, &m, sweep_cb, s, err);
@@ -631,7 +601,6 @@ int ev_jobnet_sweep(const char *node, ev_jobnet_running_fn running, void *arg, s
 		    (rc = remove_table(n, table, err)) == 0)
 			(*removed)++;
 	}
-	ev_nft_close(&n);
 	free(s);
 	return rc;
 }

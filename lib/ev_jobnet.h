@@ -83,14 +83,21 @@ void ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_j
 void ev_jobnet_parse_counter(const struct nlmsghdr *h, const char *table, struct ev_net_counts *c,
 			     unsigned *seen);
 
+/* The kernel side, on one netlink socket per program run (each socket
+ * costs system calls the prolog and epilog count):
+ * ev_jobnet_open it, ev_nft_close it. Fails where there is no netfilter
+ * netlink. */
+int ev_jobnet_open(struct ev_nft **n, struct ev_err *err);
 /* Make the job's table (prolog). Fails where nftables cannot be used:
- * no netfilter netlink, no CAP_NET_ADMIN, no nf_tables. */
-int ev_jobnet_start(uint32_t jobid, const char *node, const struct ev_jobnet_peers *p, struct ev_err *err);
+ * no CAP_NET_ADMIN (-EPERM), no nf_tables. */
+int ev_jobnet_start(struct ev_nft *n, uint32_t jobid, const char *node, const struct ev_jobnet_peers *p,
+		    struct ev_err *err);
 /* Read the job's counters (epilog): -ENOENT if its table is gone or
  * incomplete. */
-int ev_jobnet_read(uint32_t jobid, const char *node, struct ev_net_counts *out, struct ev_err *err);
+int ev_jobnet_read(struct ev_nft *n, uint32_t jobid, const char *node, struct ev_net_counts *out,
+		   struct ev_err *err);
 /* Delete the job's table; 0 also if it was not there. */
-int ev_jobnet_remove(uint32_t jobid, const char *node, struct ev_err *err);
+int ev_jobnet_remove(struct ev_nft *n, uint32_t jobid, const char *node, struct ev_err *err);
 
 /* Delete node's tables of jobs that running() says are no longer running
  * (it returns 0 and sets *yes, or an error, which keeps the table). The
@@ -98,7 +105,7 @@ int ev_jobnet_remove(uint32_t jobid, const char *node, struct ev_err *err);
  * running before it makes its table, so a table listed is never one of a
  * job that started unseen. *removed counts the tables deleted. */
 typedef int (*ev_jobnet_running_fn)(uint32_t jobid, bool *yes, void *arg);
-int ev_jobnet_sweep(const char *node, ev_jobnet_running_fn running, void *arg, size_t *removed,
+int ev_jobnet_sweep(struct ev_nft *n, const char *node, ev_jobnet_running_fn running, void *arg, size_t *removed,
 		    struct ev_err *err);
 
 #endif

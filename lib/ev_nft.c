@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/netfilter/nfnetlink.h>
@@ -17,7 +18,7 @@
 
 struct ev_nft {
 	int fd;
-	uint32_t portid;
+	uint32_t seq;       /* the next exchange's first sequence number */
 	char *rbuf;
 };
 
@@ -252,9 +253,8 @@ bool ev_nft_msg_attrs(const struct nlmsghdr *h, const void **data, size_t *len)
 
 int ev_nft_open(struct ev_nft **out, long timeout_ms, struct ev_err *err)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	socklen_t sl = sizeof(sa);
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	struct timespec ts;
 	struct ev_nft *n;
 	int rc;
 
@@ -269,16 +269,23 @@ int ev_nft_open(struct ev_nft **out, long timeout_ms, struct ev_err *err)
 		ev_nft_close(&n);
 		return ev_errf(err, rc, "netfilter netlink socket: %s", strerror(-rc));
 	}
-	if (setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(n->fd, (struct sockaddr *)&sa, &sl) != 0) {
+	/* Sequence numbers go on from one exchange to the next, so a late
+	 * reply to an earlier one is never taken for an answer. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n->seq = (uint32_t)ts.tv_nsec ^ ((uint32_t)ts.tv_sec << 20);
+	/* Not bound: the kernel gives the socket its port at the first send. */
+	if (setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
 		rc = -errno;
 		ev_nft_close(&n);
 		return ev_errf(err, rc, "netfilter netlink socket: %s", strerror(-rc));
 	}
-	n->portid = sa.nl_pid;
 	*out = n;
 	return 0;
+}
+
+uint32_t ev_nft_seq(const struct ev_nft *n)
+{
+	return n->seq;
 }
 
 void ev_nft_close(struct ev_nft **n)
@@ -301,6 +308,7 @@ static int send_msgs(struct ev_nft *n, struct ev_nft_msgs *m, struct ev_err *err
 		return ev_errf(err, -ENOMEM, "out of memory");
 	if (m->bad || m->depth || !m->b.len)
 		return ev_errf(err, -EINVAL, "netlink message malformed (an efa-verify bug)");
+	n->seq = m->seq;
 	do
 		w = sendto(n->fd, m->b.p, m->b.len, 0, (struct sockaddr *)&sa, sizeof(sa));
 	while (w < 0 && errno == EINTR);

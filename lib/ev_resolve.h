@@ -1,7 +1,9 @@
 /* Host names to addresses, bounded in time: the prolog resolves the job's
  * other nodes at every job start, and a slow or absent DNS server must not
- * hold it up. All names are looked up at once (getaddrinfo_a); whatever
- * has not answered when the time is up counts as not resolved. */
+ * hold it up. Names are looked up by worker threads (one per 64 names, at
+ * most 8) while the caller waits; whatever has not answered when the time
+ * is up counts as not resolved, and its thread is left to finish on its
+ * own. */
 #ifndef EV_RESOLVE_H
 #define EV_RESOLVE_H
 

@@ -8,6 +8,7 @@
  * only makes the verdict "unknown". */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -46,19 +47,27 @@ static int still_running(uint32_t jobid, bool *yes, void *state_dir)
 
 /* The job's TCP: its own table where one can be made (snap says so), else
  * the interfaces' counters the snapshot already holds, and the log says
- * why. Then the tables that crashed prologs and epilogs left behind. */
-static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_snapshot *snap)
+ * why. Then the tables that crashed prologs and epilogs left behind. The
+ * socket stays open for the caller (*nft; NULL without netfilter). */
+static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_snapshot *snap,
+		      struct ev_nft **nft)
 {
 	struct ev_jobnet_peers peers = { 0 }, local = { 0 };
 	struct ev_err err = { "" };
 	size_t removed = 0;
 	int rc;
 
+	*nft = NULL;
 	if (cfg->tcp_source_interface)
 		return;
 	if (!(rc = ev_job_peer_addrs(je, !je->no_accounting, &peers, &err)) &&
-	    !(rc = ev_jobnet_local_addrs(&local, &err)) && !(rc = ev_jobnet_peers_check(&peers, &local, &err)))
-		rc = ev_jobnet_start(je->jobid, je->node, &peers, &err);
+	    !(rc = ev_jobnet_local_addrs(&local, &err)))
+		rc = ev_jobnet_peers_check(&peers, &local, &err);
+	/* Opened in any case, for the sweep below. */
+	if (ev_jobnet_open(nft, rc ? NULL : &err) != 0 && !rc)
+		rc = -EPROTONOSUPPORT;
+	if (!rc)
+		rc = ev_jobnet_start(*nft, je->jobid, je->node, &peers, &err);
 	ev_jobnet_peers_free(&peers);
 	ev_jobnet_peers_free(&local);
 	if (rc) {
@@ -68,7 +77,11 @@ static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, s
 		snap->tcp_source = EV_TCP_SRC_NFTABLES;
 		memset(&snap->net, 0, sizeof(snap->net));
 	}
-	if (ev_jobnet_sweep(je->node, still_running, (void *)cfg->state_dir, &removed, &err) != 0) {
+	/* Without CAP_NET_ADMIN the sweep would fail the same way. */
+	if (!*nft || rc == -EPERM)
+		return;
+	if (ev_jobnet_sweep(*nft, je->node, still_running, (void *)cfg->state_dir, &removed, &err) != 0) {
+		/* Said once: where nftables does not work, the fallback said why. */
 		if (!rc)
 			ev_binlog(LOG_WARNING, "job %u on %s: stale nftables tables: %s", je->jobid, je->node,
 				  err.msg);
@@ -84,6 +97,7 @@ int main(int argc, char **argv)
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
 	struct ev_job_start js;
+	struct ev_nft *nft = NULL;
 	struct ev_err err = { "" };
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
@@ -110,13 +124,14 @@ int main(int argc, char **argv)
 		/* The node count is kept now: while epilogs run, slurmctld's
 		 * count shrinks as each node finishes. */
 		js.snap.job_nodes = je.job_nodes;
-		count_tcp(&cfg, &je, &js.snap);
+		count_tcp(&cfg, &je, &js.snap, &nft);
 		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0) {
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 			/* No epilog will know of the table. */
 			if (js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
-				ev_jobnet_remove(je.jobid, je.node, NULL);
+				ev_jobnet_remove(nft, je.jobid, je.node, NULL);
 		}
+		ev_nft_close(&nft);
 	}
 	if (!je.no_accounting) {
 		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node };
