@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -22,6 +23,7 @@
 
 #include "ev_jobnet.h"
 #include "ev_nft.h"
+#include "ev_resolve.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -533,6 +535,31 @@ static void test_attributes(void **state)
 	}
 }
 
+/* Names to addresses, bounded: what does not answer in time is simply
+ * not resolved. */
+static void test_resolve(void **state)
+{
+	char *names[] = { "198.18.0.7", "2001:db8::7", "localhost", "no-such-host.invalid", "198.18.0.7" };
+	bool res[5];
+	struct ev_jobnet_peers p = { 0 };
+	struct ev_err err;
+	struct timespec a, b;
+	char text[INET6_ADDRSTRLEN];
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(ev_resolve_names(names, 5, 300, &p, res, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 2);
+	assert_true(res[0] && res[1] && res[4]);
+	assert_false(res[3]);
+	assert_int_equal(ev_jobnet_peers_check(&p, NULL, &err), -EADDRNOTAVAIL);   /* localhost */
+	assert_string_equal(inet_ntop(AF_INET, &p.v4[p.n4 - 1], text, sizeof(text)), "198.18.0.7");
+	ev_jobnet_peers_free(&p);
+	assert_int_equal(ev_resolve_names(names, 0, 300, &p, res, &err), 0);
+	assert_int_equal(p.n4 + p.n6, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_build_many_peers),
 		cmocka_unit_test(test_parse_counters),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_resolve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
