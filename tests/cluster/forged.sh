@@ -89,7 +89,9 @@ wait_until() {
 }
 job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
 has_record() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -q "efa-verify:.*nodes=2/2"; }
-record() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null; }
+# other_tcp_bytes is the nodes' real IP traffic besides the job's (Slurm's
+# own): never the same twice, so not compared.
+record() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | sed -E 's/ other_tcp_bytes=[0-9]+/ other_tcp_bytes=N/'; }
 node_field() { scontrol show node "$1" | sed -n "s/^ *$2=//p"; }
 state_reason() { sinfo -h -N -n "$1" -o '%T|%E' | head -1; }
 drained() { case "$(state_reason "$1")" in drain*|drng*|draining*|drained*) return 0 ;; esac; return 1; }
