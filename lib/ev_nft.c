@@ -353,41 +353,11 @@ static int nl_error(const struct nlmsghdr *h)
 	return e.error;
 }
 
-int ev_nft_commit(struct ev_nft *n, struct ev_nft_msgs *m, struct ev_err *err)
+/* Send m, then hand each reply message to each() until it says done (1)
+ * or fails (< 0). */
+typedef int (*each_fn)(const struct nlmsghdr *h, void *arg, struct ev_err *err);
+static int exchange(struct ev_nft *n, struct ev_nft_msgs *m, each_fn each, void *arg, struct ev_err *err)
 {
-	unsigned acked = 0;
-	int rc;
-
-	if (!m->n_acked)
-		return ev_errf(err, -EINVAL, "netlink batch without acks (an efa-verify bug)");
-	if ((rc = send_msgs(n, m, err)))
-		return rc;
-	while (acked < m->n_acked) {
-		ssize_t r = recv_one(n, err);
-		size_t left;
-		const struct nlmsghdr *h;
-
-		if (r < 0)
-			return (int)r;
-		left = (size_t)r;
-		for (h = (const struct nlmsghdr *)n->rbuf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			/* Any message of the batch may fail, the batch's begin
-			 * too (-EPERM without CAP_NET_ADMIN); only those asked
-			 * for acks are acked. */
-			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq - m->start_seq >= m->seq - m->start_seq)
-				continue;
-			if ((rc = nl_error(h)) != 0)
-				return ev_errf(err, rc < 0 ? rc : -EPROTO, "nf_tables: %s",
-					       strerror(rc < 0 ? -rc : EPROTO));
-			acked++;
-		}
-	}
-	return 0;
-}
-
-int ev_nft_dump(struct ev_nft *n, struct ev_nft_msgs *m, ev_nft_dump_cb cb, void *arg, struct ev_err *err)
-{
-	uint32_t seq = m->start_seq;
 	int rc;
 
 	if ((rc = send_msgs(n, m, err)))
@@ -395,25 +365,72 @@ int ev_nft_dump(struct ev_nft *n, struct ev_nft_msgs *m, ev_nft_dump_cb cb, void
 	for (;;) {
 		ssize_t r = recv_one(n, err);
 		size_t left;
-		const struct nlmsghdr *h;
 
 		if (r < 0)
 			return (int)r;
 		left = (size_t)r;
-		for (h = (const struct nlmsghdr *)n->rbuf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				rc = nl_error(h);
-				if (rc == 0)
-					continue;
-				return ev_errf(err, rc < 0 ? rc : -EPROTO, "nf_tables dump: %s",
-					       strerror(rc < 0 ? -rc : EPROTO));
-			}
-			if ((rc = cb(h, arg)) != 0)
-				return rc;
-		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)n->rbuf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+			if ((rc = each(h, arg, err)) != 0)
+				return rc < 0 ? rc : 0;
 	}
+}
+
+static int nl_failed(int rc, const char *what, struct ev_err *err)
+{
+	return ev_errf(err, rc < 0 ? rc : -EPROTO, "%s: %s", what, strerror(rc < 0 ? -rc : EPROTO));
+}
+
+struct commit_ctx {
+	const struct ev_nft_msgs *m;
+	unsigned acked;
+};
+
+static int commit_each(const struct nlmsghdr *h, void *arg, struct ev_err *err)
+{
+	struct commit_ctx *c = arg;
+	int rc;
+
+	/* Any message of the batch may fail, the batch's begin too (-EPERM
+	 * without CAP_NET_ADMIN); only those asked for acks are acked. */
+	if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq - c->m->start_seq >= c->m->seq - c->m->start_seq)
+		return 0;
+	if ((rc = nl_error(h)) != 0)
+		return nl_failed(rc, "nf_tables", err);
+	return ++c->acked == c->m->n_acked;
+}
+
+int ev_nft_commit(struct ev_nft *n, struct ev_nft_msgs *m, struct ev_err *err)
+{
+	struct commit_ctx c = { m, 0 };
+
+	if (!m->n_acked)
+		return ev_errf(err, -EINVAL, "netlink batch without acks (an efa-verify bug)");
+	return exchange(n, m, commit_each, &c, err);
+}
+
+struct dump_ctx {
+	uint32_t seq;
+	ev_nft_dump_cb cb;
+	void *arg;
+};
+
+static int dump_each(const struct nlmsghdr *h, void *arg, struct ev_err *err)
+{
+	struct dump_ctx *d = arg;
+	int rc;
+
+	if (h->nlmsg_seq != d->seq)
+		return 0;
+	if (h->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (h->nlmsg_type == NLMSG_ERROR)
+		return (rc = nl_error(h)) ? nl_failed(rc, "nf_tables dump", err) : 0;
+	return (rc = d->cb(h, d->arg)) ? (rc < 0 ? rc : -ECANCELED) : 0;
+}
+
+int ev_nft_dump(struct ev_nft *n, struct ev_nft_msgs *m, ev_nft_dump_cb cb, void *arg, struct ev_err *err)
+{
+	struct dump_ctx d = { m->start_seq, cb, arg };
+
+	return exchange(n, m, dump_each, &d, err);
 }

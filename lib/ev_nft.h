@@ -94,8 +94,8 @@ uint32_t ev_nft_seq(const struct ev_nft *n);
 int ev_nft_commit(struct ev_nft *n, struct ev_nft_msgs *m, struct ev_err *err);
 
 /* Send one dump request (a message with NLM_F_DUMP) and hand each reply
- * message to cb until the dump ends; cb returns 0 to go on, else that
- * value stops and is returned. */
+ * message to cb until the dump ends; cb returns 0 to go on, a negative
+ * errno to stop with it. */
 typedef int (*ev_nft_dump_cb)(const struct nlmsghdr *h, void *arg);
 int ev_nft_dump(struct ev_nft *n, struct ev_nft_msgs *m, ev_nft_dump_cb cb, void *arg, struct ev_err *err);
 
