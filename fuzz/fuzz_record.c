@@ -50,7 +50,8 @@ static bool same_result(const struct ev_node_result *a, const struct ev_node_res
 	return strcmp(a->node, b->node) == 0 && a->verdict == b->verdict &&
 	       strcmp(a->reason, b->reason) == 0 && a->efa_bytes == b->efa_bytes &&
 	       a->tcp_bytes == b->tcp_bytes && a->shared == b->shared && a->jobid == b->jobid &&
-	       a->job_nodes == b->job_nodes;
+	       a->job_nodes == b->job_nodes && a->tcp_source == b->tcp_source &&
+	       a->other_tcp_bytes == b->other_tcp_bytes;
 }
 
 /* format, then parse back: the same result, except a reason whose encoding
@@ -126,6 +127,10 @@ static void result_struct(const unsigned char *d, size_t n)
 	r.tcp_bytes = take_u64(&d, &n, flags & 32 ? 8 : 2);
 	r.jobid = (uint32_t)take_u64(&d, &n, flags & 64 ? 4 : 0);
 	r.job_nodes = (uint32_t)take_u64(&d, &n, flags & 128 ? 4 : 0);
+	/* Where the TCP was counted; other bytes only where one is said. */
+	r.tcp_source = (enum ev_tcp_source)(take_u64(&d, &n, 1) % 4);
+	if (r.tcp_source != EV_TCP_SRC_NONE)
+		r.other_tcp_bytes = take_u64(&d, &n, 8);
 	nl = memchr(d, '\n', n);
 	len = nl ? (size_t)(nl - d) : n;
 	cstr(r.node, sizeof(r.node), d, len);
@@ -134,7 +139,8 @@ static void result_struct(const unsigned char *d, size_t n)
 		d++, n--;
 	cstr(r.reason, sizeof(r.reason), d, n);
 
-	valid = ev_valid_nodename(r.node) && (unsigned)r.verdict <= EV_V_NOT_READY;
+	valid = ev_valid_nodename(r.node) && (unsigned)r.verdict <= EV_V_NOT_READY &&
+		(unsigned)r.tcp_source <= EV_TCP_SRC_NFTABLES;
 	rc = ev_result_format(&r, line, sizeof(line));
 	if (!valid) {
 		CHECK(rc == -EINVAL);
