@@ -31,14 +31,14 @@ static const char usage[] =
 	"\n"
 	"Slurm Epilog: read and remove the job's nftables table (its traffic to\n"
 	"its other nodes, and the rest), compare this node's EFA and TCP\n"
-	"counters with the job's start snapshot, decide the node's verdict (ok,\n"
-	"tcp_fallback, degraded,\n"
-	"no_traffic, unknown), append it as a JSON line to the config's `log`\n"
-	"(and a Prometheus textfile where configured), and hand it on to the\n"
-	"job's AdminComment in accounting. The job's first node writes that\n"
-	"record once every node has reported (waiting at most record_wait_ms).\n"
-	"A result Slurm cannot take now stays spooled in state_dir for a later\n"
-	"prolog, epilog or `efa-verify flush`. Always exits 0.\n"
+	"counters with the job's start snapshot, decide the node's verdict\n"
+	"(ok, tcp_fallback, degraded, no_traffic, unknown), append it as a\n"
+	"JSON line to the config's `log` (and a Prometheus textfile where\n"
+	"configured), and hand it on to the job's AdminComment in accounting.\n"
+	"The job's first node writes that record once every node has reported\n"
+	"(waiting at most record_wait_ms). A result Slurm cannot take now stays\n"
+	"spooled in state_dir for a later prolog, epilog or `efa-verify flush`.\n"
+	"Always exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
 	"      --no-accounting node-local work only; results stay spooled\n"
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
 	uint64_t started = mono_ms();
 	struct ev_net_counts net;
-	bool have_start, shared = false, net_ok = false;
+	bool have_start, shared = false, net_ok = false, rebooted;
 	int rc;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
@@ -158,10 +158,10 @@ int main(int argc, char **argv)
 			in.job_nodes = js.snap.job_nodes;
 		if (js.first[0])
 			snprintf(first, sizeof(first), "%s", js.first);
+		rebooted = js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0;
 		if (js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
-			net_ok = read_tcp_table(&je, js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0,
-						&net);
-		if (js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0) {
+			net_ok = read_tcp_table(&je, rebooted, &net);
+		if (rebooted) {
 			/* Counters restarted with the node: no delta means anything. */
 			in.unknown_reason = "node_rebooted";
 		} else if (ev_devices_discover_names(cfg.sysfs_root, &devs, &err) != 0 ||
