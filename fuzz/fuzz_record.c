@@ -306,7 +306,8 @@ static void record_parse(const unsigned char *d, size_t n)
 /* A word of an AdminComment that is not part of a record: it must stay. */
 static bool admins_word(const char *w, size_t len)
 {
-	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "shared", "bad" };
+	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes",
+					    "tcp_source", "shared", "bad" };
 	const char *eq = memchr(w, '=', len);
 
 	if (len == strlen(EV_RECORD_PREFIX) && memcmp(w, EV_RECORD_PREFIX, len) == 0)
@@ -336,8 +337,8 @@ static void merge(const unsigned char *d, size_t n)
 {
 	static const char *const records[] = {
 		"efa-verify: verdict=ok nodes=4/4 efa_bytes=4000 tcp_bytes=40",
-		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 shared=1 "
-		"bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
+		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
+		"tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
 	};
 	const char *record;
 	char comment[2048], out[4096], again[4096];
@@ -359,6 +360,7 @@ static void merge(const unsigned char *d, size_t n)
 	CHECK(rc == 0);
 	CHECK(got.verdict == want.verdict && got.reported == want.reported && got.total == want.total);
 	CHECK(got.efa_bytes == want.efa_bytes && got.tcp_bytes == want.tcp_bytes);
+	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source);
 	CHECK(got.shared == want.shared && got.n_groups == want.n_groups && got.more == want.more);
 	ev_record_free(&want);
 	ev_record_free(&got);
