@@ -67,11 +67,14 @@ _run_cleanups() {
 }
 trap _run_cleanups EXIT
 
-# start_imds DATA_JSON [--mode M]: starts the IMDSv2 test server on 127.0.0.1;
-# sets IMDS_PORT and IMDS_URL.
+# start_imds DATA_JSON [--address A] [--mode M]: starts the IMDSv2 test
+# server on 127.0.0.1, or on A (a cluster test gives EV_CLUSTER_ADDR, from
+# the cluster's env: its nodes, each in a network namespace of its own,
+# have a 127.0.0.1 of their own); sets IMDS_PORT and IMDS_URL.
 start_imds() {
-	local data=$1
+	local data=$1 addr=127.0.0.1 a prev=
 	shift
+	for a in "$@"; do [ "$prev" = --address ] && addr=$a; prev=$a; done
 	local pf="$EV_TMP/imds.port.$$.$RANDOM"
 	"$PYTHON" "$IMDS_SERVER" --port 0 --port-file "$pf" --data "$data" "$@" 2>>"$EV_TMP/imds.log" &
 	IMDS_PID=$!
@@ -82,7 +85,7 @@ start_imds() {
 	done
 	IMDS_PORT=$(cat "$pf" 2>/dev/null)
 	[ -n "$IMDS_PORT" ] || { echo "# IMDS server did not start"; cat "$EV_TMP/imds.log"; return 1; }
-	IMDS_URL="http://127.0.0.1:$IMDS_PORT"
+	IMDS_URL="http://$addr:$IMDS_PORT"
 }
 
 imds_mode() {

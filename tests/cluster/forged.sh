@@ -50,17 +50,6 @@ cat > "$SIM/imds.json" <<JSON
  "n3": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-03"},
  "n4": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-04"}}
 JSON
-start_imds "$SIM/imds.json" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
-on_not_ready: drain
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verify.yaml" > "$SIM/bin/prolog.sh"
 printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-epilog" "$SIM/efa-verify.yaml" > "$SIM/bin/epilog.sh"
@@ -75,6 +64,20 @@ if ! "$CLUSTER" up --dir "$CDIR" --port-base 29800 --plugstack "$SIM/plugstack.c
 fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 . "$CDIR/env"
+# The nodes, each in a network namespace of its own, reach the IMDS server
+# on the cluster's address (their 127.0.0.1 is their own).
+start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+cat > "$SIM/efa-verify.yaml" <<YAML
+sysfs_root: $SIM/sys/%n
+state_dir: $SIM/state/%n
+log: $SIM/log/jobs.jsonl
+record_wait_ms: 15000
+on_not_ready: drain
+imds:
+  endpoint: $IMDS_URL/%n
+  timeout_ms: 1000
+YAML
+chmod 0644 "$SIM/efa-verify.yaml"
 cd "$CDIR" || exit 1
 
 # Every srun and sbatch --wait is bounded: a hung step fails its check.

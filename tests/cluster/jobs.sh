@@ -317,33 +317,27 @@ is "mode off: the epilog logged nothing" "$(jq -c "select(.job == $job)" "$LOG" 
 cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
 
-# --- real TCP traffic: fi_pingpong between the job's 2 nodes over lo
+# --- real TCP traffic: fi_pingpong between the job's 2 nodes, each in its
+# own network namespace, over their own interfaces and the cluster's bridge
 if command -v fi_pingpong >/dev/null; then
 	cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
-	printf 'tcp_source: interface\ntcp_interfaces: [lo]\n' >> "$SIM/efa-verify.yaml"
-	# The simulated trees show the real loopback device, as sysfs links it.
-	for n in n1 n2; do ln -sfn /sys/devices/virtual/net/lo "$SIM/sys/$n/class/net/lo"; done
-	cat > "$SIM/bin/pingpong.sh" <<'SH'
-#!/bin/bash
-# Task 0 serves, task 1 connects: 500 x 64 KiB each way over TCP on lo.
-# The control port is below the ephemeral range, so no client socket
-# (slurm, mysql) can be holding it. The client tries again (bounded) until
-# the server listens: a refused connection moves nothing.
-export FI_TCP_IFACE=lo
-if [ "$SLURM_PROCID" = 0 ]; then
-	exec fi_pingpong -p tcp -e msg -I 500 -S 65536 -B 29592
-fi
-for i in $(seq 100); do
-	fi_pingpong -p tcp -e msg -I 500 -S 65536 -P 29592 127.0.0.1 && exit 0
-	sleep 0.1
-done
-exit 1
-SH
-	chmod 0755 "$SIM/bin/pingpong.sh"
+	if [ "$multi_src" = nftables ]; then
+		# Counted by the job's table: n1 and n2 do not resolve, so their
+		# prologs took each other's NodeAddr from slurmctld.
+		:
+	else
+		printf 'tcp_source: interface\ntcp_interfaces: [%s]\n' "$EV_NODE_IF" >> "$SIM/efa-verify.yaml"
+		# The simulated trees show the node's real interface, as sysfs
+		# links it: the link resolves in the reader's namespace, and the
+		# epilog's is its node's.
+		for n in n1 n2; do ln -sfn "/sys/devices/virtual/net/$EV_NODE_IF" "$SIM/sys/$n/class/net/$EV_NODE_IF"; done
+	fi
+	# cluster.sh's pingpong: task 0 serves on n1, task 1 connects from n2
+	# to n1's address, 500 x 64 KiB each way over TCP.
 	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w 'n[1-2]' \
-		-o "$SIM/out/%j.out" --wrap "srun -N2 -n2 -l $SIM/bin/pingpong.sh")
+		-o "$SIM/out/%j.out" --wrap "srun -N2 -n2 -l $EV_PINGPONG -I 500 -S 65536")
 	out=$(verdicts "$job" 2)
-	like "fi_pingpong -p tcp over lo: tcp_fallback on both nodes" "$out" "^n1 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0
+	like "fi_pingpong -p tcp between n1 and n2: tcp_fallback on both nodes" "$out" "^n1 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0
 n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
 	check "fi_pingpong moved its 62 MiB" grep -q '64k *500 *=500' "$SIM/out/$job.out"
 	rec=$(record "$job" nodes=2/2)
@@ -352,17 +346,27 @@ n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
 	# the one reason if both are the same, else under its kind.
 	t1=$(jq -r "select(.job == $job and .node == \"n1\") | .tcp_bytes" "$LOG")
 	t2=$(jq -r "select(.job == $job and .node == \"n2\") | .tcp_bytes" "$LOG")
+	# Each node's interface, or table, is its own: each counted its own
+	# side at least.
+	check "fi_pingpong job: n1 ($t1) and n2 ($t2) each counted at least 2 x 500 x 64 KiB" \
+		test "${t1:-0}" -ge $((2 * 500 * 65536)) -a "${t2:-0}" -ge $((2 * 500 * 65536))
+	is "fi_pingpong job: the record says how its TCP was counted" "$(tcp_of "$job" | sed 's/.* //')" \
+		"tcp_source=$multi_src"
+	if [ "$multi_src" = nftables ]; then
+		# Only the bytes between n1 and n2: fi_pingpong's, with TCP/IP
+		# headers and the step's own (srun's I/O, launch), within 10 %.
+		check "fi_pingpong job: n1 ($t1) and n2 ($t2) counted at most 10 % above it" \
+			test "${t1:-0}" -le $((2 * 500 * 65536 * 11 / 10)) -a "${t2:-0}" -le $((2 * 500 * 65536 * 11 / 10))
+	fi
 	if [ "$t1" = "$t2" ]; then label="tcp_bytes:$t1/efa_bytes:0"; else label=tcp_bytes; fi
 	is "fi_pingpong job: sacct record tcp_fallback, from the nodes' bytes" "$rec" \
 		"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((t1 + t2)) bad=n[1-2]:tcp_fallback($label)"
 	diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
-	# 500 x 64 KiB each way crossed lo, whose tx and rx both count it, and
-	# both nodes read the same lo over the whole job: at least 2 nodes x
-	# (tx + rx) x 2 ways x 500 x 64 KiB (lo carries Slurm's own traffic too,
-	# so no more is known).
-	report_ok "fi_pingpong job" "$job" tcp_fallback 2/2 0 ">=$((8 * 500 * 65536))" \
+	# 500 x 64 KiB each way: each node sent one way and received the
+	# other, so at least 2 nodes x (tx + rx) x 500 x 64 KiB.
+	report_ok "fi_pingpong job" "$job" tcp_fallback 2/2 0 ">=$((4 * 500 * 65536))" \
 		"$(jq -r "select(.job == $job) | \"\(.node) \(.verdict) \(.reason // \"-\")\"" "$LOG" | sort)"
-	rm -f "$SIM/sys/n1/class/net/lo" "$SIM/sys/n2/class/net/lo"
+	rm -f "$SIM/sys/n1/class/net/$EV_NODE_IF" "$SIM/sys/n2/class/net/$EV_NODE_IF"
 	cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 else
 	not_ok "fi_pingpong installed (libfabric-bin)"

@@ -52,7 +52,6 @@ write_imds() { # write_imds AZ3 GROUP3: n3's placement varies per test
 JSON
 }
 write_imds us-east-1a '"pg-a"'
-start_imds "$SIM/imds.json" || { not_ok "IMDS server starts"; done_testing; exit 1; }
 
 write_config() { # write_config [extra yaml]
 	cat > "$SIM/efa-verify.yaml" <<YAML
@@ -66,7 +65,6 @@ $1
 YAML
 	chmod 0644 "$SIM/efa-verify.yaml"
 }
-write_config
 PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
@@ -87,6 +85,10 @@ if ! "$CLUSTER" up --dir "$CDIR" --port-base 26800 --plugstack "$SIM/plugstack.c
 fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 . "$CDIR/env"
+# The nodes, each in a network namespace of its own, reach the IMDS server
+# on the cluster's address (their 127.0.0.1 is their own).
+start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+write_config
 cd "$CDIR" || exit 1
 # srun, sbatch and salloc load the plugin too: they get the runtimes (only
 # they: curl or jq with a preloaded ASan can hang).

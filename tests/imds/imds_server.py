@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""An EC2 instance metadata server (IMDSv2 only) for tests, on 127.0.0.1 only.
+"""An EC2 instance metadata server (IMDSv2 only) for tests, on 127.0.0.1, or
+with --address on another loopback or test-range (198.18.0.0/15) address:
+the test cluster's nodes, each in a network namespace of its own, reach it
+on the cluster's address (tests/cluster/cluster.sh, EV_CLUSTER_ADDR).
 
 Tokens work as AWS documents them:
   PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds: 1..21600
@@ -32,6 +35,7 @@ POST /_control/data (replace the per-node data, same JSON as --data).
 Everything that arrives on a metadata path is counted, in any mode.
 """
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -311,11 +315,19 @@ def write_port_file(path, port):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--address", default="127.0.0.1",
+                    help="a loopback or 198.18.0.0/15 address to listen on (127.0.0.1)")
     ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
     ap.add_argument("--port-file", help="write the port here once listening")
     ap.add_argument("--data", help="per-node JSON data")
     ap.add_argument("--mode", default="ok")
     args = ap.parse_args()
+    try:
+        addr = ipaddress.ip_address(args.address)
+    except ValueError:
+        ap.error("bad --address %r" % args.address)
+    if not (addr.is_loopback or addr in ipaddress.ip_network("198.18.0.0/15")):
+        ap.error("--address %s is neither loopback nor in the test range 198.18.0.0/15" % addr)
     if parse_mode(args.mode) is None:
         ap.error("bad --mode %r" % args.mode)
     data = {}
@@ -332,7 +344,7 @@ def main():
     STATE["data"] = data
     STATE["mode"] = args.mode
 
-    srv = Server(("127.0.0.1", args.port), Handler)
+    srv = Server((args.address, args.port), Handler)
 
     def stop(*_):
         SHUTDOWN.set()

@@ -103,15 +103,6 @@ cat > "$SIM/imds.json" <<JSON
  "n3": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-03"},
  "n4": {"instance_type": "c7i.large", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": null, "instance_id": "i-04"}}
 JSON
-start_imds "$SIM/imds.json" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: ""
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
 echo "optional $PLUGDIR/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 if ! "$CLUSTER" up --dir "$CDIR" --port-base 8800 --plugstack "$SIM/plugstack.conf" \
@@ -123,6 +114,18 @@ fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 ok "cluster comes up (ports 8800+)"
 . "$CDIR/env"
+# The nodes, each in a network namespace of its own, reach the IMDS server
+# on the cluster's address (their 127.0.0.1 is their own).
+start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+cat > "$SIM/efa-verify.yaml" <<YAML
+sysfs_root: $SIM/sys/%n
+state_dir: $SIM/state/%n
+log: ""
+imds:
+  endpoint: $IMDS_URL/%n
+  timeout_ms: 1000
+YAML
+chmod 0644 "$SIM/efa-verify.yaml"
 as_user() { (cd "$CDIR" && runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "$@"); }
 
 like "srun --help lists --efa-verify (installed plugin)" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"
