@@ -1,5 +1,7 @@
 /* efa-verify flush: deliver the results this node's epilogs had to spool
- * (slurmctld or slurmdbd away), and optionally rebuild one job's record. */
+ * (slurmctld or slurmdbd away), remove nftables tables of jobs no longer
+ * running here, and optionally rebuild one job's record. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 
 #include "cli.h"
 #include "ev_deliver.h"
+#include "ev_jobnet.h"
 #include "ev_state.h"
 
 static const char flush_usage[] =
@@ -15,13 +18,38 @@ static const char flush_usage[] =
 	"Deliver this node's spooled results (state_dir/spool) to Slurm: each is\n"
 	"published in the node's record and the job's accounting record is\n"
 	"rebuilt from every node's result. Delivering twice changes nothing.\n"
-	"Prologs and epilogs do this on their own; run it by hand or from a\n"
-	"timer to deliver sooner. As root.\n"
+	"Also removes this node's nftables tables (inet efa_verify_<job>_<node>)\n"
+	"of jobs that are no longer running here, which a crashed prolog or\n"
+	"epilog left. Prologs and epilogs do both on their own; run it by hand\n"
+	"or from a timer to do it sooner. As root.\n"
 	"\n"
 	"  --job JOBID  also rebuild JOBID's record from what its nodes published\n"
 	"\n"
 	"Exit status: 0 nothing left spooled, 1 some results still spooled,\n"
 	"2 usage or config error.\n";
+
+static int still_running(uint32_t jobid, bool *yes, void *state_dir)
+{
+	return ev_running_check(state_dir, jobid, yes, NULL);
+}
+
+/* Tables of jobs no longer running. Without nftables (no nf_tables, not
+ * root) there is nothing of ours to remove: nothing is said. */
+static void sweep_tables(const struct cli_ctx *ctx)
+{
+	struct ev_err err = { "" };
+	struct ev_nft *nft = NULL;
+	size_t removed = 0;
+	int rc = ev_jobnet_open(&nft, &err);
+
+	if (!rc)
+		rc = ev_jobnet_sweep(nft, ctx->nodename, still_running, (void *)ctx->cfg.state_dir, &removed, &err);
+	ev_nft_close(&nft);
+	if (rc && rc != -EPERM && rc != -EPROTONOSUPPORT && rc != -EAFNOSUPPORT && rc != -EOPNOTSUPP)
+		cli_error("flush: nftables: %s", err.msg);
+	if (removed)
+		printf("removed %zu nftables table(s) of jobs no longer running on %s\n", removed, ctx->nodename);
+}
 
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -61,6 +89,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 		rc = 1;
 	}
 	printf("delivered %zu, still spooled %zu\n", done, left);
+	sweep_tables(ctx);
 	if (jobid && !dc.slurm_down) {
 		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
 			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);

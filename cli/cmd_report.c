@@ -19,8 +19,12 @@ static const char report_usage[] =
 	"       efa-verify report --local JOBID [--json]\n"
 	"\n"
 	"A finished job's efa-verify record from Slurm accounting (its\n"
-	"AdminComment): verdict, nodes reported, EFA and TCP bytes, EFA share,\n"
-	"the nodes that were not ok; and a per-node table with each node's NIC\n"
+	"AdminComment): verdict, nodes reported, EFA bytes, TCP bytes between\n"
+	"the job's nodes and other IP bytes (storage, Slurm; never fallback),\n"
+	"where TCP was counted (tcp_source: nftables, or interface where the\n"
+	"job's table could not be made: then TCP holds all of the interfaces'\n"
+	"bytes), EFA share, the nodes that were not ok; and a per-node table with\n"
+	"each node's NIC\n"
 	"balance (busy NICs, least/most bytes on one NIC) for as long as\n"
 	"slurmctld's node records keep the job (its last few jobs per node).\n"
 	"\n"
@@ -47,6 +51,21 @@ static double balance(const struct ev_node_result *r)
 	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
 }
 
+/* other_tcp_bytes and tcp_source; null where not known. */
+static void tcp_json(struct ev_json *j, enum ev_tcp_source src, uint64_t other)
+{
+	if (src == EV_TCP_SRC_NFTABLES)
+		ev_json_u64(j, "other_tcp_bytes", other);
+	else
+		ev_json_null(j, "other_tcp_bytes");
+	ev_json_str(j, "tcp_source", src == EV_TCP_SRC_NONE ? NULL : ev_tcp_source_name(src));
+}
+
+static const char *source_word(enum ev_tcp_source src)
+{
+	return src == EV_TCP_SRC_NONE ? "-" : ev_tcp_source_name(src);
+}
+
 static void print_json(const struct report_view *v)
 {
 	const struct ev_record *rec = v->rec;
@@ -69,6 +88,7 @@ static void print_json(const struct report_view *v)
 	ev_json_u64(&j, "nodes_total", rec->total);
 	ev_json_u64(&j, "efa_bytes", rec->efa_bytes);
 	ev_json_u64(&j, "tcp_bytes", rec->tcp_bytes);
+	tcp_json(&j, rec->tcp_source, rec->other_tcp_bytes);
 	ev_json_double(&j, "efa_share", share(rec->efa_bytes, rec->tcp_bytes));
 	/* Sharing is judged when the job ends. */
 	if (v->so_far)
@@ -95,6 +115,7 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "reason", r->reason[0] ? r->reason : NULL);
 		ev_json_u64(&j, "efa_bytes", r->efa_bytes);
 		ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
+		tcp_json(&j, r->tcp_source, r->other_tcp_bytes);
 		ev_json_double(&j, "efa_share", share(r->efa_bytes, r->tcp_bytes));
 		if (v->so_far)
 			ev_json_null(&j, "shared");
@@ -130,7 +151,7 @@ static void print_json(const struct report_view *v)
 static void print_human(const struct report_view *v)
 {
 	const struct ev_record *rec = v->rec;
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	if (v->so_far) {
 		time_t t = (time_t)v->as_of;
@@ -151,6 +172,12 @@ static void print_human(const struct report_view *v)
 	printf("  EFA %s, TCP %s, EFA share %.1f%%%s\n", ev_bytes_human(rec->efa_bytes, a, sizeof(a)),
 	       ev_bytes_human(rec->tcp_bytes, b, sizeof(b)), 100.0 * share(rec->efa_bytes, rec->tcp_bytes),
 	       v->so_far ? " so far" : "");
+	if (rec->tcp_source == EV_TCP_SRC_NFTABLES)
+		printf("  TCP between the job's nodes (tcp_source=nftables); other IP traffic %s, not judged\n",
+		       ev_bytes_human(rec->other_tcp_bytes, c, sizeof(c)));
+	else if (rec->tcp_source == EV_TCP_SRC_INTERFACE)
+		printf("  TCP counted on interfaces on some nodes (tcp_source=interface): "
+		       "all their traffic, storage and Slurm's included\n");
 	if (rec->n_groups || rec->more) {
 		printf("  not ok%s:\n", v->so_far ? " so far" : "");
 		for (size_t i = 0; i < rec->n_groups; i++)
@@ -163,8 +190,8 @@ static void print_human(const struct report_view *v)
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");
 		return;
 	}
-	printf("\n  %-12s %-13s %12s %12s %6s %9s %8s  %s\n", "NODE", v->so_far ? "SO FAR" : "VERDICT", "EFA",
-	       "TCP", "SHARE", "NICS BUSY", "BALANCE", "REASON");
+	printf("\n  %-12s %-13s %12s %12s %12s %-9s %6s %9s %8s  %s\n", "NODE", v->so_far ? "SO FAR" : "VERDICT",
+	       "EFA", "TCP", "OTHER IP", "SOURCE", "SHARE", "NICS BUSY", "BALANCE", "REASON");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ev_node_result *r = &v->res[i];
 		char nics[24] = "-", bal[16] = "-";
@@ -173,10 +200,12 @@ static void print_human(const struct report_view *v)
 			snprintf(nics, sizeof(nics), "%" PRIu32 "/%" PRIu32, r->nics_busy, r->nics_total);
 			snprintf(bal, sizeof(bal), "%.2f", balance(r));
 		}
-		printf("  %-12s %-13s %12s %12s %5.1f%% %9s %8s  %s%s\n", r->node, ev_verdict_name(r->verdict),
-		       ev_bytes_human(r->efa_bytes, a, sizeof(a)), ev_bytes_human(r->tcp_bytes, b, sizeof(b)),
-		       100.0 * share(r->efa_bytes, r->tcp_bytes), nics, bal, r->reason[0] ? r->reason : "",
-		       r->shared ? " (shared)" : "");
+		printf("  %-12s %-13s %12s %12s %12s %-9s %5.1f%% %9s %8s  %s%s\n", r->node,
+		       ev_verdict_name(r->verdict), ev_bytes_human(r->efa_bytes, a, sizeof(a)),
+		       ev_bytes_human(r->tcp_bytes, b, sizeof(b)),
+		       r->tcp_source == EV_TCP_SRC_NFTABLES ? ev_bytes_human(r->other_tcp_bytes, c, sizeof(c)) : "-",
+		       source_word(r->tcp_source), 100.0 * share(r->efa_bytes, r->tcp_bytes), nics, bal,
+		       r->reason[0] ? r->reason : "", r->shared ? " (shared)" : "");
 	}
 }
 

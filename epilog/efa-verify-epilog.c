@@ -1,5 +1,6 @@
 /* efa-verify-epilog: run by slurmd as root on every node of a job at job
- * end. Compares the counters with the prolog's snapshot, decides this node's
+ * end. Reads and removes the job's nftables table (where the prolog made
+ * one), compares the counters with the prolog's snapshot, decides this node's
  * verdict, leaves it in the node's log (and Prometheus textfile), spools it,
  * and hands it on to the job's accounting record (ev_deliver). Always exits
  * 0: a failing epilog drains the node. */
@@ -20,6 +21,7 @@
 #include "ev_devices.h"
 #include "ev_jobenv.h"
 #include "ev_joblog.h"
+#include "ev_jobnet.h"
 #include "ev_record.h"
 #include "ev_state.h"
 #include "ev_verdict.h"
@@ -27,15 +29,17 @@
 static const char usage[] =
 	"Usage: efa-verify-epilog [-c FILE] [--no-accounting]\n"
 	"\n"
-	"Slurm Epilog: compare this node's EFA and TCP counters with the job's\n"
-	"start snapshot, decide the node's verdict (ok, tcp_fallback, degraded,\n"
-	"no_traffic, unknown; not_ready where a step of the job found the node\n"
-	"not ready), append it as a JSON line to the config's `log`\n"
-	"(and a Prometheus textfile where configured), and hand it on to the\n"
-	"job's AdminComment in accounting. The job's first node writes that\n"
-	"record once every node has reported (waiting at most record_wait_ms).\n"
-	"A result Slurm cannot take now stays spooled in state_dir for a later\n"
-	"prolog, epilog or `efa-verify flush`. Always exits 0.\n"
+	"Slurm Epilog: read and remove the job's nftables table (its traffic to\n"
+	"its other nodes, and the rest), compare this node's EFA and TCP\n"
+	"counters with the job's start snapshot, decide the node's verdict\n"
+	"(ok, tcp_fallback, degraded, no_traffic, unknown; not_ready where a\n"
+	"step of the job found the node not ready), append it as a JSON line to\n"
+	"the config's `log` (and a Prometheus textfile where configured), and\n"
+	"hand it on to the job's AdminComment in accounting. The job's first\n"
+	"node writes that record once every node has reported (waiting at most\n"
+	"record_wait_ms). A result Slurm cannot take now stays spooled in\n"
+	"state_dir for a later prolog, epilog or `efa-verify flush`. Always\n"
+	"exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
 	"      --no-accounting node-local work only; results stay spooled\n"
@@ -64,6 +68,30 @@ static void node_outputs(const struct ev_config *cfg, const struct ev_jobenv *je
 		    ev_prom_prune(cfg->prometheus_textfile_dir, EV_PROM_KEEP, &err) != 0)
 			ev_binlog(LOG_ERR, "job %u on %s: prometheus: %s", je->jobid, je->node, err.msg);
 	}
+}
+
+/* The job table's counters into net (true), and the table gone in any
+ * case: read before the job leaves the running registry, so a prolog's
+ * sweep never takes it first. A table that is gone or unreadable leaves
+ * the interfaces' counters, said in the log. */
+static bool read_tcp_table(const struct ev_jobenv *je, bool rebooted, struct ev_net_counts *net)
+{
+	struct ev_err err = { "" };
+	struct ev_nft *nft = NULL;
+	bool ok = false;
+
+	if (rebooted)
+		return false;
+	if (ev_jobnet_open(&nft, &err) != 0 || ev_jobnet_read(nft, je->jobid, je->node, net, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: TCP counted on interfaces (tcp_source=interface): %s",
+			  je->jobid, je->node, err.msg);
+	else
+		ok = true;
+	if (nft && ev_jobnet_remove(nft, je->jobid, je->node, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: %s (left for the next prolog or `efa-verify flush`)",
+			  je->jobid, je->node, err.msg);
+	ev_nft_close(&nft);
+	return ok;
 }
 
 static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, const struct ev_node_result *r,
@@ -109,7 +137,8 @@ int main(int argc, char **argv)
 	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
 	char not_ready[EV_NOTREADY_REASON_MAX];
 	uint64_t started = mono_ms();
-	bool have_start, shared = false;
+	struct ev_net_counts net;
+	bool have_start, shared = false, net_ok = false, rebooted;
 	int rc, nr;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
@@ -131,15 +160,24 @@ int main(int argc, char **argv)
 			in.job_nodes = js.snap.job_nodes;
 		if (js.first[0])
 			snprintf(first, sizeof(first), "%s", js.first);
-		if (js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0) {
+		rebooted = js.boot_id[0] && boot_id[0] && strcmp(js.boot_id, boot_id) != 0;
+		if (js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
+			net_ok = read_tcp_table(&je, rebooted, &net);
+		if (rebooted) {
 			/* Counters restarted with the node: no delta means anything. */
 			in.unknown_reason = "node_rebooted";
 		} else if (ev_devices_discover_names(cfg.sysfs_root, &devs, &err) != 0 ||
-			   ev_snapshot_take(&cfg, &devs, ev_job_counters, &end, &err) != 0 ||
-			   ev_delta_compute(&js.snap, &end, &d, &err) != 0) {
+			   ev_snapshot_take(&cfg, &devs, ev_job_counters, &end, &err) != 0) {
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
 		} else {
-			in.delta = &d;
+			if (net_ok) {
+				end.tcp_source = EV_TCP_SRC_NFTABLES;
+				end.net = net;
+			}
+			if (ev_delta_compute(&js.snap, &end, &d, &err) != 0)
+				ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
+			else
+				in.delta = &d;
 		}
 	}
 	if (have_start) {

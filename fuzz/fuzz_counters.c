@@ -81,6 +81,9 @@ static void check_snapshot(const struct ev_snapshot *s)
 		for (size_t k = 0; k < d->n_device; k++)
 			CHECK(d->device[k].ok || d->device[k].value == 0);
 	}
+	/* The job table's counters only where they are the source. */
+	CHECK(s->tcp_source == EV_TCP_SRC_NFTABLES ||
+	      (!s->net.peer_tx && !s->net.peer_rx && !s->net.all_tx && !s->net.all_rx));
 	for (size_t i = 0; i < s->n_tcp; i++) {
 		CHECK(ev_valid_name(s->tcp[i].ifname, EV_IFNAME_MAX));
 		CHECK(s->tcp[i].ok || (s->tcp[i].tx_bytes == 0 && s->tcp[i].rx_bytes == 0));
@@ -126,6 +129,8 @@ static void snapshot(const unsigned char *data, size_t size)
 	CHECK(js2.jobid == js.jobid && js2.run.seq == js.run.seq && js2.run.n_others == js.run.n_others);
 	CHECK(js2.snap.time_ns == js.snap.time_ns && js2.snap.job_nodes == js.snap.job_nodes);
 	CHECK(js2.snap.n_efa == js.snap.n_efa && js2.snap.n_tcp == js.snap.n_tcp);
+	CHECK(js2.snap.tcp_source == js.snap.tcp_source &&
+	      memcmp(&js2.snap.net, &js.snap.net, sizeof(js.snap.net)) == 0);
 	CHECK(strcmp(js2.node, js.node) == 0 && strcmp(js2.boot_id, js.boot_id) == 0);
 	t2 = v1 ? ev_snapshot_serialize(&js2.snap, &l2) : ev_job_start_serialize(&js2, &l2);
 	CHECK(t2 != NULL);

@@ -50,7 +50,8 @@ static bool same_result(const struct ev_node_result *a, const struct ev_node_res
 	return strcmp(a->node, b->node) == 0 && a->verdict == b->verdict &&
 	       strcmp(a->reason, b->reason) == 0 && a->efa_bytes == b->efa_bytes &&
 	       a->tcp_bytes == b->tcp_bytes && a->shared == b->shared && a->jobid == b->jobid &&
-	       a->job_nodes == b->job_nodes;
+	       a->job_nodes == b->job_nodes && a->tcp_source == b->tcp_source &&
+	       a->other_tcp_bytes == b->other_tcp_bytes;
 }
 
 /* format, then parse back: the same result, except a reason whose encoding
@@ -126,6 +127,10 @@ static void result_struct(const unsigned char *d, size_t n)
 	r.tcp_bytes = take_u64(&d, &n, flags & 32 ? 8 : 2);
 	r.jobid = (uint32_t)take_u64(&d, &n, flags & 64 ? 4 : 0);
 	r.job_nodes = (uint32_t)take_u64(&d, &n, flags & 128 ? 4 : 0);
+	/* Where the TCP was counted; other bytes only where one is said. */
+	r.tcp_source = (enum ev_tcp_source)(take_u64(&d, &n, 1) % 4);
+	if (r.tcp_source != EV_TCP_SRC_NONE)
+		r.other_tcp_bytes = take_u64(&d, &n, 8);
 	nl = memchr(d, '\n', n);
 	len = nl ? (size_t)(nl - d) : n;
 	cstr(r.node, sizeof(r.node), d, len);
@@ -134,7 +139,8 @@ static void result_struct(const unsigned char *d, size_t n)
 		d++, n--;
 	cstr(r.reason, sizeof(r.reason), d, n);
 
-	valid = ev_valid_nodename(r.node) && (unsigned)r.verdict <= EV_V_NOT_READY;
+	valid = ev_valid_nodename(r.node) && (unsigned)r.verdict <= EV_V_NOT_READY &&
+		(unsigned)r.tcp_source <= EV_TCP_SRC_NFTABLES;
 	rc = ev_result_format(&r, line, sizeof(line));
 	if (!valid) {
 		CHECK(rc == -EINVAL);
@@ -300,7 +306,8 @@ static void record_parse(const unsigned char *d, size_t n)
 /* A word of an AdminComment that is not part of a record: it must stay. */
 static bool admins_word(const char *w, size_t len)
 {
-	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "shared", "bad" };
+	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes",
+					    "tcp_source", "shared", "bad" };
 	const char *eq = memchr(w, '=', len);
 
 	if (len == strlen(EV_RECORD_PREFIX) && memcmp(w, EV_RECORD_PREFIX, len) == 0)
@@ -330,8 +337,8 @@ static void merge(const unsigned char *d, size_t n)
 {
 	static const char *const records[] = {
 		"efa-verify: verdict=ok nodes=4/4 efa_bytes=4000 tcp_bytes=40",
-		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 shared=1 "
-		"bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
+		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
+		"tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
 	};
 	const char *record;
 	char comment[2048], out[4096], again[4096];
@@ -353,6 +360,7 @@ static void merge(const unsigned char *d, size_t n)
 	CHECK(rc == 0);
 	CHECK(got.verdict == want.verdict && got.reported == want.reported && got.total == want.total);
 	CHECK(got.efa_bytes == want.efa_bytes && got.tcp_bytes == want.tcp_bytes);
+	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source);
 	CHECK(got.shared == want.shared && got.n_groups == want.n_groups && got.more == want.more);
 	ev_record_free(&want);
 	ev_record_free(&got);

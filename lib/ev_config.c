@@ -51,6 +51,7 @@ static const char *const error_family_names[EV_ERRF__COUNT] = {
 	[EV_ERRF_IMPAIRED_REMOTE] = "impaired_remote_conn_events",
 	[EV_ERRF_RDMA_WR_ERR] = "rdma_wr_err",
 };
+static const char *const tcp_source_names[] = { "auto", "interface" };
 
 const char *ev_mode_name(enum ev_mode m)
 {
@@ -1238,7 +1239,7 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"mode", "sysfs_root", "state_dir", "software_root", "imds", "placement",
-		"tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
+		"tcp_source", "tcp_interfaces", "verdict", "env", "instance_types", "checks", "on_not_ready",
 		"prometheus_textfile_dir", "log", "record_wait_ms", "record", NULL
 	};
 	struct ev_config *c = p->c;
@@ -1285,6 +1286,9 @@ static int parse_top(struct pctx *p, const yaml_node_t *root)
 		} else if (strcmp(k, "record") == 0) {
 			if (!(rc = get_enum(p, v, "record", record_names, 2, &e)))
 				c->record = (enum ev_record_policy)e;
+		} else if (strcmp(k, "tcp_source") == 0) {
+			if (!(rc = get_enum(p, v, "tcp_source", tcp_source_names, 2, &e)))
+				c->tcp_source_interface = e == 1;
 		} else {
 			rc = get_path(p, v, k, c->log_path, sizeof(c->log_path), true);
 		}

@@ -79,6 +79,10 @@ struct ev_config {
 	bool require_group;
 	char expect_az[EV_NAME_MAX];       /* "" = not set */
 	char expect_group[256];            /* "" = not set */
+	/* tcp_source: interface. The job's TCP is then read from the TCP
+	 * interfaces' counters, as where nftables cannot be used; the default
+	 * (auto) counts the job's inter-node traffic in an nftables table. */
+	bool tcp_source_interface;
 	bool tcp_auto;                     /* tcp_interfaces: auto */
 	char tcp_ifaces[EV_MAX_TCP_IFACES][EV_IFNAME_MAX];
 	size_t n_tcp_ifaces;

@@ -46,6 +46,22 @@ static int read_counter_at(int dirfd, const char *name, uint64_t *value)
 	return ev_parse_u64(buf, value, NULL) == 0 ? 0 : -EINVAL;
 }
 
+const char *ev_tcp_source_name(enum ev_tcp_source s)
+{
+	return s == EV_TCP_SRC_INTERFACE ? "interface" : s == EV_TCP_SRC_NFTABLES ? "nftables" : "";
+}
+
+int ev_tcp_source_parse(const char *s, enum ev_tcp_source *out)
+{
+	if (strcmp(s, "interface") == 0)
+		*out = EV_TCP_SRC_INTERFACE;
+	else if (strcmp(s, "nftables") == 0)
+		*out = EV_TCP_SRC_NFTABLES;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 const char *const ev_job_counters[] = {
 	"impaired_remote_conn_events", "rdma_read_bytes", "rdma_read_wr_err", "rdma_write_bytes",
 	"rdma_write_wr_err", "retrans_bytes", "retrans_pkts", "retrans_timeout_events", "rx_bytes",
@@ -212,6 +228,7 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 	int ibfd = -1, netfd = -1, rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->tcp_source = EV_TCP_SRC_INTERFACE;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	out->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 

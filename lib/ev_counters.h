@@ -38,6 +38,23 @@ struct ev_tcp_counters {
 	bool ok;                      /* both read and parsed */
 };
 
+/* Where a job's TCP numbers come from. Interface counters (the TCP
+ * interfaces' tx/rx bytes) count everything the node sends, storage and
+ * Slurm's own traffic included; the job's nftables table (ev_jobnet)
+ * counts what went to and from the job's other nodes apart from the rest.
+ * NONE: not said (a start file written before there was a choice). */
+enum ev_tcp_source { EV_TCP_SRC_NONE, EV_TCP_SRC_INTERFACE, EV_TCP_SRC_NFTABLES };
+
+/* The job table's counters: IP bytes to (tx) and from (rx) the job's
+ * other nodes, and all IP bytes not on a loopback interface. */
+struct ev_net_counts {
+	uint64_t peer_tx, peer_rx, all_tx, all_rx;
+};
+
+const char *ev_tcp_source_name(enum ev_tcp_source s);   /* "interface", "nftables"; "" for NONE */
+/* "interface", "nftables" -> 0, else -EINVAL. */
+int ev_tcp_source_parse(const char *s, enum ev_tcp_source *out);
+
 struct ev_snapshot {
 	uint64_t time_ns;             /* CLOCK_REALTIME when taken */
 	struct ev_dev_counters *efa;
@@ -46,6 +63,11 @@ struct ev_snapshot {
 	size_t n_tcp;
 	unsigned n_bad;               /* counters that were unreadable or garbage */
 	uint32_t job_nodes;           /* kept with a job's start snapshot; 0 = unknown */
+	/* ev_snapshot_take says INTERFACE (tcp[] is read either way); the
+	 * prolog and epilog make it NFTABLES with net when the job's table
+	 * counted. */
+	enum ev_tcp_source tcp_source;
+	struct ev_net_counts net;
 };
 
 /* ENA interfaces under sysfs_root/class/net (device/driver -> ena), sorted. */

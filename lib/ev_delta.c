@@ -124,8 +124,35 @@ static const struct ev_tcp_counters *find_if(const struct ev_snapshot *s, const 
 	return NULL;
 }
 
+/* The job table's counters, end minus start. The table exists only for
+ * the job (the prolog makes it, the epilog reads it), so a counter lower
+ * at the end means another table took its place: a reset. The counters are
+ * read one after another, so all - peer may come out a few packets short
+ * of zero: clamped. */
+static void net_delta(const struct ev_net_counts *a, const struct ev_net_counts *b, struct ev_node_delta *out)
+{
+	uint64_t all;
+
+	out->tcp_source = EV_TCP_SRC_NFTABLES;
+	if (b->peer_tx < a->peer_tx || b->peer_rx < a->peer_rx || b->all_tx < a->all_tx || b->all_rx < a->all_rx) {
+		out->tcp_reset = true;
+		copy_name(out->tcp_bad_if, sizeof(out->tcp_bad_if), "nftables");
+		return;
+	}
+	out->tcp_tx_bytes = b->peer_tx - a->peer_tx;
+	out->tcp_rx_bytes = b->peer_rx - a->peer_rx;
+	out->tcp_bytes = sat_add(out->tcp_tx_bytes, out->tcp_rx_bytes);
+	all = sat_add(b->all_tx - a->all_tx, b->all_rx - a->all_rx);
+	out->other_tcp_bytes = all > out->tcp_bytes ? all - out->tcp_bytes : 0;
+}
+
 static void tcp_delta(const struct ev_snapshot *start, const struct ev_snapshot *end, struct ev_node_delta *out)
 {
+	if (start->tcp_source == EV_TCP_SRC_NFTABLES && end->tcp_source == EV_TCP_SRC_NFTABLES) {
+		net_delta(&start->net, &end->net, out);
+		return;
+	}
+	out->tcp_source = EV_TCP_SRC_INTERFACE;
 	for (int pass = 0; pass < 2; pass++) {
 		const struct ev_snapshot *s = pass ? end : start;
 

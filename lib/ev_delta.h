@@ -57,7 +57,10 @@ struct ev_node_delta {
 	size_t n;
 	size_t n_reset, n_missing;
 	uint64_t efa_bytes;                     /* sum of devs[].bytes over devices that are OK */
-	uint64_t tcp_bytes;                     /* tx+rx over the TCP interfaces */
+	/* The job's inter-node TCP, tx+rx: with nftables the bytes to and
+	 * from the job's other nodes; with interface counters everything on
+	 * the TCP interfaces (tcp_source says which). */
+	uint64_t tcp_bytes;
 	bool tcp_reset;
 	uint64_t errors;
 	uint64_t duration_ns;
@@ -69,6 +72,8 @@ struct ev_node_delta {
 	size_t n_tcp;                           /* interfaces compared */
 	bool tcp_incomplete;                    /* an interface unreadable or at one end only */
 	char tcp_bad_if[EV_IFNAME_MAX];         /* first such (or reset) interface */
+	enum ev_tcp_source tcp_source;          /* NFTABLES when both snapshots have the job table's counts */
+	uint64_t other_tcp_bytes;               /* nftables: IP bytes to and from anything else; else 0 */
 };
 
 /* EV_N_ERROR_COUNTERS names, NULL-terminated, and the family whose

@@ -107,6 +107,14 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 		ev_json_u64(&j, "rdma_read_bytes", d->rdma_read_bytes);
 		ev_json_u64(&j, "rdma_write_bytes", d->rdma_write_bytes);
 		ev_json_u64(&j, "tcp_bytes", d->tcp_bytes);
+		ev_json_u64(&j, "tcp_tx_bytes", d->tcp_tx_bytes);
+		ev_json_u64(&j, "tcp_rx_bytes", d->tcp_rx_bytes);
+		/* On interfaces everything is in tcp_bytes: the rest is not known. */
+		if (d->tcp_source == EV_TCP_SRC_NFTABLES)
+			ev_json_u64(&j, "other_tcp_bytes", d->other_tcp_bytes);
+		else
+			ev_json_null(&j, "other_tcp_bytes");
+		ev_json_str(&j, "tcp_source", d->tcp_source ? ev_tcp_source_name(d->tcp_source) : NULL);
 		ev_json_u64(&j, "error_events", d->errors);
 		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
 		ev_json_arr_begin(&j, "devices");
@@ -208,7 +216,8 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 			  offsetof(struct ev_node_delta, rdma_read_bytes) },
 			{ "rdma_write_bytes", "RDMA write bytes on this node during the job.",
 			  offsetof(struct ev_node_delta, rdma_write_bytes) },
-			{ "tcp_bytes", "Bytes over the TCP interfaces on this node during the job.",
+			{ "tcp_bytes", "IP bytes between this node and the job's other nodes during the job "
+			  "(with tcp_source interface: all bytes on the TCP interfaces).",
 			  offsetof(struct ev_node_delta, tcp_bytes) },
 			{ "error_events", "Growth of the EFA error counters on this node during the job.",
 			  offsetof(struct ev_node_delta, errors) },
@@ -220,6 +229,18 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 			memcpy(&x, (const char *)d + g[i].off, sizeof(x));
 			family(&b, g[i].name, g[i].help);
 			ev_buf_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
+		}
+		if (d->tcp_source != EV_TCP_SRC_NONE) {
+			family(&b, "tcp_source", "Where the job's TCP bytes were counted on this node (always 1).");
+			ev_buf_printf(&b, "efa_verify_job_tcp_source{%s,source=\"%s\"} 1\n", lab,
+				      ev_tcp_source_name(d->tcp_source));
+		}
+		/* Only where it is known: on interfaces it is in tcp_bytes. */
+		if (d->tcp_source == EV_TCP_SRC_NFTABLES) {
+			family(&b, "other_tcp_bytes",
+			       "IP bytes between this node and anything but the job's other nodes during the job "
+			       "(storage, Slurm), never judged as fallback.");
+			ev_buf_printf(&b, "efa_verify_job_other_tcp_bytes{%s} %" PRIu64 "\n", lab, d->other_tcp_bytes);
 		}
 		family(&b, "duration_seconds", "Time between the job's start and end snapshots.");
 		ev_buf_printf(&b, "efa_verify_job_duration_seconds{%s} %" PRIu64 ".%03" PRIu64 "\n", lab,

@@ -42,7 +42,9 @@ struct ev_joblog_entry {
 /* The JSON object, one line, no newline (caller frees); NULL if out of
  * memory. Keys: time, job, node, job_nodes, verdict, reason (null if none),
  * shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
- * rdma_read_bytes, rdma_write_bytes, tcp_bytes, error_events, duration_ms,
+ * rdma_read_bytes, rdma_write_bytes, tcp_bytes (inter-node), tcp_tx_bytes,
+ * tcp_rx_bytes, other_tcp_bytes (null when counted on interfaces),
+ * tcp_source ("nftables" or "interface"), error_events, duration_ms,
  * devices [{name, state, bytes, tx_bytes, rx_bytes, errors, top_error,
  * error_counts {counter: growth, for those that grew}}]. */
 char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len);

@@ -13,7 +13,8 @@
 #define MORE_RESERVE 24
 #define EXPAND_MAX 1000000
 
-static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "shared", "bad", NULL };
+static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
+					 "shared", "bad", NULL };
 
 /* ------------------------------------------------------------ tokens */
 
@@ -103,6 +104,8 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 		return;
 	r->efa_bytes = d->efa_bytes;
 	r->tcp_bytes = d->tcp_bytes;
+	r->tcp_source = d->tcp_source;
+	r->other_tcp_bytes = d->other_tcp_bytes;
 	for (size_t i = 0; i < d->n; i++)
 		if (d->devs[i].state == EV_DEV_OK && d->devs[i].bytes > busiest)
 			busiest = d->devs[i].bytes;
@@ -126,11 +129,16 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 {
 	char enc[EV_REASON_MAX], job[24] = "", nodes[24] = "", reason[EV_REASON_MAX + 8] = "", nics[80] = "";
+	char tcp[64] = "";
 	int n;
 
 	if (!ev_valid_nodename(r->node) || !valid_verdict(r->verdict) || r->nics_busy > r->nics_total ||
-	    r->nic_min_bytes > r->nic_max_bytes)
+	    r->nic_min_bytes > r->nic_max_bytes || (unsigned)r->tcp_source > EV_TCP_SRC_NFTABLES ||
+	    (r->tcp_source == EV_TCP_SRC_NONE && r->other_tcp_bytes))
 		return -EINVAL;
+	if (r->tcp_source != EV_TCP_SRC_NONE)
+		snprintf(tcp, sizeof(tcp), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", r->other_tcp_bytes,
+			 ev_tcp_source_name(r->tcp_source));
 	if (r->nics_total)
 		snprintf(nics, sizeof(nics), " nics=%" PRIu32 "/%" PRIu32 " nic_min=%" PRIu64 " nic_max=%" PRIu64,
 			 r->nics_busy, r->nics_total, r->nic_min_bytes, r->nic_max_bytes);
@@ -140,8 +148,8 @@ int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 		snprintf(nodes, sizeof(nodes), " nodes=%" PRIu32, r->job_nodes);
 	if (r->reason[0] && ev_token_encode(r->reason, enc, sizeof(enc)))
 		snprintf(reason, sizeof(reason), " reason=%s", enc);
-	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 " shared=%d%s%s",
-		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes,
+	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 "%s shared=%d%s%s",
+		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes, tcp,
 		     r->shared ? 1 : 0, nics, reason);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
@@ -185,7 +193,8 @@ static bool parse_u64(const char *s, uint64_t *v)
 int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *err)
 {
 	enum { K_JOB = 1, K_NODE = 2, K_NODES = 4, K_VERDICT = 8, K_EFA = 16, K_TCP = 32, K_SHARED = 64,
-	       K_REASON = 128, K_NICS = 256, K_NIC_MIN = 512, K_NIC_MAX = 1024 };
+	       K_REASON = 128, K_NICS = 256, K_NIC_MIN = 512, K_NIC_MAX = 1024, K_OTHER = 2048,
+	       K_SOURCE = 4096 };
 	char buf[EV_RESULT_LINE_MAX], *save = NULL;
 	size_t len = strlen(line);
 	unsigned seen = 0;
@@ -218,6 +227,10 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 			key = K_EFA;
 		} else if (strcmp(t, "tcp_bytes") == 0 && parse_u64(v, &r->tcp_bytes)) {
 			key = K_TCP;
+		} else if (strcmp(t, "other_tcp_bytes") == 0 && parse_u64(v, &r->other_tcp_bytes)) {
+			key = K_OTHER;
+		} else if (strcmp(t, "tcp_source") == 0 && ev_tcp_source_parse(v, &r->tcp_source) == 0) {
+			key = K_SOURCE;
 		} else if ((strcmp(t, "job") == 0 || strcmp(t, "nodes") == 0) && parse_u64(v, &x) && x &&
 			   x <= UINT32_MAX) {
 			*(t[0] == 'j' ? &r->jobid : &r->job_nodes) = (uint32_t)x;
@@ -250,6 +263,10 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 	     (K_NICS | K_NIC_MIN | K_NIC_MAX)) || r->nic_min_bytes > r->nic_max_bytes) {
 		memset(r, 0, sizeof(*r));
 		return ev_errf(err, -EBADMSG, "node result: nics, nic_min and nic_max go together, min <= max");
+	}
+	if (!(seen & K_OTHER) != !(seen & K_SOURCE)) {
+		memset(r, 0, sizeof(*r));
+		return ev_errf(err, -EBADMSG, "node result: other_tcp_bytes and tcp_source go together");
 	}
 	return 0;
 }
@@ -540,6 +557,10 @@ static int cmp_results(const void *a, const void *b)
 		return x->efa_bytes > y->efa_bytes ? -1 : 1;
 	if (x->tcp_bytes != y->tcp_bytes)
 		return x->tcp_bytes > y->tcp_bytes ? -1 : 1;
+	if (x->other_tcp_bytes != y->other_tcp_bytes)
+		return x->other_tcp_bytes > y->other_tcp_bytes ? -1 : 1;
+	if (x->tcp_source != y->tcp_source)
+		return x->tcp_source < y->tcp_source ? -1 : 1;
 	if (x->shared != y->shared)
 		return x->shared ? -1 : 1;
 	if (x->jobid != y->jobid)
@@ -586,7 +607,9 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 	char **names = NULL, *hl = NULL;
 	bool *done = NULL;
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
-	uint64_t efa = 0, tcp = 0;
+	enum ev_tcp_source source = EV_TCP_SRC_NONE;
+	uint64_t efa = 0, tcp = 0, other = 0;
+	char tcp_text[80] = "";
 	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0;
 	int rc = 0, w;
 
@@ -622,14 +645,23 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 		worst = ev_verdict_worse(worst, r[i].verdict);
 		efa = sat_add(efa, r[i].efa_bytes);
 		tcp = sat_add(tcp, r[i].tcp_bytes);
+		other = sat_add(other, r[i].other_tcp_bytes);
 		shared += r[i].shared;
+		/* One node on interfaces makes the job's TCP figure an upper
+		 * bound: the record says so. */
+		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE ||
+		    (r[i].tcp_source == EV_TCP_SRC_NFTABLES && source == EV_TCP_SRC_NONE))
+			source = r[i].tcp_source;
 	}
+	if (source != EV_TCP_SRC_NONE)
+		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", other,
+			 ev_tcp_source_name(source));
 	/* Nodes that never reported make the job's verdict unknown at best. */
 	if (m < total_nodes)
 		worst = ev_verdict_worse(worst, EV_V_UNKNOWN);
 	w = snprintf(out, cap, EV_RECORD_PREFIX " verdict=%s nodes=%zu/%zu efa_bytes=%" PRIu64
-		     " tcp_bytes=%" PRIu64, ev_verdict_name(worst), m, total_nodes > m ? (size_t)total_nodes : m,
-		     efa, tcp);
+		     " tcp_bytes=%" PRIu64 "%s", ev_verdict_name(worst), m, total_nodes > m ? (size_t)total_nodes : m,
+		     efa, tcp, tcp_text);
 	if (w > 0 && shared && (size_t)w < cap)
 		w += snprintf(out + w, cap - (size_t)w, " shared=%zu", shared);
 	if (w < 0 || (size_t)w + MORE_RESERVE >= cap) {
@@ -865,7 +897,8 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 
 int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 {
-	enum { K_VERDICT = 1, K_NODES = 2, K_EFA = 4, K_TCP = 8, K_SHARED = 16, K_BAD = 32 };
+	enum { K_VERDICT = 1, K_NODES = 2, K_EFA = 4, K_TCP = 8, K_SHARED = 16, K_BAD = 32, K_OTHER = 64,
+	       K_SOURCE = 128 };
 	size_t s, e;
 	char *save = NULL, *t;
 	unsigned seen = 0;
@@ -902,6 +935,10 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			key = K_EFA;
 		} else if (strcmp(t, "tcp_bytes") == 0 && parse_u64(v, &r->tcp_bytes)) {
 			key = K_TCP;
+		} else if (strcmp(t, "other_tcp_bytes") == 0 && parse_u64(v, &r->other_tcp_bytes)) {
+			key = K_OTHER;
+		} else if (strcmp(t, "tcp_source") == 0 && ev_tcp_source_parse(v, &r->tcp_source) == 0) {
+			key = K_SOURCE;
 		} else if (strcmp(t, "shared") == 0 && parse_u64(v, &a) && a && a <= UINT32_MAX) {
 			r->shared = (unsigned)a;
 			key = K_SHARED;
@@ -916,5 +953,7 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 	}
 	if (!rc && (seen & (K_VERDICT | K_NODES | K_EFA | K_TCP)) != (K_VERDICT | K_NODES | K_EFA | K_TCP))
 		rc = ev_errf(err, -EBADMSG, "record: verdict, nodes, efa_bytes and tcp_bytes are required");
+	if (!rc && !(seen & K_OTHER) != !(seen & K_SOURCE))
+		rc = ev_errf(err, -EBADMSG, "record: other_tcp_bytes and tcp_source go together");
 	return rc;
 }

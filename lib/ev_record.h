@@ -4,7 +4,13 @@
  * report in any order and a result delivered twice changes nothing.
  *
  * Record: "efa-verify: verdict=WORST nodes=REPORTED/TOTAL efa_bytes=N
- * tcp_bytes=N [shared=N] [bad=GROUP;GROUP;...[;+N_more]]", where GROUP is
+ * tcp_bytes=N [other_tcp_bytes=N tcp_source=S] [shared=N]
+ * [bad=GROUP;GROUP;...[;+N_more]]", where tcp_bytes is the job's
+ * inter-node TCP and other_tcp_bytes the rest of the nodes' IP traffic
+ * (storage, Slurm), tcp_source "nftables" when every node that reported
+ * counted with its job table and "interface" when any counted its
+ * interfaces (whose tcp_bytes then hold everything, and other_tcp_bytes
+ * nothing); both are left out when no node said (none had a delta). GROUP is
  * HOSTLIST:verdict[(reason)]. Bytes are exact decimal integers: the record
  * is read back by `efa-verify report` and by merges, and digits are never
  * ambiguous (report prints them with units). Healthy nodes are counted, not
@@ -48,6 +54,10 @@ struct ev_node_result {
 	 * them moved. nics_total 0 = not known (no delta). */
 	uint32_t nics_busy, nics_total;
 	uint64_t nic_min_bytes, nic_max_bytes;
+	/* Where the TCP numbers come from (NONE: no delta, not said) and
+	 * the IP bytes that were not inter-node. */
+	enum ev_tcp_source tcp_source;
+	uint64_t other_tcp_bytes;
 };
 
 /* Bytes and NIC balance of r from a node's delta (NULL: left zero). A NIC
@@ -56,7 +66,8 @@ struct ev_node_result {
 void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, const struct ev_node_delta *d);
 
 /* One line, e.g. "job=42 node=n1 nodes=4 verdict=ok efa_bytes=123
- * tcp_bytes=4 shared=0 nics=4/4 nic_min=30 nic_max=31" (job=, nodes=,
+ * tcp_bytes=4 other_tcp_bytes=9 tcp_source=nftables shared=0 nics=4/4
+ * nic_min=30 nic_max=31" (job=, nodes=, other_tcp_bytes=/tcp_source=,
  * nics=/nic_min=/nic_max= and reason= only when set).
  * -EINVAL for a node name that is not a plain host name or a verdict out of
  * range, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
@@ -97,6 +108,8 @@ struct ev_record {
 	enum ev_verdict verdict;
 	unsigned reported, total;
 	uint64_t efa_bytes, tcp_bytes;
+	uint64_t other_tcp_bytes;
+	enum ev_tcp_source tcp_source;    /* NONE: not in the record */
 	unsigned shared;
 	struct ev_record_group *groups;
 	size_t n_groups;

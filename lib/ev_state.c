@@ -137,7 +137,10 @@ bool ev_boot_id_valid(const char *s)
 /* Header lines (format 2), then one line per counter: "E dev" opens a
  * device, "P name value" (port) and "D name value" (device) follow it,
  * "T if tx rx"; a bad counter's value is "?". "end" closes the file, so a
- * truncated one is recognised. */
+ * truncated one is recognised. "tcp_source S" says where the job's TCP is
+ * counted; with nftables, "net PEER_TX PEER_RX ALL_TX ALL_RX" holds the
+ * job table's counters. The interfaces' T lines are kept either way: the
+ * epilog falls back to them if the table is gone. */
 static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *s, size_t *len)
 {
 	struct ev_buf b = { 0 };
@@ -165,6 +168,11 @@ static char *serialize(const struct ev_job_start *js, const struct ev_snapshot *
 	ev_buf_printf(&b, "time_ns %" PRIu64 "\n", s->time_ns);
 	if (s->job_nodes)
 		ev_buf_printf(&b, "job_nodes %" PRIu32 "\n", s->job_nodes);
+	if (s->tcp_source != EV_TCP_SRC_NONE)
+		ev_buf_printf(&b, "tcp_source %s\n", ev_tcp_source_name(s->tcp_source));
+	if (s->tcp_source == EV_TCP_SRC_NFTABLES)
+		ev_buf_printf(&b, "net %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", s->net.peer_tx,
+			      s->net.peer_rx, s->net.all_tx, s->net.all_rx);
 	for (size_t i = 0; i < s->n_efa; i++) {
 		const struct ev_dev_counters *d = &s->efa[i];
 
@@ -275,7 +283,8 @@ static int split(char *l, char **tok, int max)
 }
 
 enum { H_JOB = 1, H_NODE = 2, H_BOOT = 4, H_SEQ = 8, H_OTHERS = 16, H_TRUNC = 32, H_TIME = 64,
-       H_NODES = 128, H_FIRST = 256, H_WHOLE = 512, H_WHOLE_WHY = 1024 };
+       H_NODES = 128, H_FIRST = 256, H_WHOLE = 512, H_WHOLE_WHY = 1024,
+       H_SOURCE = 2048, H_NET = 4096 };
 
 /* A why token as ev_whole_node_judge makes one. */
 static bool whole_why_valid(const char *s)
@@ -304,6 +313,18 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 			js->run.others[js->run.n_others++] = (uint32_t)v;
 		}
 		qsort(js->run.others, js->run.n_others, sizeof(uint32_t), cmp_u32);
+		return 0;
+	}
+	if (strcmp(t[0], "net") == 0) {
+		uint64_t *dst[] = { &js->snap.net.peer_tx, &js->snap.net.peer_rx, &js->snap.net.all_tx,
+				    &js->snap.net.all_rx };
+
+		if (*seen & H_NET || nt != 5)
+			return -1;
+		for (int i = 0; i < 4; i++)
+			if (!ev_parse_u64_strict(t[i + 1], dst[i]))
+				return -1;
+		*seen |= H_NET;
 		return 0;
 	}
 	if (nt != 2)
@@ -340,6 +361,9 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 		   v <= UINT32_MAX) {
 		js->snap.job_nodes = (uint32_t)v;
 		*seen |= H_NODES;
+	} else if (strcmp(t[0], "tcp_source") == 0 && !(*seen & H_SOURCE) &&
+		   ev_tcp_source_parse(t[1], &js->snap.tcp_source) == 0) {
+		*seen |= H_SOURCE;
 	} else {
 		return -1;
 	}
@@ -460,7 +484,7 @@ int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *
 			if (!add_tcp(&out->snap, t[1], t[2], t[3]))
 				return bad(out, err, line, "bad or repeated interface");
 		} else if (in_body || header(out, t, nt, &seen) != 0 ||
-			   (version == 1 && (seen & ~(unsigned)(H_TIME | H_NODES)))) {
+			   (version == 1 && (seen & ~(unsigned)(H_TIME | H_NODES | H_SOURCE | H_NET)))) {
 			return bad(out, err, line, "unexpected content");
 		}
 	}
@@ -468,6 +492,9 @@ int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *
 		return bad(out, err, line, "truncated (no end marker)");
 	if (version == 2 && (seen & (H_JOB | H_SEQ | H_OTHERS)) != (H_JOB | H_SEQ | H_OTHERS))
 		return bad(out, err, line, "job, seq or others missing");
+	/* The job table's counters, exactly when they are the source. */
+	if (!(seen & H_NET) != (out->snap.tcp_source != EV_TCP_SRC_NFTABLES))
+		return bad(out, err, line, "tcp_source nftables and its net line go together");
 	/* ev_counter_find searches sorted arrays. */
 	for (size_t i = 0; i < out->snap.n_efa; i++) {
 		struct ev_dev_counters *d = &out->snap.efa[i];
@@ -1096,6 +1123,26 @@ int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t
 	if (reason && cap)
 		snprintf(reason, cap, "%s", n < 0 ? "not_ready" : buf);
 	return 1;
+}
+
+int ev_running_check(const char *state_dir, uint32_t jobid, bool *running, struct ev_err *err)
+{
+	char dir[PATH_CAP], path[PATH_CAP];
+	struct stat st;
+	int rc;
+
+	*running = true;
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = subdir(state_dir, "running", false, dir, sizeof(dir), err)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/%" PRIu32, dir, jobid);
+	if (lstat(path, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	*running = false;
+	return 0;
 }
 
 /* ------------------------------------------------------------ spool */

@@ -120,6 +120,11 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
 		   bool *shared, struct ev_err *err);
 
+/* Whether job jobid has a marker in the registry (its prolog ran, its
+ * epilog has not): *running. An unreadable registry is an error, never a
+ * "no". */
+int ev_running_check(const char *state_dir, uint32_t jobid, bool *running, struct ev_err *err);
+
 /* An exclusive lock on state_dir/<name>.lock (created 0600, never through a
  * symlink, refused unless ours); returns the fd to close, or -errno. Serialises
  * read-modify-write steps among concurrent prologs and epilogs of a node. */

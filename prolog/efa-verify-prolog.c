@@ -1,11 +1,14 @@
 /* efa-verify-prolog: run by slurmd as root on every node of a job at job
  * start (Prolog= with PrologFlags=Alloc, or a prolog.d). Keeps the job's
- * start snapshot for the epilog, marks the job as running on the node (so an
- * epilog can tell another job shared it), and delivers results an earlier
- * epilog had to spool. It always exits 0: a failing prolog would drain the
- * node, and a missing snapshot only makes the verdict "unknown". */
+ * start snapshot for the epilog, makes the job's nftables table that counts
+ * its inter-node traffic, marks the job as running on the node (so an
+ * epilog can tell another job shared it), removes tables of jobs no longer
+ * running, and delivers results an earlier epilog had to spool. It always
+ * exits 0: a failing prolog would drain the node, and a missing snapshot
+ * only makes the verdict "unknown". */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -17,6 +20,8 @@
 #include "ev_deliver.h"
 #include "ev_devices.h"
 #include "ev_jobenv.h"
+#include "ev_jobnet.h"
+#include "ev_jobpeers.h"
 #include "ev_state.h"
 #include "ev_whole_node.h"
 
@@ -25,12 +30,15 @@ static const char usage[] =
 	"\n"
 	"Slurm Prolog: snapshot this node's EFA and TCP counters for the job in\n"
 	"SLURM_JOB_ID, and whether the job has the whole node, for\n"
-	"efa-verify-epilog; deliver results spooled by an earlier epilog; a\n"
-	"read-only copy of the snapshot goes to the job's user (for `efa-verify\n"
-	"report` while the job runs). Reads SLURMD_NODENAME, SLURM_JOB_ID,\n"
-	"SLURM_JOB_UID, SLURM_NODELIST, SLURM_JOB_NUM_NODES,\n"
-	"SLURM_JOB_CPUS_PER_NODE, SLURM_JOB_EXCLUSIVE, SLURM_JOB_OVERSUBSCRIBE\n"
-	"and SPANK_EFA_VERIFY_MODE as slurmd sets them. Always exits 0.\n"
+	"efa-verify-epilog; make the nftables table that counts the job's\n"
+	"traffic to its other nodes (tcp_source: auto), or say in the log why\n"
+	"the TCP interfaces are counted instead; remove tables of jobs no longer\n"
+	"running here; deliver results spooled by an earlier epilog; a read-only\n"
+	"copy of the snapshot goes to the job's user (for `efa-verify report`\n"
+	"while the job runs). Reads SLURMD_NODENAME, SLURM_JOB_ID, SLURM_JOB_UID,\n"
+	"SLURM_NODELIST, SLURM_JOB_NUM_NODES, SLURM_JOB_CPUS_PER_NODE,\n"
+	"SLURM_JOB_EXCLUSIVE, SLURM_JOB_OVERSUBSCRIBE and SPANK_EFA_VERIFY_MODE\n"
+	"as slurmd sets them. Always exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
 	"      --no-accounting never contact slurmctld or slurmdbd\n"
@@ -52,19 +60,73 @@ static void judge_whole_node(const struct ev_config *cfg, const struct ev_jobenv
 	ev_whole_node_judge(&in, out);
 }
 
+static int still_running(uint32_t jobid, bool *yes, void *state_dir)
+{
+	return ev_running_check(state_dir, jobid, yes, NULL);
+}
+
+/* The job's TCP: its own table where one can be made (snap says so), else
+ * the interfaces' counters the snapshot already holds, and the log says
+ * why. Then the tables that crashed prologs and epilogs left behind. The
+ * socket stays open for the caller (*nft; NULL without netfilter). */
+static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_snapshot *snap,
+		      struct ev_nft **nft)
+{
+	struct ev_jobnet_peers peers = { 0 }, local = { 0 };
+	struct ev_err err = { "" };
+	size_t removed = 0;
+	int rc;
+
+	*nft = NULL;
+	if (cfg->tcp_source_interface)
+		return;
+	if (!(rc = ev_job_peer_addrs(je, !je->no_accounting, &peers, &err)) &&
+	    !(rc = ev_jobnet_local_addrs(&local, &err)))
+		rc = ev_jobnet_peers_check(&peers, &local, &err);
+	/* Opened in any case, for the sweep below. */
+	if (ev_jobnet_open(nft, rc ? NULL : &err) != 0 && !rc)
+		rc = -EPROTONOSUPPORT;
+	if (!rc)
+		rc = ev_jobnet_start(*nft, je->jobid, je->node, &peers, &err);
+	ev_jobnet_peers_free(&peers);
+	ev_jobnet_peers_free(&local);
+	if (rc) {
+		ev_binlog(LOG_WARNING, "job %u on %s: TCP counted on interfaces (tcp_source=interface): %s",
+			  je->jobid, je->node, err.msg);
+	} else {
+		snap->tcp_source = EV_TCP_SRC_NFTABLES;
+		memset(&snap->net, 0, sizeof(snap->net));
+	}
+	/* Without CAP_NET_ADMIN the sweep would fail the same way. */
+	if (!*nft || rc == -EPERM)
+		return;
+	if (ev_jobnet_sweep(*nft, je->node, still_running, (void *)cfg->state_dir, &removed, &err) != 0) {
+		/* Said once: where nftables does not work, the fallback said why. */
+		if (!rc)
+			ev_binlog(LOG_WARNING, "job %u on %s: stale nftables tables: %s", je->jobid, je->node,
+				  err.msg);
+	} else if (removed) {
+		ev_binlog(LOG_INFO, "job %u on %s: removed %zu nftables table(s) of jobs no longer running",
+			  je->jobid, je->node, removed);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ev_jobenv je;
 	struct ev_config cfg;
 	struct ev_device_list devs = { 0 };
 	struct ev_job_start js;
+	struct ev_nft *nft = NULL;
 	struct ev_err err = { "" };
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
 	/* libslurm is initialised only when needed: its config parse and
 	 * plugin loading cost more CPU than the snapshot (bench/run). */
-	if (!je.no_accounting && (!je.job_nodes || !je.first[0]) && ev_slurm_ready(&err) == 0)
+	if (!je.no_accounting &&
+	    (!je.job_nodes || !je.first[0] || (!je.nodelist[0] && je.job_nodes != 1 && !cfg.tcp_source_interface)) &&
+	    ev_slurm_ready(&err) == 0)
 		ev_jobenv_ask_slurm(&je);
 	memset(&js, 0, sizeof(js));
 	js.jobid = je.jobid;
@@ -86,12 +148,18 @@ int main(int argc, char **argv)
 		/* The node count is kept now: while epilogs run, slurmctld's
 		 * count shrinks as each node finishes. */
 		js.snap.job_nodes = je.job_nodes;
-		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0)
+		count_tcp(&cfg, &je, &js.snap, &nft);
+		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0) {
 			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-		/* Root's own file is for the epilog alone. */
-		else if (je.have_uid && je.uid != 0 && ev_job_view_save(cfg.state_dir, &js, je.uid, &err) != 0)
+			/* No epilog will know of the table. */
+			if (js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
+				ev_jobnet_remove(nft, je.jobid, je.node, NULL);
+		} else if (je.have_uid && je.uid != 0 && ev_job_view_save(cfg.state_dir, &js, je.uid, &err) != 0) {
+			/* Root's own file is for the epilog alone. */
 			ev_binlog(LOG_WARNING, "job %u on %s: no copy for the job's user (report so far): %s",
 				  je.jobid, je.node, err.msg);
+		}
+		ev_nft_close(&nft);
 	}
 	if (!je.no_accounting) {
 		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node };

@@ -13,11 +13,12 @@
 #include "ev_slurm_compat.h"
 
 #include "ev_file.h"
+#include "ev_record.h"
 #include "ev_state.h"
 #include "ev_whole_node.h"
 
-/* Count and first name of a Slurm node list, and this node's place in it
- * (-1 if absent). */
+/* Count, first name and text of a Slurm node list, and this node's place
+ * in it (-1 if absent). */
 static void nodes_of(const char *list, struct ev_jobenv *e, int *index)
 {
 	ev_hostlist_t *hl = slurm_hostlist_create(list);
@@ -25,8 +26,11 @@ static void nodes_of(const char *list, struct ev_jobenv *e, int *index)
 
 	if (index)
 		*index = -1;
+	e->nodelist[0] = '\0';
 	if (!hl)
 		return;
+	if (strlen(list) < sizeof(e->nodelist))
+		memcpy(e->nodelist, list, strlen(list) + 1);
 	e->job_nodes = (unsigned)slurm_hostlist_count(hl);
 	if (index)
 		*index = slurm_hostlist_find(hl, e->node);
@@ -81,6 +85,7 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 		e->job_nodes = n;
 		e->first[0] = '\0';
 		index = -1;
+		e->nodelist[0] = '\0';
 	}
 	/* The CPU counts are the job's, in the order of its node list: only
 	 * with that list is this node's entry known. */
@@ -105,7 +110,7 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 	 * Unknown stays 0. */
 	job_info_msg_t *msg = NULL;
 
-	if (e->job_nodes && e->first[0])
+	if (e->job_nodes && e->first[0] && e->nodelist[0])
 		return;
 	if (ev_slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
 		if (msg->record_count >= 1) {
@@ -115,6 +120,44 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 		}
 		slurm_free_job_info_msg(msg);
 	}
+}
+
+int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct ev_err *err)
+{
+	ev_hostlist_t *hl;
+	char **v = NULL, *h;
+	size_t cnt = 0, total = 0;
+	int rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (e->job_nodes == 1)
+		return 0;
+	if (!e->nodelist[0] || !(hl = slurm_hostlist_create(e->nodelist)))
+		return ev_errf(err, -ENOENT, "the job's node list is not known");
+	if (!(v = calloc((size_t)slurm_hostlist_count(hl) + 1, sizeof(*v)))) {
+		slurm_hostlist_destroy(hl);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	while (!rc && (h = slurm_hostlist_shift(hl))) {
+		total++;
+		if (!ev_valid_nodename(h))
+			rc = ev_errf(err, -EINVAL, "node name '%.64s' in the job's list refused", h);
+		else if (strcmp(h, e->node) != 0 && !(v[cnt++] = strdup(h)))
+			rc = ev_errf(err, -ENOMEM, "out of memory");
+		free(h);
+	}
+	slurm_hostlist_destroy(hl);
+	/* The job's own list holds this node and the job's node count. */
+	if (!rc && (total == cnt || (e->job_nodes && total != e->job_nodes)))
+		rc = ev_errf(err, -ENOENT, "the node list '%.64s' is not this job's on %s", e->nodelist, e->node);
+	if (rc) {
+		ev_hostlist_free(v, cnt);
+		return rc;
+	}
+	*names = v;
+	*n = cnt;
+	return 0;
 }
 
 void ev_binlog(int prio, const char *fmt, ...)

@@ -11,11 +11,16 @@
 #include "ev_config.h"
 #include "ev_err.h"
 
+/* A job's node list as Slurm writes it ("n[1-4,7]"); a longer one is not
+ * kept (the job's inter-node TCP is then counted on interfaces). */
+#define EV_NODELIST_MAX 8192
+
 struct ev_jobenv {
 	uint32_t jobid;
 	char node[EV_NAME_MAX];
 	unsigned job_nodes;          /* from the node list slurmd gave, or slurmctld; 0 = not known */
 	char first[EV_NAME_MAX];     /* the job's first node, which writes its record; "" = not known */
+	char nodelist[EV_NODELIST_MAX]; /* the job's nodes (slurmd's list, or slurmctld's); "" = not known */
 	bool no_accounting;          /* --no-accounting: node-local work only */
 	bool have_uid;               /* SLURM_JOB_UID: the job's user, whose view of its start file the prolog keeps */
 	uint32_t uid;
@@ -31,9 +36,14 @@ struct ev_jobenv {
 
 /* From the environment only. */
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
-/* The job's node count and first node from slurmctld, where the
- * environment did not give them (SLURM_JOB_NODELIST or SLURM_NODELIST). */
+/* The job's node count, first node and node list from slurmctld, where
+ * the environment did not give them (SLURM_JOB_NODELIST or SLURM_NODELIST). */
 void ev_jobenv_ask_slurm(struct ev_jobenv *e);
+
+/* The job's nodes other than e->node, expanded (malloc'ed array of
+ * malloc'ed names; ev_hostlist_free). A one-node job has none; -ENOENT
+ * when the list is not known or does not hold the job's node count. */
+int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct ev_err *err);
 
 /* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job
  * environment, the config. Returns 1 to go on, 0 to exit 0 (help, version,

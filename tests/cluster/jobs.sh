@@ -42,6 +42,20 @@ at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 
+# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
+# record (with WANT in it, if given); bounded at 40 s. Without how its TCP
+# was counted ("other_tcp_bytes=N tcp_source=S"), which tcp_of checks.
+record() {
+	local c=
+	for _ in $(seq 400); do
+		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
+		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
+		sleep 0.1
+	done
+	sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//' <<<"$c"
+}
+# tcp_of JOB: "other_tcp_bytes=N tcp_source=S" from the job's record.
+tcp_of() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 MiB=1048576
 # report_ok NAME JOB VERDICT NODES EFA_BYTES TCP_BYTES NODE_LINES: `efa-verify
@@ -64,6 +78,16 @@ report_ok() {
 	is "$name: report --json: each node's verdict and reason" \
 		"$(jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-")"' <<<"$json" | sort)" "$lines"
 }
+
+# How a multi-node job's TCP is counted here: where the nodes share one
+# network stack (one NodeAddr), no table can tell their traffic apart, and
+# the prolog counts the interfaces and says so; with a stack each, its
+# nftables table counts it.
+if [ "$(scontrol show node n1 | grep -o 'NodeAddr=[^ ]*')" = "$(scontrol show node n2 | grep -o 'NodeAddr=[^ ]*')" ]; then
+	multi_src=interface
+else
+	multi_src=nftables
+fi
 
 # rpc_count TYPE: how many TYPE requests slurmctld has served (sdiag).
 rpc_count() {
@@ -102,6 +126,10 @@ check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $jo
 rec=$(record "$job" nodes=4/4)
 is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
 	"efa-verify: verdict=ok nodes=4/4 efa_bytes=$((3 * per_p4d + per_p5)) tcp_bytes=0"
+like "4-node job: the record says how its TCP was counted ($multi_src)" "$(tcp_of "$job")" \
+	"^other_tcp_bytes=[0-9]+ tcp_source=$multi_src$"
+is "4-node job: each node's log line says so too" \
+	"$(jq -r "select(.job == $job) | .tcp_source" "$LOG" | sort -u)" "$multi_src"
 diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 report_ok "4-node ok job" "$job" ok 4/4 $((3 * per_p4d + per_p5)) 0 "n1 ok -
 n2 ok -
@@ -118,6 +146,9 @@ is "report: NIC balance of the p5 node" "$(jq -r '.nodes[] | select(.node == "n4
 is "report: EFA share" "$(jq -r .efa_share <<<"$json")" 1
 
 # --- a 2-node job whose traffic goes over TCP: tcp_fallback
+# The TCP is simulated on the nodes' ens5 counters: counted on interfaces.
+cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
+printf 'tcp_source: interface\n' >> "$SIM/efa-verify.yaml"
 job=$(submit 2)
 check "job $job: prologs kept their start snapshots" started "$job" 2
 # The two nodes Slurm chose, as a host list (n[1-2]) and one per line.
@@ -134,6 +165,10 @@ rec=$(record "$job" nodes=2/2)
 is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
 	"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)"
 report_ok "2-node TCP job" "$job" tcp_fallback 2/2 0 $((2 * tcpn)) "$want"
+is "2-node TCP job: record says interface counters" "$(tcp_of "$job")" "other_tcp_bytes=0 tcp_source=interface"
+is "2-node TCP job: report --json says so" "$("${EV[@]}" report "$job" --json | jq -c '[.tcp_source, .other_tcp_bytes]')" \
+	'["interface",null]'
+cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 
 # --- one busy NIC of four, drops growing: degraded with the reason, where
 # the job could use every NIC (exclusive, more than one node)
@@ -190,6 +225,10 @@ out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
 is "no-traffic job: record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
 report_ok "no-traffic job" "$job" no_traffic 1/1 0 0 "n1 no_traffic single_node"
+# One node: no peers to look up, its table counts everything as other.
+like "no-traffic job: counted by its nftables table" "$(tcp_of "$job")" "^other_tcp_bytes=[0-9]+ tcp_source=nftables$"
+like "no-traffic job: report says where the TCP was counted" "$("${EV[@]}" report "$job")" \
+	"TCP between the job's nodes \(tcp_source=nftables\); other IP traffic"
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
 job=$(submit 2 -w n[3-4])
@@ -224,11 +263,17 @@ check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h
 # own network namespace, over their own interfaces and the cluster's bridge
 if command -v fi_pingpong >/dev/null; then
 	cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
-	printf 'tcp_interfaces: [%s]\n' "$EV_NODE_IF" >> "$SIM/efa-verify.yaml"
-	# The simulated trees show the node's real interface, as sysfs links
-	# it: the link resolves in the reader's namespace, and the epilog's is
-	# its node's.
-	for n in n1 n2; do ln -sfn "/sys/devices/virtual/net/$EV_NODE_IF" "$SIM/sys/$n/class/net/$EV_NODE_IF"; done
+	if [ "$multi_src" = nftables ]; then
+		# Counted by the job's table: n1 and n2 do not resolve, so their
+		# prologs took each other's NodeAddr from slurmctld.
+		:
+	else
+		printf 'tcp_source: interface\ntcp_interfaces: [%s]\n' "$EV_NODE_IF" >> "$SIM/efa-verify.yaml"
+		# The simulated trees show the node's real interface, as sysfs
+		# links it: the link resolves in the reader's namespace, and the
+		# epilog's is its node's.
+		for n in n1 n2; do ln -sfn "/sys/devices/virtual/net/$EV_NODE_IF" "$SIM/sys/$n/class/net/$EV_NODE_IF"; done
+	fi
 	# cluster.sh's pingpong: task 0 serves on n1, task 1 connects from n2
 	# to n1's address, 500 x 64 KiB each way over TCP.
 	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N2 -w 'n[1-2]' \
@@ -243,17 +288,24 @@ n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
 	# the one reason if both are the same, else under its kind.
 	t1=$(jq -r "select(.job == $job and .node == \"n1\") | .tcp_bytes" "$LOG")
 	t2=$(jq -r "select(.job == $job and .node == \"n2\") | .tcp_bytes" "$LOG")
-	# Each node's interface is its own: each counted its own side at least.
+	# Each node's interface, or table, is its own: each counted its own
+	# side at least.
 	check "fi_pingpong job: n1 ($t1) and n2 ($t2) each counted at least 2 x 500 x 64 KiB" \
 		test "${t1:-0}" -ge $((2 * 500 * 65536)) -a "${t2:-0}" -ge $((2 * 500 * 65536))
+	is "fi_pingpong job: the record says how its TCP was counted" "$(tcp_of "$job" | sed 's/.* //')" \
+		"tcp_source=$multi_src"
+	if [ "$multi_src" = nftables ]; then
+		# Only the bytes between n1 and n2: fi_pingpong's, with TCP/IP
+		# headers and the step's own (srun's I/O, launch), within 10 %.
+		check "fi_pingpong job: n1 ($t1) and n2 ($t2) counted at most 10 % above it" \
+			test "${t1:-0}" -le $((2 * 500 * 65536 * 11 / 10)) -a "${t2:-0}" -le $((2 * 500 * 65536 * 11 / 10))
+	fi
 	if [ "$t1" = "$t2" ]; then label="tcp_bytes:$t1/efa_bytes:0"; else label=tcp_bytes; fi
 	is "fi_pingpong job: sacct record tcp_fallback, from the nodes' bytes" "$rec" \
 		"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((t1 + t2)) bad=n[1-2]:tcp_fallback($label)"
 	diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 	# 500 x 64 KiB each way: each node sent one way and received the
-	# other on its own interface, so at least 2 nodes x (tx + rx) x 500 x
-	# 64 KiB (the interfaces carry Slurm's own traffic too, so no more is
-	# known).
+	# other, so at least 2 nodes x (tx + rx) x 500 x 64 KiB.
 	report_ok "fi_pingpong job" "$job" tcp_fallback 2/2 0 ">=$((4 * 500 * 65536))" \
 		"$(jq -r "select(.job == $job) | \"\(.node) \(.verdict) \(.reason // \"-\")\"" "$LOG" | sort)"
 	rm -f "$SIM/sys/n1/class/net/$EV_NODE_IF" "$SIM/sys/n2/class/net/$EV_NODE_IF"

@@ -54,6 +54,17 @@ for k in prolog epilog; do
 		skipped_row "$k syscalls" "$k syscalls"
 	fi
 done
+# Part 5: the job's nftables table (root, a network namespace of its own).
+for k in prolog epilog; do
+	if grep -Eq "^$k CPU, nftables counting \(median\) +n/a +skipped" <<<"$out"; then
+		skipped_row "$k CPU, nftables counting" "$k CPU, nftables counting \(median\)"
+	else
+		row "$k CPU, nftables counting" "^$k CPU, nftables counting \(median\) +$N ms +$N ms +[-+]$N ms +<5 ms +$TGOAL"
+	fi
+done
+if [ "$(id -u)" = 0 ]; then
+	like "nftables rows: really counted with the job's table" "$out" "^note: nftables counting: the job's table made"
+fi
 for n in 1024 8192; do
 	for c in scattered contiguous heavy; do
 		if [ "$n" = 8192 ]; then g="<4 KiB +$GOAL"; else g="info$"; fi

@@ -228,7 +228,10 @@ fi
 # prolog looks for slurm.conf to ask; here it finds none and goes on.
 # A state_dir of their own: nothing spooled there for the prolog to deliver
 # (delivering would rightly look for slurm.conf).
-conf "$EV_TMP/nl.yaml" "$EV_TMP/state-nl"
+# tcp_source: interface: the job's nftables table would look up n2, n3 and
+# n7, which do not resolve here, in slurmctld's node records (NodeAddr);
+# these cases are about the node count and first node alone.
+conf "$EV_TMP/nl.yaml" "$EV_TMP/state-nl" "tcp_source: interface"
 start_line() { sed -n "s/^$2 //p" "$EV_TMP/state-nl/jobs/$1.start" 2>/dev/null; }
 slurmd_env() { # slurmd_env JOB [NAME=VALUE...] -- as slurmd 22.05 runs a prolog
 	local job=$1; shift
@@ -256,6 +259,13 @@ if command -v strace >/dev/null; then
 	is "SLURM_NODELIST: slurm.conf never looked for" "$(grep -c no-slurm.conf "$EV_TMP/with.trace")" 0
 	check "no node list: slurm.conf looked for (so the check above can fail)" \
 		grep -q no-slurm.conf "$EV_TMP/without.trace"
+	# The job's table needs its nodes' addresses: names that do not
+	# resolve are looked up in slurmctld's node records.
+	conf "$EV_TMP/nl-auto.yaml" "$EV_TMP/state-nl"
+	strace -f -qq -e trace=access,faccessat,faccessat2,openat -o "$EV_TMP/auto.trace" \
+		$(slurmd_env 146 SLURM_NODELIST='n[1-3],n7') "$PRO" -c "$EV_TMP/nl-auto.yaml" >/dev/null 2>&1
+	check "tcp_source auto, names that do not resolve: slurm.conf looked for (NodeAddr)" \
+		grep -q no-slurm.conf "$EV_TMP/auto.trace"
 else
 	ok "slurm.conf never looked for # SKIP strace not installed"
 fi

@@ -58,6 +58,7 @@ static void assert_defaults(const struct ev_config *c)
 	assert_string_equal(c->expect_az, "");
 	assert_string_equal(c->expect_group, "");
 	assert_true(c->tcp_auto);
+	assert_false(c->tcp_source_interface);
 	assert_int_equal(c->n_tcp_ifaces, 0);
 	assert_int_equal(c->verdict.min_bytes, 1048576);
 	assert_int_equal(c->verdict.efa_idle_bytes, 1048576);
@@ -142,6 +143,7 @@ static const char every_key[] =
 	"  require_group: no\n"
 	"  availability_zone: us-east-1a\n"
 	"  group_name: pg train\n"
+	"tcp_source: interface\n"
 	"tcp_interfaces: [ens5, eth0]\n"
 	"verdict:\n"
 	"  min_bytes: 4MiB\n"
@@ -208,6 +210,7 @@ static void test_every_key(void **state)
 	assert_false(c.require_group);
 	assert_string_equal(c.expect_az, "us-east-1a");
 	assert_string_equal(c.expect_group, "pg train");
+	assert_true(c.tcp_source_interface);
 	assert_false(c.tcp_auto);
 	assert_int_equal(c.n_tcp_ifaces, 2);
 	assert_string_equal(c.tcp_ifaces[0], "ens5");
@@ -693,7 +696,7 @@ static void test_top_level_errors(void **state)
 	(void)state;
 	expect_error("mode: report\nbogus: 1\n", NAME ":2:1: ",
 		     "unknown key 'bogus' (valid keys: mode, sysfs_root, state_dir, software_root, imds, "
-		     "placement, tcp_interfaces, verdict, env, instance_types, checks, on_not_ready, "
+		     "placement, tcp_source, tcp_interfaces, verdict, env, instance_types, checks, on_not_ready, "
 		     "prometheus_textfile_dir, log, record_wait_ms, record)");
 	expect_error("placement:\n  require_grp: true\n", NAME ":2:3: ",
 		     "unknown key 'require_grp' in placement (valid keys: require_group, "
@@ -706,6 +709,8 @@ static void test_top_level_errors(void **state)
 		     "mode: 'bogus' is not valid (one of: off, report, enforce)");
 	expect_error("on_not_ready: reboot\n", NAME ":1:15: ",
 		     "on_not_ready: 'reboot' is not valid (one of: fail_step, drain)");
+	expect_error("tcp_source: nftables\n", NAME ":1:13: ",
+		     "tcp_source: 'nftables' is not valid (one of: auto, interface)");
 	expect_error("mode: off\nmode: report\n", NAME ":2:1: ",
 		     "duplicate key 'mode' (first given at line 1)");
 	expect_error("placement:\n  group_name: a\n  group_name: b\n", NAME ":3:3: ",

@@ -50,6 +50,7 @@ static int setup(void **state)
 	x->d.n = 2;
 	x->d.efa_bytes = 3000;
 	x->d.tcp_bytes = 42;
+	x->d.tcp_source = EV_TCP_SRC_INTERFACE;
 	x->d.errors = 7;
 	x->d.duration_ns = 61234000000ull;
 	x->v.verdict = EV_V_DEGRADED;
@@ -98,12 +99,22 @@ static void test_json_line(void **state)
 				   "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"shared\":false,")) == 0);
 	assert_non_null(strstr(s, "\"efa_bytes\":3000,"));
 	assert_non_null(strstr(s, "\"tcp_bytes\":42,"));
+	/* Interfaces (a delta's default): the rest is not known. */
+	assert_non_null(strstr(s, "\"other_tcp_bytes\":null,\"tcp_source\":\"interface\","));
 	assert_non_null(strstr(s, "\"duration_ms\":61234,"));
 	assert_non_null(strstr(s, "{\"name\":\"rdmap16s0\",\"state\":\"ok\",\"bytes\":3000,\"tx_bytes\":1000,"
 				  "\"rx_bytes\":2000,\"errors\":7,\"top_error\":\"rx_drops\","
 				  "\"error_counts\":{\"rx_drops\":5,\"rdma_write_wr_err\":2}}"));
 	assert_non_null(strstr(s, "{\"name\":\"rdmap17s0\",\"state\":\"reset\","));
 	assert_non_null(strstr(s, "\"top_error\":null,\"error_counts\":{}}]}"));
+	free(s);
+	x->d.tcp_source = EV_TCP_SRC_NFTABLES;
+	x->d.tcp_tx_bytes = 40;
+	x->d.tcp_rx_bytes = 2;
+	x->d.other_tcp_bytes = 1234;
+	s = ev_joblog_format(&x->e, &len);
+	assert_non_null(strstr(s, "\"tcp_bytes\":42,\"tcp_tx_bytes\":40,\"tcp_rx_bytes\":2,\"other_tcp_bytes\":1234,"
+				  "\"tcp_source\":\"nftables\","));
 	free(s);
 
 	/* No start snapshot: no numbers at all, and an empty reason is null. */
@@ -310,6 +321,16 @@ static void test_prom_text(void **state)
 	assert_non_null(strstr(s, "efa_verify_job_duration_seconds{job=\"42\",node=\"n1\"} 61.234\n"));
 	assert_non_null(strstr(s, "efa_verify_job_device_bytes{job=\"42\",node=\"n1\",device=\"rdmap16s0\"} 3000\n"));
 	assert_int_equal(count(s, "efa_verify_job_device_bytes{"), 2);
+	assert_non_null(strstr(s, "efa_verify_job_tcp_source{job=\"42\",node=\"n1\",source=\"interface\"} 1\n"));
+	/* Counted on interfaces, the rest is in tcp_bytes: no other_tcp_bytes. */
+	assert_null(strstr(s, "other_tcp_bytes"));
+	free(s);
+	x->d.tcp_source = EV_TCP_SRC_NFTABLES;
+	x->d.other_tcp_bytes = 77;
+	s = ev_prom_format(&x->e, &len);
+	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
+	assert_non_null(strstr(s, "efa_verify_job_tcp_source{job=\"42\",node=\"n1\",source=\"nftables\"} 1\n"));
+	assert_non_null(strstr(s, "efa_verify_job_other_tcp_bytes{job=\"42\",node=\"n1\"} 77\n"));
 	free(s);
 
 	/* Label values are escaped, and cut before an escape, never inside. */

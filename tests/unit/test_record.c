@@ -321,6 +321,11 @@ static void test_record_parse(void **state)
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=n/1:unknown",
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=;n1:unknown",
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 shared=0",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 tcp_source=nftables",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5 tcp_source=guess",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5 other_tcp_bytes=5 "
+		"tcp_source=nftables",
 	};
 	char out[EV_RECORD_MAX];
 	struct ev_record rec;
@@ -354,6 +359,59 @@ static void test_record_parse(void **state)
 	assert_int_equal(ev_record_build(r, 4, 4, out, sizeof(out), &err), -EINVAL);
 	r[0] = res("n1", (enum ev_verdict)99, "", 0, 0);
 	assert_int_equal(ev_record_build(r, 4, 4, out, sizeof(out), &err), -EINVAL);
+}
+
+/* tcp_source: nftables only when every node that said counted with its
+ * table; one node on interfaces makes the job's TCP figure an upper
+ * bound, and the record says interface. */
+static void test_record_tcp_source(void **state)
+{
+	struct ev_node_result r[] = {
+		res("n1", EV_V_OK, "", 5, 10), res("n2", EV_V_OK, "", 5, 20), res("n3", EV_V_UNKNOWN, "x", 0, 0),
+	};
+	char out[EV_RECORD_MAX], merged[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	/* No node said (old results): nothing said. */
+	assert_int_equal(ev_record_build(r, 3, 3, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 bad=n3:unknown(x)");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_NONE);
+	ev_record_free(&rec);
+	r[0].tcp_source = r[1].tcp_source = EV_TCP_SRC_NFTABLES;
+	r[0].other_tcp_bytes = 1000;
+	r[1].other_tcp_bytes = 2000;
+	assert_int_equal(ev_record_build(r, 3, 3, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 other_tcp_bytes=3000 "
+				 "tcp_source=nftables bad=n3:unknown(x)");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_NFTABLES);
+	assert_true(rec.other_tcp_bytes == 3000);
+	ev_record_free(&rec);
+	/* Whichever node counted on interfaces. */
+	r[1].tcp_source = EV_TCP_SRC_INTERFACE;
+	r[1].other_tcp_bytes = 0;
+	for (int k = 0; k < 2; k++) {
+		enum ev_tcp_source t = r[0].tcp_source;
+
+		r[0].tcp_source = r[1].tcp_source;
+		r[1].tcp_source = t;
+		r[0].other_tcp_bytes = r[0].tcp_source == EV_TCP_SRC_NFTABLES ? 1000 : 0;
+		r[1].other_tcp_bytes = r[1].tcp_source == EV_TCP_SRC_NFTABLES ? 1000 : 0;
+		assert_int_equal(ev_record_build(r, 3, 3, out, sizeof(out), &err), 0);
+		assert_string_equal(out, "efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
+					 "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)");
+	}
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	ev_record_free(&rec);
+	/* Both keys are ours: a merge replaces them, the admin's words stay. */
+	assert_int_equal(ev_record_merge("ticket-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 "
+					 "other_tcp_bytes=9 tcp_source=nftables keep", out, merged, sizeof(merged), &err), 0);
+	assert_string_equal(merged, "ticket-1 efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
+				    "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x) keep");
 }
 
 static void test_hostlist_expand(void **state)
@@ -447,10 +505,34 @@ static void test_result_line_round_trip(void **state)
 		assert_int_equal(ev_result_parse(line, &p, &err), 0);
 		assert_memory_equal(&r, &p, sizeof(r));
 	}
-	/* The longest node name and reason still fit a line. */
+	/* Where the TCP was counted, and what else moved. */
+	r.tcp_source = EV_TCP_SRC_NFTABLES;
+	r.other_tcp_bytes = 99;
+	snprintf(r.reason, sizeof(r.reason), "x");
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_string_equal(line, "job=4294967295 node=n3 nodes=1024 verdict=degraded efa_bytes=18446744073709551615 "
+				  "tcp_bytes=42 other_tcp_bytes=99 tcp_source=nftables shared=1 reason=x");
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_memory_equal(&r, &p, sizeof(r));
+	r.tcp_source = EV_TCP_SRC_INTERFACE;
+	r.other_tcp_bytes = 0;
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_non_null(strstr(line, " tcp_bytes=42 other_tcp_bytes=0 tcp_source=interface shared=1 "));
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_memory_equal(&r, &p, sizeof(r));
+	/* Not said without a source. */
+	r.tcp_source = EV_TCP_SRC_NONE;
+	r.other_tcp_bytes = 5;
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+	r.other_tcp_bytes = 0;
+	/* The longest node name and reason, and every field at its widest,
+	 * still fit a line. */
 	memset(r.node, 'n', sizeof(r.node) - 1);
 	memset(r.reason, 'r', sizeof(r.reason) - 1);
-	r.efa_bytes = r.tcp_bytes = UINT64_MAX;
+	r.efa_bytes = r.tcp_bytes = r.other_tcp_bytes = UINT64_MAX;
+	r.tcp_source = EV_TCP_SRC_INTERFACE;
+	r.nics_busy = r.nics_total = 4096;
+	r.nic_min_bytes = r.nic_max_bytes = UINT64_MAX;
 	r.verdict = EV_V_TCP_FALLBACK;
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
 	assert_int_equal(ev_result_parse(line, &p, &err), 0);
@@ -508,6 +590,12 @@ static void test_result_parse_refuses_hostile_input(void **state)
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 reason=",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 reason=a%2",
 		"node= verdict=ok efa_bytes=1 tcp_bytes=2",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 tcp_source=nftables",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=ebpf",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=nftables tcp_source=interface",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=-3 tcp_source=nftables",
 		"",
 		"garbage",
 	};
@@ -537,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_merge_record_split_by_other_whitespace),
 		cmocka_unit_test(test_hostlist_all_digit_names),
 		cmocka_unit_test(test_record_parse),
+		cmocka_unit_test(test_record_tcp_source),
 		cmocka_unit_test(test_hostlist_expand),
 		cmocka_unit_test(test_token_encoding),
 		cmocka_unit_test(test_result_line_round_trip),

@@ -146,6 +146,15 @@ static void test_corrupt_and_truncated(void **state)
 		/* repeated counter, adjacent and not (found after sorting) */
 		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nP tx_bytes 2\nend\n",
 		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nP rx_bytes 2\nP tx_bytes 3\nend\n",
+		/* the job table's counters and their source go together */
+		"efa-verify-snapshot 1\nnet 1 2 3 4\nend\n",
+		"efa-verify-snapshot 1\ntcp_source interface\nnet 1 2 3 4\nend\n",
+		"efa-verify-snapshot 1\ntcp_source nftables\nend\n",
+		"efa-verify-snapshot 1\ntcp_source nftables\nnet 1 2 3\nend\n",
+		"efa-verify-snapshot 1\ntcp_source nftables\nnet 1 2 3 x\nend\n",
+		"efa-verify-snapshot 1\ntcp_source nftables\nnet 1 2 3 4\nnet 1 2 3 4\nend\n",
+		"efa-verify-snapshot 1\ntcp_source bogus\nend\n",
+		"efa-verify-snapshot 1\ntcp_source interface\ntcp_source interface\nend\n",
 	};
 	struct ev_snapshot s;
 	struct ev_err err;
@@ -191,6 +200,11 @@ static void test_running_registry_sees_overlap(void **state)
 	/* 11 runs; 12 starts and ends inside 11's window. */
 	assert_int_equal(ev_running_begin(x->state, 11, NULL, &b, &x->err), 0);
 	assert_int_equal(ev_running_begin(x->state, 12, NULL, &c, &x->err), 0);
+	/* What the sweep of stale nftables tables asks. */
+	assert_int_equal(ev_running_check(x->state, 12, &shared, &x->err), 0);
+	assert_true(shared);
+	assert_int_equal(ev_running_check(x->state, 10, &shared, &x->err), 0);
+	assert_false(shared);
 	assert_int_equal(c.n_others, 1);
 	assert_int_equal(c.others[0], 11);
 	assert_int_equal(ev_running_end(x->state, 12, &c, &shared, &x->err), 0);
@@ -388,8 +402,17 @@ static void test_start_file_v2_round_trip(void **state)
 	snprintf(js.whole.why, sizeof(js.whole.why), "cpus:8/192");
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
+	/* What the prolog does once the job's table is made. */
+	assert_int_equal(js.snap.tcp_source, EV_TCP_SRC_INTERFACE);
+	js.snap.tcp_source = EV_TCP_SRC_NFTABLES;
+	js.snap.net = (struct ev_net_counts){ 1, 2, 3, UINT64_MAX };
 	assert_int_equal(ev_job_start_save(x->state, &js, &x->err), 0);
 	assert_int_equal(ev_job_start_load(x->state, 77, &back, &x->err), 0);
+	assert_int_equal(back.snap.tcp_source, EV_TCP_SRC_NFTABLES);
+	assert_true(back.snap.net.peer_tx == 1 && back.snap.net.peer_rx == 2 && back.snap.net.all_tx == 3 &&
+		    back.snap.net.all_rx == UINT64_MAX);
+	/* The interfaces are kept too: the epilog falls back to them. */
+	assert_int_equal(back.snap.n_tcp, js.snap.n_tcp);
 	assert_int_equal(back.jobid, 77);
 	assert_string_equal(back.node, "n3");
 	assert_string_equal(back.first, "n1");
@@ -654,6 +677,70 @@ static void test_notready_planted(void **state)
 	assert_int_equal(rmdir(target), 0);
 }
 
+static struct ev_snapshot net_snap(enum ev_tcp_source src, struct ev_net_counts c, struct ev_tcp_counters *t)
+{
+	struct ev_snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	s.tcp_source = src;
+	s.net = c;
+	s.tcp = t;
+	s.n_tcp = 1;
+	return s;
+}
+
+/* The job's TCP: from its table when both ends have its counters, else
+ * from the interfaces, said in tcp_source. */
+static void test_delta_tcp_source(void **state)
+{
+	struct ev_tcp_counters t0 = { "ens5", 1000, 1000, true }, t1 = { "ens5", 9000, 5000, true };
+	struct ev_snapshot a, b;
+	struct ev_node_delta d;
+	struct ev_err err;
+
+	(void)state;
+	a = net_snap(EV_TCP_SRC_NFTABLES, (struct ev_net_counts){ 0, 0, 0, 0 }, &t0);
+	b = net_snap(EV_TCP_SRC_NFTABLES, (struct ev_net_counts){ 700, 300, 1700, 900 }, &t1);
+	assert_int_equal(ev_delta_compute(&a, &b, &d, &err), 0);
+	assert_int_equal(d.tcp_source, EV_TCP_SRC_NFTABLES);
+	assert_int_equal(d.tcp_bytes, 1000);
+	assert_int_equal(d.tcp_tx_bytes, 700);
+	assert_int_equal(d.tcp_rx_bytes, 300);
+	assert_int_equal(d.other_tcp_bytes, 1600);
+	assert_false(d.tcp_reset || d.tcp_incomplete);
+	ev_delta_free(&d);
+
+	/* Counters read one after another: all a hair below peer is 0, not a wrap. */
+	b.net = (struct ev_net_counts){ 700, 300, 690, 300 };
+	assert_int_equal(ev_delta_compute(&a, &b, &d, &err), 0);
+	assert_int_equal(d.other_tcp_bytes, 0);
+	ev_delta_free(&d);
+
+	/* A counter lower at the end: another table took its place. */
+	a.net.peer_rx = 400;
+	assert_int_equal(ev_delta_compute(&a, &b, &d, &err), 0);
+	assert_true(d.tcp_reset);
+	assert_string_equal(d.tcp_bad_if, "nftables");
+	ev_delta_free(&d);
+
+	/* The table gone at the end: the interfaces, all of their bytes. */
+	a.net.peer_rx = 0;
+	b.tcp_source = EV_TCP_SRC_INTERFACE;
+	assert_int_equal(ev_delta_compute(&a, &b, &d, &err), 0);
+	assert_int_equal(d.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(d.tcp_bytes, 12000);
+	assert_int_equal(d.other_tcp_bytes, 0);
+	ev_delta_free(&d);
+
+	/* A start file from before tcp_source (NONE): interfaces. */
+	a.tcp_source = EV_TCP_SRC_NONE;
+	b.tcp_source = EV_TCP_SRC_NFTABLES;
+	assert_int_equal(ev_delta_compute(&a, &b, &d, &err), 0);
+	assert_int_equal(d.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(d.tcp_bytes, 12000);
+	ev_delta_free(&d);
+}
+
 static void test_jobid(void **state)
 {
 	uint32_t id;
@@ -700,6 +787,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_planted_symlink_and_loose_modes_refused, setup, teardown),
 		cmocka_unit_test(test_corrupt_and_truncated),
 		cmocka_unit_test(test_jobid),
+		cmocka_unit_test(test_delta_tcp_source),
 		cmocka_unit_test_setup_teardown(test_spool_put_list_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spool_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),

@@ -1,0 +1,114 @@
+#include "config.h"
+
+#include "ev_jobpeers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ev_acct.h"
+#include "ev_record.h"
+#include "ev_resolve.h"
+#include "ev_slurm_compat.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* NodeAddr of each unresolved name into addr[] (malloc'ed; NULL where
+ * slurmctld has none other than the name itself, which did not resolve). */
+static int node_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
+{
+	node_info_msg_t *msg = NULL;
+	int rc;
+
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
+		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
+	for (uint32_t i = 0; i < msg->record_count && !rc; i++) {
+		const node_info_t *ni = &msg->node_array[i];
+
+		if (!ni->name || !ni->node_addr || !*ni->node_addr || strcmp(ni->node_addr, ni->name) == 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (!resolved[k] && !addr[k] && strcmp(names[k], ni->name) == 0 &&
+			    !(addr[k] = strdup(ni->node_addr)))
+				rc = ev_errf(err, -ENOMEM, "out of memory");
+	}
+	slurm_free_node_info_msg(msg);
+	return rc;
+}
+
+int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobnet_peers *out,
+		      struct ev_err *err)
+{
+	char **names = NULL, **addr = NULL, **hosts = NULL;
+	bool *resolved = NULL, *hres = NULL;
+	size_t n = 0, nh = 0;
+	long start = now_ms(), left;
+	int rc;
+
+	if ((rc = ev_jobenv_peers(e, &names, &n, err)) || !n)
+		return rc;
+	if (!(resolved = calloc(n, sizeof(*resolved))) || !(addr = calloc(n, sizeof(*addr))) ||
+	    !(hosts = calloc(n, sizeof(*hosts))) || !(hres = calloc(n, sizeof(*hres)))) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ev_resolve_names(names, n, EV_JOBPEERS_RESOLVE_MS, out, resolved, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (resolved[i])
+			continue;
+		if (!ask_slurm) {
+			rc = ev_errf(err, -ENOENT, "node %s: name does not resolve (and Slurm is not asked)",
+				     names[i]);
+			goto out;
+		}
+		/* Once, for every name that did not resolve. */
+		if ((rc = node_addrs(names, n, resolved, addr, err)))
+			goto out;
+		break;
+	}
+	/* NodeAddr: an address (inet_pton, never taken as text further), or
+	 * a name to look up in what is left of the time. */
+	for (size_t i = 0; i < n; i++) {
+		if (resolved[i])
+			continue;
+		if (!addr[i]) {
+			rc = ev_errf(err, -ENOENT, "node %s: no address (its name does not resolve, no NodeAddr)",
+				     names[i]);
+			goto out;
+		}
+		if (ev_jobnet_peers_add_text(out, addr[i], NULL) == 0)
+			resolved[i] = true;
+		else
+			hosts[nh++] = addr[i];
+	}
+	left = EV_JOBPEERS_RESOLVE_MS - (now_ms() - start);
+	if (nh && (rc = ev_resolve_names(hosts, nh, left > 200 ? left : 200, out, hres, err)))
+		goto out;
+	for (size_t i = 0, h = 0; i < n; i++) {
+		if (resolved[i])
+			continue;
+		if (!hres[h++]) {
+			rc = ev_errf(err, -ENOENT, "node %s: NodeAddr %.64s does not resolve", names[i], addr[i]);
+			goto out;
+		}
+	}
+out:
+	for (size_t i = 0; addr && i < n; i++)
+		free(addr[i]);
+	free(addr);
+	free(hosts);
+	free(hres);
+	free(resolved);
+	ev_hostlist_free(names, n);
+	return rc;
+}

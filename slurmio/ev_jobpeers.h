@@ -1,0 +1,24 @@
+/* The addresses of a job's other nodes, for the job's nftables table
+ * (ev_jobnet): what the prolog knows of the job, looked up. */
+#ifndef EV_JOBPEERS_H
+#define EV_JOBPEERS_H
+
+#include <stdbool.h>
+
+#include "ev_err.h"
+#include "ev_jobenv.h"
+#include "ev_jobnet.h"
+
+/* How long the names may take to resolve, all together. */
+#define EV_JOBPEERS_RESOLVE_MS 1000
+
+/* Every address of every other node of the job: each name looked up at
+ * once (bounded), then, for the names that did not resolve and with
+ * ask_slurm, the NodeAddr of slurmctld's node records (one RPC; a NodeAddr
+ * that is itself a name is looked up in what is left of the time). 0, or
+ * -ENOENT naming a node whose address stays unknown: no guess is made.
+ * out is added to (free it either way). */
+int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobnet_peers *out,
+		      struct ev_err *err);
+
+#endif
