@@ -96,9 +96,9 @@ verdicts() {
 	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
 }
 expand() { scontrol show hostnames "$1"; }
-# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
+# record_raw JOB [WANT]: the job's AdminComment once it holds an efa-verify
 # record (with WANT in it, if given); bounded at 40 s.
-record() {
+record_raw() {
 	local c=
 	for _ in $(seq 400); do
 		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
@@ -107,3 +107,9 @@ record() {
 	done
 	echo "$c"
 }
+# record JOB [WANT]: the same without how its TCP was counted
+# ("other_tcp_bytes=N tcp_source=S": real traffic of Slurm's own, which
+# varies), which tcp_of gives.
+record() { sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//' <<<"$(record_raw "$@")"; }
+# tcp_of JOB: "other_tcp_bytes=N tcp_source=S" from the job's record.
+tcp_of() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }

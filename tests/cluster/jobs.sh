@@ -42,20 +42,6 @@ at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 
-# record JOB [WANT]: the job's AdminComment once it holds an efa-verify
-# record (with WANT in it, if given); bounded at 40 s. Without how its TCP
-# was counted ("other_tcp_bytes=N tcp_source=S"), which tcp_of checks.
-record() {
-	local c=
-	for _ in $(seq 400); do
-		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
-		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
-		sleep 0.1
-	done
-	sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//' <<<"$c"
-}
-# tcp_of JOB: "other_tcp_bytes=N tcp_source=S" from the job's record.
-tcp_of() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 MiB=1048576
 # report_ok NAME JOB VERDICT NODES EFA_BYTES TCP_BYTES NODE_LINES: `efa-verify

@@ -39,6 +39,9 @@ sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
 log: $SIM/log/jobs.jsonl
 record_wait_ms: 15000
+# TCP from the simulated interface counters the test moves (tcp.sh tests
+# the job's own nftables table on real traffic).
+tcp_source: interface
 imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
@@ -160,7 +163,7 @@ is "human: report exits 0" "$rc" 0
 diag "$out"
 like "human: labelled so far, with the nodes that answered" "$out" "^job $job: tcp_fallback so far, running; 4/4 nodes answered at [0-9-]+ [0-9:]+, [0-9]+ s after its start"
 like "human: the totals so far" "$out" "EFA 2.1 GiB, TCP 600.0 MiB, EFA share 77.8% so far"
-like "human: a row per node, n4's reason" "$out" "n4 +tcp_fallback +0 B +600.0 MiB +0.0% +- +- +tcp_bytes:$((600 * MiB))/efa_bytes:0"
+like "human: a row per node, n4's reason" "$out" "n4 +tcp_fallback +0 B +600.0 MiB +- +- +0.0% +- +- +tcp_bytes:$((600 * MiB))/efa_bytes:0"
 
 report root "$job" --json
 is "root: report exits 0" "$rc" 0

@@ -82,7 +82,7 @@ for n in n1 n2; do
 	check "a: $n's inter-node TCP ($t) is within 10 % of fi_pingpong's $mv" within10 "${t:-0}" "${mv:-0}"
 	is "a: $n counted it in its own nftables table" "$(field "$job" "$n" tcp_source)" nftables
 done
-like "a: sacct record" "$(record "$job" nodes=2/2)" \
+like "a: sacct record" "$(record_raw "$job" nodes=2/2)" \
 	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables .*bad=n\[1-2\]:tcp_fallback"
 
 # --- b. four nodes each pull 1 GiB from storage, EFA idle: no_traffic,
@@ -101,7 +101,7 @@ for n in n1 n2 n3 n4; do
 	t=$(field "$job" "$n" tcp_bytes)
 	check "b: $n's inter-node TCP ($t) is not the storage's (under 1 MiB)" test "${t:-$GiB}" -lt "$MiB"
 done
-like "b: sacct record" "$(record "$job" nodes=4/4)" "^efa-verify: verdict=no_traffic nodes=4/4 efa_bytes=0 "
+like "b: sacct record" "$(record_raw "$job" nodes=4/4)" "^efa-verify: verdict=no_traffic nodes=4/4 efa_bytes=0 "
 
 # --- c. 64 GiB of EFA and 1 GiB of storage TCP on each of two nodes: ok.
 job=$(job_run 2 'n[1-2]' "srun -N2 -n2 $EV_PULL $GiB")
@@ -110,7 +110,7 @@ for n in n1 n2; do fx "$n" --add "*:tx_bytes=$((4 * GiB))" --add "*:rx_bytes=$((
 go "$job"
 is "c: 64 GiB of EFA with storage reads: ok" "$(verdicts "$job" 2)" "n1 ok -
 n2 ok -"
-like "c: sacct record" "$(record "$job" nodes=2/2)" \
+like "c: sacct record" "$(record_raw "$job" nodes=2/2)" \
 	"^efa-verify: verdict=ok nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables"
 
 # --- d. 2 MiB of EFA and about 2 GiB of inter-node TCP: tcp_fallback.
@@ -127,7 +127,7 @@ for n in n3 n4; do
 	t=$(field "$job" "$n" tcp_bytes)
 	check "d: $n's inter-node TCP ($t) is at least 2 GiB less 10 %" test "${t:-0}" -ge $((2000 * MiB * 9 / 10))
 done
-like "d: sacct record" "$(record "$job" nodes=2/2)" \
+like "d: sacct record" "$(record_raw "$job" nodes=2/2)" \
 	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=$((4 * MiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables "
 
 check "the nodes' nftables tables are gone after the jobs" \

@@ -38,6 +38,9 @@ sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
 log: $LOG
 record_wait_ms: 15000
+# TCP from the simulated interface counters the test moves (tcp.sh tests
+# the job's own nftables table on real traffic).
+tcp_source: interface
 imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
