@@ -136,9 +136,17 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # ours PID: the process was started for this cluster. A stale pid file may
 # name a PID the kernel has since given to someone else (pid_max is 32768).
 ours() {
-	tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qF "$DIR" ||
-		tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null | grep -qF "$DIR"
+	same_pidns "$1" && {
+		tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null | grep -qF "$DIR" ||
+			tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null | grep -qF "$DIR"
+	}
 }
+
+# same_pidns PID: the process is in this script's PID namespace. From the
+# host, the processes of the tests/roots/ roots are visible too, and a
+# cluster in a root has the same DIR and SLURM_CONF as the host's: a host
+# test's `down` killed a root's cluster under a run of the matrix.
+same_pidns() { [ "$(readlink "/proc/$1/ns/pid" 2>/dev/null)" = "$(readlink /proc/$$/ns/pid)" ]; }
 
 stop_pid() { # stop_pid PIDFILE...: all of them at once (a slurmd takes ~2 s)
 	local f p i alive ps=()
@@ -479,8 +487,8 @@ down() {
 	# Orphans of a crashed run: Slurm daemons started with this cluster's
 	# SLURM_CONF (their command lines do not name it; their environment does).
 	for p in $(pgrep '^slurm'); do
-		tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$DIR/etc/slurm.conf" &&
-			kill -KILL "$p" 2>/dev/null
+		same_pidns "$p" && tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null |
+			grep -qxF "SLURM_CONF=$DIR/etc/slurm.conf" && kill -KILL "$p" 2>/dev/null
 	done
 	# Everything left in the namespaces (storage, steps, tasks) goes with them.
 	for b in $(dir_base) ${PORT_BASE_SET:+$PORT_BASE}; do (net_down "$b"); done
