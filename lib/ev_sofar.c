@@ -198,11 +198,11 @@ static bool u32_of(const struct val *v, uint32_t *out)
 	return true;
 }
 
+/* A reason as the verdict makes it (ev_reason_clean). */
 static bool token(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("_.:/+-@", *s)))
+		if (!ev_reason_char(*s))
 			return false;
 	return true;
 }

@@ -28,12 +28,17 @@ enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b)
 	return a > b ? a : b;
 }
 
-/* Reasons end up in AdminComment tokens: anything else becomes '_'. */
+/* Reasons end up in AdminComment tokens: nothing that would end a token. */
+bool ev_reason_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("_.:/+-@", c));
+}
+
 void ev_reason_clean(char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("_.:/+-@", *s)))
+		if (!ev_reason_char(*s))
 			*s = '_';
 }
 

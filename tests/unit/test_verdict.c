@@ -599,6 +599,22 @@ static void test_name_tables(void **state)
 	assert_string_equal(ev_verdict_name((enum ev_verdict)99), "unknown");
 }
 
+/* What a reason may hold: the so-far reader accepts what the verdict makes. */
+static void test_reason_chars(void **state)
+{
+	char s[] = "idle_nics:1/4@n1 a=b\t;\"x\"+.-Z9";
+
+	(void)state;
+	for (const char *p = "azAZ09_.:/+-@"; *p; p++)
+		assert_true(ev_reason_char(*p));
+	for (const char *p = " =\t\n;\"'\\,{}$`"; *p; p++)
+		assert_false(ev_reason_char(*p));
+	assert_false(ev_reason_char('\0'));
+	assert_false(ev_reason_char((char)0xc3));
+	ev_reason_clean(s);
+	assert_string_equal(s, "idle_nics:1/4@n1_a_b___x_+.-Z9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +637,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_ready_and_no_start, setup, teardown),
 		cmocka_unit_test(test_names_and_order),
 		cmocka_unit_test(test_name_tables),
+		cmocka_unit_test(test_reason_chars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
