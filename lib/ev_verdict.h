@@ -65,6 +65,9 @@ int ev_verdict_from_name(const char *s);
 /* The one an admin needs to see first (see the enum). */
 enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b);
 
+/* Whether c may stand in a reason token: [A-Za-z0-9_.:/+@-]. */
+bool ev_reason_char(char c);
+
 /* Make s a reason token in place: every character outside
  * [A-Za-z0-9_.:/+@-] becomes '_'. */
 void ev_reason_clean(char *s);
