@@ -5,13 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev_comment.h"
+
 static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
 					 "shared", "bad", NULL };
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 /* A "key=value" token with one of our keys. */
 static bool our_token(const char *t, size_t len)
@@ -30,42 +27,15 @@ static bool our_token(const char *t, size_t len)
  * by whitespace or the end, and every our-key token after it. */
 bool ev_record_locate(const char *c, size_t *start, size_t *end)
 {
-	size_t pl = strlen(EV_RECORD_PREFIX);
-
-	for (const char *p = strstr(c, EV_RECORD_PREFIX); p; p = strstr(p + 1, EV_RECORD_PREFIX)) {
-		const char *e = p + pl;
-
-		if ((p != c && !is_space(p[-1])) || (*e && !is_space(*e)))
-			continue;
-		for (;;) {
-			const char *t = e;
-			size_t tl;
-
-			/* Any whitespace, as the parser splits on: a record an admin
-			 * re-wrapped with tabs or newlines is still all ours, or its
-			 * tail would survive a merge next to the new record. */
-			while (is_space(*t))
-				t++;
-			if (t == e)
-				break;
-			tl = strcspn(t, " \t\n\r");
-			if (!tl || !our_token(t, tl))
-				break;
-			e = t + tl;
-		}
-		*start = (size_t)(p - c);
-		*end = (size_t)(e - c);
-		return true;
-	}
-	return false;
+	return ev_comment_locate(c, EV_RECORD_PREFIX, our_token, start, end);
 }
 
 /* s[0..n) without leading and trailing whitespace. */
 static void trim(const char **s, size_t *n)
 {
-	while (*n && is_space(**s))
+	while (*n && ev_comment_is_space(**s))
 		(*s)++, (*n)--;
-	while (*n && is_space((*s)[*n - 1]))
+	while (*n && ev_comment_is_space((*s)[*n - 1]))
 		(*n)--;
 }
 

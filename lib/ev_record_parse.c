@@ -78,8 +78,10 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 
 int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 {
-	enum { K_VERDICT = 1, K_NODES = 2, K_EFA = 4, K_TCP = 8, K_SHARED = 16, K_BAD = 32, K_OTHER = 64,
-	       K_SOURCE = 128 };
+	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
+	       K_SOURCE = EV_TRAFFIC_SOURCE, K_VERDICT = 16, K_NODES = 32, K_SHARED = 64, K_BAD = 128 };
+	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
+						   &r->tcp_source };
 	size_t s, e;
 	char *save = NULL, *t;
 	unsigned seen = 0;
@@ -112,14 +114,8 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 				r->total = (unsigned)b;
 				key = K_NODES;
 			}
-		} else if (strcmp(t, "efa_bytes") == 0 && ev_token_u64(v, &r->efa_bytes)) {
-			key = K_EFA;
-		} else if (strcmp(t, "tcp_bytes") == 0 && ev_token_u64(v, &r->tcp_bytes)) {
-			key = K_TCP;
-		} else if (strcmp(t, "other_tcp_bytes") == 0 && ev_token_u64(v, &r->other_tcp_bytes)) {
-			key = K_OTHER;
-		} else if (strcmp(t, "tcp_source") == 0 && ev_tcp_source_parse(v, &r->tcp_source) == 0) {
-			key = K_SOURCE;
+		} else if ((key = ev_traffic_parse(t, v, &traffic))) {
+			/* K_EFA, K_TCP, K_OTHER or K_SOURCE */
 		} else if (strcmp(t, "shared") == 0 && ev_token_u64(v, &a) && a && a <= UINT32_MAX) {
 			r->shared = (unsigned)a;
 			key = K_SHARED;

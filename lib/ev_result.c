@@ -85,11 +85,26 @@ static bool parse_ratio(const char *s, uint32_t *busy, uint32_t *total)
 	return true;
 }
 
+unsigned ev_traffic_parse(const char *key, const char *v, const struct ev_traffic_fields *f)
+{
+	if (strcmp(key, "efa_bytes") == 0 && ev_token_u64(v, f->efa_bytes))
+		return EV_TRAFFIC_EFA;
+	if (strcmp(key, "tcp_bytes") == 0 && ev_token_u64(v, f->tcp_bytes))
+		return EV_TRAFFIC_TCP;
+	if (strcmp(key, "other_tcp_bytes") == 0 && ev_token_u64(v, f->other_tcp_bytes))
+		return EV_TRAFFIC_OTHER;
+	if (strcmp(key, "tcp_source") == 0 && ev_tcp_source_parse(v, f->tcp_source) == 0)
+		return EV_TRAFFIC_SOURCE;
+	return 0;
+}
+
 int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *err)
 {
-	enum { K_JOB = 1, K_NODE = 2, K_NODES = 4, K_VERDICT = 8, K_EFA = 16, K_TCP = 32, K_SHARED = 64,
-	       K_REASON = 128, K_NICS = 256, K_NIC_MIN = 512, K_NIC_MAX = 1024, K_OTHER = 2048,
-	       K_SOURCE = 4096 };
+	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
+	       K_SOURCE = EV_TRAFFIC_SOURCE, K_JOB = 16, K_NODE = 32, K_NODES = 64, K_VERDICT = 128,
+	       K_SHARED = 256, K_REASON = 512, K_NICS = 1024, K_NIC_MIN = 2048, K_NIC_MAX = 4096 };
+	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
+						   &r->tcp_source };
 	char buf[EV_RESULT_LINE_MAX], *save = NULL;
 	size_t len = strlen(line);
 	unsigned seen = 0;
@@ -118,14 +133,8 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 		} else if (strcmp(t, "verdict") == 0 && (vd = ev_verdict_from_name(v)) >= 0) {
 			r->verdict = (enum ev_verdict)vd;
 			key = K_VERDICT;
-		} else if (strcmp(t, "efa_bytes") == 0 && ev_token_u64(v, &r->efa_bytes)) {
-			key = K_EFA;
-		} else if (strcmp(t, "tcp_bytes") == 0 && ev_token_u64(v, &r->tcp_bytes)) {
-			key = K_TCP;
-		} else if (strcmp(t, "other_tcp_bytes") == 0 && ev_token_u64(v, &r->other_tcp_bytes)) {
-			key = K_OTHER;
-		} else if (strcmp(t, "tcp_source") == 0 && ev_tcp_source_parse(v, &r->tcp_source) == 0) {
-			key = K_SOURCE;
+		} else if ((key = ev_traffic_parse(t, v, &traffic))) {
+			/* K_EFA, K_TCP, K_OTHER or K_SOURCE */
 		} else if ((strcmp(t, "job") == 0 || strcmp(t, "nodes") == 0) && ev_token_u64(v, &x) && x &&
 			   x <= UINT32_MAX) {
 			*(t[0] == 'j' ? &r->jobid : &r->job_nodes) = (uint32_t)x;

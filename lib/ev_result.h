@@ -33,6 +33,17 @@ struct ev_node_result {
 	uint64_t other_tcp_bytes;
 };
 
+/* The traffic keys that a node result line and the job's record share, as
+ * bits of the set of keys a parser has seen. */
+enum { EV_TRAFFIC_EFA = 1, EV_TRAFFIC_TCP = 2, EV_TRAFFIC_OTHER = 4, EV_TRAFFIC_SOURCE = 8 };
+struct ev_traffic_fields {
+	uint64_t *efa_bytes, *tcp_bytes, *other_tcp_bytes;
+	enum ev_tcp_source *tcp_source;
+};
+/* key=v into its field of f when key is one of them and v its value: the
+ * key's EV_TRAFFIC_ bit; else 0 and nothing is filled. */
+unsigned ev_traffic_parse(const char *key, const char *v, const struct ev_traffic_fields *f);
+
 /* Bytes and NIC balance of r from a node's delta (NULL: left zero). A NIC
  * is busy when it moved bytes and at least c->idle_nic_fraction of the
  * busiest one, as the verdict judges it. */
