@@ -23,6 +23,11 @@ int ev_verdict_from_name(const char *s)
 	return ev_name_find(names, EV_NAMES_N(names), s);
 }
 
+bool ev_verdict_valid(enum ev_verdict v)
+{
+	return (unsigned)v <= EV_V_NOT_READY;
+}
+
 enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b)
 {
 	return a > b ? a : b;

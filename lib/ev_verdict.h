@@ -61,6 +61,8 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 const char *ev_verdict_name(enum ev_verdict v);
 /* -1 if unknown name. */
 int ev_verdict_from_name(const char *s);
+/* v is one of the enum's verdicts. */
+bool ev_verdict_valid(enum ev_verdict v);
 
 /* The one an admin needs to see first (see the enum). */
 enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b);
