@@ -461,7 +461,8 @@ up() {
 		in_ns "$(node_ns "$n")" env "${DAEMON_ENV[@]}" "${SLURMD_ENV[@]}" slurmd -N "$n" ||
 			die "slurmd -N $n did not start"
 	done
-	if ! wait_for 60 all_idle; then
+	# 64 nodes come up in ~10 s here; 200 on a loaded machine take longer.
+	if ! wait_for $((60 + NNODES)) all_idle; then
 		sinfo -N >&2
 		die "nodes did not become idle"
 	fi
