@@ -520,7 +520,8 @@ def report(a, rig, builds, sizes):
             x = R[(b, n)]
             print("rpcs %s %d job end: %s; by user: %s" % (b, n, types_str(x["end"]["types"]),
                                                             types_str(x["end"]["users"])))
-            print("rpcs %s %d enforce step: %s" % (b, n, types_str(x["step"]["types"])))
+            print("rpcs %s %d enforce step: %s; by user: %s" % (b, n, types_str(x["step"]["types"]),
+                                                                types_str(x["step"]["users"])))
             print("record %s %d: job %s, %s" % (b, n, x["job"], x["record"]))
         print("rpcs none %d job end: %s" % (n, types_str(ref[n]["end"]["types"])))
         print("rpcs none %d step: %s" % (n, types_str(ref[n]["step"]["types"])))
