@@ -149,7 +149,8 @@ class Rig:
     def write_config(self, url):
         with open(os.path.join(self.sim, "efa-verify.yaml"), "w") as f:
             f.write("sysfs_root: %s/sys/%%n\nstate_dir: %s/state/%%n\nlog: %s/log/jobs.jsonl\n"
-                    "imds:\n  endpoint: %s/%%n\n  timeout_ms: 1000\n" % (self.sim, self.sim, self.sim, url))
+                    # 64 nodes ask the one IMDS server at once on 2 CPUs.
+                    "imds:\n  endpoint: %s/%%n\n  timeout_ms: 5000\n" % (self.sim, self.sim, self.sim, url))
         os.makedirs(os.path.join(self.sim, "log"), exist_ok=True)
         subprocess.run(["chmod", "-R", "a+rX", self.sim], check=True)
 
@@ -322,6 +323,7 @@ class Rig:
         r["first_epilog"] = eps[first][1] - eps[first][0]
         r["last_epilog_start"] = max(e[0] for e in eps.values())
         r["epilog_rcs"] = sorted({e[2] for e in eps.values()})
+        r["warned"] = self.plugin_warnings(job)
         if build:
             r["record"] = rec
             r["polls"] = polls
@@ -330,6 +332,22 @@ class Rig:
             r["after_last_epilog_start"] = t_seen - r["last_epilog_start"]
             r["node_lines"] = self.node_lines(job)
         return r
+
+    def plugin_warnings(self, job):
+        """Nodes whose plugin said anything but ok in this job's steps
+        (slurmd's log, "[JOB.STEP] error: efa-verify: NODE: ..."): such a
+        node may have skipped a check, and its step measures less."""
+        nodes = set()
+        d = os.path.join(CLUSTER_DIR, "log")
+        pat = re.compile(r"\[%s\.[^]]*\] error: efa-verify: (\S+?):" % re.escape(job))
+        for f in os.listdir(d):
+            if f.startswith("slurmd."):
+                with open(os.path.join(d, f), errors="replace") as fh:
+                    for line in fh:
+                        m = pat.search(line)
+                        if m:
+                            nodes.add(m.group(1))
+        return sorted(nodes)
 
     def epilogs(self, job, n):
         got = {}
@@ -510,6 +528,7 @@ def report(a, rig, builds, sizes):
         add("enforce_launch_none_ms", n, ["%.1f" % (med(R[(b, n)]["launch"]["none"]) * 1e3) for b in names])
         add("enforce_launch_overhead_pct", n, ["%+.1f" % overhead(R[(b, n)]) for b in names])
         add("node_lines", n, ["%d/%d" % (len(R[(b, n)]["node_lines"]), n) for b in names])
+        add("nodes_plugin_warned", n, [str(len(R[(b, n)]["warned"])) for b in names])
     w = [max(len(r[i]) for r in lines + [head]) for i in range(len(head))]
     print("  ".join(("%-*s" if i == 0 else "%*s") % (w[i], head[i]) for i in range(len(head))))
     for r in lines:
@@ -535,6 +554,8 @@ def report(a, rig, builds, sizes):
           "ended: the last task's exit) to the end of the sacct call that first showed nodes=N/N; "
           "record_poll_resolution_s is how far back the record may have appeared (the call's own "
           "time plus the poll interval)")
+    print("note: nodes_plugin_warned: nodes where the plugin logged a warning or refusal in the measured "
+          "job's steps (slurmd's logs); 0 means every node ran every check")
     print("note: enforce launch: `srun --jobid J --overlap -N N true` into the running job, plugstack "
           "`optional efa_verify.so mode=enforce` vs empty, interleaved, %d each, median" % a.scale_steps)
     print()
