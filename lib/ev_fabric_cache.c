@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ev_file.h"
+#include "ev_num.h"
 #include "ev_state.h"
 
 /* 2: devices rather than domains, and the fabric names (libfabric 2's
