@@ -12,7 +12,7 @@
 
 #include "ev_slurm_compat.h"
 
-#include "ev_file.h"
+#include "ev_num.h"
 #include "ev_record.h"
 #include "ev_state.h"
 #include "ev_whole_node.h"
