@@ -153,28 +153,40 @@ int ev_cfg_env_vars(struct ev_cfg_parse *p, void *base, const struct ev_key *k, 
 	return parse_env_map(p, v, path, "");
 }
 
-/* TYPE: {NAME: ...}: rules for one instance type. */
-int ev_cfg_env_instance_types(struct ev_cfg_parse *p, void *base, const struct ev_key *k,
-			      const yaml_node_t *v, const char *path)
+/* A mapping keyed by instance type: one(p, type, value, "path.type") each. */
+static int each_itype(struct ev_cfg_parse *p, const yaml_node_t *n, const char *path,
+		      int (*one)(struct ev_cfg_parse *, const char *, const yaml_node_t *, const char *))
 {
 	bool empty;
 	int rc;
 
-	(void)base;
-	(void)k;
-	if ((rc = ev_yaml_want_map(&p->y, v, path, &empty)) || empty)
+	if ((rc = ev_yaml_want_map(&p->y, n, path, &empty)) || empty)
 		return rc;
-	EV_YAML_FOR_PAIRS(v, tp) {
+	EV_YAML_FOR_PAIRS(n, tp) {
 		char tpath[128];
 		const char *type;
 
-		if ((rc = itype_key(p, v, tp, path, &type)))
+		if ((rc = itype_key(p, n, tp, path, &type)))
 			return rc;
 		ev_yaml_subpath(tpath, sizeof(tpath), path, type);
-		if ((rc = parse_env_map(p, ev_yaml_node(&p->y, tp->value), tpath, type)))
+		if ((rc = one(p, type, ev_yaml_node(&p->y, tp->value), tpath)))
 			return rc;
 	}
 	return 0;
+}
+
+static int env_itype(struct ev_cfg_parse *p, const char *type, const yaml_node_t *v, const char *path)
+{
+	return parse_env_map(p, v, path, type);
+}
+
+/* TYPE: {NAME: ...}: rules for one instance type. */
+int ev_cfg_env_instance_types(struct ev_cfg_parse *p, void *base, const struct ev_key *k,
+			      const yaml_node_t *v, const char *path)
+{
+	(void)base;
+	(void)k;
+	return each_itype(p, v, path, env_itype);
 }
 
 /* Software: version, for each software ev_versions knows. */
@@ -255,33 +267,25 @@ static int itype_slot(struct ev_cfg_parse *p, const yaml_node_t *at_node, const 
 	return 0;
 }
 
+static int itype(struct ev_cfg_parse *p, const char *type, const yaml_node_t *v, const char *path)
+{
+	size_t idx = 0;
+	bool empty;
+	int rc;
+
+	if ((rc = ev_yaml_want_map(&p->y, v, path, &empty)))
+		return rc;
+	/* Even an empty entry declares the type: known, no expectations. */
+	if ((rc = itype_slot(p, v, type, &idx)))
+		return rc;
+	return ev_cfg_section(p, ev_instance_type_keys, &p->c->instance_types[idx], v, path);
+}
+
 /* TYPE: {efa_devices: ..., ...}: each entry adds a type or changes a built-in one. */
 int ev_cfg_instance_types(struct ev_cfg_parse *p, void *base, const struct ev_key *k, const yaml_node_t *n,
 			  const char *path)
 {
-	bool empty;
-	int rc;
-
 	(void)base;
 	(void)k;
-	if ((rc = ev_yaml_want_map(&p->y, n, path, &empty)) || empty)
-		return rc;
-	EV_YAML_FOR_PAIRS(n, tp) {
-		const yaml_node_t *tv = ev_yaml_node(&p->y, tp->value);
-		char tpath[128];
-		const char *type;
-		size_t idx = 0;
-
-		if ((rc = itype_key(p, n, tp, path, &type)))
-			return rc;
-		ev_yaml_subpath(tpath, sizeof(tpath), path, type);
-		if ((rc = ev_yaml_want_map(&p->y, tv, tpath, &empty)))
-			return rc;
-		/* Even an empty entry declares the type: known, no expectations. */
-		if ((rc = itype_slot(p, tv, type, &idx)))
-			return rc;
-		if ((rc = ev_cfg_section(p, ev_instance_type_keys, &p->c->instance_types[idx], tv, tpath)))
-			return rc;
-	}
-	return 0;
+	return each_itype(p, n, path, itype);
 }
