@@ -94,8 +94,8 @@ static int parse_env_map(struct ev_cfg_parse *p, const yaml_node_t *n, const cha
 			return rc;
 		if (!valid_env_name(name))
 			return ev_yaml_at(&p->y, ev_yaml_node(&p->y, pair->key), "%s: '%s' is not a valid variable name "
-				  "([A-Za-z_][A-Za-z0-9_]*, at most %d characters)", path,
-				  ev_yaml_show(name, b, sizeof(b)), EV_NAME_MAX - 1);
+					  "([A-Za-z_][A-Za-z0-9_]*, at most %d characters)", path,
+					  ev_yaml_show(name, b, sizeof(b)), EV_NAME_MAX - 1);
 		memset(&r, 0, sizeof(r));
 		snprintf(r.instance_type, sizeof(r.instance_type), "%s", itype);
 		snprintf(r.name, sizeof(r.name), "%s", name);
@@ -112,7 +112,7 @@ static int parse_env_map(struct ev_cfg_parse *p, const yaml_node_t *n, const cha
 				return ev_yaml_at(&p->y, v, "%s: 'value' is required", vpath);
 		} else {
 			return ev_yaml_at(&p->y, v, "%s: expected a value, a mapping {value, force} or null, got %s",
-				  vpath, ev_yaml_kind(v));
+					  vpath, ev_yaml_kind(v));
 		}
 		if ((rc = add_env_rule(p, v, &r)))
 			return rc;
@@ -140,8 +140,8 @@ static int itype_key(struct ev_cfg_parse *p, const yaml_node_t *map, const yaml_
 		return rc;
 	if (!valid_itype(*name))
 		return ev_yaml_at(&p->y, ev_yaml_node(&p->y, pair->key), "%s: '%s' is not a valid instance type name "
-			  "(letters, digits, '.', '-', '_'; at most %d characters)", path,
-			  ev_yaml_show(*name, b, sizeof(b)), EV_NAME_MAX - 1);
+				  "(letters, digits, '.', '-', '_'; at most %d characters)", path,
+				  ev_yaml_show(*name, b, sizeof(b)), EV_NAME_MAX - 1);
 	return 0;
 }
 
@@ -226,10 +226,10 @@ int ev_cfg_versions(struct ev_cfg_parse *p, void *base, const struct ev_key *key
 		}
 		if (strlen(s) >= EV_VER_MAX)
 			return ev_yaml_at(&p->y, v, "%s: version is too long (at most %d characters)", vpath,
-				  EV_VER_MAX - 1);
+					  EV_VER_MAX - 1);
 		if (!isdigit((unsigned char)*s))
 			return ev_yaml_at(&p->y, v, "%s: '%s' is not a version (it must start with a digit, "
-				  "e.g. \"2.18.5\")", vpath, ev_yaml_show(s, b, sizeof(b)));
+					  "e.g. \"2.18.5\")", vpath, ev_yaml_show(s, b, sizeof(b)));
 		for (const char *q = s; *q; q++)
 			if (!isalnum((unsigned char)*q) && !strchr(".-_+~", *q))
 				return ev_yaml_at(&p->y, v, "%s: '%s' is not a version", vpath, ev_yaml_show(s, b, sizeof(b)));
@@ -251,7 +251,7 @@ static int itype_slot(struct ev_cfg_parse *p, const yaml_node_t *at_node, const 
 	}
 	if (c->n_instance_types >= LISTS_MAX_INSTANCE_TYPES)
 		return ev_yaml_at(&p->y, at_node, "instance_types: too many instance types (at most %d)",
-			  LISTS_MAX_INSTANCE_TYPES);
+				  LISTS_MAX_INSTANCE_TYPES);
 	if (p->it_cap <= c->n_instance_types) {
 		size_t cap = c->n_instance_types * 2 + 8;
 		struct ev_instance_type *nt = realloc(c->instance_types, cap * sizeof(*nt));

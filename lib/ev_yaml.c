@@ -33,7 +33,6 @@ static int mark_err(struct ev_err *err, int rc, const char *name, yaml_mark_t m,
 	return ev_errf(err, rc, "%s:%zu:%zu: %s", name, m.line + 1, m.column + 1, msg);
 }
 
-
 int ev_yaml_at(struct ev_yaml *y, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[EV_ERR_MAX];
@@ -86,7 +85,6 @@ void ev_yaml_subpath(char *out, size_t cap, const char *path, const char *key)
 {
 	snprintf(out, cap, "%s%s%s", path, *path ? "." : "", key);
 }
-
 
 const char *ev_yaml_sval(const yaml_node_t *n)
 {
@@ -144,9 +142,8 @@ int ev_yaml_bool(struct ev_yaml *y, const yaml_node_t *n, const char *path, bool
 		}
 	}
 	return ev_yaml_at(y, n, "%s: '%s' is not a boolean (use true or false; yes/no and on/off also work)",
-		  path, ev_yaml_show(s, b, sizeof(b)));
+			  path, ev_yaml_show(s, b, sizeof(b)));
 }
-
 
 int ev_yaml_long(struct ev_yaml *y, const yaml_node_t *n, const char *path, long min, long max,
 		 long *out)
@@ -226,13 +223,13 @@ int ev_yaml_bytes(struct ev_yaml *y, const yaml_node_t *n, const char *path, uin
 	}
 bad:
 	return ev_yaml_at(y, n, "%s: '%s' is not a byte count (an integer, optionally followed by "
-		  "K/KiB, M/MiB, G/GiB or T/TiB)", path, ev_yaml_show(s, b, sizeof(b)));
+			  "K/KiB, M/MiB, G/GiB or T/TiB)", path, ev_yaml_show(s, b, sizeof(b)));
 }
 
 /* A plain decimal number (strtod alone would also take "nan", "inf" and
  * hex floats) from lo to hi; range says what it is in the message. */
 int ev_yaml_number(struct ev_yaml *y, const yaml_node_t *n, const char *path, double lo, double hi,
-		      const char *range, double *out)
+		   const char *range, double *out)
 {
 	const char *s, *q;
 	char *end;
@@ -261,7 +258,6 @@ int ev_yaml_number(struct ev_yaml *y, const yaml_node_t *n, const char *path, do
 	return 0;
 }
 
-
 static void strip_trailing_slashes(char *s, size_t keep)
 {
 	size_t n = strlen(s);
@@ -272,7 +268,7 @@ static void strip_trailing_slashes(char *s, size_t keep)
 
 /* Absolute path; optional ones take null or "" for "not set". */
 int ev_yaml_path(struct ev_yaml *y, const yaml_node_t *n, const char *path, char *dst, size_t cap,
-		    bool optional)
+		 bool optional)
 {
 	const char *s;
 	char b[64];
@@ -294,7 +290,7 @@ int ev_yaml_path(struct ev_yaml *y, const yaml_node_t *n, const char *path, char
 	}
 	if (s[0] != '/')
 		return ev_yaml_at(y, n, "%s: '%s' is not an absolute path (it must start with /)", path,
-			  ev_yaml_show(s, b, sizeof(b)));
+				  ev_yaml_show(s, b, sizeof(b)));
 	if (has_ctrl(s))
 		return ev_yaml_at(y, n, "%s: path contains control characters", path);
 	if (strlen(s) >= cap)
@@ -318,7 +314,7 @@ int ev_yaml_url(struct ev_yaml *y, const yaml_node_t *n, const char *path, char 
 		host = s + 8;
 	else
 		return ev_yaml_at(y, n, "%s: '%s' is not an http:// or https:// URL", path,
-			  ev_yaml_show(s, b, sizeof(b)));
+				  ev_yaml_show(s, b, sizeof(b)));
 	if (!*host || *host == '/')
 		return ev_yaml_at(y, n, "%s: '%s' has no host", path, ev_yaml_show(s, b, sizeof(b)));
 	for (q = s; *q; q++)
@@ -331,7 +327,6 @@ int ev_yaml_url(struct ev_yaml *y, const yaml_node_t *n, const char *path, char 
 	strip_trailing_slashes(dst, (size_t)(host - s) + 1);
 	return 0;
 }
-
 
 int ev_yaml_enum(struct ev_yaml *y, const yaml_node_t *n, const char *path, const char *const *names,
 		 const int *values, size_t count, int *out)
@@ -355,7 +350,7 @@ int ev_yaml_enum(struct ev_yaml *y, const yaml_node_t *n, const char *path, cons
 
 /* Printable ASCII, no spaces, bounded: AZ names, instance type names. */
 int ev_yaml_word(struct ev_yaml *y, const yaml_node_t *n, const char *path, char *dst, size_t cap,
-		    const char *extra)
+		 const char *extra)
 {
 	const char *s;
 	char b[64];
@@ -373,12 +368,11 @@ int ev_yaml_word(struct ev_yaml *y, const yaml_node_t *n, const char *path, char
 	for (const char *q = s; *q; q++)
 		if (!isalnum((unsigned char)*q) && !strchr(extra, *q))
 			return ev_yaml_at(y, n, "%s: '%s' contains '%c' (allowed: letters, digits, %s)", path,
-				  ev_yaml_show(s, b, sizeof(b)), isprint((unsigned char)*q) ? *q : '?',
-				  extra);
+					  ev_yaml_show(s, b, sizeof(b)), isprint((unsigned char)*q) ? *q : '?',
+					  extra);
 	snprintf(dst, cap, "%s", s);
 	return 0;
 }
-
 
 int ev_yaml_text(struct ev_yaml *y, const yaml_node_t *n, const char *path, char *dst, size_t cap)
 {
@@ -415,7 +409,7 @@ int ev_yaml_want_map(struct ev_yaml *y, const yaml_node_t *n, const char *path, 
 	}
 	if (n->type != YAML_MAPPING_NODE)
 		return ev_yaml_at(y, n, "%s: expected a mapping (key: value lines), got %s",
-			  *path ? path : "top level", ev_yaml_kind(n));
+				  *path ? path : "top level", ev_yaml_kind(n));
 	return 0;
 }
 
@@ -423,7 +417,7 @@ int ev_yaml_want_map(struct ev_yaml *y, const yaml_node_t *n, const char *path, 
  * not repeated earlier in this mapping. Earlier keys passed the same
  * checks, so the duplicate scan is bounded by the valid set or the cap. */
 int ev_yaml_map_key(struct ev_yaml *y, const yaml_node_t *map, const yaml_node_pair_t *pair,
-		   const char *path, const char *const *valid, const char **key)
+		    const char *path, const char *const *valid, const char **key)
 {
 	const yaml_node_t *k = ev_yaml_node(y, pair->key);
 	char list[512], b[64];
@@ -431,7 +425,7 @@ int ev_yaml_map_key(struct ev_yaml *y, const yaml_node_t *map, const yaml_node_p
 
 	if (!k || k->type != YAML_SCALAR_NODE)
 		return ev_yaml_at(y, k ? k : map, "%s: keys must be plain names, got %s",
-			  *path ? path : "top level", k ? ev_yaml_kind(k) : "nothing");
+				  *path ? path : "top level", k ? ev_yaml_kind(k) : "nothing");
 	if (strlen(ev_yaml_sval(k)) != k->data.scalar.length)
 		return ev_yaml_at(y, k, "%s: key contains a NUL byte", *path ? path : "top level");
 	s = ev_yaml_sval(k);
@@ -445,9 +439,9 @@ int ev_yaml_map_key(struct ev_yaml *y, const yaml_node_t *map, const yaml_node_p
 			ev_yaml_join(list, sizeof(list), valid, SIZE_MAX);
 			if (*path)
 				return ev_yaml_at(y, k, "unknown key '%s' in %s (valid keys: %s)",
-					  ev_yaml_show(s, b, sizeof(b)), path, list);
+						  ev_yaml_show(s, b, sizeof(b)), path, list);
 			return ev_yaml_at(y, k, "unknown key '%s' (valid keys: %s)", ev_yaml_show(s, b, sizeof(b)),
-				  list);
+					  list);
 		}
 	} else if (pair - map->data.mapping.pairs.start >= YAML_MAX_MAP_ENTRIES) {
 		return ev_yaml_at(y, k, "%s: too many entries (at most %d)", path, YAML_MAX_MAP_ENTRIES);
@@ -460,13 +454,12 @@ int ev_yaml_map_key(struct ev_yaml *y, const yaml_node_t *map, const yaml_node_p
 
 			ev_yaml_subpath(full, sizeof(full), path, ev_yaml_show(s, b, sizeof(b)));
 			return ev_yaml_at(y, k, "duplicate key '%s' (first given at line %zu)", full,
-				  prev->start_mark.line + 1);
+					  prev->start_mark.line + 1);
 		}
 	}
 	*key = s;
 	return 0;
 }
-
 
 static int syntax_error(const char *name, const yaml_parser_t *ps, const char *text, size_t len,
 			struct ev_err *err)
