@@ -12,7 +12,6 @@
 #include <sys/types.h>
 
 #include "ev_err.h"
-#include "ev_num.h" /* until every caller includes it itself */
 
 /* Read at most cap-1 bytes of dirfd/path into buf, NUL-terminate, strip
  * trailing whitespace. Returns the length, -ENOENT if absent, or another
