@@ -62,16 +62,22 @@ static long read_close(int fd, char *buf, size_t cap, bool whole, const char *pa
 	return (long)len;
 }
 
+/* open_ro for a read into buf: buf is "" until something is read. */
+static int open_for(int dirfd, const char *path, char *buf, size_t cap, bool follow, struct ev_err *err)
+{
+	if (!cap)
+		return ev_errf(err, -EINVAL, "%s: no buffer", path);
+	buf[0] = '\0';
+	return open_ro(dirfd, path, follow, err);
+}
+
 long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool follow,
 		     struct ev_err *err)
 {
 	long len;
 	int fd;
 
-	if (!cap)
-		return ev_errf(err, -EINVAL, "%s: no buffer", path);
-	buf[0] = '\0';
-	if ((fd = open_ro(dirfd, path, follow, err)) < 0)
+	if ((fd = open_for(dirfd, path, buf, cap, follow, err)) < 0)
 		return fd;
 	len = read_close(fd, buf, cap, false, path, err);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
@@ -92,10 +98,7 @@ long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, siz
 	struct stat st;
 	int fd;
 
-	if (!cap)
-		return ev_errf(err, -EINVAL, "%s: no buffer", path);
-	buf[0] = '\0';
-	if ((fd = open_ro(dirfd, path, false, err)) < 0)
+	if ((fd = open_for(dirfd, path, buf, cap, false, err)) < 0)
 		return fd;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & loose_bits)) {
