@@ -18,7 +18,7 @@
 #include "ev_buf.h"
 #include "ev_counters.h"
 #include "ev_devices.h"
-#include "ev_file.h"
+#include "ev_num.h"
 #include "ev_json.h"
 #include "ev_rates.h"
 #include "top_screen.h"

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "ev_buf.h"
+#include "ev_printable.h"
 #include "ev_record.h"
 #include "report.h"
 
@@ -241,15 +243,12 @@ static int run_bounded(char *const argv[], char *const env[], const struct runas
 static void first_reason(const char *text, char *out, size_t cap)
 {
 	const char *p = strstr(text, "error: "), *e;
-	size_t k = 0;
 
 	p = p ? p + 7 : text;
 	while (*p == '\n')
 		p++;
 	e = strchr(p, '\n');
-	for (; *p && p != e && k + 1 < cap; p++)
-		out[k++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-	out[k] = '\0';
+	ev_printable(out, cap, p, e ? (size_t)(e - p) : SIZE_MAX);
 }
 
 static int self_path(char *out, size_t cap)

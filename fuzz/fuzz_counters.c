@@ -3,7 +3,7 @@
  * ev_snapshot_deserialize). Both are read by root from files others might
  * have touched; every input gets both.
  *
- * ev_parse_u64 is checked against the grammar in ev_file.h: what it accepts
+ * ev_parse_u64 is checked against the grammar in ev_num.h: what it accepts
  * is blanks, digits, trailing whitespace, and the value is those digits;
  * -ERANGE when the digits do not fit (as tests/unit/test_counters.c has
  * it). A snapshot that loads must serialize to a text that loads to the
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ev_file.h"
+#include "ev_num.h"
 #include "fuzz_check.h"
 #include "ev_job_start.h"
 #include "ev_running.h"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ev_file.h"
+#include "ev_num.h"
 
 #define EV_MAX_COUNTERS_PER_DIR 128
 

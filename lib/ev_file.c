@@ -22,7 +22,7 @@ static int open_ro(int dirfd, const char *path, bool follow, struct ev_err *err)
 		return ev_errf(err, rc, "%s: no such file", path);
 	if (rc == -ELOOP)
 		return ev_errf(err, rc, "%s: is a symbolic link, refused", path);
-	return ev_errf(err, rc, "%s: %s", path, strerror(-rc));
+	return ev_errf(err, rc, "%s: cannot open: %s", path, strerror(-rc));
 }
 
 /* Read fd to EOF into buf (at most cap-1 bytes, NUL-terminated) and close
@@ -62,16 +62,22 @@ static long read_close(int fd, char *buf, size_t cap, bool whole, const char *pa
 	return (long)len;
 }
 
+/* open_ro for a read into buf: buf is "" until something is read. */
+static int open_for(int dirfd, const char *path, char *buf, size_t cap, bool follow, struct ev_err *err)
+{
+	if (!cap)
+		return ev_errf(err, -EINVAL, "%s: no buffer", path);
+	buf[0] = '\0';
+	return open_ro(dirfd, path, follow, err);
+}
+
 long ev_file_read_at(int dirfd, const char *path, char *buf, size_t cap, bool follow,
 		     struct ev_err *err)
 {
 	long len;
 	int fd;
 
-	if (!cap)
-		return ev_errf(err, -EINVAL, "%s: no buffer", path);
-	buf[0] = '\0';
-	if ((fd = open_ro(dirfd, path, follow, err)) < 0)
+	if ((fd = open_for(dirfd, path, buf, cap, follow, err)) < 0)
 		return fd;
 	len = read_close(fd, buf, cap, false, path, err);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
@@ -92,10 +98,7 @@ long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, siz
 	struct stat st;
 	int fd;
 
-	if (!cap)
-		return ev_errf(err, -EINVAL, "%s: no buffer", path);
-	buf[0] = '\0';
-	if ((fd = open_ro(dirfd, path, false, err)) < 0)
+	if ((fd = open_for(dirfd, path, buf, cap, false, err)) < 0)
 		return fd;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & loose_bits)) {
@@ -105,44 +108,43 @@ long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, siz
 	return read_close(fd, buf, cap, true, path, err);
 }
 
-bool ev_parse_u64_strict(const char *s, uint64_t *out)
+long ev_file_read_alloc(const char *path, size_t max, const char *what, char **out, struct ev_err *err)
 {
-	return s && *s && !s[strspn(s, "0123456789")] && ev_parse_u64(s, out, NULL) == 0;
-}
+	struct stat st;
+	char *buf;
+	long len;
+	int fd, rc;
 
-int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err)
-{
-	const char *p = s;
-	uint64_t v = 0;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p < '0' || *p > '9')
-		goto bad;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return ev_errf(err, -ERANGE, "'%.32s' is larger than 64 bits", s);
-		v = v * 10 + d;
+	*out = NULL;
+	if ((fd = open_ro(AT_FDCWD, path, true, err)) < 0)
+		return fd;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		close(fd);
+		return ev_errf(err, rc, "%s: cannot stat: %s", path, strerror(-rc));
 	}
-	while (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r')
-		p++;
-	if (*p)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	/* Show what was read, but never raw control bytes. */
-	{
-		char shown[40];
-		size_t i;
-
-		for (i = 0; s[i] && i < sizeof(shown) - 1; i++)
-			shown[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-		shown[i] = '\0';
-		return ev_errf(err, -EINVAL, "'%s' is not a counter value", shown);
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return ev_errf(err, -EINVAL, "%s: not a regular file", path);
 	}
+	if ((unsigned long long)st.st_size > max) {
+		close(fd);
+		return ev_errf(err, -EFBIG, "%s: %lld bytes is larger than the %zu byte limit for %s", path,
+			       (long long)st.st_size, max, what);
+	}
+	if (!(buf = malloc((size_t)st.st_size + 2))) {
+		close(fd);
+		return ev_errf(err, -ENOMEM, "%s: out of memory", path);
+	}
+	/* One byte past the size seen, to notice a file that grew meanwhile. */
+	len = read_close(fd, buf, (size_t)st.st_size + 2, false, path, err);
+	if (len > st.st_size)
+		len = ev_errf(err, -EAGAIN, "%s: changed while being read; try again", path);
+	if (len < 0)
+		free(buf);
+	else
+		*out = buf;
+	return len;
 }
 
 /* path is relative to dirfd (or AT_FDCWD): the tmp file and the rename

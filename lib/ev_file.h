@@ -32,12 +32,12 @@ long ev_file_read_private(int dirfd, const char *path, char *buf, size_t cap, un
 long ev_file_read_owned(int dirfd, const char *path, uid_t owner, char *buf, size_t cap,
 			unsigned loose_bits, struct ev_err *err);
 
-/* Parse a sysfs counter: optional whitespace, decimal digits, optional
- * trailing newline. Anything else (empty, sign, garbage, > UINT64_MAX) is
- * -EINVAL with a message naming what was read. */
-int ev_parse_u64(const char *s, uint64_t *out, struct ev_err *err);
-/* Digits only, nothing around them: what efa-verify's own files hold. */
-bool ev_parse_u64_strict(const char *s, uint64_t *out);
+/* Read a regular file of at most max bytes whole, following symlinks (an
+ * admin's file, read by whoever runs): *out is a fresh NUL-terminated copy
+ * to free. The length, or -ENOENT, -EINVAL (not a regular file), -EFBIG
+ * ("... byte limit for <what>"), -EAGAIN (it grew while read), another
+ * negative errno; *out is NULL then. */
+long ev_file_read_alloc(const char *path, size_t max, const char *what, char **out, struct ev_err *err);
 
 /* Write data atomically: tmp file in the same directory (O_EXCL|O_NOFOLLOW,
  * mode), fsync, rename over path. Never follows a symlink at path. */

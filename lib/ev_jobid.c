@@ -3,19 +3,21 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ev_num.h"
+
 int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err)
 {
-	uint64_t v = 0;
+	uint64_t v;
+	int rc;
 
-	if (!s || !*s || strlen(s) > 10)
+	/* More than 10 digits is no job id, even with leading zeros. */
+	if (!s || strlen(s) > 10)
 		return ev_errf(err, -EINVAL, "job id '%.16s' is not a Slurm job id", s ? s : "");
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return ev_errf(err, -EINVAL, "job id '%.16s' is not a Slurm job id", s);
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v == 0 || v > UINT32_MAX)
+	rc = ev_num_u64(s, 0, 1, UINT32_MAX, &v, NULL);
+	if (rc == -ERANGE)
 		return ev_errf(err, -EINVAL, "job id '%.16s' is out of range", s);
+	if (rc)
+		return ev_errf(err, -EINVAL, "job id '%.16s' is not a Slurm job id", s);
 	*out = (uint32_t)v;
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_file.h"
+#include "ev_num.h"
 
 /* Values travel in one space-separated line: none may be empty or hold a
  * space or a control character (IMDS values are validated the same way,

@@ -12,6 +12,7 @@
 
 #include "ev_boot_id.h"
 #include "ev_file.h"
+#include "ev_num.h"
 #include "ev_jobid.h"
 #include "ev_state_dir.h"
 #include "ev_state_lock.h"

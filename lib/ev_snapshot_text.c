@@ -8,6 +8,7 @@
 #include "ev_buf.h"
 #include "ev_config.h"
 #include "ev_file.h"
+#include "ev_num.h"
 #include "ev_jobid.h"
 
 #define STATE_MAGIC_1 "efa-verify-snapshot 1"

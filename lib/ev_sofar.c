@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ev_config.h"
-#include "ev_file.h"
+#include "ev_num.h"
 #include "ev_json.h"
 #include "ev_result_json.h"
 

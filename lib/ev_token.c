@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ev_num.h"
+
 static bool token_char(unsigned char c)
 {
 	return isalnum(c) || (c && strchr("_.:/+@-", c));
@@ -77,15 +79,5 @@ int ev_token_decode(const char *s, size_t len, char *out, size_t cap)
 /* Canonical decimal: no sign, no leading zero, no overflow. */
 bool ev_token_u64(const char *s, uint64_t *v)
 {
-	uint64_t x = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return false;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*v = x;
-	return true;
+	return ev_num_u64(s, EV_NUM_CANONICAL, 0, UINT64_MAX, v, NULL) == 0;
 }

@@ -12,9 +12,9 @@
 
 #include "ev_slurm_compat.h"
 
-#include "ev_file.h"
 #include "ev_hostlist.h"
 #include "ev_jobid.h"
+#include "ev_num.h"
 #include "ev_record.h"
 #include "ev_whole_node.h"
 

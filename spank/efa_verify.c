@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "ev_node_info.h"
 #include "ev_notready.h"
 #include "ev_placement.h"
+#include "ev_printable.h"
 #include "ev_readiness.h"
 #include "ev_stepline.h"
 #include "ev_verdict.h"
@@ -95,11 +97,8 @@ static int opt_cb(int val, const char *optarg, int remote)
 	if (ev_mode_parse_option(optarg, &ctx.option.value) != 0) {
 		/* Never echo more than a bounded, printable prefix of user input. */
 		char shown[33];
-		size_t i;
+		size_t i = ev_printable(shown, sizeof(shown), optarg, SIZE_MAX);
 
-		for (i = 0; optarg[i] && i < sizeof(shown) - 1; i++)
-			shown[i] = (optarg[i] >= 0x20 && optarg[i] < 0x7f) ? optarg[i] : '?';
-		shown[i] = '\0';
 		slurm_error(PFX "invalid value '%s%s' for --efa-verify: valid values are off, report, enforce",
 			    shown, optarg[i] ? "..." : "");
 		return -1;

@@ -18,6 +18,7 @@
 #include "ev_delta.h"
 #include "ev_devices.h"
 #include "ev_file.h"
+#include "ev_num.h"
 #include "testutil.h"
 
 struct fx {

@@ -774,8 +774,18 @@ static void test_jobid(void **state)
 	assert_int_equal(id, 123);
 	assert_int_equal(ev_jobid_parse("4294967295", &id, &err), 0);
 	assert_int_equal(ev_jobid_parse("4294967296", &id, &err), -EINVAL);
+	assert_string_equal(err.msg, "job id '4294967296' is out of range");
 	assert_int_equal(ev_jobid_parse("0", &id, &err), -EINVAL);
+	assert_string_equal(err.msg, "job id '0' is out of range");
 	assert_int_equal(ev_jobid_parse("12/../x", &id, &err), -EINVAL);
+	assert_string_equal(err.msg, "job id '12/../x' is not a Slurm job id");
+	/* Eleven digits are no job id, leading zeros or not. */
+	assert_int_equal(ev_jobid_parse("00000000012", &id, &err), -EINVAL);
+	assert_string_equal(err.msg, "job id '00000000012' is not a Slurm job id");
+	assert_int_equal(ev_jobid_parse("0000000012", &id, &err), 0);
+	assert_int_equal(id, 12);
+	assert_int_equal(ev_jobid_parse("+5", &id, &err), -EINVAL);
+	assert_int_equal(ev_jobid_parse(" 5", &id, &err), -EINVAL);
 	assert_int_equal(ev_jobid_parse("", &id, &err), -EINVAL);
 	assert_int_equal(ev_jobid_parse(NULL, &id, &err), -EINVAL);
 	assert_int_equal(ev_jobid_parse("-5", &id, &err), -EINVAL);
