@@ -108,7 +108,11 @@ static void load(void)
 	}
 }
 
-const struct ev_slurmio_ops *ev_slurmio(struct ev_err *err)
+/* The table, loaded on the first call (once per process). NULL, with err
+ * saying which file could not be loaded and why: the stand-ins then fail
+ * with -ELIBACC, which their callers take as Slurm not reached (results
+ * stay spooled). */
+static const struct ev_slurmio_ops *ev_slurmio(struct ev_err *err)
 {
 	pthread_once(&once, load);
 	if (!ops)

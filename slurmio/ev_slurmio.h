@@ -47,11 +47,7 @@ struct ev_slurmio_ops {
 	int (*node_addrs)(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err);
 };
 
-/* The module's table, loaded on the first call (once per process; later
- * calls give the same answer). NULL, with err saying which file could not
- * be loaded and why, when it cannot be: the stand-ins then fail with
- * -ELIBACC, which the callers treat as Slurm not reached (results stay
- * spooled). Where the module is looked for: ev_slurmio.c. */
-const struct ev_slurmio_ops *ev_slurmio(struct ev_err *err);
+/* Where the binaries look for the module, and what they do without it:
+ * ev_slurmio.c. */
 
 #endif
