@@ -12,9 +12,10 @@
 #include <syslog.h>
 
 #include "ev_file.h"
+#include "ev_hostlist.h"
+#include "ev_jobid.h"
 #include "ev_record.h"
 #include "ev_slurm_hosts.h"
-#include "ev_state.h"
 #include "ev_whole_node.h"
 
 /* A job's node list, read as slurmd and slurmctld write it (lib's

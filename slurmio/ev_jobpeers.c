@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_record.h"
+#include "ev_hostlist.h"
 #include "ev_resolve.h"
 #include "ev_slurm_hosts.h"
 

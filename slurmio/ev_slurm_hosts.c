@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ev_acct.h"
-#include "ev_record.h"
+#include "ev_hostlist.h"
 #include "ev_slurm_compat.h"
 
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err)

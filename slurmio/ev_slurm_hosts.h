@@ -15,7 +15,7 @@
 /* list read by libslurm's hostlist code: for the forms lib's
  * ev_hostlist_expand does not read (suffixes, several brackets, ...).
  * Names are not checked here (the caller does, as with Slurm's); at most
- * max. *names malloc'ed, free with ev_hostlist_free. */
+ * max. *names malloc'ed, free with ev_hostlist_free (ev_hostlist.h). */
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err);
 
 /* The node count and node list (*nodes malloc'ed, NULL if slurmctld gave
