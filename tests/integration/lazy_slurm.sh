@@ -38,15 +38,17 @@ YAML
 # A Slurm config that exists: libslurm would read it, if loaded.
 printf 'ClusterName=lazy\nSlurmctldHost=localhost\n' > "$EV_TMP/slurm.conf"
 
-# objects CMD...: run CMD as slurmd runs a prolog or epilog (job 7 of
-# nodes n[1-2], on n1; under WRAP, if set); its stderr to $EV_TMP/err, and
+# objects CMD...: run CMD as slurmd runs a prolog or epilog (job JOB of
+# nodes NODES, NUM of them, on n1: by default 7, n[1-2], 2; under WRAP, if
+# set); its stderr to $EV_TMP/err, and
 # on stdout every object the dynamic loader mapped (at start or by
 # dlopen), from its own log. Exit status CMD's.
 WRAP=()
 objects() {
 	local rc
 	rm -f "$EV_TMP"/ld.*
-	"${WRAP[@]}" env -i PATH="$PATH" SLURM_JOB_ID=7 SLURMD_NODENAME=n1 SLURM_NODELIST='n[1-2]' SLURM_JOB_NUM_NODES=2 \
+	"${WRAP[@]}" env -i PATH="$PATH" SLURM_JOB_ID="${JOB:-7}" SLURMD_NODENAME=n1 SLURM_NODELIST="${NODES:-n[1-2]}" \
+		SLURM_JOB_NUM_NODES="${NUM-2}" \
 		SPANK_EFA_VERIFY_MODE=report SLURM_CONF="${CONF:-$EV_TMP/slurm.conf}" \
 		LD_DEBUG=files LD_DEBUG_OUTPUT="$EV_TMP/ld" "$@" >/dev/null 2>"$EV_TMP/err"
 	rc=$?
@@ -74,6 +76,15 @@ check "epilog --no-accounting: the result is spooled" test -f "$EV_TMP/state/spo
 out=$(objects "$EVB" -c "$EV_TMP/c.yaml" -N n1 snapshot --json); rc=$?
 is "efa-verify snapshot: exit 0" "$rc" 0
 unlike "efa-verify snapshot: libslurm never mapped" "$out" "libslurm|slurmio[.]so"
+
+# A node list in a form lib's reader does not take (two brackets in one
+# name) is read by libslurm's, loaded for it: the job's node count (no
+# SLURM_JOB_NUM_NODES here) and first node are still known.
+out=$(JOB=8 NODES='n1,r[1-2]n[1-2]' NUM= objects "$PRO" -c "$EV_TMP/c.yaml" --no-accounting); rc=$?
+is "a node list only Slurm reads: exit 0" "$rc" 0
+like "a node list only Slurm reads: libslurm is loaded to read it" "$out" "libslurm[.]so"
+like "a node list only Slurm reads: the node count kept" "$(cat "$EV_TMP/state/jobs/8.start" 2>/dev/null)" "^job_nodes 5$"
+like "a node list only Slurm reads: the first node kept" "$(cat "$EV_TMP/state/jobs/8.start" 2>/dev/null)" "^first n1$"
 
 # A run that must talk to Slurm loads it, through the module: here the
 # prolog delivers what the epilog spooled, and finds no slurm.conf.
