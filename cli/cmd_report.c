@@ -11,6 +11,7 @@
 
 #include "ev_jobid.h"
 #include "ev_json.h"
+#include "ev_result_json.h"
 #include "ev_units.h"
 #include "report.h"
 
@@ -46,19 +47,15 @@ static double share(uint64_t efa, uint64_t tcp)
 	return efa + tcp ? (double)efa / ((double)efa + (double)tcp) : 0.0;
 }
 
-static double balance(const struct ev_node_result *r)
+/* The traffic fields, alike for the job and each node: other_tcp_bytes
+ * and tcp_source are null where not known. */
+static void traffic_json(struct ev_json *j, uint64_t efa, uint64_t tcp, enum ev_tcp_source src,
+			 uint64_t other)
 {
-	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
-}
-
-/* other_tcp_bytes and tcp_source; null where not known. */
-static void tcp_json(struct ev_json *j, enum ev_tcp_source src, uint64_t other)
-{
-	if (src == EV_TCP_SRC_NFTABLES)
-		ev_json_u64(j, "other_tcp_bytes", other);
-	else
-		ev_json_null(j, "other_tcp_bytes");
-	ev_json_str(j, "tcp_source", src == EV_TCP_SRC_NONE ? NULL : ev_tcp_source_name(src));
+	ev_json_u64(j, "efa_bytes", efa);
+	ev_json_u64(j, "tcp_bytes", tcp);
+	ev_json_tcp_source(j, src, other);
+	ev_json_double(j, "efa_share", share(efa, tcp));
 }
 
 static const char *source_word(enum ev_tcp_source src)
@@ -70,10 +67,9 @@ static void print_json(const struct report_view *v)
 {
 	const struct ev_record *rec = v->rec;
 	struct ev_json j;
-	char *out;
+	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_u64(&j, "job", v->jobid);
 	ev_json_bool(&j, "so_far", v->so_far);
 	if (v->so_far) {
@@ -86,10 +82,7 @@ static void print_json(const struct report_view *v)
 	ev_json_str(&j, "verdict", ev_verdict_name(rec->verdict));
 	ev_json_u64(&j, "nodes_reported", rec->reported);
 	ev_json_u64(&j, "nodes_total", rec->total);
-	ev_json_u64(&j, "efa_bytes", rec->efa_bytes);
-	ev_json_u64(&j, "tcp_bytes", rec->tcp_bytes);
-	tcp_json(&j, rec->tcp_source, rec->other_tcp_bytes);
-	ev_json_double(&j, "efa_share", share(rec->efa_bytes, rec->tcp_bytes));
+	traffic_json(&j, rec->efa_bytes, rec->tcp_bytes, rec->tcp_source, rec->other_tcp_bytes);
 	/* Sharing is judged when the job ends. */
 	if (v->so_far)
 		ev_json_null(&j, "shared_nodes");
@@ -99,8 +92,7 @@ static void print_json(const struct report_view *v)
 	for (size_t i = 0; i < rec->n_groups; i++) {
 		ev_json_obj_begin(&j, NULL);
 		ev_json_str(&j, "nodes", rec->groups[i].hosts);
-		ev_json_str(&j, "verdict", ev_verdict_name(rec->groups[i].verdict));
-		ev_json_str(&j, "reason", rec->groups[i].reason[0] ? rec->groups[i].reason : NULL);
+		ev_json_verdict(&j, rec->groups[i].verdict, rec->groups[i].reason);
 		ev_json_obj_end(&j);
 	}
 	ev_json_arr_end(&j);
@@ -111,23 +103,13 @@ static void print_json(const struct report_view *v)
 
 		ev_json_obj_begin(&j, NULL);
 		ev_json_str(&j, "node", r->node);
-		ev_json_str(&j, "verdict", ev_verdict_name(r->verdict));
-		ev_json_str(&j, "reason", r->reason[0] ? r->reason : NULL);
-		ev_json_u64(&j, "efa_bytes", r->efa_bytes);
-		ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
-		tcp_json(&j, r->tcp_source, r->other_tcp_bytes);
-		ev_json_double(&j, "efa_share", share(r->efa_bytes, r->tcp_bytes));
+		ev_json_verdict(&j, r->verdict, r->reason);
+		traffic_json(&j, r->efa_bytes, r->tcp_bytes, r->tcp_source, r->other_tcp_bytes);
 		if (v->so_far)
 			ev_json_null(&j, "shared");
 		else
 			ev_json_bool(&j, "shared", r->shared);
-		if (r->nics_total) {
-			ev_json_u64(&j, "nics_busy", r->nics_busy);
-			ev_json_u64(&j, "nics_total", r->nics_total);
-			ev_json_u64(&j, "nic_min_bytes", r->nic_min_bytes);
-			ev_json_u64(&j, "nic_max_bytes", r->nic_max_bytes);
-			ev_json_double(&j, "nic_balance", balance(r));
-		}
+		ev_json_nics(&j, r);
 		if (v->so_far && v->sofar[i].as_of) {
 			ev_json_u64(&j, "since", v->sofar[i].since);
 			ev_json_u64(&j, "as_of", v->sofar[i].as_of);
@@ -141,11 +123,8 @@ static void print_json(const struct report_view *v)
 	}
 	ev_json_arr_end(&j);
 	ev_json_str(&j, "admin_comment", v->comment);
-	ev_json_obj_end(&j);
-	out = ev_json_finish(&j, NULL);
-	if (out)
-		puts(out);
-	free(out);
+	if ((rc = cli_json_print(&j)))
+		cli_error("writing JSON: %s", strerror(-rc));
 }
 
 static void print_human(const struct report_view *v)
@@ -198,7 +177,7 @@ static void print_human(const struct report_view *v)
 
 		if (r->nics_total) {
 			snprintf(nics, sizeof(nics), "%" PRIu32 "/%" PRIu32, r->nics_busy, r->nics_total);
-			snprintf(bal, sizeof(bal), "%.2f", balance(r));
+			snprintf(bal, sizeof(bal), "%.2f", ev_result_nic_balance(r));
 		}
 		printf("  %-12s %-13s %12s %12s %12s %-9s %5.1f%% %9s %8s  %s%s\n", r->node,
 		       ev_verdict_name(r->verdict), ev_bytes_human(r->efa_bytes, a, sizeof(a)),

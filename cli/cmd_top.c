@@ -165,14 +165,28 @@ static int print_plain(const struct top_view *v)
 	return rc;
 }
 
+#define DEV(k, m) EV_JSON_DOUBLE_AT(k, struct ev_dev_rate, m)
+#define ALL(k, m) EV_JSON_DOUBLE_AT(k, struct ev_rates, m)
+static const struct ev_json_field dev_rate_fields[] = {
+	DEV("tx_gbps", tx_gbps), DEV("rx_gbps", rx_gbps), DEV("tx_pps", tx_pps), DEV("rx_pps", rx_pps),
+	DEV("rdma_read_gbps", rdma_read_gbps), DEV("rdma_write_gbps", rdma_write_gbps), DEV("gbps", gbps),
+};
+static const struct ev_json_field tcp_fields[] = {
+	ALL("tx_gbps", tcp_tx_gbps), ALL("rx_gbps", tcp_rx_gbps), ALL("gbps", tcp_gbps),
+};
+static const struct ev_json_field efa_fields[] = {
+	ALL("efa_tx_gbps", efa_tx_gbps), ALL("efa_rx_gbps", efa_rx_gbps),
+	ALL("efa_rdma_read_gbps", efa_rdma_read_gbps), ALL("efa_rdma_write_gbps", efa_rdma_write_gbps),
+	ALL("efa_gbps", efa_gbps),
+};
+#undef DEV
+#undef ALL
+
 static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_t when)
 {
 	struct ev_json j;
-	char *s;
-	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_u64(&j, "time", (uint64_t)when);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_double(&j, "interval_s", r->interval_s);
@@ -185,13 +199,7 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 		ev_json_str(&j, "status", ev_rate_status_name(d->status));
 		ev_json_str(&j, "state", d->port_state[0] ? d->port_state : NULL);
 		/* NAN (not known) is written as null. */
-		ev_json_double(&j, "tx_gbps", d->tx_gbps);
-		ev_json_double(&j, "rx_gbps", d->rx_gbps);
-		ev_json_double(&j, "tx_pps", d->tx_pps);
-		ev_json_double(&j, "rx_pps", d->rx_pps);
-		ev_json_double(&j, "rdma_read_gbps", d->rdma_read_gbps);
-		ev_json_double(&j, "rdma_write_gbps", d->rdma_write_gbps);
-		ev_json_double(&j, "gbps", d->gbps);
+		ev_json_fields(&j, d, dev_rate_fields, sizeof(dev_rate_fields) / sizeof(dev_rate_fields[0]));
 		ev_json_obj_begin(&j, "errors_per_s");
 		for (size_t k = 0; k < d->n_errors; k++)
 			ev_json_double(&j, d->errors[k].name, d->errors[k].per_s);
@@ -202,9 +210,7 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 	ev_json_arr_end(&j);
 	ev_json_obj_begin(&j, "tcp");
 	ev_json_str(&j, "source", "interface");
-	ev_json_double(&j, "tx_gbps", r->tcp_tx_gbps);
-	ev_json_double(&j, "rx_gbps", r->tcp_rx_gbps);
-	ev_json_double(&j, "gbps", r->tcp_gbps);
+	ev_json_fields(&j, r, tcp_fields, sizeof(tcp_fields) / sizeof(tcp_fields[0]));
 	ev_json_arr_begin(&j, "interfaces");
 	for (size_t i = 0; i < r->n_if; i++) {
 		ev_json_obj_begin(&j, NULL);
@@ -216,19 +222,10 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 	}
 	ev_json_arr_end(&j);
 	ev_json_obj_end(&j);
-	ev_json_double(&j, "efa_tx_gbps", r->efa_tx_gbps);
-	ev_json_double(&j, "efa_rx_gbps", r->efa_rx_gbps);
-	ev_json_double(&j, "efa_rdma_read_gbps", r->efa_rdma_read_gbps);
-	ev_json_double(&j, "efa_rdma_write_gbps", r->efa_rdma_write_gbps);
-	ev_json_double(&j, "efa_gbps", r->efa_gbps);
+	ev_json_fields(&j, r, efa_fields, sizeof(efa_fields) / sizeof(efa_fields[0]));
 	ev_json_u64(&j, "devices_not_counted", r->n_not_ok);
 	ev_json_double(&j, "efa_share", r->efa_share);
-	ev_json_obj_end(&j);
-	if (!(s = ev_json_finish(&j, NULL)))
-		return -ENOMEM;
-	rc = (puts(s) < 0 || fflush(stdout) != 0) ? -EIO : 0;
-	free(s);
-	return rc;
+	return cli_json_print(&j);
 }
 
 static int parse_args(int argc, char **argv, double *interval, uint64_t *count, bool *json)

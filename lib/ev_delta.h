@@ -64,7 +64,6 @@ struct ev_node_delta {
 	bool tcp_reset;
 	uint64_t errors;
 	uint64_t duration_ns;
-	/* Added: */
 	size_t n_unreadable, n_no_counters;
 	uint64_t efa_tx_bytes, efa_rx_bytes;    /* over OK devices */
 	uint64_t rdma_read_bytes, rdma_write_bytes;

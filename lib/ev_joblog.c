@@ -86,6 +86,16 @@ int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_e
 	return 0;
 }
 
+#define NODE(m) EV_JSON_U64_AT(#m, struct ev_node_delta, m)
+#define DEV(m) EV_JSON_U64_AT(#m, struct ev_dev_delta, m)
+static const struct ev_json_field node_fields[] = {
+	NODE(efa_bytes), NODE(efa_tx_bytes), NODE(efa_rx_bytes), NODE(rdma_read_bytes),
+	NODE(rdma_write_bytes), NODE(tcp_bytes), NODE(tcp_tx_bytes), NODE(tcp_rx_bytes),
+};
+static const struct ev_json_field dev_fields[] = { DEV(bytes), DEV(tx_bytes), DEV(rx_bytes), DEV(errors) };
+#undef NODE
+#undef DEV
+
 char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 {
 	const struct ev_node_delta *d = e->delta;
@@ -101,14 +111,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 	ev_json_verdict(&j, v->verdict, v->reason);
 	ev_json_bool(&j, "shared", v->shared);
 	if (d) {
-		ev_json_u64(&j, "efa_bytes", d->efa_bytes);
-		ev_json_u64(&j, "efa_tx_bytes", d->efa_tx_bytes);
-		ev_json_u64(&j, "efa_rx_bytes", d->efa_rx_bytes);
-		ev_json_u64(&j, "rdma_read_bytes", d->rdma_read_bytes);
-		ev_json_u64(&j, "rdma_write_bytes", d->rdma_write_bytes);
-		ev_json_u64(&j, "tcp_bytes", d->tcp_bytes);
-		ev_json_u64(&j, "tcp_tx_bytes", d->tcp_tx_bytes);
-		ev_json_u64(&j, "tcp_rx_bytes", d->tcp_rx_bytes);
+		ev_json_fields(&j, d, node_fields, sizeof(node_fields) / sizeof(node_fields[0]));
 		ev_json_tcp_source(&j, d->tcp_source, d->other_tcp_bytes);
 		ev_json_u64(&j, "error_events", d->errors);
 		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
@@ -119,10 +122,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 			ev_json_obj_begin(&j, NULL);
 			ev_json_str(&j, "name", x->dev);
 			ev_json_str(&j, "state", ev_dev_state_name(x->state));
-			ev_json_u64(&j, "bytes", x->bytes);
-			ev_json_u64(&j, "tx_bytes", x->tx_bytes);
-			ev_json_u64(&j, "rx_bytes", x->rx_bytes);
-			ev_json_u64(&j, "errors", x->errors);
+			ev_json_fields(&j, x, dev_fields, sizeof(dev_fields) / sizeof(dev_fields[0]));
 			ev_json_str(&j, "top_error", x->top_error[0] ? x->top_error : NULL);
 			/* What a site needs to set its own verdict.max_errors_per_gib. */
 			ev_json_obj_begin(&j, "error_counts");

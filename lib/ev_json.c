@@ -124,6 +124,25 @@ void ev_json_i64(struct ev_json *j, const char *key, int64_t v)
 	puts_(j, b);
 }
 
+void ev_json_fields(struct ev_json *j, const void *base, const struct ev_json_field *f, size_t n)
+{
+	const char *p = base;
+
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].is_double) {
+			double v;
+
+			memcpy(&v, p + f[i].off, sizeof(v));
+			ev_json_double(j, f[i].key, v);
+		} else {
+			uint64_t v;
+
+			memcpy(&v, p + f[i].off, sizeof(v));
+			ev_json_u64(j, f[i].key, v);
+		}
+	}
+}
+
 void ev_json_double(struct ev_json *j, const char *key, double v)
 {
 	char b[32];

@@ -107,21 +107,33 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	return 0;
 }
 
-int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+/* Job jobid as slurmctld has it (free with slurm_free_job_info_msg); where
+ * slurmctld does not know the job, -ENOENT "slurmctld <unknown> job N". */
+static int load_job(uint32_t jobid, job_info_msg_t **msg, const char *unknown, struct ev_err *err)
 {
-	job_info_msg_t *msg = NULL;
 	int rc;
 
-	*out = NULL;
+	*msg = NULL;
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
-	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
+	if (ev_slurm_load_job(msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !*msg) {
 		int e = ev_slurm_errno();
 
 		if (e == ESLURM_INVALID_JOB_ID)
-			return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
+			return ev_errf(err, -ENOENT, "slurmctld %s job %u", unknown, jobid);
 		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
 	}
+	return 0;
+}
+
+int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+{
+	job_info_msg_t *msg;
+	int rc;
+
+	*out = NULL;
+	if ((rc = load_job(jobid, &msg, "no longer has", err)))
+		return rc;
 	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
 	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
 	     !(msg->job_array[0].job_state & JOB_COMPLETING))) {
@@ -185,19 +197,12 @@ static int expand_nodes(const char *list, struct ev_job_live *out, struct ev_err
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;
-	job_info_msg_t *msg = NULL;
+	job_info_msg_t *msg;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = ev_slurm_ready(err)))
+	if ((rc = load_job(jobid, &msg, "has no", err)))
 		return rc;
-	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
-		int e = ev_slurm_errno();
-
-		if (e == ESLURM_INVALID_JOB_ID)
-			return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
-		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
-	}
 	/* An array's first task's id also names the array: this job only. */
 	for (uint32_t i = 0; i < msg->record_count && !j; i++)
 		if (msg->job_array[i].job_id == jobid)

@@ -195,6 +195,37 @@ static void test_result_members(void **state)
 	assert_true(ev_result_nic_balance(&r) == 1.0);
 }
 
+/* A table's fields come out in its order, each with its own type: a u64
+ * past 2^53 exact, a double with 6 digits, NaN as null. */
+struct fields_probe {
+	char pad;
+	uint64_t big;
+	double rate;
+	double unknown;
+};
+
+static void test_fields_table(void **state)
+{
+	static const struct ev_json_field f[] = {
+		EV_JSON_DOUBLE_AT("rate", struct fields_probe, rate),
+		EV_JSON_U64_AT("big", struct fields_probe, big),
+		EV_JSON_DOUBLE_AT("unknown", struct fields_probe, unknown),
+	};
+	struct fields_probe p = { 'x', 18446744073709551615ULL, 0.1234567, NAN };
+	struct ev_json j;
+	char *s;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	ev_json_fields(&j, &p, f, 3);
+	ev_json_obj_end(&j);
+	s = ev_json_finish(&j, NULL);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"rate\":0.123457,\"big\":18446744073709551615,\"unknown\":null}");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_large_output_grows),
 		cmocka_unit_test(test_buf_grows_and_takes),
 		cmocka_unit_test(test_result_members),
+		cmocka_unit_test(test_fields_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
