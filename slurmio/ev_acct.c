@@ -387,17 +387,3 @@ out:
 	}
 	return rc;
 }
-/* Sanitizer builds only. libslurm 22.05 leaks inside its own RPC unpacking
- * (slurm_load_node: node records' strings that slurm_free_node_info_msg
- * does not free), which LeakSanitizer would report at every exit of the
- * prolog, epilog and CLI, making slurmd drain the node. Those leaks are
- * Slurm's: they are suppressed by library, so every leak in our own code
- * is still reported. Built into the binaries, because slurmd does not pass
- * LSAN_OPTIONS to a prolog or epilog. */
-#ifdef EV_SANITIZERS
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libslurm.so\nleak:libslurmfull.so\n";
-}
-#endif

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_acct.h"
 #include "ev_hostlist.h"
 #include "ev_resolve.h"
-#include "ev_slurm_compat.h"
+#include "ev_slurm_hosts.h"
 
 static long now_ms(void)
 {
@@ -18,31 +17,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* NodeAddr of each unresolved name into addr[] (malloc'ed; NULL where
- * slurmctld has none other than the name itself, which did not resolve). */
-static int node_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
-{
-	node_info_msg_t *msg = NULL;
-	int rc;
-
-	if ((rc = ev_slurm_ready(err)))
-		return rc;
-	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
-	for (uint32_t i = 0; i < msg->record_count && !rc; i++) {
-		const node_info_t *ni = &msg->node_array[i];
-
-		if (!ni->name || !ni->node_addr || !*ni->node_addr || strcmp(ni->node_addr, ni->name) == 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (!resolved[k] && !addr[k] && strcmp(names[k], ni->name) == 0 &&
-			    !(addr[k] = strdup(ni->node_addr)))
-				rc = ev_errf(err, -ENOMEM, "out of memory");
-	}
-	slurm_free_node_info_msg(msg);
-	return rc;
 }
 
 int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobnet_peers *out,
@@ -72,7 +46,7 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobne
 			goto out;
 		}
 		/* Once, for every name that did not resolve. */
-		if ((rc = node_addrs(names, n, resolved, addr, err)))
+		if ((rc = ev_slurm_node_addrs(names, n, resolved, addr, err)))
 			goto out;
 		break;
 	}
