@@ -15,6 +15,11 @@
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */
 #define MAX_WRITES 8
+/* Polls for a job's epilogs: the first soon (this node's epilog took about
+ * as long as the others'), then backing off to one a second. Each poll is
+ * one small RPC, so a 20 s wait costs about 25 whatever the job's size. */
+#define POLL_FIRST_MS 100
+#define POLL_MAX_MS 1000
 
 static uint64_t now_ms(void)
 {
@@ -107,11 +112,11 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 	return rc;
 }
 
-int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
-			struct ev_err *err)
+/* The whole node table, read once: only for a job whose node list nobody
+ * knows any more (neither slurmctld, the epilog's environment nor
+ * accounting). Never polled: its reply grows with the cluster. */
+static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, struct ev_err *err)
 {
-	uint64_t deadline = now_ms() + wait_ms;
-	unsigned pause = 50;
 	size_t last = (size_t)-1;
 
 	for (int writes = 0; writes < MAX_WRITES;) {
@@ -127,20 +132,9 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		for (size_t i = 0; i < n; i++)
 			if (res[i].job_nodes > tot)
 				tot = res[i].job_nodes;
-		if (n == last) {
-			/* Unchanged since our write: it stands. */
+		if (n == last || !n) {
 			free(res);
-			return 0;
-		}
-		if (n < tot && now_ms() < deadline) {
-			free(res);
-			sleep_ms(pause);
-			pause = pause < 800 ? pause * 2 : 1000;
-			continue;
-		}
-		if (!n) {
-			free(res);
-			return ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			return n ? 0 : ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
 		}
 		rc = write_record(c, jobid, res, n, tot, err);
 		free(res);
@@ -150,6 +144,147 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		writes++;
 	}
 	return 0;
+}
+
+/* The job's nodes (*names, *nn; none when nobody knows them) and, with
+ * wait, the wait for their epilogs: on the job itself, one small RPC a
+ * poll, until slurmctld says no node but this one is still completing
+ * (ev_acct_job_end), or until deadline. *settled: the other nodes' epilogs
+ * are over, so what they have not published by now they will not (it is
+ * spooled on them, and a late writer brings it). Polling the job rather
+ * than the nodes keeps each poll's reply the same size whatever the job's
+ * and the cluster's size; the nodes are then each read once. */
+static int job_nodes_wait(struct ev_deliver_ctx *c, uint32_t jobid, uint64_t deadline, bool wait, char ***names,
+			  size_t *nn, bool *settled, struct ev_err *err)
+{
+	unsigned completing = 0, pause = POLL_FIRST_MS;
+	char *list = NULL, *more;
+	int rc = ev_acct_job_end(jobid, &list, &completing, err);
+
+	*names = NULL;
+	*nn = 0;
+	*settled = false;
+	if (rc && rc != -ENOENT) {
+		c->slurm_down = true;
+		return rc;
+	}
+	if (!rc) {
+		/* This node's own epilog is one of those completing. */
+		while (wait && completing > 1 && now_ms() < deadline) {
+			uint64_t left = deadline - now_ms();
+
+			sleep_ms(pause < left ? pause : (unsigned)left);
+			pause = pause * 2 < POLL_MAX_MS ? pause * 2 : POLL_MAX_MS;
+			rc = ev_acct_job_end(jobid, &more, &completing, err);
+			if (rc == -ENOENT) {
+				completing = 0;   /* gone: every epilog is over */
+				break;
+			}
+			if (rc) {
+				free(list);
+				c->slurm_down = true;
+				return rc;
+			}
+			if (more) {
+				free(list);
+				list = more;
+			}
+		}
+		*settled = completing <= 1;
+	}
+	if (!list && c->nodelist && *c->nodelist && !(list = strdup(c->nodelist)))
+		return ev_errf(err, -ENOMEM, "out of memory");
+	if (!list) {
+		/* Long gone from slurmctld (a spooled result, flush): accounting. */
+		if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+			c->slurm_down = true;
+			return rc;
+		}
+		if ((rc = ev_acct_get_nodes(c->db, jobid, &list, err))) {
+			if (rc != -ENOENT)
+				c->slurm_down = true;
+			return rc == -ENOENT ? 0 : rc;
+		}
+	}
+	rc = ev_acct_hostlist(list, names, nn, err);
+	free(list);
+	return rc;
+}
+
+/* Each of the job's nodes' results read from its own node record, once;
+ * only nodes still missing are read again. The node that writes may hold
+ * its own result already (c->own): it is not read back. */
+int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
+			struct ev_err *err)
+{
+	uint64_t deadline = now_ms() + wait_ms;
+	struct ev_node_result *res = NULL, *got = NULL;
+	unsigned pause = POLL_FIRST_MS;
+	size_t nn = 0, last = (size_t)-1;
+	char **names = NULL;
+	bool settled, *have = NULL;
+	int rc;
+
+	if ((rc = job_nodes_wait(c, jobid, deadline, wait_ms > 0, &names, &nn, &settled, err)))
+		return rc;
+	if (!nn)
+		return complete_whole_table(c, jobid, total, err);
+	if (!(res = calloc(nn, sizeof(*res))) || !(got = calloc(nn, sizeof(*got))) ||
+	    !(have = calloc(nn, sizeof(*have)))) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int writes = 0; writes < MAX_WRITES;) {
+		unsigned tot = total;
+		size_t n = 0;
+
+		for (size_t i = 0; i < nn; i++) {
+			if (have[i])
+				continue;
+			if (c->own && c->own->jobid == jobid && strcmp(names[i], c->own->node) == 0) {
+				res[i] = *c->own;
+				have[i] = true;
+			} else if ((rc = ev_acct_node_result(names[i], jobid, &res[i], err)) == 0) {
+				have[i] = true;
+			} else if (rc != -ENOENT) {
+				c->slurm_down = true;
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < nn; i++) {
+			if (!have[i])
+				continue;
+			got[n++] = res[i];
+			if (res[i].job_nodes > tot)
+				tot = res[i].job_nodes;
+		}
+		if (n == last)
+			break;   /* unchanged since our write: it stands */
+		if (n < tot && !settled && now_ms() < deadline) {
+			uint64_t left = deadline - now_ms();
+
+			sleep_ms(pause < left ? pause : (unsigned)left);
+			pause = pause * 2 < POLL_MAX_MS ? pause * 2 : POLL_MAX_MS;
+			continue;
+		}
+		if (!n) {
+			rc = ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			goto out;
+		}
+		if ((rc = write_record(c, jobid, got, n, tot, err)))
+			goto out;
+		last = n;
+		writes++;
+		if (n == nn)
+			break;   /* every node of the job is in: the set cannot grow */
+	}
+	rc = 0;
+out:
+	free(have);
+	free(got);
+	free(res);
+	ev_hostlist_free(names, nn);
+	return rc;
 }
 
 int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, bool write, unsigned wait_ms,
@@ -173,8 +308,15 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	}
 	if (c->late_ms && now_ms() - c->started_ms > c->late_ms)
 		write = true;
-	if (write && (rc = ev_deliver_complete(c, r->jobid, r->job_nodes, wait_ms, err)))
-		return rc;
+	if (write) {
+		/* Its own result is not read back (ev_result_parse of the
+		 * published line gives r exactly). */
+		c->own = r;
+		rc = ev_deliver_complete(c, r->jobid, r->job_nodes, wait_ms, err);
+		c->own = NULL;
+		if (rc)
+			return rc;
+	}
 	return ev_spool_remove(c->state_dir, r->jobid, c->node, err);
 }
 
