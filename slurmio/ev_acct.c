@@ -130,14 +130,14 @@ int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result 
 	return rc;
 }
 
-int ev_acct_job_end(uint32_t jobid, char **nodes, unsigned *completing, struct ev_err *err)
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;
 	job_info_msg_t *msg = NULL;
 	int rc;
 
 	*nodes = NULL;
-	*completing = 0;
+	*completing = false;
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
 	/* No SHOW_DETAIL: the job's resources per node are not needed. */
@@ -155,19 +155,28 @@ int ev_acct_job_end(uint32_t jobid, char **nodes, unsigned *completing, struct e
 		slurm_free_job_info_msg(msg);
 		return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
 	}
-	if (j->job_state & JOB_COMPLETING) {
-		if (j->node_inx) {
-			for (size_t k = 0; j->node_inx[k] >= 0 && j->node_inx[k + 1] >= j->node_inx[k]; k += 2)
-				*completing += (unsigned)(j->node_inx[k + 1] - j->node_inx[k] + 1);
-		} else {
-			/* slurmctld counts num_nodes down with the same bits. */
-			*completing = j->num_nodes;
-		}
-	}
+	*completing = (j->job_state & JOB_COMPLETING) != 0;
 	if (j->nodes && *j->nodes && !(*nodes = strdup(j->nodes)))
 		rc = ev_errf(err, -ENOMEM, "out of memory");
 	slurm_free_job_info_msg(msg);
 	return rc;
+}
+
+int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
+{
+	ev_hostlist_t *hl;
+
+	if (!list || !*list) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = true;
+		return 0;
+	}
+	if (!(hl = slurm_hostlist_create(list)))
+		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
+	for (size_t i = 0; i < n; i++)
+		out[i] = slurm_hostlist_find(hl, names[i]) < 0;
+	slurm_hostlist_destroy(hl);
+	return 0;
 }
 
 int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)

@@ -35,15 +35,18 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
 
 /* The job as slurmctld holds it while its epilogs run, from one
- * REQUEST_JOB_INFO_SINGLE (its reply does not grow with the cluster): its
- * nodes (Slurm host list, malloc'ed; NULL if it has none) and how many of
- * them are still completing. While a job is COMPLETING, slurmctld sends as
- * the job's node index its node_bitmap_cg, the nodes whose epilogs it still
- * waits for, and clears a node's bit when that node's epilogs are done
- * (pack_job, make_node_idle; Slurm 22.05, 24.11 and 26.05 alike), while
- * `nodes` stays the whole allocation. *completing is 0 for a job that is
- * not completing. -ENOENT: slurmctld does not have the job. */
-int ev_acct_job_end(uint32_t jobid, char **nodes, unsigned *completing, struct ev_err *err);
+ * REQUEST_JOB_INFO_SINGLE (its reply does not grow with the cluster).
+ * *completing: the job is COMPLETING, and *nodes (Slurm host list,
+ * malloc'ed; NULL for none) holds the nodes whose epilogs slurmctld still
+ * waits for: pack_job sends, for a completing job, the names of its
+ * node_bitmap_cg, whose bit make_node_idle clears when a node's epilogs
+ * are done (Slurm 22.05, 24.11 and 26.05 alike). Otherwise *nodes is the
+ * job's allocation. -ENOENT: slurmctld does not have the job. */
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
+
+/* out[i] = true for each names[i] that list (a Slurm host list; NULL or
+ * "" for none) does not hold. */
+int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
 
 /* A Slurm host list expanded with Slurm's own reading (malloc'ed array
  * of malloc'ed names, ev_hostlist_free); each a plain host name. */

@@ -37,6 +37,19 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+/* Sleep *pause (at most until deadline), the next pause longer: false,
+ * without sleeping, once deadline has passed. */
+static bool nap(unsigned *pause, uint64_t deadline)
+{
+	uint64_t now = now_ms();
+
+	if (now >= deadline)
+		return false;
+	sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
+	*pause = *pause * 2 < POLL_MAX_MS ? *pause * 2 : POLL_MAX_MS;
+	return true;
+}
+
 /* Write the record of these results unless the job already holds it or
  * one from more nodes. While slurmctld still has the job, its AdminComment
  * is the current one (an admin's `scontrol update` may not have reached
@@ -146,74 +159,66 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 	return 0;
 }
 
-/* The job's nodes (*names, *nn; none when nobody knows them) and, with
- * wait, the wait for their epilogs: on the job itself, one small RPC a
- * poll, until slurmctld says no node but this one is still completing
- * (ev_acct_job_end), or until deadline. *settled: the other nodes' epilogs
- * are over, so what they have not published by now they will not (it is
- * spooled on them, and a late writer brings it). Polling the job rather
- * than the nodes keeps each poll's reply the same size whatever the job's
- * and the cluster's size; the nodes are then each read once. */
-static int job_nodes_wait(struct ev_deliver_ctx *c, uint32_t jobid, uint64_t deadline, bool wait, char ***names,
-			  size_t *nn, bool *settled, struct ev_err *err)
+/* The job's nodes: as slurmd gave them to this epilog, else as slurmctld
+ * has them (alloc, when the job is not completing), else as accounting has
+ * them. None (*nn 0) when nobody knows them. */
+static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc, char ***names, size_t *nn,
+		     struct ev_err *err)
 {
-	unsigned completing = 0, pause = POLL_FIRST_MS;
-	char *list = NULL, *more;
-	int rc = ev_acct_job_end(jobid, &list, &completing, err);
+	char *acct = NULL;
+	const char *list = c->nodelist && *c->nodelist ? c->nodelist : alloc;
+	int rc;
 
 	*names = NULL;
 	*nn = 0;
-	*settled = false;
-	if (rc && rc != -ENOENT) {
-		c->slurm_down = true;
-		return rc;
-	}
-	if (!rc) {
-		/* This node's own epilog is one of those completing. */
-		while (wait && completing > 1 && now_ms() < deadline) {
-			uint64_t left = deadline - now_ms();
-
-			sleep_ms(pause < left ? pause : (unsigned)left);
-			pause = pause * 2 < POLL_MAX_MS ? pause * 2 : POLL_MAX_MS;
-			rc = ev_acct_job_end(jobid, &more, &completing, err);
-			if (rc == -ENOENT) {
-				completing = 0;   /* gone: every epilog is over */
-				break;
-			}
-			if (rc) {
-				free(list);
-				c->slurm_down = true;
-				return rc;
-			}
-			if (more) {
-				free(list);
-				list = more;
-			}
-		}
-		*settled = completing <= 1;
-	}
-	if (!list && c->nodelist && *c->nodelist && !(list = strdup(c->nodelist)))
-		return ev_errf(err, -ENOMEM, "out of memory");
 	if (!list) {
-		/* Long gone from slurmctld (a spooled result, flush): accounting. */
+		/* Long gone from slurmctld (a spooled result, flush). */
 		if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
 			c->slurm_down = true;
 			return rc;
 		}
-		if ((rc = ev_acct_get_nodes(c->db, jobid, &list, err))) {
+		if ((rc = ev_acct_get_nodes(c->db, jobid, &acct, err))) {
 			if (rc != -ENOENT)
 				c->slurm_down = true;
 			return rc == -ENOENT ? 0 : rc;
 		}
+		list = acct;
 	}
 	rc = ev_acct_hostlist(list, names, nn, err);
-	free(list);
+	free(acct);
 	return rc;
 }
 
-/* Each of the job's nodes' results read from its own node record, once;
- * only nodes still missing are read again. The node that writes may hold
- * its own result already (c->own): it is not read back. */
+/* names[i]'s result into res[i] (have[i]) unless it is this node's own,
+ * which needs no reading. -ENOENT (nothing published) is not an error. */
+static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name, struct ev_node_result *res,
+		     bool *have, struct ev_err *err)
+{
+	int rc;
+
+	if (c->own && c->own->jobid == jobid && strcmp(name, c->own->node) == 0) {
+		*res = *c->own;
+		*have = true;
+		return 0;
+	}
+	rc = ev_acct_node_result(name, jobid, res, err);
+	if (rc == 0)
+		*have = true;
+	else if (rc != -ENOENT)
+		c->slurm_down = true;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Each node of the job read once, from its own node record (one small RPC,
+ * never the whole node table), and, while the job is completing, as soon as
+ * slurmctld says that node's epilogs are over: the wait is on the job
+ * record (one small RPC a poll, whatever the job's and the cluster's size;
+ * see ev_acct_job_end), so a node is read once it has published, not
+ * polled until it does. Once no other node is completing, what is not
+ * published will not be by this job's epilogs (it is spooled on its node,
+ * which writes the record itself when it delivers it), and the record is
+ * written at once. Without slurmctld's word (the job gone), the missing
+ * nodes alone are read again, backing off, until wait_ms. */
 int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
 			struct ev_err *err)
 {
@@ -221,35 +226,75 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	struct ev_node_result *res = NULL, *got = NULL;
 	unsigned pause = POLL_FIRST_MS;
 	size_t nn = 0, last = (size_t)-1;
-	char **names = NULL;
-	bool settled, *have = NULL;
-	int rc;
+	char **names = NULL, *cur = NULL;
+	bool completing = false, in_ctld, settled = false, *have = NULL, *tried = NULL, *over = NULL;
+	int rc = ev_acct_job_end(jobid, &cur, &completing, err);
 
-	if ((rc = job_nodes_wait(c, jobid, deadline, wait_ms > 0, &names, &nn, &settled, err)))
+	if (rc && rc != -ENOENT) {
+		c->slurm_down = true;
 		return rc;
-	if (!nn)
-		return complete_whole_table(c, jobid, total, err);
+	}
+	in_ctld = rc == 0;
+	if ((rc = job_names(c, jobid, in_ctld && !completing ? cur : NULL, &names, &nn, err)))
+		goto out;
+	if (!nn) {
+		rc = complete_whole_table(c, jobid, total, err);
+		goto out;
+	}
 	if (!(res = calloc(nn, sizeof(*res))) || !(got = calloc(nn, sizeof(*got))) ||
-	    !(have = calloc(nn, sizeof(*have)))) {
+	    !(have = calloc(nn, sizeof(*have))) || !(tried = calloc(nn, sizeof(*tried))) ||
+	    !(over = calloc(nn, sizeof(*over)))) {
 		rc = ev_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* Every epilog is over once slurmctld has let go of the job. */
+	settled = !in_ctld ? false : !completing;
+	while (in_ctld && completing) {
+		size_t left = 0;
+
+		if ((rc = ev_acct_not_in(cur, names, nn, over, err)))
+			goto out;
+		for (size_t i = 0; i < nn; i++) {
+			bool own = c->own && strcmp(names[i], c->node) == 0;
+
+			if (!over[i] && !own) {
+				left++;
+			} else if (!tried[i]) {
+				tried[i] = true;
+				if ((rc = read_node(c, jobid, names[i], &res[i], &have[i], err)))
+					goto out;
+			}
+		}
+		if (!left) {
+			settled = true;
+			break;
+		}
+		if (!nap(&pause, deadline))
+			break;
+		free(cur);
+		cur = NULL;
+		rc = ev_acct_job_end(jobid, &cur, &completing, err);
+		if (rc == -ENOENT || (!rc && !completing)) {
+			rc = 0;
+			settled = true;   /* let go of: every epilog is over */
+			break;
+		}
+		if (rc) {
+			c->slurm_down = true;
+			goto out;
+		}
+	}
+	pause = POLL_FIRST_MS;
 	for (int writes = 0; writes < MAX_WRITES;) {
 		unsigned tot = total;
 		size_t n = 0;
 
+		/* Not read yet, or read and missing. */
 		for (size_t i = 0; i < nn; i++) {
 			if (have[i])
 				continue;
-			if (c->own && c->own->jobid == jobid && strcmp(names[i], c->own->node) == 0) {
-				res[i] = *c->own;
-				have[i] = true;
-			} else if ((rc = ev_acct_node_result(names[i], jobid, &res[i], err)) == 0) {
-				have[i] = true;
-			} else if (rc != -ENOENT) {
-				c->slurm_down = true;
+			if ((rc = read_node(c, jobid, names[i], &res[i], &have[i], err)))
 				goto out;
-			}
 		}
 		for (size_t i = 0; i < nn; i++) {
 			if (!have[i])
@@ -260,13 +305,8 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		}
 		if (n == last)
 			break;   /* unchanged since our write: it stands */
-		if (n < tot && !settled && now_ms() < deadline) {
-			uint64_t left = deadline - now_ms();
-
-			sleep_ms(pause < left ? pause : (unsigned)left);
-			pause = pause * 2 < POLL_MAX_MS ? pause * 2 : POLL_MAX_MS;
+		if (n < tot && !settled && nap(&pause, deadline))
 			continue;
-		}
 		if (!n) {
 			rc = ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
 			goto out;
@@ -280,9 +320,12 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	}
 	rc = 0;
 out:
+	free(over);
+	free(tried);
 	free(have);
 	free(got);
 	free(res);
+	free(cur);
 	ev_hostlist_free(names, nn);
 	return rc;
 }
