@@ -9,8 +9,9 @@
 
 #include "cli.h"
 #include "ev_deliver.h"
+#include "ev_jobid.h"
 #include "ev_jobnet.h"
-#include "ev_state.h"
+#include "ev_running.h"
 
 static const char flush_usage[] =
 	"Usage: efa-verify flush [--job JOBID]\n"

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ev_jobid.h"
 #include "ev_json.h"
-#include "ev_state.h"
 #include "ev_units.h"
 #include "report.h"
 

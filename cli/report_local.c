@@ -10,10 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ev_boot_id.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
 #include "ev_devices.h"
-#include "ev_state.h"
+#include "ev_job_start.h"
+#include "ev_job_view.h"
+#include "ev_result.h"
 #include "ev_units.h"
 #include "ev_verdict.h"
 #include "report.h"

@@ -14,16 +14,21 @@
 #include <time.h>
 
 #include "ev_acct.h"
+#include "ev_boot_id.h"
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
 #include "ev_deliver.h"
 #include "ev_devices.h"
+#include "ev_job_start.h"
+#include "ev_job_view.h"
 #include "ev_jobenv.h"
 #include "ev_joblog.h"
 #include "ev_jobnet.h"
-#include "ev_record.h"
-#include "ev_state.h"
+#include "ev_notready.h"
+#include "ev_result.h"
+#include "ev_running.h"
+#include "ev_spool.h"
 #include "ev_verdict.h"
 
 static const char usage[] =

@@ -18,8 +18,9 @@
 #include <string.h>
 
 #include "ev_file.h"
-#include "ev_state.h"
 #include "fuzz_check.h"
+#include "ev_job_start.h"
+#include "ev_running.h"
 
 static void counter_value(const unsigned char *data, size_t size)
 {

@@ -31,8 +31,10 @@
 #include <string.h>
 
 #include "ev_config.h"
-#include "ev_record.h"
 #include "fuzz_check.h"
+#include "ev_hostlist.h"
+#include "ev_record.h"
+#include "ev_token.h"
 
 #define MAX_RESULTS 64
 

@@ -347,3 +347,11 @@ const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const
 			return &s->efa[i];
 	return NULL;
 }
+
+const struct ev_tcp_counters *ev_snapshot_if(const struct ev_snapshot *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n_tcp; i++)
+		if (strncmp(s->tcp[i].ifname, name, EV_IFNAME_MAX) == 0)
+			return &s->tcp[i];
+	return NULL;
+}

@@ -93,5 +93,7 @@ void ev_snapshot_free(struct ev_snapshot *s);
 const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const char *name);
 /* Device name's counters in snapshot s (NULL: no such device, or no s). */
 const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const char *name);
+/* Likewise an interface's TCP counters. */
+const struct ev_tcp_counters *ev_snapshot_if(const struct ev_snapshot *s, const char *name);
 
 #endif

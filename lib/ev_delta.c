@@ -116,14 +116,6 @@ static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_count
 		o->bytes = sat_add(o->rdma_read_bytes, o->rdma_write_bytes);
 }
 
-static const struct ev_tcp_counters *find_if(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_tcp; i++)
-		if (strncmp(s->tcp[i].ifname, name, EV_IFNAME_MAX) == 0)
-			return &s->tcp[i];
-	return NULL;
-}
-
 /* The job table's counters, end minus start. The table exists only for
  * the job (the prolog makes it, the epilog reads it), so a counter lower
  * at the end means another table took its place: a reset. The counters are
@@ -159,12 +151,12 @@ static void tcp_delta(const struct ev_snapshot *start, const struct ev_snapshot 
 		for (size_t i = 0; i < s->n_tcp; i++) {
 			const struct ev_tcp_counters *a, *b;
 
-			if (pass && find_if(start, s->tcp[i].ifname))
+			if (pass && ev_snapshot_if(start, s->tcp[i].ifname))
 				continue;
-			if (!pass && find_if(start, s->tcp[i].ifname) != &s->tcp[i])
+			if (!pass && ev_snapshot_if(start, s->tcp[i].ifname) != &s->tcp[i])
 				continue;
-			a = find_if(start, s->tcp[i].ifname);
-			b = find_if(end, s->tcp[i].ifname);
+			a = ev_snapshot_if(start, s->tcp[i].ifname);
+			b = ev_snapshot_if(end, s->tcp[i].ifname);
 			if (!a || !b || !a->ok || !b->ok || b->tx_bytes < a->tx_bytes || b->rx_bytes < a->rx_bytes) {
 				if (a && b && a->ok && b->ok)
 					out->tcp_reset = true;

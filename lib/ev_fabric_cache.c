@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ev_boot_id.h"
 #include "ev_file.h"
-#include "ev_state.h"
 
 /* 2: devices rather than domains, and the fabric names (libfabric 2's
  * efa-direct); a format-1 file is a miss, so libfabric is asked again. */

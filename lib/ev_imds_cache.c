@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ev_boot_id.h"
 #include "ev_file.h"
-#include "ev_state.h"
 
 #define CACHE_NAME "imds.cache"
 #define CACHE_VERSION "efa-verify-imds-cache 1"

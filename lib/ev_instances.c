@@ -24,6 +24,8 @@
 
 #include <string.h>
 
+#include "ev_names.h"
+
 static const char *const sw_names[EV_SW__COUNT] = {
 	[EV_SW_EFA_INSTALLER] = "efa_installer",
 	[EV_SW_LIBFABRIC] = "libfabric",
@@ -35,19 +37,12 @@ static const char *const sw_names[EV_SW__COUNT] = {
 
 const char *ev_sw_name(enum ev_sw sw)
 {
-	if ((int)sw < 0 || sw >= EV_SW__COUNT)
-		return "unknown";
-	return sw_names[sw];
+	return ev_name_of(sw_names, EV_SW__COUNT, (int)sw);
 }
 
 int ev_sw_from_name(const char *name)
 {
-	if (!name)
-		return -1;
-	for (int i = 0; i < EV_SW__COUNT; i++)
-		if (strcmp(sw_names[i], name) == 0)
-			return i;
-	return -1;
+	return ev_name_find(sw_names, EV_SW__COUNT, name);
 }
 
 #define MIN_LIBFABRIC [EV_SW_LIBFABRIC] = "1.7.0"

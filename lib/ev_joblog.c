@@ -15,6 +15,7 @@
 #include "ev_config.h"
 #include "ev_file.h"
 #include "ev_json.h"
+#include "ev_result_json.h"
 
 #define PROM_PREFIX "efa_verify_job_"
 #define PROM_SUFFIX ".prom"
@@ -97,8 +98,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 	ev_json_u64(&j, "job", e->jobid);
 	ev_json_str(&j, "node", e->node);
 	ev_json_u64(&j, "job_nodes", e->job_nodes);
-	ev_json_str(&j, "verdict", ev_verdict_name(v->verdict));
-	ev_json_str(&j, "reason", v->reason[0] ? v->reason : NULL);
+	ev_json_verdict(&j, v->verdict, v->reason);
 	ev_json_bool(&j, "shared", v->shared);
 	if (d) {
 		ev_json_u64(&j, "efa_bytes", d->efa_bytes);
@@ -109,12 +109,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 		ev_json_u64(&j, "tcp_bytes", d->tcp_bytes);
 		ev_json_u64(&j, "tcp_tx_bytes", d->tcp_tx_bytes);
 		ev_json_u64(&j, "tcp_rx_bytes", d->tcp_rx_bytes);
-		/* On interfaces everything is in tcp_bytes: the rest is not known. */
-		if (d->tcp_source == EV_TCP_SRC_NFTABLES)
-			ev_json_u64(&j, "other_tcp_bytes", d->other_tcp_bytes);
-		else
-			ev_json_null(&j, "other_tcp_bytes");
-		ev_json_str(&j, "tcp_source", d->tcp_source ? ev_tcp_source_name(d->tcp_source) : NULL);
+		ev_json_tcp_source(&j, d->tcp_source, d->other_tcp_bytes);
 		ev_json_u64(&j, "error_events", d->errors);
 		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
 		ev_json_arr_begin(&j, "devices");

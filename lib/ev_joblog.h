@@ -28,8 +28,6 @@
  * -EPERM; a FIFO with no reader is -ENXIO, never waited on). */
 int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_err *err);
 
-/* ---------------------------------------------------------------- added */
-
 struct ev_joblog_entry {
 	uint64_t time;                          /* seconds since the epoch, when judged */
 	uint32_t jobid;

@@ -133,31 +133,35 @@ static const char *why6(const struct in6_addr *a)
 	return NULL;
 }
 
+/* One family's sorted peers v[n] against this node's own sorted addresses
+ * own[n_own] of that family. */
+static int check_family(int af, const void *v, size_t n, const void *own, size_t n_own, struct ev_err *err)
+{
+	size_t size = af == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+	char text[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const void *a = (const char *)v + i * size;
+		const char *why = af == AF_INET ? why4(a) : why6(a);
+
+		if (!why && n_own && bsearch(a, own, n_own, size, af == AF_INET ? cmp4 : cmp6))
+			why = "one of this node's own addresses";
+		if (why)
+			return ev_errf(err, -EADDRNOTAVAIL, "peer address %s is %s: its traffic cannot be told apart",
+				       inet_ntop(af, a, text, sizeof(text)), why);
+	}
+	return 0;
+}
+
 int ev_jobnet_peers_check(struct ev_jobnet_peers *p, const struct ev_jobnet_peers *local, struct ev_err *err)
 {
-	char text[INET6_ADDRSTRLEN];
+	int rc;
 
 	p->n4 = uniq(p->v4, p->n4, sizeof(*p->v4), cmp4);
 	p->n6 = uniq(p->v6, p->n6, sizeof(*p->v6), cmp6);
-	for (size_t i = 0; i < p->n4; i++) {
-		const char *why = why4(&p->v4[i]);
-
-		if (!why && local && local->n4 && bsearch(&p->v4[i], local->v4, local->n4, sizeof(*p->v4), cmp4))
-			why = "one of this node's own addresses";
-		if (why)
-			return ev_errf(err, -EADDRNOTAVAIL, "peer address %s is %s: its traffic cannot be told apart",
-				       inet_ntop(AF_INET, &p->v4[i], text, sizeof(text)), why);
-	}
-	for (size_t i = 0; i < p->n6; i++) {
-		const char *why = why6(&p->v6[i]);
-
-		if (!why && local && local->n6 && bsearch(&p->v6[i], local->v6, local->n6, sizeof(*p->v6), cmp6))
-			why = "one of this node's own addresses";
-		if (why)
-			return ev_errf(err, -EADDRNOTAVAIL, "peer address %s is %s: its traffic cannot be told apart",
-				       inet_ntop(AF_INET6, &p->v6[i], text, sizeof(text)), why);
-	}
-	return 0;
+	if ((rc = check_family(AF_INET, p->v4, p->n4, local ? local->v4 : NULL, local ? local->n4 : 0, err)))
+		return rc;
+	return check_family(AF_INET6, p->v6, p->n6, local ? local->v6 : NULL, local ? local->n6 : 0, err);
 }
 
 int ev_jobnet_local_addrs(struct ev_jobnet_peers *out, struct ev_err *err)

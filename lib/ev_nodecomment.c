@@ -7,36 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_space(char c)
+#include "ev_comment.h"
+
+/* An entry of ours ("job=..."). */
+static bool entry_word(const char *w, size_t len)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return len >= 4 && memcmp(w, "job=", 4) == 0;
 }
 
 /* Where our part is: the prefix as a word, and the entry-looking words
  * ("job=...") right after it. */
 static bool locate(const char *c, size_t *start, size_t *end)
 {
-	size_t pl = strlen(EV_NODECOMMENT_PREFIX);
-
-	for (const char *p = strstr(c, EV_NODECOMMENT_PREFIX); p; p = strstr(p + 1, EV_NODECOMMENT_PREFIX)) {
-		const char *e = p + pl;
-
-		if ((p != c && !is_space(p[-1])) || (*e && !is_space(*e)))
-			continue;
-		for (;;) {
-			const char *t = e;
-
-			while (is_space(*t))
-				t++;
-			if (t == e || strncmp(t, "job=", 4) != 0)
-				break;
-			e = t + strcspn(t, " \t\n\r");
-		}
-		*start = (size_t)(p - c);
-		*end = (size_t)(e - c);
-		return true;
-	}
-	return false;
+	return ev_comment_locate(c, EV_NODECOMMENT_PREFIX, entry_word, start, end);
 }
 
 /* One entry word -> result; the job must be set. */
@@ -65,7 +48,7 @@ int ev_nodecomment_get(const char *comment, uint32_t jobid, struct ev_node_resul
 	for (const char *p = comment + s + strlen(EV_NODECOMMENT_PREFIX); p < comment + e;) {
 		size_t wl;
 
-		while (p < comment + e && is_space(*p))
+		while (p < comment + e && ev_comment_is_space(*p))
 			p++;
 		wl = strcspn(p, " \t\n\r");
 		if (p + wl > comment + e)
@@ -81,9 +64,9 @@ int ev_nodecomment_get(const char *comment, uint32_t jobid, struct ev_node_resul
 /* Append s[0..n) trimmed to out at *o, with a space between words. */
 static int add_words(char *out, size_t cap, size_t *o, const char *s, size_t n)
 {
-	while (n && is_space(*s))
+	while (n && ev_comment_is_space(*s))
 		s++, n--;
-	while (n && is_space(s[n - 1]))
+	while (n && ev_comment_is_space(s[n - 1]))
 		n--;
 	if (!n)
 		return 0;
@@ -132,7 +115,7 @@ int ev_nodecomment_put(const char *comment, const struct ev_node_result *r, size
 			*p = ',';
 	/* Every word of c is at most an entry: enough slots. */
 	for (const char *p = c; *p; p++)
-		max += is_space(*p);
+		max += ev_comment_is_space(*p);
 	ent = calloc(max + 2, sizeof(*ent));
 	entl = calloc(max + 2, sizeof(*entl));
 	admin = malloc(strlen(c) + 1);
@@ -150,7 +133,7 @@ int ev_nodecomment_put(const char *comment, const struct ev_node_result *r, size
 			struct ev_node_result x;
 			size_t wl;
 
-			while (p < q + e && is_space(*p))
+			while (p < q + e && ev_comment_is_space(*p))
 				p++;
 			wl = strcspn(p, " \t\n\r");
 			if (p + wl > q + e)

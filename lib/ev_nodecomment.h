@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "ev_err.h"
-#include "ev_record.h"
+#include "ev_result.h"
 
 #define EV_NODECOMMENT_PREFIX "efa-verify-results:"
 /* Jobs a node record keeps: enough for the aggregator to gather a job's

@@ -148,14 +148,6 @@ static const struct ev_device *find_info(const struct ev_device_list *l, const c
 	return NULL;
 }
 
-static const struct ev_tcp_counters *find_if(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; s && i < s->n_tcp; i++)
-		if (strncmp(s->tcp[i].ifname, name, EV_IFNAME_MAX) == 0)
-			return &s->tcp[i];
-	return NULL;
-}
-
 static bool have_dev(const struct ev_rates *r, const char *name)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -274,9 +266,9 @@ static int ifs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *c
 	for (size_t i = 0; i < cur->n_tcp; i++) {
 		const struct ev_tcp_counters *b = &cur->tcp[i], *a;
 
-		if (find_if(cur, b->ifname) != b)
+		if (ev_snapshot_if(cur, b->ifname) != b)
 			continue;
-		a = find_if(prev, b->ifname);
+		a = ev_snapshot_if(prev, b->ifname);
 		if (!a)
 			add_if(out, b->ifname, EV_RATE_NEW);
 		else

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "ev_boot_id.h"
 #include "ev_fabric_cache.h"
 #include "ev_imds_cache.h"
-#include "ev_state.h"
 
 const char *ev_status_name(enum ev_status s)
 {

@@ -8,6 +8,7 @@
 #include "ev_config.h"
 #include "ev_file.h"
 #include "ev_json.h"
+#include "ev_result_json.h"
 
 char *ev_sofar_json(const struct ev_sofar *s)
 {
@@ -25,8 +26,7 @@ char *ev_sofar_json(const struct ev_sofar *s)
 	ev_json_u64(&j, "as_of", s->as_of);
 	ev_json_u64(&j, "duration_ms", s->duration_ms);
 	ev_json_u64(&j, "job_nodes", r->job_nodes);
-	ev_json_str(&j, "verdict", ev_verdict_name(r->verdict));
-	ev_json_str(&j, "reason", r->reason[0] ? r->reason : NULL);
+	ev_json_verdict(&j, r->verdict, r->reason);
 	ev_json_u64(&j, "efa_bytes", r->efa_bytes);
 	ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
 	if (r->efa_bytes + r->tcp_bytes)
@@ -34,14 +34,7 @@ char *ev_sofar_json(const struct ev_sofar *s)
 	else
 		ev_json_null(&j, "efa_share");
 	ev_json_null(&j, "shared");
-	if (r->nics_total) {
-		ev_json_u64(&j, "nics_busy", r->nics_busy);
-		ev_json_u64(&j, "nics_total", r->nics_total);
-		ev_json_u64(&j, "nic_min_bytes", r->nic_min_bytes);
-		ev_json_u64(&j, "nic_max_bytes", r->nic_max_bytes);
-		ev_json_double(&j, "nic_balance",
-			       r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0);
-	}
+	ev_json_nics(&j, r);
 	ev_json_obj_end(&j);
 	return ev_json_finish(&j, NULL);
 }
@@ -195,11 +188,21 @@ static bool u64_of(const struct val *v, uint64_t max, uint64_t *out)
 	return v->t == V_NUM && v->integer && ev_parse_u64_strict(v->s, out) && *out <= max;
 }
 
+static bool u32_of(const struct val *v, uint32_t *out)
+{
+	uint64_t u;
+
+	if (!u64_of(v, UINT32_MAX, &u))
+		return false;
+	*out = (uint32_t)u;
+	return true;
+}
+
+/* A reason as the verdict makes it (ev_reason_clean). */
 static bool token(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("_.:/+-@", *s)))
+		if (!ev_reason_char(*s))
 			return false;
 	return true;
 }
@@ -208,15 +211,10 @@ static bool token(const char *s)
 static bool member(int k, const struct val *v, struct ev_sofar *out)
 {
 	struct ev_node_result *r = &out->r;
-	uint64_t u;
 	int vd;
 
 	switch (k) {
-	case K_JOB:
-		if (!u64_of(v, UINT32_MAX, &u) || !u)
-			return false;
-		r->jobid = (uint32_t)u;
-		return true;
+	case K_JOB: return u32_of(v, &r->jobid) && r->jobid;
 	case K_NODE:
 		if (v->t != V_STR || strlen(v->s) >= sizeof(r->node) || !ev_valid_nodename(v->s))
 			return false;
@@ -226,11 +224,7 @@ static bool member(int k, const struct val *v, struct ev_sofar *out)
 	case K_SINCE: return u64_of(v, UINT64_MAX, &out->since);
 	case K_AS_OF: return u64_of(v, UINT64_MAX, &out->as_of);
 	case K_DURATION: return u64_of(v, UINT64_MAX, &out->duration_ms);
-	case K_JOB_NODES:
-		if (!u64_of(v, UINT32_MAX, &u))
-			return false;
-		r->job_nodes = (uint32_t)u;
-		return true;
+	case K_JOB_NODES: return u32_of(v, &r->job_nodes);
 	case K_VERDICT:
 		if (v->t != V_STR || (vd = ev_verdict_from_name(v->s)) < 0)
 			return false;
@@ -248,16 +242,8 @@ static bool member(int k, const struct val *v, struct ev_sofar *out)
 	case K_SHARE:
 	case K_BALANCE: return v->t == V_NUM || v->t == V_NULL;
 	case K_SHARED: return v->t == V_NULL || v->t == V_TRUE || v->t == V_FALSE;
-	case K_BUSY:
-		if (!u64_of(v, UINT32_MAX, &u))
-			return false;
-		r->nics_busy = (uint32_t)u;
-		return true;
-	case K_NICS:
-		if (!u64_of(v, UINT32_MAX, &u))
-			return false;
-		r->nics_total = (uint32_t)u;
-		return true;
+	case K_BUSY: return u32_of(v, &r->nics_busy);
+	case K_NICS: return u32_of(v, &r->nics_total);
 	case K_MIN: return u64_of(v, UINT64_MAX, &r->nic_min_bytes);
 	case K_MAX: return u64_of(v, UINT64_MAX, &r->nic_max_bytes);
 	}

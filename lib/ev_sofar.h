@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "ev_err.h"
-#include "ev_record.h"
+#include "ev_result.h"
 
 struct ev_sofar {
 	struct ev_node_result r;     /* jobid, node, job_nodes, verdict, reason, bytes, NICs; not shared */

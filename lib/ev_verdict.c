@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ev_names.h"
+
 static const char *const names[] = {
 	[EV_V_NO_TRAFFIC] = "no_traffic", [EV_V_OK] = "ok", [EV_V_UNKNOWN] = "unknown",
 	[EV_V_DEGRADED] = "degraded", [EV_V_TCP_FALLBACK] = "tcp_fallback",
@@ -13,15 +15,17 @@ static const char *const names[] = {
 
 const char *ev_verdict_name(enum ev_verdict v)
 {
-	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+	return ev_name_of(names, EV_NAMES_N(names), (int)v);
 }
 
 int ev_verdict_from_name(const char *s)
 {
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (s && strcmp(s, names[i]) == 0)
-			return (int)i;
-	return -1;
+	return ev_name_find(names, EV_NAMES_N(names), s);
+}
+
+bool ev_verdict_valid(enum ev_verdict v)
+{
+	return (unsigned)v <= EV_V_NOT_READY;
 }
 
 enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b)
@@ -29,12 +33,17 @@ enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b)
 	return a > b ? a : b;
 }
 
-/* Reasons end up in AdminComment tokens: anything else becomes '_'. */
+/* Reasons end up in AdminComment tokens: nothing that would end a token. */
+bool ev_reason_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("_.:/+-@", c));
+}
+
 void ev_reason_clean(char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("_.:/+-@", *s)))
+		if (!ev_reason_char(*s))
 			*s = '_';
 }
 

@@ -61,9 +61,14 @@ void ev_verdict_decide(const struct ev_verdict_cfg *c, const struct ev_verdict_i
 const char *ev_verdict_name(enum ev_verdict v);
 /* -1 if unknown name. */
 int ev_verdict_from_name(const char *s);
+/* v is one of the enum's verdicts. */
+bool ev_verdict_valid(enum ev_verdict v);
 
 /* The one an admin needs to see first (see the enum). */
 enum ev_verdict ev_verdict_worse(enum ev_verdict a, enum ev_verdict b);
+
+/* Whether c may stand in a reason token: [A-Za-z0-9_.:/+@-]. */
+bool ev_reason_char(char c);
 
 /* Make s a reason token in place: every character outside
  * [A-Za-z0-9_.:/+@-] becomes '_'. */

@@ -8,21 +8,19 @@
 #include <string.h>
 
 #include "ev_file.h"
+#include "ev_names.h"
 
 static const char *const names[] = { [EV_WHOLE_UNKNOWN] = "unknown", [EV_WHOLE_YES] = "yes",
 				      [EV_WHOLE_NO] = "no" };
 
 const char *ev_whole_name(enum ev_whole w)
 {
-	return (unsigned)w < sizeof(names) / sizeof(names[0]) ? names[w] : "unknown";
+	return ev_name_of(names, EV_NAMES_N(names), (int)w);
 }
 
 int ev_whole_from_name(const char *s)
 {
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (s && strcmp(s, names[i]) == 0)
-			return (int)i;
-	return -1;
+	return ev_name_find(names, EV_NAMES_N(names), s);
 }
 
 /* A decimal number at *s of at most 9 digits (no CPU count or repeat is

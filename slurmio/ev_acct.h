@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "ev_err.h"
-#include "ev_record.h"
+#include "ev_result.h"
 
 /* 0 once libslurm is initialised from a readable slurm.conf (SLURM_CONF,
  * else /etc/slurm/slurm.conf); -ENOENT without one. Call before any Slurm

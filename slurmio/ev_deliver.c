@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "ev_acct.h"
-#include "ev_state.h"
+#include "ev_spool.h"
+#include "ev_state_lock.h"
 
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */

@@ -13,8 +13,9 @@
 #include "ev_slurm_compat.h"
 
 #include "ev_file.h"
+#include "ev_hostlist.h"
+#include "ev_jobid.h"
 #include "ev_record.h"
-#include "ev_state.h"
 #include "ev_whole_node.h"
 
 /* Count, first name and text of a Slurm node list, and this node's place

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "ev_acct.h"
-#include "ev_record.h"
+#include "ev_hostlist.h"
 #include "ev_resolve.h"
 #include "ev_slurm_compat.h"
 

@@ -25,6 +25,7 @@
 #include "ev_slurm_compat.h"
 #include <slurm/spank.h>
 
+#include "ev_boot_id.h"
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
@@ -32,9 +33,9 @@
 #include "ev_env.h"
 #include "ev_imds_cache.h"
 #include "ev_node_info.h"
+#include "ev_notready.h"
 #include "ev_placement.h"
 #include "ev_readiness.h"
-#include "ev_state.h"
 #include "ev_stepline.h"
 #include "ev_verdict.h"
 

@@ -148,6 +148,11 @@ static void test_tcp_auto_finds_ena_only(void **state)
 	assert_true(x->snap.tcp[0].ok);
 	assert_int_equal(x->snap.tcp[0].tx_bytes, 100);
 	assert_int_equal(x->snap.tcp[1].rx_bytes, 5);
+	assert_ptr_equal(ev_snapshot_if(&x->snap, "ens6"), &x->snap.tcp[1]);
+	assert_ptr_equal(ev_snapshot_if(&x->snap, "ens5"), &x->snap.tcp[0]);
+	assert_null(ev_snapshot_if(&x->snap, "ens"));
+	assert_null(ev_snapshot_if(&x->snap, "eth0"));
+	assert_null(ev_snapshot_if(NULL, "ens5"));
 }
 
 static void test_tcp_explicit_list_with_lo_and_missing(void **state)

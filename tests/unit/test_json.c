@@ -10,6 +10,7 @@
 
 #include "ev_buf.h"
 #include "ev_json.h"
+#include "ev_result_json.h"
 
 static void test_nested_document(void **state)
 {
@@ -151,6 +152,49 @@ static void test_buf_grows_and_takes(void **state)
 	ev_buf_free(&b);
 }
 
+static char *result_members(enum ev_verdict v, const char *reason, enum ev_tcp_source src,
+			    const struct ev_node_result *r)
+{
+	struct ev_json j;
+
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	ev_json_verdict(&j, v, reason);
+	ev_json_tcp_source(&j, src, 77);
+	ev_json_nics(&j, r);
+	ev_json_obj_end(&j);
+	return ev_json_finish(&j, NULL);
+}
+
+/* The members a result has in every JSON: what is not known is null (or,
+ * for the NIC balance, left out), the same in each. */
+static void test_result_members(void **state)
+{
+	struct ev_node_result r = { .nics_busy = 3, .nics_total = 4, .nic_min_bytes = 1, .nic_max_bytes = 4 };
+	char *s;
+
+	(void)state;
+	s = result_members(EV_V_DEGRADED, "idle_nics:1/4", EV_TCP_SRC_NFTABLES, &r);
+	assert_string_equal(s, "{\"verdict\":\"degraded\",\"reason\":\"idle_nics:1/4\",\"other_tcp_bytes\":77,"
+			       "\"tcp_source\":\"nftables\",\"nics_busy\":3,\"nics_total\":4,\"nic_min_bytes\":1,"
+			       "\"nic_max_bytes\":4,\"nic_balance\":0.25}");
+	free(s);
+	r = (struct ev_node_result){ 0 };
+	s = result_members(EV_V_OK, "", EV_TCP_SRC_INTERFACE, &r);
+	assert_string_equal(s, "{\"verdict\":\"ok\",\"reason\":null,\"other_tcp_bytes\":null,"
+			       "\"tcp_source\":\"interface\"}");
+	free(s);
+	s = result_members(EV_V_UNKNOWN, NULL, EV_TCP_SRC_NONE, &r);
+	assert_string_equal(s, "{\"verdict\":\"unknown\",\"reason\":null,\"other_tcp_bytes\":null,"
+			       "\"tcp_source\":null}");
+	free(s);
+	/* Busy NICs that moved nothing: balance 0, not a division by zero. */
+	r.nics_total = 2;
+	assert_true(ev_result_nic_balance(&r) == 0.0);
+	r.nic_min_bytes = r.nic_max_bytes = 5;
+	assert_true(ev_result_nic_balance(&r) == 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_large_output_grows),
 		cmocka_unit_test(test_buf_grows_and_takes),
+		cmocka_unit_test(test_result_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

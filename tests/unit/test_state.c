@@ -14,12 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ev_boot_id.h"
 #include "ev_config.h"
 #include "ev_counters.h"
 #include "ev_delta.h"
 #include "ev_devices.h"
 #include "ev_file.h"
-#include "ev_state.h"
+#include "ev_job_start.h"
+#include "ev_job_view.h"
+#include "ev_jobid.h"
+#include "ev_notready.h"
+#include "ev_running.h"
+#include "ev_spool.h"
 #include "ev_verdict.h"
 #include "testutil.h"
 
@@ -66,19 +72,31 @@ static int teardown(void **state)
 static void test_round_trip_is_exact(void **state)
 {
 	struct fx *x = *state;
-	char *t1, *t2;
+	struct ev_job_start back;
+	char *t1, *t2, path[2048];
 	size_t l1, l2;
 
 	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=18446744073709551615",
 				    "--set", "net/ens5:rx_bytes=77", NULL), 0);
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	x->a.job_nodes = 512;
-	assert_int_equal(ev_state_save_start(x->state, 4242, &x->a, &x->err), 0);
-	assert_int_equal(ev_state_load_start(x->state, 4242, &x->b, &x->err), 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 4242, .snap = x->a }, &x->err), 0);
+	assert_int_equal(ev_job_start_load(x->state, 4242, &back, &x->err), 0);
+	x->b = back.snap;
 	t1 = ev_snapshot_serialize(&x->a, &l1);
 	t2 = ev_snapshot_serialize(&x->b, &l2);
 	assert_int_equal(l1, l2);
 	assert_string_equal(t1, t2);
+	/* A format 1 file (the snapshot alone, no job line) still loads, as
+	 * the job it is named for. */
+	snprintf(path, sizeof(path), "%s/jobs/4243.start", x->state);
+	assert_int_equal(ev_file_write_atomic(path, t1, l1, 0600, &x->err), 0);
+	assert_int_equal(ev_job_start_load(x->state, 4243, &back, &x->err), 0);
+	assert_int_equal(back.jobid, 4243);
+	free(t2);
+	t2 = ev_snapshot_serialize(&back.snap, &l2);
+	assert_string_equal(t1, t2);
+	ev_job_start_free(&back);
 	free(t1);
 	free(t2);
 	assert_true(ev_counter_find(&x->b.efa[0], "tx_bytes")->value == UINT64_MAX);
@@ -93,11 +111,12 @@ static void test_round_trip_is_exact(void **state)
 static void test_file_is_private_and_removable(void **state)
 {
 	struct fx *x = *state;
+	struct ev_job_start back;
 	char path[2048];
 	struct stat st;
 
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
-	assert_int_equal(ev_state_save_start(x->state, 7, &x->a, &x->err), 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 7, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/7.start", x->state);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -105,7 +124,8 @@ static void test_file_is_private_and_removable(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_int_equal(ev_state_remove_start(x->state, 7), 0);
-	assert_int_equal(ev_state_load_start(x->state, 7, &x->b, &x->err), -ENOENT);
+	assert_int_equal(ev_job_start_load(x->state, 7, &back, &x->err), -ENOENT);
+	ev_job_start_free(&back);
 	assert_string_equal(x->err.msg, "no start snapshot for job 7");
 	assert_int_equal(ev_state_remove_start(x->state, 7), 0);
 }
@@ -113,23 +133,26 @@ static void test_file_is_private_and_removable(void **state)
 static void test_planted_symlink_and_loose_modes_refused(void **state)
 {
 	struct fx *x = *state;
+	struct ev_job_start back;
 	char path[2048], target[2048];
 
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
-	assert_int_equal(ev_state_save_start(x->state, 8, &x->a, &x->err), 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 8, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/9.start", x->state);
 	snprintf(target, sizeof(target), "%s/jobs/8.start", x->state);
 	assert_int_equal(symlink(target, path), 0);
-	assert_int_equal(ev_state_load_start(x->state, 9, &x->b, &x->err), -ELOOP);
+	assert_int_equal(ev_job_start_load(x->state, 9, &back, &x->err), -ELOOP);
+	ev_job_start_free(&back);
 	/* Saving over the planted link replaces the link, not its target. */
-	assert_int_equal(ev_state_save_start(x->state, 9, &x->a, &x->err), 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 9, .snap = x->a }, &x->err), 0);
 	assert_int_equal(chmod(target, 0666), 0);
-	assert_int_equal(ev_state_load_start(x->state, 8, &x->b, &x->err), -EPERM);
+	assert_int_equal(ev_job_start_load(x->state, 8, &back, &x->err), -EPERM);
+	ev_job_start_free(&back);
 	/* A state dir that is a symlink is refused. */
 	snprintf(path, sizeof(path), "%s/linked", x->dir);
 	assert_int_equal(symlink(x->state, path), 0);
 	snprintf(target, sizeof(target), "%s/linked", x->dir);
-	assert_int_equal(ev_state_save_start(target, 10, &x->a, &x->err), -ELOOP);
+	assert_int_equal(ev_job_start_save(target, &(struct ev_job_start){ .jobid = 10, .snap = x->a }, &x->err), -ELOOP);
 }
 
 static void test_corrupt_and_truncated(void **state)
@@ -764,12 +787,14 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	struct ev_node_delta d;
 	struct ev_node_verdict v;
 	struct ev_verdict_in in = { .delta = &d, .job_nodes = 2 };
+	struct ev_job_start back;
 
 	/* What the prolog and epilog will do, on a real fixture tree. */
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
-	assert_int_equal(ev_state_save_start(x->state, 11, &x->a, &x->err), 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 11, .snap = x->a }, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=104857600", "--add", "*:rx_bytes=104857600", NULL), 0);
-	assert_int_equal(ev_state_load_start(x->state, 11, &x->b, &x->err), 0);
+	assert_int_equal(ev_job_start_load(x->state, 11, &back, &x->err), 0);
+	x->b = back.snap;
 	ev_snapshot_free(&x->a);
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_delta_compute(&x->b, &x->a, &d, &x->err), 0);

@@ -13,6 +13,7 @@
 
 #include "ev_config.h"
 #include "ev_delta.h"
+#include "ev_names.h"
 #include "ev_verdict.h"
 
 #define MIB (1024ull * 1024ull)
@@ -573,6 +574,47 @@ static void test_names_and_order(void **state)
 	assert_string_equal(ev_dev_state_name(EV_DEV_NO_COUNTERS), "no_counters");
 }
 
+/* The lookups every enum's names go through: a value outside the table, or
+ * a hole in it, is "unknown", never an index past the end. */
+static void test_name_tables(void **state)
+{
+	static const char *const names[] = { [0] = "zero", [1] = "one", [3] = "three" };
+
+	(void)state;
+	assert_int_equal(EV_NAMES_N(names), 4);
+	assert_string_equal(ev_name_of(names, EV_NAMES_N(names), 0), "zero");
+	assert_string_equal(ev_name_of(names, EV_NAMES_N(names), 3), "three");
+	assert_string_equal(ev_name_of(names, EV_NAMES_N(names), 2), "unknown");
+	assert_string_equal(ev_name_of(names, EV_NAMES_N(names), 4), "unknown");
+	assert_string_equal(ev_name_of(names, EV_NAMES_N(names), -1), "unknown");
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), "zero"), 0);
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), "three"), 3);
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), "two"), -1);
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), "thre"), -1);
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), ""), -1);
+	assert_int_equal(ev_name_find(names, EV_NAMES_N(names), NULL), -1);
+	/* The first n only. */
+	assert_int_equal(ev_name_find(names, 3, "three"), -1);
+	assert_string_equal(ev_name_of(names, 3, 3), "unknown");
+	assert_string_equal(ev_verdict_name((enum ev_verdict)99), "unknown");
+}
+
+/* What a reason may hold: the so-far reader accepts what the verdict makes. */
+static void test_reason_chars(void **state)
+{
+	char s[] = "idle_nics:1/4@n1 a=b\t;\"x\"+.-Z9";
+
+	(void)state;
+	for (const char *p = "azAZ09_.:/+-@"; *p; p++)
+		assert_true(ev_reason_char(*p));
+	for (const char *p = " =\t\n;\"'\\,{}$`"; *p; p++)
+		assert_false(ev_reason_char(*p));
+	assert_false(ev_reason_char('\0'));
+	assert_false(ev_reason_char((char)0xc3));
+	ev_reason_clean(s);
+	assert_string_equal(s, "idle_nics:1/4@n1_a_b___x_+.-Z9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +636,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_context_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ready_and_no_start, setup, teardown),
 		cmocka_unit_test(test_names_and_order),
+		cmocka_unit_test(test_name_tables),
+		cmocka_unit_test(test_reason_chars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

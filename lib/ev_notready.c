@@ -1,0 +1,69 @@
+#include "ev_notready.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ev_file.h"
+#include "ev_state_dir.h"
+
+static int notready_path(const char *state_dir, uint32_t jobid, bool create, char *out, size_t cap,
+			 struct ev_err *err)
+{
+	char dir[EV_STATE_PATH_CAP];
+	int rc, n;
+
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = ev_state_subdir(state_dir, "notready", create, dir, sizeof(dir), err)))
+		return rc;
+	n = snprintf(out, cap, "%s/%" PRIu32, dir, jobid);
+	if (n < 0 || (size_t)n >= cap)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
+	return 0;
+}
+
+int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, struct ev_err *err)
+{
+	char path[EV_STATE_PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
+	struct stat st;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = notready_path(state_dir, jobid, true, path, sizeof(path), err)))
+		return rc;
+	/* The first finding is the one to fix; later steps say the same. */
+	if (lstat(path, &st) == 0)
+		return 0;
+	for (; reason && reason[n] && n < EV_NOTREADY_REASON_MAX - 1; n++)
+		line[n] = (unsigned char)reason[n] < 0x20 || reason[n] == 0x7f ? '_' : reason[n];
+	line[n++] = '\n';
+	return ev_file_write_atomic_nosync(path, line, n, 0600, err);
+}
+
+int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t cap, struct ev_err *err)
+{
+	char path[EV_STATE_PATH_CAP], buf[EV_NOTREADY_REASON_MAX + 1];
+	long n;
+	int rc;
+
+	if ((rc = notready_path(state_dir, jobid, false, path, sizeof(path), err)))
+		return rc == -ENOENT ? 0 : rc;
+	n = ev_state_read_private(path, buf, sizeof(buf), err);
+	if (n == -ENOENT)
+		return 0;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	/* Still a finding when unreadable (not ours, too large): the node was
+	 * found not ready; only the words are lost. */
+	if (n < 0)
+		buf[0] = '\0';
+	else if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (reason && cap)
+		snprintf(reason, cap, "%s", n < 0 ? "not_ready" : buf);
+	return 1;
+}

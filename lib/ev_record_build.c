@@ -1,0 +1,206 @@
+#include "ev_record.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ev_config.h"
+#include "ev_hostlist.h"
+#include "ev_token.h"
+
+/* Room kept at the end of a record for ";+N_more". */
+#define MORE_RESERVE 24
+
+/* The kind of a reason, for grouping: "idle_nics:3/32" -> "idle_nics". */
+static void reason_kind(const char *reason, char *out, size_t cap)
+{
+	size_t n = strcspn(reason, ":+@");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, reason, n);
+	out[n] = '\0';
+}
+
+static int cmp_results(const void *a, const void *b)
+{
+	const struct ev_node_result *x = a, *y = b;
+	char *nx = (char *)x->node, *ny = (char *)y->node;
+	int c = ev_hostlist_cmp(&nx, &ny);
+
+	if (c)
+		return c;
+	/* The same node twice: the worse result first, so it is the one kept;
+	 * then every field, so equal-looking duplicates still sort one way. */
+	if (x->verdict != y->verdict)
+		return x->verdict > y->verdict ? -1 : 1;
+	if ((c = strcmp(x->reason, y->reason)))
+		return c;
+	if (x->efa_bytes != y->efa_bytes)
+		return x->efa_bytes > y->efa_bytes ? -1 : 1;
+	if (x->tcp_bytes != y->tcp_bytes)
+		return x->tcp_bytes > y->tcp_bytes ? -1 : 1;
+	if (x->other_tcp_bytes != y->other_tcp_bytes)
+		return x->other_tcp_bytes > y->other_tcp_bytes ? -1 : 1;
+	if (x->tcp_source != y->tcp_source)
+		return x->tcp_source < y->tcp_source ? -1 : 1;
+	if (x->shared != y->shared)
+		return x->shared ? -1 : 1;
+	if (x->jobid != y->jobid)
+		return x->jobid < y->jobid ? -1 : 1;
+	if (x->job_nodes != y->job_nodes)
+		return x->job_nodes > y->job_nodes ? -1 : 1;
+	return 0;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* How many of names[0..k) (sorted) are listed within cap: all if they fit,
+ * else a prefix found by bisection. A longer prefix can, rarely, compress
+ * shorter than a slightly shorter one, so this is not always the very
+ * longest, but it is deterministic, which is what the record needs. */
+static size_t fit_hostlist(char **names, size_t k, char *hl, size_t cap)
+{
+	size_t lo = 0, hi = k;
+
+	if (ev_hostlist_compress(names, k, hl, cap) == 0)
+		return k;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+
+		if (ev_hostlist_compress(names, mid, hl, cap) == 0)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	if (!lo || ev_hostlist_compress(names, lo, hl, cap) != 0) {
+		hl[0] = '\0';
+		return 0;
+	}
+	return lo;
+}
+
+int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
+		    char *out, size_t cap, struct ev_err *err)
+{
+	struct ev_node_result *r = NULL;
+	char **names = NULL, *hl = NULL;
+	bool *done = NULL;
+	enum ev_verdict worst = EV_V_NO_TRAFFIC;
+	enum ev_tcp_source source = EV_TCP_SRC_NONE;
+	uint64_t efa = 0, tcp = 0, other = 0;
+	char tcp_text[80] = "";
+	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0;
+	int rc = 0, w;
+
+	if (!cap)
+		return ev_errf(err, -ENAMETOOLONG, "record buffer too small");
+	out[0] = '\0';
+	if (cap > EV_RECORD_MAX)
+		cap = EV_RECORD_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!ev_valid_nodename(results[i].node) || !ev_verdict_valid(results[i].verdict))
+			return ev_errf(err, -EINVAL, "node result %zu: bad node name or verdict", i);
+	hl = malloc(EV_RECORD_MAX);
+	if (n) {
+		r = malloc(n * sizeof(*r));
+		names = malloc(n * sizeof(*names));
+		done = calloc(n, sizeof(*done));
+	}
+	if (!hl || (n && (!r || !names || !done))) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (n) {
+		memcpy(r, results, n * sizeof(*r));
+		qsort(r, n, sizeof(*r), cmp_results);
+	}
+	/* One result per node. */
+	for (size_t i = 0; i < n; i++)
+		if (!m || strcmp(r[m - 1].node, r[i].node) != 0)
+			r[m++] = r[i];
+	if (!m)
+		worst = EV_V_UNKNOWN;
+	for (size_t i = 0; i < m; i++) {
+		worst = ev_verdict_worse(worst, r[i].verdict);
+		efa = sat_add(efa, r[i].efa_bytes);
+		tcp = sat_add(tcp, r[i].tcp_bytes);
+		other = sat_add(other, r[i].other_tcp_bytes);
+		shared += r[i].shared;
+		/* One node on interfaces makes the job's TCP figure an upper
+		 * bound: the record says so. */
+		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE ||
+		    (r[i].tcp_source == EV_TCP_SRC_NFTABLES && source == EV_TCP_SRC_NONE))
+			source = r[i].tcp_source;
+	}
+	if (source != EV_TCP_SRC_NONE)
+		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", other,
+			 ev_tcp_source_name(source));
+	/* Nodes that never reported make the job's verdict unknown at best. */
+	if (m < total_nodes)
+		worst = ev_verdict_worse(worst, EV_V_UNKNOWN);
+	w = snprintf(out, cap, EV_RECORD_PREFIX " verdict=%s nodes=%zu/%zu efa_bytes=%" PRIu64
+		     " tcp_bytes=%" PRIu64 "%s", ev_verdict_name(worst), m, total_nodes > m ? (size_t)total_nodes : m,
+		     efa, tcp, tcp_text);
+	if (w > 0 && shared && (size_t)w < cap)
+		w += snprintf(out + w, cap - (size_t)w, " shared=%zu", shared);
+	if (w < 0 || (size_t)w + MORE_RESERVE >= cap) {
+		out[0] = '\0';
+		rc = ev_errf(err, -ENAMETOOLONG, "record buffer too small");
+		goto out;
+	}
+	o = (size_t)w;
+	/* Bad nodes, grouped by verdict and reason kind, worst first. */
+	for (int v = EV_V_NOT_READY; v > EV_V_OK; v--) {
+		for (size_t i = 0; i < m; i++) {
+			char kind[EV_REASON_MAX], k2[EV_REASON_MAX], label[EV_REASON_MAX + 32];
+			char enc[EV_REASON_MAX];
+			const char *sep = groups ? ";" : " bad=";
+			size_t k = 0, fit, used;
+			bool same = true;
+			long budget;
+
+			if (done[i] || (int)r[i].verdict != v)
+				continue;
+			reason_kind(r[i].reason, kind, sizeof(kind));
+			for (size_t j = i; j < m; j++) {
+				if (done[j] || r[j].verdict != r[i].verdict)
+					continue;
+				reason_kind(r[j].reason, k2, sizeof(k2));
+				if (strcmp(kind, k2) != 0)
+					continue;
+				done[j] = true;
+				same = same && strcmp(r[j].reason, r[i].reason) == 0;
+				names[k++] = r[j].node;
+			}
+			ev_token_encode(same ? r[i].reason : kind, enc, sizeof(enc));
+			snprintf(label, sizeof(label), ":%s%s%s%s", ev_verdict_name(r[i].verdict), enc[0] ? "(" : "",
+				 enc, enc[0] ? ")" : "");
+			used = o + strlen(sep) + strlen(label) + MORE_RESERVE;
+			budget = (long)cap - 1 - (long)used;
+			if (budget <= 0) {
+				more += k;
+				continue;
+			}
+			fit = fit_hostlist(names, k, hl, (size_t)budget + 1);
+			more += k - fit;
+			if (!fit)
+				continue;
+			o += (size_t)snprintf(out + o, cap - o, "%s%s%s", sep, hl, label);
+			groups++;
+		}
+	}
+	if (more)
+		snprintf(out + o, cap - o, "%s+%zu_more", groups ? ";" : " bad=", more);
+out:
+	free(r);
+	free(names);
+	free(done);
+	free(hl);
+	return rc;
+}

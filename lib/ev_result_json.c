@@ -1,0 +1,33 @@
+#include "ev_result_json.h"
+
+void ev_json_verdict(struct ev_json *j, enum ev_verdict v, const char *reason)
+{
+	ev_json_str(j, "verdict", ev_verdict_name(v));
+	ev_json_str(j, "reason", reason && reason[0] ? reason : NULL);
+}
+
+void ev_json_tcp_source(struct ev_json *j, enum ev_tcp_source src, uint64_t other_tcp_bytes)
+{
+	/* On interfaces everything is in tcp_bytes: the rest is not known. */
+	if (src == EV_TCP_SRC_NFTABLES)
+		ev_json_u64(j, "other_tcp_bytes", other_tcp_bytes);
+	else
+		ev_json_null(j, "other_tcp_bytes");
+	ev_json_str(j, "tcp_source", src == EV_TCP_SRC_NONE ? NULL : ev_tcp_source_name(src));
+}
+
+void ev_json_nics(struct ev_json *j, const struct ev_node_result *r)
+{
+	if (!r->nics_total)
+		return;
+	ev_json_u64(j, "nics_busy", r->nics_busy);
+	ev_json_u64(j, "nics_total", r->nics_total);
+	ev_json_u64(j, "nic_min_bytes", r->nic_min_bytes);
+	ev_json_u64(j, "nic_max_bytes", r->nic_max_bytes);
+	ev_json_double(j, "nic_balance", ev_result_nic_balance(r));
+}
+
+double ev_result_nic_balance(const struct ev_node_result *r)
+{
+	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
+}

@@ -1,0 +1,54 @@
+#include "ev_state_dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ev_file.h"
+
+/* A directory we keep root's state in: a real directory (lstat, so a
+ * symlink is refused), ours, and writable by nobody else, who could
+ * otherwise plant links or files in it. */
+int ev_state_check_dir(const char *path, struct ev_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ev_errf(err, -ELOOP, "%s: is a symbolic link, refused", path);
+	if (!S_ISDIR(st.st_mode))
+		return ev_errf(err, -ENOTDIR, "%s: not a directory", path);
+	if (st.st_uid != geteuid())
+		return ev_errf(err, -EPERM, "%s: owned by uid %u, not %u: refused", path, (unsigned)st.st_uid,
+			       (unsigned)geteuid());
+	if (st.st_mode & 022)
+		return ev_errf(err, -EPERM, "%s: writable by group or others (mode %03o): refused", path,
+			       (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+/* state_dir/sub into out, both checked; created 0700 when create. */
+int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
+		  struct ev_err *err)
+{
+	int rc;
+
+	if (!state_dir || !*state_dir)
+		return ev_errf(err, -EINVAL, "no state_dir");
+	if (ev_path_join(out, cap, state_dir, sub))
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+	if (create && (rc = ev_mkdir_p(out, 0700, true, err)))
+		return rc;
+	if ((rc = ev_state_check_dir(state_dir, err)))
+		return rc;
+	return ev_state_check_dir(out, err);
+}
+
+/* A small state file: regular, ours, nobody else may write it. */
+long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err)
+{
+	return ev_file_read_private(AT_FDCWD, path, buf, cap, 022, err);
+}

@@ -1,0 +1,30 @@
+/* What the prolog leaves for the epilog, all under state_dir:
+ *
+ *   jobs/<jobid>.start           the job's start snapshot and context
+ *   running/<jobid>              one marker per job between prolog and epilog
+ *   notready/<jobid>             a step found the node not ready (slurmstepd)
+ *   seq, lock                    the node's event counter and its lock
+ *   spool/<jobid>.<node>.rec     a node result not yet delivered
+ *
+ * Root-only: state_dir and every directory in it must be real directories
+ * (not symlinks) owned by the effective uid and not group/world-writable;
+ * created 0700. Files are written atomically (0600) and read back strictly:
+ * a truncated or foreign file is an error with a message, never a guess.
+ * Nothing here knows about Slurm: job ids are just decimal uint32. */
+#ifndef EV_STATE_DIR_H
+#define EV_STATE_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ev_err.h"
+
+#define EV_STATE_PATH_CAP 4096
+
+/* What every file of state_dir goes through (ev_state_dir.c says why). */
+int ev_state_check_dir(const char *path, struct ev_err *err);
+int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
+		    struct ev_err *err);
+long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err);
+
+#endif
