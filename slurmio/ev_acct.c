@@ -13,6 +13,7 @@
 #include <slurm/slurmdb.h>
 
 #include "ev_config.h"
+#include "ev_hostlist.h"
 #include "ev_nodecomment.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:

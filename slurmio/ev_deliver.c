@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ev_acct.h"
+#include "ev_hostlist.h"
 #include "ev_spool.h"
 #include "ev_state_lock.h"
 
