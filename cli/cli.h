@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "ev_config.h"
+#include "ev_json.h"
 
 /* Exit codes, as SPEC.md gives them for `check`. */
 enum { EXIT_READY = 0, EXIT_NOT_READY = 1, EXIT_USAGE = 2 };
@@ -22,6 +23,12 @@ int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_top(struct cli_ctx *ctx, int argc, char **argv);
+
+/* A command's --json answer: cli_json_begin opens its object,
+ * cli_json_print closes it and prints it as one line (flushed): 0, -ENOMEM
+ * or -EIO; the caller says what failed. */
+void cli_json_begin(struct ev_json *j);
+int cli_json_print(struct ev_json *j);
 
 /* "efa-verify: msg" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -113,10 +113,9 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
 		       const struct ev_readiness *r)
 {
 	struct ev_json j;
-	char *s;
+	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_bool(&j, "ready", r->ready);
 	ev_json_obj_begin(&j, "imds");
@@ -158,14 +157,8 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
 		ev_json_str(&j, ev_sw_name(i), f->versions.sw[i].present ? f->versions.sw[i].version : NULL);
 	ev_json_obj_end(&j);
 	json_env(&j, ctx, f);
-	ev_json_obj_end(&j);
-	s = ev_json_finish(&j, NULL);
-	if (s) {
-		puts(s);
-		free(s);
-	} else {
-		cli_error("out of memory writing JSON");
-	}
+	if ((rc = cli_json_print(&j)))
+		cli_error("writing JSON: %s", strerror(-rc));
 }
 
 static void print_human(const struct cli_ctx *ctx, const struct ev_node_facts *f,

@@ -51,14 +51,19 @@ static double balance(const struct ev_node_result *r)
 	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
 }
 
-/* other_tcp_bytes and tcp_source; null where not known. */
-static void tcp_json(struct ev_json *j, enum ev_tcp_source src, uint64_t other)
+/* The traffic fields, alike for the job and each node: other_tcp_bytes
+ * and tcp_source are null where not known. */
+static void traffic_json(struct ev_json *j, uint64_t efa, uint64_t tcp, enum ev_tcp_source src,
+			 uint64_t other)
 {
+	ev_json_u64(j, "efa_bytes", efa);
+	ev_json_u64(j, "tcp_bytes", tcp);
 	if (src == EV_TCP_SRC_NFTABLES)
 		ev_json_u64(j, "other_tcp_bytes", other);
 	else
 		ev_json_null(j, "other_tcp_bytes");
 	ev_json_str(j, "tcp_source", src == EV_TCP_SRC_NONE ? NULL : ev_tcp_source_name(src));
+	ev_json_double(j, "efa_share", share(efa, tcp));
 }
 
 static const char *source_word(enum ev_tcp_source src)
@@ -70,10 +75,9 @@ static void print_json(const struct report_view *v)
 {
 	const struct ev_record *rec = v->rec;
 	struct ev_json j;
-	char *out;
+	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_u64(&j, "job", v->jobid);
 	ev_json_bool(&j, "so_far", v->so_far);
 	if (v->so_far) {
@@ -86,10 +90,7 @@ static void print_json(const struct report_view *v)
 	ev_json_str(&j, "verdict", ev_verdict_name(rec->verdict));
 	ev_json_u64(&j, "nodes_reported", rec->reported);
 	ev_json_u64(&j, "nodes_total", rec->total);
-	ev_json_u64(&j, "efa_bytes", rec->efa_bytes);
-	ev_json_u64(&j, "tcp_bytes", rec->tcp_bytes);
-	tcp_json(&j, rec->tcp_source, rec->other_tcp_bytes);
-	ev_json_double(&j, "efa_share", share(rec->efa_bytes, rec->tcp_bytes));
+	traffic_json(&j, rec->efa_bytes, rec->tcp_bytes, rec->tcp_source, rec->other_tcp_bytes);
 	/* Sharing is judged when the job ends. */
 	if (v->so_far)
 		ev_json_null(&j, "shared_nodes");
@@ -113,10 +114,7 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "node", r->node);
 		ev_json_str(&j, "verdict", ev_verdict_name(r->verdict));
 		ev_json_str(&j, "reason", r->reason[0] ? r->reason : NULL);
-		ev_json_u64(&j, "efa_bytes", r->efa_bytes);
-		ev_json_u64(&j, "tcp_bytes", r->tcp_bytes);
-		tcp_json(&j, r->tcp_source, r->other_tcp_bytes);
-		ev_json_double(&j, "efa_share", share(r->efa_bytes, r->tcp_bytes));
+		traffic_json(&j, r->efa_bytes, r->tcp_bytes, r->tcp_source, r->other_tcp_bytes);
 		if (v->so_far)
 			ev_json_null(&j, "shared");
 		else
@@ -141,11 +139,8 @@ static void print_json(const struct report_view *v)
 	}
 	ev_json_arr_end(&j);
 	ev_json_str(&j, "admin_comment", v->comment);
-	ev_json_obj_end(&j);
-	out = ev_json_finish(&j, NULL);
-	if (out)
-		puts(out);
-	free(out);
+	if ((rc = cli_json_print(&j)))
+		cli_error("writing JSON: %s", strerror(-rc));
 }
 
 static void print_human(const struct report_view *v)

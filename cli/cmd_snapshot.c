@@ -44,10 +44,9 @@ static void counters_json(struct ev_json *j, const char *key, const struct ev_co
 static int print_json(const struct cli_ctx *ctx, const struct ev_snapshot *s)
 {
 	struct ev_json j;
-	char *out;
+	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_u64(&j, "time_ns", s->time_ns);
 	ev_json_u64(&j, "unreadable_counters", s->n_bad);
@@ -74,14 +73,10 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_snapshot *s)
 		ev_json_obj_end(&j);
 	}
 	ev_json_arr_end(&j);
-	ev_json_obj_end(&j);
-	out = ev_json_finish(&j, NULL);
-	if (!out) {
-		cli_error("out of memory writing JSON");
+	if ((rc = cli_json_print(&j))) {
+		cli_error("writing JSON: %s", strerror(-rc));
 		return -1;
 	}
-	puts(out);
-	free(out);
 	return 0;
 }
 

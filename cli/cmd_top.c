@@ -168,11 +168,8 @@ static int print_plain(const struct top_view *v)
 static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_t when)
 {
 	struct ev_json j;
-	char *s;
-	int rc;
 
-	ev_json_init(&j);
-	ev_json_obj_begin(&j, NULL);
+	cli_json_begin(&j);
 	ev_json_u64(&j, "time", (uint64_t)when);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_double(&j, "interval_s", r->interval_s);
@@ -223,12 +220,7 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 	ev_json_double(&j, "efa_gbps", r->efa_gbps);
 	ev_json_u64(&j, "devices_not_counted", r->n_not_ok);
 	ev_json_double(&j, "efa_share", r->efa_share);
-	ev_json_obj_end(&j);
-	if (!(s = ev_json_finish(&j, NULL)))
-		return -ENOMEM;
-	rc = (puts(s) < 0 || fflush(stdout) != 0) ? -EIO : 0;
-	free(s);
-	return rc;
+	return cli_json_print(&j);
 }
 
 static int parse_args(int argc, char **argv, double *interval, uint64_t *count, bool *json)

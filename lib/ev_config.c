@@ -1599,25 +1599,28 @@ int ev_config_expand(struct ev_config *c, const char *nodename, struct ev_err *e
 	return rc;
 }
 
-int ev_config_load_default(struct ev_config *c, const char *explicit_path, const char *nodename,
-			   struct ev_err *err)
+int ev_config_load_path(struct ev_config *c, const char *path, bool absent_ok, const char *nodename,
+			struct ev_err *err)
 {
-	const char *path = explicit_path;
-	bool optional = false;
-	int rc;
+	int rc = ev_config_load_file(c, path, err);
 
-	if (!path || !*path)
-		path = getenv("EFA_VERIFY_CONFIG");
-	if (!path || !*path) {
-		path = EV_DEFAULT_CONFIG;
-		optional = true;
-	}
-	rc = ev_config_load_file(c, path, err);
-	if (rc == -ENOENT && optional)
+	if (rc == -ENOENT && absent_ok)
 		rc = ev_config_defaults(c, err);
 	if (rc == 0)
 		rc = ev_config_expand(c, nodename, err);
 	if (rc != 0)
 		ev_config_free(c);
 	return rc;
+}
+
+int ev_config_load_default(struct ev_config *c, const char *explicit_path, const char *nodename,
+			   struct ev_err *err)
+{
+	const char *path = explicit_path;
+
+	if (!path || !*path)
+		path = getenv("EFA_VERIFY_CONFIG");
+	if (!path || !*path)
+		return ev_config_load_path(c, EV_DEFAULT_CONFIG, true, nodename, err);
+	return ev_config_load_path(c, path, false, nodename, err);
 }

@@ -122,6 +122,12 @@ int ev_config_load_file(struct ev_config *c, const char *path, struct ev_err *er
 int ev_config_load_string(struct ev_config *c, const char *name,
 			  const char *yaml, size_t len, struct ev_err *err);
 
+/* The config at path, %n expanded for nodename; absent_ok: a missing file
+ * means all defaults (only the default path may be missing). On error *c
+ * is freed. */
+int ev_config_load_path(struct ev_config *c, const char *path, bool absent_ok, const char *nodename,
+			struct ev_err *err);
+
 /* The config a binary runs with: explicit_path (-c), else $EFA_VERIFY_CONFIG
  * from this process's own environment, else the default path, which may be
  * absent (all defaults). Then %n is expanded for nodename. */

@@ -131,38 +131,6 @@ int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result 
 	return rc;
 }
 
-int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
-{
-	const slurm_job_info_t *j = NULL;
-	job_info_msg_t *msg = NULL;
-	int rc;
-
-	*nodes = NULL;
-	*completing = false;
-	if ((rc = ev_slurm_ready(err)))
-		return rc;
-	/* No SHOW_DETAIL: the job's resources per node are not needed. */
-	if (ev_slurm_load_job(&msg, jobid, SHOW_ALL) != SLURM_SUCCESS || !msg) {
-		int e = ev_slurm_errno();
-
-		if (e == ESLURM_INVALID_JOB_ID)
-			return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
-		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
-	}
-	for (uint32_t i = 0; i < msg->record_count && !j; i++)
-		if (msg->job_array[i].job_id == jobid)
-			j = &msg->job_array[i];
-	if (!j) {
-		slurm_free_job_info_msg(msg);
-		return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
-	}
-	*completing = (j->job_state & JOB_COMPLETING) != 0;
-	if (j->nodes && *j->nodes && !(*nodes = strdup(j->nodes)))
-		rc = ev_errf(err, -ENOMEM, "out of memory");
-	slurm_free_job_info_msg(msg);
-	return rc;
-}
-
 int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
 {
 	ev_hostlist_t *hl;
@@ -180,21 +148,58 @@ int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, st
 	return 0;
 }
 
-int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+/* Job jobid as slurmctld has it (free with slurm_free_job_info_msg); where
+ * slurmctld does not know the job, -ENOENT "slurmctld <unknown> job N". */
+static int load_job(uint32_t jobid, uint16_t flags, job_info_msg_t **msg, const char *unknown, struct ev_err *err)
 {
-	job_info_msg_t *msg = NULL;
 	int rc;
 
-	*out = NULL;
+	*msg = NULL;
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
-	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
+	if (ev_slurm_load_job(msg, jobid, flags) != SLURM_SUCCESS || !*msg) {
 		int e = ev_slurm_errno();
 
 		if (e == ESLURM_INVALID_JOB_ID)
-			return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
+			return ev_errf(err, -ENOENT, "slurmctld %s job %u", unknown, jobid);
 		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
 	}
+	return 0;
+}
+
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
+{
+	const slurm_job_info_t *j = NULL;
+	job_info_msg_t *msg = NULL;
+	int rc;
+
+	*nodes = NULL;
+	*completing = false;
+	/* No SHOW_DETAIL: the job's resources per node are not needed. */
+	if ((rc = load_job(jobid, SHOW_ALL, &msg, "no longer has", err)))
+		return rc;
+	for (uint32_t i = 0; i < msg->record_count && !j; i++)
+		if (msg->job_array[i].job_id == jobid)
+			j = &msg->job_array[i];
+	if (!j) {
+		slurm_free_job_info_msg(msg);
+		return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
+	}
+	*completing = (j->job_state & JOB_COMPLETING) != 0;
+	if (j->nodes && *j->nodes && !(*nodes = strdup(j->nodes)))
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+	slurm_free_job_info_msg(msg);
+	return rc;
+}
+
+int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+{
+	job_info_msg_t *msg;
+	int rc;
+
+	*out = NULL;
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "no longer has", err)))
+		return rc;
 	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
 	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
 	     !(msg->job_array[0].job_state & JOB_COMPLETING))) {
@@ -265,19 +270,12 @@ int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;
-	job_info_msg_t *msg = NULL;
+	job_info_msg_t *msg;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = ev_slurm_ready(err)))
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "has no", err)))
 		return rc;
-	if (ev_slurm_load_job(&msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !msg) {
-		int e = ev_slurm_errno();
-
-		if (e == ESLURM_INVALID_JOB_ID)
-			return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
-		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
-	}
 	/* An array's first task's id also names the array: this job only. */
 	for (uint32_t i = 0; i < msg->record_count && !j; i++)
 		if (msg->job_array[i].job_id == jobid)

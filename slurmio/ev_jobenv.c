@@ -94,8 +94,8 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 		e->job_cpus = 0;
 	env_word("SLURM_JOB_EXCLUSIVE", e->exclusive, sizeof(e->exclusive));
 	env_word("SLURM_JOB_OVERSUBSCRIBE", e->oversubscribe, sizeof(e->oversubscribe));
-	if (mode && ev_mode_parse(mode, &e->mode) == 0)
-		e->mode_set = true;
+	if (mode && ev_mode_parse(mode, &e->mode.value) == 0)
+		e->mode.given = true;
 	if (uid && ev_parse_u64_strict(uid, &u) && u < UINT32_MAX) {
 		e->uid = (uint32_t)u;
 		e->have_uid = true;
@@ -212,7 +212,7 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		ev_binlog(LOG_WARNING, "%s", cfg->deprecated);
 	/* record: always makes the record the admin's audit: off (the user's
 	 * or the config's) then stops only what the plugin does in the job. */
-	if ((je->mode_set ? je->mode : cfg->mode) == EV_MODE_OFF && cfg->record != EV_RECORD_ALWAYS) {
+	if (ev_mode_resolve(&je->mode, NULL, cfg->mode) == EV_MODE_OFF && cfg->record != EV_RECORD_ALWAYS) {
 		ev_config_free(cfg);
 		return 0;
 	}

@@ -10,6 +10,7 @@
 
 #include "ev_config.h"
 #include "ev_err.h"
+#include "ev_mode.h"
 
 /* A job's node list as Slurm writes it ("n[1-4,7]"); a longer one is not
  * kept (the job's inter-node TCP is then counted on interfaces). */
@@ -24,8 +25,7 @@ struct ev_jobenv {
 	bool no_accounting;          /* --no-accounting: node-local work only */
 	bool have_uid;               /* SLURM_JOB_UID: the job's user, whose view of its start file the prolog keeps */
 	uint32_t uid;
-	bool mode_set;               /* SPANK_EFA_VERIFY_MODE, from --efa-verify */
-	enum ev_mode mode;
+	struct ev_mode_choice mode;  /* SPANK_EFA_VERIFY_MODE: the user's --efa-verify */
 	/* What says whether the job has this whole node (ev_whole_node.h),
 	 * from the job's credential: SLURM_JOB_EXCLUSIVE (26.05 on) and
 	 * SLURM_JOB_OVERSUBSCRIBE (23.11 on), "" where not given, and this

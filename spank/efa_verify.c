@@ -32,6 +32,7 @@
 #include "ev_devices.h"
 #include "ev_env.h"
 #include "ev_imds_cache.h"
+#include "ev_mode.h"
 #include "ev_node_info.h"
 #include "ev_notready.h"
 #include "ev_placement.h"
@@ -45,46 +46,53 @@ SPANK_PLUGIN(efa_verify, 1);
 /* Exit status of the tasks of a step refused in enforce mode. */
 #define EV_EXIT_NOT_READY 1
 
-static struct {
-	bool opt_given;                 /* --efa-verify on the command line */
-	enum ev_mode opt_mode;
-	bool arg_mode_given;            /* mode= in plugstack */
-	enum ev_mode arg_mode;
+/* The plugin's state, kept apart by where each part comes from (as pyxis's
+ * plugin context keeps the user's arguments, its config and the job apart).
+ * Three of them may give a mode: ctx.option.value (the user's),
+ * ctx.plugstack.mode (the admin's plugstack line), ctx.config.file.mode (the
+ * config file's). ev_mode_resolve (lib/ev_mode.h) picks the step's
+ * effective_mode from them, and says why in that order. */
+struct plugstack_args {                 /* the plugstack line: the admin's */
 	char config_path[EV_PATH_MAX];
-	/* remote */
-	bool cfg_loaded;
-	char cfg_error[EV_ERR_MAX + 64];   /* said in user_init, where the user sees it */
-	struct ev_config cfg;
-	enum ev_mode mode;
+	struct ev_mode_choice mode;     /* mode= */
+};
+
+struct site_config {                    /* the config file, read in slurmstepd */
+	bool loaded;
+	char error[EV_ERR_MAX + 64];    /* said in user_init, where the user sees it */
+	struct ev_config file;
+};
+
+struct step {                           /* what slurmstepd found for this step */
+	enum ev_mode effective_mode;
 	char node[EV_NAME_MAX];
 	bool have_efa;
 	struct ev_env_plan env;
-	bool not_ready;
+	bool not_ready;                 /* enforce: the step is refused */
+	bool reported_not_ready;        /* report: said at step end */
 	char reason[512];
 	int n_warn;
 	char first_warn[512];
 	bool imds_ok;
 	struct ev_imds_info imds;
-	bool reported_not_ready;        /* report mode: said at step end */
-} g;
+	/* The step's own traffic, for its end line (step_traffic_line). */
+	bool counting;
+	struct ev_snapshot start;
+};
 
-static int parse_mode_arg(const char *optarg, enum ev_mode *m)
-{
-	/* Bare --efa-verify asks for the strict behaviour. sbatch hands a
-	 * missing optional argument on to the job's steps as the text "(null)"
-	 * (Slurm 22.05 prints the NULL into SLURM_SPANK_OPTION_*), so that is
-	 * the bare form too. */
-	if (!optarg || !*optarg || strcmp(optarg, "(null)") == 0) {
-		*m = EV_MODE_ENFORCE;
-		return 0;
-	}
-	return ev_mode_parse(optarg, m);
-}
+static struct {
+	/* --efa-verify, the user's: from srun/sbatch/salloc, or in a step of
+	 * an sbatch/salloc job, the allocation's (user_option_from_job). */
+	struct ev_mode_choice option;
+	struct plugstack_args plugstack;
+	struct site_config config;
+	struct step step;
+} ctx;
 
 static int opt_cb(int val, const char *optarg, int remote)
 {
 	(void)val;
-	if (parse_mode_arg(optarg, &g.opt_mode) != 0) {
+	if (ev_mode_parse_option(optarg, &ctx.option.value) != 0) {
 		/* Never echo more than a bounded, printable prefix of user input. */
 		char shown[33];
 		size_t i;
@@ -96,7 +104,7 @@ static int opt_cb(int val, const char *optarg, int remote)
 			    shown, optarg[i] ? "..." : "");
 		return -1;
 	}
-	g.opt_given = true;
+	ctx.option.given = true;
 	(void)remote;
 	return 0;
 }
@@ -114,20 +122,20 @@ static struct spank_option efa_verify_option[] = {
 
 static int parse_plugstack_args(int ac, char **av)
 {
-	snprintf(g.config_path, sizeof(g.config_path), "%s", EV_DEFAULT_CONFIG);
+	snprintf(ctx.plugstack.config_path, sizeof(ctx.plugstack.config_path), "%s", EV_DEFAULT_CONFIG);
 	for (int i = 0; i < ac; i++) {
 		if (strncmp(av[i], "config=", 7) == 0) {
-			if (av[i][7] != '/' || strlen(av[i] + 7) >= sizeof(g.config_path)) {
+			if (av[i][7] != '/' || strlen(av[i] + 7) >= sizeof(ctx.plugstack.config_path)) {
 				slurm_error(PFX "plugstack: config= needs an absolute path");
 				return -1;
 			}
-			snprintf(g.config_path, sizeof(g.config_path), "%s", av[i] + 7);
+			snprintf(ctx.plugstack.config_path, sizeof(ctx.plugstack.config_path), "%s", av[i] + 7);
 		} else if (strncmp(av[i], "mode=", 5) == 0) {
-			if (ev_mode_parse(av[i] + 5, &g.arg_mode) != 0) {
+			if (ev_mode_parse(av[i] + 5, &ctx.plugstack.mode.value) != 0) {
 				slurm_error(PFX "plugstack: mode=%s is not off, report or enforce", av[i] + 5);
 				return -1;
 			}
-			g.arg_mode_given = true;
+			ctx.plugstack.mode.given = true;
 		} else {
 			slurm_error(PFX "plugstack: unknown argument '%s' (known: config=PATH, mode=MODE)", av[i]);
 			return -1;
@@ -138,7 +146,7 @@ static int parse_plugstack_args(int ac, char **av)
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	memset(&g, 0, sizeof(g));
+	memset(&ctx, 0, sizeof(ctx));
 	if (spank_option_register(sp, &efa_verify_option[0]) != ESPANK_SUCCESS) {
 		slurm_error(PFX "cannot register --efa-verify");
 		return -1;
@@ -169,28 +177,27 @@ static int node_name(char *out, size_t cap)
 static void load_remote_config(void)
 {
 	struct ev_err err = { "" };
-	int rc;
+	const char *path;
 
-	if (node_name(g.node, sizeof(g.node)) != 0) {
-		snprintf(g.cfg_error, sizeof(g.cfg_error),
+	if (node_name(ctx.step.node, sizeof(ctx.step.node)) != 0) {
+		snprintf(ctx.config.error, sizeof(ctx.config.error),
 			 "cannot tell this node's Slurm name; efa-verify is off for this step");
 		return;
 	}
-	rc = ev_config_load_file(&g.cfg, g.config_path, &err);
-	if (rc == -ENOENT && strcmp(g.config_path, EV_DEFAULT_CONFIG) == 0)
-		rc = ev_config_defaults(&g.cfg, &err);
-	if (rc == 0)
-		rc = ev_config_expand(&g.cfg, g.node, &err);
-	if (rc != 0) {
+	/* Only the default path may be absent (all defaults); the job's
+	 * environment names no config here (EFA_VERIFY_CONFIG is a binary's). */
+	path = ctx.plugstack.config_path;
+	if (ev_config_load_path(&ctx.config.file, path, strcmp(path, EV_DEFAULT_CONFIG) == 0, ctx.step.node,
+				&err) != 0) {
 		/* The job runs: a broken config disables efa-verify, loudly. */
-		snprintf(g.cfg_error, sizeof(g.cfg_error), "%s; efa-verify is off on %s", err.msg, g.node);
-		ev_config_free(&g.cfg);
+		snprintf(ctx.config.error, sizeof(ctx.config.error), "%s; efa-verify is off on %s", err.msg,
+			 ctx.step.node);
 		return;
 	}
 	/* slurmd's log, not the user's terminal: it is the admin's to fix. */
-	if (g.cfg.deprecated[0])
-		slurm_info(PFX "%s", g.cfg.deprecated);
-	g.cfg_loaded = true;
+	if (ctx.config.file.deprecated[0])
+		slurm_info(PFX "%s", ctx.config.file.deprecated);
+	ctx.config.loaded = true;
 }
 
 static void judge_node(void)
@@ -200,36 +207,38 @@ static void judge_node(void)
 	bool any = false;
 	struct ev_readiness r;
 	struct ev_err err = { "" };
+	const struct ev_config *cfg = &ctx.config.file;
+	struct step *st = &ctx.step;
 
 	/* The full judgement costs a libfabric probe: done when it can stop the
 	 * step, or when the user asked with --efa-verify and will be told. */
-	if (g.mode == EV_MODE_ENFORCE || g.opt_given) {
-		ev_facts_gather(&g.cfg, &opts, &f);
-		ev_readiness_evaluate(&g.cfg, &f, &r);
-		ev_readiness_reason(&r, g.reason, sizeof(g.reason));
-		if (g.mode == EV_MODE_ENFORCE)
-			g.not_ready = !r.ready;
+	if (st->effective_mode == EV_MODE_ENFORCE || ctx.option.given) {
+		ev_facts_gather(cfg, &opts, &f);
+		ev_readiness_evaluate(cfg, &f, &r);
+		ev_readiness_reason(&r, st->reason, sizeof(st->reason));
+		if (st->effective_mode == EV_MODE_ENFORCE)
+			st->not_ready = !r.ready;
 		else if (!r.ready)
-			g.reported_not_ready = true;
+			st->reported_not_ready = true;
 		for (int i = 0; i < EV_CHECK__COUNT; i++) {
 			if (r.checks[i].status != EV_ST_WARN)
 				continue;
-			if (!g.n_warn++)
-				snprintf(g.first_warn, sizeof(g.first_warn), "%s: %s",
+			if (!st->n_warn++)
+				snprintf(st->first_warn, sizeof(st->first_warn), "%s: %s",
 					 ev_check_name(r.checks[i].id), r.checks[i].summary);
 		}
 	} else {
 		/* report: only what the environment needs (any EFA device at all,
 		 * the instance type), no libfabric probe: every step pays this. */
 		memset(&f, 0, sizeof(f));
-		f.devices_rc = ev_devices_any(g.cfg.sysfs_root, &any, &err);
-		f.imds_rc = ev_imds_get(&g.cfg, true, &f.imds, NULL, &err);
+		f.devices_rc = ev_devices_any(cfg->sysfs_root, &any, &err);
+		f.imds_rc = ev_imds_get(cfg, true, &f.imds, NULL, &err);
 	}
-	g.have_efa = f.devices_rc == 0 && (f.devices.n > 0 || any);
-	g.imds_ok = f.imds_rc == 0;
-	if (g.imds_ok)
-		g.imds = f.imds;
-	if (g.have_efa) {
+	st->have_efa = f.devices_rc == 0 && (f.devices.n > 0 || any);
+	st->imds_ok = f.imds_rc == 0;
+	if (st->imds_ok)
+		st->imds = f.imds;
+	if (st->have_efa) {
 		struct ev_versions sw;
 		const struct ev_versions *vp;
 
@@ -238,12 +247,11 @@ static void judge_node(void)
 		 * listing, no libfabric). Read here even after a full judgement,
 		 * whose versions may include the loaded libfabric's: report and
 		 * enforce steps, and efa-verify check, must agree. */
-		vp = ev_versions_detect_some(g.cfg.software_root, g.cfg.sysfs_root, EV_ENV_SW_MASK, &sw,
-					     &err) == 0 ? &sw : NULL;
-		if (ev_env_plan_build(&g.cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, vp, &g.env,
-				      &err) != 0) {
-			slurm_error(PFX "%s: environment not injected: %s", g.node, err.msg);
-			g.env.n = 0;
+		vp = ev_versions_detect_some(cfg->software_root, cfg->sysfs_root, EV_ENV_SW_MASK, &sw, &err) == 0
+			     ? &sw : NULL;
+		if (ev_env_plan_build(cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, vp, &st->env, &err) != 0) {
+			slurm_error(PFX "%s: environment not injected: %s", st->node, err.msg);
+			st->env.n = 0;
 		}
 	}
 	ev_facts_free(&f);
@@ -262,13 +270,13 @@ static void judge_node(void)
 /* Counted, and kept for the step's end line if it is the first warning. */
 static void warn_once(const char *prefix, const char *what)
 {
-	if (!g.n_warn++)
-		snprintf(g.first_warn, sizeof(g.first_warn), "%s%s", prefix, what);
+	if (!ctx.step.n_warn++)
+		snprintf(ctx.step.first_warn, sizeof(ctx.step.first_warn), "%s%s", prefix, what);
 }
 
 static void judge_job_placement(spank_t sp)
 {
-	enum ev_check_action act = g.cfg.checks[EV_CHECK_PLACEMENT];
+	enum ev_check_action act = ctx.config.file.checks[EV_CHECK_PLACEMENT];
 	char facts[EV_FACTS_MAX], why[512], boot[EV_BOOT_ID_MAX], *nodes = NULL;
 	struct ev_peer self, *peers;
 	struct ev_err err = { "" };
@@ -276,13 +284,13 @@ static void judge_job_placement(spank_t sp)
 	int64_t now = (int64_t)time(NULL);
 	size_t n = 0;
 
-	if (!g.imds_ok || act == EV_ACTION_OFF)
+	if (!ctx.step.imds_ok || act == EV_ACTION_OFF)
 		return;
 	if (ev_boot_id_read(NULL, boot, &err) != 0) {
 		warn_once("placement across nodes not verified: ", err.msg);
 		return;
 	}
-	if (ev_facts_format(&g.imds, boot, now, facts, sizeof(facts)) != 0) {
+	if (ev_facts_format(&ctx.step.imds, boot, now, facts, sizeof(facts)) != 0) {
 		warn_once("placement across nodes not verified: ", "this node's facts cannot be written");
 		return;
 	}
@@ -299,19 +307,19 @@ static void judge_job_placement(spank_t sp)
 		free(nodes);
 		return;
 	}
-	if (ev_nodes_sync_facts(nodes, g.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
+	if (ev_nodes_sync_facts(nodes, ctx.step.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
 		warn_once("placement across nodes not verified: ", err.msg);
 		goto out;
 	}
 	if (ev_placement_drop_stale(peers, n, now, EV_FACTS_MAX_AGE, why, sizeof(why)) > 0)
 		warn_once("", why);
 	memset(&self, 0, sizeof(self));
-	snprintf(self.node, sizeof(self.node), "%s", g.node);
+	snprintf(self.node, sizeof(self.node), "%s", ctx.step.node);
 	ev_facts_parse(facts, &self);
 	if (ev_placement_consistent(&self, peers, n, why, sizeof(why)) != 0) {
 		if (act == EV_ACTION_FAIL) {
-			g.not_ready = true;
-			snprintf(g.reason, sizeof(g.reason), "placement: %s", why);
+			ctx.step.not_ready = true;
+			snprintf(ctx.step.reason, sizeof(ctx.step.reason), "placement: %s", why);
 		} else {
 			warn_once("placement: ", why);
 		}
@@ -324,17 +332,14 @@ out:
 /* The step's own traffic, for its end line: the job counters (what a
  * prolog reads, no IMDS) when slurmstepd sets the step up and when its
  * task 0 ends, both as root. A failure only leaves the line out. */
-static struct ev_snapshot step_start;
-static bool step_started;
-
 static int step_snapshot(struct ev_snapshot *s)
 {
 	struct ev_device_list devs = { 0 };
 	struct ev_err err = { "" };
-	int rc = ev_devices_discover_names(g.cfg.sysfs_root, &devs, &err);
+	int rc = ev_devices_discover_names(ctx.config.file.sysfs_root, &devs, &err);
 
 	if (rc == 0)
-		rc = ev_snapshot_take(&g.cfg, &devs, ev_job_counters, s, &err);
+		rc = ev_snapshot_take(&ctx.config.file, &devs, ev_job_counters, s, &err);
 	ev_devices_free(&devs);
 	return rc;
 }
@@ -349,15 +354,16 @@ static void step_traffic_line(spank_t sp)
 	uint32_t nodes = 0;
 	char line[512];
 
-	if (!step_started || step_snapshot(&end) != 0 || ev_delta_compute(&step_start, &end, &d, &err) != 0)
+	if (!ctx.step.counting || step_snapshot(&end) != 0 ||
+	    ev_delta_compute(&ctx.step.start, &end, &d, &err) != 0)
 		goto out;
 	/* The step's nodes, as the verdict counts a job's: one node moves no
 	 * inter-node traffic. */
 	if (spank_get_item(sp, S_JOB_NNODES, &nodes) == ESPANK_SUCCESS)
 		in.job_nodes = nodes;
 	in.delta = &d;
-	ev_verdict_decide(&g.cfg.verdict, &in, &v);
-	if (ev_step_line(g.node, &d, &v, g.cfg.verdict.min_bytes, line, sizeof(line)))
+	ev_verdict_decide(&ctx.config.file.verdict, &in, &v);
+	if (ev_step_line(ctx.step.node, &d, &v, ctx.config.file.verdict.min_bytes, line, sizeof(line)))
 		slurm_error(PFX "%s", line);
 out:
 	ev_delta_free(&d);
@@ -375,11 +381,24 @@ static void keep_not_ready(spank_t sp)
 	uint32_t jobid = 0;
 
 	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS || !jobid) {
-		slurm_error(PFX "%s: no job id: the not-ready finding will not reach the job record", g.node);
+		slurm_error(PFX "%s: no job id: the not-ready finding will not reach the job record", ctx.step.node);
 		return;
 	}
-	if (ev_notready_mark(g.cfg.state_dir, jobid, g.reason, &err) != 0)
-		slurm_error(PFX "%s: the not-ready finding will not reach the job record: %s", g.node, err.msg);
+	if (ev_notready_mark(ctx.config.file.state_dir, jobid, ctx.step.reason, &err) != 0)
+		slurm_error(PFX "%s: the not-ready finding will not reach the job record: %s", ctx.step.node, err.msg);
+}
+
+/* A step inside an sbatch/salloc job does not get the allocation's option
+ * from srun; the job's SLURM_SPANK_EFA_VERIFY_MODE (set from the option by
+ * sbatch/salloc) carries it. It is one of three words or ignored, like the
+ * option itself. */
+static void user_option_from_job(spank_t sp)
+{
+	char word[16];
+
+	if (spank_getenv(sp, "SLURM_SPANK_EFA_VERIFY_MODE", word, sizeof(word)) == ESPANK_SUCCESS &&
+	    ev_mode_parse(word, &ctx.option.value) == 0)
+		ctx.option.given = true;
 }
 
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
@@ -389,39 +408,30 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (!spank_remote(sp)) {
 		/* srun/sbatch/salloc: hand an explicit choice to the prolog and
 		 * epilog (they see it as SPANK_EFA_VERIFY_MODE). */
-		if (g.opt_given &&
-		    spank_job_control_setenv(sp, "EFA_VERIFY_MODE", ev_mode_name(g.opt_mode), 1) != ESPANK_SUCCESS)
+		if (ctx.option.given &&
+		    spank_job_control_setenv(sp, "EFA_VERIFY_MODE", ev_mode_name(ctx.option.value), 1) != ESPANK_SUCCESS)
 			slurm_error(PFX "cannot pass the mode to the prolog/epilog");
 		return 0;
 	}
 	load_remote_config();
-	if (!g.cfg_loaded)
+	if (!ctx.config.loaded)
 		return 0;
-	/* A step inside an sbatch/salloc job does not get the allocation's
-	 * option from srun; the job's SLURM_SPANK_EFA_VERIFY_MODE (set from the
-	 * option by sbatch/salloc) carries it. It is one of three words or
-	 * ignored, like the option itself. */
-	if (!g.opt_given) {
-		char word[16];
-
-		if (spank_getenv(sp, "SLURM_SPANK_EFA_VERIFY_MODE", word, sizeof(word)) == ESPANK_SUCCESS &&
-		    ev_mode_parse(word, &g.opt_mode) == 0)
-			g.opt_given = true;
-	}
-	g.mode = g.opt_given ? g.opt_mode : g.arg_mode_given ? g.arg_mode : g.cfg.mode;
-	if (g.mode == EV_MODE_OFF)
+	if (!ctx.option.given)
+		user_option_from_job(sp);
+	ctx.step.effective_mode = ev_mode_resolve(&ctx.option, &ctx.plugstack.mode, ctx.config.file.mode);
+	if (ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
 	judge_node();
-	if (g.mode == EV_MODE_ENFORCE && !g.not_ready)
+	if (ctx.step.effective_mode == EV_MODE_ENFORCE && !ctx.step.not_ready)
 		judge_job_placement(sp);
-	if (g.not_ready || g.reported_not_ready)
+	if (ctx.step.not_ready || ctx.step.reported_not_ready)
 		keep_not_ready(sp);
-	if (g.opt_given && g.have_efa && !g.not_ready)
-		step_started = step_snapshot(&step_start) == 0;
-	if (g.not_ready && g.cfg.on_not_ready == EV_NOT_READY_DRAIN) {
+	if (ctx.option.given && ctx.step.have_efa && !ctx.step.not_ready)
+		ctx.step.counting = step_snapshot(&ctx.step.start) == 0;
+	if (ctx.step.not_ready && ctx.config.file.on_not_ready == EV_NOT_READY_DRAIN) {
 		struct ev_err err = { "" };
 
-		if (ev_node_drain(g.node, g.reason, &err) != 0)
+		if (ev_node_drain(ctx.step.node, ctx.step.reason, &err) != 0)
 			slurm_error(PFX "%s", err.msg);
 	}
 	return 0;
@@ -429,14 +439,14 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 
 static void inject_env(spank_t sp)
 {
-	for (size_t i = 0; i < g.env.n; i++) {
-		const struct ev_env_var *v = &g.env.vars[i];
+	for (size_t i = 0; i < ctx.step.env.n; i++) {
+		const struct ev_env_var *v = &ctx.step.env.vars[i];
 
 		/* overwrite=0 keeps a value the user chose; force overrides it. */
 		spank_err_t rc = spank_setenv(sp, v->name, v->value, v->force ? 1 : 0);
 
 		if (rc != ESPANK_SUCCESS && rc != ESPANK_ENV_EXISTS)
-			slurm_error(PFX "%s: cannot set %s: %s", g.node, v->name, spank_strerror(rc));
+			slurm_error(PFX "%s: cannot set %s: %s", ctx.step.node, v->name, spank_strerror(rc));
 	}
 }
 
@@ -446,17 +456,17 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	(void)av;
 	if (!spank_remote(sp))
 		return 0;
-	if (g.cfg_error[0]) {
-		slurm_error(PFX "%s", g.cfg_error);
+	if (ctx.config.error[0]) {
+		slurm_error(PFX "%s", ctx.config.error);
 		return 0;
 	}
-	if (!g.cfg_loaded || g.mode == EV_MODE_OFF)
+	if (!ctx.config.loaded || ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
-	if (g.not_ready) {
-		slurm_error(PFX "%s not ready: %s", g.node, g.reason);
+	if (ctx.step.not_ready) {
+		slurm_error(PFX "%s not ready: %s", ctx.step.node, ctx.step.reason);
 		return -1;
 	}
-	if (g.have_efa)
+	if (ctx.step.have_efa)
 		inject_env(sp);
 	return 0;
 }
@@ -470,7 +480,8 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
 	(void)ac;
 	(void)av;
-	if (!spank_remote(sp) || !g.cfg_loaded || g.mode != EV_MODE_ENFORCE || !g.not_ready)
+	if (!spank_remote(sp) || !ctx.config.loaded || ctx.step.effective_mode != EV_MODE_ENFORCE ||
+	    !ctx.step.not_ready)
 		return 0;
 	_exit(EV_EXIT_NOT_READY);
 }
@@ -481,18 +492,19 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 
 	(void)ac;
 	(void)av;
-	if (!spank_remote(sp) || !g.cfg_loaded || !g.opt_given || g.mode == EV_MODE_OFF || g.not_ready)
+	if (!spank_remote(sp) || !ctx.config.loaded || !ctx.option.given ||
+	    ctx.step.effective_mode == EV_MODE_OFF || ctx.step.not_ready)
 		return 0;
 	/* One line per node, not per task. */
 	if (spank_get_item(sp, S_TASK_ID, &local_id) != ESPANK_SUCCESS || local_id != 0)
 		return 0;
-	if (!g.have_efa)
-		slurm_error(PFX "%s: no EFA device: this node's traffic cannot use EFA", g.node);
-	else if (g.reported_not_ready)
-		slurm_error(PFX "%s not ready (report mode, step not stopped): %s", g.node, g.reason);
-	else if (g.n_warn)
-		slurm_error(PFX "%s: %d warning%s: %s", g.node, g.n_warn, g.n_warn == 1 ? "" : "s",
-			    g.first_warn);
+	if (!ctx.step.have_efa)
+		slurm_error(PFX "%s: no EFA device: this node's traffic cannot use EFA", ctx.step.node);
+	else if (ctx.step.reported_not_ready)
+		slurm_error(PFX "%s not ready (report mode, step not stopped): %s", ctx.step.node, ctx.step.reason);
+	else if (ctx.step.n_warn)
+		slurm_error(PFX "%s: %d warning%s: %s", ctx.step.node, ctx.step.n_warn,
+			    ctx.step.n_warn == 1 ? "" : "s", ctx.step.first_warn);
 	step_traffic_line(sp);
 	return 0;
 }
@@ -502,10 +514,10 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	(void)sp;
 	(void)ac;
 	(void)av;
-	if (g.cfg_loaded)
-		ev_config_free(&g.cfg);
-	g.cfg_loaded = false;
-	ev_snapshot_free(&step_start);
-	step_started = false;
+	if (ctx.config.loaded)
+		ev_config_free(&ctx.config.file);
+	ctx.config.loaded = false;
+	ev_snapshot_free(&ctx.step.start);
+	ctx.step.counting = false;
 	return 0;
 }

@@ -12,7 +12,7 @@
 #      P=16800. Keep them below the ephemeral range (32768+), where any
 #      client socket may hold them. In use: demo 16800, jobs 20800, bench
 #      23800, plugin 26800, forged 29800, package 8800, netns 11800,
-#      live 12800, verdict 14800, scale 18800)
+#      live 12800, verdict 14800, bench --scale 24800, scale 18800)
 #   cluster.sh down [--dir DIR] [--port-base P]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]
@@ -461,7 +461,8 @@ up() {
 		in_ns "$(node_ns "$n")" env "${DAEMON_ENV[@]}" "${SLURMD_ENV[@]}" slurmd -N "$n" ||
 			die "slurmd -N $n did not start"
 	done
-	if ! wait_for 60 all_idle; then
+	# 64 nodes come up in ~10 s here; 200 on a loaded machine take longer.
+	if ! wait_for $((60 + NNODES)) all_idle; then
 		sinfo -N >&2
 		die "nodes did not become idle"
 	fi

@@ -293,6 +293,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: 64 nodes of a scale-rig cluster
+    # asking at once overflowed it, and a dropped SYN is retried after 1 s,
+    # past a 1000 ms IMDS timeout (AWS's IMDS takes whatever comes).
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):
         # Clients that time out or give up on a huge body hang up mid-write:

@@ -48,12 +48,18 @@ for k in prolog epilog; do
 	row "$k CPU" "^$k CPU user\+sys \(median\) +$N ms +$N ms +${N}x less +<5 ms +$TGOAL"
 	row "$k CPU vs floor" "^$k CPU vs read-only floor +$N ms +$N ms +${N}x floor +info$"
 	row "$k peak RSS" "^$k peak RSS +$N MiB +$N MiB +${N}x +info$"
+	# Issue 15's stronger baselines: the fork-free shell way, the exec floor.
+	row "$k CPU vs fork-free shell way" "^$k CPU vs fork-free shell way +$N ms +$N ms +${N}x less +>=30x +$TGOAL"
+	row "$k CPU vs exec floor" "^$k CPU vs exec floor \(/bin/true\) +$N ms +$N ms +${N}x floor +<=1.5x +$TGOAL"
+	like "goal line: $k CPU vs exec floor" "$out" "^goal build: $k CPU at most 1.5x the exec floor: ${N}x \($N ms vs $N ms\): $TGOAL"
 	if command -v strace >/dev/null; then
 		row "$k syscalls" "^$k syscalls +[0-9]+ +min [0-9]+ +${N}x min +info$"
 	else
 		skipped_row "$k syscalls" "$k syscalls"
 	fi
 done
+row "pair CPU vs fork-free shell way" "^prolog\+epilog CPU vs fork-free shell way +$N ms +$N ms +${N}x less +>=30x +$TGOAL"
+like "note: what the fork-free shell way forks" "$out" "^note: fork-free shell way: bench/shell-way-nofork.sh"
 # Part 5: the job's nftables table (root, a network namespace of its own).
 for k in prolog epilog; do
 	if grep -Eq "^$k CPU, nftables counting \(median\) +n/a +skipped" <<<"$out"; then

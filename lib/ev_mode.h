@@ -1,0 +1,39 @@
+/* Which mode a job runs in: off, report or enforce (ev_config.h), chosen
+ * by whoever says so most narrowly. */
+#ifndef EV_MODE_H
+#define EV_MODE_H
+
+#include <stdbool.h>
+
+#include "ev_config.h"
+
+/* A mode that one place may give, or not. */
+struct ev_mode_choice {
+	bool given;
+	enum ev_mode value;
+};
+
+/* The value of --efa-verify[=MODE] (optarg as Slurm hands it; NULL for the
+ * bare form). Bare means enforce, and so does "(null)": sbatch hands a
+ * missing optional argument on to the job's steps as that text (Slurm 22.05
+ * prints the NULL into SLURM_SPANK_OPTION_*). -EINVAL for any other word
+ * than off, report, enforce. */
+int ev_mode_parse_option(const char *optarg, enum ev_mode *out);
+
+/* The effective mode, first given of:
+ *   1. option: the user's --efa-verify on srun/sbatch/salloc (in a step of
+ *      an sbatch/salloc job, the allocation's, from the job environment);
+ *   2. plugstack: the plugstack line's mode= (the plugin only: the prolog
+ *      and epilog do not read plugstack.conf and pass NULL);
+ *   3. config: the config file's `mode` (itself report by default).
+ * Why this order: each is narrower than the next. The option is one job's
+ * own choice, and SPEC.md lets a user ask for more (enforce) or less (off:
+ * then `record: always` keeps only the record). The plugstack line is the
+ * site's setting for the plugin alone, where it is loaded; the config file
+ * is the site's default for every piece (prolog, epilog, CLI too). So a job
+ * "without the option" gets the plugstack's mode=, then the config's
+ * (README, man/efa-verify.yaml.5 `mode`). NULL counts as not given. */
+enum ev_mode ev_mode_resolve(const struct ev_mode_choice *option, const struct ev_mode_choice *plugstack,
+			     enum ev_mode config);
+
+#endif
