@@ -69,23 +69,28 @@ int ev_slurm_job_nodelist(uint32_t jobid, unsigned *num, char **nodes, struct ev
 
 int ev_slurm_node_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
 {
-	node_info_msg_t *msg = NULL;
 	int rc;
 
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
-	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
-	for (uint32_t i = 0; i < msg->record_count && !rc; i++) {
-		const node_info_t *ni = &msg->node_array[i];
+	/* One single-node read per name: its reply is one record whatever the
+	 * cluster's size (the caller bounds how many). */
+	for (size_t k = 0; k < n; k++) {
+		node_info_msg_t *msg = NULL;
+		const node_info_t *ni;
 
-		if (!ni->name || !ni->node_addr || !*ni->node_addr || strcmp(ni->node_addr, ni->name) == 0)
+		if (resolved[k] || addr[k])
 			continue;
-		for (size_t k = 0; k < n; k++)
-			if (!resolved[k] && !addr[k] && strcmp(names[k], ni->name) == 0 &&
-			    !(addr[k] = strdup(ni->node_addr)))
-				rc = ev_errf(err, -ENOMEM, "out of memory");
+		if (slurm_load_node_single(&msg, names[k], SHOW_ALL) != SLURM_SUCCESS || !msg)
+			return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", names[k],
+				       slurm_strerror(ev_slurm_errno()));
+		ni = msg->record_count == 1 ? &msg->node_array[0] : NULL;
+		if (ni && ni->name && strcmp(ni->name, names[k]) == 0 && ni->node_addr && *ni->node_addr &&
+		    strcmp(ni->node_addr, ni->name) != 0 && !(addr[k] = strdup(ni->node_addr)))
+			rc = ev_errf(err, -ENOMEM, "out of memory");
+		slurm_free_node_info_msg(msg);
+		if (rc)
+			return rc;
 	}
-	slurm_free_node_info_msg(msg);
-	return rc;
+	return 0;
 }

@@ -22,8 +22,9 @@ int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t
  * none) slurmctld holds for job jobid: one RPC. */
 int ev_slurm_job_nodelist(uint32_t jobid, unsigned *num, char **nodes, struct ev_err *err);
 
-/* NodeAddr of each name not resolved[] into addr[] (malloc'ed; NULL where
- * slurmctld has none other than the name itself). */
+/* NodeAddr of each name neither resolved[] nor given an addr[] yet into
+ * addr[] (malloc'ed; NULL where slurmctld has none other than the name
+ * itself): one single-node read each, never the whole node table. */
 int ev_slurm_node_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err);
 
 #endif

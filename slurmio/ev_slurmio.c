@@ -145,6 +145,36 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	CALL(acct_gather, jobid, out, n, err);
 }
 
+int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err)
+{
+	CALL(acct_node_result, node, jobid, r, err);
+}
+
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
+{
+	*nodes = NULL;
+	*completing = false;
+	CALL(acct_job_end, jobid, nodes, completing, err);
+}
+
+int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
+{
+	CALL(acct_not_in, list, names, n, out, err);
+}
+
+int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err)
+{
+	*names = NULL;
+	*n = 0;
+	CALL(acct_hostlist, list, names, n, err);
+}
+
+int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+{
+	*out = NULL;
+	CALL(get_nodes, db, jobid, out, err);
+}
+
 int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 {
 	*out = NULL;
