@@ -102,7 +102,8 @@ static bool read_tcp_table(const struct ev_jobenv *je, bool rebooted, struct ev_
 static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, const struct ev_node_result *r,
 		    const char *first, uint64_t started)
 {
-	struct ev_deliver_ctx c = { .state_dir = cfg->state_dir, .node = je->node, .started_ms = started };
+	struct ev_deliver_ctx c = { .state_dir = cfg->state_dir, .node = je->node, .started_ms = started,
+				  .nodelist = je->nodelist };
 	struct ev_err err = { "" };
 	bool aggregator = first[0] && strcmp(first, je->node) == 0;
 	unsigned wait = (unsigned)cfg->record_wait_ms;

@@ -13,6 +13,7 @@
 #include <slurm/slurmdb.h>
 
 #include "ev_config.h"
+#include "ev_hostlist.h"
 #include "ev_nodecomment.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:
@@ -107,16 +108,56 @@ int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	return 0;
 }
 
+int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err)
+{
+	node_info_msg_t *msg = NULL;
+	int rc;
+
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg) {
+		/* An unknown node is an answer, not slurmctld being away. */
+		if (ev_slurm_errno() == ESLURM_INVALID_NODE_NAME)
+			return ev_errf(err, -ENOENT, "slurmctld does not know node %s", node);
+		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
+			       slurm_strerror(ev_slurm_errno()));
+	}
+	rc = -ENOENT;
+	/* A node speaks only for itself. */
+	if (msg->record_count == 1 && msg->node_array[0].name && strcmp(msg->node_array[0].name, node) == 0 &&
+	    ev_nodecomment_get(msg->node_array[0].comment, jobid, r) == 0 && strcmp(r->node, node) == 0)
+		rc = 0;
+	slurm_free_node_info_msg(msg);
+	return rc;
+}
+
+int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
+{
+	ev_hostlist_t *hl;
+
+	if (!list || !*list) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = true;
+		return 0;
+	}
+	if (!(hl = slurm_hostlist_create(list)))
+		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
+	for (size_t i = 0; i < n; i++)
+		out[i] = slurm_hostlist_find(hl, names[i]) < 0;
+	slurm_hostlist_destroy(hl);
+	return 0;
+}
+
 /* Job jobid as slurmctld has it (free with slurm_free_job_info_msg); where
  * slurmctld does not know the job, -ENOENT "slurmctld <unknown> job N". */
-static int load_job(uint32_t jobid, job_info_msg_t **msg, const char *unknown, struct ev_err *err)
+static int load_job(uint32_t jobid, uint16_t flags, job_info_msg_t **msg, const char *unknown, struct ev_err *err)
 {
 	int rc;
 
 	*msg = NULL;
 	if ((rc = ev_slurm_ready(err)))
 		return rc;
-	if (ev_slurm_load_job(msg, jobid, SHOW_DETAIL) != SLURM_SUCCESS || !*msg) {
+	if (ev_slurm_load_job(msg, jobid, flags) != SLURM_SUCCESS || !*msg) {
 		int e = ev_slurm_errno();
 
 		if (e == ESLURM_INVALID_JOB_ID)
@@ -126,13 +167,38 @@ static int load_job(uint32_t jobid, job_info_msg_t **msg, const char *unknown, s
 	return 0;
 }
 
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
+{
+	const slurm_job_info_t *j = NULL;
+	job_info_msg_t *msg = NULL;
+	int rc;
+
+	*nodes = NULL;
+	*completing = false;
+	/* No SHOW_DETAIL: the job's resources per node are not needed. */
+	if ((rc = load_job(jobid, SHOW_ALL, &msg, "no longer has", err)))
+		return rc;
+	for (uint32_t i = 0; i < msg->record_count && !j; i++)
+		if (msg->job_array[i].job_id == jobid)
+			j = &msg->job_array[i];
+	if (!j) {
+		slurm_free_job_info_msg(msg);
+		return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
+	}
+	*completing = (j->job_state & JOB_COMPLETING) != 0;
+	if (j->nodes && *j->nodes && !(*nodes = strdup(j->nodes)))
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+	slurm_free_job_info_msg(msg);
+	return rc;
+}
+
 int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 {
 	job_info_msg_t *msg;
 	int rc;
 
 	*out = NULL;
-	if ((rc = load_job(jobid, &msg, "no longer has", err)))
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "no longer has", err)))
 		return rc;
 	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
 	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
@@ -164,33 +230,40 @@ int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *er
 }
 
 /* Slurm's own host list reading: whatever form slurmctld writes. */
-static int expand_nodes(const char *list, struct ev_job_live *out, struct ev_err *err)
+int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err)
 {
 	ev_hostlist_t *hl = slurm_hostlist_create(list);
 	int count = hl ? slurm_hostlist_count(hl) : -1;
-	char *name;
+	char *name, **v;
 
-	if (count <= 0 || !(out->names = calloc((size_t)count, sizeof(*out->names)))) {
+	*names = NULL;
+	*n = 0;
+	if (count <= 0 || !(v = calloc((size_t)count, sizeof(*v)))) {
 		if (hl)
 			slurm_hostlist_destroy(hl);
 		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
 	}
-	while (out->n < (size_t)count && (name = slurm_hostlist_shift(hl))) {
+	while (*n < (size_t)count && (name = slurm_hostlist_shift(hl))) {
 		if (!ev_valid_nodename(name) || strlen(name) >= EV_NAME_MAX) {
 			free(name);
 			slurm_hostlist_destroy(hl);
+			ev_hostlist_free(v, *n);
+			*n = 0;
 			return ev_errf(err, -EINVAL, "node name in '%.64s' refused", list);
 		}
 		/* Slurm's allocation, not ours: copied into our own heap. */
-		out->names[out->n] = strdup(name);
+		v[*n] = strdup(name);
 		free(name);
-		if (!out->names[out->n]) {
+		if (!v[*n]) {
 			slurm_hostlist_destroy(hl);
+			ev_hostlist_free(v, *n);
+			*n = 0;
 			return ev_errf(err, -ENOMEM, "out of memory");
 		}
-		out->n++;
+		(*n)++;
 	}
 	slurm_hostlist_destroy(hl);
+	*names = v;
 	return 0;
 }
 
@@ -201,7 +274,7 @@ int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = load_job(jobid, &msg, "has no", err)))
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "has no", err)))
 		return rc;
 	/* An array's first task's id also names the array: this job only. */
 	for (uint32_t i = 0; i < msg->record_count && !j; i++)
@@ -215,7 +288,7 @@ int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 	out->het = j->het_job_id && j->het_job_id != NO_VAL;
 	out->uid = j->user_id;
 	if (out->running && j->nodes && *j->nodes)
-		rc = expand_nodes(j->nodes, out, err);
+		rc = ev_acct_hostlist(j->nodes, &out->names, &out->n, err);
 	slurm_free_job_info_msg(msg);
 	return rc;
 }
@@ -317,7 +390,8 @@ static void free_cond(slurmdb_job_cond_t *c)
 	free(c);
 }
 
-int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+/* One field of the job's current row in accounting. */
+static int get_job_field(struct ev_acct_db *db, uint32_t jobid, bool nodes, char **out, struct ev_err *err)
 {
 	slurmdb_job_cond_t *c = job_cond(db, jobid);
 	slurmdb_job_rec_t *j;
@@ -336,10 +410,12 @@ int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struc
 	it = slurm_list_iterator_create(jobs);
 	/* A requeued job has one row per run: the last one is the current. */
 	while ((j = slurm_list_next(it))) {
+		const char *v = nodes ? j->nodes : j->admin_comment;
+
 		if (j->jobid != jobid)
 			continue;
 		free(*out);
-		*out = strdup(j->admin_comment ? j->admin_comment : "");
+		*out = strdup(v ? v : "");
 		rc = *out ? 0 : -ENOMEM;
 	}
 	slurm_list_iterator_destroy(it);
@@ -349,6 +425,24 @@ int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struc
 	if (rc)
 		return ev_errf(err, rc, "out of memory");
 	return 0;
+}
+
+int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+{
+	return get_job_field(db, jobid, false, out, err);
+}
+
+int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+{
+	int rc = get_job_field(db, jobid, true, out, err);
+
+	/* "None assigned", or nothing: no node list. */
+	if (!rc && (!**out || strchr(*out, ' '))) {
+		free(*out);
+		*out = NULL;
+		return ev_errf(err, -ENOENT, "accounting has no nodes for job %u", jobid);
+	}
+	return rc;
 }
 
 int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err)
@@ -387,17 +481,3 @@ out:
 	}
 	return rc;
 }
-/* Sanitizer builds only. libslurm 22.05 leaks inside its own RPC unpacking
- * (slurm_load_node: node records' strings that slurm_free_node_info_msg
- * does not free), which LeakSanitizer would report at every exit of the
- * prolog, epilog and CLI, making slurmd drain the node. Those leaks are
- * Slurm's: they are suppressed by library, so every leak in our own code
- * is still reported. Built into the binaries, because slurmd does not pass
- * LSAN_OPTIONS to a prolog or epilog. */
-#ifdef EV_SANITIZERS
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libslurm.so\nleak:libslurmfull.so\n";
-}
-#endif

@@ -24,8 +24,33 @@ int ev_slurm_ready(struct ev_err *err);
 int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err);
 
 /* Every node's result for jobid, from one read of all node records; a
- * record's entry counts only for the node that holds it. *out malloc'ed. */
+ * record's entry counts only for the node that holds it. *out malloc'ed.
+ * The reply grows with the cluster (megabytes at 8,192 nodes): only for a
+ * job whose node list nobody knows any more, once, never polled. */
 int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
+
+/* node's published result for jobid: one small RPC (REQUEST_NODE_INFO_SINGLE),
+ * whatever the cluster's size. 0, -ENOENT (nothing of this job there, or
+ * no such node), -EIO (slurmctld not reached). */
+int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
+
+/* The job as slurmctld holds it while its epilogs run, from one
+ * REQUEST_JOB_INFO_SINGLE (its reply does not grow with the cluster).
+ * *completing: the job is COMPLETING, and *nodes (Slurm host list,
+ * malloc'ed; NULL for none) holds the nodes whose epilogs slurmctld still
+ * waits for: pack_job sends, for a completing job, the names of its
+ * node_bitmap_cg, whose bit make_node_idle clears when a node's epilogs
+ * are done (Slurm 22.05, 24.11 and 26.05 alike). Otherwise *nodes is the
+ * job's allocation. -ENOENT: slurmctld does not have the job. */
+int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
+
+/* out[i] = true for each names[i] that list (a Slurm host list; NULL or
+ * "" for none) does not hold. */
+int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
+
+/* A Slurm host list expanded with Slurm's own reading (malloc'ed array
+ * of malloc'ed names, ev_hostlist_free); each a plain host name. */
+int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err);
 
 /* While slurmctld still holds the job (its epilogs run while it is
  * COMPLETING), its AdminComment there is the current one: an admin's
@@ -57,6 +82,9 @@ void ev_acct_db_close(struct ev_acct_db **db);
 /* The job's AdminComment ("" if none; caller frees). -ENOENT: accounting
  * does not know the job (yet). */
 int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
+/* The job's nodes as accounting has them (a Slurm host list; caller
+ * frees): for a job slurmctld no longer holds. -ENOENT: not known. */
+int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
 int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err);
 
 #endif

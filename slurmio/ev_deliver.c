@@ -10,12 +10,18 @@
 #include <unistd.h>
 
 #include "ev_acct.h"
+#include "ev_hostlist.h"
 #include "ev_spool.h"
 #include "ev_state_lock.h"
 
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */
 #define MAX_WRITES 8
+/* Polls for a job's epilogs: the first soon (this node's epilog took about
+ * as long as the others'), then backing off to one a second. Each poll is
+ * one small RPC, so a 20 s wait costs about 25 whatever the job's size. */
+#define POLL_FIRST_MS 100
+#define POLL_MAX_MS 1000
 
 static uint64_t now_ms(void)
 {
@@ -31,6 +37,19 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* Sleep *pause (at most until deadline), the next pause longer: false,
+ * without sleeping, once deadline has passed. */
+static bool nap(unsigned *pause, uint64_t deadline)
+{
+	uint64_t now = now_ms();
+
+	if (now >= deadline)
+		return false;
+	sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
+	*pause = *pause * 2 < POLL_MAX_MS ? *pause * 2 : POLL_MAX_MS;
+	return true;
 }
 
 /* Write the record of these results unless the job already holds it or
@@ -108,11 +127,11 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 	return rc;
 }
 
-int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
-			struct ev_err *err)
+/* The whole node table, read once: only for a job whose node list nobody
+ * knows any more (neither slurmctld, the epilog's environment nor
+ * accounting). Never polled: its reply grows with the cluster. */
+static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, struct ev_err *err)
 {
-	uint64_t deadline = now_ms() + wait_ms;
-	unsigned pause = 50;
 	size_t last = (size_t)-1;
 
 	for (int writes = 0; writes < MAX_WRITES;) {
@@ -128,20 +147,9 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		for (size_t i = 0; i < n; i++)
 			if (res[i].job_nodes > tot)
 				tot = res[i].job_nodes;
-		if (n == last) {
-			/* Unchanged since our write: it stands. */
+		if (n == last || !n) {
 			free(res);
-			return 0;
-		}
-		if (n < tot && now_ms() < deadline) {
-			free(res);
-			sleep_ms(pause);
-			pause = pause < 800 ? pause * 2 : 1000;
-			continue;
-		}
-		if (!n) {
-			free(res);
-			return ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			return n ? 0 : ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
 		}
 		rc = write_record(c, jobid, res, n, tot, err);
 		free(res);
@@ -151,6 +159,177 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		writes++;
 	}
 	return 0;
+}
+
+/* The job's nodes: as slurmd gave them to this epilog, else as slurmctld
+ * has them (alloc, when the job is not completing), else as accounting has
+ * them. None (*nn 0) when nobody knows them. */
+static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc, char ***names, size_t *nn,
+		     struct ev_err *err)
+{
+	char *acct = NULL;
+	const char *list = c->nodelist && *c->nodelist ? c->nodelist : alloc;
+	int rc;
+
+	*names = NULL;
+	*nn = 0;
+	if (!list) {
+		/* Long gone from slurmctld (a spooled result, flush). */
+		if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+			c->slurm_down = true;
+			return rc;
+		}
+		if ((rc = ev_acct_get_nodes(c->db, jobid, &acct, err))) {
+			if (rc != -ENOENT)
+				c->slurm_down = true;
+			return rc == -ENOENT ? 0 : rc;
+		}
+		list = acct;
+	}
+	rc = ev_acct_hostlist(list, names, nn, err);
+	free(acct);
+	return rc;
+}
+
+/* names[i]'s result into res[i] (have[i]) unless it is this node's own,
+ * which needs no reading. -ENOENT (nothing published) is not an error. */
+static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name, struct ev_node_result *res,
+		     bool *have, struct ev_err *err)
+{
+	int rc;
+
+	if (c->own && c->own->jobid == jobid && strcmp(name, c->own->node) == 0) {
+		*res = *c->own;
+		*have = true;
+		return 0;
+	}
+	rc = ev_acct_node_result(name, jobid, res, err);
+	if (rc == 0)
+		*have = true;
+	else if (rc != -ENOENT)
+		c->slurm_down = true;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Each node of the job read once, from its own node record (one small RPC,
+ * never the whole node table), and, while the job is completing, as soon as
+ * slurmctld says that node's epilogs are over: the wait is on the job
+ * record (one small RPC a poll, whatever the job's and the cluster's size;
+ * see ev_acct_job_end), so a node is read once it has published, not
+ * polled until it does. Once no other node is completing, what is not
+ * published will not be by this job's epilogs (it is spooled on its node,
+ * which writes the record itself when it delivers it), and the record is
+ * written at once. Without slurmctld's word (the job gone), the missing
+ * nodes alone are read again, backing off, until wait_ms. */
+int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
+			struct ev_err *err)
+{
+	uint64_t deadline = now_ms() + wait_ms;
+	struct ev_node_result *res = NULL, *got = NULL;
+	unsigned pause = POLL_FIRST_MS;
+	size_t nn = 0, last = (size_t)-1;
+	char **names = NULL, *cur = NULL;
+	bool completing = false, in_ctld, settled = false, *have = NULL, *tried = NULL, *over = NULL;
+	int rc = ev_acct_job_end(jobid, &cur, &completing, err);
+
+	if (rc && rc != -ENOENT) {
+		c->slurm_down = true;
+		return rc;
+	}
+	in_ctld = rc == 0;
+	if ((rc = job_names(c, jobid, in_ctld && !completing ? cur : NULL, &names, &nn, err)))
+		goto out;
+	if (!nn) {
+		rc = complete_whole_table(c, jobid, total, err);
+		goto out;
+	}
+	if (!(res = calloc(nn, sizeof(*res))) || !(got = calloc(nn, sizeof(*got))) ||
+	    !(have = calloc(nn, sizeof(*have))) || !(tried = calloc(nn, sizeof(*tried))) ||
+	    !(over = calloc(nn, sizeof(*over)))) {
+		rc = ev_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Every epilog is over once slurmctld has let go of the job. */
+	settled = !in_ctld ? false : !completing;
+	while (in_ctld && completing) {
+		size_t left = 0;
+
+		if ((rc = ev_acct_not_in(cur, names, nn, over, err)))
+			goto out;
+		for (size_t i = 0; i < nn; i++) {
+			bool own = c->own && strcmp(names[i], c->node) == 0;
+
+			if (!over[i] && !own) {
+				left++;
+			} else if (!tried[i]) {
+				tried[i] = true;
+				if ((rc = read_node(c, jobid, names[i], &res[i], &have[i], err)))
+					goto out;
+			}
+		}
+		if (!left) {
+			settled = true;
+			break;
+		}
+		if (!nap(&pause, deadline))
+			break;
+		free(cur);
+		cur = NULL;
+		rc = ev_acct_job_end(jobid, &cur, &completing, err);
+		if (rc == -ENOENT || (!rc && !completing)) {
+			rc = 0;
+			settled = true;   /* let go of: every epilog is over */
+			break;
+		}
+		if (rc) {
+			c->slurm_down = true;
+			goto out;
+		}
+	}
+	pause = POLL_FIRST_MS;
+	for (int writes = 0; writes < MAX_WRITES;) {
+		unsigned tot = total;
+		size_t n = 0;
+
+		/* Not read yet, or read and missing. */
+		for (size_t i = 0; i < nn; i++) {
+			if (have[i])
+				continue;
+			if ((rc = read_node(c, jobid, names[i], &res[i], &have[i], err)))
+				goto out;
+		}
+		for (size_t i = 0; i < nn; i++) {
+			if (!have[i])
+				continue;
+			got[n++] = res[i];
+			if (res[i].job_nodes > tot)
+				tot = res[i].job_nodes;
+		}
+		if (n == last)
+			break;   /* unchanged since our write: it stands */
+		if (n < tot && !settled && nap(&pause, deadline))
+			continue;
+		if (!n) {
+			rc = ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			goto out;
+		}
+		if ((rc = write_record(c, jobid, got, n, tot, err)))
+			goto out;
+		last = n;
+		writes++;
+		if (n == nn)
+			break;   /* every node of the job is in: the set cannot grow */
+	}
+	rc = 0;
+out:
+	free(over);
+	free(tried);
+	free(have);
+	free(got);
+	free(res);
+	free(cur);
+	ev_hostlist_free(names, nn);
+	return rc;
 }
 
 int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, bool write, unsigned wait_ms,
@@ -174,8 +353,15 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	}
 	if (c->late_ms && now_ms() - c->started_ms > c->late_ms)
 		write = true;
-	if (write && (rc = ev_deliver_complete(c, r->jobid, r->job_nodes, wait_ms, err)))
-		return rc;
+	if (write) {
+		/* Its own result is not read back (ev_result_parse of the
+		 * published line gives r exactly). */
+		c->own = r;
+		rc = ev_deliver_complete(c, r->jobid, r->job_nodes, wait_ms, err);
+		c->own = NULL;
+		if (rc)
+			return rc;
+	}
 	return ev_spool_remove(c->state_dir, r->jobid, c->node, err);
 }
 

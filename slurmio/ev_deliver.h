@@ -10,6 +10,12 @@
  *  - a node that publishes late (from the spool, or long after its epilog
  *    began): it writes what it sees, so a result that missed the first node
  *    still lands.
+ * Whoever writes reads only the job's own nodes, one small RPC each
+ * (never the whole node table, whose reply grows with the cluster), and
+ * the first node waits on the job record (slurmctld says which of its
+ * nodes are still in their epilogs) rather than polling nodes: at job end
+ * slurmctld gets about three small RPCs per node (each node's read and
+ * update of its record, the writer's read of it) and a few polls per job.
  * A writer re-reads the set after writing and writes again if it grew, so
  * the last write is always from the largest set: whatever the order nodes
  * finish in, the final record holds every result that was published. A
@@ -34,7 +40,10 @@ struct ev_deliver_ctx {
 	uint64_t started_ms;            /* CLOCK_MONOTONIC ms when the run began */
 	unsigned late_ms;               /* a result published later than this after the start
 					 * is late: its node writes the record too (0 = never) */
+	const char *nodelist;           /* the job's nodes as slurmd gave them (NULL: not known):
+					 * used once slurmctld no longer has the job */
 	struct ev_acct_db *db;          /* opened on first need; ev_deliver_done closes */
+	const struct ev_node_result *own; /* private: this node's result while it writes */
 	bool slurm_down;                /* a call failed: the rest stays spooled */
 	char record[EV_RECORD_MAX];     /* the last record written or found */
 };

@@ -4,44 +4,56 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "ev_slurm_compat.h"
-
+#include "ev_file.h"
 #include "ev_hostlist.h"
 #include "ev_jobid.h"
 #include "ev_num.h"
 #include "ev_record.h"
+#include "ev_slurm_hosts.h"
 #include "ev_whole_node.h"
 #include "ev_opts.h"
+
+/* A job's node list, read as slurmd and slurmctld write it (lib's
+ * ev_hostlist_expand, no libslurm), or by libslurm where ours does not
+ * read it (a form of Slurm's we do not know). */
+static int expand_list(const char *list, char ***names, size_t *n)
+{
+	if (ev_hostlist_expand(list, (size_t)-1, names, n, NULL) == 0)
+		return 0;
+	return ev_slurm_hostlist_expand(list, (size_t)-1, names, n, NULL);
+}
 
 /* Count, first name and text of a Slurm node list, and this node's place
  * in it (-1 if absent). */
 static void nodes_of(const char *list, struct ev_jobenv *e, int *index)
 {
-	ev_hostlist_t *hl = slurm_hostlist_create(list);
-	char *first;
+	char **v;
+	size_t n;
 
 	if (index)
 		*index = -1;
 	e->nodelist[0] = '\0';
-	if (!hl)
+	if (expand_list(list, &v, &n) != 0)
 		return;
 	if (strlen(list) < sizeof(e->nodelist))
 		memcpy(e->nodelist, list, strlen(list) + 1);
-	e->job_nodes = (unsigned)slurm_hostlist_count(hl);
-	if (index)
-		*index = slurm_hostlist_find(hl, e->node);
-	if ((first = slurm_hostlist_shift(hl))) {
-		if (ev_valid_nodename(first) && strlen(first) < sizeof(e->first))
-			memcpy(e->first, first, strlen(first) + 1);
-		free(first);
+	e->job_nodes = (unsigned)n;
+	for (size_t i = 0; index && i < n && i < INT_MAX; i++) {
+		if (strcmp(v[i], e->node) == 0) {
+			*index = (int)i;
+			break;
+		}
 	}
-	slurm_hostlist_destroy(hl);
+	if (n && ev_valid_nodename(v[0]) && strlen(v[0]) < sizeof(e->first))
+		memcpy(e->first, v[0], strlen(v[0]) + 1);
+	ev_hostlist_free(v, n);
 }
 
 /* An upper-case word of slurmd's, or "". */
@@ -110,24 +122,22 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e)
 	 * one RPC per node per job is what slurmctld would otherwise get at
 	 * every job start. The job is still known while its epilogs run.
 	 * Unknown stays 0. */
-	job_info_msg_t *msg = NULL;
+	unsigned num;
+	char *nodes = NULL;
 
 	if (e->job_nodes && e->first[0] && e->nodelist[0])
 		return;
-	if (ev_slurm_load_job(&msg, e->jobid, SHOW_DETAIL) == SLURM_SUCCESS && msg) {
-		if (msg->record_count >= 1) {
-			e->job_nodes = msg->job_array[0].num_nodes;
-			if (msg->job_array[0].nodes)
-				nodes_of(msg->job_array[0].nodes, e, NULL);
-		}
-		slurm_free_job_info_msg(msg);
+	if (ev_slurm_job_nodelist(e->jobid, &num, &nodes, NULL) == 0) {
+		e->job_nodes = num;
+		if (nodes)
+			nodes_of(nodes, e, NULL);
 	}
+	free(nodes);
 }
 
 int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct ev_err *err)
 {
-	ev_hostlist_t *hl;
-	char **v = NULL, *h;
+	char **all, **v = NULL;
 	size_t cnt = 0, total = 0;
 	int rc = 0;
 
@@ -135,21 +145,19 @@ int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct 
 	*n = 0;
 	if (e->job_nodes == 1)
 		return 0;
-	if (!e->nodelist[0] || !(hl = slurm_hostlist_create(e->nodelist)))
+	if (!e->nodelist[0] || expand_list(e->nodelist, &all, &total) != 0)
 		return ev_errf(err, -ENOENT, "the job's node list is not known");
-	if (!(v = calloc((size_t)slurm_hostlist_count(hl) + 1, sizeof(*v)))) {
-		slurm_hostlist_destroy(hl);
+	if (!(v = calloc(total + 1, sizeof(*v)))) {
+		ev_hostlist_free(all, total);
 		return ev_errf(err, -ENOMEM, "out of memory");
 	}
-	while (!rc && (h = slurm_hostlist_shift(hl))) {
-		total++;
-		if (!ev_valid_nodename(h))
-			rc = ev_errf(err, -EINVAL, "node name '%.64s' in the job's list refused", h);
-		else if (strcmp(h, e->node) != 0 && !(v[cnt++] = strdup(h)))
+	for (size_t i = 0; i < total && !rc; i++) {
+		if (!ev_valid_nodename(all[i]))
+			rc = ev_errf(err, -EINVAL, "node name '%.64s' in the job's list refused", all[i]);
+		else if (strcmp(all[i], e->node) != 0 && !(v[cnt++] = strdup(all[i])))
 			rc = ev_errf(err, -ENOMEM, "out of memory");
-		free(h);
 	}
-	slurm_hostlist_destroy(hl);
+	ev_hostlist_free(all, total);
 	/* The job's own list holds this node and the job's node count. */
 	if (!rc && (total == cnt || (e->job_nodes && total != e->job_nodes)))
 		rc = ev_errf(err, -ENOENT, "the node list '%.64s' is not this job's on %s", e->nodelist, e->node);

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_acct.h"
 #include "ev_hostlist.h"
 #include "ev_resolve.h"
-#include "ev_slurm_compat.h"
+#include "ev_slurm_hosts.h"
 
 static long now_ms(void)
 {
@@ -20,29 +19,66 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* NodeAddr of each unresolved name into addr[] (malloc'ed; NULL where
- * slurmctld has none other than the name itself, which did not resolve). */
+/* SLURM_NODE_ALIASES, as slurmd gives it to a prolog for cloud nodes
+ * (Slurm up to 23.02): "name:addr:host,name:[v6addr]:host,...". The
+ * address of each unresolved name found there into addr[] (malloc'ed);
+ * what is taken is only ever read as an address (inet_pton) later. */
+static int alias_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
+{
+	const char *p = getenv("SLURM_NODE_ALIASES");
+
+	while (p && *p) {
+		const char *name = p, *a, *ae, *next;
+		size_t nl;
+
+		if (!(a = strchr(p, ':')))
+			break;
+		nl = (size_t)(a - name);
+		a++;
+		if (*a == '[') {
+			a++;
+			if (!(ae = strchr(a, ']')) || ae[1] != ':')
+				break;
+			next = ae + 2;
+		} else {
+			if (!(ae = strchr(a, ':')))
+				break;
+			next = ae + 1;
+		}
+		next = strchr(next, ',');
+		for (size_t k = 0; k < n; k++) {
+			if (resolved[k] || addr[k] || strlen(names[k]) != nl || strncmp(names[k], name, nl) != 0)
+				continue;
+			if (!(addr[k] = strndup(a, (size_t)(ae - a))))
+				return ev_errf(err, -ENOMEM, "out of memory");
+		}
+		p = next ? next + 1 : NULL;
+	}
+	return 0;
+}
+
+/* NodeAddr of each unresolved name without an address yet into addr[]
+ * (malloc'ed; NULL where slurmctld has none other than the name itself,
+ * which did not resolve): one single-node read each in the Slurm module
+ * (ev_slurm_node_addrs), never the whole node table, which every node of a
+ * job would otherwise read at once at every job start. */
 static int node_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
 {
-	node_info_msg_t *msg = NULL;
-	int rc;
+	size_t ask = 0;
 
-	if ((rc = ev_slurm_ready(err)))
-		return rc;
-	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
-	for (uint32_t i = 0; i < msg->record_count && !rc; i++) {
-		const node_info_t *ni = &msg->node_array[i];
-
-		if (!ni->name || !ni->node_addr || !*ni->node_addr || strcmp(ni->node_addr, ni->name) == 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (!resolved[k] && !addr[k] && strcmp(names[k], ni->name) == 0 &&
-			    !(addr[k] = strdup(ni->node_addr)))
-				rc = ev_errf(err, -ENOMEM, "out of memory");
-	}
-	slurm_free_node_info_msg(msg);
-	return rc;
+	for (size_t k = 0; k < n; k++)
+		ask += !resolved[k] && !addr[k];
+	if (!ask)
+		return 0;
+	/* Every node of the job asks for all the others: the job start costs
+	 * slurmctld nodes x asked reads. Past the bound, counting on the
+	 * interfaces costs it nothing. */
+	if (ask > EV_JOBPEERS_ASK_MAX)
+		return ev_errf(err, -E2BIG,
+			       "%zu of the job's node names do not resolve: more than %d to ask slurmctld for "
+			       "one by one at each node (make the names resolve, e.g. in /etc/hosts)",
+			       ask, EV_JOBPEERS_ASK_MAX);
+	return ev_slurm_node_addrs(names, n, resolved, addr, err);
 }
 
 int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobnet_peers *out,
@@ -63,15 +99,17 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobne
 	}
 	if ((rc = ev_resolve_names(names, n, EV_JOBPEERS_RESOLVE_MS, out, resolved, err)))
 		goto out;
+	/* What slurmd said, then what slurmctld says. */
+	if ((rc = alias_addrs(names, n, resolved, addr, err)))
+		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (resolved[i])
+		if (resolved[i] || addr[i])
 			continue;
 		if (!ask_slurm) {
 			rc = ev_errf(err, -ENOENT, "node %s: name does not resolve (and Slurm is not asked)",
 				     names[i]);
 			goto out;
 		}
-		/* Once, for every name that did not resolve. */
 		if ((rc = node_addrs(names, n, resolved, addr, err)))
 			goto out;
 		break;

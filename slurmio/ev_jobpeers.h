@@ -12,12 +12,20 @@
 /* How long the names may take to resolve, all together. */
 #define EV_JOBPEERS_RESOLVE_MS 1000
 
+/* Names that do not resolve that a prolog asks slurmctld about, one
+ * single-node read each. Every node of the job asks, so a job start costs
+ * slurmctld up to nodes x this many small reads; beyond it the job's TCP is
+ * counted on the interfaces and the log says why. */
+#define EV_JOBPEERS_ASK_MAX 32
+
 /* Every address of every other node of the job: each name looked up at
- * once (bounded), then, for the names that did not resolve and with
- * ask_slurm, the NodeAddr of slurmctld's node records (one RPC; a NodeAddr
- * that is itself a name is looked up in what is left of the time). 0, or
- * -ENOENT naming a node whose address stays unknown: no guess is made.
- * out is added to (free it either way). */
+ * once (bounded); for the names that did not resolve, the address slurmd
+ * gave in SLURM_NODE_ALIASES (cloud nodes, Slurm up to 23.02), then, with
+ * ask_slurm, the NodeAddr of each one's slurmctld node record (one small RPC
+ * per name, at most EV_JOBPEERS_ASK_MAX names, else -E2BIG; never the whole
+ * node table; a NodeAddr that is itself a name is looked up in what is
+ * left of the time). 0, or -ENOENT naming a node whose address stays
+ * unknown: no guess is made. out is added to (free it either way). */
 int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobnet_peers *out,
 		      struct ev_err *err);
 

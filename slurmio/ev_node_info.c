@@ -107,11 +107,28 @@ int ev_job_nodes(uint32_t jobid, char **nodes, struct ev_err *err)
 	return 0;
 }
 
+/* One node's record: name checked, as slurmctld may answer with none. */
+static int load_one(const char *node, node_info_msg_t **msg, struct ev_err *err)
+{
+	*msg = NULL;
+	if (slurm_load_node_single(msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !*msg)
+		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
+			       slurm_strerror(ev_slurm_errno()));
+	if ((*msg)->record_count != 1 || !(*msg)->node_array[0].name ||
+	    strcmp((*msg)->node_array[0].name, node) != 0) {
+		slurm_free_node_info_msg(*msg);
+		*msg = NULL;
+		return ev_errf(err, -ENOENT, "slurmctld does not know node %s", node);
+	}
+	return 0;
+}
+
 int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char *facts,
 			struct ev_peer *peers, size_t cap, size_t *n, struct ev_err *err)
 {
 	node_info_msg_t *msg = NULL;
 	ev_hostlist_t *hl;
+	char *ref = NULL, *h;
 	bool publish = false, self_seen = false;
 	int rc;
 
@@ -119,40 +136,45 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 	hl = slurm_hostlist_create(nodelist);
 	if (!hl)
 		return ev_errf(err, -EINVAL, "bad node list '%.64s'", nodelist);
-	/* A one-node job needs only its own record, not the node table. */
-	if (slurm_hostlist_count(hl) == 1)
-		rc = slurm_load_node_single(&msg, (char *)self_node, SHOW_ALL);
-	else
-		rc = slurm_load_node((time_t)0, &msg, SHOW_ALL);
-	if (rc != SLURM_SUCCESS || !msg) {
-		slurm_hostlist_destroy(hl);
-		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
-	}
-	for (uint32_t i = 0; i < msg->record_count; i++) {
-		node_info_t *ni = &msg->node_array[i];
-		struct ev_peer *p;
-
-		if (!ni->name || slurm_hostlist_find(hl, ni->name) < 0)
-			continue;
-		if (strcmp(ni->name, self_node) == 0) {
+	/* The reference: the job's first node other than this one. */
+	while ((h = slurm_hostlist_shift(hl))) {
+		if (strcmp(h, self_node) == 0)
 			self_seen = true;
-			publish = ev_facts_should_publish(ni->extra, facts, EV_FACTS_MAX_AGE);
-			continue;
-		}
-		if (*n >= cap)
-			continue;
-		p = &peers[(*n)++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->node, sizeof(p->node), "%s", ni->name);
-		ev_facts_parse(ni->extra, p);
-		p->node_boot = (int64_t)ni->boot_time;
+		else if (!ref)
+			ref = strdup(h);
+		free(h);
+		if (self_seen && ref)
+			break;
 	}
-	slurm_free_node_info_msg(msg);
 	slurm_hostlist_destroy(hl);
 	/* The name comes from slurmstepd itself, so this should not happen;
 	 * if it does, this node speaks for nobody. */
-	if (!self_seen)
+	if (!self_seen) {
+		free(ref);
 		return ev_errf(err, -ESRCH, "%s is not one of the job's nodes (%.64s)", self_node, nodelist);
+	}
+	if ((rc = load_one(self_node, &msg, err))) {
+		free(ref);
+		return rc;
+	}
+	publish = ev_facts_should_publish(msg->node_array[0].extra, facts, EV_FACTS_MAX_AGE);
+	slurm_free_node_info_msg(msg);
+	if (ref && cap) {
+		struct ev_peer *p = &peers[0];
+
+		rc = load_one(ref, &msg, err);
+		free(ref);
+		if (rc)
+			return rc;
+		memset(p, 0, sizeof(*p));
+		snprintf(p->node, sizeof(p->node), "%s", msg->node_array[0].name);
+		ev_facts_parse(msg->node_array[0].extra, p);
+		p->node_boot = (int64_t)msg->node_array[0].boot_time;
+		slurm_free_node_info_msg(msg);
+		*n = 1;
+	} else {
+		free(ref);
+	}
 	if (publish) {
 		update_node_msg_t up;
 		bool sites;

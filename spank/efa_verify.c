@@ -257,14 +257,15 @@ static void judge_node(void)
 }
 
 /* Nodes cannot see each other's IMDS, so each publishes its placement in its
- * own Slurm node record (Extra) and compares itself with the job's other
- * nodes' records. The job's nodes come from slurmctld's job record, named by
- * the step's job id (from the step's credential, not the environment): two
- * RPCs per node per enforce step (the job, then its nodes), and an update
- * once per boot and half-day. A node that has not published, or whose fact
- * is from before its last boot or too old (ev_facts_fresh), is not judged,
- * and the step says so. */
-#define EV_MAX_PEERS 2048
+ * own Slurm node record (Extra) and compares itself with one reference: the
+ * job's first node (ev_nodes_sync_facts says why one is enough). The job's
+ * nodes come from slurmctld's job record, named by the step's job id (from
+ * the step's credential, not the environment): three small RPCs per node per
+ * enforce step (the job, this node's record, the reference's), none whose
+ * reply grows with the cluster, and an update once per boot and half-day.
+ * A reference that has not published, or whose fact is from before its last
+ * boot or too old (ev_facts_fresh), is not judged, and the step says so. */
+#define EV_MAX_PEERS 1
 /* Counted, and kept for the step's end line if it is the first warning. */
 static void warn_once(const char *prefix, const char *what)
 {

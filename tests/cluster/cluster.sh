@@ -12,7 +12,7 @@
 #      P=16800. Keep them below the ephemeral range (32768+), where any
 #      client socket may hold them. In use: demo 16800, jobs 20800, bench
 #      23800, plugin 26800, forged 29800, package 8800, netns 11800,
-#      live 12800, verdict 14800, bench --scale 24800)
+#      live 12800, verdict 14800, bench --scale 24800, scale 18800)
 #   cluster.sh down [--dir DIR] [--port-base P]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]

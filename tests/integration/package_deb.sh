@@ -17,8 +17,9 @@ command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slu
 
 PKG=efa-verify
 PLUGDIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/slurm-wlm
+MODULE=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/efa-verify/slurmio.so
 FILES="/usr/sbin/efa-verify /usr/sbin/efa-verify-prolog /usr/sbin/efa-verify-epilog
-$PLUGDIR/efa_verify.so /etc/slurm/efa-verify.yaml /etc/slurm/plugstack.conf.d/efa-verify.conf"
+$PLUGDIR/efa_verify.so $MODULE /etc/slurm/efa-verify.yaml /etc/slurm/plugstack.conf.d/efa-verify.conf"
 # Never replace, and later purge, an efa-verify this test did not install.
 if dpkg-query -W -f '${Status}' "$PKG" 2>/dev/null | grep -q installed; then
 	skip_all "$PKG is already installed here; not touching it"
@@ -126,6 +127,12 @@ imds:
   timeout_ms: 1000
 YAML
 chmod 0644 "$SIM/efa-verify.yaml"
+# The installed epilog, with its result to deliver, loads the installed
+# Slurm module (here it then finds no slurm.conf: the result stays spooled).
+out=$(env -i PATH="$PATH" SLURM_JOB_ID=999 SLURMD_NODENAME=n1 SLURM_NODELIST=n1 SLURM_CONF=/nonexistent \
+	LD_DEBUG=files /usr/sbin/efa-verify-epilog -c "$SIM/efa-verify.yaml" 2>&1)
+like "the installed epilog loads the installed Slurm module" "$out" "file=$MODULE "
+like "... and says why its result stays spooled" "$out" "result spooled, not delivered: no readable Slurm config"
 as_user() { (cd "$CDIR" && runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "$@"); }
 
 like "srun --help lists --efa-verify (installed plugin)" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"

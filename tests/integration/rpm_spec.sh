@@ -59,11 +59,11 @@ else
 	not_ok "make install DESTDIR= succeeds"; diag "$(tail -n 20 "$EV_TMP/install.log")"
 fi
 result=$("$PYTHON" - "$SPEC" "$INST" "$(getdir sbindir)" "$(getdir sysconfdir)" "$(getdir mandir)" \
-	"$(getdir slurm_plugindir)" <<'PY'
+	"$(getdir slurm_plugindir)" "$(getdir libdir)" <<'PY'
 import fnmatch, os, re, sys
-spec, root, sbindir, sysconfdir, mandir, plugdir = sys.argv[1:]
+spec, root, sbindir, sysconfdir, mandir, plugdir, libdir = sys.argv[1:]
 macros = {"_sbindir": sbindir, "_sysconfdir": sysconfdir, "_mandir": mandir,
-          "slurm_plugindir": plugdir, "buildroot": root}
+          "slurm_plugindir": plugdir, "_libdir": libdir, "buildroot": root}
 def expand(s):
     return re.sub(r'%\{\??([A-Za-z_]+)\}', lambda m: macros.get(m.group(1), m.group(0)), s)
 text = open(spec).read()
@@ -114,6 +114,7 @@ unlike "every installed file is in %files" "$result" "^UNLISTED "
 unlike "every %files entry matches an installed file" "$result" "^NOTHING "
 unlike "every file under sysconfdir is %config(noreplace)" "$result" "^PLAIN-CONFIG "
 like "the plugin is listed in its plugin dir" "$result" "^listed $(getdir slurm_plugindir)/efa_verify.so$"
+like "the binaries' Slurm module is listed" "$result" "^listed $(getdir libdir)/efa-verify/slurmio.so$"
 like "the config is %config(noreplace)" "$result" "^noreplace $(getdir sysconfdir)/slurm/efa-verify.yaml$"
 like "the plugstack file is %config(noreplace)" "$result" "^noreplace $(getdir sysconfdir)/slurm/plugstack.conf.d/efa-verify.conf$"
 printf '%s\n' "$result" | grep -E '^(UNLISTED|NOTHING|PLAIN)' | sed 's/^/# /'
@@ -137,6 +138,7 @@ if command -v rpmbuild >/dev/null && [ -z "${SAN_BUILD:-}" ] && [ -d "$DD" ]; th
 		rpmf=$(find "$EV_TMP/rpm/RPMS" -name "efa-verify-$version-*.rpm" | head -1)
 		files=$(rpm -qlp "$rpmf" 2>/dev/null)
 		like "the RPM holds the plugin" "$files" "/slurm/efa_verify\.so$"
+		like "the RPM holds the binaries' Slurm module" "$files" "/efa-verify/slurmio\.so$"
 		like "the RPM holds the prolog, epilog and CLI" "$(grep -c 'sbin/efa-verify' <<<"$files")" "^3$"
 		like "the RPM marks the config noreplace" "$(rpm -qp --configfiles "$rpmf" 2>/dev/null)" "efa-verify.yaml"
 	else

@@ -43,12 +43,16 @@ is "configure --with-slurm=PREFIX succeeds" "$?" 0
 [ -f "$B/Makefile" ] || { diag "$out"; done_testing; exit 1; }
 like "the headers come from PREFIX/include" "$(grep '^SLURM_CPPFLAGS' "$B/Makefile")" "-I$P/include"
 is "the plugin dir defaults to PREFIX/lib/slurm" "$(sed -n 's/^slurm_plugindir = //p' "$B/Makefile")" "$P/lib/slurm"
-out=$(hidden make -C "$B" -s -j2 cli/efa-verify prolog/efa-verify-prolog spank/efa_verify.la 2>&1)
-is "the CLI, prolog and plugin build against PREFIX" "$?" 0
+out=$(hidden make -C "$B" -s -j2 cli/efa-verify prolog/efa-verify-prolog slurmio/slurmio.la spank/efa_verify.la 2>&1)
+is "the CLI, prolog, Slurm module and plugin build against PREFIX" "$?" 0
 [ -x "$B/cli/efa-verify" ] || diag "$(tail -n 30 <<<"$out")"
-like "the CLI finds libslurm in PREFIX/lib at run time" "$(hidden ldd "$B/cli/efa-verify" 2>&1)" \
+# The binaries load libslurm through their module, when they need it.
+like "the Slurm module finds libslurm in PREFIX/lib at run time" "$(hidden ldd "$B/slurmio/.libs/slurmio.so" 2>&1)" \
 	"libslurm[.]so[.0-9]* => $P/lib/libslurm"
+unlike "the CLI does not link libslurm" "$(hidden ldd "$B/cli/efa-verify" 2>&1)" "libslurm"
 out=$(hidden make -C "$B" -s install DESTDIR="$EV_TMP/dest" 2>&1)
 check "make install puts the plugin under PREFIX/lib/slurm" test -f "$EV_TMP/dest$P/lib/slurm/efa_verify.so"
 [ -f "$EV_TMP/dest$P/lib/slurm/efa_verify.so" ] || diag "$(tail -n 20 <<<"$out")"
+like "make install puts the Slurm module in the package's lib directory" \
+	"$(cd "$EV_TMP/dest" && find . -name slurmio.so)" "^[.]/usr/local/lib/efa-verify/slurmio[.]so$"
 done_testing

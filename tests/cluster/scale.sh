@@ -1,0 +1,126 @@
+#!/bin/bash
+# What a job costs slurmctld, counted by RPC type with sdiag (issue 15): on
+# a cluster with more nodes than the job (8 nodes, a 2-node job), neither
+# the job's start (prologs), an enforce step's launch (the plugin on every
+# node of the step) nor the job's end (epilogs and the first node's record)
+# asks for the whole node table (REQUEST_NODE_INFO, whose reply grows with
+# the cluster: megabytes at 8,192 nodes). What they ask instead is bounded
+# per node of the job: at the job's end at most 3 node-record RPCs per node
+# (each node reads and updates its record; the first node reads each
+# other's once), and the first node's wait for the others is a few polls of
+# the job itself (REQUEST_JOB_INFO_SINGLE). The record is still complete.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/joblib.sh"
+
+cluster_test "$@"
+command -v jq >/dev/null || skip_all "jq not installed"
+command -v sdiag >/dev/null || skip_all "sdiag not installed"
+san_env scale
+
+CDIR=/run/efa-verify-test-scale
+SIM=$CDIR/sim
+LOG=$SIM/log/jobs.jsonl
+CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+NODES=8
+"$CLUSTER" down --dir "$CDIR" --port-base 18800 >/dev/null 2>&1
+rm -rf "$CDIR"
+mkdir -p "$SIM/fakeprov" "$SIM/log" && chmod 0755 "$CDIR" "$SIM"
+job_wrappers
+cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
+cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
+imds='{'
+for ((k = 1; k <= NODES; k++)); do
+	"$PYTHON" "$MKFIXTURE" "$SIM/sys/n$k" --type p5.48xlarge >/dev/null
+	imds+="\"n$k\": {\"instance_type\": \"p5.48xlarge\", \"availability_zone\": \"us-east-1a\", \"region\": \"us-east-1\", \"group_name\": \"pg-a\", \"instance_id\": \"i-0$k\"}"
+	[ "$k" -lt "$NODES" ] && imds+=', '
+done
+echo "$imds}" > "$SIM/imds.json"
+echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
+chmod -R a+rX "$SIM"
+slurmd_env=()
+for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
+if ! "$CLUSTER" up --dir "$CDIR" --port-base 18800 --nodes "$NODES" --plugstack "$SIM/plugstack.conf" \
+	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --env "FI_PROVIDER_PATH=$SIM/fakeprov" \
+	"${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
+	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
+fi
+at_exit "\"$CLUSTER\" down --dir \"$CDIR\" --port-base 18800"
+. "$CDIR/env"
+start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+cat > "$SIM/efa-verify.yaml" <<YAML
+sysfs_root: $SIM/sys/%n
+state_dir: $SIM/state/%n
+log: $LOG
+imds:
+  endpoint: $IMDS_URL/%n
+  timeout_ms: 1000
+YAML
+chmod 0644 "$SIM/efa-verify.yaml"
+cd "$CDIR" || exit 1
+
+# rpcs: "TYPE COUNT" for every RPC type slurmctld has served (sdiag). The
+# difference of two of these is what happened between them (sdiag -r would
+# reset what slurmctld's own statistics keep).
+rpcs() { sdiag 2>/dev/null | sed -n 's/^[[:space:]]*\([A-Z_]*\)[[:space:]]*([[:space:]]*[0-9]*)[[:space:]]*count:\([0-9]*\).*/\1 \2/p'; }
+# delta BEFORE AFTER TYPE: how many TYPE RPCs between the two.
+delta() {
+	local b a
+	b=$(awk -v t="$3" '$1 == t { print $2 }' <<<"$1")
+	a=$(awk -v t="$3" '$1 == t { print $2 }' <<<"$2")
+	echo $(( ${a:-0} - ${b:-0} ))
+}
+# said PHASE BEFORE AFTER: the node-record RPCs of a phase, for the log.
+said() {
+	diag "$1: $(for t in REQUEST_NODE_INFO REQUEST_NODE_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_JOB_INFO_SINGLE \
+		REQUEST_UPDATE_JOB; do printf '%s=%s ' "$t" "$(delta "$2" "$3" "$t")"; done)"
+}
+as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
+
+# sdiag counts whole-table reads (so the checks below can fail).
+r0=$(rpcs)
+sinfo -N >/dev/null
+check "sdiag counts a whole-table read (REQUEST_NODE_INFO)" test "$(delta "$r0" "$(rpcs)" REQUEST_NODE_INFO)" -ge 1
+
+# --- the job's start: each node's prolog looks up the others' addresses
+# (the names n1..n8 are not in DNS here: NodeAddr from slurmctld).
+r0=$(rpcs)
+job=$(submit 2 -w 'n[1-2]')
+check "2-node job $job ran (its prologs are done)" ran "$job"
+r1=$(rpcs)
+said "job start" "$r0" "$r1"
+is "job start: no whole-table node read" "$(delta "$r0" "$r1" REQUEST_NODE_INFO)" 0
+check "job start: at most one node read per other node of the job, per node" \
+	test "$(delta "$r0" "$r1" REQUEST_NODE_INFO_SINGLE)" -le 2
+
+# --- an enforce step launched into the job: each node compares its
+# placement with one reference, not with the node table.
+r1=$(rpcs)
+out=$(as_user srun --jobid "$job" --overlap --efa-verify -N2 -w 'n[1-2]' true 2>&1)
+check "enforce step on healthy nodes runs" test $? -eq 0 || diag "$out"
+r2=$(rpcs)
+said "enforce step" "$r1" "$r2"
+is "enforce step: no whole-table node read" "$(delta "$r1" "$r2" REQUEST_NODE_INFO)" 0
+check "enforce step: at most 2 node reads per node (its own record, the reference's)" \
+	test "$(delta "$r1" "$r2" REQUEST_NODE_INFO_SINGLE)" -le 4
+like "each node published its placement" "$(scontrol show node n2)" "Extra=efa-verify:az=us-east-1a pg=pg-a"
+
+# --- the job's end
+r2=$(rpcs)
+go "$job"
+check "both epilogs ended" epilog_done "$job" 2
+rec=$(record "$job" nodes=2/2)
+like "the record holds both nodes" "$rec" "nodes=2/2"
+r3=$(rpcs)
+said "job end" "$r2" "$r3"
+is "job end: no whole-table node read" "$(delta "$r2" "$r3" REQUEST_NODE_INFO)" 0
+node_rpcs=$(( $(delta "$r2" "$r3" REQUEST_NODE_INFO) + $(delta "$r2" "$r3" REQUEST_NODE_INFO_SINGLE) +
+	$(delta "$r2" "$r3" REQUEST_UPDATE_NODE) ))
+check "job end: at most 3 node-record RPCs per node ($node_rpcs for 2 nodes)" test "$node_rpcs" -le 6
+# record_wait_ms (20 s) of polls, one a second at most after the first few.
+check "job end: the first node's wait is a few job polls ($(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE))" \
+	test "$(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE)" -le 25
+if [ -n "${SAN_BUILD:-}" ]; then
+	reports=$(ls "$ASAN_DIR" 2>/dev/null)
+	is "ASan+UBSan: no report" "$reports" ""
+fi
+done_testing
