@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "ev_env.h"
 #include "ev_json.h"
-#include "ev_readiness.h"
 #include "ev_opts.h"
+#include "ev_readiness.h"
 
 static const char check_usage[] =
 	"Usage: efa-verify check [--json] [--cached]\n"

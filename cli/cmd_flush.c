@@ -11,8 +11,8 @@
 #include "ev_deliver.h"
 #include "ev_jobid.h"
 #include "ev_jobnet.h"
-#include "ev_running.h"
 #include "ev_opts.h"
+#include "ev_running.h"
 
 static const char flush_usage[] =
 	"Usage: efa-verify flush [--job JOBID]\n"

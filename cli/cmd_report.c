@@ -11,10 +11,10 @@
 
 #include "ev_jobid.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 #include "ev_result_json.h"
 #include "ev_units.h"
 #include "report.h"
-#include "ev_opts.h"
 
 static const char report_usage[] =
 	"Usage: efa-verify report JOBID [--json] [--timeout SECONDS]\n"

@@ -20,9 +20,9 @@
 #include "ev_devices.h"
 #include "ev_num.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 #include "ev_rates.h"
 #include "top_screen.h"
-#include "ev_opts.h"
 
 #define MIN_INTERVAL 0.1
 #define MAX_INTERVAL 86400.0

@@ -15,10 +15,10 @@
 #include "ev_hostlist.h"
 #include "ev_jobid.h"
 #include "ev_num.h"
+#include "ev_opts.h"
 #include "ev_record.h"
 #include "ev_slurm_hosts.h"
 #include "ev_whole_node.h"
-#include "ev_opts.h"
 
 /* A job's node list, read as slurmd and slurmctld write it (lib's
  * ev_hostlist_expand, no libslurm), or by libslurm where ours does not
