@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "ev_env.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 #include "ev_readiness.h"
 
 static const char check_usage[] =
@@ -192,8 +193,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "cached", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	struct ev_gather_opts gopts = { .allow_imds_fetch = true };
 	struct ev_node_facts facts;

@@ -11,6 +11,7 @@
 #include "ev_deliver.h"
 #include "ev_jobid.h"
 #include "ev_jobnet.h"
+#include "ev_opts.h"
 #include "ev_running.h"
 
 static const char flush_usage[] =
@@ -56,8 +57,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "job", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	struct ev_deliver_ctx dc;
 	struct ev_err err = { "" };

@@ -11,6 +11,7 @@
 
 #include "ev_jobid.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 #include "ev_result_json.h"
 #include "ev_units.h"
 #include "report.h"
@@ -249,8 +250,7 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "local", no_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	struct ev_job_live live;
 	struct ev_err err = { "" };

@@ -10,6 +10,7 @@
 #include "ev_counters.h"
 #include "ev_devices.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 
 static const char snapshot_usage[] =
 	"Usage: efa-verify snapshot [--json]\n"
@@ -122,8 +123,7 @@ int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	struct ev_device_list devs = { 0 };
 	struct ev_snapshot snap = { 0 };

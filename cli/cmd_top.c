@@ -20,6 +20,7 @@
 #include "ev_devices.h"
 #include "ev_num.h"
 #include "ev_json.h"
+#include "ev_opts.h"
 #include "ev_rates.h"
 #include "top_screen.h"
 
@@ -234,8 +235,7 @@ static int parse_args(int argc, char **argv, double *interval, uint64_t *count, 
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	char *end;
 	int c;

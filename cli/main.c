@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ev_opts.h"
 
 static const char usage_text[] =
 	"Usage: efa-verify [-c FILE] [-N NODE] COMMAND [--json]\n"
@@ -83,9 +84,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	static const struct {
 		const char *name;

@@ -39,23 +39,28 @@ static int parse_entry(const char *w, size_t len, struct ev_node_result *r)
 	return 0;
 }
 
+/* The next word of our part: *p moves over the spaces to its start; its
+ * length (0: none left) never reaches past end. */
+static size_t next_word(const char **p, const char *end)
+{
+	size_t wl;
+
+	while (*p < end && ev_comment_is_space(**p))
+		(*p)++;
+	wl = strcspn(*p, " \t\n\r");
+	return *p + wl > end ? (size_t)(end - *p) : wl;
+}
+
 int ev_nodecomment_get(const char *comment, uint32_t jobid, struct ev_node_result *r)
 {
-	size_t s, e;
+	size_t s, e, wl;
 
 	if (!comment || !locate(comment, &s, &e))
 		return -ENOENT;
-	for (const char *p = comment + s + strlen(EV_NODECOMMENT_PREFIX); p < comment + e;) {
-		size_t wl;
-
-		while (p < comment + e && ev_comment_is_space(*p))
-			p++;
-		wl = strcspn(p, " \t\n\r");
-		if (p + wl > comment + e)
-			wl = (size_t)(comment + e - p);
+	for (const char *p = comment + s + strlen(EV_NODECOMMENT_PREFIX); p < comment + e; p += wl) {
+		wl = next_word(&p, comment + e);
 		if (wl && parse_entry(p, wl, r) == 0 && r->jobid == jobid)
 			return 0;
-		p += wl;
 	}
 	memset(r, 0, sizeof(*r));
 	return -ENOENT;
@@ -129,20 +134,16 @@ int ev_nodecomment_put(const char *comment, const struct ev_node_result *r, size
 	}
 	/* Our entries, in order, but not this job's and not broken ones. */
 	for (const char *q = c; locate(q, &s, &e); q += e) {
-		for (const char *p = q + s + strlen(EV_NODECOMMENT_PREFIX); p < q + e;) {
-			struct ev_node_result x;
-			size_t wl;
+		size_t wl;
 
-			while (p < q + e && ev_comment_is_space(*p))
-				p++;
-			wl = strcspn(p, " \t\n\r");
-			if (p + wl > q + e)
-				wl = (size_t)(q + e - p);
+		for (const char *p = q + s + strlen(EV_NODECOMMENT_PREFIX); p < q + e; p += wl) {
+			struct ev_node_result x;
+
+			wl = next_word(&p, q + e);
 			if (wl && parse_entry(p, wl, &x) == 0 && x.jobid != r->jobid && n <= max) {
 				ent[n] = p;
 				entl[n++] = wl;
 			}
-			p += wl;
 		}
 	}
 	ent[n] = line;

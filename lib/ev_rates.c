@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,28 +149,42 @@ static const struct ev_device *find_info(const struct ev_device_list *l, const c
 	return NULL;
 }
 
-static bool have_dev(const struct ev_rates *r, const char *name)
+/* Devices and interfaces are listed alike: by name (their first member), a
+ * status, rates not known until computed. These two serve both lists. */
+_Static_assert(offsetof(struct ev_dev_rate, dev) == 0 && offsetof(struct ev_if_rate, ifname) == 0,
+	       "a rate entry starts with its name");
+
+static bool listed(const void *list, size_t n, size_t size, size_t name_cap, const char *name)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strncmp(r->devs[i].dev, name, EV_NAME_MAX) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strncmp((const char *)list + i * size, name, name_cap) == 0)
 			return true;
 	return false;
+}
+
+static void *add_named(void *list, size_t *n, size_t size, size_t name_cap, const char *name)
+{
+	char *o = (char *)list + (*n)++ * size;
+
+	memset(o, 0, size);
+	copy_name(o, name_cap, name);
+	return o;
+}
+
+static bool have_dev(const struct ev_rates *r, const char *name)
+{
+	return listed(r->devs, r->n, sizeof(*r->devs), EV_NAME_MAX, name);
 }
 
 static bool have_if(const struct ev_rates *r, const char *name)
 {
-	for (size_t i = 0; i < r->n_if; i++)
-		if (strncmp(r->ifs[i].ifname, name, EV_IFNAME_MAX) == 0)
-			return true;
-	return false;
+	return listed(r->ifs, r->n_if, sizeof(*r->ifs), EV_IFNAME_MAX, name);
 }
 
 static struct ev_dev_rate *add_dev(struct ev_rates *r, const char *name, enum ev_rate_status st)
 {
-	struct ev_dev_rate *o = &r->devs[r->n++];
+	struct ev_dev_rate *o = add_named(r->devs, &r->n, sizeof(*o), sizeof(o->dev), name);
 
-	memset(o, 0, sizeof(*o));
-	copy_name(o->dev, sizeof(o->dev), name);
 	o->status = st;
 	all_unknown(o);
 	return o;
@@ -177,10 +192,8 @@ static struct ev_dev_rate *add_dev(struct ev_rates *r, const char *name, enum ev
 
 static struct ev_if_rate *add_if(struct ev_rates *r, const char *name, enum ev_rate_status st)
 {
-	struct ev_if_rate *o = &r->ifs[r->n_if++];
+	struct ev_if_rate *o = add_named(r->ifs, &r->n_if, sizeof(*o), sizeof(o->ifname), name);
 
-	memset(o, 0, sizeof(*o));
-	copy_name(o->ifname, sizeof(o->ifname), name);
 	o->status = st;
 	o->tx_gbps = o->rx_gbps = NAN;
 	return o;

@@ -215,6 +215,16 @@ static enum finding check_provider(const struct ev_node_facts *f, struct ev_chec
 	return FOUND_OK;
 }
 
+/* The queue names where its nodes go (zone, group) and this one is elsewhere;
+ * fix_fmt takes the place expected. */
+static enum finding misplaced(struct ev_check_result *r, const char *what, const char *have,
+			      const char *want, const char *fix_fmt)
+{
+	SAY(r->summary, "%s %s, expected %s", what, have, want);
+	SAY(r->fix, fix_fmt, want);
+	return FOUND_PROBLEM;
+}
+
 static enum finding check_placement(const struct ev_config *cfg, const struct ev_node_facts *f,
 				    struct ev_check_result *r)
 {
@@ -227,11 +237,9 @@ static enum finding check_placement(const struct ev_config *cfg, const struct ev
 		SAY(r->fix, "check that IMDS is reachable (%s, IMDSv2 hop limit)", cfg->imds_endpoint);
 		return FOUND_UNVERIFIED;
 	}
-	if (cfg->expect_az[0] && strcmp(cfg->expect_az, m->availability_zone) != 0) {
-		SAY(r->summary, "availability zone %s, expected %s", m->availability_zone, cfg->expect_az);
-		SAY(r->fix, "launch the queue's instances in %s (its subnet)", cfg->expect_az);
-		return FOUND_PROBLEM;
-	}
+	if (cfg->expect_az[0] && strcmp(cfg->expect_az, m->availability_zone) != 0)
+		return misplaced(r, "availability zone", m->availability_zone, cfg->expect_az,
+				 "launch the queue's instances in %s (its subnet)");
 	if (!m->in_group) {
 		if (cfg->require_group || cfg->expect_group[0]) {
 			SAY(r->summary, "not in a placement group (%s)", m->availability_zone);
@@ -242,11 +250,9 @@ static enum finding check_placement(const struct ev_config *cfg, const struct ev
 		SAY(r->summary, "%s, no placement group (not required)", m->availability_zone);
 		return FOUND_OK;
 	}
-	if (cfg->expect_group[0] && strcmp(cfg->expect_group, m->placement_group) != 0) {
-		SAY(r->summary, "placement group %s, expected %s", m->placement_group, cfg->expect_group);
-		SAY(r->fix, "launch the queue in placement group %s", cfg->expect_group);
-		return FOUND_PROBLEM;
-	}
+	if (cfg->expect_group[0] && strcmp(cfg->expect_group, m->placement_group) != 0)
+		return misplaced(r, "placement group", m->placement_group, cfg->expect_group,
+				 "launch the queue in placement group %s");
 	SAY(r->summary, "%s, placement group %s", m->availability_zone, m->placement_group);
 	return FOUND_OK;
 }

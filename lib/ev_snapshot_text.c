@@ -1,6 +1,7 @@
 #include "ev_job_start.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,41 +279,50 @@ static int header(struct ev_job_start *js, char **t, int nt, unsigned *seen)
 	return 0;
 }
 
+/* Both lists are read the same way: a bounded array grown one named entry
+ * at a time, a repeated name refused. Returns the grown array with entry n
+ * zeroed and named, or NULL (the old array still valid and owned). */
+static void *grow_named(void *arr, size_t n, size_t max, size_t size, size_t name_off,
+			size_t name_max, const char *name)
+{
+	char *a = arr;
+
+	if (n >= max || !ev_valid_name(name, name_max))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a + i * size + name_off, name) == 0)
+			return NULL;
+	a = realloc(arr, (n + 1) * size);
+	if (!a)
+		return NULL;
+	memset(a + n * size, 0, size);
+	memcpy(a + n * size + name_off, name, strlen(name) + 1);
+	return a;
+}
+
 static bool add_dev(struct ev_snapshot *s, const char *name)
 {
-	struct ev_dev_counters *nd;
+	struct ev_dev_counters *nd = grow_named(s->efa, s->n_efa, STATE_MAX_DEVS, sizeof(*nd),
+						offsetof(struct ev_dev_counters, dev), EV_NAME_MAX, name);
 
-	if (s->n_efa >= STATE_MAX_DEVS || !ev_valid_name(name, EV_NAME_MAX))
-		return false;
-	for (size_t i = 0; i < s->n_efa; i++)
-		if (strcmp(s->efa[i].dev, name) == 0)
-			return false;
-	nd = realloc(s->efa, (s->n_efa + 1) * sizeof(*nd));
 	if (!nd)
 		return false;
 	s->efa = nd;
-	memset(&nd[s->n_efa], 0, sizeof(*nd));
-	memcpy(nd[s->n_efa].dev, name, strlen(name) + 1);
 	s->n_efa++;
 	return true;
 }
 
 static bool add_tcp(struct ev_snapshot *s, const char *ifname, const char *tx, const char *rx)
 {
-	struct ev_tcp_counters *nt, *t;
+	struct ev_tcp_counters *nt = grow_named(s->tcp, s->n_tcp, EV_MAX_TCP_IFACES, sizeof(*nt),
+						offsetof(struct ev_tcp_counters, ifname), EV_IFNAME_MAX,
+						ifname);
+	struct ev_tcp_counters *t;
 
-	if (s->n_tcp >= EV_MAX_TCP_IFACES || !ev_valid_name(ifname, EV_IFNAME_MAX))
-		return false;
-	for (size_t i = 0; i < s->n_tcp; i++)
-		if (strcmp(s->tcp[i].ifname, ifname) == 0)
-			return false;
-	nt = realloc(s->tcp, (s->n_tcp + 1) * sizeof(*nt));
 	if (!nt)
 		return false;
 	s->tcp = nt;
 	t = &nt[s->n_tcp];
-	memset(t, 0, sizeof(*t));
-	memcpy(t->ifname, ifname, strlen(ifname) + 1);
 	if (strcmp(tx, "?") == 0 && strcmp(rx, "?") == 0) {
 		s->n_tcp++;
 		return true;

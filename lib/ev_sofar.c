@@ -10,6 +10,12 @@
 #include "ev_json.h"
 #include "ev_result_json.h"
 
+static const struct ev_json_field when_fields[] = {
+	EV_JSON_U64_AT("since", struct ev_sofar, since),
+	EV_JSON_U64_AT("as_of", struct ev_sofar, as_of),
+	EV_JSON_U64_AT("duration_ms", struct ev_sofar, duration_ms),
+};
+
 char *ev_sofar_json(const struct ev_sofar *s)
 {
 	const struct ev_node_result *r = &s->r;
@@ -22,9 +28,7 @@ char *ev_sofar_json(const struct ev_sofar *s)
 	ev_json_u64(&j, "job", r->jobid);
 	ev_json_str(&j, "node", r->node);
 	ev_json_bool(&j, "so_far", true);
-	ev_json_u64(&j, "since", s->since);
-	ev_json_u64(&j, "as_of", s->as_of);
-	ev_json_u64(&j, "duration_ms", s->duration_ms);
+	ev_json_fields(&j, s, when_fields, sizeof(when_fields) / sizeof(when_fields[0]));
 	ev_json_u64(&j, "job_nodes", r->job_nodes);
 	ev_json_verdict(&j, r->verdict, r->reason);
 	ev_json_u64(&j, "efa_bytes", r->efa_bytes);

@@ -150,7 +150,11 @@ int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, st
 
 /* Job jobid as slurmctld has it (free with slurm_free_job_info_msg); where
  * slurmctld does not know the job, -ENOENT "slurmctld <unknown> job N". */
-static int load_job(uint32_t jobid, uint16_t flags, job_info_msg_t **msg, const char *unknown, struct ev_err *err)
+/* Job jobid from slurmctld into *msg; with j, also its own record there (an
+ * array's first task's id also names the array: this job only), -ENOENT
+ * when slurmctld has none. */
+static int load_job(uint32_t jobid, uint16_t flags, job_info_msg_t **msg, const slurm_job_info_t **j,
+		    const char *unknown, struct ev_err *err)
 {
 	int rc;
 
@@ -164,7 +168,17 @@ static int load_job(uint32_t jobid, uint16_t flags, job_info_msg_t **msg, const 
 			return ev_errf(err, -ENOENT, "slurmctld %s job %u", unknown, jobid);
 		return ev_errf(err, -EIO, "cannot read job %u from slurmctld: %s", jobid, slurm_strerror(e));
 	}
-	return 0;
+	if (!j)
+		return 0;
+	*j = NULL;
+	for (uint32_t i = 0; i < (*msg)->record_count && !*j; i++)
+		if ((*msg)->job_array[i].job_id == jobid)
+			*j = &(*msg)->job_array[i];
+	if (*j)
+		return 0;
+	slurm_free_job_info_msg(*msg);
+	*msg = NULL;
+	return ev_errf(err, -ENOENT, "slurmctld %s job %u", unknown, jobid);
 }
 
 int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
@@ -176,15 +190,8 @@ int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_er
 	*nodes = NULL;
 	*completing = false;
 	/* No SHOW_DETAIL: the job's resources per node are not needed. */
-	if ((rc = load_job(jobid, SHOW_ALL, &msg, "no longer has", err)))
+	if ((rc = load_job(jobid, SHOW_ALL, &msg, &j, "no longer has", err)))
 		return rc;
-	for (uint32_t i = 0; i < msg->record_count && !j; i++)
-		if (msg->job_array[i].job_id == jobid)
-			j = &msg->job_array[i];
-	if (!j) {
-		slurm_free_job_info_msg(msg);
-		return ev_errf(err, -ENOENT, "slurmctld no longer has job %u", jobid);
-	}
 	*completing = (j->job_state & JOB_COMPLETING) != 0;
 	if (j->nodes && *j->nodes && !(*nodes = strdup(j->nodes)))
 		rc = ev_errf(err, -ENOMEM, "out of memory");
@@ -198,7 +205,7 @@ int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 	int rc;
 
 	*out = NULL;
-	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "no longer has", err)))
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, NULL, "no longer has", err)))
 		return rc;
 	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
 	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
@@ -274,16 +281,8 @@ int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, "has no", err)))
+	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, &j, "has no", err)))
 		return rc;
-	/* An array's first task's id also names the array: this job only. */
-	for (uint32_t i = 0; i < msg->record_count && !j; i++)
-		if (msg->job_array[i].job_id == jobid)
-			j = &msg->job_array[i];
-	if (!j) {
-		slurm_free_job_info_msg(msg);
-		return ev_errf(err, -ENOENT, "slurmctld has no job %u", jobid);
-	}
 	out->running = (j->job_state & JOB_STATE_BASE) == JOB_RUNNING && !(j->job_state & JOB_COMPLETING);
 	out->het = j->het_job_id && j->het_job_id != NO_VAL;
 	out->uid = j->user_id;

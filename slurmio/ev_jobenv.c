@@ -15,6 +15,7 @@
 #include "ev_hostlist.h"
 #include "ev_jobid.h"
 #include "ev_num.h"
+#include "ev_opts.h"
 #include "ev_record.h"
 #include "ev_slurm_hosts.h"
 #include "ev_whole_node.h"
@@ -187,9 +188,8 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "no-accounting", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		EV_OPTS_HELP_END,
 	};
 	struct ev_err err = { "" };
 	const char *cfg_path = NULL;

@@ -67,8 +67,12 @@ static inline void ev_slurm_reason_uid(update_node_msg_t *msg, uid_t uid)
 #endif
 }
 
+/* SHOW_LOCAL always: without it slurm_load_job first asks slurmctld for the
+ * federation (REQUEST_FED_INFO), one more RPC per call, and every node of
+ * an enforce step calls it. The job asked for runs here, on this cluster. */
 static inline int ev_slurm_load_job(job_info_msg_t **msg, uint32_t jobid, uint16_t flags)
 {
+	flags |= SHOW_LOCAL;
 #ifdef EV_LOAD_JOB_TAKES_STEP_ID
 	slurm_step_id_t id = { .job_id = jobid, .step_het_comp = NO_VAL, .step_id = NO_VAL };
 

@@ -71,7 +71,7 @@ delta() {
 }
 # said PHASE BEFORE AFTER: the node-record RPCs of a phase, for the log.
 said() {
-	diag "$1: $(for t in REQUEST_NODE_INFO REQUEST_NODE_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_JOB_INFO_SINGLE \
+	diag "$1: $(for t in REQUEST_NODE_INFO REQUEST_NODE_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_JOB_INFO_SINGLE REQUEST_FED_INFO \
 		REQUEST_UPDATE_JOB; do printf '%s=%s ' "$t" "$(delta "$2" "$3" "$t")"; done)"
 }
 as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
@@ -102,6 +102,8 @@ said "enforce step" "$r1" "$r2"
 is "enforce step: no whole-table node read" "$(delta "$r1" "$r2" REQUEST_NODE_INFO)" 0
 check "enforce step: at most 2 node reads per node (its own record, the reference's)" \
 	test "$(delta "$r1" "$r2" REQUEST_NODE_INFO_SINGLE)" -le 4
+# slurm_load_job without SHOW_LOCAL asks for the federation first.
+is "enforce step: no federation lookup" "$(delta "$r1" "$r2" REQUEST_FED_INFO)" 0
 like "each node published its placement" "$(scontrol show node n2)" "Extra=efa-verify:az=us-east-1a pg=pg-a"
 
 # --- the job's end
@@ -113,6 +115,7 @@ like "the record holds both nodes" "$rec" "nodes=2/2"
 r3=$(rpcs)
 said "job end" "$r2" "$r3"
 is "job end: no whole-table node read" "$(delta "$r2" "$r3" REQUEST_NODE_INFO)" 0
+is "job end: no federation lookup" "$(delta "$r2" "$r3" REQUEST_FED_INFO)" 0
 node_rpcs=$(( $(delta "$r2" "$r3" REQUEST_NODE_INFO) + $(delta "$r2" "$r3" REQUEST_NODE_INFO_SINGLE) +
 	$(delta "$r2" "$r3" REQUEST_UPDATE_NODE) ))
 check "job end: at most 3 node-record RPCs per node ($node_rpcs for 2 nodes)" test "$node_rpcs" -le 6

@@ -178,6 +178,9 @@ static void test_corrupt_and_truncated(void **state)
 		"efa-verify-snapshot 1\ntcp_source nftables\nnet 1 2 3 4\nnet 1 2 3 4\nend\n",
 		"efa-verify-snapshot 1\ntcp_source bogus\nend\n",
 		"efa-verify-snapshot 1\ntcp_source interface\ntcp_source interface\nend\n",
+		/* a device or an interface listed twice */
+		"efa-verify-snapshot 1\nE rdmap0\nP tx_bytes 1\nE rdmap0\nP tx_bytes 2\nend\n",
+		"efa-verify-snapshot 1\nT ens5 1 2\nT ens5 3 4\nend\n",
 	};
 	struct ev_snapshot s;
 	struct ev_err err;
