@@ -37,19 +37,25 @@ static char why[1024];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* path's real name into real, if it and every directory above it are
- * owned by root or by us and writable by no group or others. */
+ * owned by root or by us and writable by no group or others. A directory
+ * others may write is let through only with the sticky bit (/tmp, where a
+ * build tree may well live): there, others cannot rename or remove the
+ * entry below it, which this walk has found to be root's or ours. */
 static bool trusted(const char *path, char *real)
 {
 	char dir[PATH_MAX], *slash;
 	uid_t me = geteuid();
 	struct stat st;
+	bool file = true;
 
 	if (!realpath(path, real))
 		return false;
 	snprintf(dir, sizeof(dir), "%s", real);
-	for (;;) {
-		if (stat(dir, &st) != 0 || (st.st_uid != 0 && st.st_uid != me) ||
-		    (st.st_mode & (S_IWGRP | S_IWOTH)))
+	for (;; file = false) {
+		if (stat(dir, &st) != 0 || (st.st_uid != 0 && st.st_uid != me))
+			return false;
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (file || !S_ISDIR(st.st_mode) || !(st.st_mode & S_ISVTX)))
 			return false;
 		if (strcmp(dir, "/") == 0)
 			return true;

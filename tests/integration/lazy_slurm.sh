@@ -131,5 +131,14 @@ else
 	chmod 0755 "$EV_TMP/opened"
 	out=$(CONF=$EV_TMP/no-slurm.conf objects "$PRO" -c "$EV_TMP/c.yaml"); rc=$?
 	like "the same module, writable by root only: loaded" "$out" "libslurm[.]so"
+	# Its directory sticky and open to all (as /tmp): others cannot
+	# replace the module, which is root's, so it is used; without the
+	# sticky bit they could, and it is not.
+	chmod 1777 "$EV_TMP/opened"
+	out=$(CONF=$EV_TMP/no-slurm.conf objects "$PRO" -c "$EV_TMP/c.yaml"); rc=$?
+	like "a module in a sticky directory others can write: loaded" "$out" "libslurm[.]so"
+	chmod 0777 "$EV_TMP/opened"
+	out=$(CONF=$EV_TMP/no-slurm.conf objects "$PRO" -c "$EV_TMP/c.yaml"); rc=$?
+	unlike "the same directory without its sticky bit: never loaded" "$out" "libslurm|slurmio[.]so"
 fi
 done_testing
