@@ -57,21 +57,7 @@ prolog)
 epilog)
 	[ -f "$STATE/$JOB.start" ] || { echo "job $JOB: no start snapshot" >&2; exit 0; }
 	snapshot "$STATE/$JOB.end"
-	awk -v job="$JOB" '
-		NR == FNR { start[$1] = $2; next }
-		$1 ~ /^imds\// { next }
-		{
-			d = $2 - start[$1]
-			if ($1 ~ /^net\//) { if ($1 ~ /(tx|rx)_bytes$/) tcp += d; next }
-			if ($1 ~ /\/(tx_bytes|rx_bytes|rdma_read_bytes|rdma_write_bytes)$/) efa += d
-			if ($1 ~ /(_err|_events|drops)$/ && d > 0) errs += d
-		}
-		END {
-			v = "no_traffic"
-			if (efa > 0) v = "ok"; else if (tcp > 0) v = "tcp_fallback"
-			printf "job=%s efa_bytes=%d tcp_bytes=%d errors=%d verdict=%s\n", job, efa, tcp, errs, v
-		}
-	' "$STATE/$JOB.start" "$STATE/$JOB.end" >> "$STATE/log"
+	awk -v job="$JOB" -f "${BASH_SOURCE[0]%/*}/shell-way.awk" "$STATE/$JOB.start" "$STATE/$JOB.end" >> "$STATE/log"
 	rm -f "$STATE/$JOB.start" "$STATE/$JOB.end"
 	;;
 *)
