@@ -15,6 +15,7 @@
 #include "ev_config.h"
 #include "ev_hostlist.h"
 #include "ev_nodecomment.h"
+#include "ev_slurm_hosts.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:
  * it sets every field to "leave unchanged" (NO_VAL), which a zeroed record
@@ -236,44 +237,6 @@ int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *er
 	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
 }
 
-/* Slurm's own host list reading: whatever form slurmctld writes. */
-int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err)
-{
-	ev_hostlist_t *hl = slurm_hostlist_create(list);
-	int count = hl ? slurm_hostlist_count(hl) : -1;
-	char *name, **v;
-
-	*names = NULL;
-	*n = 0;
-	if (count <= 0 || !(v = calloc((size_t)count, sizeof(*v)))) {
-		if (hl)
-			slurm_hostlist_destroy(hl);
-		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
-	}
-	while (*n < (size_t)count && (name = slurm_hostlist_shift(hl))) {
-		if (!ev_valid_nodename(name) || strlen(name) >= EV_NAME_MAX) {
-			free(name);
-			slurm_hostlist_destroy(hl);
-			ev_hostlist_free(v, *n);
-			*n = 0;
-			return ev_errf(err, -EINVAL, "node name in '%.64s' refused", list);
-		}
-		/* Slurm's allocation, not ours: copied into our own heap. */
-		v[*n] = strdup(name);
-		free(name);
-		if (!v[*n]) {
-			slurm_hostlist_destroy(hl);
-			ev_hostlist_free(v, *n);
-			*n = 0;
-			return ev_errf(err, -ENOMEM, "out of memory");
-		}
-		(*n)++;
-	}
-	slurm_hostlist_destroy(hl);
-	*names = v;
-	return 0;
-}
-
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;
@@ -287,7 +250,7 @@ int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 	out->het = j->het_job_id && j->het_job_id != NO_VAL;
 	out->uid = j->user_id;
 	if (out->running && j->nodes && *j->nodes)
-		rc = ev_acct_hostlist(j->nodes, &out->names, &out->n, err);
+		rc = ev_slurm_hostlist_expand(j->nodes, (size_t)-1, &out->names, &out->n, err);
 	slurm_free_job_info_msg(msg);
 	return rc;
 }

@@ -48,9 +48,6 @@ int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_er
  * "" for none) does not hold. */
 int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
 
-/* A Slurm host list expanded with Slurm's own reading (malloc'ed array
- * of malloc'ed names, ev_hostlist_free); each a plain host name. */
-int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err);
 
 /* While slurmctld still holds the job (its epilogs run while it is
  * COMPLETING), its AdminComment there is the current one: an admin's

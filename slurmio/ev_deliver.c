@@ -11,6 +11,7 @@
 
 #include "ev_acct.h"
 #include "ev_hostlist.h"
+#include "ev_jobenv.h"
 #include "ev_spool.h"
 #include "ev_state_lock.h"
 
@@ -186,7 +187,7 @@ static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc
 		}
 		list = acct;
 	}
-	rc = ev_acct_hostlist(list, names, nn, err);
+	rc = ev_nodelist_expand(list, names, nn, err);
 	free(acct);
 	return rc;
 }

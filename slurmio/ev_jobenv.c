@@ -20,14 +20,11 @@
 #include "ev_slurm_hosts.h"
 #include "ev_whole_node.h"
 
-/* A job's node list, read as slurmd and slurmctld write it (lib's
- * ev_hostlist_expand, no libslurm), or by libslurm where ours does not
- * read it (a form of Slurm's we do not know). */
-static int expand_list(const char *list, char ***names, size_t *n)
+int ev_nodelist_expand(const char *list, char ***names, size_t *n, struct ev_err *err)
 {
 	if (ev_hostlist_expand(list, (size_t)-1, names, n, NULL) == 0)
 		return 0;
-	return ev_slurm_hostlist_expand(list, (size_t)-1, names, n, NULL);
+	return ev_slurm_hostlist_expand(list, (size_t)-1, names, n, err);
 }
 
 /* Count, first name and text of a Slurm node list, and this node's place
@@ -40,7 +37,7 @@ static void nodes_of(const char *list, struct ev_jobenv *e, int *index)
 	if (index)
 		*index = -1;
 	e->nodelist[0] = '\0';
-	if (expand_list(list, &v, &n) != 0)
+	if (ev_nodelist_expand(list, &v, &n, NULL) != 0)
 		return;
 	if (strlen(list) < sizeof(e->nodelist))
 		memcpy(e->nodelist, list, strlen(list) + 1);
@@ -145,7 +142,7 @@ int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct 
 	*n = 0;
 	if (e->job_nodes == 1)
 		return 0;
-	if (!e->nodelist[0] || expand_list(e->nodelist, &all, &total) != 0)
+	if (!e->nodelist[0] || ev_nodelist_expand(e->nodelist, &all, &total, NULL) != 0)
 		return ev_errf(err, -ENOENT, "the job's node list is not known");
 	if (!(v = calloc(total + 1, sizeof(*v)))) {
 		ev_hostlist_free(all, total);

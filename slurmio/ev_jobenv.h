@@ -43,6 +43,12 @@ void ev_jobenv_ask_slurm(struct ev_jobenv *e);
 /* The job's nodes other than e->node, expanded (malloc'ed array of
  * malloc'ed names; ev_hostlist_free). A one-node job has none; -ENOENT
  * when the list is not known or does not hold the job's node count. */
+/* A Slurm node list (malloc'ed array of plain host names,
+ * ev_hostlist_free): lib's ev_hostlist_expand, without libslurm, for the
+ * forms slurmd and slurmctld write; Slurm's own reader (the module) for a
+ * form ours does not read. */
+int ev_nodelist_expand(const char *list, char ***names, size_t *n, struct ev_err *err);
+
 int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct ev_err *err);
 
 /* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job

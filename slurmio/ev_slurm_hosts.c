@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ev_acct.h"
+#include "ev_config.h"
 #include "ev_hostlist.h"
 #include "ev_slurm_compat.h"
 
@@ -28,7 +29,10 @@ int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t
 		rc = ev_errf(err, -ENOMEM, "out of memory");
 	/* Slurm's allocations, not ours: copied into our own heap. */
 	while (!rc && cnt < total && (h = slurm_hostlist_shift(hl))) {
-		if (!(v[cnt] = strdup(h)))
+		/* Plain host names only, as lib's reader gives them. */
+		if (!ev_valid_nodename(h) || strlen(h) >= EV_NAME_MAX)
+			rc = ev_errf(err, -EINVAL, "node name in '%.64s' refused", list);
+		else if (!(v[cnt] = strdup(h)))
 			rc = ev_errf(err, -ENOMEM, "out of memory");
 		else
 			cnt++;

@@ -168,13 +168,6 @@ int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, st
 	CALL(acct_not_in, list, names, n, out, err);
 }
 
-int ev_acct_hostlist(const char *list, char ***names, size_t *n, struct ev_err *err)
-{
-	*names = NULL;
-	*n = 0;
-	CALL(acct_hostlist, list, names, n, err);
-}
-
 int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
 {
 	*out = NULL;

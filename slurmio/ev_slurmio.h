@@ -37,7 +37,6 @@ struct ev_slurmio_ops {
 	int (*acct_node_result)(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
 	int (*acct_job_end)(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
 	int (*acct_not_in)(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
-	int (*acct_hostlist)(const char *list, char ***names, size_t *n, struct ev_err *err);
 	int (*get_nodes)(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
 	int (*ctld_get_comment)(uint32_t jobid, char **out, struct ev_err *err);
 	int (*ctld_set_comment)(uint32_t jobid, const char *text, struct ev_err *err);

@@ -17,7 +17,6 @@ const struct ev_slurmio_ops ev_slurmio_ops = {
 	.acct_node_result = ev_acct_node_result,
 	.acct_job_end = ev_acct_job_end,
 	.acct_not_in = ev_acct_not_in,
-	.acct_hostlist = ev_acct_hostlist,
 	.get_nodes = ev_acct_get_nodes,
 	.ctld_get_comment = ev_acct_ctld_get_comment,
 	.ctld_set_comment = ev_acct_ctld_set_comment,
