@@ -21,7 +21,7 @@ core=(
 # dashboard queries run by Prometheus.
 extra=(
 	rpm dpkg-dev debhelper
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-19 libclang-rt-19-dev
 	mmdebstrap prometheus
 )
 want=all

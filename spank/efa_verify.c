@@ -91,16 +91,16 @@ static struct {
 	struct step step;
 } ctx;
 
-static int opt_cb(int val, const char *optarg, int remote)
+static int opt_cb(int val, const char *arg, int remote)
 {
 	(void)val;
-	if (ev_mode_parse_option(optarg, &ctx.option.value) != 0) {
+	if (ev_mode_parse_option(arg, &ctx.option.value) != 0) {
 		/* Never echo more than a bounded, printable prefix of user input. */
 		char shown[33];
-		size_t i = ev_printable(shown, sizeof(shown), optarg, SIZE_MAX);
+		size_t i = ev_printable(shown, sizeof(shown), arg, SIZE_MAX);
 
 		slurm_error(PFX "invalid value '%s%s' for --efa-verify: valid values are off, report, enforce",
-			    shown, optarg[i] ? "..." : "");
+			    shown, arg[i] ? "..." : "");
 		return -1;
 	}
 	ctx.option.given = true;

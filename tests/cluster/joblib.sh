@@ -21,9 +21,7 @@ san_env() {
 	[ -n "${SAN_BUILD:-}" ] || return 0
 	ASAN_DIR=/run/efa-verify-test-$1-asan
 	rm -rf "$ASAN_DIR" && mkdir -p "$ASAN_DIR" && chmod 1777 "$ASAN_DIR"
-	local pre
-	pre="$(${CC:-gcc} -print-file-name=libasan.so) $(${CC:-gcc} -print-file-name=libubsan.so)"
-	SAN_ENV=("LD_PRELOAD=$pre"
+	SAN_ENV=("LD_PRELOAD=${EV_SAN_PRELOAD:?configure --enable-sanitizers sets it}"
 		 "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:log_path=$ASAN_DIR/asan"
 		 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$ASAN_DIR/ubsan")
 }

@@ -326,8 +326,8 @@ static void test_record_parse(void **state)
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5",
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 tcp_source=nftables",
 		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5 tcp_source=guess",
-		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5 other_tcp_bytes=5 "
-		"tcp_source=nftables",
+		("efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=5 other_tcp_bytes=5 "
+		 "tcp_source=nftables"),
 	};
 	char out[EV_RECORD_MAX];
 	struct ev_record rec;
