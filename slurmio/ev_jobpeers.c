@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ev_hostlist.h"
+#include "ev_node_aliases.h"
 #include "ev_resolve.h"
 #include "ev_slurm_hosts.h"
 
@@ -17,44 +18,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* SLURM_NODE_ALIASES, as slurmd gives it to a prolog for cloud nodes
- * (Slurm up to 23.02): "name:addr:host,name:[v6addr]:host,...". The
- * address of each unresolved name found there into addr[] (malloc'ed);
- * what is taken is only ever read as an address (inet_pton) later. */
-static int alias_addrs(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err)
-{
-	const char *p = getenv("SLURM_NODE_ALIASES");
-
-	while (p && *p) {
-		const char *name = p, *a, *ae, *next;
-		size_t nl;
-
-		if (!(a = strchr(p, ':')))
-			break;
-		nl = (size_t)(a - name);
-		a++;
-		if (*a == '[') {
-			a++;
-			if (!(ae = strchr(a, ']')) || ae[1] != ':')
-				break;
-			next = ae + 2;
-		} else {
-			if (!(ae = strchr(a, ':')))
-				break;
-			next = ae + 1;
-		}
-		next = strchr(next, ',');
-		for (size_t k = 0; k < n; k++) {
-			if (resolved[k] || addr[k] || strlen(names[k]) != nl || strncmp(names[k], name, nl) != 0)
-				continue;
-			if (!(addr[k] = strndup(a, (size_t)(ae - a))))
-				return ev_errf(err, -ENOMEM, "out of memory");
-		}
-		p = next ? next + 1 : NULL;
-	}
-	return 0;
 }
 
 /* NodeAddr of each unresolved name without an address yet into addr[]
@@ -100,7 +63,7 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobne
 	if ((rc = ev_resolve_names(names, n, EV_JOBPEERS_RESOLVE_MS, out, resolved, err)))
 		goto out;
 	/* What slurmd said, then what slurmctld says. */
-	if ((rc = alias_addrs(names, n, resolved, addr, err)))
+	if ((rc = ev_node_aliases_addrs(getenv("SLURM_NODE_ALIASES"), names, n, resolved, addr, err)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (resolved[i] || addr[i])
