@@ -17,6 +17,12 @@ struct ev_dl_sym {
 	void **fn;          /* where the address goes */
 };
 
+/* The entry for the library's function prefix##member, filling s.member:
+ * the name looked up and the pointer it fills are spelled once, so they
+ * cannot disagree. EV_DL_SYM(cu, "curl_", easy_init) is
+ * { "curl_easy_init", (void **)&cu.easy_init }. */
+#define EV_DL_SYM(s, prefix, member) { prefix #member, (void **)&(s).member }
+
 /* dlopen soname (RTLD_NOW | RTLD_LOCAL) and resolve every symbol; on any
  * failure every *fn stays NULL and why[] says what was missing. Returns the
  * handle or NULL. Not thread-safe by itself: callers run it under

@@ -28,9 +28,9 @@ static pthread_once_t fab_once = PTHREAD_ONCE_INIT;
 static void fab_load(void)
 {
 	const struct ev_dl_sym syms[] = {
-		{ "fi_version", (void **)&fab.version },   { "fi_getinfo", (void **)&fab.getinfo },
-		{ "fi_dupinfo", (void **)&fab.dupinfo },   { "fi_freeinfo", (void **)&fab.freeinfo },
-		{ "fi_strerror", (void **)&fab.strerror },
+		EV_DL_SYM(fab, "fi_", version),   EV_DL_SYM(fab, "fi_", getinfo),
+		EV_DL_SYM(fab, "fi_", dupinfo),   EV_DL_SYM(fab, "fi_", freeinfo),
+		EV_DL_SYM(fab, "fi_", strerror),
 	};
 
 	ev_dl_load("libfabric.so.1", syms, sizeof(syms) / sizeof(syms[0]), fab.why, sizeof(fab.why));

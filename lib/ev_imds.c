@@ -35,15 +35,15 @@ static struct {
 static void curl_load(void)
 {
 	const struct ev_dl_sym syms[] = {
-		{ "curl_global_init", (void **)&cu.global_init },
-		{ "curl_easy_init", (void **)&cu.easy_init },
-		{ "curl_easy_setopt", (void **)&cu.easy_setopt },
-		{ "curl_easy_getinfo", (void **)&cu.easy_getinfo },
-		{ "curl_easy_perform", (void **)&cu.easy_perform },
-		{ "curl_easy_cleanup", (void **)&cu.easy_cleanup },
-		{ "curl_easy_strerror", (void **)&cu.easy_strerror },
-		{ "curl_slist_append", (void **)&cu.slist_append },
-		{ "curl_slist_free_all", (void **)&cu.slist_free_all },
+		EV_DL_SYM(cu, "curl_", global_init),
+		EV_DL_SYM(cu, "curl_", easy_init),
+		EV_DL_SYM(cu, "curl_", easy_setopt),
+		EV_DL_SYM(cu, "curl_", easy_getinfo),
+		EV_DL_SYM(cu, "curl_", easy_perform),
+		EV_DL_SYM(cu, "curl_", easy_cleanup),
+		EV_DL_SYM(cu, "curl_", easy_strerror),
+		EV_DL_SYM(cu, "curl_", slist_append),
+		EV_DL_SYM(cu, "curl_", slist_free_all),
 	};
 
 	ev_dl_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]), cu.why, sizeof(cu.why));

@@ -23,9 +23,9 @@ static struct {
 	int (*close_device)(struct ibv_context *);
 	void (*free_device_list)(struct ibv_device **);
 #ifdef HAVE_EFADV
-	int (*efadv_query)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
+	int (*efadv_query_device)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
 #else
-	void *efadv_query;
+	void *efadv_query_device;
 #endif
 	char why[256], efa_why[256];
 } vb;
@@ -34,13 +34,13 @@ static pthread_once_t vb_once = PTHREAD_ONCE_INIT;
 static void vb_load(void)
 {
 	const struct ev_dl_sym syms[] = {
-		{ "ibv_get_device_list", (void **)&vb.get_device_list },
-		{ "ibv_get_device_name", (void **)&vb.get_device_name },
-		{ "ibv_open_device", (void **)&vb.open_device },
-		{ "ibv_close_device", (void **)&vb.close_device },
-		{ "ibv_free_device_list", (void **)&vb.free_device_list },
+		EV_DL_SYM(vb, "ibv_", get_device_list),
+		EV_DL_SYM(vb, "ibv_", get_device_name),
+		EV_DL_SYM(vb, "ibv_", open_device),
+		EV_DL_SYM(vb, "ibv_", close_device),
+		EV_DL_SYM(vb, "ibv_", free_device_list),
 	};
-	const struct ev_dl_sym efa[] = { { "efadv_query_device", (void **)&vb.efadv_query } };
+	const struct ev_dl_sym efa[] = { EV_DL_SYM(vb, "", efadv_query_device) };
 
 	if (ev_dl_load("libibverbs.so.1", syms, sizeof(syms) / sizeof(syms[0]), vb.why, sizeof(vb.why)))
 		ev_dl_load("libefa.so.1", efa, 1, vb.efa_why, sizeof(vb.efa_why));
@@ -58,7 +58,7 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		return 0;
 	}
 #ifdef HAVE_EFADV
-	out->have_efadv = vb.efadv_query != NULL;
+	out->have_efadv = vb.efadv_query_device != NULL;
 #endif
 	list = vb.get_device_list(&n);
 	if (!list) {
@@ -93,10 +93,10 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		}
 		out->n_opened++;
 #ifdef HAVE_EFADV
-		if (vb.efadv_query) {
+		if (vb.efadv_query_device) {
 			struct efadv_device_attr attr;
 
-			if (vb.efadv_query(ctx, &attr, sizeof(attr)) == 0)
+			if (vb.efadv_query_device(ctx, &attr, sizeof(attr)) == 0)
 				out->n_efadv_ok++;
 			else if (!out->first_failure[0])
 				snprintf(out->first_failure, sizeof(out->first_failure),
