@@ -16,12 +16,14 @@
 #include "ev_dl.h"
 
 /* rdma-core, opened on the first probe (see ev_dl.h for why). */
+#define IBV_FNS(X, s, prefix) \
+	X(s, prefix, struct ibv_device **, get_device_list, (int *)) \
+	X(s, prefix, const char *, get_device_name, (struct ibv_device *)) \
+	X(s, prefix, struct ibv_context *, open_device, (struct ibv_device *)) \
+	X(s, prefix, int, close_device, (struct ibv_context *)) \
+	X(s, prefix, void, free_device_list, (struct ibv_device **))
 static struct {
-	struct ibv_device **(*get_device_list)(int *);
-	const char *(*get_device_name)(struct ibv_device *);
-	struct ibv_context *(*open_device)(struct ibv_device *);
-	int (*close_device)(struct ibv_context *);
-	void (*free_device_list)(struct ibv_device **);
+	IBV_FNS(EV_DL_MEMBER, vb, "ibv_")
 #ifdef HAVE_EFADV
 	int (*efadv_query_device)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
 #else
@@ -29,21 +31,14 @@ static struct {
 #endif
 	char why[256], efa_why[256];
 } vb;
+static const struct ev_dl_sym ibv_syms[] = { IBV_FNS(EV_DL_ENTRY, vb, "ibv_") };
+static const struct ev_dl_sym efadv_syms[] = { EV_DL_SYM(vb, "", efadv_query_device) };
 static pthread_once_t vb_once = PTHREAD_ONCE_INIT;
 
 static void vb_load(void)
 {
-	const struct ev_dl_sym syms[] = {
-		EV_DL_SYM(vb, "ibv_", get_device_list),
-		EV_DL_SYM(vb, "ibv_", get_device_name),
-		EV_DL_SYM(vb, "ibv_", open_device),
-		EV_DL_SYM(vb, "ibv_", close_device),
-		EV_DL_SYM(vb, "ibv_", free_device_list),
-	};
-	const struct ev_dl_sym efa[] = { EV_DL_SYM(vb, "", efadv_query_device) };
-
-	if (ev_dl_load("libibverbs.so.1", syms, sizeof(syms) / sizeof(syms[0]), vb.why, sizeof(vb.why)))
-		ev_dl_load("libefa.so.1", efa, 1, vb.efa_why, sizeof(vb.efa_why));
+	if (EV_DL_LOAD("libibverbs.so.1", ibv_syms, vb.why))
+		EV_DL_LOAD("libefa.so.1", efadv_syms, vb.efa_why);
 }
 
 int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out, struct ev_err *err)
