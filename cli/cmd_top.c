@@ -166,11 +166,29 @@ static int print_plain(const struct top_view *v)
 	return rc;
 }
 
+static const char *dev_status(const void *d)
+{
+	return ev_rate_status_name(((const struct ev_dev_rate *)d)->status);
+}
+
+static const char *if_status(const void *t)
+{
+	return ev_rate_status_name(((const struct ev_if_rate *)t)->status);
+}
+
+/* NAN (not known) is written as null. */
 #define DEV(k, m) EV_JSON_DOUBLE_AT(k, struct ev_dev_rate, m)
+#define IF(k, m) EV_JSON_DOUBLE_AT(k, struct ev_if_rate, m)
 #define ALL(k, m) EV_JSON_DOUBLE_AT(k, struct ev_rates, m)
 static const struct ev_json_field dev_rate_fields[] = {
+	EV_JSON_STR_AT("device", struct ev_dev_rate, dev), EV_JSON_NAME_OF("status", dev_status),
+	EV_JSON_TEXT_AT("state", struct ev_dev_rate, port_state),
 	DEV("tx_gbps", tx_gbps), DEV("rx_gbps", rx_gbps), DEV("tx_pps", tx_pps), DEV("rx_pps", rx_pps),
 	DEV("rdma_read_gbps", rdma_read_gbps), DEV("rdma_write_gbps", rdma_write_gbps), DEV("gbps", gbps),
+};
+static const struct ev_json_field if_rate_fields[] = {
+	EV_JSON_STR_AT("interface", struct ev_if_rate, ifname), EV_JSON_NAME_OF("status", if_status),
+	IF("tx_gbps", tx_gbps), IF("rx_gbps", rx_gbps),
 };
 static const struct ev_json_field tcp_fields[] = {
 	ALL("tx_gbps", tcp_tx_gbps), ALL("rx_gbps", tcp_rx_gbps), ALL("gbps", tcp_gbps),
@@ -181,7 +199,21 @@ static const struct ev_json_field efa_fields[] = {
 	ALL("efa_gbps", efa_gbps),
 };
 #undef DEV
+#undef IF
 #undef ALL
+
+/* A device's members after its rates: each error counter's, then the
+ * counter at fault. */
+static void dev_rate_errors(struct ev_json *j, const void *item)
+{
+	const struct ev_dev_rate *d = item;
+
+	ev_json_obj_begin(j, "errors_per_s");
+	for (size_t k = 0; k < d->n_errors; k++)
+		ev_json_double(j, d->errors[k].name, d->errors[k].per_s);
+	ev_json_obj_end(j);
+	ev_json_str(j, "bad_counter", d->bad_counter[0] ? d->bad_counter : NULL);
+}
 
 static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_t when)
 {
@@ -191,37 +223,13 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 	ev_json_u64(&j, "time", (uint64_t)when);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_double(&j, "interval_s", r->interval_s);
-	ev_json_arr_begin(&j, "devices");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct ev_dev_rate *d = &r->devs[i];
-
-		ev_json_obj_begin(&j, NULL);
-		ev_json_str(&j, "device", d->dev);
-		ev_json_str(&j, "status", ev_rate_status_name(d->status));
-		ev_json_str(&j, "state", d->port_state[0] ? d->port_state : NULL);
-		/* NAN (not known) is written as null. */
-		ev_json_fields(&j, d, dev_rate_fields, sizeof(dev_rate_fields) / sizeof(dev_rate_fields[0]));
-		ev_json_obj_begin(&j, "errors_per_s");
-		for (size_t k = 0; k < d->n_errors; k++)
-			ev_json_double(&j, d->errors[k].name, d->errors[k].per_s);
-		ev_json_obj_end(&j);
-		ev_json_str(&j, "bad_counter", d->bad_counter[0] ? d->bad_counter : NULL);
-		ev_json_obj_end(&j);
-	}
-	ev_json_arr_end(&j);
+	ev_json_records(&j, "devices", r->devs, r->n, sizeof(*r->devs), dev_rate_fields,
+			sizeof(dev_rate_fields) / sizeof(dev_rate_fields[0]), dev_rate_errors);
 	ev_json_obj_begin(&j, "tcp");
 	ev_json_str(&j, "source", "interface");
 	ev_json_fields(&j, r, tcp_fields, sizeof(tcp_fields) / sizeof(tcp_fields[0]));
-	ev_json_arr_begin(&j, "interfaces");
-	for (size_t i = 0; i < r->n_if; i++) {
-		ev_json_obj_begin(&j, NULL);
-		ev_json_str(&j, "interface", r->ifs[i].ifname);
-		ev_json_str(&j, "status", ev_rate_status_name(r->ifs[i].status));
-		ev_json_double(&j, "tx_gbps", r->ifs[i].tx_gbps);
-		ev_json_double(&j, "rx_gbps", r->ifs[i].rx_gbps);
-		ev_json_obj_end(&j);
-	}
-	ev_json_arr_end(&j);
+	ev_json_records(&j, "interfaces", r->ifs, r->n_if, sizeof(*r->ifs), if_rate_fields,
+			sizeof(if_rate_fields) / sizeof(if_rate_fields[0]), NULL);
 	ev_json_obj_end(&j);
 	ev_json_fields(&j, r, efa_fields, sizeof(efa_fields) / sizeof(efa_fields[0]));
 	ev_json_u64(&j, "devices_not_counted", r->n_not_ok);

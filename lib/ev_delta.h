@@ -28,6 +28,7 @@ enum ev_dev_state {
 	EV_DEV_MISSING,     /* device at one end only */
 	EV_DEV_UNREADABLE,  /* a byte counter unreadable, or at one end only: bad_counter */
 	EV_DEV_NO_COUNTERS, /* no byte counter at all (very old driver): traffic not known */
+	EV_DEV_STATE_LAST = EV_DEV_NO_COUNTERS  /* tables indexed by state end here */
 };
 
 /* The error counters the verdict watches, as the kernel efa driver names

@@ -17,10 +17,23 @@ struct ev_dl_sym {
 	void **fn;          /* where the address goes */
 };
 
+/* A library's functions are listed once, as FNS(X, s, prefix) applying
+ * X(s, prefix, return type, name, (parameters)) to each, the name being the
+ * symbol's without the library's prefix. The struct s that holds them
+ * declares its members with FNS(EV_DL_MEMBER, s, prefix) and the table that
+ * fills them is { FNS(EV_DL_ENTRY, s, prefix) }: every function declared is
+ * looked up, under the name of the member it fills. */
+#define EV_DL_SYM(s, prefix, member) { prefix #member, (void **)&(s).member }
+#define EV_DL_MEMBER(s, prefix, ret, name, params) ret(*name) params;
+#define EV_DL_ENTRY(s, prefix, ret, name, params) EV_DL_SYM(s, prefix, name),
+
 /* dlopen soname (RTLD_NOW | RTLD_LOCAL) and resolve every symbol; on any
  * failure every *fn stays NULL and why[] says what was missing. Returns the
  * handle or NULL. Not thread-safe by itself: callers run it under
  * pthread_once. */
 void *ev_dl_load(const char *soname, const struct ev_dl_sym *syms, size_t n, char *why, size_t cap);
+/* The same for a table syms[] and a buffer why[]. */
+#define EV_DL_LOAD(soname, syms, why) \
+	ev_dl_load(soname, syms, sizeof(syms) / sizeof((syms)[0]), why, sizeof(why))
 
 #endif

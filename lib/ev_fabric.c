@@ -14,26 +14,23 @@
 #include "ev_dl.h"
 
 /* libfabric, opened on the first probe (see ev_dl.h for why). */
+#define FI_FNS(X, s, prefix) \
+	X(s, prefix, uint32_t, version, (void)) \
+	X(s, prefix, int, getinfo, \
+	  (uint32_t, const char *, const char *, uint64_t, const struct fi_info *, struct fi_info **)) \
+	X(s, prefix, struct fi_info *, dupinfo, (const struct fi_info *)) \
+	X(s, prefix, void, freeinfo, (struct fi_info *)) \
+	X(s, prefix, const char *, strerror, (int))
 static struct {
-	uint32_t (*version)(void);
-	int (*getinfo)(uint32_t, const char *, const char *, uint64_t, const struct fi_info *,
-		       struct fi_info **);
-	struct fi_info *(*dupinfo)(const struct fi_info *);
-	void (*freeinfo)(struct fi_info *);
-	const char *(*strerror)(int);
+	FI_FNS(EV_DL_MEMBER, fab, "fi_")
 	char why[256];
 } fab;
+static const struct ev_dl_sym fab_syms[] = { FI_FNS(EV_DL_ENTRY, fab, "fi_") };
 static pthread_once_t fab_once = PTHREAD_ONCE_INIT;
 
 static void fab_load(void)
 {
-	const struct ev_dl_sym syms[] = {
-		{ "fi_version", (void **)&fab.version },   { "fi_getinfo", (void **)&fab.getinfo },
-		{ "fi_dupinfo", (void **)&fab.dupinfo },   { "fi_freeinfo", (void **)&fab.freeinfo },
-		{ "fi_strerror", (void **)&fab.strerror },
-	};
-
-	ev_dl_load("libfabric.so.1", syms, sizeof(syms) / sizeof(syms[0]), fab.why, sizeof(fab.why));
+	EV_DL_LOAD("libfabric.so.1", fab_syms, fab.why);
 }
 #define fi_version fab.version
 #define fi_getinfo fab.getinfo

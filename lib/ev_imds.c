@@ -19,34 +19,25 @@
 /* libcurl, opened on the first request (see ev_dl.h for why). setopt and
  * getinfo lose curl's compile-time type checks through a pointer; every
  * call below passes long, char *, a callback or a pointer as documented. */
+#define CURL_FNS(X, s, prefix) \
+	X(s, prefix, CURLcode, global_init, (long)) \
+	X(s, prefix, CURL *, easy_init, (void)) \
+	X(s, prefix, CURLcode, easy_setopt, (CURL *, CURLoption, ...)) \
+	X(s, prefix, CURLcode, easy_getinfo, (CURL *, CURLINFO, ...)) \
+	X(s, prefix, CURLcode, easy_perform, (CURL *)) \
+	X(s, prefix, void, easy_cleanup, (CURL *)) \
+	X(s, prefix, const char *, easy_strerror, (CURLcode)) \
+	X(s, prefix, struct curl_slist *, slist_append, (struct curl_slist *, const char *)) \
+	X(s, prefix, void, slist_free_all, (struct curl_slist *))
 static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	CURLcode (*easy_perform)(CURL *);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
+	CURL_FNS(EV_DL_MEMBER, cu, "curl_")
 	char why[256];
 } cu;
+static const struct ev_dl_sym curl_syms[] = { CURL_FNS(EV_DL_ENTRY, cu, "curl_") };
 
 static void curl_load(void)
 {
-	const struct ev_dl_sym syms[] = {
-		{ "curl_global_init", (void **)&cu.global_init },
-		{ "curl_easy_init", (void **)&cu.easy_init },
-		{ "curl_easy_setopt", (void **)&cu.easy_setopt },
-		{ "curl_easy_getinfo", (void **)&cu.easy_getinfo },
-		{ "curl_easy_perform", (void **)&cu.easy_perform },
-		{ "curl_easy_cleanup", (void **)&cu.easy_cleanup },
-		{ "curl_easy_strerror", (void **)&cu.easy_strerror },
-		{ "curl_slist_append", (void **)&cu.slist_append },
-		{ "curl_slist_free_all", (void **)&cu.slist_free_all },
-	};
-
-	ev_dl_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]), cu.why, sizeof(cu.why));
+	EV_DL_LOAD("libcurl.so.4", curl_syms, cu.why);
 }
 #undef curl_easy_setopt
 #undef curl_easy_getinfo

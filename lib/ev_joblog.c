@@ -86,15 +86,36 @@ int ev_joblog_append(const char *path, const char *line, size_t len, struct ev_e
 	return 0;
 }
 
+static const char *dev_state(const void *x)
+{
+	return ev_dev_state_name(((const struct ev_dev_delta *)x)->state);
+}
+
 #define NODE(m) EV_JSON_U64_AT(#m, struct ev_node_delta, m)
 #define DEV(m) EV_JSON_U64_AT(#m, struct ev_dev_delta, m)
 static const struct ev_json_field node_fields[] = {
 	NODE(efa_bytes), NODE(efa_tx_bytes), NODE(efa_rx_bytes), NODE(rdma_read_bytes),
 	NODE(rdma_write_bytes), NODE(tcp_bytes), NODE(tcp_tx_bytes), NODE(tcp_rx_bytes),
 };
-static const struct ev_json_field dev_fields[] = { DEV(bytes), DEV(tx_bytes), DEV(rx_bytes), DEV(errors) };
+static const struct ev_json_field dev_fields[] = {
+	EV_JSON_STR_AT("name", struct ev_dev_delta, dev), EV_JSON_NAME_OF("state", dev_state),
+	DEV(bytes), DEV(tx_bytes), DEV(rx_bytes), DEV(errors),
+	EV_JSON_TEXT_AT("top_error", struct ev_dev_delta, top_error),
+};
 #undef NODE
 #undef DEV
+
+/* What a site needs to set its own verdict.max_errors_per_gib. */
+static void error_counts(struct ev_json *j, const void *item)
+{
+	const struct ev_dev_delta *x = item;
+
+	ev_json_obj_begin(j, "error_counts");
+	for (size_t k = 0; k < EV_N_ERROR_COUNTERS; k++)
+		if (x->error_known[k] && x->error_growth[k])
+			ev_json_u64(j, ev_error_counters[k], x->error_growth[k]);
+	ev_json_obj_end(j);
+}
 
 char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 {
@@ -115,24 +136,8 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 		ev_json_tcp_source(&j, d->tcp_source, d->other_tcp_bytes);
 		ev_json_u64(&j, "error_events", d->errors);
 		ev_json_u64(&j, "duration_ms", d->duration_ns / 1000000);
-		ev_json_arr_begin(&j, "devices");
-		for (size_t i = 0; i < d->n; i++) {
-			const struct ev_dev_delta *x = &d->devs[i];
-
-			ev_json_obj_begin(&j, NULL);
-			ev_json_str(&j, "name", x->dev);
-			ev_json_str(&j, "state", ev_dev_state_name(x->state));
-			ev_json_fields(&j, x, dev_fields, sizeof(dev_fields) / sizeof(dev_fields[0]));
-			ev_json_str(&j, "top_error", x->top_error[0] ? x->top_error : NULL);
-			/* What a site needs to set its own verdict.max_errors_per_gib. */
-			ev_json_obj_begin(&j, "error_counts");
-			for (size_t k = 0; k < EV_N_ERROR_COUNTERS; k++)
-				if (x->error_known[k] && x->error_growth[k])
-					ev_json_u64(&j, ev_error_counters[k], x->error_growth[k]);
-			ev_json_obj_end(&j);
-			ev_json_obj_end(&j);
-		}
-		ev_json_arr_end(&j);
+		ev_json_records(&j, "devices", d->devs, d->n, sizeof(*d->devs), dev_fields,
+				sizeof(dev_fields) / sizeof(dev_fields[0]), error_counts);
 	}
 	ev_json_obj_end(&j);
 	return ev_json_finish(&j, len);

@@ -129,18 +129,40 @@ void ev_json_fields(struct ev_json *j, const void *base, const struct ev_json_fi
 	const char *p = base;
 
 	for (size_t i = 0; i < n; i++) {
-		if (f[i].is_double) {
-			double v;
+		const char *at = p + f[i].off;
+		uint64_t u;
+		double d;
 
-			memcpy(&v, p + f[i].off, sizeof(v));
-			ev_json_double(j, f[i].key, v);
-		} else {
-			uint64_t v;
-
-			memcpy(&v, p + f[i].off, sizeof(v));
-			ev_json_u64(j, f[i].key, v);
+		switch (f[i].kind) {
+		case EV_JSON_KIND_U64:
+			memcpy(&u, at, sizeof(u));
+			ev_json_u64(j, f[i].key, u);
+			break;
+		case EV_JSON_KIND_DOUBLE:
+			memcpy(&d, at, sizeof(d));
+			ev_json_double(j, f[i].key, d);
+			break;
+		case EV_JSON_KIND_STR: ev_json_str(j, f[i].key, at); break;
+		case EV_JSON_KIND_TEXT: ev_json_str(j, f[i].key, *at ? at : NULL); break;
+		case EV_JSON_KIND_NAME: ev_json_str(j, f[i].key, f[i].name(base)); break;
 		}
 	}
+}
+
+void ev_json_records(struct ev_json *j, const char *key, const void *items, size_t n, size_t size,
+		     const struct ev_json_field *f, size_t n_fields, void (*more)(struct ev_json *j, const void *item))
+{
+	ev_json_arr_begin(j, key);
+	for (size_t i = 0; i < n; i++) {
+		const void *item = (const char *)items + i * size;
+
+		ev_json_obj_begin(j, NULL);
+		ev_json_fields(j, item, f, n_fields);
+		if (more)
+			more(j, item);
+		ev_json_obj_end(j);
+	}
+	ev_json_arr_end(j);
 }
 
 void ev_json_double(struct ev_json *j, const char *key, double v)

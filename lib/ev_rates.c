@@ -149,54 +149,82 @@ static const struct ev_device *find_info(const struct ev_device_list *l, const c
 	return NULL;
 }
 
-/* Devices and interfaces are listed alike: by name (their first member), a
- * status, rates not known until computed. These two serve both lists. */
-_Static_assert(offsetof(struct ev_dev_rate, dev) == 0 && offsetof(struct ev_if_rate, ifname) == 0,
-	       "a rate entry starts with its name");
+static void dev_unknown(void *o)
+{
+	all_unknown(o);
+}
 
-static bool listed(const void *list, size_t n, size_t size, size_t name_cap, const char *name)
+static void if_unknown(void *o)
+{
+	struct ev_if_rate *r = o;
+
+	r->tx_gbps = r->rx_gbps = NAN;
+}
+
+/* Devices and interfaces are listed alike: by name (their first member, as
+ * in their counters), a status, rates not known until computed. One kind of
+ * list says how entries of each are laid out, so one algorithm serves both. */
+struct kind {
+	size_t size, name_cap, status_off;
+	void (*unknown)(void *entry);  /* rates not known */
+};
+static const struct kind dev_kind = { sizeof(struct ev_dev_rate), EV_NAME_MAX, offsetof(struct ev_dev_rate, status),
+				      dev_unknown };
+static const struct kind if_kind = { sizeof(struct ev_if_rate), EV_IFNAME_MAX, offsetof(struct ev_if_rate, status),
+				     if_unknown };
+_Static_assert(offsetof(struct ev_dev_rate, dev) == 0 && offsetof(struct ev_if_rate, ifname) == 0 &&
+		       offsetof(struct ev_dev_counters, dev) == 0 && offsetof(struct ev_tcp_counters, ifname) == 0,
+	       "an entry starts with its name");
+_Static_assert(sizeof(((struct ev_dev_rate *)0)->dev) == EV_NAME_MAX &&
+		       sizeof(((struct ev_if_rate *)0)->ifname) == EV_IFNAME_MAX,
+	       "names as long as the kinds say");
+
+static bool listed(const struct kind *k, const void *list, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strncmp((const char *)list + i * size, name, name_cap) == 0)
+		if (strncmp((const char *)list + i * k->size, name, k->name_cap) == 0)
 			return true;
 	return false;
 }
 
-static void *add_named(void *list, size_t *n, size_t size, size_t name_cap, const char *name)
+static void *add(const struct kind *k, void *list, size_t *n, const char *name, enum ev_rate_status st)
 {
-	char *o = (char *)list + (*n)++ * size;
+	char *o = (char *)list + (*n)++ * k->size;
 
-	memset(o, 0, size);
-	copy_name(o, name_cap, name);
+	memset(o, 0, k->size);
+	copy_name(o, k->name_cap, name);
+	memcpy(o + k->status_off, &st, sizeof(st));
+	k->unknown(o);
 	return o;
 }
 
-static bool have_dev(const struct ev_rates *r, const char *name)
+static int cmp_name(const void *a, const void *b)
 {
-	return listed(r->devs, r->n, sizeof(*r->devs), EV_NAME_MAX, name);
+	return strcmp(a, b);
 }
 
-static bool have_if(const struct ev_rates *r, const char *name)
+/* What was seen before and is absent now is gone: an entry of prev's
+ * counters (n_prev of them, prev_size bytes apart), or one that the last
+ * interval's list had as gone. Then the list is put in name order. */
+static void add_gone(const struct kind *k, void *list, size_t *n, const void *prev, size_t n_prev, size_t prev_size,
+		     const void *last, size_t n_last)
 {
-	return listed(r->ifs, r->n_if, sizeof(*r->ifs), EV_IFNAME_MAX, name);
-}
+	for (size_t i = 0; i < n_prev; i++) {
+		const char *name = (const char *)prev + i * prev_size;
 
-static struct ev_dev_rate *add_dev(struct ev_rates *r, const char *name, enum ev_rate_status st)
-{
-	struct ev_dev_rate *o = add_named(r->devs, &r->n, sizeof(*o), sizeof(o->dev), name);
+		if (!listed(k, list, *n, name))
+			add(k, list, n, name, EV_RATE_GONE);
+	}
+	for (size_t i = 0; i < n_last; i++) {
+		const char *e = (const char *)last + i * k->size;
+		enum ev_rate_status st;
 
-	o->status = st;
-	all_unknown(o);
-	return o;
-}
-
-static struct ev_if_rate *add_if(struct ev_rates *r, const char *name, enum ev_rate_status st)
-{
-	struct ev_if_rate *o = add_named(r->ifs, &r->n_if, sizeof(*o), sizeof(o->ifname), name);
-
-	o->status = st;
-	o->tx_gbps = o->rx_gbps = NAN;
-	return o;
+		memcpy(&st, e + k->status_off, sizeof(st));
+		if (st == EV_RATE_GONE && !listed(k, list, *n, e))
+			add(k, list, n, e, EV_RATE_GONE);
+	}
+	if (*n)
+		qsort(list, *n, k->size, cmp_name);
 }
 
 static void if_rate(const struct ev_tcp_counters *a, const struct ev_tcp_counters *b, double elapsed_s,
@@ -222,16 +250,6 @@ static void if_rate(const struct ev_tcp_counters *a, const struct ev_tcp_counter
 	o->rx_gbps = rx * 8 / 1e9;
 }
 
-static int cmp_dev_name(const void *a, const void *b)
-{
-	return strcmp(((const struct ev_dev_rate *)a)->dev, ((const struct ev_dev_rate *)b)->dev);
-}
-
-static int cmp_if_name(const void *a, const void *b)
-{
-	return strcmp(((const struct ev_if_rate *)a)->ifname, ((const struct ev_if_rate *)b)->ifname);
-}
-
 static int devs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *cur, double elapsed_s,
 		      const struct ev_device_list *devs, const struct ev_rates *last, struct ev_rates *out,
 		      struct ev_err *err)
@@ -250,7 +268,7 @@ static int devs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *
 		if (ev_snapshot_dev(cur, b->dev) != b)
 			continue;
 		a = ev_snapshot_dev(prev, b->dev);
-		o = add_dev(out, b->dev, a ? EV_RATE_OK : EV_RATE_NEW);
+		o = add(&dev_kind, out->devs, &out->n, b->dev, a ? EV_RATE_OK : EV_RATE_NEW);
 		info = find_info(devs, b->dev);
 		link = info ? ev_rates_link_gbps(info->link_rate) : NAN;
 		if (info)
@@ -258,14 +276,8 @@ static int devs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *
 		if (a)
 			dev_rate(a, b, elapsed_s, isnan(link) ? EV_RATES_DEFAULT_LINK_GBPS : link, o);
 	}
-	for (size_t i = 0; i < prev->n_efa; i++)
-		if (!have_dev(out, prev->efa[i].dev))
-			add_dev(out, prev->efa[i].dev, EV_RATE_GONE);
-	for (size_t i = 0; last && i < last->n; i++)
-		if (last->devs[i].status == EV_RATE_GONE && !have_dev(out, last->devs[i].dev))
-			add_dev(out, last->devs[i].dev, EV_RATE_GONE);
-	if (out->n)
-		qsort(out->devs, out->n, sizeof(*out->devs), cmp_dev_name);
+	add_gone(&dev_kind, out->devs, &out->n, prev->efa, prev->n_efa, sizeof(*prev->efa), last ? last->devs : NULL,
+		 last ? last->n : 0);
 	return 0;
 }
 
@@ -283,18 +295,12 @@ static int ifs_rates(const struct ev_snapshot *prev, const struct ev_snapshot *c
 			continue;
 		a = ev_snapshot_if(prev, b->ifname);
 		if (!a)
-			add_if(out, b->ifname, EV_RATE_NEW);
+			add(&if_kind, out->ifs, &out->n_if, b->ifname, EV_RATE_NEW);
 		else
-			if_rate(a, b, elapsed_s, add_if(out, b->ifname, EV_RATE_OK));
+			if_rate(a, b, elapsed_s, add(&if_kind, out->ifs, &out->n_if, b->ifname, EV_RATE_OK));
 	}
-	for (size_t i = 0; i < prev->n_tcp; i++)
-		if (!have_if(out, prev->tcp[i].ifname))
-			add_if(out, prev->tcp[i].ifname, EV_RATE_GONE);
-	for (size_t i = 0; last && i < last->n_if; i++)
-		if (last->ifs[i].status == EV_RATE_GONE && !have_if(out, last->ifs[i].ifname))
-			add_if(out, last->ifs[i].ifname, EV_RATE_GONE);
-	if (out->n_if)
-		qsort(out->ifs, out->n_if, sizeof(*out->ifs), cmp_if_name);
+	add_gone(&if_kind, out->ifs, &out->n_if, prev->tcp, prev->n_tcp, sizeof(*prev->tcp), last ? last->ifs : NULL,
+		 last ? last->n_if : 0);
 	return 0;
 }
 

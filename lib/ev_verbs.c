@@ -16,34 +16,29 @@
 #include "ev_dl.h"
 
 /* rdma-core, opened on the first probe (see ev_dl.h for why). */
+#define IBV_FNS(X, s, prefix) \
+	X(s, prefix, struct ibv_device **, get_device_list, (int *)) \
+	X(s, prefix, const char *, get_device_name, (struct ibv_device *)) \
+	X(s, prefix, struct ibv_context *, open_device, (struct ibv_device *)) \
+	X(s, prefix, int, close_device, (struct ibv_context *)) \
+	X(s, prefix, void, free_device_list, (struct ibv_device **))
 static struct {
-	struct ibv_device **(*get_device_list)(int *);
-	const char *(*get_device_name)(struct ibv_device *);
-	struct ibv_context *(*open_device)(struct ibv_device *);
-	int (*close_device)(struct ibv_context *);
-	void (*free_device_list)(struct ibv_device **);
+	IBV_FNS(EV_DL_MEMBER, vb, "ibv_")
 #ifdef HAVE_EFADV
-	int (*efadv_query)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
+	int (*efadv_query_device)(struct ibv_context *, struct efadv_device_attr *, uint32_t);
 #else
-	void *efadv_query;
+	void *efadv_query_device;
 #endif
 	char why[256], efa_why[256];
 } vb;
+static const struct ev_dl_sym ibv_syms[] = { IBV_FNS(EV_DL_ENTRY, vb, "ibv_") };
+static const struct ev_dl_sym efadv_syms[] = { EV_DL_SYM(vb, "", efadv_query_device) };
 static pthread_once_t vb_once = PTHREAD_ONCE_INIT;
 
 static void vb_load(void)
 {
-	const struct ev_dl_sym syms[] = {
-		{ "ibv_get_device_list", (void **)&vb.get_device_list },
-		{ "ibv_get_device_name", (void **)&vb.get_device_name },
-		{ "ibv_open_device", (void **)&vb.open_device },
-		{ "ibv_close_device", (void **)&vb.close_device },
-		{ "ibv_free_device_list", (void **)&vb.free_device_list },
-	};
-	const struct ev_dl_sym efa[] = { { "efadv_query_device", (void **)&vb.efadv_query } };
-
-	if (ev_dl_load("libibverbs.so.1", syms, sizeof(syms) / sizeof(syms[0]), vb.why, sizeof(vb.why)))
-		ev_dl_load("libefa.so.1", efa, 1, vb.efa_why, sizeof(vb.efa_why));
+	if (EV_DL_LOAD("libibverbs.so.1", ibv_syms, vb.why))
+		EV_DL_LOAD("libefa.so.1", efadv_syms, vb.efa_why);
 }
 
 int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out, struct ev_err *err)
@@ -58,7 +53,7 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		return 0;
 	}
 #ifdef HAVE_EFADV
-	out->have_efadv = vb.efadv_query != NULL;
+	out->have_efadv = vb.efadv_query_device != NULL;
 #endif
 	list = vb.get_device_list(&n);
 	if (!list) {
@@ -93,10 +88,10 @@ int ev_verbs_probe(const struct ev_device_list *devs, struct ev_verbs_info *out,
 		}
 		out->n_opened++;
 #ifdef HAVE_EFADV
-		if (vb.efadv_query) {
+		if (vb.efadv_query_device) {
 			struct efadv_device_attr attr;
 
-			if (vb.efadv_query(ctx, &attr, sizeof(attr)) == 0)
+			if (vb.efadv_query_device(ctx, &attr, sizeof(attr)) == 0)
 				out->n_efadv_ok++;
 			else if (!out->first_failure[0])
 				snprintf(out->first_failure, sizeof(out->first_failure),

@@ -60,29 +60,34 @@ static void set(struct ev_node_verdict *o, enum ev_verdict v, const char *fmt, .
 	ev_reason_clean(o->reason);
 }
 
+/* A device whose numbers are not the job's makes the verdict unknown, for
+ * the reason its state gives; a reason that names the counter at fault says
+ * which. */
+static const struct {
+	const char *why;
+	bool names_counter;
+} untrusted[] = {
+	[EV_DEV_RESET] = { "counter_reset", true },
+	[EV_DEV_MISSING] = { "device_missing", false },
+	[EV_DEV_UNREADABLE] = { "counter_unreadable", true },
+	/* A driver without byte counters: no traffic is not zero traffic. */
+	[EV_DEV_NO_COUNTERS] = { "no_byte_counters", false },
+};
+_Static_assert(EV_NAMES_N(untrusted) == EV_DEV_STATE_LAST + 1, "a reason for every state a device can be in");
+
 /* Data that makes the totals not the job's: the verdict is unknown. */
 static bool untrustworthy(const struct ev_node_delta *d, struct ev_node_verdict *out)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ev_dev_delta *x = &d->devs[i];
 
-		switch (x->state) {
-		case EV_DEV_RESET:
-			set(out, EV_V_UNKNOWN, "counter_reset:%s@%s", x->bad_counter, x->dev);
-			return true;
-		case EV_DEV_MISSING:
-			set(out, EV_V_UNKNOWN, "device_missing@%s", x->dev);
-			return true;
-		case EV_DEV_UNREADABLE:
-			set(out, EV_V_UNKNOWN, "counter_unreadable:%s@%s", x->bad_counter, x->dev);
-			return true;
-		case EV_DEV_NO_COUNTERS:
-			/* A driver without byte counters: no traffic is not zero traffic. */
-			set(out, EV_V_UNKNOWN, "no_byte_counters@%s", x->dev);
-			return true;
-		case EV_DEV_OK:
-			break;
-		}
+		if (x->state == EV_DEV_OK)
+			continue;
+		if (untrusted[x->state].names_counter)
+			set(out, EV_V_UNKNOWN, "%s:%s@%s", untrusted[x->state].why, x->bad_counter, x->dev);
+		else
+			set(out, EV_V_UNKNOWN, "%s@%s", untrusted[x->state].why, x->dev);
+		return true;
 	}
 	if (d->tcp_reset) {
 		set(out, EV_V_UNKNOWN, "tcp_counter_reset@%s", d->tcp_bad_if);

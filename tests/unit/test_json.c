@@ -226,6 +226,53 @@ static void test_fields_table(void **state)
 	free(s);
 }
 
+/* A record's table writes a char array as a string, one that is empty (not
+ * known) as null, an enum by its name; ev_json_records writes one object a
+ * record, the table's members first, then what more adds. */
+enum probe_color { PROBE_RED, PROBE_BLUE };
+
+struct record_probe {
+	char name[8];
+	enum probe_color color;
+	char note[16];
+	uint64_t n;
+};
+
+static const char *probe_color(const void *r)
+{
+	return ((const struct record_probe *)r)->color == PROBE_BLUE ? "blue" : "red";
+}
+
+static void probe_more(struct ev_json *j, const void *item)
+{
+	ev_json_bool(j, "more", ((const struct record_probe *)item)->n > 1);
+}
+
+static void test_records(void **state)
+{
+	static const struct ev_json_field f[] = {
+		EV_JSON_STR_AT("name", struct record_probe, name), EV_JSON_NAME_OF("color", probe_color),
+		EV_JSON_TEXT_AT("note", struct record_probe, note), EV_JSON_U64_AT("n", struct record_probe, n),
+	};
+	struct record_probe r[] = { { "", PROBE_RED, "", 1 }, { "b\"", PROBE_BLUE, "x", 2 } };
+	struct ev_json j;
+	char *s;
+
+	(void)state;
+	ev_json_init(&j);
+	ev_json_obj_begin(&j, NULL);
+	ev_json_records(&j, "all", r, 2, sizeof(r[0]), f, 4, probe_more);
+	ev_json_records(&j, "none", r, 0, sizeof(r[0]), f, 4, NULL);
+	ev_json_records(&j, "plain", &r[1], 1, sizeof(r[0]), f, 1, NULL);
+	ev_json_obj_end(&j);
+	s = ev_json_finish(&j, NULL);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"all\":[{\"name\":\"\",\"color\":\"red\",\"note\":null,\"n\":1,\"more\":false},"
+			       "{\"name\":\"b\\\"\",\"color\":\"blue\",\"note\":\"x\",\"n\":2,\"more\":true}],"
+			       "\"none\":[],\"plain\":[{\"name\":\"b\\\"\"}]}");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_buf_grows_and_takes),
 		cmocka_unit_test(test_result_members),
 		cmocka_unit_test(test_fields_table),
+		cmocka_unit_test(test_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
