@@ -23,14 +23,16 @@ int ev_mode_parse_option(const char *optarg, enum ev_mode *out);
 /* The effective mode, first given of:
  *   1. option: the user's --efa-verify on srun/sbatch/salloc (in a step of
  *      an sbatch/salloc job, the allocation's, from the job environment);
- *   2. plugstack: the plugstack line's mode= (the plugin only: the prolog
- *      and epilog do not read plugstack.conf and pass NULL);
+ *   2. plugstack: the plugstack line's mode= (the plugin reads it; the
+ *      prolog and epilog, which do not read plugstack.conf, get it from the
+ *      plugin in srun/sbatch/salloc as SPANK_EFA_VERIFY_PLUGSTACK_MODE);
  *   3. config: the config file's `mode` (itself report by default).
  * Why this order: each is narrower than the next. The option is one job's
  * own choice, and SPEC.md lets a user ask for more (enforce) or less (off:
  * then `record: always` keeps only the record). The plugstack line is the
- * site's setting for the plugin alone, where it is loaded; the config file
- * is the site's default for every piece (prolog, epilog, CLI too). So a job
+ * site's setting where the plugin is loaded, and reaches a job's prolog and
+ * epilog through it; the config file is the site's default for every piece
+ * (prolog, epilog, CLI too). So a job
  * "without the option" gets the plugstack's mode=, then the config's
  * (README, man/efa-verify.yaml.5 `mode`). NULL counts as not given. */
 enum ev_mode ev_mode_resolve(const struct ev_mode_choice *option, const struct ev_mode_choice *plugstack,

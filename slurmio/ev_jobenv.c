@@ -106,6 +106,8 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	env_word("SLURM_JOB_OVERSUBSCRIBE", e->oversubscribe, sizeof(e->oversubscribe));
 	if (mode && ev_mode_parse(mode, &e->mode.value) == 0)
 		e->mode.given = true;
+	if ((mode = getenv("SPANK_EFA_VERIFY_PLUGSTACK_MODE")) && ev_mode_parse(mode, &e->plugstack_mode.value) == 0)
+		e->plugstack_mode.given = true;
 	if (uid && ev_parse_u64_strict(uid, &u) && u < UINT32_MAX) {
 		e->uid = (uint32_t)u;
 		e->have_uid = true;
@@ -215,9 +217,11 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 	}
 	if (cfg->deprecated[0])
 		ev_binlog(LOG_WARNING, "%s", cfg->deprecated);
-	/* record: always makes the record the admin's audit: off (the user's
-	 * or the config's) then stops only what the plugin does in the job. */
-	if (ev_mode_resolve(&je->mode, NULL, cfg->mode) == EV_MODE_OFF && cfg->record != EV_RECORD_ALWAYS) {
+	/* record: always makes the record the admin's audit: off (the user's,
+	 * the plugstack's or the config's) then stops only what the plugin
+	 * does in the job. */
+	if (ev_mode_resolve(&je->mode, &je->plugstack_mode, cfg->mode) == EV_MODE_OFF &&
+	    cfg->record != EV_RECORD_ALWAYS) {
 		ev_config_free(cfg);
 		return 0;
 	}

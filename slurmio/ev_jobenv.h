@@ -26,6 +26,9 @@ struct ev_jobenv {
 	bool have_uid;               /* SLURM_JOB_UID: the job's user, whose view of its start file the prolog keeps */
 	uint32_t uid;
 	struct ev_mode_choice mode;  /* SPANK_EFA_VERIFY_MODE: the user's --efa-verify */
+	/* SPANK_EFA_VERIFY_PLUGSTACK_MODE: the plugstack line's mode=, as the
+	 * plugin in srun/sbatch/salloc read it. */
+	struct ev_mode_choice plugstack_mode;
 	/* What says whether the job has this whole node (ev_whole_node.h),
 	 * from the job's credential: SLURM_JOB_EXCLUSIVE (26.05 on) and
 	 * SLURM_JOB_OVERSUBSCRIBE (23.11 on), "" where not given, and this

@@ -406,10 +406,17 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	(void)av;
 	if (!spank_remote(sp)) {
 		/* srun/sbatch/salloc: hand an explicit choice to the prolog and
-		 * epilog (they see it as SPANK_EFA_VERIFY_MODE). */
+		 * epilog (they see it as SPANK_EFA_VERIFY_MODE), and the
+		 * plugstack line's mode= (SPANK_EFA_VERIFY_PLUGSTACK_MODE):
+		 * they never read plugstack.conf, and a site that says mode=off
+		 * there means the job's record too. */
 		if (ctx.option.given &&
 		    spank_job_control_setenv(sp, "EFA_VERIFY_MODE", ev_mode_name(ctx.option.value), 1) != ESPANK_SUCCESS)
 			slurm_error(PFX "cannot pass the mode to the prolog/epilog");
+		if (ctx.plugstack.mode.given &&
+		    spank_job_control_setenv(sp, "EFA_VERIFY_PLUGSTACK_MODE", ev_mode_name(ctx.plugstack.mode.value),
+					     1) != ESPANK_SUCCESS)
+			slurm_error(PFX "cannot pass the plugstack mode= to the prolog/epilog");
 		return 0;
 	}
 	load_remote_config();

@@ -214,6 +214,27 @@ go "$job"
 is "record: always: report: sacct record" "$(record "$job" nodes=1/1)" \
 	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
 
+# --- the plugstack line's mode=off is the site's off: the prolog and
+# epilog, which never read plugstack.conf, get it from sbatch's plugin.
+write_config
+echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=off" > "$SIM/plugstack.conf"
+job=$(submit 1 -w n1)
+check "plugstack mode=off: job $job's script ran (its prolog has ended)" ran "$job"
+check "plugstack mode=off: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
+go "$job"
+check "plugstack mode=off: job $job's epilog ended" epilog_done "$job" 1
+is "plugstack mode=off: no log line" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
+is "plugstack mode=off: no record" "$(sacct -P -n -X -j "$job" -o AdminComment)" ""
+unlike "plugstack mode=off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
+# The user's option still comes first.
+job=$(submit 1 -w n1 --efa-verify=report)
+check "plugstack mode=off, --efa-verify=report: job $job ran" ran "$job"
+like "plugstack mode=off, --efa-verify=report: the environment injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER=efa$"
+go "$job"
+is "plugstack mode=off, --efa-verify=report: sacct record" "$(record "$job" nodes=1/1)" \
+	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
+
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
 if [ -n "${SAN_BUILD:-}" ]; then
 	reports=$(ls "$ASAN_DIR" 2>/dev/null)
