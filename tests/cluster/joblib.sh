@@ -82,6 +82,20 @@ at_least() {
 }
 # epilog_done JOB N: N epilogs of the job have ended.
 epilog_done() { at_least "$2" "$SIM/out/epilog-done-$1-*"; }
+# off_job NAME [sbatch args]: a one-node job on n1 that efa-verify leaves
+# alone, checked as such: its prolog keeps no snapshot, its epilog logs
+# nothing, no record reaches sacct. Sets job.
+off_job() {
+	local name=$1
+	shift
+	job=$(submit 1 -w n1 "$@")
+	check "$name: job $job's script ran (its prolog has ended)" ran "$job"
+	check "$name: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
+	go "$job"
+	check "$name: job $job's epilog ended" epilog_done "$job" 1
+	is "$name: no log line" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
+	is "$name: no record" "$(sacct -P -n -X -j "$job" -o AdminComment)" ""
+}
 # started JOB N: the prologs left N start snapshots.
 started() { at_least "$2" "$SIM/state/n*/jobs/$1.start"; }
 nodes_of() { squeue -h -j "$1" -o %N; }

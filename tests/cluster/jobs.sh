@@ -236,12 +236,7 @@ n4 unknown no_start_snapshot"
 # --- mode off: nothing is snapshotted or recorded
 cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
 echo "mode: off" >> "$SIM/efa-verify.yaml"
-job=$(submit 1 -w n1)
-check "mode off: job $job's script ran (its prolog has ended)" ran "$job"
-check "mode off: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
-go "$job"
-check "mode off: job $job's epilog ended" epilog_done "$job" 1
-is "mode off: the epilog logged nothing" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
+off_job "mode off"
 cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
 

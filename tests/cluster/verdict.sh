@@ -188,13 +188,7 @@ n3 ok -"
 is "h: sacct record" "$(record "$job" nodes=2/2)" "efa-verify: verdict=ok nodes=2/2 efa_bytes=$((12 * GiB)) tcp_bytes=0"
 
 # --- record: follow_mode (the default): --efa-verify=off records nothing
-job=$(submit 1 -w n1 --efa-verify=off)
-check "follow_mode: job $job's script ran (its prolog has ended)" ran "$job"
-check "record: follow_mode: off: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
-go "$job"
-check "follow_mode: job $job's epilog ended" epilog_done "$job" 1
-is "record: follow_mode: off: no log line" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
-is "record: follow_mode: off: no record" "$(sacct -P -n -X -j "$job" -o AdminComment)" ""
+off_job "record: follow_mode: off" --efa-verify=off
 unlike "record: follow_mode: off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
 
 # --- record: always: --efa-verify=off stops injection, not the record
@@ -218,13 +212,7 @@ is "record: always: report: sacct record" "$(record "$job" nodes=1/1)" \
 # epilog, which never read plugstack.conf, get it from sbatch's plugin.
 write_config
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=off" > "$SIM/plugstack.conf"
-job=$(submit 1 -w n1)
-check "plugstack mode=off: job $job's script ran (its prolog has ended)" ran "$job"
-check "plugstack mode=off: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
-go "$job"
-check "plugstack mode=off: job $job's epilog ended" epilog_done "$job" 1
-is "plugstack mode=off: no log line" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
-is "plugstack mode=off: no record" "$(sacct -P -n -X -j "$job" -o AdminComment)" ""
+off_job "plugstack mode=off"
 unlike "plugstack mode=off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
 # The user's option still comes first.
 job=$(submit 1 -w n1 --efa-verify=report)
