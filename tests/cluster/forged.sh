@@ -17,11 +17,7 @@ cluster_test "$@"
 # tests/cluster/plugin.sh does, and any report fails the last check.
 san_env forged
 
-CDIR=/run/efa-verify-test-forged
-SIM=$CDIR/sim
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
+cluster_dir forged 29800
 mkdir -p "$SIM/bin" "$SIM/fakeprov" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
@@ -45,15 +41,9 @@ printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-prolog" "$SIM/efa-verif
 printf '#!/bin/sh\nexec %s -c %s\n' "$SIM/bin/efa-verify-epilog" "$SIM/efa-verify.yaml" > "$SIM/bin/epilog.sh"
 chmod 0755 "$SIM/bin/prolog.sh" "$SIM/bin/epilog.sh"
 chmod -R a+rX "$SIM"
-slurmd_env=()
-for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 29800 --plugstack "$SIM/plugstack.conf" \
+cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" \
-	--env "FI_PROVIDER_PATH=$SIM/fakeprov" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov"
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }

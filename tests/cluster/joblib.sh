@@ -12,6 +12,31 @@ cluster_test() {
 	command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
 }
 
+# cluster_dir NAME PORT: the test's cluster directory CDIR
+# (/run/efa-verify-test-NAME), its SIM, and CLUSTER; whatever a killed run
+# left there (its cluster on port base PORT included) is gone.
+cluster_dir() {
+	CDIR=/run/efa-verify-test-$1
+	SIM=$CDIR/sim
+	CPORT=$2
+	CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+	"$CLUSTER" down --dir "$CDIR" --port-base "$CPORT" >/dev/null 2>&1
+	rm -rf "$CDIR"
+}
+
+# cluster_up [cluster.sh up args]: the cluster up in CDIR on CPORT, slurmd
+# with SAN_ENV; down at exit, its env (. CDIR/env) read. A cluster that
+# does not come up fails the test there and then, with cluster.sh's words.
+cluster_up() {
+	local e slurmd_env=()
+	for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
+	if ! "$CLUSTER" up --dir "$CDIR" --port-base "$CPORT" "$@" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
+		not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
+	fi
+	at_exit "\"$CLUSTER\" down --dir \"$CDIR\" --port-base $CPORT"
+	. "$CDIR/env"
+}
+
 # san_env NAME: SAN_ENV, the environment that lets Slurm's own srun, sbatch
 # and slurmstepd load an ASan+UBSan-built plugin (the sanitizer build):
 # the runtimes preloaded, reports into /run/efa-verify-test-NAME-asan

@@ -7,12 +7,8 @@
 
 cluster_test "$@"
 
-CDIR=/run/efa-verify-test-jobs
-SIM=$CDIR/sim
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+cluster_dir jobs 20800
 SAN_ENV=()
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 # Each node has the 2 CPUs cluster.sh gives it in slurm.conf, as a real
@@ -33,12 +29,8 @@ imds:
   timeout_ms: 200
 YAML
 chmod -R a+rX "$SIM"
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 20800 --prolog "$SIM/bin/prolog.sh" \
-	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+cluster_up --prolog "$SIM/bin/prolog.sh" \
+	--epilog "$SIM/bin/epilog.sh"
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
 

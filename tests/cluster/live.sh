@@ -17,12 +17,8 @@ cluster_test "$@"
 # ASan-built: it runs as it is, leak checks included.
 san_env live
 
-CDIR=/run/efa-verify-test-live
-SIM=$CDIR/sim
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
+cluster_dir live 12800
 REAL_SRUN=$(command -v srun)
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
 mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"
 # Copies every uid can read and run: the users' report runs them, and srun
@@ -69,15 +65,9 @@ PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=enforce"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 id efaother >/dev/null 2>&1 || useradd -M -s /bin/bash efaother
-slurmd_env=()
-for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 12800 --plugstack "$SIM/plugstack.conf" \
+cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" \
-	--env "FI_PROVIDER_PATH=$SIM/fakeprov" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov"
 cd "$CDIR" || exit 1
 MiB=1048576
 EV=("$SIM/bin/efa-verify" -c "$SIM/efa-verify.yaml")

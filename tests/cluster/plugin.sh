@@ -13,11 +13,7 @@ cluster_test "$@"
 # any ASan/UBSan report lands in $ASAN_DIR and fails the last check.
 san_env plugin
 
-CDIR=/run/efa-verify-test-plugin
-SIM=$CDIR/sim
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
+cluster_dir plugin 26800
 mkdir -p "$SIM/fakeprov" && chmod 0755 "$CDIR" "$SIM"
 # Copies under a directory every uid can read: srun loads the plugin as the user.
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
@@ -67,14 +63,8 @@ exit 0
 PROLOG
 chmod 0755 "$SIM/prolog.sh"
 mkdir -p "$SIM/out" && chmod 1777 "$SIM/out"
-slurmd_env=()
-for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 26800 --plugstack "$SIM/plugstack.conf" --prolog "$SIM/prolog.sh" \
-	--env "FI_PROVIDER_PATH=$SIM/fakeprov" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+cluster_up --plugstack "$SIM/plugstack.conf" --prolog "$SIM/prolog.sh" \
+	--env "FI_PROVIDER_PATH=$SIM/fakeprov"
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }

@@ -17,13 +17,9 @@ command -v jq >/dev/null || skip_all "jq not installed"
 command -v sdiag >/dev/null || skip_all "sdiag not installed"
 san_env scale
 
-CDIR=/run/efa-verify-test-scale
-SIM=$CDIR/sim
+cluster_dir scale 18800
 LOG=$SIM/log/jobs.jsonl
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 NODES=8
-"$CLUSTER" down --dir "$CDIR" --port-base 18800 >/dev/null 2>&1
-rm -rf "$CDIR"
 mkdir -p "$SIM/fakeprov" "$SIM/log" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
@@ -37,15 +33,8 @@ done
 echo "$imds}" > "$SIM/imds.json"
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
-slurmd_env=()
-for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 18800 --nodes "$NODES" --plugstack "$SIM/plugstack.conf" \
-	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --env "FI_PROVIDER_PATH=$SIM/fakeprov" \
-	"${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\" --port-base 18800"
-. "$CDIR/env"
+cluster_up --nodes "$NODES" --plugstack "$SIM/plugstack.conf" \
+	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --env "FI_PROVIDER_PATH=$SIM/fakeprov"
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
 cat > "$SIM/efa-verify.yaml" <<YAML
 sysfs_root: $SIM/sys/%n

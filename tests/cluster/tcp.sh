@@ -13,13 +13,9 @@ cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"
 command -v fi_pingpong >/dev/null || skip_all "fi_pingpong not installed (libfabric-bin)"
 
-CDIR=/run/efa-verify-test-tcp
-SIM=$CDIR/sim
+cluster_dir tcp 17800
 LOG=$SIM/log/jobs.jsonl
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 SAN_ENV=()
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
@@ -34,12 +30,8 @@ imds:
   timeout_ms: 200
 YAML
 chmod -R a+rX "$SIM"
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 17800 --prolog "$SIM/bin/prolog.sh" \
-	--epilog "$SIM/bin/epilog.sh" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+cluster_up --prolog "$SIM/bin/prolog.sh" \
+	--epilog "$SIM/bin/epilog.sh"
 cd "$CDIR" || exit 1
 MiB=1048576
 GiB=1073741824

@@ -14,12 +14,8 @@ command -v jq >/dev/null || skip_all "jq not installed"
 # --efa-verify=off): in the sanitizer build they get its runtimes.
 san_env verdict
 
-CDIR=/run/efa-verify-test-verdict
-SIM=$CDIR/sim
+cluster_dir verdict 14800
 LOG=$SIM/log/jobs.jsonl
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
-"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
-rm -rf "$CDIR"
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 # Under a directory every uid can read: sbatch loads the plugin as the user.
@@ -57,14 +53,8 @@ YAML
 write_config
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
-slurmd_env=()
-for e in "${SAN_ENV[@]}"; do slurmd_env+=(--slurmd-env "$e"); done
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 14800 --plugstack "$SIM/plugstack.conf" \
-	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" "${slurmd_env[@]}" >"$EV_TMP/up.log" 2>&1; then
-	not_ok "cluster comes up"; diag "$(cat "$EV_TMP/up.log")"; done_testing; exit 1
-fi
-at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-. "$CDIR/env"
+cluster_up --plugstack "$SIM/plugstack.conf" \
+	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh"
 cd "$CDIR" || exit 1
 GiB=1073741824
 major=$(slurmd -V | awk '{ print $2 }' | cut -d. -f1)
