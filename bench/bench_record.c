@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_record.h"
+#include "record/ev_record.h"
 
 static uint64_t now_ns(void)
 {

@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "ev_config.h"
-#include "ev_json.h"
+#include "config/ev_config.h"
+#include "util/ev_json.h"
 
 /* Exit codes, as SPEC.md gives them for `check`. */
 enum { EXIT_READY = 0, EXIT_NOT_READY = 1, EXIT_USAGE = 2 };

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ev_env.h"
-#include "ev_json.h"
-#include "ev_opts.h"
-#include "ev_readiness.h"
+#include "judge/ev_env.h"
+#include "util/ev_json.h"
+#include "util/ev_opts.h"
+#include "judge/ev_readiness.h"
 
 static const char check_usage[] =
 	"Usage: efa-verify check [--json] [--cached]\n"

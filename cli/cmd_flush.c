@@ -9,10 +9,10 @@
 
 #include "cli.h"
 #include "ev_deliver.h"
-#include "ev_jobid.h"
-#include "ev_jobnet.h"
-#include "ev_opts.h"
-#include "ev_running.h"
+#include "state/ev_jobid.h"
+#include "jobnet/ev_jobnet.h"
+#include "util/ev_opts.h"
+#include "state/ev_running.h"
 
 static const char flush_usage[] =
 	"Usage: efa-verify flush [--job JOBID]\n"

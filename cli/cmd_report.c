@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_jobid.h"
-#include "ev_json.h"
-#include "ev_opts.h"
-#include "ev_result_json.h"
-#include "ev_units.h"
+#include "state/ev_jobid.h"
+#include "util/ev_json.h"
+#include "util/ev_opts.h"
+#include "record/ev_result_json.h"
+#include "util/ev_units.h"
 #include "report.h"
 
 static const char report_usage[] =

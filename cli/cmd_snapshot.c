@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ev_counters.h"
-#include "ev_devices.h"
-#include "ev_json.h"
-#include "ev_opts.h"
+#include "node/ev_counters.h"
+#include "node/ev_devices.h"
+#include "util/ev_json.h"
+#include "util/ev_opts.h"
 
 static const char snapshot_usage[] =
 	"Usage: efa-verify snapshot [--json]\n"

@@ -1,6 +1,6 @@
 /* efa-verify top: this node's EFA and TCP rates, live. Each interval reads
  * what a prolog reads (the 12 port counters of each device, the TCP
- * interfaces' byte counters) and the port states; lib/ev_rates turns two
+ * interfaces' byte counters) and the port states; lib/node/ev_rates turns two
  * readings into rates, top_screen.c into text. */
 #include <errno.h>
 #include <getopt.h>
@@ -15,13 +15,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ev_buf.h"
-#include "ev_counters.h"
-#include "ev_devices.h"
-#include "ev_num.h"
-#include "ev_json.h"
-#include "ev_opts.h"
-#include "ev_rates.h"
+#include "util/ev_buf.h"
+#include "node/ev_counters.h"
+#include "node/ev_devices.h"
+#include "util/ev_num.h"
+#include "util/ev_json.h"
+#include "util/ev_opts.h"
+#include "node/ev_rates.h"
 #include "top_screen.h"
 
 #define MIN_INTERVAL 0.1

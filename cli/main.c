@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ev_opts.h"
+#include "util/ev_opts.h"
 
 static const char usage_text[] =
 	"Usage: efa-verify [-c FILE] [-N NODE] COMMAND [--json]\n"

@@ -11,8 +11,8 @@
 
 #include "cli.h"
 #include "ev_acct.h"
-#include "ev_record.h"
-#include "ev_sofar.h"
+#include "record/ev_record.h"
+#include "record/ev_sofar.h"
 
 /* What report shows, finished or so far. */
 struct report_view {

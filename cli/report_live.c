@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_buf.h"
-#include "ev_printable.h"
-#include "ev_record.h"
+#include "util/ev_buf.h"
+#include "util/ev_printable.h"
+#include "record/ev_record.h"
 #include "report.h"
 
 extern char **environ;

@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_boot_id.h"
-#include "ev_counters.h"
-#include "ev_delta.h"
-#include "ev_devices.h"
-#include "ev_job_start.h"
-#include "ev_job_view.h"
-#include "ev_result.h"
-#include "ev_units.h"
-#include "ev_verdict.h"
+#include "node/ev_boot_id.h"
+#include "node/ev_counters.h"
+#include "node/ev_delta.h"
+#include "node/ev_devices.h"
+#include "state/ev_job_start.h"
+#include "state/ev_job_view.h"
+#include "record/ev_result.h"
+#include "util/ev_units.h"
+#include "judge/ev_verdict.h"
 #include "report.h"
 
 static void print_human(const struct ev_sofar *s)

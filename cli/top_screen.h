@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "ev_buf.h"
-#include "ev_rates.h"
+#include "util/ev_buf.h"
+#include "node/ev_rates.h"
 
 struct top_view {
 	const char *node;

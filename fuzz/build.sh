@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the libFuzzer targets into OUTDIR (default: ./fuzz-out).
 #
-# The lib/*.c files a target needs are compiled straight into it, not taken
+# The lib/*/*.c files a target needs are compiled straight into it, not taken
 # from the libtool library: every line of the parsers must carry the
 # fuzzer's coverage instrumentation and the sanitizers, which a normal build
 # does not have. Needs clang and its libFuzzer runtime (Debian:
@@ -35,12 +35,12 @@ cflags="-std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonlitera
 	-DEV_SYSCONFDIR=\"/etc\" -DEV_DEFAULT_CONFIG=\"/etc/slurm/efa-verify.yaml\""
 san="address,undefined"
 
-# Every lib/*.c that stands alone, into one archive: a target pulls in
+# Every lib/*/*.c that stands alone, into one archive: a target pulls in
 # just the members it uses, so a parser gaining a dependency inside lib/
 # needs no change here. Files that include configure's config.h are left
 # out; no parser uses them. Each file is recompiled only when it changed.
 objs=()
-for src in "$top"/lib/*.c; do
+for src in "$top"/lib/*/*.c; do
 	grep -q '^#include "config.h"' "$src" && continue
 	f=$(basename "$src" .c)
 	o="$out/obj/$f.o"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 #include "fuzz_check.h"
 
 #define NAME "fuzz.yaml"

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_file.h"
-#include "ev_num.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
 #include "fuzz_check.h"
-#include "ev_job_start.h"
-#include "ev_running.h"
+#include "state/ev_job_start.h"
+#include "state/ev_running.h"
 
 static void counter_value(const unsigned char *data, size_t size)
 {

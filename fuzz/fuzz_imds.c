@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_imds.h"
-#include "ev_imds_cache.h"
+#include "aws/ev_imds.h"
+#include "aws/ev_imds_cache.h"
 #include "fuzz_check.h"
 
 #define BOOT "6f1c2a9e-55d1-4c1e-9a0b-1d2e3f405162"

@@ -30,11 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 #include "fuzz_check.h"
-#include "ev_hostlist.h"
-#include "ev_record.h"
-#include "ev_token.h"
+#include "record/ev_hostlist.h"
+#include "record/ev_record.h"
+#include "record/ev_token.h"
 
 #define MAX_RESULTS 64
 

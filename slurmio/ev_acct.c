@@ -12,9 +12,9 @@
 #include "ev_slurm_compat.h"
 #include <slurm/slurmdb.h>
 
-#include "ev_config.h"
-#include "ev_hostlist.h"
-#include "ev_nodecomment.h"
+#include "config/ev_config.h"
+#include "record/ev_hostlist.h"
+#include "record/ev_nodecomment.h"
 #include "ev_slurm_hosts.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_result.h"
+#include "util/ev_err.h"
+#include "record/ev_result.h"
 
 /* 0 once libslurm is initialised from a readable slurm.conf (SLURM_CONF,
  * else /etc/slurm/slurm.conf); -ENOENT without one. Call before any Slurm

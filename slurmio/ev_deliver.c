@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "ev_acct.h"
-#include "ev_hostlist.h"
+#include "record/ev_hostlist.h"
 #include "ev_jobenv.h"
-#include "ev_spool.h"
-#include "ev_state_lock.h"
+#include "state/ev_spool.h"
+#include "state/ev_state_lock.h"
 
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */

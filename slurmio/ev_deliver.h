@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_record.h"
+#include "util/ev_err.h"
+#include "record/ev_record.h"
 
 struct ev_acct_db;
 

@@ -11,14 +11,14 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "ev_file.h"
-#include "ev_hostlist.h"
-#include "ev_jobid.h"
-#include "ev_num.h"
-#include "ev_opts.h"
-#include "ev_record.h"
+#include "util/ev_file.h"
+#include "record/ev_hostlist.h"
+#include "state/ev_jobid.h"
+#include "util/ev_num.h"
+#include "util/ev_opts.h"
+#include "record/ev_record.h"
 #include "ev_slurm_hosts.h"
-#include "ev_whole_node.h"
+#include "node/ev_whole_node.h"
 
 int ev_nodelist_expand(const char *list, char ***names, size_t *n, struct ev_err *err)
 {

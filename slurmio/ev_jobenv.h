@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ev_config.h"
-#include "ev_err.h"
-#include "ev_mode.h"
+#include "config/ev_config.h"
+#include "util/ev_err.h"
+#include "config/ev_mode.h"
 
 /* A job's node list as Slurm writes it ("n[1-4,7]"); a longer one is not
  * kept (the job's inter-node TCP is then counted on interfaces). */

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ev_hostlist.h"
-#include "ev_node_aliases.h"
-#include "ev_resolve.h"
+#include "record/ev_hostlist.h"
+#include "jobnet/ev_node_aliases.h"
+#include "jobnet/ev_resolve.h"
 #include "ev_slurm_hosts.h"
 
 static long now_ms(void)

@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 #include "ev_jobenv.h"
-#include "ev_jobnet.h"
+#include "jobnet/ev_jobnet.h"
 
 /* How long the names may take to resolve, all together. */
 #define EV_JOBPEERS_RESOLVE_MS 1000

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_placement.h"
+#include "util/ev_err.h"
+#include "aws/ev_placement.h"
 
 /* Drain node with reason (prefixed "efa-verify: "). Needs root. */
 int ev_node_drain(const char *node, const char *reason, struct ev_err *err);

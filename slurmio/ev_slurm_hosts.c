@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "ev_acct.h"
-#include "ev_config.h"
-#include "ev_hostlist.h"
+#include "config/ev_config.h"
+#include "record/ev_hostlist.h"
 #include "ev_slurm_compat.h"
 
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* list read by libslurm's hostlist code: for the forms lib's
  * ev_hostlist_expand does not read (suffixes, several brackets, ...).

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "ev_acct.h"
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* The table's name in the module; the module exports nothing else. */
 #define EV_SLURMIO_SYMBOL "ev_slurmio_ops"

@@ -26,21 +26,21 @@
 #include "ev_slurm_compat.h"
 #include <slurm/spank.h>
 
-#include "ev_boot_id.h"
-#include "ev_config.h"
-#include "ev_counters.h"
-#include "ev_delta.h"
-#include "ev_devices.h"
-#include "ev_env.h"
-#include "ev_imds_cache.h"
-#include "ev_mode.h"
+#include "node/ev_boot_id.h"
+#include "config/ev_config.h"
+#include "node/ev_counters.h"
+#include "node/ev_delta.h"
+#include "node/ev_devices.h"
+#include "judge/ev_env.h"
+#include "aws/ev_imds_cache.h"
+#include "config/ev_mode.h"
 #include "ev_node_info.h"
-#include "ev_notready.h"
-#include "ev_placement.h"
-#include "ev_printable.h"
-#include "ev_readiness.h"
-#include "ev_stepline.h"
-#include "ev_verdict.h"
+#include "state/ev_notready.h"
+#include "aws/ev_placement.h"
+#include "util/ev_printable.h"
+#include "judge/ev_readiness.h"
+#include "record/ev_stepline.h"
+#include "judge/ev_verdict.h"
 
 SPANK_PLUGIN(efa_verify, 1);
 
@@ -52,7 +52,7 @@ SPANK_PLUGIN(efa_verify, 1);
  * plugin context keeps the user's arguments, its config and the job apart).
  * Three of them may give a mode: ctx.option.value (the user's),
  * ctx.plugstack.mode (the admin's plugstack line), ctx.config.file.mode (the
- * config file's). ev_mode_resolve (lib/ev_mode.h) picks the step's
+ * config file's). ev_mode_resolve (lib/config/ev_mode.h) picks the step's
  * effective_mode from them, and says why in that order. */
 struct plugstack_args {                 /* the plugstack line: the admin's */
 	char config_path[EV_PATH_MAX];

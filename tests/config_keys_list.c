@@ -1,11 +1,11 @@
 /* Prints every key of efa-verify.yaml from the parser's own table
- * (lib/ev_config_keys.c), one dotted path a line, "*" for the name of an
+ * (lib/config/ev_config_keys.c), one dotted path a line, "*" for the name of an
  * entry of an open map: what tests/integration/config_documented.sh
  * checks the sample and the man page against. */
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_config_keys.h"
+#include "config/ev_config_keys.h"
 
 static void list(const struct ev_key *keys, const char *path)
 {

@@ -3,7 +3,7 @@
  * so no signals (CURLOPT_NOSIGNAL), no proxy from the environment (an
  * http_proxy meant for the job must not see, or answer, metadata requests),
  * no redirects, no compressed bodies. */
-#include "ev_imds.h"
+#include "aws/ev_imds.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "ev_dl.h"
+#include "util/ev_dl.h"
 
 /* libcurl, opened on the first request (see ev_dl.h for why). setopt and
  * getinfo lose curl's compile-time type checks through a pointer; every

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "ev_err.h"
-#include "ev_instances.h"
+#include "util/ev_err.h"
+#include "config/ev_instances.h"
 
 struct ev_imds_info {
 	char instance_id[EV_NAME_MAX];

@@ -3,7 +3,7 @@
  * this user, not writable by anyone else, reached without a symlink, so a
  * user cannot feed the plugin their own answers. Every value read back is
  * checked as strictly as a fresh IMDS answer. */
-#include "ev_imds_cache.h"
+#include "aws/ev_imds_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_boot_id.h"
-#include "ev_file.h"
+#include "node/ev_boot_id.h"
+#include "util/ev_file.h"
 
 #define CACHE_NAME "imds.cache"
 #define CACHE_VERSION "efa-verify-imds-cache 1"

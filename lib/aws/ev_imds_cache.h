@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "ev_config.h"
-#include "ev_err.h"
-#include "ev_imds.h"
+#include "config/ev_config.h"
+#include "util/ev_err.h"
+#include "aws/ev_imds.h"
 
 #define EV_IMDS_NEGATIVE_TTL_S 60
 

@@ -1,11 +1,11 @@
-#include "ev_placement.h"
+#include "aws/ev_placement.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "ev_num.h"
+#include "util/ev_num.h"
 
 /* Values travel in one space-separated line: none may be empty or hold a
  * space or a control character (IMDS values are validated the same way,

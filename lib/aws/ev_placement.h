@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_boot_id.h"
-#include "ev_err.h"
-#include "ev_imds.h"
+#include "node/ev_boot_id.h"
+#include "util/ev_err.h"
+#include "aws/ev_imds.h"
 
 #define EV_FACTS_PREFIX "efa-verify:"
 #define EV_FACTS_MAX 512

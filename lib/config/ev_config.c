@@ -4,7 +4,7 @@
  * parser is strict: every key is known, every value typed and bounded, and
  * each error names FILE:LINE:COL so an admin can fix it without guessing.
  * The keys: ev_config_keys.c; YAML: ev_yaml.c; %n: ev_config_expand.c. */
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config_parse.h"
-#include "ev_file.h"
+#include "config/ev_config_parse.h"
+#include "util/ev_file.h"
 
 #define CFG_MAX_BYTES EV_CONFIG_MAX_BYTES
 

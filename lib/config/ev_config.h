@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_instances.h"
+#include "util/ev_err.h"
+#include "config/ev_instances.h"
+#include "util/ev_limits.h"
 
-#define EV_PATH_MAX 1024
 #define EV_URL_MAX 512
 #define EV_IFNAME_MAX 16
 #define EV_MAX_TCP_IFACES 32

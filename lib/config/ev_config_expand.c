@@ -1,5 +1,5 @@
 /* %n in efa-verify.yaml's paths and URLs: see ev_config_expand. */
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* efa-verify.yaml's keys (see ev_config_keys.h) and the walk that reads a
  * mapping by its table. */
-#include "ev_config_parse.h"
+#include "config/ev_config_parse.h"
 
 #include <ctype.h>
 #include <errno.h>

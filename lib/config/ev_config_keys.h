@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 enum ev_key_type {
 	EV_KEY_BOOL,      /* bool */
@@ -32,7 +32,7 @@ struct ev_key_choices {
 };
 
 struct ev_key;
-struct ev_cfg_parse;        /* lib/ev_config_parse.h */
+struct ev_cfg_parse;        /* lib/config/ev_config_parse.h */
 struct yaml_node_s;
 
 /* Reads v (at path, for messages) into base + k->off. */

@@ -1,6 +1,6 @@
 /* The keys whose values are open maps of names: env.vars,
  * env.instance_types, instance_types and their software versions. */
-#include "ev_config_parse.h"
+#include "config/ev_config_parse.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -3,9 +3,9 @@
 #ifndef EV_CONFIG_PARSE_H
 #define EV_CONFIG_PARSE_H
 
-#include "ev_config.h"
-#include "ev_config_keys.h"
-#include "ev_yaml.h"
+#include "config/ev_config.h"
+#include "config/ev_config_keys.h"
+#include "config/ev_yaml.h"
 
 struct ev_cfg_parse {
 	struct ev_yaml y;

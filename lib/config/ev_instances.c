@@ -20,11 +20,11 @@
  *    them, not their full requirement. libfabric 1.7.0 is the first release
  *    with the EFA provider (efa.html, "Supported interfaces and libraries").
  * The config's instance_types key overrides or extends any entry. */
-#include "ev_instances.h"
+#include "config/ev_instances.h"
 
 #include <string.h>
 
-#include "ev_names.h"
+#include "util/ev_names.h"
 
 static const char *const sw_names[EV_SW__COUNT] = {
 	[EV_SW_EFA_INSTALLER] = "efa_installer",

@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define EV_NAME_MAX 64
+#include "util/ev_limits.h"
+
 #define EV_VER_MAX 32
 
 enum ev_sw {

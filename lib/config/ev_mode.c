@@ -1,4 +1,4 @@
-#include "ev_mode.h"
+#include "config/ev_mode.h"
 
 #include <errno.h>
 #include <string.h>

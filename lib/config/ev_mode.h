@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 /* A mode that one place may give, or not. */
 struct ev_mode_choice {

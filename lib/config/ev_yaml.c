@@ -1,5 +1,5 @@
 /* Strict reading of a libyaml document: see ev_yaml.h. */
-#include "ev_yaml.h"
+#include "config/ev_yaml.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ev_num.h"
-#include "ev_printable.h"
+#include "util/ev_num.h"
+#include "util/ev_printable.h"
 
 /* The schema is at most 5 levels deep; anything far deeper is not ours. */
 #define YAML_MAX_DEPTH 32

@@ -11,7 +11,7 @@
 
 #include <yaml.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* A document being read: the name its messages start with. */
 struct ev_yaml {

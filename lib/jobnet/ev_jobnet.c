@@ -1,4 +1,4 @@
-#include "ev_jobnet.h"
+#include "jobnet/ev_jobnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 /* nft's own type ids (its datatypes enum), kept in the set so that `nft
  * list` shows the sets as ipv4_addr and ipv6_addr. */

@@ -34,9 +34,9 @@
 
 #include <netinet/in.h>
 
-#include "ev_counters.h"
-#include "ev_err.h"
-#include "ev_nft.h"
+#include "node/ev_counters.h"
+#include "util/ev_err.h"
+#include "jobnet/ev_nft.h"
 
 #define EV_JOBNET_PREFIX "efa_verify_"
 /* "efa_verify_" + 10 digits + "_" + 63 node characters, each up to 3. */

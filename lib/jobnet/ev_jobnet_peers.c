@@ -1,7 +1,7 @@
 /* The job's peer addresses: the set the job's nftables table counts
  * against, made safe first (no loopback, no address of this node's own),
  * apart from the table itself so that each file holds one concern. */
-#include "ev_jobnet.h"
+#include "jobnet/ev_jobnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

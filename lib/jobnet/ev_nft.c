@@ -1,4 +1,4 @@
-#include "ev_nft.h"
+#include "jobnet/ev_nft.h"
 
 #include <endian.h>
 #include <errno.h>

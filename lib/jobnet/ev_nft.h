@@ -22,8 +22,8 @@
 
 #include <linux/netlink.h>
 
-#include "ev_buf.h"
-#include "ev_err.h"
+#include "util/ev_buf.h"
+#include "util/ev_err.h"
 
 /* One batch (or one dump request) under construction. Allocation failures
  * are sticky in b.oom, checked once when sending. */

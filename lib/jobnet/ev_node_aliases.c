@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "ev_node_aliases.h"
+#include "jobnet/ev_node_aliases.h"
 
 #include <errno.h>
 #include <stdlib.h>

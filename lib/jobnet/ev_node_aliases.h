@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* For each names[k] that is not skip[k] and has no addr[k] yet, the address
  * of its entry in aliases (malloc'ed into addr[k]; the first entry of a

@@ -1,4 +1,4 @@
-#include "ev_resolve.h"
+#include "jobnet/ev_resolve.h"
 
 #include <errno.h>
 #include <netdb.h>

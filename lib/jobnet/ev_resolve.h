@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_err.h"
-#include "ev_jobnet.h"
+#include "util/ev_err.h"
+#include "jobnet/ev_jobnet.h"
 
 /* Add every IPv4 and IPv6 address of names[i] to out and set resolved[i]
  * when it had any. A name that does not resolve is not an error (the

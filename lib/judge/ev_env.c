@@ -27,7 +27,7 @@
  * enforce steps and checks (or a cache that comes and goes), and the
  * environment must not differ between steps of one job; and the library the
  * plugin loads need not be the one the job's tasks load. */
-#include "ev_env.h"
+#include "judge/ev_env.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_config.h"
-#include "ev_err.h"
-#include "ev_versions.h"
+#include "config/ev_config.h"
+#include "util/ev_err.h"
+#include "node/ev_versions.h"
 
 #define EV_ENV_MAX_VARS 64
 #define EV_ENV_MAX_SKIPPED 16

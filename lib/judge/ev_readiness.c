@@ -1,13 +1,13 @@
-#include "ev_readiness.h"
+#include "judge/ev_readiness.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "ev_boot_id.h"
-#include "ev_fabric_cache.h"
-#include "ev_imds_cache.h"
+#include "node/ev_boot_id.h"
+#include "node/ev_fabric_cache.h"
+#include "aws/ev_imds_cache.h"
 
 const char *ev_status_name(enum ev_status s)
 {

@@ -5,13 +5,13 @@
 
 #include <stdbool.h>
 
-#include "ev_config.h"
-#include "ev_devices.h"
-#include "ev_err.h"
-#include "ev_fabric.h"
-#include "ev_imds.h"
-#include "ev_verbs.h"
-#include "ev_versions.h"
+#include "config/ev_config.h"
+#include "node/ev_devices.h"
+#include "util/ev_err.h"
+#include "node/ev_fabric.h"
+#include "aws/ev_imds.h"
+#include "node/ev_verbs.h"
+#include "node/ev_versions.h"
 
 struct ev_node_facts {
 	struct ev_device_list devices;

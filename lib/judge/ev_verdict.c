@@ -1,11 +1,11 @@
-#include "ev_verdict.h"
+#include "judge/ev_verdict.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_names.h"
+#include "util/ev_names.h"
 
 static const char *const names[] = {
 	[EV_V_NO_TRAFFIC] = "no_traffic", [EV_V_OK] = "ok", [EV_V_UNKNOWN] = "unknown",

@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 
-#include "ev_config.h"
-#include "ev_delta.h"
-#include "ev_whole_node.h"
+#include "config/ev_config.h"
+#include "node/ev_delta.h"
+#include "node/ev_whole_node.h"
 
 /* In order of how much an admin needs to see it: the job's verdict is its
  * worst node's. not_ready and tcp_fallback mean the job did not get EFA;

@@ -1,11 +1,11 @@
-#include "ev_boot_id.h"
+#include "node/ev_boot_id.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 
-#include "ev_file.h"
-#include "ev_state_dir.h"
+#include "util/ev_file.h"
+#include "util/ev_limits.h"
 
 bool ev_boot_id_valid(const char *s)
 {
@@ -21,7 +21,7 @@ bool ev_boot_id_valid(const char *s)
 
 int ev_boot_id_read(const char *proc_root, char out[EV_BOOT_ID_MAX], struct ev_err *err)
 {
-	char path[EV_STATE_PATH_CAP], buf[64];
+	char path[EV_PATH_CAP], buf[64];
 	long n;
 
 	out[0] = '\0';

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 #define EV_BOOT_ID_MAX 40            /* 36 characters of a UUID, and a NUL */
 

@@ -2,7 +2,7 @@
  * up to 32 devices, so it reads with openat relative to one directory fd per
  * directory and one read per file, no stdio, and there only the counters a
  * job's verdict is made of. */
-#include "ev_counters.h"
+#include "node/ev_counters.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_file.h"
-#include "ev_num.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
 
 #define EV_MAX_COUNTERS_PER_DIR 128
 

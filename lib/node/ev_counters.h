@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_config.h"
-#include "ev_devices.h"
-#include "ev_err.h"
+#include "config/ev_config.h"
+#include "node/ev_devices.h"
+#include "util/ev_err.h"
 
 #define EV_COUNTER_NAME_MAX 48
 

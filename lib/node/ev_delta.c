@@ -1,4 +1,4 @@
-#include "ev_delta.h"
+#include "node/ev_delta.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_counters.h"
-#include "ev_err.h"
+#include "node/ev_counters.h"
+#include "util/ev_err.h"
 
 enum ev_dev_state {
 	EV_DEV_OK,

@@ -1,6 +1,6 @@
 /* EFA device discovery: RDMA devices whose PCI function is bound to the efa
  * driver, read through sysfs_root the way the kernel lays it out. */
-#include "ev_devices.h"
+#include "node/ev_devices.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ev_file.h"
+#include "util/ev_file.h"
 
 /* Far above any instance (p5: 32); bounds work on a hostile tree. */
 #define EV_MAX_DEVICES 256

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_err.h"
-#include "ev_instances.h"
+#include "util/ev_err.h"
+#include "config/ev_instances.h"
 
 #define EV_PORT_ACTIVE 4   /* IB_PORT_ACTIVE, as in "4: ACTIVE" */
 

@@ -1,6 +1,6 @@
 /* Ask libfabric itself whether it has an efa provider: this is what
  * NCCL's aws-ofi-nccl plugin will ask, so it is the answer that matters. */
-#include "ev_fabric.h"
+#include "node/ev_fabric.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <rdma/fabric.h>
 #include <rdma/fi_errno.h>
 
-#include "ev_dl.h"
+#include "util/ev_dl.h"
 
 /* libfabric, opened on the first probe (see ev_dl.h for why). */
 #define FI_FNS(X, s, prefix) \

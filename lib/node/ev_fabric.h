@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* How libfabric names what its efa provider offers, one fi_info per device
  * per variant: libfabric 1.x "efa" (RDM, domain "<dev>-rdm"; DGRAM

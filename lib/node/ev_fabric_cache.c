@@ -1,4 +1,4 @@
-#include "ev_fabric_cache.h"
+#include "node/ev_fabric_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_boot_id.h"
-#include "ev_file.h"
-#include "ev_num.h"
+#include "node/ev_boot_id.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
 
 /* 2: devices rather than domains, and the fabric names (libfabric 2's
  * efa-direct); a format-1 file is a miss, so libfabric is asked again. */

@@ -14,8 +14,8 @@
 
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_fabric.h"
+#include "util/ev_err.h"
+#include "node/ev_fabric.h"
 
 #define EV_FABRIC_CACHE_TTL 600
 #define EV_FABRIC_CACHE_NEG_TTL 60

@@ -1,4 +1,4 @@
-#include "ev_rates.h"
+#include "node/ev_rates.h"
 
 #include <errno.h>
 #include <math.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_delta.h"
+#include "node/ev_delta.h"
 
 const char *ev_rate_status_name(enum ev_rate_status s)
 {

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_counters.h"
-#include "ev_devices.h"
-#include "ev_err.h"
+#include "node/ev_counters.h"
+#include "node/ev_devices.h"
+#include "util/ev_err.h"
 
 /* When a port's rate cannot be read: above any EFA port today. */
 #define EV_RATES_DEFAULT_LINK_GBPS 800.0

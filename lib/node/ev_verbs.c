@@ -1,5 +1,5 @@
 /* rdma-core: open each EFA device the way a libfabric efa endpoint would. */
-#include "ev_verbs.h"
+#include "node/ev_verbs.h"
 
 #include "config.h"
 
@@ -13,7 +13,7 @@
 #endif
 #include <pthread.h>
 
-#include "ev_dl.h"
+#include "util/ev_dl.h"
 
 /* rdma-core, opened on the first probe (see ev_dl.h for why). */
 #define IBV_FNS(X, s, prefix) \

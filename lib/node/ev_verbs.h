@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "ev_devices.h"
-#include "ev_err.h"
+#include "node/ev_devices.h"
+#include "util/ev_err.h"
 
 struct ev_verbs_info {
 	int n_ibv_devices;       /* ibv_get_device_list count */

@@ -1,6 +1,6 @@
 /* Installed EFA/NCCL/CUDA software, read from the files real installs leave
  * (never by running anything), under software_root so tests can fake them. */
-#include "ev_versions.h"
+#include "node/ev_versions.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_file.h"
+#include "util/ev_file.h"
 
 static bool valid_version(const char *s)
 {

@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "ev_err.h"
-#include "ev_instances.h"
+#include "util/ev_err.h"
+#include "config/ev_instances.h"
 
 struct ev_sw_version {
 	bool present;

@@ -1,4 +1,4 @@
-#include "ev_whole_node.h"
+#include "node/ev_whole_node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_file.h"
-#include "ev_names.h"
+#include "util/ev_file.h"
+#include "util/ev_names.h"
 
 static const char *const names[] = { [EV_WHOLE_UNKNOWN] = "unknown", [EV_WHOLE_YES] = "yes",
 				      [EV_WHOLE_NO] = "no" };

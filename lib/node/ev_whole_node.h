@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 enum ev_whole { EV_WHOLE_UNKNOWN, EV_WHOLE_YES, EV_WHOLE_NO };
 

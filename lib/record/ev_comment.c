@@ -1,4 +1,4 @@
-#include "ev_comment.h"
+#include "record/ev_comment.h"
 
 #include <string.h>
 

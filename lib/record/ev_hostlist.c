@@ -1,4 +1,4 @@
-#include "ev_hostlist.h"
+#include "record/ev_hostlist.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 
 #define EXPAND_MAX 1000000
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* Compress names into Slurm hostlist form: n1,n2,n3,n7 -> n[1-3,7]. Names
  * are sorted (numerically within a prefix) first; duplicates collapse. */

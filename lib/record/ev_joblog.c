@@ -1,4 +1,4 @@
-#include "ev_joblog.h"
+#include "record/ev_joblog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_buf.h"
-#include "ev_config.h"
-#include "ev_file.h"
-#include "ev_json.h"
-#include "ev_result_json.h"
+#include "util/ev_buf.h"
+#include "config/ev_config.h"
+#include "util/ev_file.h"
+#include "util/ev_json.h"
+#include "record/ev_result_json.h"
 
 #define PROM_PREFIX "efa_verify_job_"
 #define PROM_SUFFIX ".prom"

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_delta.h"
-#include "ev_err.h"
-#include "ev_verdict.h"
+#include "node/ev_delta.h"
+#include "util/ev_err.h"
+#include "judge/ev_verdict.h"
 
 /* Append line (a newline is added) with one write(2), so lines from
  * concurrent epilogs never interleave. Parent directories are created 0750;

@@ -1,13 +1,13 @@
 #include "config.h"
 
-#include "ev_nodecomment.h"
+#include "record/ev_nodecomment.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_comment.h"
+#include "record/ev_comment.h"
 
 /* An entry of ours ("job=..."). */
 static bool entry_word(const char *w, size_t len)

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_result.h"
+#include "util/ev_err.h"
+#include "record/ev_result.h"
 
 #define EV_NODECOMMENT_PREFIX "efa-verify-results:"
 /* Jobs a node record keeps: enough for the aggregator to gather a job's

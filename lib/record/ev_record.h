@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_result.h"
-#include "ev_verdict.h"
+#include "util/ev_err.h"
+#include "record/ev_result.h"
+#include "judge/ev_verdict.h"
 
 #define EV_RECORD_PREFIX "efa-verify:"
 /* AdminComment is shown in sacct; the record stays under this for any job. */

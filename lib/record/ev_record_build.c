@@ -1,4 +1,4 @@
-#include "ev_record.h"
+#include "record/ev_record.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_hostlist.h"
-#include "ev_token.h"
+#include "config/ev_config.h"
+#include "record/ev_hostlist.h"
+#include "record/ev_token.h"
 
 /* Room kept at the end of a record for ";+N_more". */
 #define MORE_RESERVE 24

@@ -1,11 +1,11 @@
-#include "ev_record.h"
+#include "record/ev_record.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_comment.h"
+#include "record/ev_comment.h"
 
 static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
 					 "shared", "bad", NULL };

@@ -1,11 +1,11 @@
-#include "ev_record.h"
+#include "record/ev_record.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_token.h"
+#include "record/ev_token.h"
 
 void ev_record_free(struct ev_record *r)
 {

@@ -1,12 +1,12 @@
-#include "ev_result.h"
+#include "record/ev_result.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_token.h"
+#include "config/ev_config.h"
+#include "record/ev_token.h"
 
 void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, const struct ev_node_delta *d)
 {

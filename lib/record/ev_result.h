@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_verdict.h"
+#include "util/ev_err.h"
+#include "judge/ev_verdict.h"
 
 /* A node result line; typically ~110 bytes, at most this with the longest
  * node name and reason. */

@@ -1,4 +1,4 @@
-#include "ev_result_json.h"
+#include "record/ev_result_json.h"
 
 void ev_json_verdict(struct ev_json *j, enum ev_verdict v, const char *reason)
 {

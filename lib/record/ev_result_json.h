@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 
-#include "ev_counters.h"
-#include "ev_json.h"
-#include "ev_record.h"
+#include "node/ev_counters.h"
+#include "util/ev_json.h"
+#include "record/ev_result.h"
 
 /* "verdict" and "reason" (null for no reason). */
 void ev_json_verdict(struct ev_json *j, enum ev_verdict v, const char *reason);

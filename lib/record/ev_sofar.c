@@ -1,14 +1,14 @@
-#include "ev_sofar.h"
+#include "record/ev_sofar.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_num.h"
-#include "ev_json.h"
-#include "ev_result_json.h"
+#include "config/ev_config.h"
+#include "util/ev_num.h"
+#include "util/ev_json.h"
+#include "record/ev_result_json.h"
 
 static const struct ev_json_field when_fields[] = {
 	EV_JSON_U64_AT("since", struct ev_sofar, since),

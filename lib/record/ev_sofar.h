@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_result.h"
+#include "util/ev_err.h"
+#include "record/ev_result.h"
 
 struct ev_sofar {
 	struct ev_node_result r;     /* jobid, node, job_nodes, verdict, reason, bytes, NICs; not shared */

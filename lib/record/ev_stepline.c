@@ -1,8 +1,8 @@
-#include "ev_stepline.h"
+#include "record/ev_stepline.h"
 
 #include <stdio.h>
 
-#include "ev_units.h"
+#include "util/ev_units.h"
 
 int ev_step_line(const char *node, const struct ev_node_delta *d, const struct ev_node_verdict *v,
 		 uint64_t min_bytes, char *out, size_t cap)

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_delta.h"
-#include "ev_verdict.h"
+#include "node/ev_delta.h"
+#include "judge/ev_verdict.h"
 
 /* 1 and the line in out when the node moved data (EFA and TCP bytes
  * together at least min_bytes) or its verdict is worse than ok; 0 (out

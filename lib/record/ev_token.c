@@ -1,10 +1,10 @@
-#include "ev_token.h"
+#include "record/ev_token.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
-#include "ev_num.h"
+#include "util/ev_num.h"
 
 static bool token_char(unsigned char c)
 {

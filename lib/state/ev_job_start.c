@@ -1,4 +1,4 @@
-#include "ev_job_start.h"
+#include "state/ev_job_start.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ev_config.h"
-#include "ev_file.h"
-#include "ev_state_dir.h"
+#include "config/ev_config.h"
+#include "util/ev_file.h"
+#include "state/ev_state_dir.h"
 
 static int job_path(const char *state_dir, uint32_t jobid, char *out, size_t cap, struct ev_err *err)
 {
@@ -23,7 +23,7 @@ static int job_path(const char *state_dir, uint32_t jobid, char *out, size_t cap
 /* Takes text (frees it). */
 static int save(const char *state_dir, uint32_t jobid, char *text, size_t len, struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
 	int rc;
 
 	if (!text)
@@ -53,7 +53,7 @@ int ev_job_start_save(const char *state_dir, const struct ev_job_start *js, stru
 int ev_job_start_load(const char *state_dir, uint32_t jobid, struct ev_job_start *out,
 		      struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
 	char *buf;
 	long n;
 	int rc;
@@ -91,7 +91,7 @@ int ev_job_start_load(const char *state_dir, uint32_t jobid, struct ev_job_start
 
 int ev_state_remove_start(const char *state_dir, uint32_t jobid)
 {
-	char path[EV_STATE_PATH_CAP];
+	char path[EV_PATH_CAP];
 
 	if (job_path(state_dir, jobid, path, sizeof(path), NULL))
 		return -ENAMETOOLONG;

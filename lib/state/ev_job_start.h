@@ -4,11 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_boot_id.h"
-#include "ev_counters.h"
-#include "ev_err.h"
-#include "ev_running.h"
-#include "ev_whole_node.h"
+#include "node/ev_boot_id.h"
+#include "node/ev_counters.h"
+#include "util/ev_err.h"
+#include "state/ev_running.h"
+#include "node/ev_whole_node.h"
 
 /* The most a start file (or its user's copy) may hold. */
 #define EV_JOB_START_MAX (4u << 20)

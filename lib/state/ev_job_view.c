@@ -1,4 +1,4 @@
-#include "ev_job_view.h"
+#include "state/ev_job_view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_file.h"
-#include "ev_state_dir.h"
+#include "util/ev_file.h"
+#include "state/ev_state_dir.h"
 
 /* dirfd/name as a directory (never through a symlink), fstat'ed into st.
  * pass: only to go through (O_PATH), which a user can where root lets them
@@ -73,7 +73,7 @@ static int passage(int dirfd, const char *name, const char *shown, struct ev_err
 int ev_job_view_save(const char *state_dir, const struct ev_job_start *js, uint32_t uid,
 		     struct ev_err *err)
 {
-	char shown[EV_STATE_PATH_CAP], name[24];
+	char shown[EV_PATH_CAP], name[24];
 	struct ev_job_start copy = *js;
 	struct stat st;
 	int sfd = -1, vfd = -1, ufd = -1, rc;
@@ -136,7 +136,7 @@ out:
 int ev_job_view_load(const char *state_dir, uint32_t jobid, struct ev_job_start *out,
 		     struct ev_err *err)
 {
-	char shown[EV_STATE_PATH_CAP], name[24];
+	char shown[EV_PATH_CAP], name[24];
 	uid_t me = geteuid(), owner;
 	struct stat st;
 	int sfd, vfd = -1, ufd = -1, rc;
@@ -207,7 +207,7 @@ out:
 
 int ev_job_view_remove(const char *state_dir, uint32_t jobid, uint32_t uid)
 {
-	char path[EV_STATE_PATH_CAP], name[24];
+	char path[EV_PATH_CAP], name[24];
 	int fd, rc = 0;
 
 	if (!state_dir || !*state_dir)

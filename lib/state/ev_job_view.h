@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "ev_err.h"
-#include "ev_job_start.h"
+#include "util/ev_err.h"
+#include "state/ev_job_start.h"
 
 /* The job's user's copy of its start file, which `efa-verify report` on a
  * running job reads as that user on each of its nodes (through srun):

@@ -1,9 +1,9 @@
-#include "ev_jobid.h"
+#include "state/ev_jobid.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "ev_num.h"
+#include "util/ev_num.h"
 
 int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err)
 {

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* Slurm job ids are decimal uint32; anything else never becomes a file name. */
 int ev_jobid_parse(const char *s, uint32_t *out, struct ev_err *err);

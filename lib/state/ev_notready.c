@@ -1,4 +1,4 @@
-#include "ev_notready.h"
+#include "state/ev_notready.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_file.h"
-#include "ev_state_dir.h"
+#include "util/ev_file.h"
+#include "state/ev_state_dir.h"
 
 static int notready_path(const char *state_dir, uint32_t jobid, bool create, char *out, size_t cap,
 			 struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP];
 	int rc, n;
 
 	if (!jobid)
@@ -28,7 +28,7 @@ static int notready_path(const char *state_dir, uint32_t jobid, bool create, cha
 
 int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, struct ev_err *err)
 {
-	char path[EV_STATE_PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
+	char path[EV_PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
 	struct stat st;
 	size_t n = 0;
 	int rc;
@@ -46,7 +46,7 @@ int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, 
 
 int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t cap, struct ev_err *err)
 {
-	char path[EV_STATE_PATH_CAP], buf[EV_NOTREADY_REASON_MAX + 1];
+	char path[EV_PATH_CAP], buf[EV_NOTREADY_REASON_MAX + 1];
 	long n;
 	int rc;
 

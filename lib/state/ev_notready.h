@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* A step's finding that the node is not ready (an enforce refusal, or
  * report mode's not-ready line), kept for the job's epilog: slurmstepd's

@@ -1,4 +1,4 @@
-#include "ev_running.h"
+#include "state/ev_running.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_boot_id.h"
-#include "ev_file.h"
-#include "ev_num.h"
-#include "ev_jobid.h"
-#include "ev_state_dir.h"
-#include "ev_state_lock.h"
+#include "node/ev_boot_id.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
+#include "state/ev_jobid.h"
+#include "state/ev_state_dir.h"
+#include "state/ev_state_lock.h"
 
 /* The node's lock, held for a few file operations at a time. */
 static int lock_state(const char *state_dir, struct ev_err *err)
@@ -54,7 +54,7 @@ static int open_seq(const char *path, struct ev_err *err)
  * reboot voids the job's counters anyway. */
 static int bump_seq(const char *state_dir, uint64_t *before, uint64_t *after, struct ev_err *err)
 {
-	char path[EV_STATE_PATH_CAP], buf[32];
+	char path[EV_PATH_CAP], buf[32];
 	uint64_t v = 0;
 	ssize_t n;
 	int fd, len, rc = 0;
@@ -92,7 +92,7 @@ static int scan_running(const char *dir, uint32_t self, const char *boot_id, str
 	m->n_others = 0;
 	m->others_truncated = false;
 	while ((e = readdir(d))) {
-		char path[EV_STATE_PATH_CAP], content[EV_BOOT_ID_MAX + 2];
+		char path[EV_PATH_CAP], content[EV_BOOT_ID_MAX + 2];
 		uint32_t id;
 		long n;
 
@@ -124,7 +124,7 @@ static int scan_running(const char *dir, uint32_t self, const char *boot_id, str
 int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 		     struct ev_running_mark *out, struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP], content[EV_BOOT_ID_MAX + 2];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP], content[EV_BOOT_ID_MAX + 2];
 	uint64_t before;
 	int fd, rc, n;
 
@@ -150,7 +150,7 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
 		   bool *shared, struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
 	struct ev_running_mark now;
 	uint64_t before, after;
 	int fd, rc;
@@ -181,7 +181,7 @@ int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_runnin
 
 int ev_running_check(const char *state_dir, uint32_t jobid, bool *running, struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
 	struct stat st;
 	int rc;
 

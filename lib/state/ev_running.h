@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 #define EV_STATE_MAX_OTHERS 64       /* other running jobs kept by number */
 

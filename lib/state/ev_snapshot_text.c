@@ -1,4 +1,4 @@
-#include "ev_job_start.h"
+#include "state/ev_job_start.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_buf.h"
-#include "ev_config.h"
-#include "ev_file.h"
-#include "ev_num.h"
-#include "ev_jobid.h"
+#include "util/ev_buf.h"
+#include "config/ev_config.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
+#include "state/ev_jobid.h"
 
 #define STATE_MAGIC_1 "efa-verify-snapshot 1"
 #define STATE_MAGIC_2 "efa-verify-snapshot 2"

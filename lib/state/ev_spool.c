@@ -1,4 +1,4 @@
-#include "ev_spool.h"
+#include "state/ev_spool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ev_config.h"
-#include "ev_file.h"
-#include "ev_jobid.h"
-#include "ev_state_dir.h"
+#include "config/ev_config.h"
+#include "util/ev_file.h"
+#include "state/ev_jobid.h"
+#include "state/ev_state_dir.h"
 
 static int spool_path(const char *dir, uint32_t jobid, const char *node, char *out, size_t cap,
 		      struct ev_err *err)
@@ -31,7 +31,7 @@ static int spool_path(const char *dir, uint32_t jobid, const char *node, char *o
 int ev_spool_put(const char *state_dir, uint32_t jobid, const char *node, const char *line,
 		 struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP], buf[EV_SPOOL_LINE_MAX + 1];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP], buf[EV_SPOOL_LINE_MAX + 1];
 	size_t len = strlen(line);
 	int rc;
 
@@ -81,7 +81,7 @@ static int cmp_entry(const void *a, const void *b)
 int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n, bool *truncated,
 		  struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP];
 	struct ev_spool_entry *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *e;
@@ -100,7 +100,7 @@ int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n,
 		/* A line of up to EV_SPOOL_LINE_MAX-1 bytes, its newline and
 		 * the NUL: one more than x->line, which holds it without the
 		 * newline. */
-		char path[EV_STATE_PATH_CAP], text[EV_SPOOL_LINE_MAX + 1];
+		char path[EV_PATH_CAP], text[EV_SPOOL_LINE_MAX + 1];
 		struct ev_spool_entry *x;
 		long len;
 
@@ -155,7 +155,7 @@ int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n,
 
 int ev_spool_remove(const char *state_dir, uint32_t jobid, const char *node, struct ev_err *err)
 {
-	char dir[EV_STATE_PATH_CAP], path[EV_STATE_PATH_CAP];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
 	int rc;
 
 	if ((rc = spool_path(state_dir, jobid, node, path, sizeof(path), err)))

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_instances.h"
-#include "ev_err.h"
+#include "config/ev_instances.h"
+#include "util/ev_err.h"
 
 /* Spool of node results that could not be delivered. A line is opaque here
  * (one line, no NUL, < EV_SPOOL_LINE_MAX). put replaces an earlier entry of

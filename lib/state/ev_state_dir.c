@@ -1,4 +1,4 @@
-#include "ev_state_dir.h"
+#include "state/ev_state_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_file.h"
+#include "util/ev_file.h"
 
 /* A directory we keep root's state in: a real directory (lstat, so a
  * symlink is refused), ours, and writable by nobody else, who could

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
+#include "util/ev_limits.h"
 
-#define EV_STATE_PATH_CAP 4096
 
 /* What every file of state_dir goes through (ev_state_dir.c says why). */
 int ev_state_check_dir(const char *path, struct ev_err *err);

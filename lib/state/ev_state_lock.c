@@ -1,4 +1,4 @@
-#include "ev_state_lock.h"
+#include "state/ev_state_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_config.h"
-#include "ev_file.h"
-#include "ev_state_dir.h"
+#include "config/ev_config.h"
+#include "util/ev_file.h"
+#include "state/ev_state_dir.h"
 
 int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err)
 {
@@ -29,7 +29,7 @@ int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err)
 
 int ev_state_lock_file(const char *state_dir, const char *name, struct ev_err *err)
 {
-	char path[EV_STATE_PATH_CAP];
+	char path[EV_PATH_CAP];
 	struct stat st;
 	int fd, rc;
 

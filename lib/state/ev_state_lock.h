@@ -1,7 +1,7 @@
 #ifndef EV_STATE_LOCK_H
 #define EV_STATE_LOCK_H
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* An exclusive lock on state_dir/<name>.lock (created 0600, never through a
  * symlink, refused unless ours); returns the fd to close, or -errno. Serialises

@@ -1,4 +1,4 @@
-#include "ev_buf.h"
+#include "util/ev_buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

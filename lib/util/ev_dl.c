@@ -1,4 +1,4 @@
-#include "ev_dl.h"
+#include "util/ev_dl.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

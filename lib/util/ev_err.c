@@ -1,4 +1,4 @@
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

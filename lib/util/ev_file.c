@@ -1,5 +1,5 @@
 /* Bounded file I/O for sysfs, config and state files, all read as root. */
-#include "ev_file.h"
+#include "util/ev_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* Read at most cap-1 bytes of dirfd/path into buf, NUL-terminate, strip
  * trailing whitespace. Returns the length, -ENOENT if absent, or another

@@ -1,4 +1,4 @@
-#include "ev_json.h"
+#include "util/ev_json.h"
 
 #include <inttypes.h>
 #include <math.h>

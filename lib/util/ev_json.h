@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev_buf.h"
+#include "util/ev_buf.h"
 
 #define EV_JSON_MAX_DEPTH 32
 

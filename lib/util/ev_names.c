@@ -1,4 +1,4 @@
-#include "ev_names.h"
+#include "util/ev_names.h"
 
 #include <string.h>
 

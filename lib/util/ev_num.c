@@ -1,11 +1,11 @@
-#include "ev_num.h"
+#include "util/ev_num.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_printable.h"
+#include "util/ev_printable.h"
 
 static bool is_blank(char c)
 {

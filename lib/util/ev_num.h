@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ev_err.h"
+#include "util/ev_err.h"
 
 /* What a caller accepts beyond plain digits. */
 enum {

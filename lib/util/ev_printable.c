@@ -1,4 +1,4 @@
-#include "ev_printable.h"
+#include "util/ev_printable.h"
 
 size_t ev_printable(char *out, size_t cap, const char *s, size_t max)
 {

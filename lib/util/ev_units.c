@@ -1,4 +1,4 @@
-#include "ev_units.h"
+#include "util/ev_units.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The shipped conf/efa-verify.yaml and efa-verify.yaml(5) document every key
-# the parser (lib/ev_config_keys.c) accepts, and the shipped file loads.
+# the parser (lib/config/ev_config_keys.c) accepts, and the shipped file loads.
 . "$top_srcdir/tests/lib.sh"
 
 LIST=$top_builddir/tests/config_keys_list
@@ -8,7 +8,7 @@ CONF=$top_srcdir/conf/efa-verify.yaml
 MAN=$top_srcdir/man/efa-verify.yaml.5
 [ -x "$LIST" ] || skip_all "tests/config_keys_list not built (make check builds it)"
 
-# Every key of the parser's table (lib/ev_config_keys.c), by its own name.
+# Every key of the parser's table (lib/config/ev_config_keys.c), by its own name.
 paths=$("$LIST")
 keys=$(printf '%s\n' "$paths" | sed 's/.*\.//' | sort -u)
 n=$(printf '%s\n' "$keys" | grep -c .)

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_config.h"
+#include "config/ev_config.h"
 #include "testutil.h"
 
 #define NAME "t.yaml"

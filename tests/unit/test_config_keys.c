@@ -1,4 +1,4 @@
-/* efa-verify.yaml's key table (lib/ev_config_keys.c): every key it holds is
+/* efa-verify.yaml's key table (lib/config/ev_config_keys.c): every key it holds is
  * parsed into the field its row names and into no other, every row can be
  * parsed, and every key is documented. */
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_config_keys.h"
+#include "config/ev_config.h"
+#include "config/ev_config_keys.h"
 #include "testutil.h"
 
 #define NAME "t.yaml"

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_config.h"
-#include "ev_counters.h"
-#include "ev_delta.h"
-#include "ev_devices.h"
-#include "ev_file.h"
-#include "ev_num.h"
+#include "config/ev_config.h"
+#include "node/ev_counters.h"
+#include "node/ev_delta.h"
+#include "node/ev_devices.h"
+#include "util/ev_file.h"
+#include "util/ev_num.h"
 #include "testutil.h"
 
 struct fx {

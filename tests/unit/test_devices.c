@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ev_devices.h"
+#include "node/ev_devices.h"
 #include "testutil.h"
 
 struct fx {

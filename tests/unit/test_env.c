@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_env.h"
-#include "ev_versions.h"
+#include "config/ev_config.h"
+#include "judge/ev_env.h"
+#include "node/ev_versions.h"
 #include "testutil.h"
 
 #define RDMA "FI_EFA_USE_DEVICE_RDMA"

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ev_fabric.h"
-#include "ev_verbs.h"
+#include "node/ev_fabric.h"
+#include "node/ev_verbs.h"
 #include "testutil.h"
 
 static char self[4096];

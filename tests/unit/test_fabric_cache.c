@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_fabric_cache.h"
+#include "node/ev_fabric_cache.h"
 #include "testutil.h"
 
 #define BOOT "0b5c4a1e-1111-4222-8333-944455556666"

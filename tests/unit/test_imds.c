@@ -23,9 +23,9 @@
 
 #include <curl/curl.h>
 
-#include "ev_config.h"
-#include "ev_imds.h"
-#include "ev_imds_cache.h"
+#include "config/ev_config.h"
+#include "aws/ev_imds.h"
+#include "aws/ev_imds_cache.h"
 #include "testutil.h"
 
 extern char **environ;

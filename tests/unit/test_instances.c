@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "ev_instances.h"
+#include "config/ev_instances.h"
 
 static const struct ev_instance_type *find(const char *name)
 {

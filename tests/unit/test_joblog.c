@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_delta.h"
-#include "ev_file.h"
-#include "ev_joblog.h"
-#include "ev_verdict.h"
+#include "node/ev_delta.h"
+#include "util/ev_file.h"
+#include "record/ev_joblog.h"
+#include "judge/ev_verdict.h"
 #include "testutil.h"
 
 struct fx {

@@ -21,9 +21,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "ev_jobnet.h"
-#include "ev_nft.h"
-#include "ev_resolve.h"
+#include "jobnet/ev_jobnet.h"
+#include "jobnet/ev_nft.h"
+#include "jobnet/ev_resolve.h"
 
 /* ------------------------------------------------------------ names */
 

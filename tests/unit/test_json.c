@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_buf.h"
-#include "ev_json.h"
-#include "ev_result_json.h"
+#include "util/ev_buf.h"
+#include "util/ev_json.h"
+#include "record/ev_result_json.h"
 
 static void test_nested_document(void **state)
 {

@@ -8,7 +8,7 @@
 
 #include <errno.h>
 
-#include "ev_mode.h"
+#include "config/ev_mode.h"
 
 static void test_option_words(void **state)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_node_aliases.h"
+#include "jobnet/ev_node_aliases.h"
 
 #define N 4
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_nodecomment.h"
+#include "record/ev_nodecomment.h"
 
 static struct ev_node_result res(uint32_t job, const char *node, enum ev_verdict v, uint64_t efa)
 {

@@ -1,5 +1,5 @@
-/* The one decimal parser (lib/ev_num.c) and the printable prefix
- * (lib/ev_printable.c): every edge a caller relies on. */
+/* The one decimal parser (lib/util/ev_num.c) and the printable prefix
+ * (lib/util/ev_printable.c): every edge a caller relies on. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_num.h"
-#include "ev_printable.h"
+#include "util/ev_num.h"
+#include "util/ev_printable.h"
 
 /* Refused with rc, and *out untouched. */
 static void u64_refused(const char *s, unsigned flags, uint64_t min, uint64_t max, int rc)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_placement.h"
+#include "aws/ev_placement.h"
 
 #define BOOT "0b1c2d3e-0000-4000-8000-00000000abcd"
 #define BOOT2 "0b1c2d3e-0000-4000-8000-00000000ef01"

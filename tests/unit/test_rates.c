@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_rates.h"
+#include "node/ev_rates.h"
 
 #define MAXC 32
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_readiness.h"
+#include "judge/ev_readiness.h"
 
 struct fx {
 	struct ev_config cfg;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_hostlist.h"
-#include "ev_record.h"
-#include "ev_token.h"
+#include "record/ev_hostlist.h"
+#include "record/ev_record.h"
+#include "record/ev_token.h"
 
 static struct ev_node_result res(const char *node, enum ev_verdict v, const char *reason,
 				 uint64_t efa, uint64_t tcp)

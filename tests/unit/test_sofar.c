@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_sofar.h"
+#include "record/ev_sofar.h"
 
 static struct ev_sofar sample(const char *node)
 {

@@ -14,19 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ev_boot_id.h"
-#include "ev_config.h"
-#include "ev_counters.h"
-#include "ev_delta.h"
-#include "ev_devices.h"
-#include "ev_file.h"
-#include "ev_job_start.h"
-#include "ev_job_view.h"
-#include "ev_jobid.h"
-#include "ev_notready.h"
-#include "ev_running.h"
-#include "ev_spool.h"
-#include "ev_verdict.h"
+#include "node/ev_boot_id.h"
+#include "config/ev_config.h"
+#include "node/ev_counters.h"
+#include "node/ev_delta.h"
+#include "node/ev_devices.h"
+#include "util/ev_file.h"
+#include "state/ev_job_start.h"
+#include "state/ev_job_view.h"
+#include "state/ev_jobid.h"
+#include "state/ev_notready.h"
+#include "state/ev_running.h"
+#include "state/ev_spool.h"
+#include "judge/ev_verdict.h"
 #include "testutil.h"
 
 struct fx {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ev_stepline.h"
-#include "ev_units.h"
+#include "record/ev_stepline.h"
+#include "util/ev_units.h"
 
 #define MIB (1024ull * 1024ull)
 #define GIB (1024ull * MIB)

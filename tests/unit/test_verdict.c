@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_config.h"
-#include "ev_delta.h"
-#include "ev_names.h"
-#include "ev_verdict.h"
+#include "config/ev_config.h"
+#include "node/ev_delta.h"
+#include "util/ev_names.h"
+#include "judge/ev_verdict.h"
 
 #define MIB (1024ull * 1024ull)
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_versions.h"
+#include "node/ev_versions.h"
 #include "testutil.h"
 
 static void test_version_cmp(void **state)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_whole_node.h"
+#include "node/ev_whole_node.h"
 #include "testutil.h"
 
 static void judged(const char *exclusive, const char *oversubscribe, unsigned job_cpus, unsigned node_cpus,
