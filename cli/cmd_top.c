@@ -16,7 +16,7 @@
 
 #include "cli.h"
 #include "util/ev_buf.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "util/ev_num.h"
 #include "util/ev_json.h"
