@@ -30,6 +30,7 @@
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
 #include "judge/ev_verdict.h"
+#include "util/ev_time.h"
 
 static const char usage[] =
 	"Usage: efa-verify-epilog [-c FILE] [--no-accounting]\n"
@@ -50,14 +51,6 @@ static const char usage[] =
 	"      --no-accounting node-local work only; results stay spooled\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       version\n";
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The node's own outputs: the JSON line and the textfile metrics. */
 static void node_outputs(const struct ev_config *cfg, const struct ev_jobenv *je,
@@ -142,7 +135,7 @@ int main(int argc, char **argv)
 	struct ev_err err = { "" };
 	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
 	char not_ready[EV_NOTREADY_REASON_MAX];
-	uint64_t started = mono_ms();
+	uint64_t started = ev_mono_ms();
 	struct ev_net_counts net;
 	bool have_start, shared = false, net_ok = false, rebooted;
 	int rc, nr;

@@ -14,6 +14,7 @@
 #include "ev_jobenv.h"
 #include "state/ev_spool.h"
 #include "state/ev_state_lock.h"
+#include "util/ev_time.h"
 
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */
@@ -24,31 +25,15 @@
 #define POLL_FIRST_MS 100
 #define POLL_MAX_MS 1000
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Sleep *pause (at most until deadline), the next pause longer: false,
  * without sleeping, once deadline has passed. */
 static bool nap(unsigned *pause, uint64_t deadline)
 {
-	uint64_t now = now_ms();
+	uint64_t now = ev_mono_ms();
 
 	if (now >= deadline)
 		return false;
-	sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
+	ev_sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
 	*pause = *pause * 2 < POLL_MAX_MS ? *pause * 2 : POLL_MAX_MS;
 	return true;
 }
@@ -225,7 +210,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
 			struct ev_err *err)
 {
-	uint64_t deadline = now_ms() + wait_ms;
+	uint64_t deadline = ev_mono_ms() + wait_ms;
 	struct ev_node_result *res = NULL, *got = NULL;
 	unsigned pause = POLL_FIRST_MS;
 	size_t nn = 0, last = (size_t)-1;
@@ -352,7 +337,7 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 		c->slurm_down = true;
 		return rc;
 	}
-	if (c->late_ms && now_ms() - c->started_ms > c->late_ms)
+	if (c->late_ms && ev_mono_ms() - c->started_ms > c->late_ms)
 		write = true;
 	if (write) {
 		/* Its own result is not read back (ev_result_parse of the
