@@ -24,6 +24,7 @@
 #include "state/ev_job_view.h"
 #include "ev_jobenv.h"
 #include "record/ev_joblog.h"
+#include "record/ev_prom.h"
 #include "jobnet/ev_jobnet.h"
 #include "state/ev_notready.h"
 #include "record/ev_result.h"
