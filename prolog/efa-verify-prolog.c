@@ -14,7 +14,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
 #include "node/ev_boot_id.h"
 #include "config/ev_config.h"
 #include "node/ev_snapshot.h"

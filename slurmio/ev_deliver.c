@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
+#include "ev_dbd.h"
 #include "record/ev_hostlist.h"
 #include "ev_jobenv.h"
+#include "ev_slurm_hosts.h"
 #include "state/ev_spool.h"
 #include "state/ev_state_lock.h"
 #include "util/ev_time.h"
@@ -55,18 +57,18 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 
 	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
 		return rc;
-	rc = ev_acct_ctld_get_comment(jobid, &cur, err);
+	rc = ev_ctld_get_comment(jobid, &cur, err);
 	in_ctld = rc == 0;
 	if (rc && rc != -ENOENT) {
 		c->slurm_down = true;
 		return rc;
 	}
-	if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+	if (!c->db && (rc = ev_dbd_open(&c->db, err))) {
 		free(cur);
 		c->slurm_down = true;
 		return rc;
 	}
-	if (!in_ctld && (rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
+	if (!in_ctld && (rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
 		if (rc != -ENOENT)
 			c->slurm_down = true;
 		return rc;
@@ -86,7 +88,7 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 		return ev_errf(err, -ENOMEM, "out of memory");
 	}
 	rc = ev_record_merge(cur, record, merged, cap, err);
-	if (!rc && in_ctld && strcmp(merged, cur) != 0 && (rc = ev_acct_ctld_set_comment(jobid, merged, err))) {
+	if (!rc && in_ctld && strcmp(merged, cur) != 0 && (rc = ev_ctld_set_comment(jobid, merged, err))) {
 		if (rc == -ENOENT)
 			rc = 0;   /* finished meanwhile: accounting below is the place */
 		else
@@ -99,10 +101,10 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 	if (!rc && in_ctld) {
 		char *acct = NULL;
 
-		if (ev_acct_get_comment(c->db, jobid, &acct, NULL) == 0 && strcmp(acct, merged) != 0)
-			ev_acct_set_comment(c->db, jobid, merged, NULL);
+		if (ev_dbd_get_comment(c->db, jobid, &acct, NULL) == 0 && strcmp(acct, merged) != 0)
+			ev_dbd_set_comment(c->db, jobid, merged, NULL);
 		free(acct);
-	} else if (!rc && strcmp(merged, cur) != 0 && (rc = ev_acct_set_comment(c->db, jobid, merged, err)) &&
+	} else if (!rc && strcmp(merged, cur) != 0 && (rc = ev_dbd_set_comment(c->db, jobid, merged, err)) &&
 		   rc != -ENOENT) {
 		c->slurm_down = true;
 	}
@@ -126,7 +128,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 		size_t n = 0;
 		int rc;
 
-		if ((rc = ev_acct_gather(jobid, &res, &n, err))) {
+		if ((rc = ev_ctld_gather(jobid, &res, &n, err))) {
 			c->slurm_down = true;
 			return rc;
 		}
@@ -161,11 +163,11 @@ static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc
 	*nn = 0;
 	if (!list) {
 		/* Long gone from slurmctld (a spooled result, flush). */
-		if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
+		if (!c->db && (rc = ev_dbd_open(&c->db, err))) {
 			c->slurm_down = true;
 			return rc;
 		}
-		if ((rc = ev_acct_get_nodes(c->db, jobid, &acct, err))) {
+		if ((rc = ev_dbd_get_nodes(c->db, jobid, &acct, err))) {
 			if (rc != -ENOENT)
 				c->slurm_down = true;
 			return rc == -ENOENT ? 0 : rc;
@@ -189,7 +191,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 		*have = true;
 		return 0;
 	}
-	rc = ev_acct_node_result(name, jobid, res, err);
+	rc = ev_ctld_node_result(name, jobid, res, err);
 	if (rc == 0)
 		*have = true;
 	else if (rc != -ENOENT)
@@ -201,7 +203,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
  * never the whole node table), and, while the job is completing, as soon as
  * slurmctld says that node's epilogs are over: the wait is on the job
  * record (one small RPC a poll, whatever the job's and the cluster's size;
- * see ev_acct_job_end), so a node is read once it has published, not
+ * see ev_ctld_job_end), so a node is read once it has published, not
  * polled until it does. Once no other node is completing, what is not
  * published will not be by this job's epilogs (it is spooled on its node,
  * which writes the record itself when it delivers it), and the record is
@@ -216,7 +218,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	size_t nn = 0, last = (size_t)-1;
 	char **names = NULL, *cur = NULL;
 	bool completing = false, in_ctld, settled = false, *have = NULL, *tried = NULL, *over = NULL;
-	int rc = ev_acct_job_end(jobid, &cur, &completing, err);
+	int rc = ev_ctld_job_end(jobid, &cur, &completing, err);
 
 	if (rc && rc != -ENOENT) {
 		c->slurm_down = true;
@@ -240,7 +242,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	while (in_ctld && completing) {
 		size_t left = 0;
 
-		if ((rc = ev_acct_not_in(cur, names, nn, over, err)))
+		if ((rc = ev_slurm_hostlist_not_in(cur, names, nn, over, err)))
 			goto out;
 		for (size_t i = 0; i < nn; i++) {
 			bool own = c->own && strcmp(names[i], c->node) == 0;
@@ -261,7 +263,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 			break;
 		free(cur);
 		cur = NULL;
-		rc = ev_acct_job_end(jobid, &cur, &completing, err);
+		rc = ev_ctld_job_end(jobid, &cur, &completing, err);
 		if (rc == -ENOENT || (!rc && !completing)) {
 			rc = 0;
 			settled = true;   /* let go of: every epilog is over */
@@ -331,7 +333,7 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	 * read-merge-write of the node record. */
 	if ((fd = ev_state_lock(c->state_dir, "publish", err)) < 0)
 		return fd;
-	rc = ev_acct_publish(c->node, r, err);
+	rc = ev_ctld_publish(c->node, r, err);
 	close(fd);
 	if (rc) {
 		c->slurm_down = true;
@@ -389,5 +391,5 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 
 void ev_deliver_done(struct ev_deliver_ctx *c)
 {
-	ev_acct_db_close(&c->db);
+	ev_dbd_close(&c->db);
 }
