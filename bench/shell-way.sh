@@ -50,18 +50,7 @@ snapshot() { # snapshot FILE
 	} > "$1"
 }
 
-case "$what" in
-prolog)
+keep_start() {
 	snapshot "$STATE/$JOB.start.tmp" && mv "$STATE/$JOB.start.tmp" "$STATE/$JOB.start"
-	;;
-epilog)
-	[ -f "$STATE/$JOB.start" ] || { echo "job $JOB: no start snapshot" >&2; exit 0; }
-	snapshot "$STATE/$JOB.end"
-	awk -v job="$JOB" -f "${BASH_SOURCE[0]%/*}/shell-way.awk" "$STATE/$JOB.start" "$STATE/$JOB.end" >> "$STATE/log"
-	rm -f "$STATE/$JOB.start" "$STATE/$JOB.end"
-	;;
-*)
-	echo "usage: shell-way.sh prolog|epilog SYSFS_ROOT IMDS_BASE STATE_DIR JOBID" >&2
-	exit 2
-	;;
-esac
+}
+. "${BASH_SOURCE[0]%/*}/shell-way-job.sh"
