@@ -15,19 +15,14 @@
 #include <time.h>
 
 #include "ev_ctld.h"
-#include "node/ev_boot_id.h"
 #include "config/ev_config.h"
 #include "node/ev_snapshot.h"
 #include "ev_deliver.h"
-#include "node/ev_devices.h"
-#include "state/ev_job_start.h"
-#include "state/ev_job_view.h"
+#include "job/ev_job_begin.h"
 #include "ev_jobenv.h"
 #include "jobnet/ev_jobnet.h"
 #include "ev_jobpeers.h"
-#include "state/ev_notready.h"
 #include "state/ev_running.h"
-#include "node/ev_whole_node.h"
 
 static const char usage[] =
 	"Usage: efa-verify-prolog [-c FILE] [--no-accounting]\n"
@@ -48,21 +43,6 @@ static const char usage[] =
 	"      --no-accounting never contact slurmctld or slurmdbd\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       version\n";
-
-/* Whether the job has this whole node, kept for the epilog: slurmd's
- * variables are here at job start, not all of them at job end. */
-static void judge_whole_node(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_whole_node *out)
-{
-	struct ev_whole_in in = {
-		.exclusive = je->exclusive[0] ? je->exclusive : NULL,
-		.oversubscribe = je->oversubscribe[0] ? je->oversubscribe : NULL,
-		.job_cpus = je->job_cpus,
-	};
-
-	if (ev_cpus_online(cfg->sysfs_root, &in.node_cpus, NULL) != 0)
-		in.node_cpus = 0;
-	ev_whole_node_judge(&in, out);
-}
 
 static int still_running(uint32_t jobid, bool *yes, void *state_dir)
 {
@@ -118,11 +98,13 @@ static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, s
 int main(int argc, char **argv)
 {
 	struct ev_jobenv je;
+	struct ev_job_facts job;
 	struct ev_config cfg;
-	struct ev_device_list devs = { 0 };
 	struct ev_job_start js;
+	struct ev_msgs msgs = { 0 };
 	struct ev_nft *nft = NULL;
 	struct ev_err err = { "" };
+	int rc;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-prolog", usage, &je, &cfg))
 		return 0;
@@ -132,37 +114,18 @@ int main(int argc, char **argv)
 	    (!je.job_nodes || !je.first[0] || (!je.nodelist[0] && je.job_nodes != 1 && !cfg.tcp_source_interface)) &&
 	    ev_slurm_ready(&err) == 0)
 		ev_jobenv_ask_slurm(&je);
-	memset(&js, 0, sizeof(js));
-	js.jobid = je.jobid;
-	snprintf(js.node, sizeof(js.node), "%s", je.node);
-	snprintf(js.first, sizeof(js.first), "%s", je.first);
-	if (ev_boot_id_read(NULL, js.boot_id, &err) != 0)
-		js.boot_id[0] = '\0';
-	judge_whole_node(&cfg, &je, &js.whole);
-	/* A step's finding left by an earlier job of this id (its epilog
-	 * never ran) is not this job's. */
-	ev_notready_take(cfg.state_dir, je.jobid, NULL, 0, NULL);
-	/* Marked before the snapshot: a job that starts meanwhile sees ours. */
-	if (ev_running_begin(cfg.state_dir, je.jobid, js.boot_id[0] ? js.boot_id : NULL, &js.run, &err) != 0)
-		ev_binlog(LOG_WARNING, "job %u on %s: shared-node check: %s", je.jobid, je.node, err.msg);
-	if (ev_devices_discover_names(cfg.sysfs_root, &devs, &err) != 0 ||
-	    ev_snapshot_take(&cfg, &devs, ev_job_counters, &js.snap, &err) != 0) {
-		ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-	} else {
-		/* The node count is kept now: while epilogs run, slurmctld's
-		 * count shrinks as each node finishes. */
-		js.snap.job_nodes = je.job_nodes;
+	ev_jobenv_facts(&je, &job);
+	rc = ev_job_begin_take(&cfg, &job, &js, &msgs);
+	ev_binlog_msgs(&msgs);
+	if (rc == 0) {
+		/* Here, not in lib/job: the table needs the peers slurmctld
+		 * names and CAP_NET_ADMIN (ev_job_begin.h). */
 		count_tcp(&cfg, &je, &js.snap, &nft);
-		if (ev_job_start_save(cfg.state_dir, &js, &err) != 0) {
-			ev_binlog(LOG_ERR, "job %u on %s: %s", je.jobid, je.node, err.msg);
-			/* No epilog will know of the table. */
-			if (js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
-				ev_jobnet_remove(nft, je.jobid, je.node, NULL);
-		} else if (je.have_uid && je.uid != 0 && ev_job_view_save(cfg.state_dir, &js, je.uid, &err) != 0) {
-			/* Root's own file is for the epilog alone. */
-			ev_binlog(LOG_WARNING, "job %u on %s: no copy for the job's user (report so far): %s",
-				  je.jobid, je.node, err.msg);
-		}
+		rc = ev_job_begin_keep(&cfg, &job, &js, &msgs);
+		ev_binlog_msgs(&msgs);
+		/* No epilog will know of the table. */
+		if (rc != 0 && js.snap.tcp_source == EV_TCP_SRC_NFTABLES)
+			ev_jobnet_remove(nft, je.jobid, je.node, NULL);
 		ev_nft_close(&nft);
 	}
 	if (!je.no_accounting) {
@@ -178,7 +141,6 @@ int main(int argc, char **argv)
 		ev_deliver_done(&c);
 	}
 	ev_job_start_free(&js);
-	ev_devices_free(&devs);
 	ev_config_free(&cfg);
 	return 0;
 }

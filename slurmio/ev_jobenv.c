@@ -181,6 +181,31 @@ void ev_binlog(int prio, const char *fmt, ...)
 	fprintf(stderr, "efa-verify: %s\n", msg);
 }
 
+void ev_binlog_msgs(struct ev_msgs *msgs)
+{
+	for (size_t i = 0; i < msgs->n; i++)
+		ev_binlog(msgs->m[i].prio, "%s", msgs->m[i].text);
+	if (msgs->lost)
+		ev_binlog(LOG_WARNING, "%zu more log line(s) lost", msgs->lost);
+	msgs->n = 0;
+	msgs->lost = 0;
+}
+
+void ev_jobenv_facts(const struct ev_jobenv *e, struct ev_job_facts *out)
+{
+	*out = (struct ev_job_facts){
+		.jobid = e->jobid,
+		.node = e->node,
+		.job_nodes = e->job_nodes,
+		.first = e->first,
+		.have_uid = e->have_uid,
+		.uid = e->uid,
+		.exclusive = e->exclusive[0] ? e->exclusive : NULL,
+		.oversubscribe = e->oversubscribe[0] ? e->oversubscribe : NULL,
+		.job_cpus = e->job_cpus,
+	};
+}
+
 int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		    struct ev_jobenv *je, struct ev_config *cfg)
 {

@@ -11,6 +11,8 @@
 #include "config/ev_config.h"
 #include "util/ev_err.h"
 #include "config/ev_mode.h"
+#include "job/ev_job_facts.h"
+#include "job/ev_msgs.h"
 
 /* A job's node list as Slurm writes it ("n[1-4,7]"); a longer one is not
  * kept (the job's inter-node TCP is then counted on interfaces). */
@@ -36,6 +38,10 @@ struct ev_jobenv {
 	char exclusive[16], oversubscribe[16];
 	unsigned job_cpus;
 };
+
+/* What lib/job takes of e: points into e, so the job's first node filled
+ * in later by ev_jobenv_ask_slurm shows (its node count does not). */
+void ev_jobenv_facts(const struct ev_jobenv *e, struct ev_job_facts *out);
 
 /* From the environment only. */
 int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err);
@@ -64,5 +70,7 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 /* One logging path for the prolog and epilog: syslog, and stderr (which
  * slurmd keeps in its log). */
 void ev_binlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What lib/job left to say, in order; msgs is emptied. */
+void ev_binlog_msgs(struct ev_msgs *msgs);
 
 #endif

@@ -1,0 +1,152 @@
+#include "job/ev_job_end.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "node/ev_devices.h"
+#include "record/ev_joblog.h"
+#include "record/ev_prom.h"
+#include "state/ev_job_view.h"
+#include "state/ev_running.h"
+#include "state/ev_spool.h"
+
+void ev_job_end_load(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
+		     struct ev_msgs *msgs)
+{
+	struct ev_err err = { "" };
+
+	memset(st, 0, sizeof(*st));
+	st->job_nodes = job->job_nodes;
+	snprintf(st->first, sizeof(st->first), "%s", job->first ? job->first : "");
+	if (ev_boot_id_read(job->proc_root, st->boot_id, &err) != 0)
+		st->boot_id[0] = '\0';
+	st->load_rc = ev_job_start_load(cfg->state_dir, job->jobid, &st->js, &err);
+	st->have_start = st->load_rc == 0;
+	if (st->load_rc != 0 && st->load_rc != -ENOENT) {
+		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
+		st->in.unknown_reason = "start_snapshot_corrupt";
+	}
+	if (!st->have_start)
+		return;
+	/* The prolog's count and first node: slurmctld's count shrinks as
+	 * epilogs finish. */
+	if (st->js.snap.job_nodes)
+		st->job_nodes = st->js.snap.job_nodes;
+	if (st->js.first[0])
+		snprintf(st->first, sizeof(st->first), "%s", st->js.first);
+	st->rebooted = st->js.boot_id[0] && st->boot_id[0] && strcmp(st->js.boot_id, st->boot_id) != 0;
+	/* A reboot took the table with it. */
+	st->read_table = st->js.snap.tcp_source == EV_TCP_SRC_NFTABLES && !st->rebooted;
+}
+
+/* The end snapshot and what moved since the start one. */
+static void measure_delta(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
+			  const struct ev_net_counts *net, struct ev_msgs *msgs)
+{
+	struct ev_device_list devs = { 0 };
+	struct ev_err err = { "" };
+
+	if (ev_devices_discover_names(cfg->sysfs_root, &devs, &err) != 0 ||
+	    ev_snapshot_take(cfg, &devs, ev_job_counters, &st->end, &err) != 0) {
+		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
+	} else {
+		if (net) {
+			st->end.tcp_source = EV_TCP_SRC_NFTABLES;
+			st->end.net = *net;
+		}
+		if (ev_delta_compute(&st->js.snap, &st->end, &st->delta, &err) != 0)
+			ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
+		else
+			st->in.delta = &st->delta;
+	}
+	ev_devices_free(&devs);
+}
+
+void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
+			const struct ev_net_counts *net, struct ev_msgs *msgs)
+{
+	struct ev_err err = { "" };
+	int nr;
+
+	if (st->have_start) {
+		if (st->rebooted)
+			/* Counters restarted with the node: no delta means anything. */
+			st->in.unknown_reason = "node_rebooted";
+		else
+			measure_delta(cfg, job, st, net, msgs);
+		st->in.whole_node = st->js.whole.whole;
+		st->in.whole_node_why = st->js.whole.why;
+	}
+	/* A step found the node not ready: that is the node's verdict. */
+	nr = ev_notready_take(cfg->state_dir, job->jobid, st->not_ready, sizeof(st->not_ready), &err);
+	if (nr > 0) {
+		st->in.not_ready = true;
+		st->in.not_ready_reason = st->not_ready;
+	} else if (nr < 0) {
+		ev_msgf(msgs, LOG_WARNING, "job %u on %s: a step's not-ready finding: %s", job->jobid, job->node,
+			err.msg);
+	}
+	if (ev_running_end(cfg->state_dir, job->jobid, st->have_start ? &st->js.run : NULL, &st->shared, &err) != 0)
+		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);
+	st->in.shared = st->shared;
+}
+
+/* The node's own outputs: the JSON line and the textfile metrics. */
+static void node_outputs(const struct ev_config *cfg, const struct ev_job_facts *job, const struct ev_job_end *st,
+			 struct ev_msgs *msgs)
+{
+	struct ev_joblog_entry e = { (uint64_t)time(NULL), job->jobid, job->node, st->in.job_nodes, &st->verdict,
+				     st->in.delta };
+	struct ev_err err = { "" };
+
+	if (cfg->log_path[0] && ev_joblog_write(cfg->log_path, &e, &err) != 0)
+		ev_msgf(msgs, LOG_ERR, "job %u on %s: log: %s", job->jobid, job->node, err.msg);
+	if (cfg->prometheus_textfile_dir[0]) {
+		if (ev_prom_write(cfg->prometheus_textfile_dir, &e, &err) != 0 ||
+		    ev_prom_prune(cfg->prometheus_textfile_dir, EV_PROM_KEEP, &err) != 0)
+			ev_msgf(msgs, LOG_ERR, "job %u on %s: prometheus: %s", job->jobid, job->node, err.msg);
+	}
+}
+
+int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
+		      struct ev_msgs *msgs)
+{
+	struct ev_node_result *r = &st->result;
+	struct ev_err err = { "" };
+	int rc;
+
+	st->in.job_nodes = st->job_nodes;
+	ev_verdict_decide(&cfg->verdict, &st->in, &st->verdict);
+	node_outputs(cfg, job, st, msgs);
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->node, sizeof(r->node), "%s", job->node);
+	r->jobid = job->jobid;
+	r->job_nodes = st->in.job_nodes;
+	r->verdict = st->verdict.verdict;
+	snprintf(r->reason, sizeof(r->reason), "%s", st->verdict.reason);
+	r->shared = st->shared;
+	ev_result_fill(r, &cfg->verdict, st->in.delta);
+	/* The start file has served: gone before the (possibly long) wait. */
+	ev_state_remove_start(cfg->state_dir, job->jobid);
+	if (job->have_uid && job->uid != 0)
+		ev_job_view_remove(cfg->state_dir, job->jobid, job->uid);
+	/* Spooled before anything can fail, removed once delivered. */
+	if ((rc = ev_result_format(r, st->line, sizeof(st->line))) != 0 ||
+	    (rc = ev_spool_put(cfg->state_dir, job->jobid, job->node, st->line, &err)) != 0) {
+		ev_msgf(msgs, LOG_ERR, "job %u on %s: cannot spool the result: %s", job->jobid, job->node, err.msg);
+		return rc;
+	}
+	st->spooled = true;
+	return 0;
+}
+
+void ev_job_end_free(struct ev_job_end *st)
+{
+	ev_delta_free(&st->delta);
+	ev_job_start_free(&st->js);
+	ev_snapshot_free(&st->end);
+}

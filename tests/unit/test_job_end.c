@@ -1,0 +1,304 @@
+/* The epilog's work on one node (lib/job/ev_job_end), after the prolog's
+ * (ev_job_begin): over a simulated sysfs tree whose counters the tests
+ * move, a boot id of the test's own and a fresh state_dir. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config/ev_config.h"
+#include "job/ev_job_begin.h"
+#include "job/ev_job_end.h"
+#include "state/ev_job_start.h"
+#include "state/ev_notready.h"
+#include "state/ev_running.h"
+#include "state/ev_spool.h"
+#include "testutil.h"
+
+#define BOOT_A "0b1e5f8e-5c51-4a47-9d0e-7f2a1c3b4d5e"
+#define BOOT_B "9a8b7c6d-1e2f-4a3b-8c9d-0e1f2a3b4c5d"
+
+struct fx {
+	char *dir;
+	char root[1024], proc[1024];
+	struct ev_config cfg;
+	struct ev_job_facts job;
+	struct ev_job_end st;
+	struct ev_msgs msgs;
+	struct ev_err err;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	x->dir = tu_mkdtemp();
+	snprintf(x->root, sizeof(x->root), "%s/sys", x->dir);
+	snprintf(x->proc, sizeof(x->proc), "%s/proc", x->dir);
+	if (ev_config_defaults(&x->cfg, &x->err) != 0 || tu_fixture(x->root, "--type", "p4d.24xlarge", NULL) != 0 ||
+	    tu_write(x->dir, "proc/sys/kernel/random/boot_id", BOOT_A "\n") != 0)
+		return -1;
+	snprintf(x->cfg.sysfs_root, sizeof(x->cfg.sysfs_root), "%s", x->root);
+	snprintf(x->cfg.state_dir, sizeof(x->cfg.state_dir), "%s/state", x->dir);
+	snprintf(x->cfg.log_path, sizeof(x->cfg.log_path), "%s/jobs.jsonl", x->dir);
+	x->job = (struct ev_job_facts){ .jobid = 42, .node = "n1", .job_nodes = 2, .first = "n0",
+					.exclusive = "NODE", .proc_root = x->proc };
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+
+	ev_job_end_free(&x->st);
+	ev_config_free(&x->cfg);
+	tu_rm_rf(x->dir);
+	free(x->dir);
+	free(x);
+	return 0;
+}
+
+/* The prolog of job jobid, its table's counts standing in for nftables'
+ * when table is set (as the prolog does when it made the table). */
+static void prolog(struct fx *x, uint32_t jobid, bool table)
+{
+	struct ev_job_facts job = x->job;
+	struct ev_job_start js;
+	struct ev_msgs msgs = { 0 };
+
+	job.jobid = jobid;
+	assert_int_equal(ev_job_begin_take(&x->cfg, &job, &js, &msgs), 0);
+	if (table) {
+		js.snap.tcp_source = EV_TCP_SRC_NFTABLES;
+		memset(&js.snap.net, 0, sizeof(js.snap.net));
+	}
+	assert_int_equal(ev_job_begin_keep(&x->cfg, &job, &js, &msgs), 0);
+	assert_int_equal(msgs.n, 0);
+	ev_job_start_free(&js);
+}
+
+/* The epilog's three steps, as efa-verify-epilog calls them. */
+static int epilog(struct fx *x, const struct ev_net_counts *net)
+{
+	ev_job_end_load(&x->cfg, &x->job, &x->st, &x->msgs);
+	ev_job_end_measure(&x->cfg, &x->job, &x->st, x->st.read_table ? net : NULL, &x->msgs);
+	return ev_job_end_finish(&x->cfg, &x->job, &x->st, &x->msgs);
+}
+
+static void traffic(struct fx *x)
+{
+	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=4000000000", "--add", "*:rx_bytes=4000000000",
+				    NULL), 0);
+}
+
+/* What the spool holds for job 42 on n1 ("" if nothing). */
+static void spooled(struct fx *x, char *out, size_t cap)
+{
+	struct ev_spool_entry *e = NULL;
+	size_t n = 0;
+
+	out[0] = '\0';
+	assert_int_equal(ev_spool_list(x->cfg.state_dir, &e, &n, NULL, &x->err), 0);
+	for (size_t i = 0; i < n; i++)
+		if (e[i].jobid == 42 && strcmp(e[i].node, "n1") == 0)
+			snprintf(out, cap, "%s", e[i].line);
+	free(e);
+}
+
+static void test_ok_job(void **state)
+{
+	struct fx *x = *state;
+	struct ev_job_start back;
+	char line[EV_SPOOL_LINE_MAX], log[8192] = "";
+	FILE *f;
+
+	prolog(x, 42, false);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 0);
+	assert_false(x->st.read_table);
+	assert_int_equal(x->st.verdict.verdict, EV_V_OK);
+	assert_true(x->st.spooled);
+	assert_string_equal(x->st.line, "job=42 node=n1 nodes=2 verdict=ok efa_bytes=32000000000 tcp_bytes=0 "
+					"other_tcp_bytes=0 tcp_source=interface shared=0 nics=4/4 nic_min=8000000000 "
+					"nic_max=8000000000");
+	spooled(x, line, sizeof(line));
+	assert_string_equal(line, x->st.line);
+	/* The prolog's first node, for the caller's delivery. */
+	assert_string_equal(x->st.first, "n0");
+	/* The start file has served; the node's log has the line. */
+	assert_int_equal(ev_job_start_load(x->cfg.state_dir, 42, &back, &x->err), -ENOENT);
+	ev_job_start_free(&back);
+	assert_non_null(f = fopen(x->cfg.log_path, "r"));
+	assert_non_null(fgets(log, sizeof(log), f));
+	fclose(f);
+	assert_non_null(strstr(log, "\"verdict\":\"ok\""));
+}
+
+/* The prolog's count and first node stand over the epilog's, which
+ * shrink as the job's nodes finish. */
+static void test_prolog_count_stands(void **state)
+{
+	struct fx *x = *state;
+
+	x->job.job_nodes = 4;
+	prolog(x, 42, false);
+	x->job.job_nodes = 0;
+	x->job.first = "";
+	ev_job_end_load(&x->cfg, &x->job, &x->st, &x->msgs);
+	assert_int_equal(x->st.job_nodes, 4);
+	assert_string_equal(x->st.first, "n0");
+}
+
+static void test_rebooted(void **state)
+{
+	struct fx *x = *state;
+	struct ev_net_counts net = { 1, 2, 3, 4 };
+
+	prolog(x, 42, true);
+	assert_int_equal(tu_write(x->proc, "sys/kernel/random/boot_id", BOOT_B "\n"), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, &net), 0);
+	assert_true(x->st.rebooted);
+	/* The reboot took the table with it: nothing to read. */
+	assert_false(x->st.read_table);
+	assert_int_equal(x->st.verdict.verdict, EV_V_UNKNOWN);
+	assert_string_equal(x->st.verdict.reason, "node_rebooted");
+	assert_string_equal(x->st.line, "job=42 node=n1 nodes=2 verdict=unknown efa_bytes=0 tcp_bytes=0 shared=0 "
+					"reason=node_rebooted");
+}
+
+static void test_corrupt_start_file(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	assert_int_equal(tu_write(x->cfg.state_dir, "jobs/42.start", "efa-verify start 2\ngarbage\n"), 0);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 1);
+	assert_int_equal(x->msgs.m[0].prio, LOG_ERR);
+	assert_memory_equal(x->msgs.m[0].text, "job 42 on n1: ", 14);
+	assert_int_equal(x->st.verdict.verdict, EV_V_UNKNOWN);
+	assert_string_equal(x->st.verdict.reason, "start_snapshot_corrupt");
+	/* The facts' count stands in for the prolog's. */
+	assert_int_equal(x->st.result.job_nodes, 2);
+	assert_true(x->st.spooled);
+}
+
+static void test_no_start_file(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 0);
+	assert_false(x->st.have_start);
+	assert_int_equal(x->st.verdict.verdict, EV_V_UNKNOWN);
+	assert_string_equal(x->st.verdict.reason, "no_start_snapshot");
+	assert_string_equal(x->st.line, "job=42 node=n1 nodes=2 verdict=unknown efa_bytes=0 tcp_bytes=0 shared=0 "
+					"reason=no_start_snapshot");
+}
+
+static void test_not_ready(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	assert_int_equal(ev_notready_mark(x->cfg.state_dir, 42, "no_efa_device", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->st.verdict.verdict, EV_V_NOT_READY);
+	assert_non_null(strstr(x->st.verdict.reason, "no_efa_device"));
+	assert_non_null(strstr(x->st.line, " verdict=not_ready "));
+	/* Taken: a second epilog of the id would not see it. */
+	assert_int_equal(ev_notready_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
+}
+
+/* Another job on the node during ours. */
+static void test_shared(void **state)
+{
+	struct fx *x = *state;
+	bool running = true;
+
+	prolog(x, 42, false);
+	prolog(x, 43, false);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_true(x->st.shared);
+	assert_true(x->st.result.shared);
+	assert_non_null(strstr(x->st.line, " shared=1"));
+	assert_int_equal(ev_running_check(x->cfg.state_dir, 42, &running, &x->err), 0);
+	assert_false(running);
+}
+
+/* A counter lower at the end than at the start was reset: unknown, never
+ * a wrapped huge number. */
+static void test_counters_reset(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=5000", NULL), 0);
+	prolog(x, 42, false);
+	traffic(x);
+	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=10", NULL), 0);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->st.verdict.verdict, EV_V_UNKNOWN);
+	assert_string_equal(x->st.verdict.reason, "counter_reset:tx_bytes@rdmap16s0");
+	assert_int_equal(x->st.delta.n_reset, 1);
+}
+
+/* The job's nftables table: what the caller read is the job's TCP. */
+static void test_table_counts(void **state)
+{
+	struct fx *x = *state;
+	struct ev_net_counts net = { .peer_tx = 300, .peer_rx = 200, .all_tx = 1300, .all_rx = 1200 };
+
+	prolog(x, 42, true);
+	traffic(x);
+	assert_int_equal(epilog(x, &net), 0);
+	assert_true(x->st.read_table);
+	assert_int_equal(x->st.delta.tcp_source, EV_TCP_SRC_NFTABLES);
+	assert_int_equal(x->st.result.tcp_bytes, 500);
+	assert_non_null(strstr(x->st.line, " tcp_bytes=500 other_tcp_bytes=2000 tcp_source=nftables "));
+}
+
+/* The outputs that fail are said with the epilog's words; the result is
+ * spooled all the same. */
+static void test_output_errors_said(void **state)
+{
+	struct fx *x = *state;
+
+	snprintf(x->cfg.log_path, sizeof(x->cfg.log_path), "%s", x->dir);
+	prolog(x, 42, false);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 1);
+	assert_int_equal(x->msgs.m[0].prio, LOG_ERR);
+	assert_memory_equal(x->msgs.m[0].text, "job 42 on n1: log: ", 19);
+	assert_true(x->st.spooled);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ok_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prolog_count_stands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebooted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_start_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_start_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_errors_said, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
