@@ -1,4 +1,4 @@
-"""The cost model of bench/run --scale (issue 15): least-squares fits of a
+"""The cost model of bench/run --scale: least-squares fits of a
 measured quantity against job size N, extrapolated to sizes no single
 machine can run, and the goals judged from them.
 

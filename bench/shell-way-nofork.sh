@@ -1,5 +1,5 @@
 #!/bin/bash
-# The stronger shell baseline of bench/run (issue 15): the same job as
+# The stronger shell baseline of bench/run: the same job as
 # bench/shell-way.sh, done without a fork where bash can avoid one. Counter
 # files are read with the `read` builtin (no `cat`), paths are cut with
 # parameter expansion (no basename), the ENA driver is told with the `-ef`

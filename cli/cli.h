@@ -7,7 +7,7 @@
 #include "config/ev_config.h"
 #include "util/ev_json.h"
 
-/* Exit codes, as SPEC.md gives them for `check`. */
+/* Exit codes of `efa-verify check` (efa-verify(8)). */
 enum { EXIT_READY = 0, EXIT_NOT_READY = 1, EXIT_USAGE = 2 };
 
 struct cli_ctx {

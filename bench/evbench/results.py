@@ -48,6 +48,6 @@ class Results:
     def print_goals(self, out=None):
         out = out or sys.stdout
         if self.goals:
-            print("== goals (issue 15)", file=out)
+            print("== goals", file=out)
             for b, g, v, r in self.goals:
                 print("goal %s: %s: %s: %s" % (b, g, v, r), file=out)

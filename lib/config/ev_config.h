@@ -1,4 +1,4 @@
-/* efa-verify.yaml: every key of SPEC.md with its default, parsed with libyaml.
+/* efa-verify.yaml: every key with its default, parsed with libyaml.
  * Errors name file:line:column. No Slurm here. */
 #ifndef EV_CONFIG_H
 #define EV_CONFIG_H
