@@ -96,15 +96,16 @@ static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, con
 
 int main(int argc, char **argv)
 {
+	/* When the epilog began: a result published long after is late. */
+	uint64_t started = ev_mono_ms();
 	struct ev_jobenv je;
 	struct ev_job_facts job;
+	bool net_ok = false;
 	struct ev_config cfg;
 	struct ev_job_end st;
+	struct ev_net_counts net;
 	struct ev_msgs msgs = { 0 };
 	struct ev_err err = { "" };
-	struct ev_net_counts net;
-	uint64_t started = ev_mono_ms();
-	bool net_ok = false;
 
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
