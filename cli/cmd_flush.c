@@ -91,7 +91,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	printf("delivered %zu, still spooled %zu\n", done, left);
 	sweep_tables(ctx);
-	if (jobid && !dc.slurm_down) {
+	if (jobid && !dc.ctld_down) {
 		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
 			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);
 			rc = 1;

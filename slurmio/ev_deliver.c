@@ -53,77 +53,94 @@ static bool nap(unsigned *pause, uint64_t deadline)
 	return true;
 }
 
-/* Write the record of these results unless the job already holds it or
- * one from more nodes. While slurmctld still has the job, its AdminComment
- * is the current one (an admin's `scontrol update` may not have reached
- * slurmdbd yet, and slurmctld pushes its copy there again): the record goes
- * there first, then to slurmdbd so sacct shows it at once. Once slurmctld
- * is done with the job, slurmdbd alone. */
-static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct ev_node_result *res, size_t n,
-			unsigned total, struct ev_err *err)
+/* The record into cur's place: kept as it is when it already holds one
+ * from more nodes, else merged with cur's other text and written to
+ * slurmctld (ctld) or accounting where it differs. */
+static int put_record(struct ev_deliver_ctx *c, uint32_t jobid, const char *record, size_t n, const char *cur,
+		      bool ctld, struct ev_err *err)
 {
-	char record[EV_RECORD_MAX], *cur = NULL, *merged = NULL;
 	struct ev_record old;
-	bool in_ctld;
+	char *merged;
 	size_t cap;
 	int rc;
 
-	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
-		return rc;
-	rc = ev_acct_ctld_get_comment(jobid, &cur, err);
-	in_ctld = rc == 0;
-	if (rc && rc != -ENOENT) {
-		c->slurm_down = true;
-		return rc;
-	}
-	if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
-		free(cur);
-		c->slurm_down = true;
-		return rc;
-	}
-	if (!in_ctld && (rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
-		if (rc != -ENOENT)
-			c->slurm_down = true;
-		return rc;
-	}
 	if (ev_record_parse(cur, &old, NULL) == 0 && old.reported > n) {
 		/* Someone saw more nodes than we do now (our view may miss
 		 * results already evicted from busy nodes' records). */
 		ev_record_free(&old);
 		snprintf(c->record, sizeof(c->record), "%s", cur);
-		free(cur);
 		return 0;
 	}
 	ev_record_free(&old);
-	cap = strlen(cur) + sizeof(record) + 2;
-	if (!(merged = malloc(cap))) {
-		free(cur);
+	cap = strlen(cur) + strlen(record) + 2;
+	if (!(merged = malloc(cap)))
 		return ev_errf(err, -ENOMEM, "out of memory");
-	}
 	rc = ev_record_merge(cur, record, merged, cap, err);
-	if (!rc && in_ctld && strcmp(merged, cur) != 0 && (rc = ev_acct_ctld_set_comment(jobid, merged, err))) {
-		if (rc == -ENOENT)
-			rc = 0;   /* finished meanwhile: accounting below is the place */
-		else
-			c->slurm_down = true;
-	}
-	/* Accounting too: at once for sacct, and the only place once
-	 * slurmctld is done. Equal text is not written again. With the job
-	 * still in slurmctld, its copy is the one that stands (it pushes it
-	 * to slurmdbd itself), so a failure here is not fatal. */
-	if (!rc && in_ctld) {
-		char *acct = NULL;
-
-		if (ev_acct_get_comment(c->db, jobid, &acct, NULL) == 0 && strcmp(acct, merged) != 0)
-			ev_acct_set_comment(c->db, jobid, merged, NULL);
-		free(acct);
-	} else if (!rc && strcmp(merged, cur) != 0 && (rc = ev_acct_set_comment(c->db, jobid, merged, err)) &&
-		   rc != -ENOENT) {
-		c->slurm_down = true;
-	}
+	/* Equal text is not written again. */
+	if (!rc && strcmp(merged, cur) != 0)
+		rc = ctld ? ev_acct_ctld_set_comment(jobid, merged, err)
+			  : ev_acct_set_comment(c->db, jobid, merged, err);
 	if (!rc)
 		snprintf(c->record, sizeof(c->record), "%s", record);
 	free(merged);
+	return rc;
+}
+
+/* Accounting, for a job slurmctld has let go of: opened on first need, and
+ * not tried again in this run once it failed. */
+static int need_db(struct ev_deliver_ctx *c, uint32_t jobid, struct ev_err *err)
+{
+	struct ev_err e = { "" };
+	int rc;
+
+	if (c->dbd_down)
+		return ev_errf(err, -EAGAIN, "job %u has left slurmctld and only slurmdbd can take its record: "
+				     "slurmdbd was not reachable earlier in this run", jobid);
+	if (c->db || !(rc = ev_acct_db_open(&c->db, &e)))
+		return 0;
+	c->dbd_down = true;
+	return ev_errf(err, rc, "job %u has left slurmctld and only slurmdbd can take its record: %s", jobid,
+		       e.msg);
+}
+
+/* Write the record of these results unless the job already holds it or
+ * one from more nodes. While slurmctld has the job, its AdminComment is
+ * the one: slurmctld carries every update of it to accounting itself
+ * (queued while slurmdbd is away), so slurmdbd is not needed, and many
+ * sites let only slurmctld reach it. Accounting is written directly only
+ * once slurmctld has let go of the job. */
+static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct ev_node_result *res, size_t n,
+			unsigned total, struct ev_err *err)
+{
+	char record[EV_RECORD_MAX], *cur = NULL;
+	int rc;
+
+	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
+		return rc;
+	rc = ev_acct_ctld_get_comment(jobid, &cur, err);
+	if (rc == 0) {
+		rc = put_record(c, jobid, record, n, cur, true, err);
+		free(cur);
+		cur = NULL;
+		if (rc != -ENOENT) {
+			if (rc == -EIO)
+				c->ctld_down = true;
+			return rc;
+		}
+		/* It finished meanwhile: accounting is the place now. */
+	} else if (rc != -ENOENT) {
+		c->ctld_down = true;
+		return rc;
+	}
+	if ((rc = need_db(c, jobid, err)))
+		return rc;
+	if ((rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
+		if (rc != -ENOENT)
+			c->dbd_down = true;
+		return rc;
+	}
+	if ((rc = put_record(c, jobid, record, n, cur, false, err)) == -EIO)
+		c->dbd_down = true;
 	free(cur);
 	return rc;
 }
@@ -142,7 +159,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 		int rc;
 
 		if ((rc = ev_acct_gather(jobid, &res, &n, err))) {
-			c->slurm_down = true;
+			c->ctld_down = true;
 			return rc;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -176,13 +193,11 @@ static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc
 	*nn = 0;
 	if (!list) {
 		/* Long gone from slurmctld (a spooled result, flush). */
-		if (!c->db && (rc = ev_acct_db_open(&c->db, err))) {
-			c->slurm_down = true;
+		if ((rc = need_db(c, jobid, err)))
 			return rc;
-		}
 		if ((rc = ev_acct_get_nodes(c->db, jobid, &acct, err))) {
 			if (rc != -ENOENT)
-				c->slurm_down = true;
+				c->dbd_down = true;
 			return rc == -ENOENT ? 0 : rc;
 		}
 		list = acct;
@@ -208,7 +223,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 	if (rc == 0)
 		*have = true;
 	else if (rc != -ENOENT)
-		c->slurm_down = true;
+		c->ctld_down = true;
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -234,7 +249,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	int rc = ev_acct_job_end(jobid, &cur, &completing, err);
 
 	if (rc && rc != -ENOENT) {
-		c->slurm_down = true;
+		c->ctld_down = true;
 		return rc;
 	}
 	in_ctld = rc == 0;
@@ -283,7 +298,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 			break;
 		}
 		if (rc) {
-			c->slurm_down = true;
+			c->ctld_down = true;
 			goto out;
 		}
 	}
@@ -338,8 +353,8 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 {
 	int fd, rc;
 
-	if (c->slurm_down)
-		return ev_errf(err, -EAGAIN, "Slurm unreachable earlier in this run");
+	if (c->ctld_down)
+		return ev_errf(err, -EAGAIN, "slurmctld unreachable earlier in this run");
 	if (strcmp(r->node, c->node) != 0 || !r->jobid)
 		return ev_errf(err, -EINVAL, "a result of node '%.64s' is not this node's (%s)", r->node, c->node);
 	/* Two epilogs of this node (shared node) must not interleave their
@@ -349,7 +364,7 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	rc = ev_acct_publish(c->node, r, err);
 	close(fd);
 	if (rc) {
-		c->slurm_down = true;
+		c->ctld_down = true;
 		return rc;
 	}
 	if (c->late_ms && now_ms() - c->started_ms > c->late_ms)
@@ -377,6 +392,7 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 	if ((rc = ev_spool_list(c->state_dir, &v, &n, &truncated, err)))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
+		struct ev_err one = { "" };
 		struct ev_node_result r;
 
 		if (v[i].bad || ev_result_parse(v[i].line, &r, NULL) != 0 || r.jobid != v[i].jobid ||
@@ -385,16 +401,21 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 			ev_spool_remove(c->state_dir, v[i].jobid, v[i].node, NULL);
 			continue;
 		}
-		/* Slurm away: the rest waits. A job accounting does not know
-		 * (yet) only holds back its own result. */
-		if (c->slurm_down) {
+		/* slurmctld away: the rest waits, as every result is published
+		 * through it. slurmdbd away holds back only the results of jobs
+		 * slurmctld has let go of; a job accounting does not know (yet)
+		 * only its own. */
+		if (c->ctld_down) {
 			(*left)++;
 			continue;
 		}
-		if ((e = ev_deliver_result(c, &r, true, 0, err)) == 0) {
+		if ((e = ev_deliver_result(c, &r, true, 0, &one)) == 0) {
 			(*delivered)++;
 		} else {
 			(*left)++;
+			/* The first failure is the one said. */
+			if (!rc)
+				*err = one;
 			rc = rc ? rc : e;
 		}
 	}

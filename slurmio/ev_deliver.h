@@ -44,7 +44,9 @@ struct ev_deliver_ctx {
 					 * used once slurmctld no longer has the job */
 	struct ev_acct_db *db;          /* opened on first need; ev_deliver_done closes */
 	const struct ev_node_result *own; /* private: this node's result while it writes */
-	bool slurm_down;                /* a call failed: the rest stays spooled */
+	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
+	bool dbd_down;                  /* slurmdbd not reached: results of jobs slurmctld
+					 * has let go of stay spooled; the rest goes on */
 	char record[EV_RECORD_MAX];     /* the last record written or found */
 };
 
@@ -56,8 +58,9 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 		      struct ev_err *err);
 
 /* Deliver everything spooled for this node (late: each also writes its job
- * record). *delivered / *left count results. Stops at the first failure to
- * reach Slurm. */
+ * record). *delivered / *left count results; err says the first failure.
+ * Stops at the first failure to reach slurmctld; slurmdbd not answering
+ * holds back only the results that need it. */
 int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);
 
 /* The job's record from the results published now (no publishing, no
