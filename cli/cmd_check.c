@@ -214,12 +214,12 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error("check: unexpected argument '%.64s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	ev_facts_gather(&ctx->cfg, &gopts, &facts);
+	ev_node_facts_gather(&ctx->cfg, &gopts, &facts);
 	ev_readiness_evaluate(&ctx->cfg, &facts, &r);
 	if (json)
 		print_json(ctx, &facts, &r);
 	else
 		print_human(ctx, &facts, &r);
-	ev_facts_free(&facts);
+	ev_node_facts_free(&facts);
 	return r.ready ? EXIT_READY : EXIT_NOT_READY;
 }

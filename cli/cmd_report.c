@@ -14,6 +14,7 @@
 #include "util/ev_opts.h"
 #include "record/ev_result_json.h"
 #include "util/ev_units.h"
+#include "ev_dbd.h"
 #include "report.h"
 
 static const char report_usage[] =
@@ -209,7 +210,7 @@ static int cmp_node(const void *a, const void *b)
 /* The finished job's record, from accounting. */
 static int report_record(uint32_t jobid, bool json)
 {
-	struct ev_acct_db *db = NULL;
+	struct ev_dbd *db = NULL;
 	struct ev_node_result *res = NULL;
 	struct ev_record rec;
 	struct ev_err err = { "" };
@@ -217,13 +218,13 @@ static int report_record(uint32_t jobid, bool json)
 	size_t n = 0;
 	int rc;
 
-	if (ev_acct_db_open(&db, &err) != 0 || ev_acct_get_comment(db, jobid, &comment, &err) != 0) {
+	if (ev_dbd_open(&db, &err) != 0 || ev_dbd_get_comment(db, jobid, &comment, &err) != 0) {
 		rc = strstr(err.msg, "has no job") ? 1 : EXIT_USAGE;
 		cli_error("report: %s", err.msg);
-		ev_acct_db_close(&db);
+		ev_dbd_close(&db);
 		return rc;
 	}
-	ev_acct_db_close(&db);
+	ev_dbd_close(&db);
 	if ((rc = ev_record_parse(comment, &rec, &err)) != 0) {
 		cli_error("report: job %" PRIu32 ": %s", jobid,
 			  rc == -ENOENT ? "no efa-verify record in its AdminComment (yet)" : err.msg);
@@ -232,7 +233,7 @@ static int report_record(uint32_t jobid, bool json)
 		return 1;
 	}
 	/* Node records are a bonus: the record alone answers the question. */
-	if (ev_acct_gather(jobid, &res, &n, &err) != 0)
+	if (ev_ctld_gather(jobid, &res, &n, &err) != 0)
 		n = 0;
 	else
 		qsort(res, n, sizeof(*res), cmp_node);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "util/ev_json.h"
 #include "util/ev_opts.h"

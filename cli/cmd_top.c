@@ -16,11 +16,12 @@
 
 #include "cli.h"
 #include "util/ev_buf.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "util/ev_num.h"
 #include "util/ev_json.h"
 #include "util/ev_opts.h"
+#include "util/ev_time.h"
 #include "node/ev_rates.h"
 #include "top_screen.h"
 
@@ -67,14 +68,6 @@ struct sample {
 	double mono;                  /* CLOCK_MONOTONIC when the counters were read */
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Discovered again each time: a device can vanish, come back, or change
  * port state while top runs. */
 static int take(const struct cli_ctx *ctx, struct sample *s, struct ev_err *err)
@@ -83,7 +76,7 @@ static int take(const struct cli_ctx *ctx, struct sample *s, struct ev_err *err)
 
 	if (rc)
 		return rc;
-	s->mono = now_mono();
+	s->mono = (double)ev_mono_ns() / 1e9;
 	rc = ev_snapshot_take(&ctx->cfg, &s->devs, ev_job_counters, &s->snap, err);
 	if (rc)
 		ev_devices_free(&s->devs);
@@ -380,8 +373,8 @@ int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 		/* Behind by more than an interval (the process was stopped):
 		 * start the beat again rather than read in a burst. */
 		deadline += interval;
-		if (deadline < now_mono())
-			deadline = now_mono() + interval;
+		if (deadline < (double)ev_mono_ns() / 1e9)
+			deadline = (double)ev_mono_ns() / 1e9 + interval;
 	}
 	if (mode == OUT_SCREEN)
 		(void)write_all(STDOUT_FILENO, "\x1b[?25h\r\n", 8);

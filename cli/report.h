@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "ev_acct.h"
+#include "ev_ctld.h"
 #include "record/ev_record.h"
 #include "record/ev_sofar.h"
 

@@ -23,6 +23,7 @@
 
 #include "util/ev_buf.h"
 #include "util/ev_printable.h"
+#include "util/ev_time.h"
 #include "record/ev_record.h"
 #include "report.h"
 
@@ -37,14 +38,6 @@ extern char **environ;
 #define EV_STEP_OFF_ENV "SLURM_SPANK__SLURM_SPANK_OPTION_efa_verify_efa_verify=off"
 
 #define ERR_CAP 4096
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* What srun reads as its options (SLURM_*, SRUN_*, ...) would steer this
  * step the way they steer the caller's own jobs: only SLURM_CONF is kept. */
@@ -143,7 +136,7 @@ static int run_bounded(char *const argv[], char *const env[], const struct runas
 {
 	int po[2], pe[2], rc, stage = 0, ep[2];
 	bool oo = true, eo = true;
-	uint64_t deadline = mono_ms() + (uint64_t)timeout_s * 1000;
+	uint64_t deadline = ev_mono_ms() + (uint64_t)timeout_s * 1000;
 	ssize_t got;
 	pid_t pid;
 
@@ -209,7 +202,7 @@ static int run_bounded(char *const argv[], char *const env[], const struct runas
 	}
 	while (oo || eo) {
 		struct pollfd p[2];
-		uint64_t now = mono_ms();
+		uint64_t now = ev_mono_ms();
 		nfds_t n = 0;
 
 		if (now >= deadline) {

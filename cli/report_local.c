@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "node/ev_boot_id.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_delta.h"
 #include "node/ev_devices.h"
 #include "state/ev_job_start.h"

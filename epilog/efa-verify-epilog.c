@@ -13,10 +13,10 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
 #include "node/ev_boot_id.h"
 #include "config/ev_config.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_delta.h"
 #include "ev_deliver.h"
 #include "node/ev_devices.h"
@@ -24,12 +24,14 @@
 #include "state/ev_job_view.h"
 #include "ev_jobenv.h"
 #include "record/ev_joblog.h"
+#include "record/ev_prom.h"
 #include "jobnet/ev_jobnet.h"
 #include "state/ev_notready.h"
 #include "record/ev_result.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
 #include "judge/ev_verdict.h"
+#include "util/ev_time.h"
 
 static const char usage[] =
 	"Usage: efa-verify-epilog [-c FILE] [--no-accounting]\n"
@@ -50,14 +52,6 @@ static const char usage[] =
 	"      --no-accounting node-local work only; results stay spooled\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       version\n";
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The node's own outputs: the JSON line and the textfile metrics. */
 static void node_outputs(const struct ev_config *cfg, const struct ev_jobenv *je,
@@ -142,7 +136,7 @@ int main(int argc, char **argv)
 	struct ev_err err = { "" };
 	char boot_id[EV_BOOT_ID_MAX] = "", line[EV_RESULT_LINE_MAX], first[EV_NAME_MAX];
 	char not_ready[EV_NOTREADY_REASON_MAX];
-	uint64_t started = mono_ms();
+	uint64_t started = ev_mono_ms();
 	struct ev_net_counts net;
 	bool have_start, shared = false, net_ok = false, rebooted;
 	int rc, nr;

@@ -34,7 +34,7 @@
 #include "fuzz_check.h"
 #include "record/ev_hostlist.h"
 #include "record/ev_record.h"
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 #define MAX_RESULTS 64
 
@@ -71,7 +71,7 @@ static void format_round_trip(const struct ev_node_result *r)
 	if (rc)
 		fprintf(stderr, "parse of '%s': %s\n", line, err.msg);
 	CHECK(rc == 0);
-	if (ev_token_encode(r->reason, enc, sizeof(enc)) < EV_REASON_MAX) {
+	if (ev_value_encode(r->reason, enc, sizeof(enc)) < EV_REASON_MAX) {
 		CHECK(same_result(r, &back));
 	} else {
 		CHECK(strncmp(back.reason, r->reason, strlen(back.reason)) == 0);
@@ -465,9 +465,9 @@ static void token(const unsigned char *d, size_t n)
 	int rc;
 
 	memcpy(s, d, len);
-	rc = ev_token_decode(s, len, dec, sizeof(dec));
+	rc = ev_value_decode(s, len, dec, sizeof(dec));
 	if (rc == 0) {
-		size_t el = ev_token_encode(dec, enc, sizeof(enc));
+		size_t el = ev_value_encode(dec, enc, sizeof(enc));
 
 		CHECK(el == len && memcmp(enc, s, len) == 0);
 	} else {
@@ -475,10 +475,10 @@ static void token(const unsigned char *d, size_t n)
 	}
 	/* Any string (up to its first NUL) survives encode then decode. */
 	cstr(s, sizeof(s), d, n);
-	CHECK(ev_token_encode(s, enc, sizeof(enc)) == strlen(enc));
+	CHECK(ev_value_encode(s, enc, sizeof(enc)) == strlen(enc));
 	CHECK(strspn(enc, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/+@-%") ==
 	      strlen(enc));
-	CHECK(ev_token_decode(enc, strlen(enc), dec2, sizeof(dec2)) == 0);
+	CHECK(ev_value_decode(enc, strlen(enc), dec2, sizeof(dec2)) == 0);
 	CHECK(strcmp(dec2, s) == 0);
 }
 

@@ -14,10 +14,10 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
 #include "node/ev_boot_id.h"
 #include "config/ev_config.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "ev_deliver.h"
 #include "node/ev_devices.h"
 #include "state/ev_job_start.h"

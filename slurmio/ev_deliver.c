@@ -9,11 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
+#include "ev_dbd.h"
 #include "record/ev_hostlist.h"
 #include "ev_jobenv.h"
+#include "ev_slurm_hosts.h"
 #include "state/ev_spool.h"
 #include "state/ev_state_lock.h"
+#include "util/ev_time.h"
 
 /* Rewrites after the set grew under a writer: each needs another node to
  * publish meanwhile, so a few are plenty. */
@@ -24,31 +27,15 @@
 #define POLL_FIRST_MS 100
 #define POLL_MAX_MS 1000
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Sleep *pause (at most until deadline), the next pause longer: false,
  * without sleeping, once deadline has passed. */
 static bool nap(unsigned *pause, uint64_t deadline)
 {
-	uint64_t now = now_ms();
+	uint64_t now = ev_mono_ms();
 
 	if (now >= deadline)
 		return false;
-	sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
+	ev_sleep_ms(*pause < deadline - now ? *pause : (unsigned)(deadline - now));
 	*pause = *pause * 2 < POLL_MAX_MS ? *pause * 2 : POLL_MAX_MS;
 	return true;
 }
@@ -78,8 +65,8 @@ static int put_record(struct ev_deliver_ctx *c, uint32_t jobid, const char *reco
 	rc = ev_record_merge(cur, record, merged, cap, err);
 	/* Equal text is not written again. */
 	if (!rc && strcmp(merged, cur) != 0)
-		rc = ctld ? ev_acct_ctld_set_comment(jobid, merged, err)
-			  : ev_acct_set_comment(c->db, jobid, merged, err);
+		rc = ctld ? ev_ctld_set_comment(jobid, merged, err)
+			  : ev_dbd_set_comment(c->db, jobid, merged, err);
 	if (!rc)
 		snprintf(c->record, sizeof(c->record), "%s", record);
 	free(merged);
@@ -96,7 +83,7 @@ static int need_db(struct ev_deliver_ctx *c, uint32_t jobid, struct ev_err *err)
 	if (c->dbd_down)
 		return ev_errf(err, -EAGAIN, "job %u has left slurmctld and only slurmdbd can take its record: "
 				     "slurmdbd was not reachable earlier in this run", jobid);
-	if (c->db || !(rc = ev_acct_db_open(&c->db, &e)))
+	if (c->db || !(rc = ev_dbd_open(&c->db, &e)))
 		return 0;
 	c->dbd_down = true;
 	return ev_errf(err, rc, "job %u has left slurmctld and only slurmdbd can take its record: %s", jobid,
@@ -117,7 +104,7 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 
 	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
 		return rc;
-	rc = ev_acct_ctld_get_comment(jobid, &cur, err);
+	rc = ev_ctld_get_comment(jobid, &cur, err);
 	if (rc == 0) {
 		rc = put_record(c, jobid, record, n, cur, true, err);
 		free(cur);
@@ -134,7 +121,7 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 	}
 	if ((rc = need_db(c, jobid, err)))
 		return rc;
-	if ((rc = ev_acct_get_comment(c->db, jobid, &cur, err))) {
+	if ((rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
 		if (rc != -ENOENT)
 			c->dbd_down = true;
 		return rc;
@@ -158,7 +145,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 		size_t n = 0;
 		int rc;
 
-		if ((rc = ev_acct_gather(jobid, &res, &n, err))) {
+		if ((rc = ev_ctld_gather(jobid, &res, &n, err))) {
 			c->ctld_down = true;
 			return rc;
 		}
@@ -195,7 +182,7 @@ static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc
 		/* Long gone from slurmctld (a spooled result, flush). */
 		if ((rc = need_db(c, jobid, err)))
 			return rc;
-		if ((rc = ev_acct_get_nodes(c->db, jobid, &acct, err))) {
+		if ((rc = ev_dbd_get_nodes(c->db, jobid, &acct, err))) {
 			if (rc != -ENOENT)
 				c->dbd_down = true;
 			return rc == -ENOENT ? 0 : rc;
@@ -219,7 +206,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 		*have = true;
 		return 0;
 	}
-	rc = ev_acct_node_result(name, jobid, res, err);
+	rc = ev_ctld_node_result(name, jobid, res, err);
 	if (rc == 0)
 		*have = true;
 	else if (rc != -ENOENT)
@@ -231,7 +218,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
  * never the whole node table), and, while the job is completing, as soon as
  * slurmctld says that node's epilogs are over: the wait is on the job
  * record (one small RPC a poll, whatever the job's and the cluster's size;
- * see ev_acct_job_end), so a node is read once it has published, not
+ * see ev_ctld_job_end), so a node is read once it has published, not
  * polled until it does. Once no other node is completing, what is not
  * published will not be by this job's epilogs (it is spooled on its node,
  * which writes the record itself when it delivers it), and the record is
@@ -240,13 +227,13 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
 			struct ev_err *err)
 {
-	uint64_t deadline = now_ms() + wait_ms;
+	uint64_t deadline = ev_mono_ms() + wait_ms;
 	struct ev_node_result *res = NULL, *got = NULL;
 	unsigned pause = POLL_FIRST_MS;
 	size_t nn = 0, last = (size_t)-1;
 	char **names = NULL, *cur = NULL;
 	bool completing = false, in_ctld, settled = false, *have = NULL, *tried = NULL, *over = NULL;
-	int rc = ev_acct_job_end(jobid, &cur, &completing, err);
+	int rc = ev_ctld_job_end(jobid, &cur, &completing, err);
 
 	if (rc && rc != -ENOENT) {
 		c->ctld_down = true;
@@ -270,7 +257,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	while (in_ctld && completing) {
 		size_t left = 0;
 
-		if ((rc = ev_acct_not_in(cur, names, nn, over, err)))
+		if ((rc = ev_slurm_hostlist_not_in(cur, names, nn, over, err)))
 			goto out;
 		for (size_t i = 0; i < nn; i++) {
 			bool own = c->own && strcmp(names[i], c->node) == 0;
@@ -291,7 +278,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 			break;
 		free(cur);
 		cur = NULL;
-		rc = ev_acct_job_end(jobid, &cur, &completing, err);
+		rc = ev_ctld_job_end(jobid, &cur, &completing, err);
 		if (rc == -ENOENT || (!rc && !completing)) {
 			rc = 0;
 			settled = true;   /* let go of: every epilog is over */
@@ -361,13 +348,13 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	 * read-merge-write of the node record. */
 	if ((fd = ev_state_lock(c->state_dir, "publish", err)) < 0)
 		return fd;
-	rc = ev_acct_publish(c->node, r, err);
+	rc = ev_ctld_publish(c->node, r, err);
 	close(fd);
 	if (rc) {
 		c->ctld_down = true;
 		return rc;
 	}
-	if (c->late_ms && now_ms() - c->started_ms > c->late_ms)
+	if (c->late_ms && ev_mono_ms() - c->started_ms > c->late_ms)
 		write = true;
 	if (write) {
 		/* Its own result is not read back (ev_result_parse of the
@@ -425,5 +412,5 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 
 void ev_deliver_done(struct ev_deliver_ctx *c)
 {
-	ev_acct_db_close(&c->db);
+	ev_dbd_close(&c->db);
 }

@@ -32,7 +32,7 @@
 #include "util/ev_err.h"
 #include "record/ev_record.h"
 
-struct ev_acct_db;
+struct ev_dbd;
 
 struct ev_deliver_ctx {
 	const char *state_dir;
@@ -42,7 +42,7 @@ struct ev_deliver_ctx {
 					 * is late: its node writes the record too (0 = never) */
 	const char *nodelist;           /* the job's nodes as slurmd gave them (NULL: not known):
 					 * used once slurmctld no longer has the job */
-	struct ev_acct_db *db;          /* opened on first need; ev_deliver_done closes */
+	struct ev_dbd *db;          /* opened on first need; ev_deliver_done closes */
 	const struct ev_node_result *own; /* private: this node's result while it writes */
 	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
 	bool dbd_down;                  /* slurmdbd not reached: results of jobs slurmctld

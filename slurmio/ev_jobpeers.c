@@ -5,20 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "record/ev_hostlist.h"
 #include "jobnet/ev_node_aliases.h"
 #include "jobnet/ev_resolve.h"
+#include "util/ev_time.h"
 #include "ev_slurm_hosts.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* NodeAddr of each unresolved name without an address yet into addr[]
  * (malloc'ed; NULL where slurmctld has none other than the name itself,
@@ -50,7 +42,8 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobne
 	char **names = NULL, **addr = NULL, **hosts = NULL;
 	bool *resolved = NULL, *hres = NULL;
 	size_t n = 0, nh = 0;
-	long start = now_ms(), left;
+	uint64_t start = ev_mono_ms();
+	long left;
 	int rc;
 
 	if ((rc = ev_jobenv_peers(e, &names, &n, err)) || !n)
@@ -92,7 +85,7 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_jobne
 		else
 			hosts[nh++] = addr[i];
 	}
-	left = EV_JOBPEERS_RESOLVE_MS - (now_ms() - start);
+	left = EV_JOBPEERS_RESOLVE_MS - (long)(ev_mono_ms() - start);
 	if (nh && (rc = ev_resolve_names(hosts, nh, left > 200 ? left : 200, out, hres, err)))
 		goto out;
 	for (size_t i = 0, h = 0; i < n; i++) {

@@ -157,7 +157,7 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 		free(ref);
 		return rc;
 	}
-	publish = ev_facts_should_publish(msg->node_array[0].extra, facts, EV_FACTS_MAX_AGE);
+	publish = ev_placement_facts_should_publish(msg->node_array[0].extra, facts, EV_PLACEMENT_FACTS_MAX_AGE);
 	slurm_free_node_info_msg(msg);
 	if (ref && cap) {
 		struct ev_peer *p = &peers[0];
@@ -168,7 +168,7 @@ int ev_nodes_sync_facts(const char *nodelist, const char *self_node, const char 
 			return rc;
 		memset(p, 0, sizeof(*p));
 		snprintf(p->node, sizeof(p->node), "%s", msg->node_array[0].name);
-		ev_facts_parse(msg->node_array[0].extra, p);
+		ev_placement_facts_parse(msg->node_array[0].extra, p);
 		p->node_boot = (int64_t)msg->node_array[0].boot_time;
 		slurm_free_node_info_msg(msg);
 		*n = 1;

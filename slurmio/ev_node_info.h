@@ -22,7 +22,7 @@ int ev_job_nodes(uint32_t jobid, char **nodes, struct ev_err *err);
  * nodelist other than self_node (the job's first node; the first node's is
  * the second). peers gets the reference's published facts and boot time
  * (*n = 1; 0 for a one-node job). For self_node, make sure its record's
- * Extra holds current facts (ev_facts_should_publish: written once per boot
+ * Extra holds current facts (ev_placement_facts_should_publish: written once per boot
  * and half-bound, never over an Extra value that is not efa-verify's).
  *
  * Why one reference and not every node of the job: every node of a step

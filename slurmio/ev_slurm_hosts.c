@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
 #include "config/ev_config.h"
 #include "record/ev_hostlist.h"
 #include "ev_slurm_compat.h"
@@ -96,5 +96,22 @@ int ev_slurm_node_addrs(char **names, size_t n, const bool *resolved, char **add
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+int ev_slurm_hostlist_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
+{
+	ev_hostlist_t *hl;
+
+	if (!list || !*list) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = true;
+		return 0;
+	}
+	if (!(hl = slurm_hostlist_create(list)))
+		return ev_errf(err, -ENOMEM, "cannot read the node list '%.64s'", list);
+	for (size_t i = 0; i < n; i++)
+		out[i] = slurm_hostlist_find(hl, names[i]) < 0;
+	slurm_hostlist_destroy(hl);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* What the binaries ask libslurm about hosts, besides the job record
- * (ev_acct.h): Slurm's own reading of a host list, a job's node list from
+ * (ev_ctld.h, ev_dbd.h): Slurm's own reading of a host list, a job's node list from
  * slurmctld, and nodes' NodeAddr. In the binaries' Slurm module
  * (ev_slurmio.h), so a prolog that needs none of them never loads
  * libslurm. */
@@ -17,6 +17,10 @@
  * Names are not checked here (the caller does, as with Slurm's); at most
  * max. *names malloc'ed, free with ev_hostlist_free (ev_hostlist.h). */
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err);
+
+/* out[i] = true for each names[i] that list (a Slurm host list; NULL or
+ * "" for none) does not hold. */
+int ev_slurm_hostlist_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
 
 /* The node count and node list (*nodes malloc'ed, NULL if slurmctld gave
  * none) slurmctld holds for job jobid: one RPC. */

@@ -139,48 +139,48 @@ int ev_slurm_ready(struct ev_err *err)
 	CALL(slurm_ready, err);
 }
 
-int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
+int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
 {
-	CALL(acct_publish, node, r, err);
+	CALL(ctld_publish, node, r, err);
 }
 
-int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
+int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
 {
 	*out = NULL;
 	*n = 0;
-	CALL(acct_gather, jobid, out, n, err);
+	CALL(ctld_gather, jobid, out, n, err);
 }
 
-int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err)
+int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err)
 {
-	CALL(acct_node_result, node, jobid, r, err);
+	CALL(ctld_node_result, node, jobid, r, err);
 }
 
-int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
+int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err)
 {
 	*nodes = NULL;
 	*completing = false;
-	CALL(acct_job_end, jobid, nodes, completing, err);
+	CALL(ctld_job_end, jobid, nodes, completing, err);
 }
 
-int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
+int ev_slurm_hostlist_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
 {
-	CALL(acct_not_in, list, names, n, out, err);
+	CALL(hostlist_not_in, list, names, n, out, err);
 }
 
-int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+int ev_dbd_get_nodes(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err)
 {
 	*out = NULL;
-	CALL(get_nodes, db, jobid, out, err);
+	CALL(dbd_get_nodes, db, jobid, out, err);
 }
 
-int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
+int ev_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
 {
 	*out = NULL;
 	CALL(ctld_get_comment, jobid, out, err);
 }
 
-int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
+int ev_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
 {
 	CALL(ctld_set_comment, jobid, text, err);
 }
@@ -198,27 +198,27 @@ void ev_job_live_free(struct ev_job_live *j)
 		ops->job_live_free(j);
 }
 
-int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err)
+int ev_dbd_open(struct ev_dbd **db, struct ev_err *err)
 {
 	*db = NULL;
-	CALL(db_open, db, err);
+	CALL(dbd_open, db, err);
 }
 
-void ev_acct_db_close(struct ev_acct_db **db)
+void ev_dbd_close(struct ev_dbd **db)
 {
 	if (*db && ops)
-		ops->db_close(db);
+		ops->dbd_close(db);
 }
 
-int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err)
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err)
 {
 	*out = NULL;
-	CALL(get_comment, db, jobid, out, err);
+	CALL(dbd_get_comment, db, jobid, out, err);
 }
 
-int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err)
+int ev_dbd_set_comment(struct ev_dbd *db, uint32_t jobid, const char *text, struct ev_err *err)
 {
-	CALL(set_comment, db, jobid, text, err);
+	CALL(dbd_set_comment, db, jobid, text, err);
 }
 
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err)

@@ -4,7 +4,8 @@
 
 #include "ev_slurmio.h"
 
-#include "ev_acct.h"
+#include "ev_ctld.h"
+#include "ev_dbd.h"
 #include "ev_slurm_hosts.h"
 
 extern const struct ev_slurmio_ops ev_slurmio_ops;
@@ -12,20 +13,20 @@ const struct ev_slurmio_ops ev_slurmio_ops = {
 	.version = PACKAGE_VERSION,
 	.size = sizeof(struct ev_slurmio_ops),
 	.slurm_ready = ev_slurm_ready,
-	.acct_publish = ev_acct_publish,
-	.acct_gather = ev_acct_gather,
-	.acct_node_result = ev_acct_node_result,
-	.acct_job_end = ev_acct_job_end,
-	.acct_not_in = ev_acct_not_in,
-	.get_nodes = ev_acct_get_nodes,
-	.ctld_get_comment = ev_acct_ctld_get_comment,
-	.ctld_set_comment = ev_acct_ctld_set_comment,
+	.ctld_publish = ev_ctld_publish,
+	.ctld_gather = ev_ctld_gather,
+	.ctld_node_result = ev_ctld_node_result,
+	.ctld_job_end = ev_ctld_job_end,
+	.hostlist_not_in = ev_slurm_hostlist_not_in,
+	.dbd_get_nodes = ev_dbd_get_nodes,
+	.ctld_get_comment = ev_ctld_get_comment,
+	.ctld_set_comment = ev_ctld_set_comment,
 	.job_live_get = ev_job_live_get,
 	.job_live_free = ev_job_live_free,
-	.db_open = ev_acct_db_open,
-	.db_close = ev_acct_db_close,
-	.get_comment = ev_acct_get_comment,
-	.set_comment = ev_acct_set_comment,
+	.dbd_open = ev_dbd_open,
+	.dbd_close = ev_dbd_close,
+	.dbd_get_comment = ev_dbd_get_comment,
+	.dbd_set_comment = ev_dbd_set_comment,
 	.hostlist_expand = ev_slurm_hostlist_expand,
 	.job_nodelist = ev_slurm_job_nodelist,
 	.node_addrs = ev_slurm_node_addrs,

@@ -212,7 +212,7 @@ static void judge_node(void)
 	/* The full judgement costs a libfabric probe: done when it can stop the
 	 * step, or when the user asked with --efa-verify and will be told. */
 	if (st->effective_mode == EV_MODE_ENFORCE || ctx.option.given) {
-		ev_facts_gather(cfg, &opts, &f);
+		ev_node_facts_gather(cfg, &opts, &f);
 		ev_readiness_evaluate(cfg, &f, &r);
 		ev_readiness_reason(&r, st->reason, sizeof(st->reason));
 		if (st->effective_mode == EV_MODE_ENFORCE)
@@ -253,7 +253,7 @@ static void judge_node(void)
 			st->env.n = 0;
 		}
 	}
-	ev_facts_free(&f);
+	ev_node_facts_free(&f);
 }
 
 /* Nodes cannot see each other's IMDS, so each publishes its placement in its
@@ -264,7 +264,7 @@ static void judge_node(void)
  * enforce step (the job, this node's record, the reference's), none whose
  * reply grows with the cluster, and an update once per boot and half-day.
  * A reference that has not published, or whose fact is from before its last
- * boot or too old (ev_facts_fresh), is not judged, and the step says so. */
+ * boot or too old (ev_placement_facts_fresh), is not judged, and the step says so. */
 #define EV_MAX_PEERS 1
 /* Counted, and kept for the step's end line if it is the first warning. */
 static void warn_once(const char *prefix, const char *what)
@@ -276,7 +276,7 @@ static void warn_once(const char *prefix, const char *what)
 static void judge_job_placement(spank_t sp)
 {
 	enum ev_check_action act = ctx.config.file.checks[EV_CHECK_PLACEMENT];
-	char facts[EV_FACTS_MAX], why[512], boot[EV_BOOT_ID_MAX], *nodes = NULL;
+	char facts[EV_PLACEMENT_FACTS_MAX], why[512], boot[EV_BOOT_ID_MAX], *nodes = NULL;
 	struct ev_peer self, *peers;
 	struct ev_err err = { "" };
 	uint32_t jobid = 0;
@@ -289,7 +289,7 @@ static void judge_job_placement(spank_t sp)
 		warn_once("placement across nodes not verified: ", err.msg);
 		return;
 	}
-	if (ev_facts_format(&ctx.step.imds, boot, now, facts, sizeof(facts)) != 0) {
+	if (ev_placement_facts_format(&ctx.step.imds, boot, now, facts, sizeof(facts)) != 0) {
 		warn_once("placement across nodes not verified: ", "this node's facts cannot be written");
 		return;
 	}
@@ -310,11 +310,11 @@ static void judge_job_placement(spank_t sp)
 		warn_once("placement across nodes not verified: ", err.msg);
 		goto out;
 	}
-	if (ev_placement_drop_stale(peers, n, now, EV_FACTS_MAX_AGE, why, sizeof(why)) > 0)
+	if (ev_placement_drop_stale(peers, n, now, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)) > 0)
 		warn_once("", why);
 	memset(&self, 0, sizeof(self));
 	snprintf(self.node, sizeof(self.node), "%s", ctx.step.node);
-	ev_facts_parse(facts, &self);
+	ev_placement_facts_parse(facts, &self);
 	if (ev_placement_consistent(&self, peers, n, why, sizeof(why)) != 0) {
 		if (act == EV_ACTION_FAIL) {
 			ctx.step.not_ready = true;

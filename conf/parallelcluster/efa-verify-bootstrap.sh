@@ -347,7 +347,7 @@ SCRIPT
 	# example (/opt/parallelcluster/examples/spank/plugstack.conf, 3.11.1+)
 	# includes /opt/slurm/etc/plugstack.conf.d/*. efa-verify's line goes to
 	# plugstack.conf.d/efa-verify.conf, included by its own path: an include
-	# with a wildcard is not followed in configless mode (Slurm bug 20903),
+	# with a wildcard is not followed in configless mode (a known Slurm bug),
 	# and a glob that already covers the file is not doubled.
 	put_file "$etc/plugstack.conf.d/efa-verify.conf" 0644 <<PLUG
 # efa-verify: say whether each job's traffic went over EFA.

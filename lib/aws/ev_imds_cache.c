@@ -20,31 +20,7 @@
 #define CACHE_NAME "imds.cache"
 #define CACHE_VERSION "efa-verify-imds-cache 1"
 #define CACHE_MAX 2048          /* a full entry is well under 1 KiB */
-#define BOOT_ID_MAX 64
 #define WHY_MAX 400
-
-int ev_boot_id(char *out, size_t cap, struct ev_err *err)
-{
-	char id[EV_BOOT_ID_MAX];
-	int rc = ev_boot_id_read(NULL, id, err);
-
-	if (cap)
-		out[0] = '\0';
-	if (rc)
-		return rc;
-	if (strlen(id) >= cap)
-		return ev_errf(err, -ENOBUFS, "boot_id: %zu-byte buffer too small", cap);
-	memcpy(out, id, strlen(id) + 1);
-	return 0;
-}
-
-static bool boot_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n < BOOT_ID_MAX &&
-	       strspn(s, "0123456789abcdefABCDEFGHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz-") == n;
-}
 
 /* Printable ASCII, spaces allowed: what a line may carry after '='. */
 static bool printable(const char *s)
@@ -76,7 +52,7 @@ static int parse_time(const char *v, long long *out)
 
 struct parsed {
 	struct ev_imds_info m;
-	char boot[BOOT_ID_MAX];
+	char boot[EV_BOOT_ID_MAX];
 	char why[WHY_MAX];
 	long long failed_at;
 	bool failure, have_type, have_group_flag;
@@ -238,7 +214,7 @@ int ev_imds_cache_store(const char *state_dir, const char *boot_id, const struct
 	char text[1024];
 	int n, rc;
 
-	if (!boot_id_ok(boot_id))
+	if (!boot_id[0] || !ev_boot_id_valid(boot_id))
 		return ev_errf(err, -EINVAL, "IMDS cache: bad boot id");
 	if ((rc = ev_imds_validate(m, err)) != 0)
 		return ev_err_prefix(err, -EINVAL, "IMDS values not cached");
@@ -259,7 +235,7 @@ int ev_imds_cache_store_failure(const char *state_dir, const char *boot_id, cons
 	size_t i;
 	int n;
 
-	if (!boot_id_ok(boot_id))
+	if (!boot_id[0] || !ev_boot_id_valid(boot_id))
 		return ev_errf(err, -EINVAL, "IMDS cache: bad boot id");
 	/* The reason is shown to users later: one printable line. */
 	for (i = 0; why && why[i] && i < sizeof(clean) - 1; i++)
@@ -275,12 +251,12 @@ int ev_imds_cache_store_failure(const char *state_dir, const char *boot_id, cons
 int ev_imds_get(const struct ev_config *cfg, bool allow_fetch, struct ev_imds_info *out,
 		enum ev_imds_source *src, struct ev_err *err)
 {
-	char boot[BOOT_ID_MAX];
+	char boot[EV_BOOT_ID_MAX];
 	int rc;
 
 	if (src)
 		*src = EV_IMDS_FROM_CACHE;
-	if ((rc = ev_boot_id(boot, sizeof(boot), err)))
+	if ((rc = ev_boot_id_read(NULL, boot, err)))
 		return rc;
 	rc = ev_imds_cache_load(cfg->state_dir, boot, out, err);
 	if (rc == 0 || rc == -EAGAIN || !allow_fetch)

@@ -14,8 +14,6 @@
 
 #define EV_IMDS_NEGATIVE_TTL_S 60
 
-/* The kernel's /proc/sys/kernel/random/boot_id, without the newline. */
-int ev_boot_id(char *out, size_t cap, struct ev_err *err);
 
 /* 0 and *out filled; -ENOENT no cache; -ESTALE other boot; -EAGAIN a recent
  * remembered failure (err has its message); other negative errno on a bad file. */

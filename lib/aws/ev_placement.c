@@ -20,7 +20,7 @@ static bool token_ok(const char *s)
 	return true;
 }
 
-int ev_facts_format(const struct ev_imds_info *m, const char *boot_id, int64_t now, char *out,
+int ev_placement_facts_format(const struct ev_imds_info *m, const char *boot_id, int64_t now, char *out,
 		    size_t cap)
 {
 	const char *pg = m->in_group && m->placement_group[0] ? m->placement_group : "-";
@@ -29,7 +29,7 @@ int ev_facts_format(const struct ev_imds_info *m, const char *boot_id, int64_t n
 	if (!boot_id || !ev_boot_id_valid(boot_id) || now <= 0 || !token_ok(m->availability_zone) ||
 	    !token_ok(pg) || (m->instance_type[0] && !token_ok(m->instance_type)))
 		return -EINVAL;
-	n = snprintf(out, cap, EV_FACTS_PREFIX "az=%s pg=%s type=%s boot=%s at=%lld",
+	n = snprintf(out, cap, EV_PLACEMENT_FACTS_PREFIX "az=%s pg=%s type=%s boot=%s at=%lld",
 		     m->availability_zone, pg, m->instance_type[0] ? m->instance_type : "-", boot_id,
 		     (long long)now);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
@@ -45,7 +45,7 @@ static bool copy_val(const char *v, size_t n, char *out, size_t cap)
 	return true;
 }
 
-bool ev_facts_parse(const char *text, struct ev_peer *out)
+bool ev_placement_facts_parse(const char *text, struct ev_peer *out)
 {
 	bool have_az = false, have_pg = false;
 	const char *p;
@@ -53,11 +53,11 @@ bool ev_facts_parse(const char *text, struct ev_peer *out)
 	out->known = false;
 	out->az[0] = out->group[0] = out->type[0] = out->boot_id[0] = '\0';
 	out->written = 0;
-	if (!text || strncmp(text, EV_FACTS_PREFIX, strlen(EV_FACTS_PREFIX)) != 0)
+	if (!text || strncmp(text, EV_PLACEMENT_FACTS_PREFIX, strlen(EV_PLACEMENT_FACTS_PREFIX)) != 0)
 		return false;
 	/* key=value tokens, one space apart, in any order; keys this version
 	 * does not know are skipped, so a newer writer's line still reads. */
-	for (p = text + strlen(EV_FACTS_PREFIX); *p;) {
+	for (p = text + strlen(EV_PLACEMENT_FACTS_PREFIX); *p;) {
 		size_t len = strcspn(p, " "), klen;
 		const char *eq = memchr(p, '=', len), *v;
 		size_t vlen;
@@ -113,7 +113,7 @@ static void utc(int64_t t, char *out, size_t cap)
 		snprintf(out, cap, "@%lld", (long long)t);
 }
 
-int ev_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *why, size_t cap)
+int ev_placement_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *why, size_t cap)
 {
 	char w[32], b[32];
 
@@ -131,7 +131,7 @@ int ev_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *
 		snprintf(why, cap, "fact is from %s, before %s last booted (%s)", w, p->node, b);
 		return -ESTALE;
 	}
-	if (p->written > now + EV_FACTS_MAX_SKEW) {
+	if (p->written > now + EV_PLACEMENT_FACTS_MAX_SKEW) {
 		snprintf(why, cap, "fact is from %s, %lld s ahead of this node's clock", w,
 			 (long long)(p->written - now));
 		return -ESTALE;
@@ -143,22 +143,22 @@ int ev_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *
 	return 0;
 }
 
-bool ev_facts_should_publish(const char *published, const char *fresh, int64_t max_age)
+bool ev_placement_facts_should_publish(const char *published, const char *fresh, int64_t max_age)
 {
 	struct ev_peer old, cur;
 
 	if (!published || !*published)
 		return true;
 	/* Only our own text, or nothing, is ever replaced. */
-	if (strncmp(published, EV_FACTS_PREFIX, strlen(EV_FACTS_PREFIX)) != 0)
+	if (strncmp(published, EV_PLACEMENT_FACTS_PREFIX, strlen(EV_PLACEMENT_FACTS_PREFIX)) != 0)
 		return false;
-	if (!ev_facts_parse(fresh, &cur))
+	if (!ev_placement_facts_parse(fresh, &cur))
 		return false;
-	if (!ev_facts_parse(published, &old))
+	if (!ev_placement_facts_parse(published, &old))
 		return true;
 	return strcmp(old.az, cur.az) != 0 || strcmp(old.group, cur.group) != 0 ||
 	       strcmp(old.type, cur.type) != 0 || strcmp(old.boot_id, cur.boot_id) != 0 ||
-	       old.written <= 0 || old.written > cur.written + EV_FACTS_MAX_SKEW ||
+	       old.written <= 0 || old.written > cur.written + EV_PLACEMENT_FACTS_MAX_SKEW ||
 	       cur.written - old.written >= max_age / 2;
 }
 
@@ -171,7 +171,7 @@ size_t ev_placement_drop_stale(struct ev_peer *peers, size_t n, int64_t now, int
 	if (cap)
 		why[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (!peers[i].known || ev_facts_fresh(&peers[i], now, max_age, w, sizeof(w)) == 0)
+		if (!peers[i].known || ev_placement_facts_fresh(&peers[i], now, max_age, w, sizeof(w)) == 0)
 			continue;
 		peers[i].known = false;
 		if (!dropped++)

@@ -6,7 +6,7 @@
  * A fact says when it was written and in which boot: a node record outlives
  * the instance behind it (a replaced or stopped-and-started instance keeps
  * its Slurm name and may land in another zone or group), so a fact written
- * before the node's last boot, or older than EV_FACTS_MAX_AGE, is not
+ * before the node's last boot, or older than EV_PLACEMENT_FACTS_MAX_AGE, is not
  * judged; the step says so instead. */
 #ifndef EV_PLACEMENT_H
 #define EV_PLACEMENT_H
@@ -19,8 +19,8 @@
 #include "util/ev_err.h"
 #include "aws/ev_imds.h"
 
-#define EV_FACTS_PREFIX "efa-verify:"
-#define EV_FACTS_MAX 512
+#define EV_PLACEMENT_FACTS_PREFIX "efa-verify:"
+#define EV_PLACEMENT_FACTS_MAX 512
 
 /* A fact older than this is not judged. An instance's zone and group cannot
  * change while it runs (a new placement needs a stop, which is a new boot),
@@ -28,11 +28,11 @@
  * a node whose boot time slurmctld does not know, and clocks. An enforce
  * step refreshes its own node's fact once it is half this old, so nodes
  * that run enforce steps at least twice a day never go stale. */
-#define EV_FACTS_MAX_AGE (24 * 3600)
+#define EV_PLACEMENT_FACTS_MAX_AGE (24 * 3600)
 /* How far a writer's clock may run ahead of the reader's before its fact
  * counts as "from the future" (EC2 clocks are synchronised to well under a
  * second; this only has to catch a wrong clock). */
-#define EV_FACTS_MAX_SKEW 300
+#define EV_PLACEMENT_FACTS_MAX_SKEW 300
 
 struct ev_peer {
 	char node[EV_NAME_MAX];
@@ -48,28 +48,28 @@ struct ev_peer {
 /* "efa-verify:az=us-east-1a pg=pg-train type=p5.48xlarge boot=<boot id> at=<Unix time>"
  * ("pg=-" for none). -EINVAL if boot_id is not a kernel boot id or a value
  * would not survive the space-separated line; -ENAMETOOLONG if out is short. */
-int ev_facts_format(const struct ev_imds_info *m, const char *boot_id, int64_t now, char *out,
+int ev_placement_facts_format(const struct ev_imds_info *m, const char *boot_id, int64_t now, char *out,
 		    size_t cap);
 
 /* Parse a published line; false if text is not ours or malformed. A line
  * without boot= and at= (written by an older efa-verify) parses, with
- * boot_id "" and written 0: ev_facts_fresh refuses it. */
-bool ev_facts_parse(const char *text, struct ev_peer *out);
+ * boot_id "" and written 0: ev_placement_facts_fresh refuses it. */
+bool ev_placement_facts_parse(const char *text, struct ev_peer *out);
 
 /* May p's fact be judged at now? 0, or -ESTALE with why = "fact is from
  * ..." (from before the node's last boot, older than max_age, ahead of the
  * reader's clock, or without boot id and time). */
-int ev_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *why, size_t cap);
+int ev_placement_facts_fresh(const struct ev_peer *p, int64_t now, int64_t max_age, char *why, size_t cap);
 
 /* Should a node whose record holds `published` (NULL or "" = nothing)
- * write `fresh`, its facts as ev_facts_format made them just now? Never
+ * write `fresh`, its facts as ev_placement_facts_format made them just now? Never
  * over text that is not ours (an admin's Extra); otherwise when anything
  * differs but the time, when the published fact is from another boot of
  * this node, or once it is half of max_age old: one write per boot and per
  * half-bound, not one per step. */
-bool ev_facts_should_publish(const char *published, const char *fresh, int64_t max_age);
+bool ev_placement_facts_should_publish(const char *published, const char *fresh, int64_t max_age);
 
-/* Peers whose facts may not be judged at now (ev_facts_fresh) become
+/* Peers whose facts may not be judged at now (ev_placement_facts_fresh) become
  * unknown. Returns how many; why says it for the first, as
  * "placement of n3 not verified: fact is from ...". */
 size_t ev_placement_drop_stale(struct ev_peer *peers, size_t n, int64_t now, int64_t max_age,

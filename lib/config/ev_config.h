@@ -9,6 +9,7 @@
 
 #include "util/ev_err.h"
 #include "config/ev_instances.h"
+#include "config/ev_mode.h"
 #include "util/ev_limits.h"
 
 #define EV_URL_MAX 512
@@ -16,8 +17,6 @@
 #define EV_MAX_TCP_IFACES 32
 #define EV_ENV_VALUE_MAX 256
 #define EV_CONFIG_MAX_BYTES (1024 * 1024)  /* larger files: -EFBIG */
-
-enum ev_mode { EV_MODE_OFF, EV_MODE_REPORT, EV_MODE_ENFORCE };
 
 enum ev_check_id {
 	EV_CHECK_DEVICES,
@@ -142,10 +141,6 @@ int ev_config_load_default(struct ev_config *c, const char *explicit_path, const
 int ev_config_expand(struct ev_config *c, const char *nodename, struct ev_err *err);
 
 void ev_config_free(struct ev_config *c);
-
-const char *ev_mode_name(enum ev_mode m);
-/* "off", "report", "enforce" -> 0, else -EINVAL. */
-int ev_mode_parse(const char *s, enum ev_mode *out);
 
 const char *ev_check_name(enum ev_check_id id);    /* config key */
 const char *ev_error_family_name(enum ev_error_family f);   /* config key */

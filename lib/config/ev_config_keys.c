@@ -18,7 +18,6 @@
 
 /* ------------------------------------------------------------ names */
 
-static const char *const mode_names[] = { "off", "report", "enforce" };
 /* Indexed by enum ev_check_action. */
 static const char *const action_names[] = { "off", "warn", "fail" };
 static const char *const not_ready_names[] = { "fail_step", "drain" };
@@ -28,7 +27,7 @@ static const char *const tcp_source_names[] = { "auto", "interface" };
 static const char *const action_shown[] = { "fail", "warn", "off" };
 static const int action_values[] = { EV_ACTION_FAIL, EV_ACTION_WARN, EV_ACTION_OFF };
 
-static const struct ev_key_choices mode_choices = { N(mode_names), mode_names, NULL };
+static const struct ev_key_choices mode_choices = { EV_MODE_COUNT, ev_mode_names, NULL };
 static const struct ev_key_choices action_choices = { N(action_shown), action_shown, action_values };
 static const struct ev_key_choices not_ready_choices = { N(not_ready_names), not_ready_names, NULL };
 static const struct ev_key_choices record_choices = { N(record_names), record_names, NULL };
@@ -142,26 +141,6 @@ _Static_assert(sizeof(enum ev_mode) == sizeof(int) && sizeof(enum ev_check_actio
 
 /* ------------------------------------------------------------ names */
 
-const char *ev_mode_name(enum ev_mode m)
-{
-	if ((int)m < 0 || (size_t)m >= N(mode_names))
-		return "unknown";
-	return mode_names[m];
-}
-
-int ev_mode_parse(const char *s, enum ev_mode *out)
-{
-	if (!s)
-		return -EINVAL;
-	for (size_t i = 0; i < N(mode_names); i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
-			if (out)
-				*out = (enum ev_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 const char *ev_check_name(enum ev_check_id id)
 {

@@ -1,11 +1,18 @@
-/* Which mode a job runs in: off, report or enforce (ev_config.h), chosen
- * by whoever says so most narrowly. */
+/* Which mode a job runs in: off, report or enforce, chosen by whoever
+ * says so most narrowly. */
 #ifndef EV_MODE_H
 #define EV_MODE_H
 
 #include <stdbool.h>
 
-#include "config/ev_config.h"
+enum ev_mode { EV_MODE_OFF, EV_MODE_REPORT, EV_MODE_ENFORCE };
+#define EV_MODE_COUNT 3
+
+/* "off", "report", "enforce", by value. */
+extern const char *const ev_mode_names[EV_MODE_COUNT];
+const char *ev_mode_name(enum ev_mode m);
+/* "off", "report", "enforce" -> 0, else -EINVAL. */
+int ev_mode_parse(const char *s, enum ev_mode *out);
 
 /* A mode that one place may give, or not. */
 struct ev_mode_choice {
@@ -28,7 +35,7 @@ int ev_mode_parse_option(const char *optarg, enum ev_mode *out);
  *      plugin in srun/sbatch/salloc as SPANK_EFA_VERIFY_PLUGSTACK_MODE);
  *   3. config: the config file's `mode` (itself report by default).
  * Why this order: each is narrower than the next. The option is one job's
- * own choice, and SPEC.md lets a user ask for more (enforce) or less (off:
+ * own choice, and a user may ask for more (enforce) or less (off:
  * then `record: always` keeps only the record). The plugstack line is the
  * site's setting where the plugin is loaded, and reaches a job's prolog and
  * epilog through it; the config file is the site's default for every piece

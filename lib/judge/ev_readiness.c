@@ -36,7 +36,7 @@ static void libfabric_from_probe(const struct ev_config *cfg, struct ev_node_fac
 	snprintf(v->source, sizeof(v->source), "fi_version()");
 }
 
-void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
+void ev_node_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
 		     struct ev_node_facts *f)
 {
 	struct ev_err err;
@@ -97,7 +97,7 @@ void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *o
 	}
 }
 
-void ev_facts_free(struct ev_node_facts *f)
+void ev_node_facts_free(struct ev_node_facts *f)
 {
 	ev_devices_free(&f->devices);
 }

@@ -54,9 +54,9 @@ struct ev_gather_opts {
 };
 
 /* Never fails as a whole: each fact keeps its own rc and message. */
-void ev_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
+void ev_node_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,
 		     struct ev_node_facts *f);
-void ev_facts_free(struct ev_node_facts *f);
+void ev_node_facts_free(struct ev_node_facts *f);
 
 /* Pure: same facts and config, same result. */
 void ev_readiness_evaluate(const struct ev_config *cfg, const struct ev_node_facts *f,

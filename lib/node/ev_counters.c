@@ -1,4 +1,4 @@
-/* Counter snapshots. Runs in the prolog and epilog of every job on nodes with
+/* Counter files. Read in the prolog and epilog of every job on nodes with
  * up to 32 devices, so it reads with openat relative to one directory fd per
  * directory and one read per file, no stdio, and there only the counters a
  * job's verdict is made of. */
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/ev_file.h"
@@ -19,7 +18,7 @@
 #define EV_MAX_COUNTERS_PER_DIR 128
 
 
-static int cmp_counter(const void *a, const void *b)
+int ev_counter_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ev_counter *)a)->name, ((const struct ev_counter *)b)->name);
 }
@@ -83,18 +82,16 @@ static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, un
 	(*cnt)++;
 }
 
-/* The counters in dirfd/sub, sorted by name: those in names, or with names
- * NULL every counter file there is. An absent directory is an empty set
- * (*absent says so, where asked): newer drivers keep no traffic counters at
- * device level, older ones have no port-level hw_counters.
+/* An absent directory is an empty set: newer drivers keep no traffic
+ * counters at device level, older ones have no port-level hw_counters.
  *
  * Named counters are opened without listing the directory: on sysfs a
  * listing costs more than the files it saves reading, and the names come
  * out in the order given, sorted, with nothing to sort. A named counter
  * that is absent (ENOENT, or a symlink, which a listing passes over too) is
  * left out; anything else that fails is kept as unreadable. */
-static int read_counter_dir(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
-			    size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err)
+int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err)
 {
 	/* Collected on the stack and copied out at their real number: a
 	 * calloc of the maximum per directory zeroed 8 KiB 64 times per
@@ -142,7 +139,7 @@ static int read_counter_dir(int dirfd, const char *sub, const char *const *names
 			keep(c, &cnt, de->d_name, read_counter_at(fd, de->d_name, &c[cnt].value), n_bad);
 		}
 		closedir(dir);
-		qsort(c, cnt, sizeof(*c), cmp_counter);
+		qsort(c, cnt, sizeof(*c), ev_counter_cmp);
 	}
 	if (!cnt)
 		return 0;
@@ -205,7 +202,7 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX], size_
 	return 0;
 }
 
-static void read_tcp(int netfd, struct ev_tcp_counters *t)
+void ev_tcp_counters_read(int netfd, struct ev_tcp_counters *t)
 {
 	char path[EV_IFNAME_MAX + 32];
 	bool ok = true;
@@ -217,107 +214,6 @@ static void read_tcp(int netfd, struct ev_tcp_counters *t)
 	t->ok = ok;
 	if (!ok)
 		t->tx_bytes = t->rx_bytes = 0;
-}
-
-int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
-		     const char *const *names, struct ev_snapshot *out, struct ev_err *err)
-{
-	char ifaces[EV_MAX_TCP_IFACES][EV_IFNAME_MAX];
-	char path[4096];
-	struct timespec ts;
-	size_t n_if = 0;
-	int ibfd = -1, netfd = -1, rc = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->tcp_source = EV_TCP_SRC_INTERFACE;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	out->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-
-	if (devs->n) {
-		out->efa = calloc(devs->n, sizeof(*out->efa));
-		if (!out->efa)
-			return ev_errf(err, -ENOMEM, "out of memory");
-		if (ev_path_join(path, sizeof(path), cfg->sysfs_root, "class/infiniband") != 0)
-			return ev_errf(err, -ENAMETOOLONG, "%s: path too long", cfg->sysfs_root);
-		ibfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (ibfd < 0) {
-			rc = ev_errf(err, -errno, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < devs->n; i++) {
-		struct ev_dev_counters *d = &out->efa[out->n_efa];
-		bool no_port = false;
-		int devfd = openat(ibfd, devs->devs[i].name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		/* A device that vanished since discovery is left out; the
-		 * verdict notices it missing. */
-		if (devfd < 0)
-			continue;
-		memcpy(d->dev, devs->devs[i].name, sizeof(d->dev));
-		rc = read_counter_dir(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port, &no_port,
-				      &out->n_bad, err);
-		/* Device-level counters are admin commands on current drivers,
-		 * and judge no job; older drivers have no port-level directory
-		 * and keep the traffic counters there, under the same names
-		 * (ev_counter_find looks at both). */
-		if (rc == 0 && (!names || no_port))
-			rc = read_counter_dir(devfd, "hw_counters", names, &d->device, &d->n_device, NULL,
-					      &out->n_bad, err);
-		close(devfd);
-		out->n_efa++;
-		if (rc)
-			goto out;
-	}
-
-	if (cfg->tcp_auto) {
-		rc = ev_tcp_ifaces_auto(cfg->sysfs_root, ifaces, EV_MAX_TCP_IFACES, &n_if, err);
-		if (rc)
-			goto out;
-	} else {
-		for (n_if = 0; n_if < cfg->n_tcp_ifaces; n_if++)
-			memcpy(ifaces[n_if], cfg->tcp_ifaces[n_if], EV_IFNAME_MAX);
-	}
-	if (n_if) {
-		out->tcp = calloc(n_if, sizeof(*out->tcp));
-		if (!out->tcp) {
-			rc = ev_errf(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		if (ev_path_join(path, sizeof(path), cfg->sysfs_root, "class/net") != 0) {
-			rc = ev_errf(err, -ENAMETOOLONG, "%s: path too long", cfg->sysfs_root);
-			goto out;
-		}
-		netfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		for (size_t i = 0; i < n_if; i++) {
-			struct ev_tcp_counters *t = &out->tcp[out->n_tcp++];
-
-			memcpy(t->ifname, ifaces[i], EV_IFNAME_MAX);
-			if (netfd >= 0)
-				read_tcp(netfd, t);
-			if (!t->ok)
-				out->n_bad++;
-		}
-	}
-out:
-	if (ibfd >= 0)
-		close(ibfd);
-	if (netfd >= 0)
-		close(netfd);
-	if (rc)
-		ev_snapshot_free(out);
-	return rc;
-}
-
-void ev_snapshot_free(struct ev_snapshot *s)
-{
-	for (size_t i = 0; i < s->n_efa; i++) {
-		free(s->efa[i].port);
-		free(s->efa[i].device);
-	}
-	free(s->efa);
-	free(s->tcp);
-	memset(s, 0, sizeof(*s));
 }
 
 const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const char *name)
@@ -334,25 +230,9 @@ const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const 
 
 		if (!n)
 			continue;
-		hit = bsearch(&key, arr, n, sizeof(*arr), cmp_counter);
+		hit = bsearch(&key, arr, n, sizeof(*arr), ev_counter_cmp);
 		if (hit)
 			return hit;
 	}
-	return NULL;
-}
-
-const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; s && i < s->n_efa; i++)
-		if (strncmp(s->efa[i].dev, name, EV_NAME_MAX) == 0)
-			return &s->efa[i];
-	return NULL;
-}
-
-const struct ev_tcp_counters *ev_snapshot_if(const struct ev_snapshot *s, const char *name)
-{
-	for (size_t i = 0; s && i < s->n_tcp; i++)
-		if (strncmp(s->tcp[i].ifname, name, EV_IFNAME_MAX) == 0)
-			return &s->tcp[i];
 	return NULL;
 }

@@ -1,4 +1,4 @@
-/* Counter snapshots: EFA port counters (<dev>/ports/1/hw_counters/), device
+/* Counters: EFA port counters (<dev>/ports/1/hw_counters/), device
  * counters (<dev>/hw_counters/: admin commands on current drivers, the
  * traffic counters too on older ones, which have no port level), and the
  * TCP path's
@@ -55,21 +55,6 @@ const char *ev_tcp_source_name(enum ev_tcp_source s);   /* "interface", "nftable
 /* "interface", "nftables" -> 0, else -EINVAL. */
 int ev_tcp_source_parse(const char *s, enum ev_tcp_source *out);
 
-struct ev_snapshot {
-	uint64_t time_ns;             /* CLOCK_REALTIME when taken */
-	struct ev_dev_counters *efa;
-	size_t n_efa;
-	struct ev_tcp_counters *tcp;
-	size_t n_tcp;
-	unsigned n_bad;               /* counters that were unreadable or garbage */
-	uint32_t job_nodes;           /* kept with a job's start snapshot; 0 = unknown */
-	/* ev_snapshot_take says INTERFACE (tcp[] is read either way); the
-	 * prolog and epilog make it NFTABLES with net when the job's table
-	 * counted. */
-	enum ev_tcp_source tcp_source;
-	struct ev_net_counts net;
-};
-
 /* ENA interfaces under sysfs_root/class/net (device/driver -> ena), sorted. */
 int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
 		       size_t cap, size_t *n, struct ev_err *err);
@@ -80,20 +65,18 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
  * epilog read: 14 of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
 
-/* Snapshot the devices in devs and the TCP interfaces the config names
- * (tcp_auto: ENA netdevs). names NULL: every port and device counter file
- * there is (efa-verify snapshot); else only the counters named there,
- * sorted as ev_job_counters is, from ports/1/hw_counters, or from the
- * device's hw_counters where a driver has no port-level directory. */
-int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
-		     const char *const *names, struct ev_snapshot *out, struct ev_err *err);
-void ev_snapshot_free(struct ev_snapshot *s);
+/* The counters in dirfd/sub, sorted by name: those in names (sorted), or
+ * with names NULL every counter file there is. An absent directory is an
+ * empty set (*absent says so, where asked). A counter that could not be
+ * read is kept as unreadable and counted in *n_bad. */
+int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err);
+/* t->ifname's statistics/{tx,rx}_bytes under netfd (a class/net directory). */
+void ev_tcp_counters_read(int netfd, struct ev_tcp_counters *t);
 
+/* Orders struct ev_counter by name (qsort, bsearch). */
+int ev_counter_cmp(const void *a, const void *b);
 /* Port counter by name, then device counter; NULL if absent. */
 const struct ev_counter *ev_counter_find(const struct ev_dev_counters *d, const char *name);
-/* Device name's counters in snapshot s (NULL: no such device, or no s). */
-const struct ev_dev_counters *ev_snapshot_dev(const struct ev_snapshot *s, const char *name);
-/* Likewise an interface's TCP counters. */
-const struct ev_tcp_counters *ev_snapshot_if(const struct ev_snapshot *s, const char *name);
 
 #endif

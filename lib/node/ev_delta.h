@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "util/ev_err.h"
 
 enum ev_dev_state {

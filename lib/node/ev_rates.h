@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "util/ev_err.h"
 

@@ -1,13 +1,6 @@
-/* What each node leaves behind per job, besides the accounting record:
- *  - one JSON line per node per job, appended to the config's `log`;
- *  - node_exporter textfile metrics, one file per job and node,
- *    prometheus_textfile_dir/efa_verify_job_<jobid>_<node>.prom, written
- *    atomically (tmp + rename; the tmp name does not end in .prom, so the
- *    collector never reads a half-written file). One file per job keeps
- *    concurrent epilogs of different jobs from rewriting each other's
- *    metrics; ev_prom_prune bounds how many stay. Every file carries the
- *    same HELP and TYPE lines, which node_exporter needs to merge a metric
- *    family across files. */
+/* What each node leaves behind per job, besides the accounting record: one
+ * JSON line per node per job, appended to the config's `log`; and the
+ * node_exporter textfile metrics made of the same entry (record/ev_prom.h). */
 #ifndef EV_JOBLOG_H
 #define EV_JOBLOG_H
 
@@ -48,25 +41,5 @@ struct ev_joblog_entry {
 char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len);
 /* Format and append to path. */
 int ev_joblog_write(const char *path, const struct ev_joblog_entry *e, struct ev_err *err);
-
-#define EV_PROM_KEEP 64   /* job files a node keeps by default */
-
-/* The textfile content (caller frees); NULL if out of memory. */
-char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len);
-/* Write dir/efa_verify_job_<jobid>_<node>.prom (0644: node_exporter seldom
- * runs as root). dir is created 0755 if absent, never through a symlink,
- * and must be the effective user's and not writable by others unless
- * sticky (-ELOOP, -EPERM). The file is always a new one (tmp + rename in
- * that directory): a symlink, hard link or FIFO at its name is replaced,
- * never written through. node must be a plain host name. */
-int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_err *err);
-/* Remove all but the newest keep efa_verify_job_*.prom files of dir (by
- * mtime, then name); only regular files with our names are touched, and
- * only in a directory ev_prom_write would write into. */
-int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err);
-
-/* A label value escaped per the exposition format (\\, \", \n) into out
- * (cut at cap-1 without splitting an escape). Returns the length. */
-size_t ev_prom_escape(const char *s, char *out, size_t cap);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "config/ev_config.h"
 #include "record/ev_hostlist.h"
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 /* Room kept at the end of a record for ";+N_more". */
 #define MORE_RESERVE 24
@@ -178,7 +178,7 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 				same = same && strcmp(r[j].reason, r[i].reason) == 0;
 				names[k++] = r[j].node;
 			}
-			ev_token_encode(same ? r[i].reason : kind, enc, sizeof(enc));
+			ev_value_encode(same ? r[i].reason : kind, enc, sizeof(enc));
 			snprintf(label, sizeof(label), ":%s%s%s%s", ev_verdict_name(r[i].verdict), enc[0] ? "(" : "",
 				 enc, enc[0] ? ")" : "");
 			used = o + strlen(sep) + strlen(label) + MORE_RESERVE;

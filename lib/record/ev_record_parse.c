@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 void ev_record_free(struct ev_record *r)
 {
@@ -35,7 +35,7 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 			if (gl < 7 || strcmp(g + gl - 5, "_more") != 0)
 				return ev_errf(err, -EBADMSG, "record: bad '+N_more'");
 			g[gl - 5] = '\0';
-			if (!ev_token_u64(g + 1, &more) || !more || more > SIZE_MAX)
+			if (!ev_value_u64(g + 1, &more) || !more || more > SIZE_MAX)
 				return ev_errf(err, -EBADMSG, "record: bad '+N_more'");
 			r->more = (size_t)more;
 			continue;
@@ -63,7 +63,7 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 			size_t ol = strlen(open);
 
 			if (ol < 3 || open[ol - 1] != ')' ||
-			    ev_token_decode(open + 1, ol - 2, x->reason, sizeof(x->reason)) != 0)
+			    ev_value_decode(open + 1, ol - 2, x->reason, sizeof(x->reason)) != 0)
 				return ev_errf(err, -EBADMSG, "record: bad reason in bad=");
 			*open = '\0';
 		}
@@ -109,14 +109,14 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			char *sl = strchr(v, '/');
 
 			*sl = '\0';
-			if (ev_token_u64(v, &a) && ev_token_u64(sl + 1, &b) && a <= b && b <= UINT32_MAX) {
+			if (ev_value_u64(v, &a) && ev_value_u64(sl + 1, &b) && a <= b && b <= UINT32_MAX) {
 				r->reported = (unsigned)a;
 				r->total = (unsigned)b;
 				key = K_NODES;
 			}
 		} else if ((key = ev_traffic_parse(t, v, &traffic))) {
 			/* K_EFA, K_TCP, K_OTHER or K_SOURCE */
-		} else if (strcmp(t, "shared") == 0 && ev_token_u64(v, &a) && a && a <= UINT32_MAX) {
+		} else if (strcmp(t, "shared") == 0 && ev_value_u64(v, &a) && a && a <= UINT32_MAX) {
 			r->shared = (unsigned)a;
 			key = K_SHARED;
 		} else if (strcmp(t, "bad") == 0 && *v && !(seen & K_BAD)) {

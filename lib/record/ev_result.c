@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config/ev_config.h"
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, const struct ev_node_delta *d)
 {
@@ -59,7 +59,7 @@ int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 		snprintf(job, sizeof(job), "job=%" PRIu32 " ", r->jobid);
 	if (r->job_nodes)
 		snprintf(nodes, sizeof(nodes), " nodes=%" PRIu32, r->job_nodes);
-	if (r->reason[0] && ev_token_encode(r->reason, enc, sizeof(enc)))
+	if (r->reason[0] && ev_value_encode(r->reason, enc, sizeof(enc)))
 		snprintf(reason, sizeof(reason), " reason=%s", enc);
 	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 "%s shared=%d%s%s",
 		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes, tcp,
@@ -78,7 +78,7 @@ static bool parse_ratio(const char *s, uint32_t *busy, uint32_t *total)
 		return false;
 	memcpy(a, s, (size_t)(slash - s));
 	a[slash - s] = '\0';
-	if (!ev_token_u64(a, &b) || !ev_token_u64(slash + 1, &t) || !t || t > 4096 || b > t)
+	if (!ev_value_u64(a, &b) || !ev_value_u64(slash + 1, &t) || !t || t > 4096 || b > t)
 		return false;
 	*busy = (uint32_t)b;
 	*total = (uint32_t)t;
@@ -87,11 +87,11 @@ static bool parse_ratio(const char *s, uint32_t *busy, uint32_t *total)
 
 unsigned ev_traffic_parse(const char *key, const char *v, const struct ev_traffic_fields *f)
 {
-	if (strcmp(key, "efa_bytes") == 0 && ev_token_u64(v, f->efa_bytes))
+	if (strcmp(key, "efa_bytes") == 0 && ev_value_u64(v, f->efa_bytes))
 		return EV_TRAFFIC_EFA;
-	if (strcmp(key, "tcp_bytes") == 0 && ev_token_u64(v, f->tcp_bytes))
+	if (strcmp(key, "tcp_bytes") == 0 && ev_value_u64(v, f->tcp_bytes))
 		return EV_TRAFFIC_TCP;
-	if (strcmp(key, "other_tcp_bytes") == 0 && ev_token_u64(v, f->other_tcp_bytes))
+	if (strcmp(key, "other_tcp_bytes") == 0 && ev_value_u64(v, f->other_tcp_bytes))
 		return EV_TRAFFIC_OTHER;
 	if (strcmp(key, "tcp_source") == 0 && ev_tcp_source_parse(v, f->tcp_source) == 0)
 		return EV_TRAFFIC_SOURCE;
@@ -135,7 +135,7 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 			key = K_VERDICT;
 		} else if ((key = ev_traffic_parse(t, v, &traffic))) {
 			/* K_EFA, K_TCP, K_OTHER or K_SOURCE */
-		} else if ((strcmp(t, "job") == 0 || strcmp(t, "nodes") == 0) && ev_token_u64(v, &x) && x &&
+		} else if ((strcmp(t, "job") == 0 || strcmp(t, "nodes") == 0) && ev_value_u64(v, &x) && x &&
 			   x <= UINT32_MAX) {
 			*(t[0] == 'j' ? &r->jobid : &r->job_nodes) = (uint32_t)x;
 			key = t[0] == 'j' ? K_JOB : K_NODES;
@@ -144,12 +144,12 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 			key = K_SHARED;
 		} else if (strcmp(t, "nics") == 0 && parse_ratio(v, &r->nics_busy, &r->nics_total)) {
 			key = K_NICS;
-		} else if (strcmp(t, "nic_min") == 0 && ev_token_u64(v, &r->nic_min_bytes)) {
+		} else if (strcmp(t, "nic_min") == 0 && ev_value_u64(v, &r->nic_min_bytes)) {
 			key = K_NIC_MIN;
-		} else if (strcmp(t, "nic_max") == 0 && ev_token_u64(v, &r->nic_max_bytes)) {
+		} else if (strcmp(t, "nic_max") == 0 && ev_value_u64(v, &r->nic_max_bytes)) {
 			key = K_NIC_MAX;
 		} else if (strcmp(t, "reason") == 0 && *v &&
-			   ev_token_decode(v, strlen(v), r->reason, sizeof(r->reason)) == 0) {
+			   ev_value_decode(v, strlen(v), r->reason, sizeof(r->reason)) == 0) {
 			key = K_REASON;
 		}
 		if (!key || (seen & key)) {

@@ -5,13 +5,13 @@
 #include <stdint.h>
 
 #include "node/ev_boot_id.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "util/ev_err.h"
 #include "state/ev_running.h"
 #include "node/ev_whole_node.h"
 
 /* The most a start file (or its user's copy) may hold. */
-#define EV_JOB_START_MAX (4u << 20)
+#define EV_JOB_START_MAX EV_SNAPSHOT_TEXT_MAX
 
 /* The start file: the snapshot plus what the epilog needs to judge it. */
 struct ev_job_start {
@@ -35,10 +35,8 @@ void ev_job_start_free(struct ev_job_start *js);
 
 int ev_state_remove_start(const char *state_dir, uint32_t jobid);
 
-/* Text form of a snapshot, for the file and for tests (ev_snapshot_text.c). */
-char *ev_snapshot_serialize(const struct ev_snapshot *s, size_t *len);
-int ev_snapshot_deserialize(const char *text, size_t len, struct ev_snapshot *out,
-			    struct ev_err *err);
+/* The start file's text: its header lines, then the snapshot's
+ * (node/ev_snapshot.h). Format 1 texts, the snapshot alone, also load. */
 char *ev_job_start_serialize(const struct ev_job_start *js, size_t *len);
 int ev_job_start_deserialize(const char *text, size_t len, struct ev_job_start *out,
 			     struct ev_err *err);

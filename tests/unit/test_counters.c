@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config/ev_config.h"
-#include "node/ev_counters.h"
+#include "node/ev_snapshot.h"
 #include "node/ev_delta.h"
 #include "node/ev_devices.h"
 #include "util/ev_file.h"

@@ -18,6 +18,7 @@
 #include "node/ev_delta.h"
 #include "util/ev_file.h"
 #include "record/ev_joblog.h"
+#include "record/ev_prom.h"
 #include "judge/ev_verdict.h"
 #include "testutil.h"
 

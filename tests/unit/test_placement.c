@@ -21,7 +21,7 @@ static struct ev_peer peer(const char *node, const char *text)
 
 	memset(&p, 0, sizeof(p));
 	snprintf(p.node, sizeof(p.node), "%s", node);
-	ev_facts_parse(text, &p);
+	ev_placement_facts_parse(text, &p);
 	return p;
 }
 
@@ -29,11 +29,11 @@ static void test_format_and_parse_round_trip(void **state)
 {
 	struct ev_imds_info m = { .instance_type = "p5.48xlarge", .availability_zone = "us-east-1a",
 				  .in_group = true, .placement_group = "pg-train" };
-	char text[EV_FACTS_MAX];
+	char text[EV_PLACEMENT_FACTS_MAX];
 	struct ev_peer p;
 
 	(void)state;
-	assert_int_equal(ev_facts_format(&m, BOOT, NOW, text, sizeof(text)), 0);
+	assert_int_equal(ev_placement_facts_format(&m, BOOT, NOW, text, sizeof(text)), 0);
 	assert_string_equal(text, "efa-verify:az=us-east-1a pg=pg-train type=p5.48xlarge boot=" BOOT
 				  " at=1700000000");
 	p = peer("n1", text);
@@ -44,18 +44,18 @@ static void test_format_and_parse_round_trip(void **state)
 	assert_string_equal(p.boot_id, BOOT);
 	assert_int_equal(p.written, NOW);
 	m.in_group = false;
-	assert_int_equal(ev_facts_format(&m, BOOT, NOW, text, sizeof(text)), 0);
+	assert_int_equal(ev_placement_facts_format(&m, BOOT, NOW, text, sizeof(text)), 0);
 	p = peer("n1", text);
 	assert_true(p.known);
 	assert_string_equal(p.group, "");
-	assert_int_equal(ev_facts_format(&m, BOOT, NOW, text, 10), -ENAMETOOLONG);
+	assert_int_equal(ev_placement_facts_format(&m, BOOT, NOW, text, 10), -ENAMETOOLONG);
 	/* No fact without the boot and time that let a reader refuse it. */
-	assert_int_equal(ev_facts_format(&m, NULL, NOW, text, sizeof(text)), -EINVAL);
-	assert_int_equal(ev_facts_format(&m, "not a boot id", NOW, text, sizeof(text)), -EINVAL);
-	assert_int_equal(ev_facts_format(&m, BOOT, 0, text, sizeof(text)), -EINVAL);
+	assert_int_equal(ev_placement_facts_format(&m, NULL, NOW, text, sizeof(text)), -EINVAL);
+	assert_int_equal(ev_placement_facts_format(&m, "not a boot id", NOW, text, sizeof(text)), -EINVAL);
+	assert_int_equal(ev_placement_facts_format(&m, BOOT, 0, text, sizeof(text)), -EINVAL);
 	/* A value with a space would make the line say something else. */
 	snprintf(m.availability_zone, sizeof(m.availability_zone), "us-east-1a at=1");
-	assert_int_equal(ev_facts_format(&m, BOOT, NOW, text, sizeof(text)), -EINVAL);
+	assert_int_equal(ev_placement_facts_format(&m, BOOT, NOW, text, sizeof(text)), -EINVAL);
 }
 
 static void test_parse_any_order_and_unknown_keys(void **state)
@@ -112,28 +112,28 @@ static void test_freshness(void **state)
 
 	(void)state;
 	assert_true(p.known);
-	assert_int_equal(ev_facts_fresh(&p, NOW, EV_FACTS_MAX_AGE, why, sizeof(why)), 0);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 0);
 	assert_string_equal(why, "");
-	assert_int_equal(ev_facts_fresh(&p, NOW + EV_FACTS_MAX_AGE, EV_FACTS_MAX_AGE, why, sizeof(why)), 0);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW + EV_PLACEMENT_FACTS_MAX_AGE, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 0);
 	/* The node booted after the fact was written: another boot's fact. */
 	p.node_boot = NOW + 60;
-	assert_int_equal(ev_facts_fresh(&p, NOW + 120, EV_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW + 120, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
 	assert_string_equal(why, "fact is from 2023-11-14T22:13:20Z, before n3 last booted (2023-11-14T22:14:20Z)");
 	p.node_boot = NOW - 60;
-	assert_int_equal(ev_facts_fresh(&p, NOW + 120, EV_FACTS_MAX_AGE, why, sizeof(why)), 0);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW + 120, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 0);
 	/* Older than the bound. */
-	assert_int_equal(ev_facts_fresh(&p, NOW + EV_FACTS_MAX_AGE + 1, EV_FACTS_MAX_AGE, why, sizeof(why)),
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW + EV_PLACEMENT_FACTS_MAX_AGE + 1, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)),
 			 -ESTALE);
 	assert_string_equal(why, "fact is from 2023-11-14T22:13:20Z, older than 24 h");
-	assert_int_equal(ev_facts_fresh(&p, NOW + 3601, 3600, why, sizeof(why)), -ESTALE);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW + 3601, 3600, why, sizeof(why)), -ESTALE);
 	assert_string_equal(why, "fact is from 2023-11-14T22:13:20Z, older than 1 h");
 	/* From the future beyond clock skew. */
-	assert_int_equal(ev_facts_fresh(&p, NOW - EV_FACTS_MAX_SKEW, EV_FACTS_MAX_AGE, why, sizeof(why)), 0);
-	assert_int_equal(ev_facts_fresh(&p, NOW - 3600, EV_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW - EV_PLACEMENT_FACTS_MAX_SKEW, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 0);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW - 3600, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
 	assert_string_equal(why, "fact is from 2023-11-14T22:13:20Z, 3600 s ahead of this node's clock");
 	/* An older efa-verify's line carries neither. */
 	p = peer("n3", "efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge");
-	assert_int_equal(ev_facts_fresh(&p, NOW, EV_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
+	assert_int_equal(ev_placement_facts_fresh(&p, NOW, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), -ESTALE);
 	assert_string_equal(why, "fact is from an older efa-verify (no boot id and time)");
 }
 
@@ -152,7 +152,7 @@ static void test_stale_peers_are_not_judged(void **state)
 	/* n4 says another group, a week ago. */
 	peers[2] = peer("n4", "efa-verify:az=us-east-1a pg=pg-b type=p5.48xlarge boot=" BOOT2 " at=1699395200");
 	assert_int_equal(ev_placement_consistent(&self, peers, 3, why, sizeof(why)), -EXDEV);
-	assert_int_equal(ev_placement_drop_stale(peers, 3, NOW, EV_FACTS_MAX_AGE, why, sizeof(why)), 2);
+	assert_int_equal(ev_placement_drop_stale(peers, 3, NOW, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 2);
 	assert_string_equal(why, "placement of n3 not verified: fact is from 2020-09-13T12:26:40Z, "
 				 "before n3 last booted (2022-04-15T05:20:00Z)");
 	assert_true(peers[0].known);
@@ -160,7 +160,7 @@ static void test_stale_peers_are_not_judged(void **state)
 	assert_false(peers[2].known);
 	assert_int_equal(ev_placement_consistent(&self, peers, 3, why, sizeof(why)), 0);
 	/* Nothing stale: nothing said. */
-	assert_int_equal(ev_placement_drop_stale(peers, 1, NOW, EV_FACTS_MAX_AGE, why, sizeof(why)), 0);
+	assert_int_equal(ev_placement_drop_stale(peers, 1, NOW, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)), 0);
 	assert_string_equal(why, "");
 }
 
@@ -170,34 +170,34 @@ static void test_stale_peers_are_not_judged(void **state)
 static void test_should_publish(void **state)
 {
 	const char *cur = "efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT " at=1700000000";
-	const int64_t half = EV_FACTS_MAX_AGE / 2;
-	char old[EV_FACTS_MAX];
+	const int64_t half = EV_PLACEMENT_FACTS_MAX_AGE / 2;
+	char old[EV_PLACEMENT_FACTS_MAX];
 
 	(void)state;
-	assert_true(ev_facts_should_publish(NULL, cur, EV_FACTS_MAX_AGE));
-	assert_true(ev_facts_should_publish("", cur, EV_FACTS_MAX_AGE));
-	assert_false(ev_facts_should_publish("rack 7, do not touch", cur, EV_FACTS_MAX_AGE));
-	assert_false(ev_facts_should_publish(cur, cur, EV_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish(NULL, cur, EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("", cur, EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_false(ev_placement_facts_should_publish("rack 7, do not touch", cur, EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_false(ev_placement_facts_should_publish(cur, cur, EV_PLACEMENT_FACTS_MAX_AGE));
 	snprintf(old, sizeof(old), "efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT " at=%lld",
 		 (long long)(NOW - half + 1));
-	assert_false(ev_facts_should_publish(old, cur, EV_FACTS_MAX_AGE));
+	assert_false(ev_placement_facts_should_publish(old, cur, EV_PLACEMENT_FACTS_MAX_AGE));
 	snprintf(old, sizeof(old), "efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT " at=%lld",
 		 (long long)(NOW - half));
-	assert_true(ev_facts_should_publish(old, cur, EV_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish(old, cur, EV_PLACEMENT_FACTS_MAX_AGE));
 	/* Another boot of this node, however recent. */
-	assert_true(ev_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT2
-					    " at=1700000000", cur, EV_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT2
+					    " at=1700000000", cur, EV_PLACEMENT_FACTS_MAX_AGE));
 	/* Changed facts. */
-	assert_true(ev_facts_should_publish("efa-verify:az=us-east-1b pg=pg-a type=p5.48xlarge boot=" BOOT
-					    " at=1700000000", cur, EV_FACTS_MAX_AGE));
-	assert_true(ev_facts_should_publish("efa-verify:az=us-east-1a pg=- type=p5.48xlarge boot=" BOOT
-					    " at=1700000000", cur, EV_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:az=us-east-1b pg=pg-a type=p5.48xlarge boot=" BOOT
+					    " at=1700000000", cur, EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:az=us-east-1a pg=- type=p5.48xlarge boot=" BOOT
+					    " at=1700000000", cur, EV_PLACEMENT_FACTS_MAX_AGE));
 	/* An older efa-verify's line, our own garbage, or a fact from the future. */
-	assert_true(ev_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge", cur,
-					    EV_FACTS_MAX_AGE));
-	assert_true(ev_facts_should_publish("efa-verify:garbage", cur, EV_FACTS_MAX_AGE));
-	assert_true(ev_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT
-					    " at=1800000000", cur, EV_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge", cur,
+					    EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:garbage", cur, EV_PLACEMENT_FACTS_MAX_AGE));
+	assert_true(ev_placement_facts_should_publish("efa-verify:az=us-east-1a pg=pg-a type=p5.48xlarge boot=" BOOT
+					    " at=1800000000", cur, EV_PLACEMENT_FACTS_MAX_AGE));
 }
 
 static void test_consistency(void **state)

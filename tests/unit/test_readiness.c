@@ -58,7 +58,7 @@ static int teardown(void **state)
 {
 	struct fx *x = *state;
 
-	ev_facts_free(&x->f);
+	ev_node_facts_free(&x->f);
 	ev_config_free(&x->cfg);
 	free(x);
 	return 0;

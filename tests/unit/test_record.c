@@ -14,7 +14,7 @@
 
 #include "record/ev_hostlist.h"
 #include "record/ev_record.h"
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 static struct ev_node_result res(const char *node, enum ev_verdict v, const char *reason,
 				 uint64_t efa, uint64_t tcp)
@@ -557,19 +557,19 @@ static void test_token_encoding(void **state)
 	char enc[32], dec[32];
 
 	(void)state;
-	assert_int_equal(ev_token_encode("a b%", enc, sizeof(enc)), 8);
+	assert_int_equal(ev_value_encode("a b%", enc, sizeof(enc)), 8);
 	assert_string_equal(enc, "a%20b%25");
-	assert_int_equal(ev_token_decode(enc, strlen(enc), dec, sizeof(dec)), 0);
+	assert_int_equal(ev_value_decode(enc, strlen(enc), dec, sizeof(dec)), 0);
 	assert_string_equal(dec, "a b%");
 	/* Non-canonical or broken encodings are refused. */
-	assert_int_equal(ev_token_decode("%41", 3, dec, sizeof(dec)), -EINVAL);
-	assert_int_equal(ev_token_decode("%2a", 3, dec, sizeof(dec)), -EINVAL);
-	assert_int_equal(ev_token_decode("%2", 2, dec, sizeof(dec)), -EINVAL);
-	assert_int_equal(ev_token_decode("%00", 3, dec, sizeof(dec)), -EINVAL);
-	assert_int_equal(ev_token_decode("a b", 3, dec, sizeof(dec)), -EINVAL);
-	assert_int_equal(ev_token_decode("abcd", 4, dec, 4), -ENAMETOOLONG);
+	assert_int_equal(ev_value_decode("%41", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_value_decode("%2a", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_value_decode("%2", 2, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_value_decode("%00", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_value_decode("a b", 3, dec, sizeof(dec)), -EINVAL);
+	assert_int_equal(ev_value_decode("abcd", 4, dec, 4), -ENAMETOOLONG);
 	/* Cut at a whole character. */
-	assert_int_equal(ev_token_encode("ab  ", enc, 6), 5);
+	assert_int_equal(ev_value_encode("ab  ", enc, 6), 5);
 	assert_string_equal(enc, "ab%20");
 }
 

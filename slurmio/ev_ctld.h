@@ -1,10 +1,10 @@
-/* Slurm's side of the job record: each node's result in its own node
- * record (see ev_nodecomment.h for why), and the job's AdminComment in
- * accounting (slurmdbd), where it can be written after the job has left
- * slurmctld — a spooled result may arrive long after. libslurm only; the
- * protocol built on it is in ev_deliver. */
-#ifndef EV_ACCT_H
-#define EV_ACCT_H
+/* What the binaries ask slurmctld: each node's result in its own node
+ * record (see ev_nodecomment.h for why), the job while slurmctld holds it,
+ * and its AdminComment there. Once the job has left slurmctld, accounting
+ * holds it (ev_dbd.h). libslurm only; the protocol built on it is in
+ * ev_deliver. */
+#ifndef EV_CTLD_H
+#define EV_CTLD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,18 +21,18 @@ int ev_slurm_ready(struct ev_err *err);
 
 /* Put r into node's Comment (read, merge, write). The caller holds the
  * node's publish lock, so two epilogs of one node never race. */
-int ev_acct_publish(const char *node, const struct ev_node_result *r, struct ev_err *err);
+int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_err *err);
 
 /* Every node's result for jobid, from one read of all node records; a
  * record's entry counts only for the node that holds it. *out malloc'ed.
  * The reply grows with the cluster (megabytes at 8,192 nodes): only for a
  * job whose node list nobody knows any more, once, never polled. */
-int ev_acct_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
+int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
 
 /* node's published result for jobid: one small RPC (REQUEST_NODE_INFO_SINGLE),
  * whatever the cluster's size. 0, -ENOENT (nothing of this job there, or
  * no such node), -EIO (slurmctld not reached). */
-int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
+int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
 
 /* The job as slurmctld holds it while its epilogs run, from one
  * REQUEST_JOB_INFO_SINGLE (its reply does not grow with the cluster).
@@ -42,20 +42,15 @@ int ev_acct_node_result(const char *node, uint32_t jobid, struct ev_node_result 
  * node_bitmap_cg, whose bit make_node_idle clears when a node's epilogs
  * are done (Slurm 22.05, 24.11 and 26.05 alike). Otherwise *nodes is the
  * job's allocation. -ENOENT: slurmctld does not have the job. */
-int ev_acct_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
-
-/* out[i] = true for each names[i] that list (a Slurm host list; NULL or
- * "" for none) does not hold. */
-int ev_acct_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
-
+int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
 
 /* While slurmctld still holds the job (its epilogs run while it is
  * COMPLETING), its AdminComment there is the current one: an admin's
  * `scontrol update` reaches slurmdbd only later, and slurmctld pushes its
  * own copy to slurmdbd again. -ENOENT: slurmctld no longer has the job (or
  * it has finished), so accounting is the place. */
-int ev_acct_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err);
-int ev_acct_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err);
+int ev_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err);
+int ev_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err);
 
 /* A job as slurmctld holds it now, for `efa-verify report`: running (its
  * steps can start on its nodes) or not, and where and whose. */
@@ -71,17 +66,5 @@ struct ev_job_live {
  * plain host name. Pair with ev_job_live_free, also after an error. */
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err);
 void ev_job_live_free(struct ev_job_live *j);
-
-/* A connection to slurmdbd, for one binary run. */
-struct ev_acct_db;
-int ev_acct_db_open(struct ev_acct_db **db, struct ev_err *err);
-void ev_acct_db_close(struct ev_acct_db **db);
-/* The job's AdminComment ("" if none; caller frees). -ENOENT: accounting
- * does not know the job (yet). */
-int ev_acct_get_comment(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
-/* The job's nodes as accounting has them (a Slurm host list; caller
- * frees): for a job slurmctld no longer holds. -ENOENT: not known. */
-int ev_acct_get_nodes(struct ev_acct_db *db, uint32_t jobid, char **out, struct ev_err *err);
-int ev_acct_set_comment(struct ev_acct_db *db, uint32_t jobid, const char *text, struct ev_err *err);
 
 #endif

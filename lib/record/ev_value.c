@@ -1,4 +1,4 @@
-#include "record/ev_token.h"
+#include "record/ev_value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,7 +16,7 @@ static int hexval(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-size_t ev_token_encode(const char *s, char *out, size_t cap)
+size_t ev_value_encode(const char *s, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -42,7 +42,7 @@ size_t ev_token_encode(const char *s, char *out, size_t cap)
 	return o;
 }
 
-int ev_token_decode(const char *s, size_t len, char *out, size_t cap)
+int ev_value_decode(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t o = 0;
 
@@ -77,7 +77,7 @@ int ev_token_decode(const char *s, size_t len, char *out, size_t cap)
 }
 
 /* Canonical decimal: no sign, no leading zero, no overflow. */
-bool ev_token_u64(const char *s, uint64_t *v)
+bool ev_value_u64(const char *s, uint64_t *v)
 {
 	return ev_num_u64(s, EV_NUM_CANONICAL, 0, UINT64_MAX, v, NULL) == 0;
 }

@@ -1,0 +1,24 @@
+/* What the binaries ask accounting (slurmdbd): a job's AdminComment and
+ * its nodes, for a job that has left slurmctld — a spooled result may
+ * arrive long after. The AdminComment is written here then (while
+ * slurmctld holds the job, ev_ctld.h). libslurm only. */
+#ifndef EV_DBD_H
+#define EV_DBD_H
+
+#include <stdint.h>
+
+#include "util/ev_err.h"
+
+/* A connection to slurmdbd, for one binary run. */
+struct ev_dbd;
+int ev_dbd_open(struct ev_dbd **db, struct ev_err *err);
+void ev_dbd_close(struct ev_dbd **db);
+/* The job's AdminComment ("" if none; caller frees). -ENOENT: accounting
+ * does not know the job (yet). */
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
+/* The job's nodes as accounting has them (a Slurm host list; caller
+ * frees): for a job slurmctld no longer holds. -ENOENT: not known. */
+int ev_dbd_get_nodes(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
+int ev_dbd_set_comment(struct ev_dbd *db, uint32_t jobid, const char *text, struct ev_err *err);
+
+#endif
