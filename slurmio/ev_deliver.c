@@ -14,6 +14,7 @@
 #include "record/ev_hostlist.h"
 #include "ev_jobenv.h"
 #include "ev_slurm_hosts.h"
+#include "state/ev_pending.h"
 #include "state/ev_spool.h"
 #include "state/ev_state_lock.h"
 #include "util/ev_time.h"
@@ -40,94 +41,63 @@ static bool nap(unsigned *pause, uint64_t deadline)
 	return true;
 }
 
-/* The record into cur's place: kept as it is when it already holds one
- * from more nodes, else merged with cur's other text and written to
- * slurmctld (ctld) or accounting where it differs. */
-static int put_record(struct ev_deliver_ctx *c, uint32_t jobid, const char *record, size_t n, const char *cur,
-		      bool ctld, struct ev_err *err)
-{
-	struct ev_record old;
-	char *merged;
-	size_t cap;
-	int rc;
-
-	if (ev_record_parse(cur, &old, NULL) == 0 && old.reported > n) {
-		/* Someone saw more nodes than we do now (our view may miss
-		 * results already evicted from busy nodes' records). */
-		ev_record_free(&old);
-		snprintf(c->record, sizeof(c->record), "%s", cur);
-		return 0;
-	}
-	ev_record_free(&old);
-	cap = strlen(cur) + strlen(record) + 2;
-	if (!(merged = malloc(cap)))
-		return ev_errf(err, -ENOMEM, "out of memory");
-	rc = ev_record_merge(cur, record, merged, cap, err);
-	/* Equal text is not written again. */
-	if (!rc && strcmp(merged, cur) != 0)
-		rc = ctld ? ev_ctld_set_comment(jobid, merged, err)
-			  : ev_dbd_set_comment(c->db, jobid, merged, err);
-	if (!rc)
-		snprintf(c->record, sizeof(c->record), "%s", record);
-	free(merged);
-	return rc;
-}
-
-/* Accounting, for a job slurmctld has let go of: opened on first need, and
- * not tried again in this run once it failed. */
+/* Accounting: opened on first need, and not tried again in this run once
+ * it failed. */
 static int need_db(struct ev_deliver_ctx *c, uint32_t jobid, struct ev_err *err)
 {
 	struct ev_err e = { "" };
 	int rc;
 
 	if (c->dbd_down)
-		return ev_errf(err, -EAGAIN, "job %u has left slurmctld and only slurmdbd can take its record: "
-				     "slurmdbd was not reachable earlier in this run", jobid);
+		return ev_errf(err, -EAGAIN, "job %u: slurmdbd was not reachable earlier in this run", jobid);
 	if (c->db || !(rc = ev_dbd_open(&c->db, &e)))
 		return 0;
 	c->dbd_down = true;
-	return ev_errf(err, rc, "job %u has left slurmctld and only slurmdbd can take its record: %s", jobid,
-		       e.msg);
+	return ev_errf(err, rc, "job %u: %s", jobid, e.msg);
 }
 
 /* Write the record of these results unless the job already holds it or
- * one from more nodes. While slurmctld has the job, its AdminComment is
- * the one: slurmctld carries every update of it to accounting itself
- * (queued while slurmdbd is away), so slurmdbd is not needed, and many
- * sites let only slurmctld reach it. Accounting is written directly only
- * once slurmctld has let go of the job. */
+ * one from more nodes, keeping the rest of its AdminComment. Always in
+ * accounting (slurmdbd): slurmctld refuses to change a finished job's
+ * AdminComment, and a job's epilogs run once it has finished. */
 static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct ev_node_result *res, size_t n,
 			unsigned total, struct ev_err *err)
 {
-	char record[EV_RECORD_MAX], *cur = NULL;
+	char record[EV_RECORD_MAX], *cur = NULL, *merged = NULL;
+	struct ev_record old;
+	size_t cap;
 	int rc;
 
 	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
 		return rc;
-	rc = ev_ctld_get_comment(jobid, &cur, err);
-	if (rc == 0) {
-		rc = put_record(c, jobid, record, n, cur, true, err);
-		free(cur);
-		cur = NULL;
-		if (rc != -ENOENT) {
-			if (rc == -EIO)
-				c->ctld_down = true;
-			return rc;
-		}
-		/* It finished meanwhile: accounting is the place now. */
-	} else if (rc != -ENOENT) {
-		c->ctld_down = true;
-		return rc;
-	}
 	if ((rc = need_db(c, jobid, err)))
 		return rc;
 	if ((rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
-		if (rc != -ENOENT)
+		if (rc == -EIO)
 			c->dbd_down = true;
 		return rc;
 	}
-	if ((rc = put_record(c, jobid, record, n, cur, false, err)) == -EIO)
+	if (ev_record_parse(cur, &old, NULL) == 0 && old.reported > n) {
+		/* Someone saw more nodes than we do now (our view may miss
+		 * results already evicted from busy nodes' records). */
+		ev_record_free(&old);
+		snprintf(c->record, sizeof(c->record), "%s", cur);
+		free(cur);
+		return 0;
+	}
+	ev_record_free(&old);
+	cap = strlen(cur) + sizeof(record) + 2;
+	if (!(merged = malloc(cap))) {
+		free(cur);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	rc = ev_record_merge(cur, record, merged, cap, err);
+	/* Equal text is not written again. */
+	if (!rc && strcmp(merged, cur) != 0 && (rc = ev_dbd_set_comment(c->db, jobid, merged, err)) == -EIO)
 		c->dbd_down = true;
+	if (!rc)
+		snprintf(c->record, sizeof(c->record), "%s", record);
+	free(merged);
 	free(cur);
 	return rc;
 }
@@ -154,7 +124,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 				tot = res[i].job_nodes;
 		if (n == last || !n) {
 			free(res);
-			return n ? 0 : ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			return n ? 0 : ev_errf(err, -ENODATA, "no node has published a result for job %u", jobid);
 		}
 		rc = write_record(c, jobid, res, n, tot, err);
 		free(res);
@@ -313,7 +283,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		if (n < tot && !settled && nap(&pause, deadline))
 			continue;
 		if (!n) {
-			rc = ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			rc = ev_errf(err, -ENODATA, "no node has published a result for job %u", jobid);
 			goto out;
 		}
 		if ((rc = write_record(c, jobid, got, n, tot, err)))
@@ -356,7 +326,8 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	}
 	if (c->late_ms && ev_mono_ms() - c->started_ms > c->late_ms)
 		write = true;
-	if (write) {
+	/* Published is delivered where the slurmctld host writes records. */
+	if (write && !c->publish_only) {
 		/* Its own result is not read back (ev_result_parse of the
 		 * published line gives r exactly). */
 		c->own = r;
@@ -407,6 +378,40 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 		}
 	}
 	free(v);
+	return rc;
+}
+
+int ev_deliver_pending(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	int rc, e;
+
+	*delivered = *left = 0;
+	if ((rc = ev_pending_list(c->state_dir, &ids, &n, err)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct ev_err one = { "" };
+
+		if (c->ctld_down || c->dbd_down) {
+			(*left)++;
+			continue;
+		}
+		e = ev_deliver_complete(c, ids[i], 0, 0, &one);
+		/* No node holds a result any more (evicted from busy nodes'
+		 * records, or never published): nothing will ever be written. */
+		if (e == 0 || e == -ENODATA) {
+			ev_pending_remove(c->state_dir, ids[i], NULL);
+			if (e == 0)
+				(*delivered)++;
+			continue;
+		}
+		(*left)++;
+		if (!rc)
+			*err = one;
+		rc = rc ? rc : e;
+	}
+	free(ids);
 	return rc;
 }
 

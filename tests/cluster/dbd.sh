@@ -1,14 +1,17 @@
 #!/bin/bash
 # A job's record when its nodes cannot reach slurmdbd, or slurmdbd is away
-# at job end: while slurmctld has the job, the record goes to slurmctld's
-# AdminComment whatever slurmdbd's state, and slurmctld carries it to
-# accounting (queued while slurmdbd is away); slurmdbd is used only for a
-# job slurmctld no longer has, and a result that needs it does not hold
-# back the ones that do not.
+# at job end. slurmctld refuses a finished job's AdminComment, so the record
+# always goes to slurmdbd, from a host that reaches it: the job's first node
+# (record_writer: node) or the slurmctld host, where efa-verify-epilog runs
+# as EpilogSlurmctld (record_writer: slurmctld: the nodes then only publish
+# their results through slurmctld and never contact slurmdbd). A record
+# that cannot be written waits: spooled on the node, pending on the
+# slurmctld host, written by the next epilog, EpilogSlurmctld or flush.
 #
 # Many sites let only slurmctld talk to slurmdbd (a firewall, a slurmdbd
 # host whose security group admits the head node only): here each node's
-# network namespace rejects the slurmdbd port, as such a firewall does.
+# network namespace rejects the slurmdbd port, as such a firewall does, and
+# counts what it rejects.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/joblib.sh"
 
@@ -21,19 +24,32 @@ SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null; done
-cat > "$SIM/efa-verify.yaml" <<YAML
+# writer node|slurmctld: the config, with that record_writer.
+writer() {
+	cat > "$SIM/efa-verify.yaml" <<YAML
 sysfs_root: $SIM/sys/%n
 state_dir: $SIM/state/%n
 log: $SIM/log/jobs.jsonl
 record_wait_ms: 15000
+record_writer: $1
 imds:
   endpoint: http://127.0.0.1:9/%n
   timeout_ms: 200
 YAML
+	chmod 0644 "$SIM/efa-verify.yaml"
+}
+writer slurmctld
+# slurmctld runs EpilogSlurmctld without arguments and without SLURM_CONF
+# (a site's slurm.conf is where libslurm looks by default): the wrapper
+# names both, and says when it has ended.
+cat > "$SIM/bin/ctld-epilog.sh" <<SH
+#!/bin/sh
+SLURM_CONF=$CDIR/etc/slurm.conf $SIM/bin/efa-verify-epilog -c $SIM/efa-verify.yaml
+touch $SIM/out/ctld-done-\$SLURM_JOB_ID
+SH
+chmod 0755 "$SIM/bin/ctld-epilog.sh"
+printf 'EpilogSlurmctld=%s\n' "$SIM/bin/ctld-epilog.sh" > "$SIM/extra.conf"
 chmod -R a+rX "$SIM"
-# Job ids from 100: a planted result of job 5 names a job slurmctld has
-# never had, as a result spooled long ago names one it has let go of.
-printf 'FirstJobId=100\n' > "$SIM/extra.conf"
 cluster_up --nodes 2 --prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --extra-conf "$SIM/extra.conf"
 cd "$CDIR" || exit 1
 LOG=$SIM/log/jobs.jsonl
@@ -48,19 +64,21 @@ traffic() {
 		"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null
 	done
 }
-# ctld_comment JOB: the job's AdminComment as slurmctld holds it.
-# Without how its TCP was counted (real traffic of Slurm's own, which
-# varies), as joblib's record does.
-ctld_comment() {
-	scontrol show job "$1" 2>/dev/null | sed -n 's/^ *AdminComment=//p' |
-		sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//'
-}
 spooled() { ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c '\.rec$'; }
+HOST=$(hostname -s)
+pending() { ls "$SIM/state/$HOST/pending/" 2>/dev/null | grep -c '^[0-9]*$'; }
+# ctld_done JOB: its EpilogSlurmctld has ended (bounded, 60 s).
+ctld_done() { at_least 1 "$SIM/out/ctld-done-$1"; }
+# rejected NODE: the packets NODE's firewall rejected on their way to slurmdbd.
+rejected() {
+	"$CLUSTER" exec --dir "$CDIR" "$1" nft list table inet evtest_nodbd 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
 # node_dbd NODE block|open: NODE's namespace rejects (or no longer rejects)
 # TCP to slurmdbd; nothing else changes.
 node_dbd() {
 	if [ "$2" = block ]; then
-		printf 'table inet evtest_nodbd {\n chain out {\n  type filter hook output priority filter; policy accept;\n  ip daddr %s tcp dport %s reject with tcp reset\n }\n}\n' \
+		printf 'table inet evtest_nodbd {\n chain out {\n  type filter hook output priority filter; policy accept;\n  ip daddr %s tcp dport %s counter reject with tcp reset\n }\n}\n' \
 			"$EV_CLUSTER_ADDR" "$DBD_PORT" | "$CLUSTER" exec --dir "$CDIR" "$1" nft -f -
 	else
 		"$CLUSTER" exec --dir "$CDIR" "$1" nft delete table inet evtest_nodbd
@@ -68,90 +86,110 @@ node_dbd() {
 }
 # dbd_from NODE: NODE reaches slurmdbd (sacctmgr from inside its namespace).
 dbd_from() { timeout 30 "$CLUSTER" exec --dir "$CDIR" "$1" env SLURM_CONF="$SLURM_CONF" sacctmgr -n list cluster >/dev/null 2>&1; }
-# dbd_queue: the messages slurmctld holds for slurmdbd (sdiag).
-dbd_queue() { sdiag 2>/dev/null | sed -n 's/^DBD Agent queue size: *//p'; }
 dbd_here() { timeout 30 sacctmgr -n list cluster >/dev/null 2>&1; }
-# wait_queued: slurmctld holds at least one message for slurmdbd (bounded, 60 s).
-wait_queued() {
-	for _ in $(seq 600); do [ "$(dbd_queue)" -ge 1 ] 2>/dev/null && return 0; sleep 0.1; done
+# node_flush NODE: `efa-verify flush` on NODE, in its network namespace
+# (behind its firewall, if any).
+node_flush() {
+	timeout 120 "$CLUSTER" exec --dir "$CDIR" "$1" env SLURM_CONF="$SLURM_CONF" "${EV[@]}" -N "$1" flush
+}
+# in_accounting JOB: slurmdbd has the job (after a restart, slurmctld sends
+# it what it queued meanwhile; bounded, 2 minutes).
+in_accounting() {
+	for _ in $(seq 1200); do
+		sacct -n -X -P -j "$1" -o JobID 2>/dev/null | grep -qx "$1" && return 0
+		sleep 0.1
+	done
 	return 1
 }
-in_sacct() { case "$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)" in "$2"*) true ;; *) false ;; esac; }
 
-# --- slurmdbd unreachable from the nodes, slurmctld reachable
+# run_job: a 2-node job on n1 and n2 moving EFA traffic; sets job.
+run_job() {
+	job=$(submit 2 -w 'n[1-2]')
+	check "job $job: prologs kept their start snapshots" started "$job" 2
+	traffic
+	go "$job"
+}
+
+# --- slurmdbd unreachable from the nodes; record_writer: slurmctld
 for n in n1 n2; do check "$n rejects slurmdbd's port" node_dbd "$n" block; done
 check "the block holds: n1 cannot reach slurmdbd" test "$(dbd_from n1; echo $?)" != 0
-check "slurmdbd answers here (the head node's side)" dbd_here
-job=$(submit 2 -w 'n[1-2]')
-check "job $job: prologs kept their start snapshots" started "$job" 2
-traffic
-go "$job"
+check "the block counts what it rejects" test "$(rejected n1)" -ge 1
+check "slurmdbd answers here (the slurmctld host)" dbd_here
+before1=$(rejected n1) before2=$(rejected n2)
+run_job
 check "job $job: both epilogs ended" epilog_done "$job" 2
-is "no slurmdbd from the nodes: the record is in slurmctld" "$(ctld_comment "$job")" "$want"
-is "no slurmdbd from the nodes: slurmctld carried it to sacct" "$(record "$job" nodes=2/2)" "$want"
-is "no slurmdbd from the nodes: nothing left spooled" "$(spooled)" 0
+check "job $job: its EpilogSlurmctld ended" ctld_done "$job"
+is "writer slurmctld: the record is in sacct" "$(record "$job" nodes=2/2)" "$want"
+is "writer slurmctld: nothing spooled on the nodes" "$(spooled)" 0
+is "writer slurmctld: nothing pending on the slurmctld host" "$(pending)" 0
+is "writer slurmctld: the nodes never tried slurmdbd" "$(rejected n1) $(rejected n2)" "$before1 $before2"
 out=$("${EV[@]}" report "$job" 2>&1)
 like "report shows the record" "$out" "^job $job: ok, 2/2 nodes reported"
 
-# --- and slurmctld away while the epilogs run: spooled, then delivered
-# through slurmctld once it is back; a result that needs slurmdbd (its job
-# has left slurmctld) stays spooled without holding back the others.
-job=$(submit 2 -w 'n[1-2]')
-check "job $job: prologs kept their start snapshots" started "$job" 2
-traffic
-touch "$SIM/hold"
-go "$job"
-check "job $job: epilogs held" at_least 2 "$SIM/out/held-$job-*"
-"$CLUSTER" stop-ctld --dir "$CDIR" >/dev/null 2>&1
-rm -f "$SIM/hold"
-check "slurmctld down: both epilogs ended" epilog_done "$job" 2
-is "slurmctld down: both results spooled" "$(ls "$SIM"/state/n[12]/spool/"$job".*.rec 2>/dev/null | wc -l)" 2
-# A result of job 5, which slurmctld never had: only slurmdbd could take it.
-sed "s/^job=$job /job=5 /" "$SIM/state/n1/spool/$job.n1.rec" > "$SIM/state/n1/spool/5.n1.rec"
-chmod 0600 "$SIM/state/n1/spool/5.n1.rec"
-like "the planted result is job 5's" "$(cat "$SIM/state/n1/spool/5.n1.rec")" "^job=5 node=n1 "
-out=$("$CLUSTER" start-ctld --dir "$CDIR" 2>&1)
-check "slurmctld starts again" test $? = 0
-for n in n1 n2; do
-	out=$("${EV[@]}" -N "$n" flush 2>&1); rc=$?
-	if [ "$n" = n1 ]; then
-		like "flush on n1: job $job's result delivered, job 5's still spooled" "$out" "^delivered 1, still spooled 1$"
-		like "flush on n1 says it is slurmdbd that job 5 needs" "$out" "slurmdbd"
-		is "flush on n1 exits 1 (a result still spooled)" "$rc" 1
-	else
-		like "flush on n2 delivers its result" "$out" "^delivered 1, still spooled 0$"
-	fi
-done
-is "after slurmctld came back: the record is complete in slurmctld" "$(ctld_comment "$job")" "$want"
-is "... and in sacct" "$(record "$job" nodes=2/2)" "$want"
-rm -f "$SIM/state/n1/spool/5.n1.rec"
+# --- the same with record_writer: node: the slurmctld host still writes the
+# record; the first node cannot, and keeps its result spooled, saying why
+writer node
+run_job
+check "job $job: both epilogs ended" epilog_done "$job" 2
+check "job $job: its EpilogSlurmctld ended" ctld_done "$job"
+is "writer node, nodes cut off: the record is in sacct (from the slurmctld host)" "$(record "$job" nodes=2/2)" "$want"
+check "writer node, nodes cut off: n1 tried slurmdbd" test "$(rejected n1)" -gt "$before1"
+is "writer node, nodes cut off: n1's result stays spooled" "$(ls "$SIM"/state/n1/spool/ | grep -c "^$job\.")" 1
+out=$(node_flush n1 2>&1); rc=$?
+is "flush on n1 exits 1 (still spooled)" "$rc" 1
+like "flush on n1 says slurmdbd is what it lacks" "$out" "slurmdbd"
+like "flush on n1: still spooled 1" "$out" "^delivered 0, still spooled 1$"
 for n in n1 n2; do check "$n reaches slurmdbd again" node_dbd "$n" open; done
+out=$(node_flush n1 2>&1); rc=$?
+is "slurmdbd reachable: flush on n1 delivers it" "$rc:$out" "0:delivered 1, still spooled 0"
+is "... and the record is unchanged" "$(record "$job" nodes=2/2)" "$want"
 
-# --- slurmdbd stopped while the job ends, started again later
+# --- slurmdbd stopped while the job ends, started again later;
+# record_writer: slurmctld: pending on the slurmctld host, written by the
+# next job's EpilogSlurmctld
+writer slurmctld
 job=$(submit 2 -w 'n[1-2]')
 check "job $job: prologs kept their start snapshots" started "$job" 2
 traffic
-touch "$SIM/hold"
-go "$job"
-check "job $job: epilogs held" at_least 2 "$SIM/out/held-$job-*"
 "$CLUSTER" stop-dbd --dir "$CDIR" >/dev/null 2>&1
 check "slurmdbd is down" test "$(timeout 30 sacctmgr -n list cluster >/dev/null 2>&1; echo $?)" != 0
-rm -f "$SIM/hold"
+go "$job"
 check "slurmdbd down: both epilogs ended" epilog_done "$job" 2
-is "slurmdbd down: the record is in slurmctld" "$(ctld_comment "$job")" "$want"
-is "slurmdbd down: nothing left spooled" "$(spooled)" 0
-# slurmctld holds the job's update for slurmdbd: the condition to wait on
-# before slurmdbd comes back, in place of a fixed time.
-check "slurmctld queued the job's messages for slurmdbd" wait_queued
+check "slurmdbd down: the EpilogSlurmctld ended" ctld_done "$job"
+is "slurmdbd down: the nodes published, nothing spooled" "$(spooled)" 0
+is "slurmdbd down: the record is pending on the slurmctld host" "$(pending)" 1
 out=$("$CLUSTER" start-dbd --dir "$CDIR" 2>&1)
 check "slurmdbd starts again" test $? = 0
-# slurmctld sends its queue when it next reaches slurmdbd (it retries
-# on its own; bounded at 2 minutes on a loaded machine).
-for _ in $(seq 1200); do in_sacct "$job" "$want" && break; sleep 0.1; done
-is "slurmdbd back: the record reached sacct through slurmctld" "$(record "$job" nodes=2/2)" "$want"
-for n in n1 n2; do
-	out=$("${EV[@]}" -N "$n" flush 2>&1)
-	like "flush on $n afterwards has nothing to deliver" "$out" "^delivered 0, still spooled 0$"
-done
+waited=$job
+run_job
+check "next job $job: its EpilogSlurmctld ended" ctld_done "$job"
+is "slurmdbd back: the next EpilogSlurmctld wrote the pending record" "$(record "$waited" nodes=2/2)" "$want"
+is "... and its own" "$(record "$job" nodes=2/2)" "$want"
+is "nothing pending any more" "$(pending)" 0
+
+# --- slurmdbd stopped while the job ends, started again later;
+# record_writer: node: spooled on the first node, pending on the slurmctld
+# host; either one's flush writes it, and both changes nothing more
+writer node
+job=$(submit 2 -w 'n[1-2]')
+check "job $job: prologs kept their start snapshots" started "$job" 2
+traffic
+"$CLUSTER" stop-dbd --dir "$CDIR" >/dev/null 2>&1
+go "$job"
+check "slurmdbd down: both epilogs ended" epilog_done "$job" 2
+check "slurmdbd down: the EpilogSlurmctld ended" ctld_done "$job"
+is "slurmdbd down: the first node's result is spooled" "$(ls "$SIM"/state/n1/spool/ | grep -c "^$job\.")" 1
+is "slurmdbd down: the record is pending on the slurmctld host" "$(pending)" 1
+out=$("$CLUSTER" start-dbd --dir "$CDIR" 2>&1)
+check "slurmdbd starts again" test $? = 0
+check "slurmdbd has job $job again" in_accounting "$job"
+out=$("${EV[@]}" -N "$HOST" flush 2>&1); rc=$?
+like "flush on the slurmctld host writes the pending record" "$out" "^records written 1, still pending 0$"
+is "... exits 0" "$rc" 0
+is "slurmdbd back: the record is in sacct" "$(record "$job" nodes=2/2)" "$want"
+out=$(node_flush n1 2>&1)
+like "flush on n1 delivers its spooled result" "$out" "^delivered 1, still spooled 0$"
+is "... and the record is unchanged" "$(record "$job" nodes=2/2)" "$want"
+is "nothing spooled, nothing pending" "$(spooled) $(pending)" "0 0"
 
 done_testing
