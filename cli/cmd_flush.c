@@ -19,7 +19,10 @@ static const char flush_usage[] =
 	"\n"
 	"Deliver this node's spooled results (state_dir/spool) to Slurm: each is\n"
 	"published in the node's record and the job's accounting record is\n"
-	"rebuilt from every node's result. Delivering twice changes nothing.\n"
+	"rebuilt from every node's result (with record_writer: slurmctld, only\n"
+	"published). On the slurmctld host, also write the records its\n"
+	"EpilogSlurmctld could not (state_dir/pending). Delivering twice changes\n"
+	"nothing.\n"
 	"Also removes this node's nftables tables (inet efa_verify_<job>_<node>)\n"
 	"of jobs that are no longer running here, which a crashed prolog or\n"
 	"epilog left. Prologs and epilogs do both on their own; run it by hand\n"
@@ -27,7 +30,7 @@ static const char flush_usage[] =
 	"\n"
 	"  --job JOBID  also rebuild JOBID's record from what its nodes published\n"
 	"\n"
-	"Exit status: 0 nothing left spooled, 1 some results still spooled,\n"
+	"Exit status: 0 nothing left spooled or pending, 1 some still are,\n"
 	"2 usage or config error.\n";
 
 static int still_running(uint32_t jobid, bool *yes, void *state_dir)
@@ -62,7 +65,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	struct ev_deliver_ctx dc;
 	struct ev_err err = { "" };
 	uint32_t jobid = 0;
-	size_t done = 0, left = 0;
+	size_t done = 0, left = 0, pdone = 0, pleft = 0;
 	int c, rc = 0;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
@@ -85,13 +88,22 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	memset(&dc, 0, sizeof(dc));
 	dc.state_dir = ctx->cfg.state_dir;
 	dc.node = ctx->nodename;
+	dc.publish_only = ctx->cfg.record_writer == EV_WRITER_SLURMCTLD;
 	if (ev_deliver_spool(&dc, &done, &left, &err) != 0) {
 		cli_error("flush: %s", err.msg);
 		rc = 1;
 	}
 	printf("delivered %zu, still spooled %zu\n", done, left);
+	/* On the slurmctld host: the records its EpilogSlurmctld could not
+	 * write. Said only where there were some. */
+	if (ev_deliver_pending(&dc, &pdone, &pleft, &err) != 0) {
+		cli_error("flush: %s", err.msg);
+		rc = 1;
+	}
+	if (pdone || pleft)
+		printf("records written %zu, still pending %zu\n", pdone, pleft);
 	sweep_tables(ctx);
-	if (jobid && !dc.slurm_down) {
+	if (jobid && !dc.ctld_down) {
 		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
 			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);
 			rc = 1;
@@ -100,5 +112,5 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	ev_deliver_done(&dc);
-	return rc || left ? 1 : 0;
+	return rc || left || pleft ? 1 : 0;
 }

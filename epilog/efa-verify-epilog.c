@@ -16,6 +16,7 @@
 #include "ev_ctld.h"
 #include "config/ev_config.h"
 #include "node/ev_snapshot.h"
+#include "epilog.h"
 #include "ev_deliver.h"
 #include "job/ev_job_end.h"
 #include "ev_jobenv.h"
@@ -35,7 +36,13 @@ static const char usage[] =
 	"hand it on to the job's AdminComment in accounting. The job's first\n"
 	"node writes that record once every node has reported (waiting at most\n"
 	"record_wait_ms). A result Slurm cannot take now stays spooled in\n"
-	"state_dir for a later prolog, epilog or `efa-verify flush`. Always\n"
+	"state_dir for a later prolog, epilog or `efa-verify flush`.\n"
+	"\n"
+	"As slurm.conf's EpilogSlurmctld (SLURM_SCRIPT_CONTEXT=epilog_slurmctld,\n"
+	"on the slurmctld host): write the job's record into accounting once\n"
+	"its nodes have published, for nodes that cannot reach slurmdbd (config\n"
+	"record_writer: slurmctld); a record it cannot write stays pending in\n"
+	"this host's state_dir for its next run or `efa-verify flush`. Always\n"
 	"exits 0.\n"
 	"\n"
 	"  -c, --config FILE   config (default: $EFA_VERIFY_CONFIG, then " EV_DEFAULT_CONFIG ")\n"
@@ -69,7 +76,8 @@ static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, con
 		    const char *first, uint64_t started)
 {
 	struct ev_deliver_ctx c = { .state_dir = cfg->state_dir, .node = je->node, .started_ms = started,
-				  .nodelist = je->nodelist };
+				  .nodelist = je->nodelist,
+				  .publish_only = cfg->record_writer == EV_WRITER_SLURMCTLD };
 	struct ev_err err = { "" };
 	bool aggregator = first[0] && strcmp(first, je->node) == 0;
 	unsigned wait = (unsigned)cfg->record_wait_ms;
@@ -107,6 +115,12 @@ int main(int argc, char **argv)
 	struct ev_msgs msgs = { 0 };
 	struct ev_err err = { "" };
 
+	{
+		const char *ctx = getenv("SLURM_SCRIPT_CONTEXT");
+
+		if (ctx && strcmp(ctx, "epilog_slurmctld") == 0)
+			return ev_epilog_slurmctld(argc, argv, usage);
+	}
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
 	ev_jobenv_facts(&je, &job);

@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 		ev_nft_close(&nft);
 	}
 	if (!je.no_accounting) {
-		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node };
+		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node,
+					    .publish_only = cfg.record_writer == EV_WRITER_SLURMCTLD };
 		size_t done = 0, left = 0;
 
 		if (ev_deliver_spool(&c, &done, &left, &err) != 0)

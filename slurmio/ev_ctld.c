@@ -177,43 +177,6 @@ int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_er
 	return rc;
 }
 
-int ev_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
-{
-	job_info_msg_t *msg;
-	int rc;
-
-	*out = NULL;
-	if ((rc = load_job(jobid, SHOW_DETAIL, &msg, NULL, "no longer has", err)))
-		return rc;
-	if (msg->record_count < 1 || msg->job_array[0].job_id != jobid ||
-	    ((msg->job_array[0].job_state & JOB_STATE_BASE) >= JOB_COMPLETE &&
-	     !(msg->job_array[0].job_state & JOB_COMPLETING))) {
-		slurm_free_job_info_msg(msg);
-		return ev_errf(err, -ENOENT, "job %u has finished in slurmctld", jobid);
-	}
-	*out = strdup(msg->job_array[0].admin_comment ? msg->job_array[0].admin_comment : "");
-	slurm_free_job_info_msg(msg);
-	return *out ? 0 : ev_errf(err, -ENOMEM, "out of memory");
-}
-
-int ev_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
-{
-	job_desc_msg_t d;
-	char id[16];
-	int e;
-
-	slurm_init_job_desc_msg(&d);
-	snprintf(id, sizeof(id), "%u", jobid);
-	d.job_id_str = id;
-	d.admin_comment = (char *)text;
-	if (slurm_update_job(&d) == SLURM_SUCCESS)
-		return 0;
-	e = ev_slurm_errno();
-	if (e == ESLURM_INVALID_JOB_ID || e == ESLURM_JOB_FINISHED || e == ESLURM_ALREADY_DONE)
-		return ev_errf(err, -ENOENT, "job %u has finished in slurmctld", jobid);
-	return ev_errf(err, -EIO, "cannot update job %u in slurmctld: %s", jobid, slurm_strerror(e));
-}
-
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;

@@ -1,7 +1,6 @@
 /* What the binaries ask slurmctld: each node's result in its own node
- * record (see ev_nodecomment.h for why), the job while slurmctld holds it,
- * and its AdminComment there. Once the job has left slurmctld, accounting
- * holds it (ev_dbd.h). libslurm only; the protocol built on it is in
+ * record (see ev_nodecomment.h for why) and the job while slurmctld holds
+ * it. The job's record is written in accounting (ev_dbd.h). libslurm only; the protocol built on it is in
  * ev_deliver. */
 #ifndef EV_CTLD_H
 #define EV_CTLD_H
@@ -44,13 +43,9 @@ int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result 
  * job's allocation. -ENOENT: slurmctld does not have the job. */
 int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
 
-/* While slurmctld still holds the job (its epilogs run while it is
- * COMPLETING), its AdminComment there is the current one: an admin's
- * `scontrol update` reaches slurmdbd only later, and slurmctld pushes its
- * own copy to slurmdbd again. -ENOENT: slurmctld no longer has the job (or
- * it has finished), so accounting is the place. */
-int ev_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err);
-int ev_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err);
+/* No AdminComment here: slurmctld refuses to change a finished job's
+ * ("Job has already finished", 22.05 to 26.05 alike), and the record is
+ * written after the job has finished, so it goes to accounting (ev_dbd.h). */
 
 /* A job as slurmctld holds it now, for `efa-verify report`: running (its
  * steps can start on its nodes) or not, and where and whose. */

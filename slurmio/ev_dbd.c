@@ -121,7 +121,7 @@ static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **o
 	jobs = slurmdb_jobs_get(db->conn, c);
 	free_cond(c);
 	if (!jobs)
-		return ev_errf(err, -EIO, "cannot read job %u from accounting: %s", jobid,
+		return ev_errf(err, -EIO, "cannot read job %u from slurmdbd: %s", jobid,
 			       slurm_strerror(ev_slurm_errno()));
 	it = slurm_list_iterator_create(jobs);
 	/* A requeued job has one row per run: the last one is the current. */
@@ -180,11 +180,11 @@ int ev_dbd_set_comment(struct ev_dbd *db, uint32_t jobid, const char *text, stru
 	}
 	changed = slurmdb_job_modify(db->conn, c, j);
 	if (!changed || !slurm_list_count(changed)) {
-		rc = ev_errf(err, changed ? -ENOENT : -EIO, "cannot set job %u's AdminComment in accounting: %s",
+		rc = ev_errf(err, changed ? -ENOENT : -EIO, "cannot set job %u's AdminComment in slurmdbd: %s",
 			     jobid, changed ? "no such job" : slurm_strerror(ev_slurm_errno()));
 		slurmdb_connection_commit(db->conn, false);
 	} else if (slurmdb_connection_commit(db->conn, true) != SLURM_SUCCESS) {
-		rc = ev_errf(err, -EIO, "accounting refused to commit job %u's AdminComment", jobid);
+		rc = ev_errf(err, -EIO, "slurmdbd refused to commit job %u's AdminComment", jobid);
 	}
 out:
 	if (changed)

@@ -14,6 +14,7 @@
 #include "record/ev_hostlist.h"
 #include "ev_jobenv.h"
 #include "ev_slurm_hosts.h"
+#include "state/ev_pending.h"
 #include "state/ev_spool.h"
 #include "state/ev_state_lock.h"
 #include "util/ev_time.h"
@@ -40,37 +41,40 @@ static bool nap(unsigned *pause, uint64_t deadline)
 	return true;
 }
 
+/* Accounting: opened on first need, and not tried again in this run once
+ * it failed. */
+static int need_db(struct ev_deliver_ctx *c, uint32_t jobid, struct ev_err *err)
+{
+	struct ev_err e = { "" };
+	int rc;
+
+	if (c->dbd_down)
+		return ev_errf(err, -EAGAIN, "job %u: slurmdbd was not reachable earlier in this run", jobid);
+	if (c->db || !(rc = ev_dbd_open(&c->db, &e)))
+		return 0;
+	c->dbd_down = true;
+	return ev_errf(err, rc, "job %u: %s", jobid, e.msg);
+}
+
 /* Write the record of these results unless the job already holds it or
- * one from more nodes. While slurmctld still has the job, its AdminComment
- * is the current one (an admin's `scontrol update` may not have reached
- * slurmdbd yet, and slurmctld pushes its copy there again): the record goes
- * there first, then to slurmdbd so sacct shows it at once. Once slurmctld
- * is done with the job, slurmdbd alone. */
+ * one from more nodes, keeping the rest of its AdminComment. Always in
+ * accounting (slurmdbd): slurmctld refuses to change a finished job's
+ * AdminComment, and a job's epilogs run once it has finished. */
 static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct ev_node_result *res, size_t n,
 			unsigned total, struct ev_err *err)
 {
 	char record[EV_RECORD_MAX], *cur = NULL, *merged = NULL;
 	struct ev_record old;
-	bool in_ctld;
 	size_t cap;
 	int rc;
 
 	if ((rc = ev_record_build(res, n, total, record, sizeof(record), err)))
 		return rc;
-	rc = ev_ctld_get_comment(jobid, &cur, err);
-	in_ctld = rc == 0;
-	if (rc && rc != -ENOENT) {
-		c->slurm_down = true;
+	if ((rc = need_db(c, jobid, err)))
 		return rc;
-	}
-	if (!c->db && (rc = ev_dbd_open(&c->db, err))) {
-		free(cur);
-		c->slurm_down = true;
-		return rc;
-	}
-	if (!in_ctld && (rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
-		if (rc != -ENOENT)
-			c->slurm_down = true;
+	if ((rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
+		if (rc == -EIO)
+			c->dbd_down = true;
 		return rc;
 	}
 	if (ev_record_parse(cur, &old, NULL) == 0 && old.reported > n) {
@@ -88,26 +92,9 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 		return ev_errf(err, -ENOMEM, "out of memory");
 	}
 	rc = ev_record_merge(cur, record, merged, cap, err);
-	if (!rc && in_ctld && strcmp(merged, cur) != 0 && (rc = ev_ctld_set_comment(jobid, merged, err))) {
-		if (rc == -ENOENT)
-			rc = 0;   /* finished meanwhile: accounting below is the place */
-		else
-			c->slurm_down = true;
-	}
-	/* Accounting too: at once for sacct, and the only place once
-	 * slurmctld is done. Equal text is not written again. With the job
-	 * still in slurmctld, its copy is the one that stands (it pushes it
-	 * to slurmdbd itself), so a failure here is not fatal. */
-	if (!rc && in_ctld) {
-		char *acct = NULL;
-
-		if (ev_dbd_get_comment(c->db, jobid, &acct, NULL) == 0 && strcmp(acct, merged) != 0)
-			ev_dbd_set_comment(c->db, jobid, merged, NULL);
-		free(acct);
-	} else if (!rc && strcmp(merged, cur) != 0 && (rc = ev_dbd_set_comment(c->db, jobid, merged, err)) &&
-		   rc != -ENOENT) {
-		c->slurm_down = true;
-	}
+	/* Equal text is not written again. */
+	if (!rc && strcmp(merged, cur) != 0 && (rc = ev_dbd_set_comment(c->db, jobid, merged, err)) == -EIO)
+		c->dbd_down = true;
 	if (!rc)
 		snprintf(c->record, sizeof(c->record), "%s", record);
 	free(merged);
@@ -129,7 +116,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 		int rc;
 
 		if ((rc = ev_ctld_gather(jobid, &res, &n, err))) {
-			c->slurm_down = true;
+			c->ctld_down = true;
 			return rc;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -137,7 +124,7 @@ static int complete_whole_table(struct ev_deliver_ctx *c, uint32_t jobid, unsign
 				tot = res[i].job_nodes;
 		if (n == last || !n) {
 			free(res);
-			return n ? 0 : ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			return n ? 0 : ev_errf(err, -ENODATA, "no node has published a result for job %u", jobid);
 		}
 		rc = write_record(c, jobid, res, n, tot, err);
 		free(res);
@@ -163,13 +150,11 @@ static int job_names(struct ev_deliver_ctx *c, uint32_t jobid, const char *alloc
 	*nn = 0;
 	if (!list) {
 		/* Long gone from slurmctld (a spooled result, flush). */
-		if (!c->db && (rc = ev_dbd_open(&c->db, err))) {
-			c->slurm_down = true;
+		if ((rc = need_db(c, jobid, err)))
 			return rc;
-		}
 		if ((rc = ev_dbd_get_nodes(c->db, jobid, &acct, err))) {
 			if (rc != -ENOENT)
-				c->slurm_down = true;
+				c->dbd_down = true;
 			return rc == -ENOENT ? 0 : rc;
 		}
 		list = acct;
@@ -195,7 +180,7 @@ static int read_node(struct ev_deliver_ctx *c, uint32_t jobid, const char *name,
 	if (rc == 0)
 		*have = true;
 	else if (rc != -ENOENT)
-		c->slurm_down = true;
+		c->ctld_down = true;
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -221,7 +206,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 	int rc = ev_ctld_job_end(jobid, &cur, &completing, err);
 
 	if (rc && rc != -ENOENT) {
-		c->slurm_down = true;
+		c->ctld_down = true;
 		return rc;
 	}
 	in_ctld = rc == 0;
@@ -270,7 +255,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 			break;
 		}
 		if (rc) {
-			c->slurm_down = true;
+			c->ctld_down = true;
 			goto out;
 		}
 	}
@@ -298,7 +283,7 @@ int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total
 		if (n < tot && !settled && nap(&pause, deadline))
 			continue;
 		if (!n) {
-			rc = ev_errf(err, -ENOENT, "no node has published a result for job %u", jobid);
+			rc = ev_errf(err, -ENODATA, "no node has published a result for job %u", jobid);
 			goto out;
 		}
 		if ((rc = write_record(c, jobid, got, n, tot, err)))
@@ -325,8 +310,8 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 {
 	int fd, rc;
 
-	if (c->slurm_down)
-		return ev_errf(err, -EAGAIN, "Slurm unreachable earlier in this run");
+	if (c->ctld_down)
+		return ev_errf(err, -EAGAIN, "slurmctld unreachable earlier in this run");
 	if (strcmp(r->node, c->node) != 0 || !r->jobid)
 		return ev_errf(err, -EINVAL, "a result of node '%.64s' is not this node's (%s)", r->node, c->node);
 	/* Two epilogs of this node (shared node) must not interleave their
@@ -336,12 +321,13 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	rc = ev_ctld_publish(c->node, r, err);
 	close(fd);
 	if (rc) {
-		c->slurm_down = true;
+		c->ctld_down = true;
 		return rc;
 	}
 	if (c->late_ms && ev_mono_ms() - c->started_ms > c->late_ms)
 		write = true;
-	if (write) {
+	/* Published is delivered where the slurmctld host writes records. */
+	if (write && !c->publish_only) {
 		/* Its own result is not read back (ev_result_parse of the
 		 * published line gives r exactly). */
 		c->own = r;
@@ -364,6 +350,7 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 	if ((rc = ev_spool_list(c->state_dir, &v, &n, &truncated, err)))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
+		struct ev_err one = { "" };
 		struct ev_node_result r;
 
 		if (v[i].bad || ev_result_parse(v[i].line, &r, NULL) != 0 || r.jobid != v[i].jobid ||
@@ -372,20 +359,59 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 			ev_spool_remove(c->state_dir, v[i].jobid, v[i].node, NULL);
 			continue;
 		}
-		/* Slurm away: the rest waits. A job accounting does not know
-		 * (yet) only holds back its own result. */
-		if (c->slurm_down) {
+		/* slurmctld away: the rest waits, as every result is published
+		 * through it. slurmdbd away holds back only the results of jobs
+		 * slurmctld has let go of; a job accounting does not know (yet)
+		 * only its own. */
+		if (c->ctld_down) {
 			(*left)++;
 			continue;
 		}
-		if ((e = ev_deliver_result(c, &r, true, 0, err)) == 0) {
+		if ((e = ev_deliver_result(c, &r, true, 0, &one)) == 0) {
 			(*delivered)++;
 		} else {
 			(*left)++;
+			/* The first failure is the one said. */
+			if (!rc)
+				*err = one;
 			rc = rc ? rc : e;
 		}
 	}
 	free(v);
+	return rc;
+}
+
+int ev_deliver_pending(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	int rc, e;
+
+	*delivered = *left = 0;
+	if ((rc = ev_pending_list(c->state_dir, &ids, &n, err)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct ev_err one = { "" };
+
+		if (c->ctld_down || c->dbd_down) {
+			(*left)++;
+			continue;
+		}
+		e = ev_deliver_complete(c, ids[i], 0, 0, &one);
+		/* No node holds a result any more (evicted from busy nodes'
+		 * records, or never published): nothing will ever be written. */
+		if (e == 0 || e == -ENODATA) {
+			ev_pending_remove(c->state_dir, ids[i], NULL);
+			if (e == 0)
+				(*delivered)++;
+			continue;
+		}
+		(*left)++;
+		if (!rc)
+			*err = one;
+		rc = rc ? rc : e;
+	}
+	free(ids);
 	return rc;
 }
 

@@ -44,7 +44,11 @@ struct ev_deliver_ctx {
 					 * used once slurmctld no longer has the job */
 	struct ev_dbd *db;          /* opened on first need; ev_deliver_done closes */
 	const struct ev_node_result *own; /* private: this node's result while it writes */
-	bool slurm_down;                /* a call failed: the rest stays spooled */
+	bool publish_only;              /* never write the job record: EpilogSlurmctld does
+					 * (record_writer: slurmctld) */
+	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
+	bool dbd_down;                  /* slurmdbd not reached: results of jobs slurmctld
+					 * has let go of stay spooled; the rest goes on */
 	char record[EV_RECORD_MAX];     /* the last record written or found */
 };
 
@@ -56,14 +60,22 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 		      struct ev_err *err);
 
 /* Deliver everything spooled for this node (late: each also writes its job
- * record). *delivered / *left count results. Stops at the first failure to
- * reach Slurm. */
+ * record). *delivered / *left count results; err says the first failure.
+ * Stops at the first failure to reach slurmctld; slurmdbd not answering
+ * holds back only the results that need it. */
 int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);
 
 /* The job's record from the results published now (no publishing, no
- * waiting): what a late node, `efa-verify flush --job`, does. */
+ * waiting): what a late node, `efa-verify flush --job`, does. -ENODATA:
+ * no node has published a result for the job. */
 int ev_deliver_complete(struct ev_deliver_ctx *c, uint32_t jobid, unsigned total, unsigned wait_ms,
 			struct ev_err *err);
+
+/* The records the slurmctld host could not write earlier (state_dir's
+ * pending jobs), each written from what the job's nodes published; a
+ * written one is no longer pending. Stops once slurmctld or slurmdbd does
+ * not answer. *delivered / *left count jobs. */
+int ev_deliver_pending(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);
 
 void ev_deliver_done(struct ev_deliver_ctx *c);
 

@@ -174,17 +174,6 @@ int ev_dbd_get_nodes(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_er
 	CALL(dbd_get_nodes, db, jobid, out, err);
 }
 
-int ev_ctld_get_comment(uint32_t jobid, char **out, struct ev_err *err)
-{
-	*out = NULL;
-	CALL(ctld_get_comment, jobid, out, err);
-}
-
-int ev_ctld_set_comment(uint32_t jobid, const char *text, struct ev_err *err)
-{
-	CALL(ctld_set_comment, jobid, text, err);
-}
-
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	memset(out, 0, sizeof(*out));

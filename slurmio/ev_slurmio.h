@@ -40,8 +40,6 @@ struct ev_slurmio_ops {
 	int (*ctld_job_end)(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
 	int (*hostlist_not_in)(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
 	int (*dbd_get_nodes)(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
-	int (*ctld_get_comment)(uint32_t jobid, char **out, struct ev_err *err);
-	int (*ctld_set_comment)(uint32_t jobid, const char *text, struct ev_err *err);
 	int (*job_live_get)(uint32_t jobid, struct ev_job_live *out, struct ev_err *err);
 	void (*job_live_free)(struct ev_job_live *j);
 	int (*dbd_open)(struct ev_dbd **db, struct ev_err *err);

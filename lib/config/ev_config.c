@@ -83,6 +83,7 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	c->verdict.max_errors_per_gib[EV_ERRF_IMPAIRED_REMOTE] = 1;
 	c->verdict.max_errors_per_gib[EV_ERRF_RDMA_WR_ERR] = 1;
 	c->record = EV_RECORD_FOLLOW_MODE;
+	c->record_writer = EV_WRITER_NODE;
 	c->env_builtin = true;
 	/* Only aws-ofi-nccl <= 1.5 needs FI_PROVIDER=efa, but with it libfabric
 	 * fails loudly instead of quietly picking tcp or sockets: set it unless

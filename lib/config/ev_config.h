@@ -33,6 +33,10 @@ enum ev_on_not_ready { EV_NOT_READY_FAIL_STEP, EV_NOT_READY_DRAIN };
 
 /* Whether a user's --efa-verify=off also stops the job record. */
 enum ev_record_policy { EV_RECORD_FOLLOW_MODE, EV_RECORD_ALWAYS };
+/* Who writes the job's record into accounting: the job's first node (it
+ * needs slurmdbd), or efa-verify-epilog run by slurmctld as
+ * EpilogSlurmctld, the nodes then only publishing their results. */
+enum ev_record_writer { EV_WRITER_NODE, EV_WRITER_SLURMCTLD };
 
 /* The error-counter families whose growth the verdict judges, each against
  * its own rate (verdict.max_errors_per_gib.<name>). The kernel efa driver's
@@ -101,6 +105,7 @@ struct ev_config {
 	 * nodes' results before writing a record with what it has. */
 	long record_wait_ms;
 	enum ev_record_policy record;
+	enum ev_record_writer record_writer;
 	/* A key that is still accepted but no longer does anything, as
 	 * "FILE:LINE:COL: what to use instead" ("" = none): the binaries show
 	 * it, the job goes on. */
@@ -145,6 +150,7 @@ void ev_config_free(struct ev_config *c);
 const char *ev_check_name(enum ev_check_id id);    /* config key */
 const char *ev_error_family_name(enum ev_error_family f);   /* config key */
 const char *ev_record_policy_name(enum ev_record_policy r);
+const char *ev_record_writer_name(enum ev_record_writer w);
 const char *ev_action_name(enum ev_check_action a);
 
 /* The instance type entry for name in this config, or NULL. */

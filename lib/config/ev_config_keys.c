@@ -22,6 +22,7 @@
 static const char *const action_names[] = { "off", "warn", "fail" };
 static const char *const not_ready_names[] = { "fail_step", "drain" };
 static const char *const record_names[] = { "follow_mode", "always" };
+static const char *const writer_names[] = { "node", "slurmctld" };
 static const char *const tcp_source_names[] = { "auto", "interface" };
 /* Listed in the order people read them, not the enum's. */
 static const char *const action_shown[] = { "fail", "warn", "off" };
@@ -31,6 +32,7 @@ static const struct ev_key_choices mode_choices = { EV_MODE_COUNT, ev_mode_names
 static const struct ev_key_choices action_choices = { N(action_shown), action_shown, action_values };
 static const struct ev_key_choices not_ready_choices = { N(not_ready_names), not_ready_names, NULL };
 static const struct ev_key_choices record_choices = { N(record_names), record_names, NULL };
+static const struct ev_key_choices writer_choices = { N(writer_names), writer_names, NULL };
 static const struct ev_key_choices tcp_source_choices = { N(tcp_source_names), tcp_source_names, NULL };
 
 /* ------------------------------------------------------------ the tables */
@@ -132,11 +134,13 @@ const struct ev_key ev_config_keys[] = {
 	{ "log", EV_KEY_PATH_OPT, C(log_path) },
 	{ "record_wait_ms", EV_KEY_LONG, C(record_wait_ms), .min = 0, .max = 600000 },
 	{ "record", EV_KEY_ENUM, C(record), .choices = &record_choices },
+	{ "record_writer", EV_KEY_ENUM, C(record_writer), .choices = &writer_choices },
 	{ .name = NULL },
 };
 
 _Static_assert(sizeof(enum ev_mode) == sizeof(int) && sizeof(enum ev_check_action) == sizeof(int) &&
-	       sizeof(enum ev_on_not_ready) == sizeof(int) && sizeof(enum ev_record_policy) == sizeof(int),
+	       sizeof(enum ev_on_not_ready) == sizeof(int) && sizeof(enum ev_record_policy) == sizeof(int) &&
+		       sizeof(enum ev_record_writer) == sizeof(int),
 	       "ENUM keys store an int");
 
 /* ------------------------------------------------------------ names */
@@ -161,6 +165,13 @@ const char *ev_record_policy_name(enum ev_record_policy r)
 	if ((int)r < 0 || (size_t)r >= N(record_names))
 		return "unknown";
 	return record_names[r];
+}
+
+const char *ev_record_writer_name(enum ev_record_writer w)
+{
+	if ((int)w < 0 || (size_t)w >= N(writer_names))
+		return "unknown";
+	return writer_names[w];
 }
 
 const char *ev_action_name(enum ev_check_action a)

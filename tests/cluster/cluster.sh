@@ -15,7 +15,7 @@
 #      live 12800, verdict 14800, bench --scale 24800, scale 18800)
 #   cluster.sh down [--dir DIR] [--port-base P]
 #   cluster.sh status|logs [--dir DIR]
-#   cluster.sh stop-ctld|start-ctld|restart-ctld [--dir DIR]
+#   cluster.sh stop-ctld|start-ctld|restart-ctld|stop-dbd|start-dbd [--dir DIR]
 #   cluster.sh exec [--dir DIR] NODE|storage CMD...   (CMD in that namespace)
 #
 # Clients use the cluster with:  . DIR/env   (exports SLURM_CONF, and
@@ -526,6 +526,8 @@ logs) show_logs ;;
 stop-ctld) stop_pid "$DIR/run/slurmctld.pid" ;;
 start-ctld) start_ctld ;;
 restart-ctld) stop_pid "$DIR/run/slurmctld.pid"; start_ctld ;;
+stop-dbd) stop_pid "$DIR/run/slurmdbd.pid" ;;
+start-dbd) start_dbd ;;
 exec) node_exec "$@" ;;
 *) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 esac
