@@ -26,6 +26,7 @@
 #include "state/ev_notready.h"
 #include "aws/ev_placement.h"
 #include "judge/ev_readiness.h"
+#include "judge/ev_step_plan.h"
 #include "record/ev_stepline.h"
 #include "judge/ev_verdict.h"
 
@@ -41,15 +42,7 @@ struct site_config {                    /* the config file, read in slurmstepd *
 struct step {                           /* what slurmstepd found for this step */
 	enum ev_mode effective_mode;
 	char node[EV_NAME_MAX];
-	bool have_efa;
-	struct ev_env_plan env;
-	bool not_ready;                 /* enforce: the step is refused */
-	bool reported_not_ready;        /* report: said at step end */
-	char reason[512];
-	int n_warn;
-	char first_warn[512];
-	bool imds_ok;
-	struct ev_imds_info imds;
+	struct ev_step_plan plan;       /* readiness, placement, environment */
 	/* The step's own traffic, for its end line (step_traffic_line). */
 	bool counting;
 	struct ev_snapshot start;
@@ -111,61 +104,22 @@ static void load_remote_config(void)
 	ctx.config.loaded = true;
 }
 
-static void judge_node(void)
+/* The node's facts, for the plan: the whole judgement (a libfabric probe)
+ * when the plan needs it, else only what the environment needs (any EFA
+ * device at all, the instance type): every step pays for that much. */
+static void gather_node(struct ev_step_in *in, struct ev_node_facts *f, bool *any)
 {
 	struct ev_gather_opts opts = { .allow_imds_fetch = true, .fabric_cache = true };
-	struct ev_node_facts f;
-	bool any = false;
-	struct ev_readiness r;
+	const struct ev_config *cfg = in->cfg;
 	struct ev_err err = { "" };
-	const struct ev_config *cfg = &ctx.config.file;
-	struct step *st = &ctx.step;
 
-	/* The full judgement costs a libfabric probe: done when it can stop the
-	 * step, or when the user asked with --efa-verify and will be told. */
-	if (st->effective_mode == EV_MODE_ENFORCE || ev_plugin.option.given) {
-		ev_facts_gather(cfg, &opts, &f);
-		ev_readiness_evaluate(cfg, &f, &r);
-		ev_readiness_reason(&r, st->reason, sizeof(st->reason));
-		if (st->effective_mode == EV_MODE_ENFORCE)
-			st->not_ready = !r.ready;
-		else if (!r.ready)
-			st->reported_not_ready = true;
-		for (int i = 0; i < EV_CHECK__COUNT; i++) {
-			if (r.checks[i].status != EV_ST_WARN)
-				continue;
-			if (!st->n_warn++)
-				snprintf(st->first_warn, sizeof(st->first_warn), "%s: %s",
-					 ev_check_name(r.checks[i].id), r.checks[i].summary);
-		}
-	} else {
-		/* report: only what the environment needs (any EFA device at all,
-		 * the instance type), no libfabric probe: every step pays this. */
-		memset(&f, 0, sizeof(f));
-		f.devices_rc = ev_devices_any(cfg->sysfs_root, &any, &err);
-		f.imds_rc = ev_imds_get(cfg, true, &f.imds, NULL, &err);
+	if (in->judged) {
+		ev_facts_gather(cfg, &opts, f);
+		return;
 	}
-	st->have_efa = f.devices_rc == 0 && (f.devices.n > 0 || any);
-	st->imds_ok = f.imds_rc == 0;
-	if (st->imds_ok)
-		st->imds = f.imds;
-	if (st->have_efa) {
-		struct ev_versions sw;
-		const struct ev_versions *vp;
-
-		/* The versions decide FI_EFA_USE_DEVICE_RDMA: only the two the
-		 * plan needs, from their files (under 10 us; no library directory
-		 * listing, no libfabric). Read here even after a full judgement,
-		 * whose versions may include the loaded libfabric's: report and
-		 * enforce steps, and efa-verify check, must agree. */
-		vp = ev_versions_detect_some(cfg->software_root, cfg->sysfs_root, EV_ENV_SW_MASK, &sw, &err) == 0
-			     ? &sw : NULL;
-		if (ev_env_plan_build(cfg, f.imds_rc == 0 ? f.imds.instance_type : NULL, vp, &st->env, &err) != 0) {
-			slurm_error(PFX "%s: environment not injected: %s", st->node, err.msg);
-			st->env.n = 0;
-		}
-	}
-	ev_facts_free(&f);
+	memset(f, 0, sizeof(*f));
+	f->devices_rc = ev_devices_any(cfg->sysfs_root, any, &err);
+	f->imds_rc = ev_imds_get(cfg, true, &f->imds, NULL, &err);
 }
 
 /* Nodes cannot see each other's IMDS, so each publishes its placement in its
@@ -175,69 +129,78 @@ static void judge_node(void)
  * the step's credential, not the environment): three small RPCs per node per
  * enforce step (the job, this node's record, the reference's), none whose
  * reply grows with the cluster, and an update once per boot and half-day.
- * A reference that has not published, or whose fact is from before its last
- * boot or too old (ev_facts_fresh), is not judged, and the step says so. */
+ * Whether the reference's fact may be judged, and what it says, is the
+ * plan's (ev_step_plan). */
 #define EV_MAX_PEERS 1
-/* Counted, and kept for the step's end line if it is the first warning. */
-static void warn_once(const char *prefix, const char *what)
+static void gather_peers(spank_t sp, const struct ev_imds_info *imds, struct ev_peer *peers,
+			 struct ev_step_peers *out)
 {
-	if (!ctx.step.n_warn++)
-		snprintf(ctx.step.first_warn, sizeof(ctx.step.first_warn), "%s%s", prefix, what);
-}
-
-static void judge_job_placement(spank_t sp)
-{
-	enum ev_check_action act = ctx.config.file.checks[EV_CHECK_PLACEMENT];
-	char facts[EV_FACTS_MAX], why[512], boot[EV_BOOT_ID_MAX], *nodes = NULL;
-	struct ev_peer self, *peers;
+	char facts[EV_FACTS_MAX], boot[EV_BOOT_ID_MAX], *nodes = NULL;
 	struct ev_err err = { "" };
 	uint32_t jobid = 0;
-	int64_t now = (int64_t)time(NULL);
-	size_t n = 0;
+	int rc;
 
-	if (!ctx.step.imds_ok || act == EV_ACTION_OFF)
-		return;
-	if (ev_boot_id_read(NULL, boot, &err) != 0) {
-		warn_once("placement across nodes not verified: ", err.msg);
-		return;
-	}
-	if (ev_facts_format(&ctx.step.imds, boot, now, facts, sizeof(facts)) != 0) {
-		warn_once("placement across nodes not verified: ", "this node's facts cannot be written");
-		return;
+	memset(out, 0, sizeof(*out));
+	out->peers = peers;
+	out->now = (int64_t)time(NULL);
+	if (ev_boot_id_read(NULL, boot, &err) != 0)
+		goto unverified;
+	if (ev_facts_format(imds, boot, out->now, facts, sizeof(facts)) != 0) {
+		ev_errf(&err, -EINVAL, "this node's facts cannot be written");
+		goto unverified;
 	}
 	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS) {
-		warn_once("placement across nodes not verified: ", "no job id");
-		return;
+		ev_errf(&err, -ENOENT, "no job id");
+		goto unverified;
 	}
-	if (ev_job_nodes(jobid, &nodes, &err) != 0) {
-		warn_once("placement across nodes not verified: ", err.msg);
-		return;
-	}
-	peers = calloc(EV_MAX_PEERS, sizeof(*peers));
-	if (!peers) {
-		free(nodes);
-		return;
-	}
-	if (ev_nodes_sync_facts(nodes, ctx.step.node, facts, peers, EV_MAX_PEERS, &n, &err) != 0) {
-		warn_once("placement across nodes not verified: ", err.msg);
-		goto out;
-	}
-	if (ev_placement_drop_stale(peers, n, now, EV_FACTS_MAX_AGE, why, sizeof(why)) > 0)
-		warn_once("", why);
-	memset(&self, 0, sizeof(self));
-	snprintf(self.node, sizeof(self.node), "%s", ctx.step.node);
-	ev_facts_parse(facts, &self);
-	if (ev_placement_consistent(&self, peers, n, why, sizeof(why)) != 0) {
-		if (act == EV_ACTION_FAIL) {
-			ctx.step.not_ready = true;
-			snprintf(ctx.step.reason, sizeof(ctx.step.reason), "placement: %s", why);
-		} else {
-			warn_once("placement: ", why);
-		}
-	}
-out:
-	free(peers);
+	if (ev_job_nodes(jobid, &nodes, &err) != 0)
+		goto unverified;
+	rc = ev_nodes_sync_facts(nodes, ctx.step.node, facts, peers, EV_MAX_PEERS, &out->n, &err);
 	free(nodes);
+	if (rc == 0)
+		return;
+unverified:
+	out->n = 0;
+	snprintf(out->unverified, sizeof(out->unverified), "%s", err.msg);
+}
+
+/* Gather, then plan (lib/judge/ev_step_plan.h); the job's peers only when
+ * the plan asks for them, which costs RPCs to slurmctld. */
+static void plan_step(spank_t sp)
+{
+	struct ev_node_facts f;
+	struct ev_versions sw;
+	struct ev_peer peers[EV_MAX_PEERS];
+	struct ev_step_peers job_peers;
+	struct ev_err err = { "" };
+	char **job_env = NULL;
+	struct ev_step_in in = {
+		.cfg = &ctx.config.file,
+		.node = ctx.step.node,
+		.mode = ctx.step.effective_mode,
+		.facts = &f,
+		.judged = ev_step_wants_judgement(ctx.step.effective_mode, ev_plugin.option.given),
+	};
+	int rc;
+
+	gather_node(&in, &f, &in.any_device);
+	/* Only the two the plan needs, from their files (under 10 us; no
+	 * library directory listing, no libfabric). */
+	if (ev_versions_detect_some(in.cfg->software_root, in.cfg->sysfs_root, EV_ENV_SW_MASK, &sw, &err) == 0)
+		in.env_versions = &sw;
+	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
+		in.job_env = (const char *const *)job_env;
+	rc = ev_step_plan(&in, &ctx.step.plan, &err);
+	if (rc == 0 && ctx.step.plan.wants_peers) {
+		gather_peers(sp, &f.imds, peers, &job_peers);
+		in.peers = &job_peers;
+		rc = ev_step_plan(&in, &ctx.step.plan, &err);
+	}
+	if (rc != 0)
+		slurm_error(PFX "%s: %s", ctx.step.node, err.msg);
+	if (ctx.step.plan.env_error[0])
+		slurm_error(PFX "%s: environment not injected: %s", ctx.step.node, ctx.step.plan.env_error);
+	ev_facts_free(&f);
 }
 
 /* The step's own traffic, for its end line: the job counters (what a
@@ -295,7 +258,7 @@ static void keep_not_ready(spank_t sp)
 		slurm_error(PFX "%s: no job id: the not-ready finding will not reach the job record", ctx.step.node);
 		return;
 	}
-	if (ev_notready_mark(ctx.config.file.state_dir, jobid, ctx.step.reason, &err) != 0)
+	if (ev_notready_mark(ctx.config.file.state_dir, jobid, ctx.step.plan.reason, &err) != 0)
 		slurm_error(PFX "%s: the not-ready finding will not reach the job record: %s", ctx.step.node, err.msg);
 }
 
@@ -323,17 +286,15 @@ int ev_stepd_init_post_opt(spank_t sp)
 		ev_mode_resolve(&ev_plugin.option, &ev_plugin.plugstack.mode, ctx.config.file.mode);
 	if (ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
-	judge_node();
-	if (ctx.step.effective_mode == EV_MODE_ENFORCE && !ctx.step.not_ready)
-		judge_job_placement(sp);
-	if (ctx.step.not_ready || ctx.step.reported_not_ready)
+	plan_step(sp);
+	if (ctx.step.plan.refuse || ctx.step.plan.report_not_ready)
 		keep_not_ready(sp);
-	if (ev_plugin.option.given && ctx.step.have_efa && !ctx.step.not_ready)
+	if (ev_plugin.option.given && ctx.step.plan.have_efa && !ctx.step.plan.refuse)
 		ctx.step.counting = step_snapshot(&ctx.step.start) == 0;
-	if (ctx.step.not_ready && ctx.config.file.on_not_ready == EV_NOT_READY_DRAIN) {
+	if (ctx.step.plan.refuse && ctx.config.file.on_not_ready == EV_NOT_READY_DRAIN) {
 		struct ev_err err = { "" };
 
-		if (ev_node_drain(ctx.step.node, ctx.step.reason, &err) != 0)
+		if (ev_node_drain(ctx.step.node, ctx.step.plan.reason, &err) != 0)
 			slurm_error(PFX "%s", err.msg);
 	}
 	return 0;
@@ -341,11 +302,14 @@ int ev_stepd_init_post_opt(spank_t sp)
 
 static void inject_env(spank_t sp)
 {
-	for (size_t i = 0; i < ctx.step.env.n; i++) {
-		const struct ev_env_var *v = &ctx.step.env.vars[i];
+	for (size_t i = 0; i < ctx.step.plan.env.n; i++) {
+		const struct ev_env_var *v = &ctx.step.plan.env.vars[i];
+		spank_err_t rc;
 
+		if (ctx.step.plan.kept[i])
+			continue;
 		/* overwrite=0 keeps a value the user chose; force overrides it. */
-		spank_err_t rc = spank_setenv(sp, v->name, v->value, v->force ? 1 : 0);
+		rc = spank_setenv(sp, v->name, v->value, v->force ? 1 : 0);
 
 		if (rc != ESPANK_SUCCESS && rc != ESPANK_ENV_EXISTS)
 			slurm_error(PFX "%s: cannot set %s: %s", ctx.step.node, v->name, spank_strerror(rc));
@@ -360,11 +324,11 @@ int ev_stepd_user_init(spank_t sp)
 	}
 	if (!ctx.config.loaded || ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
-	if (ctx.step.not_ready) {
-		slurm_error(PFX "%s not ready: %s", ctx.step.node, ctx.step.reason);
+	if (ctx.step.plan.refuse) {
+		slurm_error(PFX "%s not ready: %s", ctx.step.node, ctx.step.plan.reason);
 		return -1;
 	}
-	if (ctx.step.have_efa)
+	if (ctx.step.plan.have_efa)
 		inject_env(sp);
 	return 0;
 }
@@ -377,7 +341,7 @@ int ev_stepd_user_init(spank_t sp)
 int ev_stepd_task_init(spank_t sp)
 {
 	(void)sp;
-	if (!ctx.config.loaded || ctx.step.effective_mode != EV_MODE_ENFORCE || !ctx.step.not_ready)
+	if (!ctx.config.loaded || ctx.step.effective_mode != EV_MODE_ENFORCE || !ctx.step.plan.refuse)
 		return 0;
 	_exit(EV_EXIT_NOT_READY);
 }
@@ -387,18 +351,18 @@ int ev_stepd_task_exit(spank_t sp)
 	int local_id = -1;
 
 	if (!ctx.config.loaded || !ev_plugin.option.given || ctx.step.effective_mode == EV_MODE_OFF ||
-	    ctx.step.not_ready)
+	    ctx.step.plan.refuse)
 		return 0;
 	/* One line per node, not per task. */
 	if (spank_get_item(sp, S_TASK_ID, &local_id) != ESPANK_SUCCESS || local_id != 0)
 		return 0;
-	if (!ctx.step.have_efa)
+	if (!ctx.step.plan.have_efa)
 		slurm_error(PFX "%s: no EFA device: this node's traffic cannot use EFA", ctx.step.node);
-	else if (ctx.step.reported_not_ready)
-		slurm_error(PFX "%s not ready (report mode, step not stopped): %s", ctx.step.node, ctx.step.reason);
-	else if (ctx.step.n_warn)
-		slurm_error(PFX "%s: %d warning%s: %s", ctx.step.node, ctx.step.n_warn,
-			    ctx.step.n_warn == 1 ? "" : "s", ctx.step.first_warn);
+	else if (ctx.step.plan.report_not_ready)
+		slurm_error(PFX "%s not ready (report mode, step not stopped): %s", ctx.step.node, ctx.step.plan.reason);
+	else if (ctx.step.plan.n_warn)
+		slurm_error(PFX "%s: %d warning%s: %s", ctx.step.node, ctx.step.plan.n_warn,
+			    ctx.step.plan.n_warn == 1 ? "" : "s", ctx.step.plan.first_warn);
 	step_traffic_line(sp);
 	return 0;
 }
