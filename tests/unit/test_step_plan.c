@@ -292,7 +292,7 @@ static void test_user_value_kept_unless_forced(void **state)
 	assert_string_equal(ev_step_env_value(&x->in, &x->p, (size_t)i), "efa");
 }
 
-static void test_placement_same(void **state)
+static void test_placement_mismatch(void **state)
 {
 	struct fx *x = *state;
 
@@ -302,13 +302,7 @@ static void test_placement_same(void **state)
 	assert_int_equal(x->p.placement, EV_STEP_PLACEMENT_SAME);
 	assert_false(x->p.refuse);
 	assert_int_equal(x->p.n_warn, 0);
-}
 
-static void test_placement_mismatch(void **state)
-{
-	struct fx *x = *state;
-
-	node(x, "p5.48xlarge", NULL, NULL);
 	peer(x, "us-east-1b", "pg-a", 60);
 	plan(x);
 	assert_int_equal(x->p.placement, EV_STEP_PLACEMENT_DIFFERENT);
@@ -376,7 +370,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_without_judgement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_decide_rdma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_value_kept_unless_forced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_placement_same, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_facts_too_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_unverified, setup, teardown),
