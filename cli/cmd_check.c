@@ -1,14 +1,15 @@
-/* efa-verify check: this node's readiness, as SPEC.md's "Node readiness". */
+/* efa-verify check: this node's readiness, and the plan a job step gets
+ * here (lib/judge/ev_step_plan.h), the same the plugin applies. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "judge/ev_env.h"
 #include "util/ev_json.h"
 #include "util/ev_opts.h"
-#include "judge/ev_readiness.h"
+#include "judge/ev_step_plan.h"
 
 static const char check_usage[] =
 	"Usage: efa-verify check [--json] [--cached]\n"
@@ -23,96 +24,77 @@ static const char check_usage[] =
 	"\n"
 	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n";
 
-/* What the plugin would inject into a step's tasks on this node, built as
- * the plugin builds it: only on a node with EFA devices, from the versions
- * files say (not f->versions, which may hold the loaded libfabric's). */
-static bool env_plan(const struct cli_ctx *ctx, const struct ev_node_facts *f, struct ev_env_plan *plan,
-		     char *note, size_t cap)
+/* Why the plan sets nothing: NULL when it sets what it lists. */
+static const char *env_note(const struct ev_step_plan *p, char *note, size_t cap)
 {
-	struct ev_versions sw;
-	const struct ev_versions *vp;
-	struct ev_err err = { "" };
-
-	if (f->devices_rc != 0 || f->devices.n == 0) {
-		snprintf(note, cap, "no EFA device here, so a step gets nothing");
-		return false;
+	if (!p->have_efa)
+		return "no EFA device here, so a step gets nothing";
+	if (p->env_error[0]) {
+		snprintf(note, cap, "not injected: %s", p->env_error);
+		return note;
 	}
-	vp = ev_versions_detect_some(ctx->cfg.software_root, ctx->cfg.sysfs_root, EV_ENV_SW_MASK, &sw,
-				     &err) == 0 ? &sw : NULL;
-	if (ev_env_plan_build(&ctx->cfg, f->imds_rc == 0 ? f->imds.instance_type : NULL, vp, plan,
-			      &err) != 0) {
-		snprintf(note, cap, "not injected: %s", err.msg);
-		return false;
-	}
-	note[0] = '\0';
-	return true;
+	return NULL;
 }
 
-static void json_env(struct ev_json *j, const struct cli_ctx *ctx, const struct ev_node_facts *f)
+static void json_env(struct ev_json *j, const struct ev_step_in *in, const struct ev_step_plan *p)
 {
-	struct ev_env_plan *plan = calloc(1, sizeof(*plan));
-	char note[EV_ERR_MAX + 32];
-	bool ok;
+	char buf[EV_ERR_MAX + 32];
+	const char *note = env_note(p, buf, sizeof(buf));
 
 	ev_json_obj_begin(j, "env");
-	if (!plan) {
-		ev_json_str(j, "note", "out of memory");
-		ev_json_obj_end(j);
-		return;
-	}
-	ok = env_plan(ctx, f, plan, note, sizeof(note));
-	ev_json_str(j, "note", ok ? NULL : note);
+	ev_json_str(j, "note", note);
 	ev_json_arr_begin(j, "set");
-	for (size_t i = 0; ok && i < plan->n; i++) {
+	for (size_t i = 0; i < p->env.n; i++) {
 		ev_json_obj_begin(j, NULL);
-		ev_json_str(j, "name", plan->vars[i].name);
-		ev_json_str(j, "value", plan->vars[i].value);
-		ev_json_bool(j, "force", plan->vars[i].force);
-		ev_json_str(j, "why", plan->vars[i].why);
+		ev_json_str(j, "name", p->env.vars[i].name);
+		ev_json_str(j, "value", ev_step_env_value(in, p, i));
+		ev_json_bool(j, "force", p->env.vars[i].force);
+		ev_json_bool(j, "kept", p->kept[i]);
+		ev_json_str(j, "why", p->env.vars[i].why);
 		ev_json_obj_end(j);
 	}
 	ev_json_arr_end(j);
 	ev_json_arr_begin(j, "not_set");
-	for (size_t i = 0; ok && i < plan->n_skipped; i++) {
+	for (size_t i = 0; i < p->env.n_skipped; i++) {
 		ev_json_obj_begin(j, NULL);
-		ev_json_str(j, "name", plan->skipped[i].name);
-		ev_json_str(j, "why", plan->skipped[i].why);
+		ev_json_str(j, "name", p->env.skipped[i].name);
+		ev_json_str(j, "why", p->env.skipped[i].why);
 		ev_json_obj_end(j);
 	}
 	ev_json_arr_end(j);
 	ev_json_obj_end(j);
-	free(plan);
 }
 
-static void print_env(const struct cli_ctx *ctx, const struct ev_node_facts *f)
+static void print_env(const struct cli_ctx *ctx, const struct ev_step_in *in, const struct ev_step_plan *p)
 {
-	struct ev_env_plan *plan = calloc(1, sizeof(*plan));
-	char note[EV_ERR_MAX + 32];
+	char buf[EV_ERR_MAX + 32];
+	const char *note = env_note(p, buf, sizeof(buf));
 
-	if (!plan) {
-		cli_error("out of memory");
-		return;
-	}
-	if (!env_plan(ctx, f, plan, note, sizeof(note))) {
+	if (note) {
 		printf("environment: %s\n", note);
-		free(plan);
 		return;
 	}
 	printf("environment a step gets%s (a variable the job sets itself is kept unless forced):\n",
 	       ctx->cfg.mode == EV_MODE_OFF ? " with --efa-verify (mode is off)" : "");
-	for (size_t i = 0; i < plan->n; i++)
-		printf("  %-7s %s=%s (%s)\n", plan->vars[i].force ? "forced" : "set", plan->vars[i].name,
-		       plan->vars[i].value, plan->vars[i].why);
-	for (size_t i = 0; i < plan->n_skipped; i++)
-		printf("  %-7s %s (%s)\n", "not set", plan->skipped[i].name, plan->skipped[i].why);
-	if (!plan->n && !plan->n_skipped)
+	for (size_t i = 0; i < p->env.n; i++) {
+		const struct ev_env_var *v = &p->env.vars[i];
+
+		if (p->kept[i])
+			printf("  %-7s %s=%s (set here, so kept; else %s: %s)\n", "kept", v->name,
+			       ev_step_env_value(in, p, i), v->value, v->why);
+		else
+			printf("  %-7s %s=%s (%s)\n", v->force ? "forced" : "set", v->name, v->value, v->why);
+	}
+	for (size_t i = 0; i < p->env.n_skipped; i++)
+		printf("  %-7s %s (%s)\n", "not set", p->env.skipped[i].name, p->env.skipped[i].why);
+	if (!p->env.n && !p->env.n_skipped)
 		printf("  nothing\n");
-	free(plan);
 }
 
-static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
-		       const struct ev_readiness *r)
+static void print_json(const struct cli_ctx *ctx, const struct ev_step_in *in, const struct ev_step_plan *p)
 {
+	const struct ev_node_facts *f = in->facts;
+	const struct ev_readiness *r = &p->readiness;
 	struct ev_json j;
 	int rc;
 
@@ -157,14 +139,15 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_node_facts *f,
 	for (int i = 0; i < EV_SW__COUNT; i++)
 		ev_json_str(&j, ev_sw_name(i), f->versions.sw[i].present ? f->versions.sw[i].version : NULL);
 	ev_json_obj_end(&j);
-	json_env(&j, ctx, f);
+	json_env(&j, in, p);
 	if ((rc = cli_json_print(&j)))
 		cli_error("writing JSON: %s", strerror(-rc));
 }
 
-static void print_human(const struct cli_ctx *ctx, const struct ev_node_facts *f,
-			const struct ev_readiness *r)
+static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, const struct ev_step_plan *p)
 {
+	const struct ev_node_facts *f = in->facts;
+	const struct ev_readiness *r = &p->readiness;
 	int fails = 0, warns = 0;
 
 	if (f->imds_rc == 0)
@@ -185,7 +168,7 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_node_facts *f
 	}
 	printf("%s (%d failed, %d warning%s)\n", r->ready ? "READY" : "NOT READY", fails, warns,
 	       warns == 1 ? "" : "s");
-	print_env(ctx, f);
+	print_env(ctx, in, p);
 }
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
@@ -197,8 +180,11 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	struct ev_gather_opts gopts = { .allow_imds_fetch = true };
 	struct ev_node_facts facts;
-	struct ev_readiness r;
-	bool json = false;
+	struct ev_versions sw;
+	struct ev_step_plan *plan;
+	struct ev_err err = { "" };
+	struct ev_step_in in = { .facts = &facts, .judged = true };
+	bool json = false, ready;
 	int c;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
@@ -214,12 +200,30 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error("check: unexpected argument '%.64s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* As the plugin gathers for a step it judges: every fact, and the
+	 * environment's versions from their files. This process's environment
+	 * stands for the job's: srun hands the caller's on to the tasks. */
+	in.cfg = &ctx->cfg;
+	in.node = ctx->nodename;
+	/* Where the site's mode is off: a step with --efa-verify. */
+	in.mode = ctx->cfg.mode == EV_MODE_OFF ? EV_MODE_ENFORCE : ctx->cfg.mode;
+	in.job_env = (const char *const *)environ;
 	ev_node_facts_gather(&ctx->cfg, &gopts, &facts);
-	ev_readiness_evaluate(&ctx->cfg, &facts, &r);
+	if (ev_versions_detect_some(ctx->cfg.software_root, ctx->cfg.sysfs_root, EV_ENV_SW_MASK, &sw, &err) == 0)
+		in.env_versions = &sw;
+	plan = calloc(1, sizeof(*plan));
+	if (!plan || ev_step_plan(&in, plan, &err) != 0) {
+		cli_error("check: %s", plan ? err.msg : "out of memory");
+		ev_node_facts_free(&facts);
+		free(plan);
+		return EXIT_USAGE;
+	}
 	if (json)
-		print_json(ctx, &facts, &r);
+		print_json(ctx, &in, plan);
 	else
-		print_human(ctx, &facts, &r);
+		print_human(ctx, &in, plan);
+	ready = plan->readiness.ready;
+	free(plan);
 	ev_node_facts_free(&facts);
-	return r.ready ? EXIT_READY : EXIT_NOT_READY;
+	return ready ? EXIT_READY : EXIT_NOT_READY;
 }

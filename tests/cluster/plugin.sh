@@ -126,6 +126,30 @@ write_config "env:
 # -Q: a node still completing the last job makes srun say it is queued.
 run_user env FI_PROVIDER=tcp srun -Q -N1 -w n1 printenv FI_PROVIDER
 is "force overrides the user's value" "$out" "efa"
+
+# --- efa-verify check shows the plan a step gets: same config, same sysfs,
+# same job environment (check's own stands for the job's), same variables
+# and values in the tasks. One variable the job sets is kept, one the
+# config forces over the job's.
+write_config "env:
+  vars:
+    NCCL_DEBUG: {value: WARN}
+    NCCL_SOCKET_IFNAME: {value: \"^lo\", force: true}"
+jobenv=(NCCL_DEBUG=INFO NCCL_SOCKET_IFNAME=eth9)
+plan_json=$(env -i PATH="$PATH" FI_PROVIDER_PATH="$SIM/fakeprov" "${jobenv[@]}" \
+	timeout 60 "$EV_CLI" -c "$SIM/efa-verify.yaml" -N n1 check --json 2>/dev/null)
+planned=$(printf '%s' "$plan_json" | jq -r '.env.set[] | "\(.name)=\(.value)"' | sort)
+like "check plans the job's own NCCL_DEBUG, kept" "$planned" "^NCCL_DEBUG=INFO$"
+like "check plans the forced NCCL_SOCKET_IFNAME" "$planned" "^NCCL_SOCKET_IFNAME=\^lo$"
+like "check plans FI_PROVIDER=efa" "$planned" "^FI_PROVIDER=efa$"
+run_user env "${jobenv[@]}" srun -Q -N1 -w n1 env
+is "the step for the plan runs" "$rc" 0
+names=$(printf '%s\n' "$planned" | cut -d= -f1 | paste -sd'|')
+got=$(printf '%s\n' "$out" | grep -E "^(${names:-none})=" | sort)
+is "check's env plan is what the step's tasks got" "$got" "$planned"
+for name in $(printf '%s' "$plan_json" | jq -r '.env.not_set[].name'); do
+	unlike "check plans $name not set: the step has none" "$out" "^$name="
+done
 write_config
 
 # --- IMDS: asked once per node, then served from the per-boot cache

@@ -425,6 +425,8 @@ static void test_error_rates(void **state)
 	expect_error("record: sometimes\n", NAME ":1:9: ",
 		     "record: 'sometimes' is not valid (one of: follow_mode, always)");
 	expect_error("record: [always]\n", NAME ":1:9: ", "record: expected a single value, got a list");
+	expect_error("record_writer: head\n", NAME ":1:16: ",
+		     "record_writer: 'head' is not valid (one of: node, slurmctld)");
 
 	/* An empty section keeps every default; a family given alone keeps the others'. */
 	assert_int_equal(load(&c, "verdict:\n  max_errors_per_gib:\n", &e), 0);
@@ -441,6 +443,15 @@ static void test_error_rates(void **state)
 	assert_string_equal(ev_error_family_name(EV_ERRF_RDMA_WR_ERR), "rdma_wr_err");
 	assert_string_equal(ev_error_family_name(EV_ERRF__COUNT), "unknown");
 	assert_string_equal(ev_record_policy_name(EV_RECORD_ALWAYS), "always");
+	/* The job's first node writes the record unless the slurmctld host does. */
+	assert_int_equal(load(&c, "mode: report\n", &e), 0);
+	assert_int_equal(c.record_writer, EV_WRITER_NODE);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "record_writer: slurmctld\n", &e), 0);
+	assert_int_equal(c.record_writer, EV_WRITER_SLURMCTLD);
+	ev_config_free(&c);
+	assert_string_equal(ev_record_writer_name(EV_WRITER_SLURMCTLD), "slurmctld");
+	assert_string_equal(ev_record_writer_name((enum ev_record_writer)7), "unknown");
 }
 
 /* 0.1.0's max_error_events: accepted (a config that worked keeps working),
@@ -697,7 +708,7 @@ static void test_top_level_errors(void **state)
 	expect_error("mode: report\nbogus: 1\n", NAME ":2:1: ",
 		     "unknown key 'bogus' (valid keys: mode, sysfs_root, state_dir, software_root, imds, "
 		     "placement, tcp_source, tcp_interfaces, verdict, env, instance_types, checks, on_not_ready, "
-		     "prometheus_textfile_dir, log, record_wait_ms, record)");
+		     "prometheus_textfile_dir, log, record_wait_ms, record, record_writer)");
 	expect_error("placement:\n  require_grp: true\n", NAME ":2:3: ",
 		     "unknown key 'require_grp' in placement (valid keys: require_group, "
 		     "availability_zone, group_name)");

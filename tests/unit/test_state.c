@@ -24,6 +24,7 @@
 #include "state/ev_job_view.h"
 #include "state/ev_jobid.h"
 #include "state/ev_notready.h"
+#include "state/ev_pending.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
 #include "judge/ev_verdict.h"
@@ -639,6 +640,46 @@ static void test_start_file_whole_node(void **state)
 }
 
 /* A step's not-ready finding, from slurmstepd to the job's epilog. */
+/* The slurmctld host's pending records: kept, listed in job order, taken
+ * once; what is not a job id in there is left alone. */
+static void test_pending(void **state)
+{
+	struct fx *x = *state;
+	char path[2048];
+	uint32_t *ids = NULL;
+	size_t n = 9;
+	struct stat st;
+	int fd;
+
+	/* None kept: none listed, and no directory made for it. */
+	assert_int_equal(ev_pending_list(x->state, &ids, &n, &x->err), 0);
+	assert_int_equal(n, 0);
+	assert_null(ids);
+	snprintf(path, sizeof(path), "%s/pending", x->state);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(ev_pending_remove(x->state, 7, &x->err), 0);
+	assert_int_equal(ev_pending_put(x->state, 300, &x->err), 0);
+	assert_int_equal(ev_pending_put(x->state, 12, &x->err), 0);
+	assert_int_equal(ev_pending_put(x->state, 12, &x->err), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/pending/12.tmp.99", x->state);
+	assert_true((fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(ev_pending_list(x->state, &ids, &n, &x->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], 12);
+	assert_int_equal(ids[1], 300);
+	free(ids);
+	assert_int_equal(ev_pending_remove(x->state, 12, &x->err), 0);
+	assert_int_equal(ev_pending_list(x->state, &ids, &n, &x->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], 300);
+	free(ids);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(ev_pending_put(x->state, 0, &x->err), -EINVAL);
+}
+
 static void test_notready_marker(void **state)
 {
 	struct fx *x = *state;
@@ -832,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
 		cmocka_unit_test(test_start_file_whole_node),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
