@@ -18,16 +18,8 @@ for n in n1 n2 n3; do
 done
 # n4 is a p5: 32 EFA devices.
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --cpus 2 >/dev/null
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
-prometheus_textfile_dir: $SIM/prom/%n
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" \
+	"prometheus_textfile_dir: $SIM/prom/%n"
 chmod -R a+rX "$SIM"
 cluster_up --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh"
@@ -100,7 +92,7 @@ is "epilog knows the job's node count" "$(jq -r "select(.job == $job and .node =
 per_p4d=$((4 * 400 * MiB)) per_p5=$((32 * 400 * MiB))
 is "4-node job: EFA bytes per node" "$(jq -r "select(.job == $job and .node == \"n1\") | .efa_bytes" "$LOG")" "$per_p4d"
 is "epilog removed the start snapshots" "$(ls "$SIM"/state/n*/jobs/"$job".start 2>/dev/null | wc -l)" 0
-check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" -eq 4
+check "log lines are valid JSON, one per node" test "$(lines_of "$job")" -eq 4
 rec=$(record "$job" nodes=4/4)
 is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
 	"efa-verify: verdict=ok nodes=4/4 efa_bytes=$((3 * per_p4d + per_p5)) tcp_bytes=0"
@@ -198,7 +190,7 @@ check "job $job's script ran" ran "$job"
 check "the prolog's snapshot is there once the job's script runs" test -e "$SIM/state/n1/jobs/$job.start"
 go "$job"
 check "job $job: its epilog ended" epilog_done "$job" 1
-is "the epilog's log line is there once it ended" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 1
+is "the epilog's log line is there once it ended" "$(lines_of "$job")" 1
 out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
 is "no-traffic job: record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
@@ -295,19 +287,18 @@ for i in $(seq 50); do
 	first=${first:-$j}
 	last=$j
 done
-for _ in $(seq 1200); do squeue -h 2>/dev/null | grep -q . || break; sleep 0.1; done
-complete=0 bad=
+wait_until 120 job_gone
+bad=
 # One bounded wait (5 min, for a loaded machine) for all 50 records, one
 # sacct query a round: a broken delivery costs 5 min, not 40 s for each of
 # 50 jobs.
 ids=$(seq -s, "$first" "$last")
-for _ in $(seq 3000); do
-	complete=$(sacct -P -n -X -j "$ids" -o AdminComment 2>/dev/null | grep -c '^efa-verify: verdict=.* nodes=4/4 ')
-	[ "$complete" -ge 50 ] && break
-	sleep 0.1
-done
+n_complete() { admin_comment "$ids" | grep -c '^efa-verify: verdict=.* nodes=4/4 '; }
+all_complete() { [ "$(n_complete)" -ge 50 ]; }
+wait_until 300 all_complete
+complete=$(n_complete)
 for j in $(seq "$first" "$last"); do
-	rec=$(sacct -P -n -X -j "$j" -o AdminComment 2>/dev/null)
+	rec=$(admin_comment "$j")
 	case "$rec" in "efa-verify: verdict="*" nodes=4/4 "*) ;; *) bad="$bad $j:[$rec]" ;; esac
 done
 is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
@@ -320,13 +311,13 @@ check "job $job: prologs kept their start snapshots" started "$job" 2
 for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' >/dev/null; done
 touch "$SIM/hold"
 go "$job"
-for _ in $(seq 300); do [ "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+wait_until 30 count_ge 2 "$SIM/out/held-$job-*"
 check "epilogs held" test "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2
 "$CLUSTER" stop-ctld --dir "$CDIR" >/dev/null 2>&1
 rm -f "$SIM/hold"
-for _ in $(seq 600); do [ "$(jq -c "select(.job == $job)" "$LOG" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
-is "slurmctld down: both epilogs judged their node" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 2
-for _ in $(seq 300); do [ "$(ls "$SIM"/state/n[12]/spool/"$job".*.rec 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+wait_until 60 lines_ge "$job" 2
+is "slurmctld down: both epilogs judged their node" "$(lines_of "$job")" 2
+wait_until 30 count_ge 2 "$SIM/state/n[12]/spool/$job.*.rec"
 # The epilogs' calls to slurmctld give up after MessageTimeout; the
 # results must still be spooled once the epilogs have ended.
 check "slurmctld down: both epilogs ended" epilog_done "$job" 2
@@ -334,8 +325,8 @@ is "slurmctld down: both results spooled" "$(ls "$SIM"/state/n[12]/spool/"$job".
 out=$("$CLUSTER" start-ctld --dir "$CDIR" 2>&1); rc=$?
 is "slurmctld starts again" "$rc" 0
 [ "$rc" = 0 ] || diag "$out"
-for _ in $(seq 300); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
-for _ in $(seq 600); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.1; done
+wait_until 30 scontrol ping
+wait_until 60 job_gone "$job"
 # n1 by a later job's prolog, n2 by efa-verify flush.
 j2=$(submit 1 -w n1)
 check "job $j2 on n1 started" started "$j2" 1
@@ -346,11 +337,9 @@ like "efa-verify flush says what it delivered" "$out" "^delivered 1, still spool
 rec=$(record "$job" nodes=2/2)
 is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=838860800 tcp_bytes=0"
 # n1's prolog delivers after it has taken its snapshot, so possibly still now.
-for _ in $(seq 150); do
-	[ "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" = 0 ] && break
-	sleep 0.1
-done
-is "spool empty on both nodes" "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" 0
+spooled() { ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$1\."; } # spooled JOB: its results left in the spools
+wait_until 15 says '^0$' spooled "$job"
+is "spool empty on both nodes" "$(spooled "$job")" 0
 out=$("${EV[@]}" -N n2 flush --job "$job"); rc=$?
 is "a second flush changes nothing" "$rc:$(record "$job")" "0:$rec"
 is "node records hold the job once" "$(scontrol show node n1 | grep -o "job=$job," | wc -l)" 1

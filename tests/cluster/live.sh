@@ -30,18 +30,9 @@ cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p4d.24xlarge >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge >/dev/null
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type none >/dev/null
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
 # TCP from the simulated interface counters the test moves (tcp.sh tests
 # the job's own nftables table on real traffic).
-tcp_source: interface
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" "tcp_source: interface"
 job_wrappers
 # The srun report runs, seen from outside: its arguments, and what a task
 # started the same way gets from the plugin (the environment, a refusal),
@@ -217,7 +208,7 @@ chmod 0755 "$SIM/bin/step.sh"
 t0=$(date +%s.%N)
 as efauser srun --efa-verify=report -N3 -w 'n[1-3]' "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
 spid=$!
-for _ in $(seq 600); do [ "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -ge 3 ] && break; sleep 0.1; done
+wait_until 60 count_ge 3 "$SIM/out/step-ready-*"
 check "the step runs on n1, n2, n3" test "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -eq 3
 # n1: 2 GiB of EFA (4 NICs x 256 MiB each way) and 512 MiB of TCP: 80%;
 # n2: 1 GiB of TCP only; n3: nothing.
@@ -253,7 +244,7 @@ unlike "n3 moved nothing: no traffic line" "$steplog" "efa-verify: n3: [a-z_]+.*
 rm -f "$SIM"/out/step-*
 as efauser srun -N1 -w n1 "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
 spid=$!
-for _ in $(seq 600); do [ -e "$SIM/out/step-ready-n1" ] && break; sleep 0.1; done
+wait_until 60 test -e "$SIM/out/step-ready-n1"
 "$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' >/dev/null
 touch "$SIM/out/step-go"
 wait "$spid"
@@ -261,9 +252,5 @@ check "without --efa-verify: the step ran" test -e "$SIM/out/step-end-n1"
 unlike "without --efa-verify: no step-end line" "$(cat "$SIM/out/step.log")" "efa-verify: n1: .*% of traffic"
 
 check "no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report from srun, sbatch, slurmstepd or the nodes' efa-verify" "$reports" ""
-	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
-fi
+check_sanitizer_reports "$ASAN_DIR" "from srun, sbatch, slurmstepd or the nodes' efa-verify"
 done_testing

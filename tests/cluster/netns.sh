@@ -43,7 +43,7 @@ hostnet() {
 }
 # An interface brought up just before (a fresh matrix root's) may still be
 # checking its IPv6 addresses (DAD): their routes come when that ends.
-for _ in $(seq 100); do [ -z "$(ip -6 addr show tentative 2>/dev/null)" ] && break; sleep 0.1; done
+wait_until 10 lacks . ip -6 addr show tentative
 before=$(hostnet)
 
 # The leftovers of a crashed run on this port base: a node namespace with
@@ -152,12 +152,8 @@ is "n2's slurmd runs in n2's namespace" \
 
 # --- down: nothing left, the host as it was
 as_user sbatch -N1 -w n4 -o /dev/null --wrap 'sleep 300' >/dev/null
-job_pid=
-for _ in $(seq 300); do
-	job_pid=$(pgrep -u efauser -x sleep | head -1)
-	[ -n "$job_pid" ] && break
-	sleep 0.1
-done
+wait_until 30 pgrep -u efauser -x sleep
+job_pid=$(pgrep -u efauser -x sleep | head -1)
 is "(a job's process is running in n4's namespace: sleep $job_pid)" \
 	"$(readlink "/proc/${job_pid:-0}/ns/net")" "$("$CLUSTER" exec --dir "$CDIR" n4 readlink /proc/self/ns/net)"
 "$CLUSTER" down --dir "$CDIR" >"$EV_TMP/down.log" 2>&1

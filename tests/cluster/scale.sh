@@ -36,15 +36,7 @@ chmod -R a+rX "$SIM"
 cluster_up --nodes "$NODES" --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --env "FI_PROVIDER_PATH=$SIM/fakeprov"
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $LOG
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
-chmod 0644 "$SIM/efa-verify.yaml"
+write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL"
 cd "$CDIR" || exit 1
 
 # rpcs: "TYPE COUNT" for every RPC type slurmctld has served (sdiag). The
@@ -111,8 +103,5 @@ check "job end: at most 3 node-record RPCs per node ($node_rpcs for 2 nodes)" te
 # record_wait_ms (20 s) of polls, one a second at most after the first few.
 check "job end: the first node's wait is a few job polls ($(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE))" \
 	test "$(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE)" -le 25
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report" "$reports" ""
-fi
+check_sanitizer_reports "$ASAN_DIR"
 done_testing

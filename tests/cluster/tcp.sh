@@ -20,15 +20,7 @@ mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 for n in n1 n2 n3 n4; do fx "$n" --type p4d.24xlarge --cpus 2; done
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $LOG
-record_wait_ms: 15000
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000"
 chmod -R a+rX "$SIM"
 cluster_up --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh"

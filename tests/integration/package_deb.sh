@@ -118,15 +118,7 @@ ok "cluster comes up (ports 8800+)"
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: ""
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
-chmod 0644 "$SIM/efa-verify.yaml"
+write_config "$SIM/efa-verify.yaml" --imds "$IMDS_URL"
 # The installed epilog, with its result to deliver, loads the installed
 # Slurm module (here it then finds no slurm.conf: the result stays spooled).
 out=$(env -i PATH="$PATH" SLURM_JOB_ID=999 SLURMD_NODENAME=n1 SLURM_NODELIST=n1 SLURM_CONF=/nonexistent \
