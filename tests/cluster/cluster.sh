@@ -113,16 +113,7 @@ show_logs() {
 	done
 }
 
-# wait_for SECONDS CMD...: poll until CMD succeeds.
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$here/../wait.sh"
 
 # slurm_major: the installed Slurm's major release (22 for 22.05).
 slurm_major() {
@@ -268,7 +259,7 @@ start_storage() {
 	rm -f "$DIR/run/storage.pid"
 	in_ns "$NS_ST" setsid "$(command -v python3)" "$here/storage.py" --address "$STORAGE_ADDR" --port 80 \
 		--pid-file "$DIR/run/storage.pid" </dev/null >>"$DIR/log/storage.log" 2>&1 &
-	wait_for 20 curl -sf --noproxy '*' -m 2 "http://$STORAGE_ADDR/" || die "the storage server does not answer"
+	wait_until 20 curl -sf --noproxy '*' -m 2 "http://$STORAGE_ADDR/" || die "the storage server does not answer"
 	# Copies every uid can run: jobs run them as the user.
 	install -m 0755 "$here/pull" "$here/pingpong" "$DIR/bin/"
 }
@@ -385,7 +376,7 @@ start_munge() {
 		chmod 0400 /etc/munge/munge.key
 	fi
 	runuser -u munge -- /usr/sbin/munged || die "munged did not start"
-	wait_for 10 munge -n || die "munge does not answer"
+	wait_until 10 munge -n || die "munge does not answer"
 	pgrep -u munge -x munged > "$DIR/run/munged.pid"
 }
 
@@ -408,7 +399,7 @@ start_db() {
 	mariadbd --no-defaults "${dbopts[@]}" --user=mysql --datadir="$DIR/mysql" --tmpdir="$DIR/mysql-tmp" --socket="$DIR/mysql-run/mysqld.sock" \
 		--pid-file="$DIR/mysql-run/mariadb.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
 		--skip-name-resolve --log-error="$DIR/mysql-run/mariadb.log" </dev/null >/dev/null 2>&1 &
-	wait_for 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"
+	wait_until 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"
 	# The database exists before slurmdbd first connects: when slurmdbd has
 	# to create it, it reconnects on a handle whose options libmariadb 3.4.10
 	# (Debian 13 and sid) has reset, with a column limit of 0, and every
@@ -424,7 +415,7 @@ SQL
 
 start_dbd() {
 	env "${DAEMON_ENV[@]}" slurmdbd || die "slurmdbd did not start"
-	wait_for 30 sacctmgr -n list cluster || die "slurmdbd does not answer"
+	wait_until 30 sacctmgr -n list cluster || die "slurmdbd does not answer"
 	sacctmgr -i -Q add cluster efa >/dev/null 2>&1 || true
 	sacctmgr -i -Q add account efa Cluster=efa Description=efa Organization=efa >/dev/null 2>&1 || true
 	sacctmgr -i -Q add user root Account=efa >/dev/null 2>&1 || true
@@ -434,7 +425,7 @@ start_dbd() {
 start_ctld() {
 	rm -f "$DIR/run/slurmctld.pid"
 	env "${DAEMON_ENV[@]}" slurmctld || die "slurmctld did not start"
-	wait_for 30 scontrol ping || die "slurmctld does not answer"
+	wait_until 30 scontrol ping || die "slurmctld does not answer"
 }
 
 all_idle() {
@@ -462,7 +453,7 @@ up() {
 			die "slurmd -N $n did not start"
 	done
 	# 64 nodes come up in ~10 s here; 200 on a loaded machine take longer.
-	if ! wait_for $((60 + NNODES)) all_idle; then
+	if ! wait_until $((60 + NNODES)) all_idle; then
 		sinfo -N >&2
 		die "nodes did not become idle"
 	fi

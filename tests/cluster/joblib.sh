@@ -85,7 +85,12 @@ submit() {
 	shift
 	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" sbatch --parsable -N "$nodes" \
 		-o "$SIM/out/%j.out" "$@" \
-		--wrap "env > $SIM/out/env-\$SLURM_JOB_ID; touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
+		--wrap "env > $SIM/out/env-\$SLURM_JOB_ID; $(go_wait 60)"
+}
+# go_wait SECONDS: how a job's script ends: it leaves $SIM/out/ran-JOB, then
+# waits (bounded) for go. In the job's shell, where tests/lib.sh is not.
+go_wait() {
+	echo "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq $(($1 * 10))); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
 go() { touch "$SIM/out/go-$1"; }
 # ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm

@@ -81,7 +81,7 @@ nodes_json() { jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-") \(.efa_
 
 # --- a 4-node job of efauser's, running until the test says go
 job=$(as efauser env "${SAN_ENV[@]}" sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
-	--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 900); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done")
+	--wrap "$(go_wait 90)")
 check "job $job: every prolog kept a start snapshot" started "$job" 4
 check "job $job: its script runs" ran "$job"
 uid=$(id -u efauser)

@@ -34,7 +34,7 @@ GiB=1073741824
 job_run() {
 	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N "$1" -w "$2" \
 		-o "$SIM/out/%j.out" \
-		--wrap "$3; echo traffic_rc=\$?; touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
+		--wrap "$3; echo traffic_rc=\$?; $(go_wait 60)"
 }
 # field JOB NODE KEY: KEY of NODE's log line for JOB.
 field() { jq -r "select(.job == $1 and .node == \"$2\") | .$3" "$LOG"; }
