@@ -42,11 +42,11 @@ import time
 
 import costmodel
 
-PORT_BASE = 24800
+PORT_BASE = None      # tests/cluster/ports' bench_scale, set by run()
 CLUSTER_DIR = "/run/efa-verify-bench-scale"
 LOCK = "/run/efa-verify-test-cluster.lock"
 POLL = 0.1            # sacct poll interval (s)
-NFT_TABLE = "evbench_scale_%d" % PORT_BASE
+NFT_TABLE = None
 STATS_RPCS = ("REQUEST_STATS_INFO", "REQUEST_RESET_STATS")
 # What the goals are judged at (issue 15).
 GOAL_NODES = 64
@@ -465,6 +465,9 @@ def start_imds(data, tmp, address):
 def run(a, h, tmp):
     """Measure, then print the scale tables, the model and the goals.
     Returns the list of goal (name, value, result) for the summary."""
+    global PORT_BASE, NFT_TABLE
+    PORT_BASE = h.port_base("bench_scale")
+    NFT_TABLE = "evbench_scale_%d" % PORT_BASE
     builds = [("build", a.builddir)]
     if a.baseline_builddir:
         builds.append(("baseline", a.baseline_builddir))

@@ -17,7 +17,7 @@ cluster_test "$@"
 # tests/cluster/plugin.sh does, and any report fails the last check.
 san_env forged
 
-cluster_dir forged 29800
+cluster_dir forged
 mkdir -p "$SIM/bin" "$SIM/fakeprov" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"

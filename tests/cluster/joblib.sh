@@ -1,6 +1,7 @@
 # Shared by the cluster tests that run jobs through the prolog and epilog
 # (sourced after tests/lib.sh). SIM is the test's simulation directory, LOG
 # the job log the config names; jobs run as efauser.
+. "$top_srcdir/tests/cluster/lib/net.sh"
 
 # cluster_test "$@": how every cluster test starts: as root, with Slurm
 # installed, one at a time on this host (cluster_serialized re-runs the
@@ -12,13 +13,14 @@ cluster_test() {
 	command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
 }
 
-# cluster_dir NAME PORT: the test's cluster directory CDIR
-# (/run/efa-verify-test-NAME), its SIM, and CLUSTER; whatever a killed run
-# left there (its cluster on port base PORT included) is gone.
+# cluster_dir NAME: the test's cluster directory CDIR
+# (/run/efa-verify-test-NAME), its SIM, CLUSTER, and its port base CPORT
+# (NAME's in tests/cluster/ports); whatever a killed run left there (its
+# cluster on that base included) is gone.
 cluster_dir() {
 	CDIR=/run/efa-verify-test-$1
 	SIM=$CDIR/sim
-	CPORT=$2
+	CPORT=$(port_base "$1") || exit 1
 	CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 	"$CLUSTER" down --dir "$CDIR" --port-base "$CPORT" >/dev/null 2>&1
 	rm -rf "$CDIR"

@@ -7,7 +7,7 @@
 
 cluster_test "$@"
 
-cluster_dir jobs 20800
+cluster_dir jobs
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers

@@ -17,7 +17,7 @@ cluster_test "$@"
 # ASan-built: it runs as it is, leak checks included.
 san_env live
 
-cluster_dir live 12800
+cluster_dir live
 REAL_SRUN=$(command -v srun)
 mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"

@@ -7,6 +7,7 @@
 # `up` cleans a crashed run's leftovers, `down` leaves nothing, and the
 # host's own network configuration is as it was.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/lib/net.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons, makes network namespaces)"
 [ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
@@ -15,7 +16,7 @@ command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slu
 command -v ip >/dev/null && command -v nsenter >/dev/null || skip_all "iproute2 or util-linux missing"
 
 CDIR=/run/efa-verify-test-netns
-BASE=11800
+BASE=$(port_base netns)
 NNODES=6
 CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 "$CLUSTER" down --dir "$CDIR" --port-base $BASE >/dev/null 2>&1

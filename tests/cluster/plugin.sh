@@ -13,7 +13,7 @@ cluster_test "$@"
 # any ASan/UBSan report lands in $ASAN_DIR and fails the last check.
 san_env plugin
 
-cluster_dir plugin 26800
+cluster_dir plugin
 mkdir -p "$SIM/fakeprov" && chmod 0755 "$CDIR" "$SIM"
 # Copies under a directory every uid can read: srun loads the plugin as the user.
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"

@@ -17,7 +17,7 @@ command -v jq >/dev/null || skip_all "jq not installed"
 command -v sdiag >/dev/null || skip_all "sdiag not installed"
 san_env scale
 
-cluster_dir scale 18800
+cluster_dir scale
 LOG=$SIM/log/jobs.jsonl
 NODES=8
 mkdir -p "$SIM/fakeprov" "$SIM/log" && chmod 0755 "$CDIR" "$SIM"

@@ -56,5 +56,5 @@ like "goal: enforce launch" "$out" "^goal build: enforce step launch on 64 nodes
 like "goal: bytes at 8,192 nodes" "$out" "^goal build: projected bytes from slurmctld per job end at 8,192 nodes < 50 MB: "
 unlike "no part failed" "$out" "^FAILED parts"
 check "the scale cluster is down again" test ! -e /run/efa-verify-bench-scale/run/slurmctld.pid
-check "its nftables table is gone" sh -c '! nft list table inet evbench_scale_24800 >/dev/null 2>&1'
+check "its nftables table is gone" sh -c "! nft list table inet evbench_scale_$(port_base bench_scale) >/dev/null 2>&1"
 done_testing

@@ -13,7 +13,7 @@ cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"
 command -v fi_pingpong >/dev/null || skip_all "fi_pingpong not installed (libfabric-bin)"
 
-cluster_dir tcp 17800
+cluster_dir tcp
 LOG=$SIM/log/jobs.jsonl
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"

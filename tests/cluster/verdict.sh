@@ -14,7 +14,7 @@ command -v jq >/dev/null || skip_all "jq not installed"
 # --efa-verify=off): in the sanitizer build they get its runtimes.
 san_env verdict
 
-cluster_dir verdict 14800
+cluster_dir verdict
 LOG=$SIM/log/jobs.jsonl
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers

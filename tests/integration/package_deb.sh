@@ -87,7 +87,9 @@ check "man page efa-verify(8) found by man" test -n "$(man -w efa-verify 2>/dev/
 # ---------------------------------------------------------------- on a real cluster
 # As tests/cluster/plugin.sh sets it up, but the plugstack names the
 # INSTALLED plugin.
+. "$top_srcdir/tests/cluster/lib/net.sh"
 CDIR=/run/efa-verify-test-pkg
+BASE=$(port_base package_deb)
 SIM=$CDIR/sim
 CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 "$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
@@ -106,14 +108,14 @@ cat > "$SIM/imds.json" <<JSON
 JSON
 echo "optional $PLUGDIR/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 8800 --plugstack "$SIM/plugstack.conf" \
+if ! "$CLUSTER" up --dir "$CDIR" --port-base "$BASE" --plugstack "$SIM/plugstack.conf" \
 	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$W/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$W/up.log")"
 	"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
 	done_testing; exit 1
 fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-ok "cluster comes up (ports 8800+)"
+ok "cluster comes up (ports $BASE+)"
 . "$CDIR/env"
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
