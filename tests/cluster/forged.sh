@@ -9,7 +9,7 @@
 # the job's nodes as slurmctld has them, and a stale placement fact is not
 # judged.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,

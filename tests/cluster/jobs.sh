@@ -3,7 +3,7 @@
 # node's start snapshot, the test moves the simulated counters while the job
 # runs, the epilog decides each node's verdict and logs it.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 

@@ -9,7 +9,7 @@
 # node's step-end line gives the step's EFA Gb/s and EFA share.
 . "$top_srcdir/tests/lib.sh"
 
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
 # sbatch and slurmstepd are not: the runtimes are preloaded into them

@@ -3,7 +3,7 @@
 # slurmstepd, four nodes n1..n4 with their own simulated sysfs trees and IMDS
 # data, jobs run as an unprivileged user.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built, and Slurm's own

@@ -21,7 +21,7 @@ while read -r name base; do
 done <<<"$table"
 is "no /24 shared" "$(awk '{ print $1 }' <<<"$nets" | grep . | sort | uniq -d)" ""
 # The names asked for: $(port_base NAME), port_base("NAME") (Python), and
-# cluster_dir NAME (tests/cluster/joblib.sh's, which asks port_base).
+# cluster_dir NAME (tests/cluster/lib/joblib.sh's, which asks port_base).
 asked=$(cd "$top_srcdir" && grep -rhoE '\$\(port_base [a-z_]+\)|port_base\("[a-z_]+"\)|^cluster_dir [a-z_]+$' \
 	tests scripts bench | sed -E 's/^(\$\(port_base |port_base\("|cluster_dir )//; s/"?\)$//' | sort -u)
 diag "asked for: $(echo $asked)"

@@ -10,7 +10,7 @@
 # other's once), and the first node's wait for the others is a few polls of
 # the job itself (REQUEST_JOB_INFO_SINGLE). The record is still complete.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"

@@ -8,7 +8,7 @@
 # the model lines and the goals, each parseable. Never the timings: those
 # are the benchmark's to judge, not a test's.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 case "${SAN_BUILD:-}" in yes) skip_all "sanitizer build (the rig measures the plain build)" ;; esac

@@ -7,7 +7,7 @@
 # storage reads is ok; a little EFA with much inter-node TCP is a fallback
 # whatever EFA moved. Each scenario asserts the exact verdict.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"

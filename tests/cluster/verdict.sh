@@ -6,7 +6,7 @@
 # EFA counters are simulated sysfs files the test moves while each job runs;
 # every scenario asserts the exact record in sacct.
 . "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 command -v jq >/dev/null || skip_all "jq not installed"
