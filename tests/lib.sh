@@ -24,6 +24,8 @@ _tap_failed=0
 
 plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# needs CMD [WHY]: the test skips itself without CMD, saying WHY.
+needs() { command -v "$1" >/dev/null || skip_all "${2:-$1 not installed}"; }
 
 ok() {
 	_tap_n=$((_tap_n + 1))

@@ -8,7 +8,6 @@
 # record must be what the same job gets unforged. Also: placement peers are
 # the job's nodes as slurmctld has them, and a stale placement fact is not
 # judged.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
@@ -26,10 +25,10 @@ cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epi
 # The job's nodes are n2 (ready) and n3 (a port DOWN: not ready). Outside
 # it, n4 is not ready either, so a step fooled into judging n4 would drain
 # it, and n1 is ready, so a step fooled into judging n1 would publish there.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge --port-down 3 >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --port-down 5 >/dev/null
+fx n1 --type p5.48xlarge
+fx n2 --type p5.48xlarge
+fx n3 --type p5.48xlarge --port-down 3
+fx n4 --type p5.48xlarge --port-down 5
 cat > "$SIM/imds.json" <<JSON
 {"n1": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-01"},
  "n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-02"},
@@ -51,9 +50,6 @@ write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" --imds "$IMDS_UR
 	"on_not_ready: drain"
 cd "$CDIR" || exit 1
 
-# Every srun and sbatch --wait is bounded: a hung step fails its check.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
-run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
 # The TCP bytes are the nodes' real IP traffic (Slurm's own, between the
 # job's nodes and to the rest): never the same twice, so not compared.
 record() {

@@ -2,7 +2,6 @@
 # The prolog and epilog on a real local Slurm cluster: the prolog keeps each
 # node's start snapshot, the test moves the simulated counters while the job
 # runs, the epilog decides each node's verdict and logs it.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
@@ -14,10 +13,10 @@ job_wrappers
 # Each node has the 2 CPUs cluster.sh gives it in slurm.conf, as a real
 # node has the CPUs its slurm.conf line says (an exclusive job holds them all).
 for n in n1 n2 n3; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null
+	fx "$n" --type p4d.24xlarge --cpus 2
 done
 # n4 is a p5: 32 EFA devices.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --cpus 2 >/dev/null
+fx n4 --type p5.48xlarge --cpus 2
 write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" \
 	"prometheus_textfile_dir: $SIM/prom/%n"
 chmod -R a+rX "$SIM"
@@ -79,10 +78,9 @@ check "sdiag counts job lookups (so the check above can fail)" \
 is "the prolog kept the node count and first node from slurmd" \
 	"$(sed -n 's/^job_nodes //p; s/^first //p' "$SIM/state/n3/jobs/$job.start" | tr '\n' ' ')" "n1 4 "
 for n in n1 n2 n3 n4; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200' >/dev/null
+	fx "$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200'
 done
-go "$job"
-out=$(verdicts "$job" 4)
+out=$(judged "$job" 4)
 is "4-node job: ok on every node" "$out" "n1 ok -
 n2 ok -
 n3 ok -
@@ -119,17 +117,15 @@ is "report: EFA share" "$(jq -r .efa_share <<<"$json")" 1
 # The TCP is simulated on the nodes' ens5 counters: counted on interfaces.
 cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
 printf 'tcp_source: interface\n' >> "$SIM/efa-verify.yaml"
-job=$(submit 2)
-check "job $job: prologs kept their start snapshots" started "$job" 2
+started_job 2
 # The two nodes Slurm chose, as a host list (n[1-2]) and one per line.
 hl=$(nodes_of "$job")
 tcpn=$((1000 * MiB))    # 500 MiB each way on ens5, per node
 want=$(for n in $(expand "$hl"); do echo "$n tcp_fallback tcp_bytes:$tcpn/efa_bytes:0"; done)
 for n in $(expand "$hl"); do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add "net/ens5:tx_bytes=$((500 * MiB))" --add "net/ens5:rx_bytes=$((500 * MiB))" >/dev/null
+	fx "$n" --add "net/ens5:tx_bytes=$((500 * MiB))" --add "net/ens5:rx_bytes=$((500 * MiB))"
 done
-go "$job"
-out=$(verdicts "$job" 2)
+out=$(judged "$job" 2)
 is "2-node TCP job ($hl): tcp_fallback on both nodes, with the TCP bytes" "$out" "$want"
 rec=$(record "$job" nodes=2/2)
 is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
@@ -142,19 +138,15 @@ cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 
 # --- one busy NIC of four, drops growing: degraded with the reason, where
 # the job could use every NIC (exclusive, more than one node)
-job=$(submit 1 -w n2)
-check "job $job: prologs kept their start snapshots" started "$job" 1
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
-go "$job"
-out=$(verdicts "$job" 1)
+started_job 1 -w n2
+fx n2 --add 'rdmap17s0:tx_bytes=524288000'
+out=$(judged "$job" 1)
 is "single node, one NIC of four busy: ok, idle NICs said but not held against it" "$out" \
 	"n2 ok idle_nics:3/4:not_judged:single_node"
-job=$(submit 2 -w n[2-3] --exclusive)
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
-go "$job"
-out=$(verdicts "$job" 2)
+started_job 2 -w n[2-3] --exclusive
+fx n2 --add 'rdmap17s0:tx_bytes=524288000'
+fx n3 --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321'
+out=$(judged "$job" 2)
 # rdmap18s0 moved under a GiB: judged as a GiB, 4321 drops per GiB.
 is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
 n3 degraded rx_drops:4321/GiB@rdmap18s0"
@@ -163,12 +155,10 @@ is "degraded job: record lists both nodes with their reasons" "$rec" \
 	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
-job=$(submit 2 -w n[3-4] --exclusive)
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700' >/dev/null
-go "$job"
-out=$(verdicts "$job" 2)
+started_job 2 -w n[3-4] --exclusive
+fx n3 --add '*:tx_bytes=524288000'
+fx n4 --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700'
+out=$(judged "$job" 2)
 # Both are true of n4; error counters are judged before idle NICs, so the
 # reason is the retransmissions.
 is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" "$out" "n3 ok -
@@ -201,12 +191,10 @@ like "no-traffic job: report says where the TCP was counted" "$("${EV[@]}" repor
 	"TCP between the job's nodes \(tcp_source=nftables\); other IP traffic"
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
-job=$(submit 2 -w n[3-4])
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000' >/dev/null
+started_job 2 -w n[3-4]
+fx n3 --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000'
 rm -f "$SIM/state/n4/jobs/$job.start"
-go "$job"
-out=$(verdicts "$job" 2)
+out=$(judged "$job" 2)
 is "reset and missing snapshot: unknown with the reason" "$out" "n3 unknown counter_reset:tx_bytes@rdmap16s0
 n4 unknown no_start_snapshot"
 rec=$(record "$job" nodes=2/2)
@@ -306,9 +294,8 @@ is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
 check "50 jobs: nothing left spooled" test -z "$(ls "$SIM"/state/n*/spool/ 2>/dev/null | grep rec)"
 
 # --- slurmctld stopped while the epilogs run, started again: delivered once
-job=$(submit 2 -w n[1-2])
-check "job $job: prologs kept their start snapshots" started "$job" 2
-for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' >/dev/null; done
+started_job 2 -w n[1-2]
+for n in n1 n2; do fx "$n" --add '*:tx_bytes=104857600'; done
 touch "$SIM/hold"
 go "$job"
 wait_until 30 count_ge 2 "$SIM/out/held-$job-*"

@@ -7,8 +7,6 @@
 # nodes runs with efa_verify.so in plugstack (mode=enforce, and a node
 # without EFA in the job) and without it. And with --efa-verify, each
 # node's step-end line gives the step's EFA Gb/s and EFA share.
-. "$top_srcdir/tests/lib.sh"
-
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
@@ -26,10 +24,10 @@ mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 cp "$top_builddir/cli/efa-verify" "$SIM/bin/"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p4d.24xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p4d.24xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type none >/dev/null
+fx n1 --type p4d.24xlarge
+fx n2 --type p4d.24xlarge
+fx n3 --type p5.48xlarge
+fx n4 --type none
 # TCP from the simulated interface counters the test moves (tcp.sh tests
 # the job's own nftables table on real traffic).
 write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" "tcp_source: interface"
@@ -102,11 +100,11 @@ is "nothing moved yet: so far, 4 of 4 nodes, no bytes" \
 # and 5 drops on one NIC (6.4 per GiB: under the drop rate that degrades);
 # n3 (a p5) 500 MiB on 1 NIC of 32, the job on part of it; n4 (no EFA)
 # 600 MiB of TCP.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' \
-	--add 'rdmap18s0:rx_drops=5' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add 'rdmap16s0:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))" >/dev/null
+fx n1 --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600'
+fx n2 --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' \
+	--add 'rdmap18s0:rx_drops=5'
+fx n3 --add 'rdmap16s0:tx_bytes=524288000'
+fx n4 --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))"
 want="n1 ok - $((800 * MiB)) 0
 n2 ok - $((800 * MiB)) 0
 n3 ok idle_nics:31/32:not_judged:part_of_node:cpus:1/192 $((500 * MiB)) 0
@@ -212,9 +210,9 @@ wait_until 60 count_ge 3 "$SIM/out/step-ready-*"
 check "the step runs on n1, n2, n3" test "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -eq 3
 # n1: 2 GiB of EFA (4 NICs x 256 MiB each way) and 512 MiB of TCP: 80%;
 # n2: 1 GiB of TCP only; n3: nothing.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' --add '*:rx_bytes=268435456' \
-	--add "net/ens5:tx_bytes=$((512 * MiB))" >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add "net/ens5:tx_bytes=$((512 * MiB))" --add "net/ens5:rx_bytes=$((512 * MiB))" >/dev/null
+fx n1 --add '*:tx_bytes=268435456' --add '*:rx_bytes=268435456' \
+	--add "net/ens5:tx_bytes=$((512 * MiB))"
+fx n2 --add "net/ens5:tx_bytes=$((512 * MiB))" --add "net/ens5:rx_bytes=$((512 * MiB))"
 touch "$SIM/out/step-go"
 wait "$spid"
 src=$?
@@ -245,7 +243,7 @@ rm -f "$SIM"/out/step-*
 as efauser srun -N1 -w n1 "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
 spid=$!
 wait_until 60 test -e "$SIM/out/step-ready-n1"
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' >/dev/null
+fx n1 --add '*:tx_bytes=268435456'
 touch "$SIM/out/step-go"
 wait "$spid"
 check "without --efa-verify: the step ran" test -e "$SIM/out/step-end-n1"

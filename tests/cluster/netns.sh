@@ -6,21 +6,15 @@
 # third's; what a node pulls from storage shows on its own interface only.
 # `up` cleans a crashed run's leftovers, `down` leaves nothing, and the
 # host's own network configuration is as it was.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/lib/net.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons, makes network namespaces)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
-command -v ip >/dev/null && command -v nsenter >/dev/null || skip_all "iproute2 or util-linux missing"
+cluster_test "$@"
+needs ip "iproute2 missing"
+needs nsenter "util-linux missing"
 
-CDIR=/run/efa-verify-test-netns
-BASE=$(port_base netns)
+cluster_dir netns
+BASE=$CPORT
 NNODES=6
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
-"$CLUSTER" down --dir "$CDIR" --port-base $BASE >/dev/null 2>&1
-rm -rf "$CDIR"
 MiB=1048576
 
 # hostnet: the host's own network configuration, as far as a test can
@@ -73,8 +67,6 @@ is "up replaced the crashed run's namespaces with its own" \
 is "Slurm has $NNODES nodes, idle" "$(sinfo -h -N -o '%N %T' | sort -V | tr '\n' ' ')" \
 	"$(seq -f 'n%g idle' $NNODES | tr '\n' ' ')"
 
-# Every srun is bounded: a hung step fails its check.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "$@"; }
 addr_of() { awk -v n="$1" '$1 == n { print $2 }' "$CDIR/nodes"; }
 # ctr NODE|storage: "rx tx" of its interface, read in its namespace.
 ctr() {

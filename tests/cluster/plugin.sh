@@ -2,7 +2,6 @@
 # The SPANK plugin on a real local Slurm cluster: real srun, sbatch and
 # slurmstepd, four nodes n1..n4 with their own simulated sysfs trees and IMDS
 # data, jobs run as an unprivileged user.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
@@ -23,7 +22,7 @@ mknode() { # mknode NODE fixture-args...
 	local n=$1
 	shift
 	rm -rf "$SIM/sys/$n"
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" "$@" >/dev/null
+	fx "$n" "$@"
 }
 mknode n1 --type p5.48xlarge
 mknode n2 --type p5.48xlarge
@@ -64,12 +63,6 @@ cd "$CDIR" || exit 1
 srun() { env "${SAN_ENV[@]}" srun "$@"; }
 sbatch() { env "${SAN_ENV[@]}" sbatch "$@"; }
 salloc() { env "${SAN_ENV[@]}" salloc "$@"; }
-
-# Bounded: an srun that hangs (a deadlocked slurmstepd) must fail its check,
-# not hold the whole run.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
-# run_user CMD...: stdout+stderr in $out, status in $rc
-run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
 
 # --- the option is there, and validated before any allocation
 like "srun --help shows --efa-verify" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"

@@ -9,12 +9,11 @@
 # (each node reads and updates its record; the first node reads each
 # other's once), and the first node's wait for the others is a few polls of
 # the job itself (REQUEST_JOB_INFO_SINGLE). The record is still complete.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
-command -v sdiag >/dev/null || skip_all "sdiag not installed"
+needs jq
+needs sdiag
 san_env scale
 
 cluster_dir scale
@@ -26,7 +25,7 @@ cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
 imds='{'
 for ((k = 1; k <= NODES; k++)); do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/n$k" --type p5.48xlarge >/dev/null
+	fx "n$k" --type p5.48xlarge
 	imds+="\"n$k\": {\"instance_type\": \"p5.48xlarge\", \"availability_zone\": \"us-east-1a\", \"region\": \"us-east-1\", \"group_name\": \"pg-a\", \"instance_id\": \"i-0$k\"}"
 	[ "$k" -lt "$NODES" ] && imds+=', '
 done
@@ -55,7 +54,6 @@ said() {
 	diag "$1: $(for t in REQUEST_NODE_INFO REQUEST_NODE_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_JOB_INFO_SINGLE REQUEST_FED_INFO \
 		REQUEST_UPDATE_JOB; do printf '%s=%s ' "$t" "$(delta "$2" "$3" "$t")"; done)"
 }
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
 
 # sdiag counts whole-table reads (so the checks below can fail).
 r0=$(rpcs)

@@ -7,12 +7,11 @@
 # epilog completed in slurmctld's counts, and the output has every row,
 # the model lines and the goals, each parseable. Never the timings: those
 # are the benchmark's to judge, not a test's.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 case "${SAN_BUILD:-}" in yes) skip_all "sanitizer build (the rig measures the plain build)" ;; esac
-command -v nft >/dev/null || skip_all "nft not installed (the rig counts slurmctld's bytes with it)"
+needs nft "nft not installed (the rig counts slurmctld's bytes with it)"
 
 N=16
 # Bounded: 16 slurmd, three jobs and a few steps take ~2 min here.

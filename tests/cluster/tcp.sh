@@ -6,19 +6,17 @@
 # other_tcp_bytes and never fallback; EFA traffic (simulated counters) with
 # storage reads is ok; a little EFA with much inter-node TCP is a fallback
 # whatever EFA moved. Each scenario asserts the exact verdict.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
-command -v fi_pingpong >/dev/null || skip_all "fi_pingpong not installed (libfabric-bin)"
+needs jq
+needs fi_pingpong "fi_pingpong not installed (libfabric-bin)"
 
 cluster_dir tcp
 LOG=$SIM/log/jobs.jsonl
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
-fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 for n in n1 n2 n3 n4; do fx "$n" --type p4d.24xlarge --cpus 2; done
 write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000"
 chmod -R a+rX "$SIM"

@@ -5,11 +5,10 @@
 # the record, the older device-level counter layout, and record: always. The
 # EFA counters are simulated sysfs files the test moves while each job runs;
 # every scenario asserts the exact record in sacct.
-. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
+needs jq
 # The plugin is loaded by sbatch, srun and slurmstepd here (enforce, and
 # --efa-verify=off): in the sanitizer build they get its runtimes.
 san_env verdict
@@ -20,7 +19,6 @@ mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 # Under a directory every uid can read: sbatch loads the plugin as the user.
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
-fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 # Each simulated node has the 2 CPUs cluster.sh gives it in slurm.conf, as a
 # real node has the CPUs its slurm.conf line says.
 fx n1 --type p4d.24xlarge --cpus 2

@@ -1,6 +1,8 @@
-# Shared by the cluster tests that run jobs through the prolog and epilog
-# (sourced after tests/lib.sh). SIM is the test's simulation directory, LOG
-# the job log the config names; jobs run as efauser.
+# Shared by the cluster tests that run jobs through the prolog and epilog,
+# which source it in place of tests/lib.sh (it brings that). SIM is the
+# test's simulation directory, LOG the job log the config names; jobs run as
+# efauser.
+. "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/cluster/lib/net.sh"
 
 # cluster_test "$@": how every cluster test starts: as root, with Slurm
@@ -95,6 +97,21 @@ go_wait() {
 	echo "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq $(($1 * 10))); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
 go() { touch "$SIM/out/go-$1"; }
+# started_job N [sbatch args]: submit's job, in job, checked until its N
+# prologs have kept their start snapshots.
+started_job() {
+	job=$(submit "$@")
+	check "job $job: prologs kept their start snapshots" started "$job" "$1"
+}
+# judged JOB N: says go, then prints verdicts JOB N.
+judged() { go "$1"; verdicts "$1" "$2"; }
+# as_user CMD...: CMD as efauser on this cluster, with SAN_ENV, bounded at
+# 120 s (a hung srun fails its check); run_user: the same, its output in
+# out and its exit status in rc.
+as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
+run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
+# fx NODE MKFIXTURE-ARGS...: change NODE's simulated sysfs tree.
+fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 # ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
 # starts only once every prolog of the job has ended.
 ran() { wait_until 60 test -e "$SIM/out/ran-$1"; }
