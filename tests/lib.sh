@@ -9,11 +9,23 @@ EV_CLI="$top_builddir/cli/efa-verify"
 MKFIXTURE="$top_srcdir/tests/fixtures/mkfixture.py"
 IMDS_SERVER="$top_srcdir/tests/imds/imds_server.py"
 
+. "$top_srcdir/tests/wait.sh"
+# says REGEX CMD...: a line of CMD's output matches REGEX (grep -E);
+# lacks: none does. Conditions for wait_until.
+says() {
+	local re=$1
+	shift
+	"$@" 2>/dev/null | grep -Eq -- "$re"
+}
+lacks() { ! says "$@"; }
+
 _tap_n=0
 _tap_failed=0
 
 plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# needs CMD [WHY]: the test skips itself without CMD, saying WHY.
+needs() { command -v "$1" >/dev/null || skip_all "${2:-$1 not installed}"; }
 
 ok() {
 	_tap_n=$((_tap_n + 1))
@@ -79,13 +91,45 @@ start_imds() {
 	"$PYTHON" "$IMDS_SERVER" --port 0 --port-file "$pf" --data "$data" "$@" 2>>"$EV_TMP/imds.log" &
 	IMDS_PID=$!
 	at_exit "kill $IMDS_PID; wait $IMDS_PID"
-	for _ in $(seq 100); do
-		[ -s "$pf" ] && break
-		sleep 0.05
-	done
+	wait_until 5 test -s "$pf"
 	IMDS_PORT=$(cat "$pf" 2>/dev/null)
 	[ -n "$IMDS_PORT" ] || { echo "# IMDS server did not start"; cat "$EV_TMP/imds.log"; return 1; }
 	IMDS_URL="http://$addr:$IMDS_PORT"
+}
+
+# write_config FILE [--log PATH] [--imds URL] [LINE...]: an efa-verify.yaml
+# for simulated nodes, whose sysfs trees and state directories are
+# DIR/sys/NODE and DIR/state/NODE (DIR: FILE's directory); readable by
+# every uid (jobs' users and the plugin in srun read it). The log is PATH,
+# or none; the IMDS is URL's (start_imds), or else a closed port that fails
+# at once. LINEs (YAML, each a line or more) follow.
+write_config() {
+	local file=$1 dir log='""' imds= timeout=200
+	dir=$(dirname "$file")
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--log) log=$2; shift 2 ;;
+		--imds) imds=$2; timeout=1000; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	{
+		printf '%s\n' "sysfs_root: $dir/sys/%n" "state_dir: $dir/state/%n" "log: $log" \
+			imds: "  endpoint: ${imds:-http://127.0.0.1:9}/%n" "  timeout_ms: $timeout"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} > "$file" && chmod 0644 "$file"
+}
+
+# check_sanitizer_reports DIR [WHAT]: in the sanitizer build (SAN_BUILD),
+# the check that the ASan and UBSan runtimes left no report in DIR (from
+# WHAT), the first of them shown if they did; nothing in a plain build.
+check_sanitizer_reports() {
+	[ -n "${SAN_BUILD:-}" ] || return 0
+	local reports
+	reports=$(ls "$1" 2>/dev/null)
+	is "ASan+UBSan: no report${2:+ $2}" "$reports" ""
+	[ -z "$reports" ] || diag "$(cat "$1"/* | head -60)"
 }
 
 imds_mode() {

@@ -8,6 +8,17 @@ import sys
 import tempfile
 
 SRCDIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def port_base(name):
+    """NAME's port base in tests/cluster/ports, the one table of every
+    cluster's base on a host (each its own)."""
+    with open(os.path.join(SRCDIR, "tests/cluster/ports")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 2 and w[0] == name:
+                return int(w[1])
+    raise SystemExit("bench: no port base for %s in tests/cluster/ports" % name)
 DEVNULL = os.open(os.devnull, os.O_RDWR)
 
 

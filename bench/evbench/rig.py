@@ -41,10 +41,10 @@ import time
 import costmodel
 from evbench.cluster import Cluster, host_lock, why_no_cluster
 from evbench.imds import ImdsServer
-from evbench.proc import find_built, log, mkfixture, write_atomic
+from evbench.proc import find_built, log, mkfixture, port_base, write_atomic
 from evbench.stats import median
 
-PORT_BASE = 24800
+PORT_BASE = port_base("bench_scale")
 CLUSTER_DIR = "/run/efa-verify-bench-scale"
 POLL = 0.1            # sacct poll interval (s)
 NFT_TABLE = "evbench_scale_%d" % PORT_BASE

@@ -9,11 +9,11 @@ import time
 
 from evbench.cluster import Cluster, why_no_cluster
 from evbench.imds import ImdsServer
-from evbench.proc import DEVNULL, find_built, log, mkfixture, write_atomic
+from evbench.proc import DEVNULL, find_built, log, mkfixture, port_base, write_atomic
 from evbench.stats import median, met, ms
 
 CLUSTER_DIR = "/run/efa-verify-bench"
-PORT_BASE = 23800
+PORT_BASE = port_base("bench")
 
 
 # ------------------------------------------------------------------ part 2

@@ -9,10 +9,8 @@
 #                 [--port-base P]
 #     (--env: environment for the daemons, e.g. FI_PROVIDER_PATH; ports are
 #      P+17 slurmctld, P+19 slurmdbd, P+6 MariaDB, P+401..P+400+N slurmd;
-#      P=16800. Keep them below the ephemeral range (32768+), where any
-#      client socket may hold them. In use: demo 16800, jobs 20800, bench
-#      23800, plugin 26800, forged 29800, package 8800, netns 11800,
-#      live 12800, verdict 14800, bench --scale 24800, scale 18800)
+#      P from tests/cluster/ports, the demo's by default; each user of this
+#      script has a base of its own there)
 #   cluster.sh down [--dir DIR] [--port-base P]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld|stop-dbd|start-dbd [--dir DIR]
@@ -25,10 +23,11 @@
 # the count); `srun -N2 -n2 $EV_PINGPONG [fi_pingpong options]` runs
 # fi_pingpong -p tcp from the step's second node to its first.
 #
-# The network: addresses from the test range 198.18.0.0/15 only, one /24 per
-# port base, S = 198.18.(P/100) (198.19.(P/100-256) past 255; 198.18.13 and
-# 198.18.99 are tests/roots/run's). Namespaces and links are named after P,
-# so clusters on different port bases never share one:
+# The network (tests/cluster/lib/net.sh): addresses from the test range
+# 198.18.0.0/15 only, one /24 per port base, S = 198.18.(P/100)
+# (198.19.(P/100-256) past 255; 198.18.13 and 198.18.99 are
+# tests/roots/run's). Namespaces and links are named after P, so clusters
+# on different port bases never share one:
 #   evP-sw     the switch: bridge br0, a veth port per namespace below; MACs
 #              are static (no learning, no unknown-unicast flooding), so a
 #              node's interface carries only its own traffic and broadcasts
@@ -50,8 +49,11 @@ DIR=/run/efa-verify-cluster
 PLUGSTACK= PROLOG= EPILOG= EXTRA=
 DAEMON_ENV=()
 SLURMD_ENV=()
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/net.sh"
+. "$here/../wait.sh"
 # Two clusters (the demo's and the tests') can run at once on different bases.
-PORT_BASE=16800
+PORT_BASE=$(port_base demo) || exit 2
 PORT_BASE_SET=
 NNODES=4
 while [ $# -gt 0 ]; do
@@ -71,7 +73,6 @@ while [ $# -gt 0 ]; do
 	   echo "cluster.sh: unexpected argument $1" >&2; exit 2 ;;
 	esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
 case "$NNODES" in [1-9] | [1-9][0-9] | 1[0-9][0-9] | 200) ;; *)
 	echo "cluster.sh: --nodes takes 1..200" >&2; exit 2 ;; esac
 case "$PORT_BASE" in [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;; *)
@@ -86,22 +87,6 @@ export SLURM_CONF="$DIR/etc/slurm.conf"
 NODE_IF=eth0
 MTU=9001
 
-# net_names BASE: the names and addresses of BASE's network (see the header).
-net_names() {
-	local b=$(($1 / 100))
-	NET_OK=1
-	case "$b" in 13 | 99) NET_OK= ;; esac
-	if [ "$b" -lt 256 ]; then NET_S=198.18.$b; elif [ "$b" -lt 512 ]; then NET_S=198.19.$((b - 256)); else NET_OK=; fi
-	NET_TAG=ev$1
-	NS_SW=$NET_TAG-sw NS_ST=$NET_TAG-st HOST_IF=evc$1
-	CLUSTER_ADDR=$NET_S.1 STORAGE_ADDR=$NET_S.2
-	# Locally administered MACs, unique per port base, ending in the
-	# address's last byte.
-	NET_MAC=$(printf '02:65:76:%02x:%02x' $((b >> 8)) $((b & 255)))
-}
-node_ns() { echo "$NET_TAG-$1"; }            # node_ns nK
-node_addr() { echo "$NET_S.$((10 + ${1#n}))"; } # node_addr nK
-mac_of() { printf '%s:%02x' "$NET_MAC" "${1##*.}"; } # mac_of ADDR
 net_names "$PORT_BASE"
 
 die() { echo "cluster.sh: $*" >&2; show_logs >&2; exit 1; }
@@ -113,16 +98,6 @@ show_logs() {
 	done
 }
 
-# wait_for SECONDS CMD...: poll until CMD succeeds.
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # slurm_major: the installed Slurm's major release (22 for 22.05).
 slurm_major() {
@@ -268,7 +243,7 @@ start_storage() {
 	rm -f "$DIR/run/storage.pid"
 	in_ns "$NS_ST" setsid "$(command -v python3)" "$here/storage.py" --address "$STORAGE_ADDR" --port 80 \
 		--pid-file "$DIR/run/storage.pid" </dev/null >>"$DIR/log/storage.log" 2>&1 &
-	wait_for 20 curl -sf --noproxy '*' -m 2 "http://$STORAGE_ADDR/" || die "the storage server does not answer"
+	wait_until 20 curl -sf --noproxy '*' -m 2 "http://$STORAGE_ADDR/" || die "the storage server does not answer"
 	# Copies every uid can run: jobs run them as the user.
 	install -m 0755 "$here/pull" "$here/pingpong" "$DIR/bin/"
 }
@@ -385,7 +360,7 @@ start_munge() {
 		chmod 0400 /etc/munge/munge.key
 	fi
 	runuser -u munge -- /usr/sbin/munged || die "munged did not start"
-	wait_for 10 munge -n || die "munge does not answer"
+	wait_until 10 munge -n || die "munge does not answer"
 	pgrep -u munge -x munged > "$DIR/run/munged.pid"
 }
 
@@ -408,7 +383,7 @@ start_db() {
 	mariadbd --no-defaults "${dbopts[@]}" --user=mysql --datadir="$DIR/mysql" --tmpdir="$DIR/mysql-tmp" --socket="$DIR/mysql-run/mysqld.sock" \
 		--pid-file="$DIR/mysql-run/mariadb.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
 		--skip-name-resolve --log-error="$DIR/mysql-run/mariadb.log" </dev/null >/dev/null 2>&1 &
-	wait_for 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"
+	wait_until 30 mariadb --socket="$DIR/mysql-run/mysqld.sock" -u root -e 'select 1' || die "MariaDB did not start"
 	# The database exists before slurmdbd first connects: when slurmdbd has
 	# to create it, it reconnects on a handle whose options libmariadb 3.4.10
 	# (Debian 13 and sid) has reset, with a column limit of 0, and every
@@ -424,7 +399,7 @@ SQL
 
 start_dbd() {
 	env "${DAEMON_ENV[@]}" slurmdbd || die "slurmdbd did not start"
-	wait_for 30 sacctmgr -n list cluster || die "slurmdbd does not answer"
+	wait_until 30 sacctmgr -n list cluster || die "slurmdbd does not answer"
 	sacctmgr -i -Q add cluster efa >/dev/null 2>&1 || true
 	sacctmgr -i -Q add account efa Cluster=efa Description=efa Organization=efa >/dev/null 2>&1 || true
 	sacctmgr -i -Q add user root Account=efa >/dev/null 2>&1 || true
@@ -434,7 +409,7 @@ start_dbd() {
 start_ctld() {
 	rm -f "$DIR/run/slurmctld.pid"
 	env "${DAEMON_ENV[@]}" slurmctld || die "slurmctld did not start"
-	wait_for 30 scontrol ping || die "slurmctld does not answer"
+	wait_until 30 scontrol ping || die "slurmctld does not answer"
 }
 
 all_idle() {
@@ -462,7 +437,7 @@ up() {
 			die "slurmd -N $n did not start"
 	done
 	# 64 nodes come up in ~10 s here; 200 on a loaded machine take longer.
-	if ! wait_for $((60 + NNODES)) all_idle; then
+	if ! wait_until $((60 + NNODES)) all_idle; then
 		sinfo -N >&2
 		die "nodes did not become idle"
 	fi

@@ -12,31 +12,20 @@
 # host whose security group admits the head node only): here each node's
 # network namespace rejects the slurmdbd port, as such a firewall does, and
 # counts what it rejects.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
-command -v nft >/dev/null || skip_all "nft not installed (blocks slurmdbd from the nodes)"
+needs jq
+needs nft "nft not installed (blocks slurmdbd from the nodes)"
 
-cluster_dir dbd 21800
+cluster_dir dbd
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
-for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null; done
+for n in n1 n2; do fx "$n" --type p4d.24xlarge --cpus 2; done
 # writer node|slurmctld: the config, with that record_writer.
 writer() {
-	cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
-record_writer: $1
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
-	chmod 0644 "$SIM/efa-verify.yaml"
+	write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" "record_writer: $1"
 }
 writer slurmctld
 # slurmctld runs EpilogSlurmctld without arguments and without SLURM_CONF
@@ -60,9 +49,7 @@ want="efa-verify: verdict=ok nodes=2/2 efa_bytes=$((2 * per_node)) tcp_bytes=0"
 
 # traffic JOB: both nodes' devices move 100 MiB each way.
 traffic() {
-	for n in n1 n2; do
-		"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null
-	done
+	for n in n1 n2; do fx "$n" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600'; done
 }
 spooled() { ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c '\.rec$'; }
 HOST=$(hostname -s)
@@ -94,13 +81,8 @@ node_flush() {
 }
 # in_accounting JOB: slurmdbd has the job (after a restart, slurmctld sends
 # it what it queued meanwhile; bounded, 2 minutes).
-in_accounting() {
-	for _ in $(seq 1200); do
-		sacct -n -X -P -j "$1" -o JobID 2>/dev/null | grep -qx "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+known() { sacct -n -X -P -j "$1" -o JobID 2>/dev/null | grep -qx "$1"; }
+in_accounting() { wait_until 120 known "$1"; }
 
 # run_job: a 2-node job on n1 and n2 moving EFA traffic; sets job.
 run_job() {

@@ -2,14 +2,11 @@
 # The README's first command, run as a user would (against the build under
 # test): it must bring up the simulated cluster, show a healthy job's and a
 # TCP-fallback job's sacct records and `efa-verify report`, and tear down.
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
+cluster_test "$@"
 # srun and slurmstepd (not ASan-built) load the plugin: plain build only.
 [ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build: Slurm's own binaries cannot load an ASan plugin"
-command -v slurmctld >/dev/null || skip_all "Slurm not installed"
 
 DIR=/run/efa-verify-test-demo
 out=$(EV_DEMO_DIR=$DIR EV_DEMO_BUILD=$top_builddir timeout 600 "$top_srcdir/scripts/demo" 2>&1); rc=$?

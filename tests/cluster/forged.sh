@@ -8,8 +8,7 @@
 # record must be what the same job gets unforged. Also: placement peers are
 # the job's nodes as slurmctld has them, and a stale placement fact is not
 # judged.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
@@ -17,7 +16,7 @@ cluster_test "$@"
 # tests/cluster/plugin.sh does, and any report fails the last check.
 san_env forged
 
-cluster_dir forged 29800
+cluster_dir forged
 mkdir -p "$SIM/bin" "$SIM/fakeprov" "$SIM/out" && chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
@@ -26,10 +25,10 @@ cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epi
 # The job's nodes are n2 (ready) and n3 (a port DOWN: not ready). Outside
 # it, n4 is not ready either, so a step fooled into judging n4 would drain
 # it, and n1 is ready, so a step fooled into judging n1 would publish there.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge --port-down 3 >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --port-down 5 >/dev/null
+fx n1 --type p5.48xlarge
+fx n2 --type p5.48xlarge
+fx n3 --type p5.48xlarge --port-down 3
+fx n4 --type p5.48xlarge --port-down 5
 cat > "$SIM/imds.json" <<JSON
 {"n1": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-01"},
  "n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-02"},
@@ -47,35 +46,14 @@ cluster_up --plugstack "$SIM/plugstack.conf" \
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
-on_not_ready: drain
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
-chmod 0644 "$SIM/efa-verify.yaml"
+write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" --imds "$IMDS_URL" "record_wait_ms: 15000" \
+	"on_not_ready: drain"
 cd "$CDIR" || exit 1
 
-# Every srun and sbatch --wait is bounded: a hung step fails its check.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
-run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
-# wait_until SECONDS CMD...: poll CMD until it succeeds (bounded).
-wait_until() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
-has_record() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -q "efa-verify:.*nodes=2/2"; }
 # The TCP bytes are the nodes' real IP traffic (Slurm's own, between the
 # job's nodes and to the rest): never the same twice, so not compared.
 record() {
-	sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null |
+	admin_comment "$1" |
 		sed -E 's/ tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+/ tcp_bytes=N other_tcp_bytes=N/'
 }
 node_field() { scontrol show node "$1" | sed -n "s/^ *$2=//p"; }
@@ -85,7 +63,7 @@ drained() { case "$(state_reason "$1")" in drain*|drng*|draining*|drained*) retu
 # node takes jobs again (its epilogs done).
 resume() {
 	scontrol update nodename="$1" state=resume >/dev/null 2>&1
-	wait_until 30 bash -c "sinfo -h -N -n $1 -o %T | grep -Eqx 'idle|mixed'" ||
+	wait_until 30 says '^(idle|mixed)$' sinfo -h -N -n "$1" -o %T ||
 		diag "$1 did not come back: $(sinfo -h -N -n "$1" -o '%T %E')"
 }
 # outside: everything a node outside the job has that a step could change.
@@ -122,7 +100,7 @@ ref=${out%%$'\n'*}
 check "reference job ran" test -n "$ref"
 like "reference job: its inner step stopped on n3, the job's node that is not ready" \
 	"$(cat "$SIM/out/$ref.out" 2>/dev/null)" "n3 not ready: ports: "
-check "reference job: its record is in sacct" wait_until 40 has_record "$ref"
+check "reference job: its record is in sacct" wait_until 40 has_record "$ref" nodes=2/2
 ref_rec=$(record "$ref")
 diag "reference record: $ref_rec"
 like "reference job: n3 drained with the reason" "$(state_reason n3)" "efa-verify: ports: "
@@ -145,7 +123,7 @@ like "forged sbatch: the batch step on n2 judged n2 (ready) and ran" "$jo" "batc
 like "forged sbatch: the inner step stopped on n3, the job's own not-ready node" "$jo" "n3 not ready: ports: "
 unlike "forged sbatch: no step judged n4's tree" "$jo" "n4"
 like "forged sbatch: n3 (in the job) drained with the reason" "$(state_reason n3)" "efa-verify: ports: "
-check "forged sbatch: its record is in sacct" wait_until 40 has_record "$job"
+check "forged sbatch: its record is in sacct" wait_until 40 has_record "$job" nodes=2/2
 is "forged sbatch: the record is the unforged job's" "$(record "$job")" "$ref_rec"
 is "forged sbatch: nothing outside the job changed (drain, Extra, Comment, state dirs)" "$(outside)" "$before"
 is "forged sbatch: the reference job's record is untouched" "$(record "$ref")" "$ref_rec"
@@ -200,9 +178,5 @@ pjob
 like "a fact without boot id and time (an older efa-verify's) is not judged" "$pjo" \
 	"placement of n3 not verified: fact is from an older efa-verify"
 is "nothing outside the job changed, at the end" "$(outside)" "$before"
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report (the plugin in srun, sbatch and slurmstepd; the prolog and epilog)" "$reports" ""
-	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
-fi
+check_sanitizer_reports "$ASAN_DIR" "(the plugin in srun, sbatch and slurmstepd; the prolog and epilog)"
 done_testing

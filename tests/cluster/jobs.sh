@@ -2,32 +2,23 @@
 # The prolog and epilog on a real local Slurm cluster: the prolog keeps each
 # node's start snapshot, the test moves the simulated counters while the job
 # runs, the epilog decides each node's verdict and logs it.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 
-cluster_dir jobs 20800
+cluster_dir jobs
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 # Each node has the 2 CPUs cluster.sh gives it in slurm.conf, as a real
 # node has the CPUs its slurm.conf line says (an exclusive job holds them all).
 for n in n1 n2 n3; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --type p4d.24xlarge --cpus 2 >/dev/null
+	fx "$n" --type p4d.24xlarge --cpus 2
 done
 # n4 is a p5: 32 EFA devices.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type p5.48xlarge --cpus 2 >/dev/null
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
-prometheus_textfile_dir: $SIM/prom/%n
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+fx n4 --type p5.48xlarge --cpus 2
+write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" \
+	"prometheus_textfile_dir: $SIM/prom/%n"
 chmod -R a+rX "$SIM"
 cluster_up --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh"
@@ -87,10 +78,9 @@ check "sdiag counts job lookups (so the check above can fail)" \
 is "the prolog kept the node count and first node from slurmd" \
 	"$(sed -n 's/^job_nodes //p; s/^first //p' "$SIM/state/n3/jobs/$job.start" | tr '\n' ' ')" "n1 4 "
 for n in n1 n2 n3 n4; do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200' >/dev/null
+	fx "$n" --add '*:tx_bytes=209715200' --add '*:rx_bytes=209715200'
 done
-go "$job"
-out=$(verdicts "$job" 4)
+out=$(judged "$job" 4)
 is "4-node job: ok on every node" "$out" "n1 ok -
 n2 ok -
 n3 ok -
@@ -100,7 +90,7 @@ is "epilog knows the job's node count" "$(jq -r "select(.job == $job and .node =
 per_p4d=$((4 * 400 * MiB)) per_p5=$((32 * 400 * MiB))
 is "4-node job: EFA bytes per node" "$(jq -r "select(.job == $job and .node == \"n1\") | .efa_bytes" "$LOG")" "$per_p4d"
 is "epilog removed the start snapshots" "$(ls "$SIM"/state/n*/jobs/"$job".start 2>/dev/null | wc -l)" 0
-check "log lines are valid JSON, one per node" test "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" -eq 4
+check "log lines are valid JSON, one per node" test "$(lines_of "$job")" -eq 4
 rec=$(record "$job" nodes=4/4)
 is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
 	"efa-verify: verdict=ok nodes=4/4 efa_bytes=$((3 * per_p4d + per_p5)) tcp_bytes=0"
@@ -127,17 +117,15 @@ is "report: EFA share" "$(jq -r .efa_share <<<"$json")" 1
 # The TCP is simulated on the nodes' ens5 counters: counted on interfaces.
 cp "$SIM/efa-verify.yaml" "$SIM/on.yaml"
 printf 'tcp_source: interface\n' >> "$SIM/efa-verify.yaml"
-job=$(submit 2)
-check "job $job: prologs kept their start snapshots" started "$job" 2
+started_job 2
 # The two nodes Slurm chose, as a host list (n[1-2]) and one per line.
 hl=$(nodes_of "$job")
 tcpn=$((1000 * MiB))    # 500 MiB each way on ens5, per node
 want=$(for n in $(expand "$hl"); do echo "$n tcp_fallback tcp_bytes:$tcpn/efa_bytes:0"; done)
 for n in $(expand "$hl"); do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add "net/ens5:tx_bytes=$((500 * MiB))" --add "net/ens5:rx_bytes=$((500 * MiB))" >/dev/null
+	fx "$n" --add "net/ens5:tx_bytes=$((500 * MiB))" --add "net/ens5:rx_bytes=$((500 * MiB))"
 done
-go "$job"
-out=$(verdicts "$job" 2)
+out=$(judged "$job" 2)
 is "2-node TCP job ($hl): tcp_fallback on both nodes, with the TCP bytes" "$out" "$want"
 rec=$(record "$job" nodes=2/2)
 is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
@@ -150,19 +138,15 @@ cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 
 # --- one busy NIC of four, drops growing: degraded with the reason, where
 # the job could use every NIC (exclusive, more than one node)
-job=$(submit 1 -w n2)
-check "job $job: prologs kept their start snapshots" started "$job" 1
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
-go "$job"
-out=$(verdicts "$job" 1)
+started_job 1 -w n2
+fx n2 --add 'rdmap17s0:tx_bytes=524288000'
+out=$(judged "$job" 1)
 is "single node, one NIC of four busy: ok, idle NICs said but not held against it" "$out" \
 	"n2 ok idle_nics:3/4:not_judged:single_node"
-job=$(submit 2 -w n[2-3] --exclusive)
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add 'rdmap17s0:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321' >/dev/null
-go "$job"
-out=$(verdicts "$job" 2)
+started_job 2 -w n[2-3] --exclusive
+fx n2 --add 'rdmap17s0:tx_bytes=524288000'
+fx n3 --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321'
+out=$(judged "$job" 2)
 # rdmap18s0 moved under a GiB: judged as a GiB, 4321 drops per GiB.
 is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
 n3 degraded rx_drops:4321/GiB@rdmap18s0"
@@ -171,12 +155,10 @@ is "degraded job: record lists both nodes with their reasons" "$rec" \
 	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
-job=$(submit 2 -w n[3-4] --exclusive)
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add '*:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700' >/dev/null
-go "$job"
-out=$(verdicts "$job" 2)
+started_job 2 -w n[3-4] --exclusive
+fx n3 --add '*:tx_bytes=524288000'
+fx n4 --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700'
+out=$(judged "$job" 2)
 # Both are true of n4; error counters are judged before idle NICs, so the
 # reason is the retransmissions.
 is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" "$out" "n3 ok -
@@ -198,7 +180,7 @@ check "job $job's script ran" ran "$job"
 check "the prolog's snapshot is there once the job's script runs" test -e "$SIM/state/n1/jobs/$job.start"
 go "$job"
 check "job $job: its epilog ended" epilog_done "$job" 1
-is "the epilog's log line is there once it ended" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 1
+is "the epilog's log line is there once it ended" "$(lines_of "$job")" 1
 out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
 is "no-traffic job: record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
@@ -209,12 +191,10 @@ like "no-traffic job: report says where the TCP was counted" "$("${EV[@]}" repor
 	"TCP between the job's nodes \(tcp_source=nftables\); other IP traffic"
 
 # --- counters reset mid-job, and a missing start snapshot: unknown, said so
-job=$(submit 2 -w n[3-4])
-check "job $job: prologs kept their start snapshots" started "$job" 2
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000' >/dev/null
+started_job 2 -w n[3-4]
+fx n3 --set 'rdmap16s0:tx_bytes=0' --add '*:rx_bytes=1000'
 rm -f "$SIM/state/n4/jobs/$job.start"
-go "$job"
-out=$(verdicts "$job" 2)
+out=$(judged "$job" 2)
 is "reset and missing snapshot: unknown with the reason" "$out" "n3 unknown counter_reset:tx_bytes@rdmap16s0
 n4 unknown no_start_snapshot"
 rec=$(record "$job" nodes=2/2)
@@ -295,19 +275,18 @@ for i in $(seq 50); do
 	first=${first:-$j}
 	last=$j
 done
-for _ in $(seq 1200); do squeue -h 2>/dev/null | grep -q . || break; sleep 0.1; done
-complete=0 bad=
+wait_until 120 job_gone
+bad=
 # One bounded wait (5 min, for a loaded machine) for all 50 records, one
 # sacct query a round: a broken delivery costs 5 min, not 40 s for each of
 # 50 jobs.
 ids=$(seq -s, "$first" "$last")
-for _ in $(seq 3000); do
-	complete=$(sacct -P -n -X -j "$ids" -o AdminComment 2>/dev/null | grep -c '^efa-verify: verdict=.* nodes=4/4 ')
-	[ "$complete" -ge 50 ] && break
-	sleep 0.1
-done
+n_complete() { admin_comment "$ids" | grep -c '^efa-verify: verdict=.* nodes=4/4 '; }
+all_complete() { [ "$(n_complete)" -ge 50 ]; }
+wait_until 300 all_complete
+complete=$(n_complete)
 for j in $(seq "$first" "$last"); do
-	rec=$(sacct -P -n -X -j "$j" -o AdminComment 2>/dev/null)
+	rec=$(admin_comment "$j")
 	case "$rec" in "efa-verify: verdict="*" nodes=4/4 "*) ;; *) bad="$bad $j:[$rec]" ;; esac
 done
 is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
@@ -315,18 +294,17 @@ is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
 check "50 jobs: nothing left spooled" test -z "$(ls "$SIM"/state/n*/spool/ 2>/dev/null | grep rec)"
 
 # --- slurmctld stopped while the epilogs run, started again: delivered once
-job=$(submit 2 -w n[1-2])
-check "job $job: prologs kept their start snapshots" started "$job" 2
-for n in n1 n2; do "$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" --add '*:tx_bytes=104857600' >/dev/null; done
+started_job 2 -w n[1-2]
+for n in n1 n2; do fx "$n" --add '*:tx_bytes=104857600'; done
 touch "$SIM/hold"
 go "$job"
-for _ in $(seq 300); do [ "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+wait_until 30 count_ge 2 "$SIM/out/held-$job-*"
 check "epilogs held" test "$(ls "$SIM"/out/held-"$job"-* 2>/dev/null | wc -l)" -ge 2
 "$CLUSTER" stop-ctld --dir "$CDIR" >/dev/null 2>&1
 rm -f "$SIM/hold"
-for _ in $(seq 600); do [ "$(jq -c "select(.job == $job)" "$LOG" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
-is "slurmctld down: both epilogs judged their node" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 2
-for _ in $(seq 300); do [ "$(ls "$SIM"/state/n[12]/spool/"$job".*.rec 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+wait_until 60 lines_ge "$job" 2
+is "slurmctld down: both epilogs judged their node" "$(lines_of "$job")" 2
+wait_until 30 count_ge 2 "$SIM/state/n[12]/spool/$job.*.rec"
 # The epilogs' calls to slurmctld give up after MessageTimeout; the
 # results must still be spooled once the epilogs have ended.
 check "slurmctld down: both epilogs ended" epilog_done "$job" 2
@@ -334,8 +312,8 @@ is "slurmctld down: both results spooled" "$(ls "$SIM"/state/n[12]/spool/"$job".
 out=$("$CLUSTER" start-ctld --dir "$CDIR" 2>&1); rc=$?
 is "slurmctld starts again" "$rc" 0
 [ "$rc" = 0 ] || diag "$out"
-for _ in $(seq 300); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
-for _ in $(seq 600); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.1; done
+wait_until 30 scontrol ping
+wait_until 60 job_gone "$job"
 # n1 by a later job's prolog, n2 by efa-verify flush.
 j2=$(submit 1 -w n1)
 check "job $j2 on n1 started" started "$j2" 1
@@ -346,11 +324,9 @@ like "efa-verify flush says what it delivered" "$out" "^delivered 1, still spool
 rec=$(record "$job" nodes=2/2)
 is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=838860800 tcp_bytes=0"
 # n1's prolog delivers after it has taken its snapshot, so possibly still now.
-for _ in $(seq 150); do
-	[ "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" = 0 ] && break
-	sleep 0.1
-done
-is "spool empty on both nodes" "$(ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$job\.")" 0
+spooled() { ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$1\."; } # spooled JOB: its results left in the spools
+wait_until 15 says '^0$' spooled "$job"
+is "spool empty on both nodes" "$(spooled "$job")" 0
 out=$("${EV[@]}" -N n2 flush --job "$job"); rc=$?
 is "a second flush changes nothing" "$rc:$(record "$job")" "0:$rec"
 is "node records hold the job once" "$(scontrol show node n1 | grep -o "job=$job," | wc -l)" 1

@@ -7,9 +7,7 @@
 # nodes runs with efa_verify.so in plugstack (mode=enforce, and a node
 # without EFA in the job) and without it. And with --efa-verify, each
 # node's step-end line gives the step's EFA Gb/s and EFA share.
-. "$top_srcdir/tests/lib.sh"
-
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
 # sbatch and slurmstepd are not: the runtimes are preloaded into them
@@ -17,7 +15,7 @@ cluster_test "$@"
 # ASan-built: it runs as it is, leak checks included.
 san_env live
 
-cluster_dir live 12800
+cluster_dir live
 REAL_SRUN=$(command -v srun)
 mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"
@@ -26,22 +24,13 @@ mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
 cp "$top_builddir/cli/efa-verify" "$SIM/bin/"
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --type p4d.24xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --type p4d.24xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --type p5.48xlarge >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --type none >/dev/null
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $SIM/log/jobs.jsonl
-record_wait_ms: 15000
+fx n1 --type p4d.24xlarge
+fx n2 --type p4d.24xlarge
+fx n3 --type p5.48xlarge
+fx n4 --type none
 # TCP from the simulated interface counters the test moves (tcp.sh tests
 # the job's own nftables table on real traffic).
-tcp_source: interface
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+write_config "$SIM/efa-verify.yaml" --log "$SIM/log/jobs.jsonl" "record_wait_ms: 15000" "tcp_source: interface"
 job_wrappers
 # The srun report runs, seen from outside: its arguments, and what a task
 # started the same way gets from the plugin (the environment, a refusal),
@@ -90,7 +79,7 @@ nodes_json() { jq -r '.nodes[] | "\(.node) \(.verdict) \(.reason // "-") \(.efa_
 
 # --- a 4-node job of efauser's, running until the test says go
 job=$(as efauser env "${SAN_ENV[@]}" sbatch --parsable -N4 -w 'n[1-4]' --efa-verify=report -o "$SIM/out/%j.out" \
-	--wrap "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 900); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done")
+	--wrap "$(go_wait 90)")
 check "job $job: every prolog kept a start snapshot" started "$job" 4
 check "job $job: its script runs" ran "$job"
 uid=$(id -u efauser)
@@ -111,11 +100,11 @@ is "nothing moved yet: so far, 4 of 4 nodes, no bytes" \
 # and 5 drops on one NIC (6.4 per GiB: under the drop rate that degrades);
 # n3 (a p5) 500 MiB on 1 NIC of 32, the job on part of it; n4 (no EFA)
 # 600 MiB of TCP.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' \
-	--add 'rdmap18s0:rx_drops=5' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n3" --add 'rdmap16s0:tx_bytes=524288000' >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n4" --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))" >/dev/null
+fx n1 --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600'
+fx n2 --add '*:tx_bytes=104857600' --add '*:rx_bytes=104857600' \
+	--add 'rdmap18s0:rx_drops=5'
+fx n3 --add 'rdmap16s0:tx_bytes=524288000'
+fx n4 --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))"
 want="n1 ok - $((800 * MiB)) 0
 n2 ok - $((800 * MiB)) 0
 n3 ok idle_nics:31/32:not_judged:part_of_node:cpus:1/192 $((500 * MiB)) 0
@@ -217,13 +206,13 @@ chmod 0755 "$SIM/bin/step.sh"
 t0=$(date +%s.%N)
 as efauser srun --efa-verify=report -N3 -w 'n[1-3]' "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
 spid=$!
-for _ in $(seq 600); do [ "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -ge 3 ] && break; sleep 0.1; done
+wait_until 60 count_ge 3 "$SIM/out/step-ready-*"
 check "the step runs on n1, n2, n3" test "$(ls "$SIM"/out/step-ready-* 2>/dev/null | wc -l)" -eq 3
 # n1: 2 GiB of EFA (4 NICs x 256 MiB each way) and 512 MiB of TCP: 80%;
 # n2: 1 GiB of TCP only; n3: nothing.
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' --add '*:rx_bytes=268435456' \
-	--add "net/ens5:tx_bytes=$((512 * MiB))" >/dev/null
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n2" --add "net/ens5:tx_bytes=$((512 * MiB))" --add "net/ens5:rx_bytes=$((512 * MiB))" >/dev/null
+fx n1 --add '*:tx_bytes=268435456' --add '*:rx_bytes=268435456' \
+	--add "net/ens5:tx_bytes=$((512 * MiB))"
+fx n2 --add "net/ens5:tx_bytes=$((512 * MiB))" --add "net/ens5:rx_bytes=$((512 * MiB))"
 touch "$SIM/out/step-go"
 wait "$spid"
 src=$?
@@ -253,17 +242,13 @@ unlike "n3 moved nothing: no traffic line" "$steplog" "efa-verify: n3: [a-z_]+.*
 rm -f "$SIM"/out/step-*
 as efauser srun -N1 -w n1 "$SIM/bin/step.sh" > "$SIM/out/step.log" 2>&1 &
 spid=$!
-for _ in $(seq 600); do [ -e "$SIM/out/step-ready-n1" ] && break; sleep 0.1; done
-"$PYTHON" "$MKFIXTURE" "$SIM/sys/n1" --add '*:tx_bytes=268435456' >/dev/null
+wait_until 60 test -e "$SIM/out/step-ready-n1"
+fx n1 --add '*:tx_bytes=268435456'
 touch "$SIM/out/step-go"
 wait "$spid"
 check "without --efa-verify: the step ran" test -e "$SIM/out/step-end-n1"
 unlike "without --efa-verify: no step-end line" "$(cat "$SIM/out/step.log")" "efa-verify: n1: .*% of traffic"
 
 check "no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report from srun, sbatch, slurmstepd or the nodes' efa-verify" "$reports" ""
-	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
-fi
+check_sanitizer_reports "$ASAN_DIR" "from srun, sbatch, slurmstepd or the nodes' efa-verify"
 done_testing

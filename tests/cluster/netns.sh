@@ -6,20 +6,15 @@
 # third's; what a node pulls from storage shows on its own interface only.
 # `up` cleans a crashed run's leftovers, `down` leaves nothing, and the
 # host's own network configuration is as it was.
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (starts Slurm daemons, makes network namespaces)"
-[ -z "${EV_NO_CLUSTER:-}" ] || skip_all "cluster tests disabled (EV_NO_CLUSTER)"
-cluster_serialized "$@"
-command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
-command -v ip >/dev/null && command -v nsenter >/dev/null || skip_all "iproute2 or util-linux missing"
+cluster_test "$@"
+needs ip "iproute2 missing"
+needs nsenter "util-linux missing"
 
-CDIR=/run/efa-verify-test-netns
-BASE=11800
+cluster_dir netns
+BASE=$CPORT
 NNODES=6
-CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
-"$CLUSTER" down --dir "$CDIR" --port-base $BASE >/dev/null 2>&1
-rm -rf "$CDIR"
 MiB=1048576
 
 # hostnet: the host's own network configuration, as far as a test can
@@ -43,7 +38,7 @@ hostnet() {
 }
 # An interface brought up just before (a fresh matrix root's) may still be
 # checking its IPv6 addresses (DAD): their routes come when that ends.
-for _ in $(seq 100); do [ -z "$(ip -6 addr show tentative 2>/dev/null)" ] && break; sleep 0.1; done
+wait_until 10 lacks . ip -6 addr show tentative
 before=$(hostnet)
 
 # The leftovers of a crashed run on this port base: a node namespace with
@@ -72,8 +67,6 @@ is "up replaced the crashed run's namespaces with its own" \
 is "Slurm has $NNODES nodes, idle" "$(sinfo -h -N -o '%N %T' | sort -V | tr '\n' ' ')" \
 	"$(seq -f 'n%g idle' $NNODES | tr '\n' ' ')"
 
-# Every srun is bounded: a hung step fails its check.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "$@"; }
 addr_of() { awk -v n="$1" '$1 == n { print $2 }' "$CDIR/nodes"; }
 # ctr NODE|storage: "rx tx" of its interface, read in its namespace.
 ctr() {
@@ -152,12 +145,8 @@ is "n2's slurmd runs in n2's namespace" \
 
 # --- down: nothing left, the host as it was
 as_user sbatch -N1 -w n4 -o /dev/null --wrap 'sleep 300' >/dev/null
-job_pid=
-for _ in $(seq 300); do
-	job_pid=$(pgrep -u efauser -x sleep | head -1)
-	[ -n "$job_pid" ] && break
-	sleep 0.1
-done
+wait_until 30 pgrep -u efauser -x sleep
+job_pid=$(pgrep -u efauser -x sleep | head -1)
 is "(a job's process is running in n4's namespace: sleep $job_pid)" \
 	"$(readlink "/proc/${job_pid:-0}/ns/net")" "$("$CLUSTER" exec --dir "$CDIR" n4 readlink /proc/self/ns/net)"
 "$CLUSTER" down --dir "$CDIR" >"$EV_TMP/down.log" 2>&1

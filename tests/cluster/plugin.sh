@@ -2,8 +2,7 @@
 # The SPANK plugin on a real local Slurm cluster: real srun, sbatch and
 # slurmstepd, four nodes n1..n4 with their own simulated sysfs trees and IMDS
 # data, jobs run as an unprivileged user.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built, and Slurm's own
@@ -13,7 +12,7 @@ cluster_test "$@"
 # any ASan/UBSan report lands in $ASAN_DIR and fails the last check.
 san_env plugin
 
-cluster_dir plugin 26800
+cluster_dir plugin
 mkdir -p "$SIM/fakeprov" && chmod 0755 "$CDIR" "$SIM"
 # Copies under a directory every uid can read: srun loads the plugin as the user.
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
@@ -23,7 +22,7 @@ mknode() { # mknode NODE fixture-args...
 	local n=$1
 	shift
 	rm -rf "$SIM/sys/$n"
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/$n" "$@" >/dev/null
+	fx "$n" "$@"
 }
 mknode n1 --type p5.48xlarge
 mknode n2 --type p5.48xlarge
@@ -39,18 +38,7 @@ JSON
 }
 write_imds us-east-1a '"pg-a"'
 
-write_config() { # write_config [extra yaml]
-	cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: ""
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-$1
-YAML
-	chmod 0644 "$SIM/efa-verify.yaml"
-}
+config() { write_config "$SIM/efa-verify.yaml" --imds "$IMDS_URL" "$@"; } # config [YAML line...]
 PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
@@ -68,19 +56,13 @@ cluster_up --plugstack "$SIM/plugstack.conf" --prolog "$SIM/prolog.sh" \
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-write_config
+config
 cd "$CDIR" || exit 1
 # srun, sbatch and salloc load the plugin too: they get the runtimes (only
 # they: curl or jq with a preloaded ASan can hang).
 srun() { env "${SAN_ENV[@]}" srun "$@"; }
 sbatch() { env "${SAN_ENV[@]}" sbatch "$@"; }
 salloc() { env "${SAN_ENV[@]}" salloc "$@"; }
-
-# Bounded: an srun that hangs (a deadlocked slurmstepd) must fail its check,
-# not hold the whole run.
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
-# run_user CMD...: stdout+stderr in $out, status in $rc
-run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
 
 # --- the option is there, and validated before any allocation
 like "srun --help shows --efa-verify" "$(srun --help 2>&1)" "--efa-verify=\[off\|report\|enforce\]"
@@ -101,7 +83,7 @@ check "bad value with shell metacharacters: sbatch fails" test "$rc" -ne 0
 like "bad value with shell metacharacters: refused as a value" "$out" "invalid value"
 job_after=$(as_user sbatch --parsable -o /dev/null --wrap true)
 is "bad values created no job: the next good job follows the one before them" "$job_after" "$((job_before + 1))"
-for _ in $(seq 100); do sacct -n -X -j "$job_after" -o JobID 2>/dev/null | grep -q . && break; sleep 0.1; done
+wait_until 10 says . sacct -n -X -j "$job_after" -o JobID
 is "bad values created no job: none in accounting between the good ones" \
 	"$(sacct -n -X -a -o JobID --starttime now-1days 2>/dev/null | awk -v a="$job_before" -v b="$job_after" '$1 + 0 > a && $1 + 0 < b' | wc -l)" 0
 check "shell metacharacters never ran (no $pwned)" test ! -e "$pwned"
@@ -120,7 +102,7 @@ like "n4 (no EFA) gets nothing" "$out" "n4 unset unset"
 # -Q: a node still completing the last job makes srun say it is queued.
 run_user env FI_PROVIDER=tcp srun -Q -N1 -w n1 printenv FI_PROVIDER
 is "a user's own FI_PROVIDER is kept" "$out" "tcp"
-write_config "env:
+config "env:
   vars:
     FI_PROVIDER: {value: efa, force: true}"
 # -Q: a node still completing the last job makes srun say it is queued.
@@ -131,7 +113,7 @@ is "force overrides the user's value" "$out" "efa"
 # same job environment (check's own stands for the job's), same variables
 # and values in the tasks. One variable the job sets is kept, one the
 # config forces over the job's.
-write_config "env:
+config "env:
   vars:
     NCCL_DEBUG: {value: WARN}
     NCCL_SOCKET_IFNAME: {value: \"^lo\", force: true}"
@@ -150,7 +132,7 @@ is "check's env plan is what the step's tasks got" "$got" "$planned"
 for name in $(printf '%s' "$plan_json" | jq -r '.env.not_set[].name'); do
 	unlike "check plans $name not set: the step has none" "$out" "^$name="
 done
-write_config
+config
 
 # --- IMDS: asked once per node, then served from the per-boot cache
 before=$(curl -s "$IMDS_URL/_control/stats" | jq '.gets + .token_puts')
@@ -199,7 +181,7 @@ like "enforce, no placement group: reason and fix" "$out" "n3 not ready: placeme
 write_imds us-east-1b '"pg-a"'
 curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
 rm -f "$SIM/state/n3/imds.cache"
-write_config "placement:
+config "placement:
   availability_zone: us-east-1a"
 run_user srun --efa-verify -N2 -w n[1,3] true
 check "enforce, AZ differs from the expected one: step fails" test "$rc" -ne 0
@@ -208,18 +190,18 @@ run_user srun -N2 -w n[1,3] true
 is "report (default), AZ differs: step runs" "$rc" 0
 
 # --- drain
-write_config "placement:
+config "placement:
   availability_zone: us-east-1a
 on_not_ready: drain"
 run_user srun --efa-verify -N1 -w n3 true
 # The step asked slurmctld to drain n3: wait (bounded) until it says so.
-for _ in $(seq 100); do scontrol show node n3 | grep -q 'Reason=efa-verify:' && break; sleep 0.1; done
+wait_until 10 says 'Reason=efa-verify:' scontrol show node n3
 like "on_not_ready: drain drains the node with the reason" "$(scontrol show node n3)" "Reason=efa-verify: placement: availability zone us-east-1b"
 scontrol update nodename=n3 state=resume >/dev/null 2>&1
 write_imds us-east-1a '"pg-a"'
 curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
 rm -f "$SIM/state/n3/imds.cache"
-write_config
+config
 
 # --- nodes of one job in different zones (nothing expected in the config):
 # each node publishes its placement in its Slurm node record at an enforce
@@ -247,9 +229,9 @@ if [ "${slurm_major:-0}" -ge 23 ]; then
 	scontrol update nodename=n2 extra="" >/dev/null 2>&1
 	echo "SchedulerParameters=extra_constraints" >> "$CDIR/etc/slurm.conf"
 	scontrol reconfigure >/dev/null 2>&1
-	for _ in $(seq 100); do scontrol show config | grep -q 'SchedulerParameters.*extra_constraints' && break; sleep 0.1; done
+	wait_until 10 says 'SchedulerParameters.*extra_constraints' scontrol show config
 	# 24.11 on restarts slurmctld to reconfigure: its nodes come back first.
-	for _ in $(seq 300); do sinfo -h -n n2 -o %T 2>/dev/null | grep -qx idle && break; sleep 0.1; done
+	wait_until 30 says '^idle$' sinfo -h -n n2 -o %T
 	run_user srun --efa-verify -N1 -w n2 true
 	is "extra_constraints: the step runs" "$rc" 0
 	unlike "extra_constraints: nothing published in Extra" "$(scontrol show node n2)" "Extra=efa-verify"
@@ -257,8 +239,8 @@ if [ "${slurm_major:-0}" -ge 23 ]; then
 		"placement across nodes not verified: SchedulerParameters=extra_constraints"
 	sed -i '/^SchedulerParameters=extra_constraints$/d' "$CDIR/etc/slurm.conf"
 	scontrol reconfigure >/dev/null 2>&1
-	for _ in $(seq 100); do scontrol show config | grep -q 'SchedulerParameters.*extra_constraints' || break; sleep 0.1; done
-	for _ in $(seq 300); do sinfo -h -n n2 -o %T 2>/dev/null | grep -qx idle && break; sleep 0.1; done
+	wait_until 10 lacks 'SchedulerParameters.*extra_constraints' scontrol show config
+	wait_until 30 says '^idle$' sinfo -h -n n2 -o %T
 	run_user srun --efa-verify -N1 -w n2 true
 	like "without extra_constraints the same step publishes" "$(scontrol show node n2)" "Extra=efa-verify:az=us-east-1a pg=pg-a"
 else
@@ -279,7 +261,7 @@ JOB
 chmod 0755 "$SIM/job.sh"
 run_user sbatch --parsable --efa-verify -N2 -w n[1,4] -o "$SIM/out/job-%j.out" "$SIM/job.sh"
 job=$out
-for _ in $(seq 300); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 0.2; done
+wait_until 60 job_gone "$job"
 jo=$(cat "$SIM/out/job-$job.out" 2>/dev/null)
 like "sbatch --efa-verify: the batch step got the environment" "$jo" "batch efa"
 like "the prolog sees SPANK_EFA_VERIFY_MODE=enforce" "$(cat "$SIM/out/prolog-$job.env" 2>/dev/null)" "^SPANK_EFA_VERIFY_MODE=enforce$"
@@ -292,7 +274,7 @@ printf 'mode: report\nimds:\n  timeout_ms: [\n' > "$SIM/efa-verify.yaml"
 run_user srun -N2 echo still-running
 is "broken config: the step still runs" "$rc" 0
 like "broken config: the error names file:line:col" "$out" "efa-verify.yaml:[0-9]+:[0-9]+: .*efa-verify is off"
-write_config
+config
 
 # --- a user's environment cannot steer the root side
 cat > "$SIM/evil.yaml" <<YAML
@@ -339,9 +321,5 @@ unlike "plugin absent: nothing injected" "$out" "efa"
 unlike "plugin absent: no --efa-verify option" "$(srun --help 2>&1)" "efa-verify"
 echo "$PLUG" > "$SIM/plugstack.conf"
 
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report from the plugin in srun or slurmstepd" "$reports" ""
-	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
-fi
+check_sanitizer_reports "$ASAN_DIR" "from the plugin in srun or slurmstepd"
 done_testing

@@ -9,15 +9,14 @@
 # (each node reads and updates its record; the first node reads each
 # other's once), and the first node's wait for the others is a few polls of
 # the job itself (REQUEST_JOB_INFO_SINGLE). The record is still complete.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
-command -v sdiag >/dev/null || skip_all "sdiag not installed"
+needs jq
+needs sdiag
 san_env scale
 
-cluster_dir scale 18800
+cluster_dir scale
 LOG=$SIM/log/jobs.jsonl
 NODES=8
 mkdir -p "$SIM/fakeprov" "$SIM/log" && chmod 0755 "$CDIR" "$SIM"
@@ -26,7 +25,7 @@ cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
 cp "$top_builddir/tests/fakeprov/.libs/libefa-fi.so" "$SIM/fakeprov/"
 imds='{'
 for ((k = 1; k <= NODES; k++)); do
-	"$PYTHON" "$MKFIXTURE" "$SIM/sys/n$k" --type p5.48xlarge >/dev/null
+	fx "n$k" --type p5.48xlarge
 	imds+="\"n$k\": {\"instance_type\": \"p5.48xlarge\", \"availability_zone\": \"us-east-1a\", \"region\": \"us-east-1\", \"group_name\": \"pg-a\", \"instance_id\": \"i-0$k\"}"
 	[ "$k" -lt "$NODES" ] && imds+=', '
 done
@@ -36,15 +35,7 @@ chmod -R a+rX "$SIM"
 cluster_up --nodes "$NODES" --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" --env "FI_PROVIDER_PATH=$SIM/fakeprov"
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $LOG
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
-chmod 0644 "$SIM/efa-verify.yaml"
+write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL"
 cd "$CDIR" || exit 1
 
 # rpcs: "TYPE COUNT" for every RPC type slurmctld has served (sdiag). The
@@ -63,7 +54,6 @@ said() {
 	diag "$1: $(for t in REQUEST_NODE_INFO REQUEST_NODE_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_JOB_INFO_SINGLE REQUEST_FED_INFO \
 		REQUEST_UPDATE_JOB; do printf '%s=%s ' "$t" "$(delta "$2" "$3" "$t")"; done)"
 }
-as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
 
 # sdiag counts whole-table reads (so the checks below can fail).
 r0=$(rpcs)
@@ -111,8 +101,5 @@ check "job end: at most 3 node-record RPCs per node ($node_rpcs for 2 nodes)" te
 # record_wait_ms (20 s) of polls, one a second at most after the first few.
 check "job end: the first node's wait is a few job polls ($(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE))" \
 	test "$(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE)" -le 25
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report" "$reports" ""
-fi
+check_sanitizer_reports "$ASAN_DIR"
 done_testing

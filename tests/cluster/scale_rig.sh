@@ -7,12 +7,11 @@
 # epilog completed in slurmctld's counts, and the output has every row,
 # the model lines and the goals, each parseable. Never the timings: those
 # are the benchmark's to judge, not a test's.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
 case "${SAN_BUILD:-}" in yes) skip_all "sanitizer build (the rig measures the plain build)" ;; esac
-command -v nft >/dev/null || skip_all "nft not installed (the rig counts slurmctld's bytes with it)"
+needs nft "nft not installed (the rig counts slurmctld's bytes with it)"
 
 N=16
 # Bounded: 16 slurmd, three jobs and a few steps take ~2 min here.
@@ -56,5 +55,5 @@ like "goal: enforce launch" "$out" "^goal build: enforce step launch on 64 nodes
 like "goal: bytes at 8,192 nodes" "$out" "^goal build: projected bytes from slurmctld per job end at 8,192 nodes < 50 MB: "
 unlike "no part failed" "$out" "^FAILED parts"
 check "the scale cluster is down again" test ! -e /run/efa-verify-bench-scale/run/slurmctld.pid
-check "its nftables table is gone" sh -c '! nft list table inet evbench_scale_24800 >/dev/null 2>&1'
+check "its nftables table is gone" sh -c "! nft list table inet evbench_scale_$(port_base bench_scale) >/dev/null 2>&1"
 done_testing

@@ -6,29 +6,19 @@
 # other_tcp_bytes and never fallback; EFA traffic (simulated counters) with
 # storage reads is ok; a little EFA with much inter-node TCP is a fallback
 # whatever EFA moved. Each scenario asserts the exact verdict.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
-command -v fi_pingpong >/dev/null || skip_all "fi_pingpong not installed (libfabric-bin)"
+needs jq
+needs fi_pingpong "fi_pingpong not installed (libfabric-bin)"
 
-cluster_dir tcp 17800
+cluster_dir tcp
 LOG=$SIM/log/jobs.jsonl
 SAN_ENV=()
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
-fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 for n in n1 n2 n3 n4; do fx "$n" --type p4d.24xlarge --cpus 2; done
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $LOG
-record_wait_ms: 15000
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-YAML
+write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000"
 chmod -R a+rX "$SIM"
 cluster_up --prolog "$SIM/bin/prolog.sh" \
 	--epilog "$SIM/bin/epilog.sh"
@@ -42,7 +32,7 @@ GiB=1073741824
 job_run() {
 	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" sbatch --parsable -N "$1" -w "$2" \
 		-o "$SIM/out/%j.out" \
-		--wrap "$3; echo traffic_rc=\$?; touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
+		--wrap "$3; echo traffic_rc=\$?; $(go_wait 60)"
 }
 # field JOB NODE KEY: KEY of NODE's log line for JOB.
 field() { jq -r "select(.job == $1 and .node == \"$2\") | .$3" "$LOG"; }

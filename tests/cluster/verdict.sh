@@ -5,22 +5,20 @@
 # the record, the older device-level counter layout, and record: always. The
 # EFA counters are simulated sysfs files the test moves while each job runs;
 # every scenario asserts the exact record in sacct.
-. "$top_srcdir/tests/lib.sh"
-. "$top_srcdir/tests/cluster/joblib.sh"
+. "$top_srcdir/tests/cluster/lib/joblib.sh"
 
 cluster_test "$@"
-command -v jq >/dev/null || skip_all "jq not installed"
+needs jq
 # The plugin is loaded by sbatch, srun and slurmstepd here (enforce, and
 # --efa-verify=off): in the sanitizer build they get its runtimes.
 san_env verdict
 
-cluster_dir verdict 14800
+cluster_dir verdict
 LOG=$SIM/log/jobs.jsonl
 mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
 job_wrappers
 # Under a directory every uid can read: sbatch loads the plugin as the user.
 cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
-fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 # Each simulated node has the 2 CPUs cluster.sh gives it in slurm.conf, as a
 # real node has the CPUs its slurm.conf line says.
 fx n1 --type p4d.24xlarge --cpus 2
@@ -28,29 +26,14 @@ fx n2 --type p4d.24xlarge --cpus 2
 # n3 has an older efa driver: no ports/1/hw_counters, the counters at device level.
 fx n3 --type p4d.24xlarge --cpus 2 --layout device
 fx n4 --type p5.48xlarge --cpus 2
-write_config() { # write_config [extra yaml]
-	cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: $LOG
-record_wait_ms: 15000
-# TCP from the simulated interface counters the test moves (tcp.sh tests
-# the job's own nftables table on real traffic).
-tcp_source: interface
-imds:
-  endpoint: http://127.0.0.1:9/%n
-  timeout_ms: 200
-# Only the port check: a node with a port down is not ready.
-checks:
-  devices: off
-  efa_provider: off
-  placement: off
-  versions: off
-$1
-YAML
-	chmod 0644 "$SIM/efa-verify.yaml"
+# config [YAML line...]: TCP from the simulated interface counters the test
+# moves (tcp.sh tests the job's own nftables table on real traffic); only
+# the port check: a node with a port down is not ready.
+config() {
+	write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000" "tcp_source: interface" \
+		"checks:" "  devices: off" "  efa_provider: off" "  placement: off" "  versions: off" "$@"
 }
-write_config
+config
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 cluster_up --plugstack "$SIM/plugstack.conf" \
@@ -182,7 +165,7 @@ off_job "record: follow_mode: off" --efa-verify=off
 unlike "record: follow_mode: off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
 
 # --- record: always: --efa-verify=off stops injection, not the record
-write_config "record: always"
+config "record: always"
 job=$(submit 1 -w n1 --efa-verify=off)
 check "record: always: off: the prolog kept its snapshot" started "$job" 1
 go "$job"
@@ -200,7 +183,7 @@ is "record: always: report: sacct record" "$(record "$job" nodes=1/1)" \
 
 # --- the plugstack line's mode=off is the site's off: the prolog and
 # epilog, which never read plugstack.conf, get it from sbatch's plugin.
-write_config
+config
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=off" > "$SIM/plugstack.conf"
 off_job "plugstack mode=off"
 unlike "plugstack mode=off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
@@ -214,9 +197,5 @@ is "plugstack mode=off, --efa-verify=report: sacct record" "$(record "$job" node
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"
-if [ -n "${SAN_BUILD:-}" ]; then
-	reports=$(ls "$ASAN_DIR" 2>/dev/null)
-	is "ASan+UBSan: no report from the plugin in sbatch, srun or slurmstepd" "$reports" ""
-	[ -z "$reports" ] || diag "$(cat "$ASAN_DIR"/* | head -60)"
-fi
+check_sanitizer_reports "$ASAN_DIR" "from the plugin in sbatch, srun or slurmstepd"
 done_testing

@@ -47,12 +47,8 @@ is "... and the instance's type" "$(cat "$EV_TMP/body")" p5.48xlarge
 is "GET of an unknown leaf: 404" "$(code GET /n1/latest/meta-data/no-such-thing -H "$TOK: $t1")" 404
 is "no placement group: group-name is 404" \
 	"$(code GET /n2/latest/meta-data/placement/group-name -H "$TOK: $t2")" 404
-st=
-for _ in $(seq 40); do
-	st=$(code GET /n1/latest/meta-data/instance-type -H "$TOK: $t1")
-	[ "$st" = 401 ] && break
-	sleep 0.1
-done
+wait_until 4 says '^401$' code GET /n1/latest/meta-data/instance-type -H "$TOK: $t1"
+st=$(code GET /n1/latest/meta-data/instance-type -H "$TOK: $t1")
 is "the TTL-1 token expires within 4 s: 401" "$st" 401
 
 # The control endpoint refuses what it does not know.

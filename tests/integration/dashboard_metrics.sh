@@ -217,7 +217,7 @@ s.serve_forever()
 PY
 "$PYTHON" "$EV_TMP/exporter.py" "$PROM" "$EV_TMP/exporter.port" &
 at_exit "kill $!"
-for _ in $(seq 50); do [ -s "$EV_TMP/exporter.port" ] && break; sleep 0.1; done
+wait_until 5 test -s "$EV_TMP/exporter.port"
 XPORT=$(cat "$EV_TMP/exporter.port")
 PPORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$EV_TMP/prometheus.yml" <<YAML
@@ -234,10 +234,8 @@ prometheus --config.file="$EV_TMP/prometheus.yml" --storage.tsdb.path="$EV_TMP/t
 	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn 2>"$EV_TMP/prometheus.log" &
 at_exit "kill $!; wait $!"
 q() { curl -s -m 10 --data-urlencode "query=$1" "http://127.0.0.1:$PPORT/api/v1/query"; }
-for _ in $(seq 150); do
-	[ "$(q 'count(efa_verify_job_info)' | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)" = 7 ] && break
-	sleep 0.2
-done
+jobs_seen() { q 'count(efa_verify_job_info)' | jq -r '.data.result[0].value[1] // empty'; }
+wait_until 30 says '^7$' jobs_seen
 is "Prometheus scraped every job of both nodes" "$(q 'count(efa_verify_job_info)' | jq -r '.data.result[0].value[1]')" 7
 is "scraped job label arrives as exported_job (the dashboard's default)" \
 	"$(q 'count by (exported_job) (efa_verify_job_info)' | jq -r '[.data.result[].metric.exported_job] | sort | join(",")')" \

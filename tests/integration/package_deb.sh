@@ -87,7 +87,9 @@ check "man page efa-verify(8) found by man" test -n "$(man -w efa-verify 2>/dev/
 # ---------------------------------------------------------------- on a real cluster
 # As tests/cluster/plugin.sh sets it up, but the plugstack names the
 # INSTALLED plugin.
+. "$top_srcdir/tests/cluster/lib/net.sh"
 CDIR=/run/efa-verify-test-pkg
+BASE=$(port_base package_deb)
 SIM=$CDIR/sim
 CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 "$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
@@ -106,27 +108,19 @@ cat > "$SIM/imds.json" <<JSON
 JSON
 echo "optional $PLUGDIR/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
-if ! "$CLUSTER" up --dir "$CDIR" --port-base 8800 --plugstack "$SIM/plugstack.conf" \
+if ! "$CLUSTER" up --dir "$CDIR" --port-base "$BASE" --plugstack "$SIM/plugstack.conf" \
 	--env "FI_PROVIDER_PATH=$SIM/fakeprov" >"$W/up.log" 2>&1; then
 	not_ok "cluster comes up"; diag "$(cat "$W/up.log")"
 	"$CLUSTER" down --dir "$CDIR" >/dev/null 2>&1
 	done_testing; exit 1
 fi
 at_exit "\"$CLUSTER\" down --dir \"$CDIR\""
-ok "cluster comes up (ports 8800+)"
+ok "cluster comes up (ports $BASE+)"
 . "$CDIR/env"
 # The nodes, each in a network namespace of its own, reach the IMDS server
 # on the cluster's address (their 127.0.0.1 is their own).
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
-cat > "$SIM/efa-verify.yaml" <<YAML
-sysfs_root: $SIM/sys/%n
-state_dir: $SIM/state/%n
-log: ""
-imds:
-  endpoint: $IMDS_URL/%n
-  timeout_ms: 1000
-YAML
-chmod 0644 "$SIM/efa-verify.yaml"
+write_config "$SIM/efa-verify.yaml" --imds "$IMDS_URL"
 # The installed epilog, with its result to deliver, loads the installed
 # Slurm module (here it then finds no slurm.conf: the result stays spooled).
 out=$(env -i PATH="$PATH" SLURM_JOB_ID=999 SLURMD_NODENAME=n1 SLURM_NODELIST=n1 SLURM_CONF=/nonexistent \

@@ -1,6 +1,9 @@
-# Shared by the cluster tests that run jobs through the prolog and epilog
-# (sourced after tests/lib.sh). SIM is the test's simulation directory, LOG
-# the job log the config names; jobs run as efauser.
+# Shared by the cluster tests that run jobs through the prolog and epilog,
+# which source it in place of tests/lib.sh (it brings that). SIM is the
+# test's simulation directory, LOG the job log the config names; jobs run as
+# efauser.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/cluster/lib/net.sh"
 
 # cluster_test "$@": how every cluster test starts: as root, with Slurm
 # installed, one at a time on this host (cluster_serialized re-runs the
@@ -12,13 +15,14 @@ cluster_test() {
 	command -v slurmctld >/dev/null && command -v slurmd >/dev/null || skip_all "Slurm not installed"
 }
 
-# cluster_dir NAME PORT: the test's cluster directory CDIR
-# (/run/efa-verify-test-NAME), its SIM, and CLUSTER; whatever a killed run
-# left there (its cluster on port base PORT included) is gone.
+# cluster_dir NAME: the test's cluster directory CDIR
+# (/run/efa-verify-test-NAME), its SIM, CLUSTER, and its port base CPORT
+# (NAME's in tests/cluster/ports); whatever a killed run left there (its
+# cluster on that base included) is gone.
 cluster_dir() {
 	CDIR=/run/efa-verify-test-$1
 	SIM=$CDIR/sim
-	CPORT=$2
+	CPORT=$(port_base "$1") || exit 1
 	CLUSTER="$top_srcdir/tests/cluster/cluster.sh"
 	"$CLUSTER" down --dir "$CDIR" --port-base "$CPORT" >/dev/null 2>&1
 	rm -rf "$CDIR"
@@ -85,26 +89,40 @@ submit() {
 	shift
 	runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" sbatch --parsable -N "$nodes" \
 		-o "$SIM/out/%j.out" "$@" \
-		--wrap "env > $SIM/out/env-\$SLURM_JOB_ID; touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq 600); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
+		--wrap "env > $SIM/out/env-\$SLURM_JOB_ID; $(go_wait 60)"
+}
+# go_wait SECONDS: how a job's script ends: it leaves $SIM/out/ran-JOB, then
+# waits (bounded) for go. In the job's shell, where tests/lib.sh is not.
+go_wait() {
+	echo "touch $SIM/out/ran-\$SLURM_JOB_ID; for i in \$(seq $(($1 * 10))); do [ -e $SIM/out/go-\$SLURM_JOB_ID ] && break; sleep 0.1; done"
 }
 go() { touch "$SIM/out/go-$1"; }
+# started_job N [sbatch args]: submit's job, in job, checked until its N
+# prologs have kept their start snapshots.
+started_job() {
+	job=$(submit "$@")
+	check "job $job: prologs kept their start snapshots" started "$job" "$1"
+}
+# judged JOB N: says go, then prints verdicts JOB N.
+judged() { go "$1"; verdicts "$1" "$2"; }
+# as_user CMD...: CMD as efauser on this cluster, with SAN_ENV, bounded at
+# 120 s (a hung srun fails its check); run_user: the same, its output in
+# out and its exit status in rc.
+as_user() { timeout -k 5 120 runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" "$@"; }
+run_user() { out=$(as_user "$@" 2>&1); rc=$?; }
+# fx NODE MKFIXTURE-ARGS...: change NODE's simulated sysfs tree.
+fx() { "$PYTHON" "$MKFIXTURE" "$SIM/sys/$1" "${@:2}" >/dev/null; }
 # ran JOB: wait (bounded, 60 s) until the job's script runs, which Slurm
 # starts only once every prolog of the job has ended.
-ran() {
-	for _ in $(seq 600); do [ -e "$SIM/out/ran-$1" ] && return 0; sleep 0.1; done
-	return 1
+ran() { wait_until 60 test -e "$SIM/out/ran-$1"; }
+# count_ge N PATTERN: N files or more match PATTERN, expanded here.
+count_ge() {
+	# shellcheck disable=SC2086 # the pattern is meant to expand here
+	[ "$(ls -d $2 2>/dev/null | wc -l)" -ge "$1" ]
 }
 # at_least N PATTERN: wait (bounded, 60 s: prologs are slow on a loaded
 # machine) until N files match PATTERN, expanded afresh each time.
-at_least() {
-	local pattern=$2
-	for _ in $(seq 600); do
-		# shellcheck disable=SC2086 # the pattern is meant to expand here
-		[ "$(ls -d $pattern 2>/dev/null | wc -l)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+at_least() { wait_until 60 count_ge "$@"; }
 # epilog_done JOB N: N epilogs of the job have ended.
 epilog_done() { at_least "$2" "$SIM/out/epilog-done-$1-*"; }
 # off_job NAME [sbatch args]: a one-node job on n1 that efa-verify leaves
@@ -118,35 +136,36 @@ off_job() {
 	check "$name: the prolog kept no snapshot" test ! -e "$SIM/state/n1/jobs/$job.start"
 	go "$job"
 	check "$name: job $job's epilog ended" epilog_done "$job" 1
-	is "$name: no log line" "$(jq -c "select(.job == $job)" "$LOG" | wc -l)" 0
-	is "$name: no record" "$(sacct -P -n -X -j "$job" -o AdminComment)" ""
+	is "$name: no log line" "$(lines_of "$job")" 0
+	is "$name: no record" "$(admin_comment "$job")" ""
 }
 # started JOB N: the prologs left N start snapshots.
 started() { at_least "$2" "$SIM/state/n*/jobs/$1.start"; }
 nodes_of() { squeue -h -j "$1" -o %N; }
+# job_gone [JOB]: the job (without one: every job) has left the queue.
+job_gone() { [ -z "$(squeue -h ${1:+-j "$1"} 2>/dev/null)" ]; }
+# lines_of JOB: how many lines the job has in the log.
+lines_of() { jq -c "select(.job == $1)" "$LOG" 2>/dev/null | wc -l; }
+lines_ge() { [ "$(lines_of "$1")" -ge "$2" ]; } # lines_ge JOB N
 # verdicts JOB N: wait for N log lines of the job; prints "node verdict reason" lines.
 verdicts() {
-	for _ in $(seq 150); do
-		[ "$(jq -c "select(.job == $1)" "$LOG" 2>/dev/null | wc -l)" -ge "$2" ] && break
-		sleep 0.1
-	done
+	wait_until 15 lines_ge "$1" "$2"
 	jq -r "select(.job == $1) | \"\\(.node) \\(.verdict) \\(.reason // \"-\")\"" "$LOG" 2>/dev/null | sort
 }
 expand() { scontrol show hostnames "$1"; }
+admin_comment() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null; } # admin_comment JOB
+# has_record JOB [WANT]: the job's AdminComment holds an efa-verify record
+# (with WANT in it, if given).
+has_record() { case "$(admin_comment "$1")" in *efa-verify:*"${2:-}"*) return 0 ;; esac; return 1; }
 # record_raw JOB [WANT]: the job's AdminComment once it holds an efa-verify
 # record (with WANT in it, if given); bounded at 40 s.
 record_raw() {
-	local c=
-	for _ in $(seq 400); do
-		c=$(sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null)
-		case "$c" in *efa-verify:*"${2:-}"*) break ;; esac
-		sleep 0.1
-	done
-	echo "$c"
+	wait_until 40 has_record "$@"
+	admin_comment "$1"
 }
 # record JOB [WANT]: the same without how its TCP was counted
 # ("other_tcp_bytes=N tcp_source=S": real traffic of Slurm's own, which
 # varies), which tcp_of gives.
 record() { sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//' <<<"$(record_raw "$@")"; }
 # tcp_of JOB: "other_tcp_bytes=N tcp_source=S" from the job's record.
-tcp_of() { sacct -P -n -X -j "$1" -o AdminComment 2>/dev/null | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }
+tcp_of() { admin_comment "$1" | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }
