@@ -180,34 +180,70 @@ static void rule_peer(struct ev_nft_msgs *m, const char *table, bool out, bool v
 	rule_end(m);
 }
 
-static void set(struct ev_nft_msgs *m, const char *table, bool v6, uint32_t set_id, const void *addrs, size_t n)
+static size_t attr_len(size_t payload)
 {
-	size_t size = v6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
-	const char *name = v6 ? "peers6" : "peers4";
+	return NLA_HDRLEN + NLA_ALIGN(payload);
+}
 
+/* A message's header and nfgenmsg: a batch's begin and end are no more. */
+#define MSG_HEAD (NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+
+static const char *set_name(bool v6)
+{
+	return v6 ? "peers6" : "peers4";
+}
+
+static void set(struct ev_nft_msgs *m, const char *table, bool v6, uint32_t set_id)
+{
 	ev_nft_msg_begin(m, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET);
 	ev_nft_put_str(m, NFTA_SET_TABLE, table);
-	ev_nft_put_str(m, NFTA_SET_NAME, name);
+	ev_nft_put_str(m, NFTA_SET_NAME, set_name(v6));
 	ev_nft_put_be32(m, NFTA_SET_FLAGS, 0);
 	ev_nft_put_be32(m, NFTA_SET_KEY_TYPE, v6 ? NFT_TYPE_IP6ADDR : NFT_TYPE_IPADDR);
-	ev_nft_put_be32(m, NFTA_SET_KEY_LEN, (uint32_t)size);
+	ev_nft_put_be32(m, NFTA_SET_KEY_LEN, v6 ? sizeof(struct in6_addr) : sizeof(struct in_addr));
 	ev_nft_put_be32(m, NFTA_SET_ID, set_id);
 	ev_nft_msg_end(m);
-	for (size_t i = 0; i < n; i += ELEMS_PER_MSG) {
+}
+
+/* Peers *next.. of one family (their index counts the IPv4 ones first),
+ * in element messages of at most *room bytes together; *next and *room
+ * move past what went in. set_id 0: the set is found by name (made by an
+ * earlier batch). */
+static void set_elems(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p, bool v6,
+		      uint32_t set_id, size_t *next, size_t *room)
+{
+	size_t size = v6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+	size_t base = v6 ? p->n4 : 0, end = v6 ? p->n4 + p->n6 : p->n4;
+	const char *addrs = v6 ? (const char *)p->v6 : (const char *)p->v4;
+	/* LIST_ELEM { KEY { DATA_VALUE } }. */
+	size_t elem = 2 * NLA_HDRLEN + attr_len(size);
+	size_t head = MSG_HEAD + attr_len(strlen(table) + 1) + attr_len(strlen(set_name(v6)) + 1) +
+		      (set_id ? attr_len(sizeof(uint32_t)) : 0) + NLA_HDRLEN;
+
+	while (*next < end && *room >= head + elem) {
+		size_t k = *next, n = (*room - head) / elem;
+
+		if (n > ELEMS_PER_MSG)
+			n = ELEMS_PER_MSG;
+		if (n > end - k)
+			n = end - k;
 		ev_nft_msg_begin(m, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET);
 		ev_nft_put_str(m, NFTA_SET_ELEM_LIST_TABLE, table);
-		ev_nft_put_str(m, NFTA_SET_ELEM_LIST_SET, name);
-		ev_nft_put_be32(m, NFTA_SET_ELEM_LIST_SET_ID, set_id);
+		ev_nft_put_str(m, NFTA_SET_ELEM_LIST_SET, set_name(v6));
+		if (set_id)
+			ev_nft_put_be32(m, NFTA_SET_ELEM_LIST_SET_ID, set_id);
 		ev_nft_nest_begin(m, NFTA_SET_ELEM_LIST_ELEMENTS);
-		for (size_t k = i; k < n && k < i + ELEMS_PER_MSG; k++) {
+		for (; k < *next + n; k++) {
 			ev_nft_nest_begin(m, NFTA_LIST_ELEM);
 			ev_nft_nest_begin(m, NFTA_SET_ELEM_KEY);
-			ev_nft_put(m, NFTA_DATA_VALUE, (const char *)addrs + k * size, size);
+			ev_nft_put(m, NFTA_DATA_VALUE, addrs + (k - base) * size, size);
 			ev_nft_nest_end(m);
 			ev_nft_nest_end(m);
 		}
 		ev_nft_nest_end(m);
 		ev_nft_msg_end(m);
+		*next += n;
+		*room -= head + n * elem;
 	}
 }
 
@@ -240,7 +276,9 @@ static void table_msg(struct ev_nft_msgs *m, uint16_t type, uint16_t flags, cons
 	ev_nft_msg_end(m);
 }
 
-void ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p)
+/* The first batch: the table whole, with the peers that fit in room. */
+static void build_table(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p, size_t room,
+			size_t *next)
 {
 	ev_nft_batch_begin(m);
 	/* add, delete, create: one transaction that replaces a table of the
@@ -259,10 +297,15 @@ void ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_j
 		ev_nft_nest_end(m);
 		ev_nft_msg_end(m);
 	}
-	if (p->n4)
-		set(m, table, false, 1, p->v4, p->n4);
-	if (p->n6)
-		set(m, table, true, 2, p->v6, p->n6);
+	if (p->n4) {
+		set(m, table, false, 1);
+		set_elems(m, table, p, false, 1, next, &room);
+	}
+	if (p->n6) {
+		set(m, table, true, 2);
+		if (*next >= p->n4)
+			set_elems(m, table, p, true, 2, next, &room);
+	}
 	for (int out = 1; out >= 0; out--) {
 		chain(m, table, out);
 		rule_all(m, table, out);
@@ -272,6 +315,36 @@ void ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_j
 			rule_peer(m, table, out, true, 2);
 	}
 	ev_nft_batch_end(m);
+}
+
+int ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p, size_t max,
+		    size_t *next)
+{
+	size_t total = p->n4 + p->n6, room, from = *next;
+
+	if (*next == 0) {
+		struct ev_nft_msgs dry;
+		size_t none = 0, fixed;
+
+		/* What the table costs without its peers, measured by making
+		 * it: the peers get the rest of max. */
+		ev_nft_init(&dry, 0);
+		build_table(&dry, table, p, 0, &none);
+		fixed = dry.b.len;
+		ev_nft_free(&dry);
+		if (fixed > max)
+			return -EMSGSIZE;
+		room = max - fixed;
+		build_table(m, table, p, room, next);
+	} else {
+		room = max >= 2 * MSG_HEAD ? max - 2 * MSG_HEAD : 0;
+		ev_nft_batch_begin(m);
+		set_elems(m, table, p, false, 0, next, &room);
+		set_elems(m, table, p, true, 0, next, &room);
+		ev_nft_batch_end(m);
+	}
+	/* A batch that took no peer would be sent again and again. */
+	return *next == from && from < total ? -EMSGSIZE : 0;
 }
 
 void ev_jobnet_parse_counter(const struct nlmsghdr *h, const char *table, struct ev_net_counts *c,
@@ -310,19 +383,47 @@ int ev_jobnet_open(struct ev_nft **n, struct ev_err *err)
 	return ev_nft_open(n, EV_JOBNET_TIMEOUT_MS, err);
 }
 
+static int remove_table(struct ev_nft *n, const char *table, struct ev_err *err);
+
+/* Old kernels' nf_tables took names of at most this many bytes, NUL
+ * included, and refuse a longer one with ERANGE. */
+#define NFT_OLD_NAMELEN 32
+
 int ev_jobnet_start(struct ev_nft *n, uint32_t jobid, const char *node, const struct ev_jobnet_peers *p,
 		    struct ev_err *err)
 {
 	char table[EV_JOBNET_TABLE_MAX];
+	size_t next = 0, max = ev_nft_max_batch(n), batches = 0;
 	struct ev_nft_msgs m;
 	int rc;
 
 	if (ev_jobnet_table_name(jobid, node, table, sizeof(table)) != 0)
 		return ev_errf(err, -EINVAL, "no table name for job %" PRIu32 " on '%.64s'", jobid, node);
-	ev_nft_init(&m, ev_nft_seq(n));
-	ev_jobnet_build(&m, table, p);
-	rc = ev_nft_commit(n, &m, err);
-	ev_nft_free(&m);
+	/* A batch is one datagram, at most the socket's send buffer: a job
+	 * of many thousand nodes takes several, the first making the table
+	 * and the others adding peers to it, before the job starts. */
+	do {
+		ev_nft_init(&m, ev_nft_seq(n));
+		rc = ev_jobnet_build(&m, table, p, max, &next);
+		if (rc)
+			ev_errf(err, rc, "%zu-byte batches cannot hold the table (an efa-verify bug)", max);
+		else
+			rc = ev_nft_commit(n, &m, err);
+		ev_nft_free(&m);
+		batches++;
+	} while (!rc && next < p->n4 + p->n6);
+	if (rc == -ERANGE && batches == 1 && strlen(table) >= NFT_OLD_NAMELEN)
+		return ev_errf(err, rc,
+			       "table inet %s: its %zu-byte name is longer than this kernel's nf_tables takes "
+			       "(%d bytes before Linux 4.14)",
+			       table, strlen(table), NFT_OLD_NAMELEN - 1);
+	if (rc && batches > 1) {
+		struct ev_err ignored;
+
+		/* Half a peer set would count part of the job's traffic as
+		 * the rest of the node's. */
+		remove_table(n, table, &ignored);
+	}
 	return rc ? ev_err_prefix(err, rc, "table inet %s", table) : 0;
 }
 

@@ -39,8 +39,11 @@
 #include "jobnet/ev_nft.h"
 
 #define EV_JOBNET_PREFIX "efa_verify_"
-/* "efa_verify_" + 10 digits + "_" + 63 node characters, each up to 3. */
+/* "efa_verify_" + 10 digits + "_" + 63 node characters, each up to 3.
+ * nf_tables takes names of up to 255 bytes since Linux 4.14 (31 before;
+ * ev_jobnet_start says so where a kernel refuses one). */
 #define EV_JOBNET_TABLE_MAX 224
+_Static_assert(EV_JOBNET_TABLE_MAX <= 256, "a table name nf_tables takes");
 /* How long one netlink exchange may take. */
 #define EV_JOBNET_TIMEOUT_MS 1000
 
@@ -74,9 +77,15 @@ int ev_jobnet_table_name(uint32_t jobid, const char *node, char *out, size_t cap
 /* The job id of name if it is node's table, else false. */
 bool ev_jobnet_table_job(const char *name, const char *node, uint32_t *jobid);
 
-/* The batch that (re)creates table for peers: an existing table of that
- * name is replaced in the same transaction (a prolog run again). Pure. */
-void ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p);
+/* The batches that (re)create table for peers, each at most max bytes.
+ * With *next 0, the first: the table whole (an existing table of that
+ * name is replaced in the same transaction: a prolog run again) with as
+ * many peers as fit; while *next is below the peers' count, each further
+ * call makes a batch that adds the next ones to it. *next counts the
+ * peers placed so far, IPv4 first. -EMSGSIZE where max cannot hold the
+ * table or a peer. Pure. */
+int ev_jobnet_build(struct ev_nft_msgs *m, const char *table, const struct ev_jobnet_peers *p, size_t max,
+		    size_t *next);
 /* One reply of a counter dump: if it is one of table's four counters, its
  * bytes go into c and its bit (1 peer_tx, 2 peer_rx, 4 all_tx, 8 all_rx)
  * into *seen. Pure. */
@@ -88,8 +97,10 @@ void ev_jobnet_parse_counter(const struct nlmsghdr *h, const char *table, struct
  * ev_jobnet_open it, ev_nft_close it. Fails where there is no netfilter
  * netlink. */
 int ev_jobnet_open(struct ev_nft **n, struct ev_err *err);
-/* Make the job's table (prolog). Fails where nftables cannot be used:
- * no CAP_NET_ADMIN (-EPERM), no nf_tables. */
+/* Make the job's table (prolog), in as many batches as its peers need;
+ * a table left half made is removed. Fails where nftables cannot be used:
+ * no CAP_NET_ADMIN (-EPERM), no nf_tables, a kernel that takes no name
+ * this long (-ERANGE). */
 int ev_jobnet_start(struct ev_nft *n, uint32_t jobid, const char *node, const struct ev_jobnet_peers *p,
 		    struct ev_err *err);
 /* Read the job's counters (epilog): -ENOENT if its table is gone or

@@ -283,6 +283,17 @@ int ev_nft_open(struct ev_nft **out, long timeout_ms, struct ev_err *err)
 	return 0;
 }
 
+size_t ev_nft_max_batch(const struct ev_nft *n)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	/* The kernel's floor for a send buffer is a few KiB. */
+	if (getsockopt(n->fd, SOL_SOCKET, SO_SNDBUF, &v, &l) != 0 || v < 4096)
+		return 4096 - 32;
+	return (size_t)v - 32;
+}
+
 uint32_t ev_nft_seq(const struct ev_nft *n)
 {
 	return n->seq;

@@ -84,6 +84,9 @@ struct ev_nft;
  * is not there or not allowed. */
 int ev_nft_open(struct ev_nft **out, long timeout_ms, struct ev_err *err);
 void ev_nft_close(struct ev_nft **n);
+/* The largest batch the socket sends: a netlink datagram must fit its
+ * send buffer, less 32 bytes (netlink_sendmsg). */
+size_t ev_nft_max_batch(const struct ev_nft *n);
 /* Where the next batch or request's sequence numbers start
  * (ev_nft_init): after those of every exchange before it. */
 uint32_t ev_nft_seq(const struct ev_nft *n);

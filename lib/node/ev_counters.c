@@ -172,14 +172,16 @@ static int cmp_ifname(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX], size_t cap, size_t *n,
-		       struct ev_err *err)
+int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size_t *n, struct ev_err *err)
 {
+	char (*names)[EV_IFNAME_MAX] = NULL;
 	char path[4096];
 	struct dirent *de;
+	size_t cap = 0;
 	DIR *dir;
 	int fd;
 
+	*out = NULL;
 	*n = 0;
 	if (ev_path_join(path, sizeof(path), sysfs_root, "class/net") != 0)
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", sysfs_root);
@@ -191,14 +193,31 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX], size_
 		close(fd);
 		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
 	}
-	while ((de = readdir(dir)) && *n < cap) {
+	/* Every one of them: readdir's order is no ranking, so a cap here
+	 * would drop whichever interface the directory happened to list
+	 * last, the node's primary one included. */
+	while ((de = readdir(dir))) {
 		if (!ev_valid_name(de->d_name, EV_IFNAME_MAX) || !is_ena(fd, de->d_name))
 			continue;
-		memcpy(out[*n], de->d_name, strlen(de->d_name) + 1);
+		if (*n == cap) {
+			char (*grown)[EV_IFNAME_MAX] = realloc(names, (cap ? cap * 2 : 8) * EV_IFNAME_MAX);
+
+			if (!grown) {
+				closedir(dir);
+				free(names);
+				*n = 0;
+				return ev_errf(err, -ENOMEM, "out of memory");
+			}
+			names = grown;
+			cap = cap ? cap * 2 : 8;
+		}
+		memcpy(names[*n], de->d_name, strlen(de->d_name) + 1);
 		(*n)++;
 	}
 	closedir(dir);
-	qsort(out, *n, EV_IFNAME_MAX, cmp_ifname);
+	if (*n)
+		qsort(names, *n, EV_IFNAME_MAX, cmp_ifname);
+	*out = names;
 	return 0;
 }
 

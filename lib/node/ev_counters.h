@@ -55,9 +55,10 @@ const char *ev_tcp_source_name(enum ev_tcp_source s);   /* "interface", "nftable
 /* "interface", "nftables" -> 0, else -EINVAL. */
 int ev_tcp_source_parse(const char *s, enum ev_tcp_source *out);
 
-/* ENA interfaces under sysfs_root/class/net (device/driver -> ena), sorted. */
-int ev_tcp_ifaces_auto(const char *sysfs_root, char (*out)[EV_IFNAME_MAX],
-		       size_t cap, size_t *n, struct ev_err *err);
+/* Every ENA interface under sysfs_root/class/net (device/driver -> ena),
+ * sorted, in *out (malloc'd, NULL when there are none; free it). */
+int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size_t *n,
+		       struct ev_err *err);
 
 /* The port counters a job's verdict and outputs are made of, sorted by
  * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write

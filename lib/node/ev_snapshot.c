@@ -22,7 +22,8 @@
 int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
 		     const char *const *names, struct ev_snapshot *out, struct ev_err *err)
 {
-	char ifaces[EV_MAX_TCP_IFACES][EV_IFNAME_MAX];
+	char (*found)[EV_IFNAME_MAX] = NULL;
+	const char (*ifaces)[EV_IFNAME_MAX] = cfg->tcp_ifaces;
 	char path[4096];
 	struct timespec ts;
 	size_t n_if = 0;
@@ -71,12 +72,21 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 	}
 
 	if (cfg->tcp_auto) {
-		rc = ev_tcp_ifaces_auto(cfg->sysfs_root, ifaces, EV_MAX_TCP_IFACES, &n_if, err);
+		rc = ev_tcp_ifaces_auto(cfg->sysfs_root, &found, &n_if, err);
 		if (rc)
 			goto out;
+		ifaces = (const char (*)[EV_IFNAME_MAX])found;
+		/* Counting some of them would pass a part of the node's TCP
+		 * off as all of it. */
+		if (n_if > EV_SNAPSHOT_MAX_IFACES) {
+			rc = ev_errf(err, -E2BIG,
+				     "%zu ENA interfaces, more than the %d counted (not counted: %s to %s); "
+				     "name the ones to count in tcp_interfaces",
+				     n_if, EV_SNAPSHOT_MAX_IFACES, found[EV_SNAPSHOT_MAX_IFACES], found[n_if - 1]);
+			goto out;
+		}
 	} else {
-		for (n_if = 0; n_if < cfg->n_tcp_ifaces; n_if++)
-			memcpy(ifaces[n_if], cfg->tcp_ifaces[n_if], EV_IFNAME_MAX);
+		n_if = cfg->n_tcp_ifaces;
 	}
 	if (n_if) {
 		out->tcp = calloc(n_if, sizeof(*out->tcp));
@@ -100,6 +110,7 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 		}
 	}
 out:
+	free(found);
 	if (ibfd >= 0)
 		close(ibfd);
 	if (netfd >= 0)
@@ -351,7 +362,7 @@ static bool add_dev(struct ev_snapshot *s, const char *name)
 
 static bool add_tcp(struct ev_snapshot *s, const char *ifname, const char *tx, const char *rx)
 {
-	struct ev_tcp_counters *nt = grow_named(s->tcp, s->n_tcp, EV_MAX_TCP_IFACES, sizeof(*nt),
+	struct ev_tcp_counters *nt = grow_named(s->tcp, s->n_tcp, EV_SNAPSHOT_MAX_IFACES, sizeof(*nt),
 						offsetof(struct ev_tcp_counters, ifname), EV_IFNAME_MAX,
 						ifname);
 	struct ev_tcp_counters *t;

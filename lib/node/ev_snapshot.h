@@ -14,6 +14,10 @@
 
 /* The most a snapshot's text, or a file wrapping it, may hold. */
 #define EV_SNAPSHOT_TEXT_MAX (4u << 20)
+/* The most TCP interfaces a snapshot holds: far above the ENA interfaces
+ * any instance has (a few dozen), and a node with more is refused with
+ * their names rather than counted in part. */
+#define EV_SNAPSHOT_MAX_IFACES 1024
 
 struct ev_snapshot {
 	uint64_t time_ns;             /* CLOCK_REALTIME when taken */

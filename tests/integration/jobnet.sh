@@ -7,7 +7,8 @@
 # ruleset alone, goes with the epilog, and one left behind by a crash goes
 # with the next prolog or `efa-verify flush`. Where nftables cannot be used
 # (no CAP_NET_ADMIN, a peer that does not resolve or is a loopback address,
-# tcp_source: interface) the node says tcp_source=interface.
+# tcp_source: interface) the node says tcp_source=interface. A job of 16k
+# nodes gets its table too, in as many batches as it takes.
 . "$top_srcdir/tests/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, nftables)"
@@ -235,6 +236,20 @@ run "$EPI" 4700 ja >/dev/null
 is "one-node job: nftables" "$(field 4700 tcp_source)" nftables
 is "one-node job: no inter-node bytes" "$(field 4700 tcp_bytes)" 0
 check "one-node job: its 2 MB are other_tcp_bytes" within "$(field 4700 other_tcp_bytes)" 2000000 10
+
+# --- a job of 16k nodes: more peers than one netlink datagram holds at the
+# default send buffer. Its nodes are named by address (198.18.100.1 ...),
+# which resolve without a lookup; none of them is up, nothing is sent.
+big="ja"
+for o in $(seq 100 163); do big+=",198.18.$o.[1-250]"; done
+out=$(run "$PRO" 4800 "$big"); rc=$?
+is "16k peers: prolog exits 0" "$rc" 0
+is "16k peers: prolog says nothing (no fallback to interfaces)" "$out" ""
+like "16k peers: start file says nftables" "$(cat "$EV_TMP/state/ja/jobs/4800.start")" $'tcp_source nftables\n'
+is "16k peers: every peer in the table's set" \
+	"$(ip netns exec "$NS" nft list set inet efa_verify_4800_ja peers4 | grep -o '198\.18\.[0-9]*\.[0-9]*' | sort -u | wc -l)" 16000
+run "$EPI" 4800 "$big" >/dev/null
+is "16k peers: log says nftables" "$(field 4800 tcp_source)" nftables
 
 unlike "no table of ja's left" "$(tables)" "efa_verify_"
 is "the ruleset is as before, at the end" "$(ip netns exec "$NS" nft list ruleset)" "$before"

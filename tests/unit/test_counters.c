@@ -156,6 +156,40 @@ static void test_tcp_auto_finds_ena_only(void **state)
 	assert_null(ev_snapshot_if(NULL, "ens5"));
 }
 
+/* More ENA interfaces than the old fixed 32, the primary listed last:
+ * every one is counted, and the text form carries them all. */
+static void test_tcp_auto_counts_40_interfaces_primary_last(void **state)
+{
+	struct fx *x = *state;
+	struct ev_snapshot back = { 0 };
+	char link[1200], target[256];
+	ssize_t tn;
+	size_t len;
+	char *text;
+
+	assert_int_equal(tu_fixture(x->root, "--type", "none", "--ena", "40", NULL), 0);
+	/* Made again, ens5 is the class/net entry created last. */
+	snprintf(link, sizeof(link), "%s/class/net/ens5", x->root);
+	tn = readlink(link, target, sizeof(target) - 1);
+	assert_true(tn > 0);
+	target[tn] = '\0';
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(tu_fixture(x->root, "--set", "net/ens5:tx_bytes=7777", NULL), 0);
+	take(x);
+	assert_int_equal(x->snap.n_tcp, 40);
+	assert_non_null(ev_snapshot_if(&x->snap, "ens5"));
+	assert_int_equal(ev_snapshot_if(&x->snap, "ens5")->tx_bytes, 7777);
+	assert_non_null(ev_snapshot_if(&x->snap, "ens44"));
+	text = ev_snapshot_serialize(&x->snap, &len);
+	assert_non_null(text);
+	assert_int_equal(ev_snapshot_deserialize(text, len, &back, &x->err), 0);
+	assert_int_equal(back.n_tcp, 40);
+	assert_int_equal(ev_snapshot_if(&back, "ens5")->tx_bytes, 7777);
+	ev_snapshot_free(&back);
+	free(text);
+}
+
 static void test_tcp_explicit_list_with_lo_and_missing(void **state)
 {
 	struct fx *x = *state;
@@ -477,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_and_garbage_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflowing_counter_is_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_auto_finds_ena_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_auto_counts_40_interfaces_primary_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_explicit_list_with_lo_and_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_vanished_between_discovery_and_snapshot, setup, teardown),
 		cmocka_unit_test(test_job_counters_sorted_and_cover_the_verdict),

@@ -253,7 +253,7 @@ static void test_build_table(void **state)
 	struct ev_err err;
 	char names[128], counter[32];
 	uint32_t off = 0, len = 0;
-	size_t n, i = 0, rules = 0;
+	size_t n, i = 0, rules = 0, next = 0;
 	const char *table = "efa_verify_42_n1";
 
 	(void)state;
@@ -261,7 +261,7 @@ static void test_build_table(void **state)
 	assert_int_equal(ev_jobnet_peers_add_text(&p, "198.18.0.3", &err), 0);
 	assert_int_equal(ev_jobnet_peers_add_text(&p, "2001:db8::2", &err), 0);
 	ev_nft_init(&m, 1000);
-	ev_jobnet_build(&m, table, &p);
+	assert_int_equal(ev_jobnet_build(&m, table, &p, SIZE_MAX, &next), 0);
 	assert_false(m.b.oom || m.bad || m.depth);
 	n = split(&m, v, 64);
 	/* begin, add+delete+create table, 4 counters, 2 sets with their
@@ -360,7 +360,8 @@ static void test_build_table(void **state)
 	/* No peers (a one-node job): counters and the "all" rules only. */
 	ev_jobnet_peers_free(&p);
 	ev_nft_init(&m, 1);
-	ev_jobnet_build(&m, table, &p);
+	next = 0;
+	assert_int_equal(ev_jobnet_build(&m, table, &p, SIZE_MAX, &next), 0);
 	n = split(&m, v, 64);
 	assert_int_equal(n, 1 + 3 + 4 + 2 * 2 + 1);
 	for (size_t k = 0; k < n; k++)
@@ -376,7 +377,7 @@ static void test_build_many_peers(void **state)
 	struct ev_nft_msgs m;
 	struct msg *v = calloc(64, sizeof(*v));
 	struct ev_err err;
-	size_t n, elems = 0, msgs = 0;
+	size_t n, elems = 0, msgs = 0, next = 0;
 
 	(void)state;
 	for (uint32_t k = 0; k < 5000; k++) {
@@ -385,7 +386,7 @@ static void test_build_many_peers(void **state)
 		assert_int_equal(ev_jobnet_peers_add(&p, AF_INET, &a, &err), 0);
 	}
 	ev_nft_init(&m, 1);
-	ev_jobnet_build(&m, "efa_verify_1_n1", &p);
+	assert_int_equal(ev_jobnet_build(&m, "efa_verify_1_n1", &p, SIZE_MAX, &next), 0);
 	assert_false(m.b.oom || m.bad);
 	n = split(&m, v, 64);
 	for (size_t k = 0; k < n; k++) {
@@ -410,6 +411,109 @@ static void test_build_many_peers(void **state)
 	}
 	assert_int_equal(msgs, 5);
 	assert_int_equal(elems, 5000);
+	ev_nft_free(&m);
+	ev_jobnet_peers_free(&p);
+	free(v);
+}
+
+/* Peers (and their count) in one batch's element messages, checking each
+ * address is the one at its place: IPv4 198.18.x.y from 1 up, then IPv6. */
+static size_t batch_peers(const struct ev_nft_msgs *m, struct msg *v, size_t cap, size_t first, bool made)
+{
+	size_t n = split(m, v, cap), k = first;
+
+	assert_int_equal(v[0].type, NFNL_MSG_BATCH_BEGIN);
+	assert_int_equal(v[n - 1].type, NFNL_MSG_BATCH_END);
+	for (size_t i = 1; i + 1 < n; i++) {
+		const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1];
+		const char *q;
+		size_t left;
+
+		/* After the first, a batch only adds peers, to the set by its
+		 * name (a set id means nothing outside its transaction). */
+		if (made) {
+			assert_int_equal(v[i].type, NFT_MSG_NEWSETELEM);
+		} else if (v[i].type != NFT_MSG_NEWSETELEM) {
+			continue;
+		}
+		assert_int_equal(ev_nft_attrs(v[i].data, v[i].len, tb, NFTA_SET_ELEM_LIST_MAX), 0);
+		assert_int_equal(!!tb[NFTA_SET_ELEM_LIST_SET_ID], !made);
+		q = ev_nft_attr_data(tb[NFTA_SET_ELEM_LIST_ELEMENTS]);
+		left = ev_nft_attr_len(tb[NFTA_SET_ELEM_LIST_ELEMENTS]);
+		while (left) {
+			const struct nlattr *e[NFTA_SET_ELEM_MAX + 1], *d[NFTA_DATA_MAX + 1];
+			struct nlattr h;
+			bool v6 = strcmp(str(tb[NFTA_SET_ELEM_LIST_SET]), "peers6") == 0;
+
+			memcpy(&h, q, sizeof(h));
+			nested((const struct nlattr *)q, e, NFTA_SET_ELEM_MAX);
+			nested(e[NFTA_SET_ELEM_KEY], d, NFTA_DATA_MAX);
+			if (!v6) {
+				uint32_t a;
+
+				assert_true(k < 16000);
+				assert_int_equal(ev_nft_attr_len(d[NFTA_DATA_VALUE]), 4);
+				memcpy(&a, ev_nft_attr_data(d[NFTA_DATA_VALUE]), 4);
+				assert_int_equal(ntohl(a), 0xc6120000u + k + 1);
+			} else {
+				assert_true(k >= 16000);
+				assert_int_equal(ev_nft_attr_len(d[NFTA_DATA_VALUE]), 16);
+				assert_int_equal(((const uint8_t *)ev_nft_attr_data(d[NFTA_DATA_VALUE]))[15],
+						 (uint8_t)(k - 16000 + 1));
+			}
+			k++;
+			q += NLA_ALIGN(h.nla_len);
+			left -= NLA_ALIGN(h.nla_len);
+		}
+	}
+	return k - first;
+}
+
+/* A job of 16k nodes: its table would be one datagram far larger than a
+ * netlink socket sends by default (212992 bytes less 32). It goes in
+ * batches that each fit, the first making the whole table, every peer in
+ * exactly one of them, in order. */
+static void test_build_16k_peers_in_batches(void **state)
+{
+	const size_t max = 212992 - 32;
+	struct ev_jobnet_peers p = { 0 };
+	struct msg *v = calloc(256, sizeof(*v));
+	struct ev_nft_msgs m;
+	struct ev_err err;
+	size_t next = 0, seen = 0, batches = 0;
+
+	(void)state;
+	for (uint32_t k = 0; k < 16000; k++) {
+		struct in_addr a = { htonl(0xc6120000u + k + 1) };
+
+		assert_int_equal(ev_jobnet_peers_add(&p, AF_INET, &a, &err), 0);
+	}
+	for (unsigned k = 0; k < 200; k++) {
+		struct in6_addr a6 = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		a6.s6_addr[15] = (uint8_t)(k + 1);
+		assert_int_equal(ev_jobnet_peers_add(&p, AF_INET6, &a6, &err), 0);
+	}
+	do {
+		size_t from = next;
+
+		ev_nft_init(&m, 1);
+		assert_int_equal(ev_jobnet_build(&m, "efa_verify_1_n1", &p, max, &next), 0);
+		assert_false(m.b.oom || m.bad || m.depth);
+		assert_true(m.b.len <= max);
+		assert_int_equal(batch_peers(&m, v, 256, from, batches > 0), next - from);
+		seen += next - from;
+		batches++;
+		ev_nft_free(&m);
+	} while (next < p.n4 + p.n6 && batches < 10);
+	assert_int_equal(seen, 16200);
+	assert_int_equal(next, 16200);
+	assert_int_equal(batches, 2);
+
+	/* Room for the table but not for one peer more: said, not looped on. */
+	next = 0;
+	ev_nft_init(&m, 1);
+	assert_int_equal(ev_jobnet_build(&m, "efa_verify_1_n1", &p, 600, &next), -EMSGSIZE);
 	ev_nft_free(&m);
 	ev_jobnet_peers_free(&p);
 	free(v);
@@ -567,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_peer_addresses),
 		cmocka_unit_test(test_build_table),
 		cmocka_unit_test(test_build_many_peers),
+		cmocka_unit_test(test_build_16k_peers_in_batches),
 		cmocka_unit_test(test_parse_counters),
 		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_resolve),
