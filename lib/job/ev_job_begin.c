@@ -9,6 +9,7 @@
 #include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "node/ev_whole_node.h"
+#include "job/ev_job_sweep.h"
 #include "state/ev_job_view.h"
 #include "state/ev_notready.h"
 #include "state/ev_running.h"
@@ -66,6 +67,8 @@ int ev_job_begin_keep(const struct ev_config *cfg, const struct ev_job_facts *jo
 	struct ev_err err = { "" };
 	int rc;
 
+	/* Before the user's copy: an earlier job's of the same uid is gone. */
+	ev_job_sweep_said(cfg, job, msgs);
 	if ((rc = ev_job_start_save(cfg->state_dir, js, &err)) != 0) {
 		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
 		return rc;

@@ -26,5 +26,12 @@ int ev_state_check_dir(const char *path, struct ev_err *err);
 int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
 		    struct ev_err *err);
 long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err);
+/* Missing parents of state_dir are made 0711 (the job's user passes them
+ * to reach their copy, ev_job_view.h), state_dir itself 0700. */
+int ev_state_make_dir(const char *state_dir, struct ev_err *err);
+/* The temporaries a killed writer left (ev_file_sweep_tmp) in state_dir
+ * and its directories of root's alone: jobs, spool, running, notready,
+ * pending. One readdir each; a missing one is skipped. */
+int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err);
 
 #endif
