@@ -67,12 +67,12 @@ int ev_job_begin_keep(const struct ev_config *cfg, const struct ev_job_facts *jo
 	struct ev_err err = { "" };
 	int rc;
 
-	/* Before the user's copy: an earlier job's of the same uid is gone. */
-	ev_job_sweep_said(cfg, job, msgs);
 	if ((rc = ev_job_start_save(cfg->state_dir, js, &err)) != 0) {
 		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
 		return rc;
 	}
+	/* Before the user's copy: an earlier job's of the same uid is gone. */
+	ev_job_sweep_said(cfg, job, msgs);
 	/* Root's own file is for the epilog alone. */
 	if (job->have_uid && job->uid != 0 && ev_job_view_save(cfg->state_dir, js, job->uid, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: no copy for the job's user (report so far): %s",

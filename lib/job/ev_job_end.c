@@ -135,7 +135,6 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 	ev_state_remove_start(cfg->state_dir, job->jobid);
 	if (job->have_uid && job->uid != 0)
 		ev_job_view_remove(cfg->state_dir, job->jobid, job->uid);
-	ev_job_sweep_said(cfg, job, msgs);
 	/* Spooled before anything can fail, removed once delivered. */
 	if ((rc = ev_result_format(r, st->line, sizeof(st->line))) != 0 ||
 	    (rc = ev_spool_put(cfg->state_dir, job->jobid, job->node, st->line, &err)) != 0) {
@@ -143,6 +142,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 		return rc;
 	}
 	st->spooled = true;
+	ev_job_sweep_said(cfg, job, msgs);
 	return 0;
 }
 
