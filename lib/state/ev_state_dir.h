@@ -8,7 +8,8 @@
  *
  * Root-only: state_dir and every directory in it must be real directories
  * (not symlinks) owned by the effective uid and not group/world-writable;
- * created 0700. Files are written atomically (0600) and read back strictly:
+ * created 0700 (missing parents of state_dir 0711, for view/: see
+ * ev_job_view.h). Files are written atomically (0600) and read back strictly:
  * a truncated or foreign file is an error with a message, never a guess.
  * Nothing here knows about Slurm: job ids are just decimal uint32. */
 #ifndef EV_STATE_DIR_H
