@@ -11,6 +11,7 @@
 #include "ev_deliver.h"
 #include "state/ev_jobid.h"
 #include "jobnet/ev_jobnet.h"
+#include "job/ev_job_sweep.h"
 #include "util/ev_opts.h"
 #include "state/ev_running.h"
 
@@ -25,7 +26,8 @@ static const char flush_usage[] =
 	"nothing.\n"
 	"Also removes this node's nftables tables (inet efa_verify_<job>_<node>)\n"
 	"of jobs that are no longer running here, which a crashed prolog or\n"
-	"epilog left. Prologs and epilogs do both on their own; run it by hand\n"
+	"epilog left, temporary files a killed writer left (over a minute old)\n"
+	"and the users' copies of start files of jobs no longer running. Prologs and epilogs do both on their own; run it by hand\n"
 	"or from a timer to do it sooner. As root.\n"
 	"\n"
 	"  --job JOBID  also rebuild JOBID's record from what its nodes published\n"
@@ -54,6 +56,18 @@ static void sweep_tables(const struct cli_ctx *ctx)
 		cli_error("flush: nftables: %s", err.msg);
 	if (removed)
 		printf("removed %zu nftables table(s) of jobs no longer running on %s\n", removed, ctx->nodename);
+}
+
+/* What killed prologs and epilogs left (ev_job_sweep.h). */
+static void sweep_files(const struct cli_ctx *ctx)
+{
+	struct ev_err err = { "" };
+	size_t removed = 0;
+
+	if (ev_job_sweep(&ctx->cfg, &removed, &err) != 0)
+		cli_error("flush: %s", err.msg);
+	if (removed)
+		printf("removed %zu file(s) left by killed prologs and epilogs or of jobs no longer running\n", removed);
 }
 
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
@@ -103,6 +117,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	if (pdone || pleft)
 		printf("records written %zu, still pending %zu\n", pdone, pleft);
 	sweep_tables(ctx);
+	sweep_files(ctx);
 	if (jobid && !dc.ctld_down) {
 		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
 			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);

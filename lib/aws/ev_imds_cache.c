@@ -201,7 +201,7 @@ static int store(const char *state_dir, const char *text, size_t len, struct ev_
 
 	if ((rc = check_dir(state_dir, err)))
 		return rc;
-	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)))
+	if ((rc = ev_mkdir_p_passable(state_dir, 0700, true, err)))
 		return rc;
 	if (ev_path_join(path, sizeof(path), state_dir, CACHE_NAME) != 0)
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);

@@ -9,6 +9,7 @@
 #include "node/ev_snapshot.h"
 #include "node/ev_devices.h"
 #include "node/ev_whole_node.h"
+#include "job/ev_job_sweep.h"
 #include "state/ev_job_view.h"
 #include "state/ev_notready.h"
 #include "state/ev_running.h"
@@ -70,6 +71,8 @@ int ev_job_begin_keep(const struct ev_config *cfg, const struct ev_job_facts *jo
 		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
 		return rc;
 	}
+	/* Before the user's copy: an earlier job's of the same uid is gone. */
+	ev_job_sweep_said(cfg, job, msgs);
 	/* Root's own file is for the epilog alone. */
 	if (job->have_uid && job->uid != 0 && ev_job_view_save(cfg->state_dir, js, job->uid, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: no copy for the job's user (report so far): %s",

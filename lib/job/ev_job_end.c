@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "node/ev_devices.h"
+#include "job/ev_job_sweep.h"
 #include "record/ev_joblog.h"
 #include "record/ev_prom.h"
 #include "state/ev_job_view.h"
@@ -141,6 +142,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 		return rc;
 	}
 	st->spooled = true;
+	ev_job_sweep_said(cfg, job, msgs);
 	return 0;
 }
 

@@ -51,7 +51,7 @@ int ev_fabric_cache_save(const char *state_dir, const char *boot_id, uint64_t no
 		     c.detail);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return ev_errf(err, -EOVERFLOW, "fabric cache: entry too long");
-	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)))
+	if ((rc = ev_mkdir_p_passable(state_dir, 0700, true, err)))
 		return rc;
 	return ev_file_write_atomic_nosync(path, text, (size_t)n, 0600, err);
 }

@@ -218,3 +218,8 @@ int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err)
 	free(v);
 	return rc;
 }
+
+int ev_prom_sweep_tmp(const char *dir, size_t *removed, struct ev_err *err)
+{
+	return ev_file_sweep_tmp(dir, PROM_PREFIX, removed, err);
+}

@@ -29,6 +29,9 @@ int ev_prom_write(const char *dir, const struct ev_joblog_entry *e, struct ev_er
  * mtime, then name); only regular files with our names are touched, and
  * only in a directory ev_prom_write would write into. */
 int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err);
+/* The temporaries of ev_prom_write a killed writer left in dir (ours by
+ * name, ev_file_sweep_tmp), never another exporter's files. */
+int ev_prom_sweep_tmp(const char *dir, size_t *removed, struct ev_err *err);
 
 /* A label value escaped per the exposition format (\\, \", \n) into out
  * (cut at cap-1 without splitting an escape). Returns the length. */

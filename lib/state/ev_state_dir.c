@@ -40,7 +40,7 @@ int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *o
 		return ev_errf(err, -EINVAL, "no state_dir");
 	if (ev_path_join(out, cap, state_dir, sub))
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
-	if (create && (rc = ev_mkdir_p(out, 0700, true, err)))
+	if (create && ((rc = ev_state_make_dir(state_dir, err)) || (rc = ev_mkdir_p(out, 0700, true, err))))
 		return rc;
 	if ((rc = ev_state_check_dir(state_dir, err)))
 		return rc;
@@ -51,4 +51,32 @@ int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *o
 long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err)
 {
 	return ev_file_read_private(AT_FDCWD, path, buf, cap, 022, err);
+}
+
+int ev_state_make_dir(const char *state_dir, struct ev_err *err)
+{
+	return ev_mkdir_p_passable(state_dir, 0700, true, err);
+}
+
+int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err)
+{
+	static const char *const subs[] = { "jobs", "spool", "running", "notready", "pending" };
+	char dir[EV_PATH_CAP];
+	int rc;
+
+	if (!state_dir || !*state_dir)
+		return ev_errf(err, -EINVAL, "no state_dir");
+	if (access(state_dir, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if ((rc = ev_state_check_dir(state_dir, err)) || (rc = ev_file_sweep_tmp(state_dir, "", removed, err)))
+		return rc;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (ev_path_join(dir, sizeof(dir), state_dir, subs[i]))
+			return ev_errf(err, -ENAMETOOLONG, "%s: path too long", state_dir);
+		if (access(dir, F_OK) != 0 && errno == ENOENT)
+			continue;
+		if ((rc = ev_state_check_dir(dir, err)) || (rc = ev_file_sweep_tmp(dir, "", removed, err)))
+			return rc;
+	}
+	return 0;
 }

@@ -8,7 +8,8 @@
  *
  * Root-only: state_dir and every directory in it must be real directories
  * (not symlinks) owned by the effective uid and not group/world-writable;
- * created 0700. Files are written atomically (0600) and read back strictly:
+ * created 0700 (missing parents of state_dir 0711, for view/: see
+ * ev_job_view.h). Files are written atomically (0600) and read back strictly:
  * a truncated or foreign file is an error with a message, never a guess.
  * Nothing here knows about Slurm: job ids are just decimal uint32. */
 #ifndef EV_STATE_DIR_H
@@ -26,5 +27,12 @@ int ev_state_check_dir(const char *path, struct ev_err *err);
 int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
 		    struct ev_err *err);
 long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err);
+/* Missing parents of state_dir are made 0711 (the job's user passes them
+ * to reach their copy, ev_job_view.h), state_dir itself 0700. */
+int ev_state_make_dir(const char *state_dir, struct ev_err *err);
+/* The temporaries a killed writer left (ev_file_sweep_tmp) in state_dir
+ * and its directories of root's alone: jobs, spool, running, notready,
+ * pending. One readdir each; a missing one is skipped. */
+int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err);
 
 #endif

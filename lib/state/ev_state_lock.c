@@ -22,7 +22,7 @@ int ev_state_lock(const char *state_dir, const char *name, struct ev_err *err)
 	snprintf(file, sizeof(file), "%s.lock", name);
 	if (!state_dir || !*state_dir)
 		return ev_errf(err, -EINVAL, "no state_dir");
-	if ((rc = ev_mkdir_p(state_dir, 0700, true, err)) || (rc = ev_state_check_dir(state_dir, err)))
+	if ((rc = ev_state_make_dir(state_dir, err)) || (rc = ev_state_check_dir(state_dir, err)))
 		return rc;
 	return ev_state_lock_file(state_dir, file, err);
 }

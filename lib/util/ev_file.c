@@ -1,12 +1,14 @@
 /* Bounded file I/O for sysfs, config and state files, all read as root. */
 #include "util/ev_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Open dirfd/path for reading without hanging on a FIFO (O_NONBLOCK) and,
@@ -280,7 +282,23 @@ int ev_file_check_own(int fd, const char *path, struct ev_err *err)
 	return 0;
 }
 
-int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)
+/* A directory mkdir just made, set to mode whatever the umask (root's may
+ * be 077): through an fd, never a symlink put in its place meanwhile. */
+static int set_made_mode(const char *path, unsigned mode, struct ev_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fchmod(fd, mode) != 0)
+		rc = ev_errf(err, -errno, "%s: cannot set mode %03o: %s", path, mode, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Missing components of path made: parents parent_mode (set exactly when
+ * exact_parents), path itself mode. */
+static int mkdir_p(const char *path, unsigned parent_mode, bool exact_parents, unsigned mode, bool no_symlinks,
+		   struct ev_err *err)
 {
 	char buf[4096];
 	size_t len = strlen(path);
@@ -301,8 +319,15 @@ int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err 
 			if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
 				return ev_errf(err, -ENOTDIR, "%s: not a directory", buf);
 		} else if (errno == ENOENT) {
-			if (mkdir(buf, mode) != 0 && errno != EEXIST)
-				return ev_errf(err, -errno, "%s: cannot create: %s", buf, strerror(errno));
+			unsigned m = saved ? parent_mode : mode;
+			int rc;
+
+			if (mkdir(buf, m) != 0) {
+				if (errno != EEXIST)
+					return ev_errf(err, -errno, "%s: cannot create: %s", buf, strerror(errno));
+			} else if (saved && exact_parents && (rc = set_made_mode(buf, m, err))) {
+				return rc;
+			}
 		} else {
 			return ev_errf(err, -errno, "%s: %s", buf, strerror(errno));
 		}
@@ -311,6 +336,72 @@ int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err 
 			break;
 	}
 	return 0;
+}
+
+int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)
+{
+	return mkdir_p(path, mode, false, mode, no_symlinks, err);
+}
+
+int ev_mkdir_p_passable(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err)
+{
+	return mkdir_p(path, 0711, true, mode, no_symlinks, err);
+}
+
+/* "<base>.tmp.<digits>" as write_atomic names its temporaries, with base
+ * beginning with prefix. */
+static bool our_tmp_name(const char *name, const char *prefix)
+{
+	const char *t = strstr(name, ".tmp."), *d;
+
+	if (!t || t == name || strncmp(name, prefix, strlen(prefix)) != 0 || (size_t)(t - name) < strlen(prefix))
+		return false;
+	/* The last ".tmp." is the one write_atomic added. */
+	for (const char *n; (n = strstr(t + 1, ".tmp.")); t = n)
+		;
+	d = t + 5;
+	if (!*d)
+		return false;
+	for (; *d; d++)
+		if (*d < '0' || *d > '9')
+			return false;
+	return true;
+}
+
+int ev_file_sweep_tmp(const char *dir, const char *prefix, size_t *removed, struct ev_err *err)
+{
+	struct timespec now;
+	struct dirent *de;
+	int dfd, rc = 0;
+	DIR *d;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : ev_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	if (!(d = fdopendir(dfd))) {
+		rc = -errno;
+		close(dfd);
+		return ev_errf(err, rc, "%s: %s", dir, strerror(-rc));
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!our_tmp_name(de->d_name, prefix ? prefix : ""))
+			continue;
+		/* Ours (root's, a plain file) and abandoned: a write that is
+		 * alive renames its temporary within moments. */
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid() || st.st_mtim.tv_sec > now.tv_sec - EV_FILE_TMP_STALE_S)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0) {
+			if (removed)
+				(*removed)++;
+		} else if (errno != ENOENT && !rc) {
+			rc = ev_errf(err, -errno, "%s/%s: %s", dir, de->d_name, strerror(errno));
+		}
+	}
+	closedir(d);
+	return rc;
 }
 
 int ev_path_join(char *out, size_t cap, const char *a, const char *b)

@@ -72,6 +72,21 @@ int ev_file_check_own(int fd, const char *path, struct ev_err *err);
 /* mkdir -p with the given mode for newly created components; refuses to
  * continue through a component that is a symlink when no_symlinks. */
 int ev_mkdir_p(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err);
+/* ev_mkdir_p for a directory below which others have a file to reach (the
+ * job's user's copy under state_dir): missing parents are made 0711, the
+ * umask notwithstanding, so anyone may pass through and nobody list them. */
+int ev_mkdir_p_passable(const char *path, unsigned mode, bool no_symlinks, struct ev_err *err);
+
+/* Seconds after which a temporary of the atomic writes above is abandoned
+ * (its writer was killed between create and rename): a live write renames
+ * it within moments. */
+#define EV_FILE_TMP_STALE_S 60
+/* Remove the abandoned temporaries in dir, one readdir: regular files of
+ * the effective user named "<prefix...>.tmp.<pid>" whose mtime is older
+ * than EV_FILE_TMP_STALE_S. Nothing else, not a fresh temporary, not
+ * another name. *removed (may be NULL) is increased by the number gone.
+ * 0 also when dir does not exist; else the first negative errno. */
+int ev_file_sweep_tmp(const char *dir, const char *prefix, size_t *removed, struct ev_err *err);
 
 /* True if s is a safe single path component read from sysfs: 1..max-1
  * characters of [A-Za-z0-9_.-], not starting with '.'. */

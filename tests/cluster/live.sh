@@ -17,8 +17,10 @@ san_env live
 
 cluster_dir live
 REAL_SRUN=$(command -v srun)
-mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" "$SIM/state" &&
-	chmod 0755 "$CDIR" "$SIM" "$SIM/state" && chmod 1777 "$SIM/out"
+# No $SIM/state: the prologs make it and the nodes' state_dir below it
+# ($SIM/state/%n), as on a fresh node with the shipped example.
+mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" &&
+	chmod 0755 "$CDIR" "$SIM" && chmod 1777 "$SIM/out"
 # Copies every uid can read and run: the users' report runs them, and srun
 # starts this efa-verify on the nodes.
 cp "$top_builddir/cli/efa-verify" "$SIM/bin/"
@@ -84,10 +86,15 @@ check "job $job: every prolog kept a start snapshot" started "$job" 4
 check "job $job: its script runs" ran "$job"
 uid=$(id -u efauser)
 view=$SIM/state/n1/view/$uid/$job.start
-is "the user's copy of the start file: root's, read-only" "$(stat -c '%U %a' "$view" 2>/dev/null)" "root 444"
-is "... in a directory only the user can enter, and not write" "$(stat -c '%U %a' "$(dirname "$view")")" "efauser 500"
-is "... below root's directories, which others may pass but not list" \
-	"$(stat -c '%U %a' "$SIM/state/n1/view" "$SIM/state/n1" | tr '\n' ' ')" "root 711 root 711 "
+is "the user's copy of the start file: root's, read through an ACL (mask r), others nothing" \
+	"$(stat -c '%U %a' "$view" 2>/dev/null)" "root 440"
+is "... in root's directories, which others may pass but not list, up to the one the prologs made" \
+	"$(stat -c '%U %a' "$(dirname "$view")" "$SIM/state/n1/view" "$SIM/state/n1" "$SIM/state" | tr '\n' ' ')" \
+	"root 711 root 711 root 711 root 711 "
+check "the user stores nothing in their copy's directory" \
+	test -z "$(as efauser sh -c "touch '$(dirname "$view")/mine' && echo stored" 2>/dev/null)"
+check "... and cannot open it up for themselves" \
+	test -z "$(as efauser sh -c "chmod 0700 '$(dirname "$view")' && echo changed" 2>/dev/null)"
 is "root's own start file stays root's alone" "$(stat -c '%U %a' "$SIM/state/n1/jobs/$job.start")" "root 600"
 unlike "the user's copy does not name the node's other jobs" "$(cat "$view")" "^others [0-9]"
 
@@ -173,6 +180,12 @@ is "plugin not in plugstack: the same deltas so far" "$(nodes_json "$out")" "$wa
 is "plugin not in plugstack: nothing on stderr" "$err" ""
 echo "$PLUG" > "$SIM/plugstack.conf"
 
+# Left by killed prologs and epilogs: a copy of a job no longer running
+# (its uid could be someone else's by now) and a temporary over a minute
+# old; the epilogs remove both.
+cp -p "$view" "$(dirname "$view")/999999.start"
+touch -d '-2 min' "$SIM/state/n1/jobs/999999.start.tmp.77"
+
 # --- the job ends: report shows its record, as before
 go "$job"
 check "job $job: all four epilogs ended" epilog_done "$job" 4
@@ -191,7 +204,8 @@ like "ended job: each node's result as the epilog judged it" "$(nodes_json "$out
 n4 not_ready devices:_no_EFA_device_under_[^ ]* 0 $((600 * MiB))$"
 report efauser "$job"
 like "ended job: human form as before" "$out" "^job $job: not_ready, 4/4 nodes reported"
-is "the epilogs removed the user's copies" "$(find "$SIM"/state/n*/view -type f | wc -l)" 0
+is "the epilogs removed the user's copies, a stale one too" "$(find "$SIM"/state/n*/view -type f | wc -l)" 0
+is "... and the abandoned temporary" "$(find "$SIM"/state/n1/jobs -name '*.tmp.*' | wc -l)" 0
 
 # --- the step-end line: the step's EFA Gb/s and share, from known moves
 cat > "$SIM/bin/step.sh" <<SH

@@ -187,8 +187,15 @@ like "prolog removed the crashed job's table" "$out" "removed 1 nftables table\(
 is "left: the running jobs' tables and jb's" "$(tables | grep -o 'efa_verify_[0-9a-z_]*' | sort | tr '\n' ' ')" \
 	"efa_verify_4400_jb efa_verify_4401_ja efa_verify_4402_ja "
 rm -f "$EV_TMP/state/ja/running/4401" "$EV_TMP/state/ja/jobs/4401.start"
+# A writer killed before its rename: flush removes the temporary once over
+# a minute old, not one still being written.
+touch -d '-2 min' "$EV_TMP/state/ja/jobs/4401.start.tmp.77"
+touch "$EV_TMP/state/ja/jobs/4403.start.tmp.78"
 out=$(ip netns exec "$NS" env -i PATH="$PATH" SLURM_CONF=/nonexistent "$EVB" -c "$EV_TMP/c.yaml" -N ja flush 2>&1)
 like "flush removed the crashed job's table" "$out" "removed 1 nftables table\(s\) of jobs no longer running on ja"
+like "flush removed the abandoned temporary" "$out" "removed 1 file\(s\) left by killed prologs and epilogs"
+is "... and kept the fresh one" "$(cd "$EV_TMP/state/ja/jobs" && ls -- *.tmp.* | tr '\n' ' ')" "4403.start.tmp.78 "
+rm -f "$EV_TMP/state/ja/jobs/4403.start.tmp.78"
 is "left after flush" "$(tables | grep -o 'efa_verify_[0-9a-z_]*' | sort | tr '\n' ' ')" \
 	"efa_verify_4400_jb efa_verify_4402_ja "
 run "$EPI" 4402 >/dev/null

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,8 @@ static void test_part_of_node(void **state)
 	assert_string_equal(x->js.whole.why, "cpus:8/96");
 }
 
-/* The job's user gets a read-only copy; root's job does not. */
+/* The job's user gets a copy they alone can read (root's, through an ACL,
+ * in root's directories); root's job does not. */
 static void test_user_copy(void **state)
 {
 	struct fx *x = *state;
@@ -119,12 +121,43 @@ static void test_user_copy(void **state)
 
 	x->job.have_uid = true;
 	x->job.uid = uid;
+	/* The user passes through the test's directory to their copy. */
+	assert_int_equal(chmod(x->dir, 0711), 0);
 	assert_int_equal(ev_job_begin_take(&x->cfg, &x->job, &x->js, &x->msgs), 0);
 	assert_int_equal(ev_job_begin_keep(&x->cfg, &x->job, &x->js, &x->msgs), 0);
 	assert_int_equal(x->msgs.n, 0);
 	snprintf(path, sizeof(path), "%s/view/%u/42.start", x->cfg.state_dir, uid);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0444);
+	assert_int_equal(st.st_mode & 0777, uid == geteuid() ? 0400 : 0440);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(stat(dirname(path), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0711);
+	assert_int_equal(st.st_uid, geteuid());
+}
+
+/* A job of a uid once another person's finds no earlier job's copy: the
+ * prolog sweeps copies of jobs not running, and abandoned temporaries. */
+static void test_stale_copies_removed(void **state)
+{
+	struct fx *x = *state;
+	uint32_t uid = geteuid() == 0 ? (uint32_t)tu_unprivileged_uid() : (uint32_t)geteuid();
+	char rel[2048];
+
+	x->job.have_uid = true;
+	x->job.uid = uid;
+	assert_int_equal(chmod(x->dir, 0711), 0);
+	x->js.jobid = 7;
+	assert_int_equal(ev_job_view_save(x->cfg.state_dir, &x->js, uid, &x->err), 0);
+	assert_int_equal(tu_write_aged(x->cfg.state_dir, "jobs/7.start.tmp.31", "half", 120), 0);
+	assert_int_equal(ev_job_begin_take(&x->cfg, &x->job, &x->js, &x->msgs), 0);
+	assert_int_equal(ev_job_begin_keep(&x->cfg, &x->job, &x->js, &x->msgs), 0);
+	assert_int_equal(x->msgs.n, 1);
+	assert_int_equal(x->msgs.m[0].prio, LOG_INFO);
+	assert_non_null(strstr(x->msgs.m[0].text, "removed 2 file(s)"));
+	snprintf(rel, sizeof(rel), "%s/view/%u/7.start", x->cfg.state_dir, (unsigned)uid);
+	assert_int_equal(access(rel, F_OK), -1);
+	snprintf(rel, sizeof(rel), "%s/view/%u/42.start", x->cfg.state_dir, (unsigned)uid);
+	assert_int_equal(access(rel, F_OK), 0);
 }
 
 /* A finding an earlier job of this id left (its epilog never ran) is not
@@ -178,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_part_of_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_copies_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_not_ready_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sysfs, setup, teardown),

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,42 @@ static void test_output_errors_said(void **state)
 	assert_true(x->st.spooled);
 }
 
+/* What a killed epilog left goes with the next one: its temporaries in
+ * state_dir and the Prometheus directory, and its job's user's copy. */
+static void test_leftovers_swept(void **state)
+{
+	struct fx *x = *state;
+	char prom[1024], path[2048];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(prom, sizeof(prom), "%s/prom", x->dir);
+	snprintf(x->cfg.prometheus_textfile_dir, sizeof(x->cfg.prometheus_textfile_dir), "%s", prom);
+	x->job.have_uid = true;
+	x->job.uid = geteuid() == 0 ? (uint32_t)tu_unprivileged_uid() : (uint32_t)geteuid();
+	assert_int_equal(chmod(x->dir, 0711), 0);
+	prolog(x, 41, false);
+	prolog(x, 42, false);
+	/* 41's epilog was killed after its marker went, before the rest. */
+	assert_int_equal(ev_running_end(x->cfg.state_dir, 41, NULL, &(bool){ false }, &x->err), 0);
+	assert_int_equal(tu_write_aged(x->cfg.state_dir, "spool/41.n1.rec.tmp.999", "half", 120), 0);
+	assert_int_equal(tu_write_aged(x->dir, "prom/efa_verify_job_41_n1.prom.tmp.999", "half", 120), 0);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 1);
+	assert_int_equal(x->msgs.m[0].prio, LOG_INFO);
+	assert_string_equal(x->msgs.m[0].text, "job 42 on n1: removed 3 file(s) left by killed prologs and epilogs "
+					       "or of jobs no longer running");
+	snprintf(path, sizeof(path), "%s/view/%u", x->cfg.state_dir, (unsigned)x->job.uid);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)))
+		assert_true(de->d_name[0] == '.');
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/spool/41.n1.rec.tmp.999", x->cfg.state_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/efa_verify_job_41_n1.prom.tmp.999", prom);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftovers_swept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_errors_said, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

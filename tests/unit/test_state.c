@@ -22,6 +22,8 @@
 #include "util/ev_file.h"
 #include "state/ev_job_start.h"
 #include "state/ev_job_view.h"
+#include "state/ev_state_dir.h"
+#include "record/ev_prom.h"
 #include "state/ev_jobid.h"
 #include "state/ev_notready.h"
 #include "state/ev_pending.h"
@@ -507,6 +509,14 @@ static int probe_as_user(void *arg)
 	snprintf(path, sizeof(path), "%s/view", p->state);
 	if (opendir(path) != NULL || errno != EACCES)
 		return 8;
+	/* Its own directory is root's: nothing stored there, nothing renamed
+	 * away, no mode changed. */
+	snprintf(path, sizeof(path), "%s/view/%u/planted", p->state, (unsigned)geteuid());
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) >= 0 || errno != EACCES)
+		return 9;
+	snprintf(path, sizeof(path), "%s/view/%u", p->state, (unsigned)geteuid());
+	if (chmod(path, 0700) == 0 || errno != EPERM)
+		return 10;
 	return 0;
 }
 
@@ -554,6 +564,11 @@ static void test_view_for_the_jobs_user(void **state)
 	assert_int_equal(ev_job_start_save(st, &js, &x->err), 0);
 	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)user, &x->err), 0);
 	js.jobid = 91;
+	/* A directory above state_dir that keeps the user out is said, not
+	 * changed (udir is the unprivileged user's, 0700). */
+	assert_int_equal(ev_job_view_save(st, &js, 12345, &x->err), -EACCES);
+	assert_non_null(strstr(x->err.msg, "chmod o+x"));
+	assert_int_equal(chmod(udir, 0711), 0);
 	assert_int_equal(ev_job_view_save(st, &js, 12345, &x->err), 0);
 	js.jobid = 90;
 	assert_int_equal(stat(st, &sb), 0);
@@ -564,18 +579,28 @@ static void test_view_for_the_jobs_user(void **state)
 	assert_int_equal(sb.st_uid, 0);
 	snprintf(path, sizeof(path), "%s/view/%u", st, (unsigned)user);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0500);
-	assert_int_equal(sb.st_uid, user);
+	assert_int_equal(sb.st_mode & 0777, 0711);
+	assert_int_equal(sb.st_uid, 0);
+	/* Read by its user through the ACL alone: the group bits are its
+	 * mask, others nothing. */
 	snprintf(path, sizeof(path), "%s/view/%u/90.start", st, (unsigned)user);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0444);
+	assert_int_equal(sb.st_mode & 0777, 0440);
 	assert_int_equal(sb.st_uid, 0);
 	p.state = st;
 	p.other_uid = 12345;
 	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	/* A directory an older version handed to the user is taken back. */
+	snprintf(path, sizeof(path), "%s/view/%u", st, (unsigned)user);
+	assert_int_equal(chown(path, user, (gid_t)-1), 0);
+	assert_int_equal(chmod(path, 0700), 0);
 	/* A second save (a requeued job) goes over the first. */
 	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)user, &x->err), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0711);
+	assert_int_equal(sb.st_uid, 0);
 	assert_int_equal(tu_as_unprivileged(probe_as_user, &p), 0);
+	snprintf(path, sizeof(path), "%s/view/%u/90.start", st, (unsigned)user);
 	/* A copy its user could have written is no measurement. */
 	assert_int_equal(chown(path, user, (gid_t)-1), 0);
 	p.want_load = -EPERM;
@@ -858,6 +883,184 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	ev_delta_free(&d);
 }
 
+/* Whether dir/rel exists (lstat). */
+static bool exists(const char *dir, const char *rel)
+{
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &sb) == 0;
+}
+
+/* A writer killed between create and rename leaves "<name>.tmp.<pid>":
+ * the sweep removes ours once over a minute old, and nothing else. */
+static void test_sweep_abandoned_temporaries(void **state)
+{
+	struct fx *x = *state;
+	static const char *const subs[] = { "", "jobs/", "spool/", "running/", "notready/", "pending/", "view/" };
+	char rel[256], prom[2048], path[4096];
+	size_t removed = 0;
+
+	assert_int_equal(mkdir(x->state, 0700), 0);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(rel, sizeof(rel), "%s7.start.tmp.4242", subs[i]);
+		assert_int_equal(tu_write_aged(x->state, rel, "old", 120), 0);
+		snprintf(rel, sizeof(rel), "%s8.rec.tmp.4243", subs[i]);
+		assert_int_equal(tu_write_aged(x->state, rel, "being written", 5), 0);
+	}
+	/* Other names, however old: not ours. */
+	assert_int_equal(tu_write_aged(x->state, "jobs/notes.tmp", "x", 600), 0);
+	assert_int_equal(tu_write_aged(x->state, "jobs/7.start.tmp.12x", "x", 600), 0);
+	assert_int_equal(tu_write_aged(x->state, "jobs/7.start.tmp.", "x", 600), 0);
+	assert_int_equal(tu_write_aged(x->state, "spool/.tmp.77", "x", 600), 0);
+	snprintf(path, sizeof(path), "%s/running/9.tmp.55", x->state);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	snprintf(prom, sizeof(prom), "%s/prom", x->dir);
+	assert_int_equal(mkdir(prom, 0755), 0);
+	assert_int_equal(tu_write_aged(prom, "efa_verify_job_7_n1.prom.tmp.4242", "old", 120), 0);
+	assert_int_equal(tu_write_aged(prom, "efa_verify_job_8_n1.prom.tmp.4243", "new", 5), 0);
+	assert_int_equal(tu_write_aged(prom, "node_gpu.prom.tmp.4242", "another exporter's", 600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(tu_write_aged(x->state, "notready/3.tmp.99", "another user's", 600), 0);
+		snprintf(path, sizeof(path), "%s/notready/3.tmp.99", x->state);
+		assert_int_equal(chown(path, tu_unprivileged_uid(), (gid_t)-1), 0);
+	}
+	assert_int_equal(ev_state_sweep_tmp(x->state, &removed, &x->err), 0);
+	assert_int_equal(removed, 6);
+	assert_int_equal(ev_job_view_sweep(x->state, &removed, &x->err), 0);
+	assert_int_equal(removed, 7);
+	assert_int_equal(ev_prom_sweep_tmp(prom, &removed, &x->err), 0);
+	assert_int_equal(removed, 8);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(rel, sizeof(rel), "%s7.start.tmp.4242", subs[i]);
+		assert_false(exists(x->state, rel));
+		snprintf(rel, sizeof(rel), "%s8.rec.tmp.4243", subs[i]);
+		assert_true(exists(x->state, rel));
+	}
+	assert_true(exists(x->state, "jobs/notes.tmp"));
+	assert_true(exists(x->state, "jobs/7.start.tmp.12x"));
+	assert_true(exists(x->state, "jobs/7.start.tmp."));
+	assert_true(exists(x->state, "spool/.tmp.77"));
+	assert_true(exists(x->state, "running/9.tmp.55"));
+	assert_false(exists(prom, "efa_verify_job_7_n1.prom.tmp.4242"));
+	assert_true(exists(prom, "efa_verify_job_8_n1.prom.tmp.4243"));
+	assert_true(exists(prom, "node_gpu.prom.tmp.4242"));
+	if (geteuid() == 0)
+		assert_true(exists(x->state, "notready/3.tmp.99"));
+	/* Nothing there, nothing to do. */
+	snprintf(path, sizeof(path), "%s/none", x->dir);
+	assert_int_equal(ev_state_sweep_tmp(path, &removed, &x->err), 0);
+	assert_int_equal(ev_job_view_sweep(path, &removed, &x->err), 0);
+	assert_int_equal(removed, 8);
+}
+
+/* A uid given to someone else later never finds an earlier job's copy:
+ * copies of jobs no longer running go with the next sweep. */
+static void test_view_sweep_stale_copies(void **state)
+{
+	struct fx *x = *state;
+	uint32_t uid = geteuid() == 0 ? (uint32_t)tu_unprivileged_uid() : (uint32_t)geteuid();
+	struct ev_running_mark mark;
+	struct ev_job_start js;
+	size_t removed = 0;
+	char rel[64];
+
+	memset(&js, 0, sizeof(js));
+	snprintf(js.node, sizeof(js.node), "n1");
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(chmod(x->dir, 0711), 0);
+	/* 90 runs (its marker), 91 ended without an epilog, 92 of another uid too. */
+	assert_int_equal(ev_running_begin(x->state, 90, NULL, &mark, &x->err), 0);
+	js.jobid = 90;
+	assert_int_equal(ev_job_view_save(x->state, &js, uid, &x->err), 0);
+	js.jobid = 91;
+	assert_int_equal(ev_job_view_save(x->state, &js, uid, &x->err), 0);
+	js.jobid = 92;
+	assert_int_equal(ev_job_view_save(x->state, &js, uid + 1, &x->err), 0);
+	snprintf(rel, sizeof(rel), "view/%u/README", (unsigned)uid);
+	assert_int_equal(tu_write_aged(x->state, rel, "not a copy", 600), 0);
+	assert_int_equal(ev_job_view_sweep(x->state, &removed, &x->err), 0);
+	assert_int_equal(removed, 2);
+	snprintf(rel, sizeof(rel), "view/%u/90.start", (unsigned)uid);
+	assert_true(exists(x->state, rel));
+	snprintf(rel, sizeof(rel), "view/%u/91.start", (unsigned)uid);
+	assert_false(exists(x->state, rel));
+	snprintf(rel, sizeof(rel), "view/%u/92.start", (unsigned)uid + 1);
+	assert_false(exists(x->state, rel));
+	snprintf(rel, sizeof(rel), "view/%u/README", (unsigned)uid);
+	assert_true(exists(x->state, rel));
+	ev_job_start_free(&js);
+}
+
+/* In tu_as_unprivileged's child: the copy of job 90 reads back. */
+static int load_as_user(void *arg)
+{
+	struct ev_job_start js;
+	struct ev_err err;
+	int rc = ev_job_view_load(arg, 90, &js, &err);
+
+	if (rc)
+		fprintf(stderr, "# load: %d %s\n", rc, err.msg);
+	ev_job_start_free(&js);
+	return rc ? 1 : 0;
+}
+
+static unsigned mode_of(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 01000;
+}
+
+/* state_dir: /var/lib/efa-verify/%n on a node that never had one: the
+ * directories above the node's are made so the job's user can pass (0711,
+ * whatever root's umask), state_dir itself root's alone until the copy. */
+static void test_view_through_made_parents(void **state)
+{
+	struct fx *x = *state;
+	struct ev_running_mark mark;
+	struct ev_job_start js;
+	char *udir, st[2048], path[2048];
+	mode_t old;
+	int rc;
+
+	(void)x;
+	if (geteuid() != 0)
+		tu_skip("needs root: the copy is for another user");
+	if (!(udir = tu_mkdtemp_unprivileged()))
+		tu_skip("no directory an unprivileged user can reach ($TMPDIR, /tmp, /var/tmp, /dev/shm)");
+	assert_int_equal(chmod(udir, 0711), 0);
+	assert_int_equal(chown(udir, 0, 0), 0);
+	snprintf(st, sizeof(st), "%s/lib/efa-verify/n1", udir);
+	/* The prolog's first write: the running marker. */
+	old = umask(077);
+	rc = ev_running_begin(st, 90, NULL, &mark, &x->err);
+	umask(old);
+	assert_int_equal(rc, 0);
+	snprintf(path, sizeof(path), "%s/lib", udir);
+	assert_int_equal(mode_of(path), 0711);
+	snprintf(path, sizeof(path), "%s/lib/efa-verify", udir);
+	assert_int_equal(mode_of(path), 0711);
+	assert_int_equal(mode_of(st), 0700);
+	memset(&js, 0, sizeof(js));
+	js.jobid = 90;
+	snprintf(js.node, sizeof(js.node), "n1");
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)tu_unprivileged_uid(), &x->err), 0);
+	assert_int_equal(mode_of(st), 0711);
+	assert_int_equal(tu_as_unprivileged(load_as_user, st), 0);
+	/* A parent an older version made 0700 is named, not changed. */
+	snprintf(path, sizeof(path), "%s/lib/efa-verify", udir);
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)tu_unprivileged_uid(), &x->err), -EACCES);
+	assert_non_null(strstr(x->err.msg, "lib/efa-verify: mode 700"));
+	assert_int_equal(mode_of(path), 0700);
+	ev_job_start_free(&js);
+	tu_rm_rf(udir);
+	free(udir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +1082,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_for_the_jobs_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_abandoned_temporaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_sweep_stale_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_through_made_parents, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

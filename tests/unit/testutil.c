@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -68,6 +70,21 @@ int tu_write(const char *dir, const char *rel, const char *text)
 		return -errno;
 	fputs(text, f);
 	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int tu_write_aged(const char *dir, const char *rel, const char *text, long age)
+{
+	struct timespec t[2];
+	char path[4096];
+	int rc = tu_write(dir, rel, text);
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age;
+	t[1] = t[0];
+	return utimensat(AT_FDCWD, path, t, 0) == 0 ? 0 : -errno;
 }
 
 int tu_run(char *const argv[])

@@ -12,6 +12,8 @@ void tu_rm_rf(const char *path);
 
 /* Write text to dir/rel, creating parent directories. Returns 0 or -errno. */
 int tu_write(const char *dir, const char *rel, const char *text);
+/* tu_write, then its mtime set age seconds back (a file left long ago). */
+int tu_write_aged(const char *dir, const char *rel, const char *text, long age);
 
 /* Run argv (argv[0] looked up in PATH) and wait; returns its exit status,
  * or -1 if it could not be run. stdout/stderr are inherited. */
