@@ -88,26 +88,18 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	return spank_remote(sp) ? ev_stepd_init_post_opt(sp) : ev_client_init_post_opt(sp);
 }
 
-int slurm_spank_user_init(spank_t sp, int ac, char **av)
-{
-	(void)ac;
-	(void)av;
-	return spank_remote(sp) ? ev_stepd_user_init(sp) : 0;
-}
-
-int slurm_spank_task_init(spank_t sp, int ac, char **av)
-{
-	(void)ac;
-	(void)av;
-	return spank_remote(sp) ? ev_stepd_task_init(sp) : 0;
-}
-
-int slurm_spank_task_exit(spank_t sp, int ac, char **av)
-{
-	(void)ac;
-	(void)av;
-	return spank_remote(sp) ? ev_stepd_task_exit(sp) : 0;
-}
+/* The hooks only slurmstepd's side has: the client's contexts never call
+ * them for anything of ours. */
+#define STEPD_ONLY(hook, fn)                                        \
+	int slurm_spank_##hook(spank_t sp, int ac, char **av)       \
+	{                                                           \
+		(void)ac;                                           \
+		(void)av;                                           \
+		return spank_remote(sp) ? fn(sp) : 0;               \
+	}
+STEPD_ONLY(user_init, ev_stepd_user_init)
+STEPD_ONLY(task_init, ev_stepd_task_init)
+STEPD_ONLY(task_exit, ev_stepd_task_exit)
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/ev_array.h"
 #include "util/ev_file.h"
 #include "util/ev_num.h"
 
@@ -199,17 +200,11 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size
 	while ((de = readdir(dir))) {
 		if (!ev_valid_name(de->d_name, EV_IFNAME_MAX) || !is_ena(fd, de->d_name))
 			continue;
-		if (*n == cap) {
-			char (*grown)[EV_IFNAME_MAX] = realloc(names, (cap ? cap * 2 : 8) * EV_IFNAME_MAX);
-
-			if (!grown) {
-				closedir(dir);
-				free(names);
-				*n = 0;
-				return ev_errf(err, -ENOMEM, "out of memory");
-			}
-			names = grown;
-			cap = cap ? cap * 2 : 8;
+		if (ev_array_room(&names, &cap, *n, EV_IFNAME_MAX, 8)) {
+			closedir(dir);
+			free(names);
+			*n = 0;
+			return ev_errf(err, -ENOMEM, "out of memory");
 		}
 		memcpy(names[*n], de->d_name, strlen(de->d_name) + 1);
 		(*n)++;

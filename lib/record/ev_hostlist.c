@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/ev_config.h"
+#include "util/ev_array.h"
 
 #define EXPAND_MAX 1000000
 
@@ -136,14 +137,8 @@ static int push_name(char ***v, size_t *n, size_t *cap, size_t max, const char *
 		return ev_errf(err, -EINVAL, "hostlist: '%.64s' is not a host name", name);
 	if (*n >= max)
 		return ev_errf(err, -E2BIG, "hostlist: more than %zu names", max);
-	if (*n == *cap) {
-		char **nv = realloc(*v, (*cap ? *cap * 2 : 16) * sizeof(**v));
-
-		if (!nv)
-			return ev_errf(err, -ENOMEM, "out of memory");
-		*v = nv;
-		*cap = *cap ? *cap * 2 : 16;
-	}
+	if (ev_array_room(v, cap, *n, sizeof(**v), 16))
+		return ev_errf(err, -ENOMEM, "out of memory");
 	if (!((*v)[*n] = strdup(name)))
 		return ev_errf(err, -ENOMEM, "out of memory");
 	(*n)++;

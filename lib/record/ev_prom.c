@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/ev_array.h"
 #include "util/ev_buf.h"
 #include "config/ev_config.h"
 #include "util/ev_file.h"
@@ -194,15 +195,9 @@ int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err)
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (n == cap) {
-			struct pfile *nv = realloc(v, (cap ? cap * 2 : 32) * sizeof(*v));
-
-			if (!nv) {
-				rc = ev_errf(err, -ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 32;
+		if (ev_array_room(&v, &cap, n, sizeof(*v), 32)) {
+			rc = ev_errf(err, -ENOMEM, "out of memory");
+			break;
 		}
 		memcpy(v[n].name, de->d_name, nl + 1);
 		v[n].mtime = st.st_mtim;

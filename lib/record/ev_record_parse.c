@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "record/ev_value.h"
+#include "util/ev_array.h"
 
 void ev_record_free(struct ev_record *r)
 {
@@ -48,14 +49,8 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 		*colon = '\0';
 		vname = colon + 1;
 		open = strchr(vname, '(');
-		if (r->n_groups == cap) {
-			struct ev_record_group *ng = realloc(r->groups, (cap ? cap * 2 : 8) * sizeof(*ng));
-
-			if (!ng)
-				return ev_errf(err, -ENOMEM, "out of memory");
-			r->groups = ng;
-			cap = cap ? cap * 2 : 8;
-		}
+		if (ev_array_room(&r->groups, &cap, r->n_groups, sizeof(*r->groups), 8))
+			return ev_errf(err, -ENOMEM, "out of memory");
 		x = &r->groups[r->n_groups];
 		memset(x, 0, sizeof(*x));
 		x->hosts = g;

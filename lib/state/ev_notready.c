@@ -10,22 +10,6 @@
 #include "util/ev_file.h"
 #include "state/ev_state_dir.h"
 
-static int notready_path(const char *state_dir, uint32_t jobid, bool create, char *out, size_t cap,
-			 struct ev_err *err)
-{
-	char dir[EV_PATH_CAP];
-	int rc, n;
-
-	if (!jobid)
-		return ev_errf(err, -EINVAL, "job id 0");
-	if ((rc = ev_state_subdir(state_dir, "notready", create, dir, sizeof(dir), err)))
-		return rc;
-	n = snprintf(out, cap, "%s/%" PRIu32, dir, jobid);
-	if (n < 0 || (size_t)n >= cap)
-		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
-	return 0;
-}
-
 int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, struct ev_err *err)
 {
 	char path[EV_PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
@@ -33,7 +17,7 @@ int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, 
 	size_t n = 0;
 	int rc;
 
-	if ((rc = notready_path(state_dir, jobid, true, path, sizeof(path), err)))
+	if ((rc = ev_state_job_path(state_dir, "notready", jobid, true, path, sizeof(path), err)))
 		return rc;
 	/* The first finding is the one to fix; later steps say the same. */
 	if (lstat(path, &st) == 0)
@@ -50,7 +34,7 @@ int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t
 	long n;
 	int rc;
 
-	if ((rc = notready_path(state_dir, jobid, false, path, sizeof(path), err)))
+	if ((rc = ev_state_job_path(state_dir, "notready", jobid, false, path, sizeof(path), err)))
 		return rc == -ENOENT ? 0 : rc;
 	n = ev_state_read_private(path, buf, sizeof(buf), err);
 	if (n == -ENOENT)

@@ -12,28 +12,12 @@
 #include "state/ev_state_dir.h"
 #include "util/ev_file.h"
 
-static int pending_path(const char *state_dir, uint32_t jobid, bool create, char *out, size_t cap,
-			struct ev_err *err)
-{
-	char dir[EV_PATH_CAP];
-	int rc, n;
-
-	if (!jobid)
-		return ev_errf(err, -EINVAL, "job id 0");
-	if ((rc = ev_state_subdir(state_dir, "pending", create, dir, sizeof(dir), err)))
-		return rc;
-	n = snprintf(out, cap, "%s/%" PRIu32, dir, jobid);
-	if (n < 0 || (size_t)n >= cap)
-		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
-	return 0;
-}
-
 int ev_pending_put(const char *state_dir, uint32_t jobid, struct ev_err *err)
 {
 	char path[EV_PATH_CAP];
 	int rc;
 
-	if ((rc = pending_path(state_dir, jobid, true, path, sizeof(path), err)))
+	if ((rc = ev_state_job_path(state_dir, "pending", jobid, true, path, sizeof(path), err)))
 		return rc;
 	return ev_file_write_atomic(path, "", 0, 0600, err);
 }
@@ -43,7 +27,7 @@ int ev_pending_remove(const char *state_dir, uint32_t jobid, struct ev_err *err)
 	char path[EV_PATH_CAP];
 	int rc;
 
-	if ((rc = pending_path(state_dir, jobid, false, path, sizeof(path), err)))
+	if ((rc = ev_state_job_path(state_dir, "pending", jobid, false, path, sizeof(path), err)))
 		return rc == -ENOENT ? 0 : rc;
 	if (unlink(path) != 0 && errno != ENOENT)
 		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));

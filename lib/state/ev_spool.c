@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config/ev_config.h"
+#include "util/ev_array.h"
 #include "util/ev_file.h"
 #include "state/ev_jobid.h"
 #include "state/ev_state_dir.h"
@@ -104,16 +105,10 @@ int ev_spool_list(const char *state_dir, struct ev_spool_entry **out, size_t *n,
 		struct ev_spool_entry *x;
 		long len;
 
-		if (cnt == cap) {
-			struct ev_spool_entry *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof(*v));
-
-			if (!nv) {
-				closedir(d);
-				free(v);
-				return ev_errf(err, -ENOMEM, "out of memory");
-			}
-			v = nv;
-			cap = cap ? cap * 2 : 16;
+		if (ev_array_room(&v, &cap, cnt, sizeof(*v), 16)) {
+			closedir(d);
+			free(v);
+			return ev_errf(err, -ENOMEM, "out of memory");
 		}
 		x = &v[cnt];
 		memset(x, 0, sizeof(*x));

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,5 +80,21 @@ int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *er
 		if ((rc = ev_state_check_dir(dir, err)) || (rc = ev_file_sweep_tmp(dir, "", removed, err)))
 			return rc;
 	}
+	return 0;
+}
+
+int ev_state_job_path(const char *state_dir, const char *sub, uint32_t jobid, bool create, char *out, size_t cap,
+		      struct ev_err *err)
+{
+	char dir[EV_PATH_CAP];
+	int rc, n;
+
+	if (!jobid)
+		return ev_errf(err, -EINVAL, "job id 0");
+	if ((rc = ev_state_subdir(state_dir, sub, create, dir, sizeof(dir), err)))
+		return rc;
+	n = snprintf(out, cap, "%s/%" PRIu32, dir, jobid);
+	if (n < 0 || (size_t)n >= cap)
+		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/ev_err.h"
 #include "util/ev_limits.h"
@@ -26,6 +27,10 @@
 int ev_state_check_dir(const char *path, struct ev_err *err);
 int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *out, size_t cap,
 		    struct ev_err *err);
+/* state_dir/sub/<jobid> into out, for the stores of one file per job
+ * (notready/, pending/): sub checked (created when create), job 0 refused. */
+int ev_state_job_path(const char *state_dir, const char *sub, uint32_t jobid, bool create, char *out, size_t cap,
+		      struct ev_err *err);
 long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err);
 /* Missing parents of state_dir are made 0711 (the job's user passes them
  * to reach their copy, ev_job_view.h), state_dir itself 0700. */
