@@ -86,17 +86,20 @@ static const char *str(const char *p, char *out, size_t cap)
 			case '"': c = '"'; break;
 			case '\\': c = '\\'; break;
 			case '/': c = '/'; break;
-			case 'u': {
-				int a = hexval(p[0]), b = hexval(p[1]), d = hexval(p[2]), e = hexval(p[3]);
+			case 'u':
+				/* One digit at a time: the text may end (NUL, not
+				 * a digit) before the fourth. */
+				c = 0;
+				for (int i = 0; i < 4; i++, p++) {
+					int h = hexval(*p);
 
-				if (a < 0 || b < 0 || d < 0 || e < 0)
-					return NULL;
-				c = (unsigned)(a << 12 | b << 8 | d << 4 | e);
-				p += 4;
+					if (h < 0)
+						return NULL;
+					c = c << 4 | (unsigned)h;
+				}
 				if (c < 0x20 || c >= 0x7f)
 					return NULL;
 				break;
-			}
 			default: return NULL;   /* \b \f \n \r \t: never in our values */
 			}
 		}

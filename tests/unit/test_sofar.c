@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "record/ev_sofar.h"
 
@@ -142,6 +144,32 @@ static void test_strict(void **state)
 	assert_string_equal(s.r.node, "n1");
 }
 
+/* A line that ends in "\\u" is refused without reading past its end: the
+ * line is put last before a page nothing may read, so a reader that looks
+ * at the four hex digits before checking the first is killed there (in any
+ * build, not only under ASan). */
+static void test_escape_at_end(void **state)
+{
+	static const char *const tails[] = { "{\"node\":\"\\u", "{\"node\":\"\\u0", "{\"node\":\"\\u00",
+					     "{\"node\":\"\\u003", "{\"\\u", "{\"node\":\"\\" };
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ev_sofar s;
+	struct ev_err err;
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		size_t len = strlen(tails[i]);
+		char *line = map + pg - len - 1;
+
+		memcpy(line, tails[i], len + 1);
+		assert_int_equal(ev_sofar_parse(line, &s, &err), -EBADMSG);
+	}
+	munmap(map, (size_t)pg * 2);
+}
+
 static void test_collect(void **state)
 {
 	char *names[] = { "n1", "n2", "n3", "n4" };
@@ -182,6 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_escape_at_end),
 		cmocka_unit_test(test_collect),
 	};
 
