@@ -176,31 +176,56 @@ static void test_collect(void **state)
 	struct ev_sofar res[4], one;
 	bool answered[4];
 	size_t ignored, got;
-	char *l1, *l3, *other, text[4096];
+	char *l1, *l2, *l3, *other, text[8192];
 
 	(void)state;
 	one = sample("n1");
 	l1 = ev_sofar_json(&one);
+	one = sample("n2");
+	one.r.efa_bytes = 2;
+	l2 = ev_sofar_json(&one);
 	one = sample("n3");
 	one.r.efa_bytes = 3;
 	l3 = ev_sofar_json(&one);
 	one = sample("n2");
 	one.r.jobid = 43;              /* another job's: ignored */
 	other = ev_sofar_json(&one);
-	/* Any order, srun's own noise, a node twice, a node not in the job. */
-	snprintf(text, sizeof(text), "%s\nsrun: something\n%s\n%s\n%s\n{\"job\":42,\"node\":\"n9\"}\n", l3, other,
-		 l1, l3);
+	/* Any order, srun's own noise, a node twice, a node not in the job,
+	 * a line without a label, a task beyond the nodes. */
+	snprintf(text, sizeof(text), "2: %s\nsrun: something\n1: %s\n0: %s\n2: %s\n3: {\"job\":42,\"node\":\"n9\"}\n"
+		 "%s\n4: %s\n", l3, other, l1, l3, l1, l1);
 	got = ev_sofar_collect(text, 42, names, 4, res, answered, &ignored);
 	assert_int_equal(got, 2);
-	assert_int_equal(ignored, 4);
+	assert_int_equal(ignored, 6);
 	assert_true(answered[0] && !answered[1] && answered[2] && !answered[3]);
 	assert_string_equal(res[0].r.node, "n1");
 	assert_int_equal(res[2].r.efa_bytes, 3);
-	/* The last line without its newline still counts. */
-	snprintf(text, sizeof(text), "%s", l1);
+	/* The last line without its newline still counts; labels may be
+	 * right-aligned. */
+	snprintf(text, sizeof(text), " 0: %s", l1);
 	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 1);
 	assert_int_equal(ev_sofar_collect(NULL, 42, names, 4, res, answered, &ignored), 0);
+
+	/* A task answers for its own node only: n1's task claiming n2 first
+	 * (with numbers of its choosing) does not take n2's place, nor its own,
+	 * and n2's own line counts. */
+	snprintf(text, sizeof(text), "0: %s\n1: %s\n0: %s\n", l2, l2, l1);
+	got = ev_sofar_collect(text, 42, names, 4, res, answered, &ignored);
+	assert_int_equal(got, 2);
+	assert_int_equal(ignored, 1);
+	assert_true(answered[0] && answered[1]);
+	assert_string_equal(res[0].r.node, "n1");
+	assert_string_equal(res[1].r.node, "n2");
+	/* ... and alone, it answers for nobody. */
+	snprintf(text, sizeof(text), "0: %s\n0: %s\n", l2, l3);
+	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 0);
+	assert_int_equal(ignored, 2);
+	/* Unlabelled answers (what a step without --label prints) count for
+	 * no node. */
+	snprintf(text, sizeof(text), "%s\n%s\n", l1, l2);
+	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 0);
 	free(l1);
+	free(l2);
 	free(l3);
 	free(other);
 }
