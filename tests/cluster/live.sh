@@ -86,9 +86,13 @@ cd "$CDIR" || exit 1
 MiB=1048576
 EV=("$SIM/bin/efa-verify" -c "$SIM/efa-verify.yaml")
 
-# wrapped CMD...: CMD with the wrapper in place of report's srun.
+# wrapped CMD...: CMD with the wrapper in place of report's srun. unshare
+# makes every mount private first; inside a tests/roots/ root that fails
+# (/ there is not a mount point) and all is private already.
+PROPAGATION=()
+unshare -m -- true 2>/dev/null || PROPAGATION=(--propagation unchanged)
 wrapped() {
-	unshare -m --propagation private bash -c 'mount --bind "$1" "$2" && mount --bind "$3" "$1" && shift 3 &&
+	unshare -m "${PROPAGATION[@]}" -- bash -c 'mount --bind "$1" "$2" && mount --bind "$3" "$1" && shift 3 &&
 		exec "$@"' - "$EV_SRUN" "$REAL_SRUN" "$SIM/wrap/srun" "$@"
 }
 # as USER CMD...: bounded, with the cluster's config and the srun wrapper.
