@@ -3,31 +3,25 @@
  * with srun. Slurm starts steps in a job for its own user only: that user
  * asks as themselves, root asks as that user, anyone else is refused by
  * slurmctld and told so in one line. The step is an ordinary one that overlaps the job's own:
- * srun is started with an argument vector (no shell), a clean environment
- * and a deadline. */
-#include <errno.h>
-#include <fcntl.h>
+ * srun (the one configure found, by its path) is started with an argument
+ * vector (no shell), a fixed environment of its own, in a session of its
+ * own and with a deadline (run_bounded.h). What comes back is the user's
+ * to write: each answer counts for the node whose task printed it only,
+ * and what srun and the tasks said on stderr is shown printable. */
+#include "config.h"
+
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "util/ev_buf.h"
 #include "util/ev_printable.h"
-#include "util/ev_time.h"
 #include "record/ev_record.h"
 #include "report.h"
-
-extern char **environ;
+#include "run_bounded.h"
 
 /* --efa-verify=off for the step, the way srun takes a SPANK option from
  * its environment (SLURM_SPANK_ + "_SLURM_SPANK_OPTION_<plugin>_<option>",
@@ -37,198 +31,58 @@ extern char **environ;
  * unknown --efa-verify would be an error. */
 #define EV_STEP_OFF_ENV "SLURM_SPANK__SLURM_SPANK_OPTION_efa_verify_efa_verify=off"
 
-#define ERR_CAP 4096
+/* srun's whole environment, none of the caller's: what is in an admin's
+ * shell (keys, tokens, proxies) must not reach a process the job's user
+ * owns, and srun's --export names what of it goes on to the tasks. Slurm's
+ * config is the caller's only if it is a plain absolute path. */
+#define STEP_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+#define STEP_EXPORT "--export=PATH,LANG"
 
-/* What srun reads as its options (SLURM_*, SRUN_*, ...) would steer this
- * step the way they steer the caller's own jobs: only SLURM_CONF is kept. */
-static bool steers_srun(const char *e)
+struct step_env {
+	char conf[PATH_MAX + 16];
+	char *v[5];
+};
+
+static bool sane_path(const char *p)
 {
-	static const char *const pre[] = { "SLURM_", "SRUN_", "SALLOC_", "SBATCH_", "SLURMD_", "SPANK_",
-					   "_SLURM_SPANK_", NULL };
-
-	if (strncmp(e, "SLURM_CONF=", 11) == 0)
+	if (!p || p[0] != '/' || strlen(p) >= PATH_MAX)
 		return false;
-	for (size_t i = 0; pre[i]; i++)
-		if (strncmp(e, pre[i], strlen(pre[i])) == 0)
-			return true;
-	return false;
+	for (; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
 }
 
-static char **step_env(void)
+static void step_env(struct step_env *e)
 {
-	size_t n = 0, k = 0;
-	char **v;
+	const char *conf = getenv("SLURM_CONF");
+	size_t k = 0;
 
-	while (environ[n])
-		n++;
-	if (!(v = calloc(n + 2, sizeof(*v))))
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!steers_srun(environ[i]))
-			v[k++] = environ[i];
-	v[k++] = (char *)EV_STEP_OFF_ENV;
-	return v;
+	e->v[k++] = STEP_PATH;
+	e->v[k++] = "LANG=C";
+	e->v[k++] = EV_STEP_OFF_ENV;
+	if (sane_path(conf)) {
+		snprintf(e->conf, sizeof(e->conf), "SLURM_CONF=%s", conf);
+		e->v[k++] = e->conf;
+	}
+	e->v[k] = NULL;
 }
 
-struct child {
-	struct ev_buf out;           /* stdout, at most out_cap bytes kept */
-	char err[ERR_CAP];           /* stderr, the first ERR_CAP-1 bytes */
-	size_t err_len;
-	bool timed_out;
-	int status;
-};
-
-static void take(int fd, struct child *c, bool is_err, size_t out_cap, bool *open_)
+/* What srun and the tasks said, line by line, each printable. */
+static void show_stderr(const char *s, size_t len)
 {
-	char buf[8192];
-	ssize_t r = read(fd, buf, sizeof(buf));
+	char line[RUN_ERR_CAP];
 
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (r <= 0) {
-		*open_ = false;
-		return;
+	while (len) {
+		const char *nl = memchr(s, '\n', len);
+		size_t l = nl ? (size_t)(nl - s) : len;
+
+		ev_printable(line, sizeof(line), s, l);
+		fprintf(stderr, "%s\n", line);
+		l += nl ? 1 : 0;
+		s += l;
+		len -= l;
 	}
-	if (is_err) {
-		size_t k = (size_t)r < ERR_CAP - 1 - c->err_len ? (size_t)r : ERR_CAP - 1 - c->err_len;
-
-		memcpy(c->err + c->err_len, buf, k);
-		c->err_len += k;
-		c->err[c->err_len] = '\0';
-	} else if (c->out.len + (size_t)r <= out_cap) {
-		ev_buf_add(&c->out, buf, (size_t)r);
-	}
-}
-
-/* Who srun runs as. Slurm starts a step in a job for the job's own user
- * only (slurmctld refuses even root), so root asks as that user. */
-struct runas {
-	bool drop;
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[256];
-	int n_groups;
-};
-
-static int runas_user(uid_t uid, struct runas *r, struct ev_err *err)
-{
-	char buf[16384];
-	struct passwd pw, *p = NULL;
-
-	memset(r, 0, sizeof(*r));
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &p) != 0 || !p)
-		return ev_errf(err, -ENOENT, "uid %u has no user on this host", (unsigned)uid);
-	r->n_groups = (int)(sizeof(r->groups) / sizeof(r->groups[0]));
-	if (getgrouplist(p->pw_name, p->pw_gid, r->groups, &r->n_groups) < 0)
-		r->n_groups = 0;
-	r->drop = true;
-	r->uid = uid;
-	r->gid = p->pw_gid;
-	return 0;
-}
-
-/* Run argv (looked up in PATH) with env, stdin from /dev/null, in "/", as
- * r says; its output into c. At the deadline it gets SIGTERM (srun then
- * ends its step), 3 s later SIGKILL. 0, or -errno if it could not be
- * started. */
-static int run_bounded(char *const argv[], char *const env[], const struct runas *r, unsigned timeout_s,
-		       size_t out_cap, struct child *c, struct ev_err *err)
-{
-	int po[2], pe[2], rc, stage = 0, ep[2];
-	bool oo = true, eo = true;
-	uint64_t deadline = ev_mono_ms() + (uint64_t)timeout_s * 1000;
-	ssize_t got;
-	pid_t pid;
-
-	memset(c, 0, sizeof(*c));
-	if (pipe2(po, O_CLOEXEC) != 0)
-		return ev_errf(err, -errno, "pipe: %s", strerror(errno));
-	if (pipe2(pe, O_CLOEXEC) != 0) {
-		rc = -errno;
-		close(po[0]);
-		close(po[1]);
-		return ev_errf(err, rc, "pipe: %s", strerror(-rc));
-	}
-	/* exec's failure comes back through ep (closed on success). */
-	if (pipe2(ep, O_CLOEXEC) != 0) {
-		rc = -errno;
-		close(po[0]);
-		close(po[1]);
-		close(pe[0]);
-		close(pe[1]);
-		return ev_errf(err, rc, "pipe: %s", strerror(-rc));
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		int e, fd = open("/dev/null", O_RDONLY);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (fd < 0 || dup2(fd, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0 || chdir("/") != 0 ||
-		    (r->drop && (setgroups((size_t)r->n_groups, r->groups) != 0 || setgid(r->gid) != 0 ||
-				 setuid(r->uid) != 0)))
-			e = errno;
-		else {
-			execvpe(argv[0], argv, env);
-			e = errno;
-		}
-		if (write(ep[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	rc = pid < 0 ? -errno : 0;
-	close(po[1]);
-	close(pe[1]);
-	close(ep[1]);
-	if (!rc) {
-		int e = 0;
-
-		while ((got = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
-			;
-		if (got == (ssize_t)sizeof(e)) {
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			rc = -e;
-		}
-	}
-	close(ep[0]);
-	if (rc != 0) {
-		close(po[0]);
-		close(pe[0]);
-		return ev_errf(err, rc, "cannot run %s: %s", argv[0], strerror(-rc));
-	}
-	while (oo || eo) {
-		struct pollfd p[2];
-		uint64_t now = ev_mono_ms();
-		nfds_t n = 0;
-
-		if (now >= deadline) {
-			if (stage == 2)
-				break;   /* a descendant holds the pipes: stop reading */
-			kill(pid, stage ? SIGKILL : SIGTERM);
-			c->timed_out = true;
-			deadline = now + (stage ? 2000 : 3000);
-			stage++;
-			continue;
-		}
-		if (oo)
-			p[n++] = (struct pollfd){ .fd = po[0], .events = POLLIN };
-		if (eo)
-			p[n++] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
-		if (poll(p, n, (int)(deadline - now)) <= 0)
-			continue;
-		for (nfds_t i = 0; i < n; i++)
-			if (p[i].revents)
-				take(p[i].fd, c, p[i].fd == pe[0], out_cap, p[i].fd == pe[0] ? &eo : &oo);
-	}
-	close(po[0]);
-	close(pe[0]);
-	while (waitpid(pid, &c->status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
 }
 
 /* srun's reason, from what it printed: its first error, else its first
@@ -258,13 +112,15 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 		   unsigned timeout_s)
 {
 	char self[PATH_MAX], cfg[PATH_MAX], id[16], nn[16], jobopt[32], why[256] = "", text[EV_RECORD_MAX];
-	char *argv[24], **env = NULL, *const *names;
+	char *argv[28], *const *names;
+	const char *conf_path;
+	struct step_env env;
 	struct ev_node_result *res = NULL;
 	struct ev_sofar *sofar = NULL;
 	struct ev_record rec = { 0 };
 	struct ev_err err = { "" };
-	struct child c = { 0 };
-	struct runas as = { 0 };
+	struct run_child c = { 0 };
+	struct run_as as = { 0 };
 	bool *answered = NULL;
 	size_t n = 0, got, ignored, a = 0;
 	uint64_t since = 0, as_of = 0;
@@ -288,7 +144,7 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	snprintf(id, sizeof(id), "%" PRIu32, jobid);
 	snprintf(nn, sizeof(nn), "%zu", n);
 	snprintf(jobopt, sizeof(jobopt), "--jobid=%" PRIu32, jobid);
-	argv[a++] = "srun";
+	argv[a++] = EV_SRUN;
 	argv[a++] = jobopt;
 	argv[a++] = "--overlap";           /* beside the job's own steps, on resources it holds */
 	argv[a++] = "-N";
@@ -296,6 +152,9 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	argv[a++] = "--ntasks-per-node=1";
 	argv[a++] = "--cpus-per-task=1";
 	argv[a++] = "--quiet";
+	argv[a++] = "--label";                /* whose task said it: a line counts for that node only */
+	argv[a++] = "--distribution=block";   /* task i on the job's i-th node, in Slurm's order */
+	argv[a++] = STEP_EXPORT;
 	argv[a++] = "--kill-on-bad-exit=0";   /* a node that fails leaves the others' answers */
 	argv[a++] = "--mpi=none";
 	argv[a++] = "--input=none";
@@ -304,16 +163,17 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	/* This very program, which an installed efa-verify has at the same
 	 * path on every node. */
 	argv[a++] = self;
-	/* The same config on the nodes: named by the path this run was given
-	 * (made absolute: the tasks start in /), else by $EFA_VERIFY_CONFIG,
-	 * which the step inherits, or the default. */
-	if (ctx->config_path) {
-		if (ctx->config_path[0] == '/')
-			snprintf(cfg, sizeof(cfg), "%s", ctx->config_path);
-		else if (!getcwd(cfg, sizeof(cfg)) || strlen(cfg) + strlen(ctx->config_path) + 2 > sizeof(cfg))
-			snprintf(cfg, sizeof(cfg), "%s", ctx->config_path);
+	/* The same config on the nodes: named by the path this run was given,
+	 * else by $EFA_VERIFY_CONFIG (the step does not inherit it), made
+	 * absolute (the tasks start in /), or the default. */
+	conf_path = ctx->config_path && *ctx->config_path ? ctx->config_path : getenv("EFA_VERIFY_CONFIG");
+	if (conf_path && *conf_path) {
+		if (conf_path[0] == '/')
+			snprintf(cfg, sizeof(cfg), "%s", conf_path);
+		else if (!getcwd(cfg, sizeof(cfg)) || strlen(cfg) + strlen(conf_path) + 2 > sizeof(cfg))
+			snprintf(cfg, sizeof(cfg), "%s", conf_path);
 		else
-			strcat(strcat(cfg, "/"), ctx->config_path);
+			strcat(strcat(cfg, "/"), conf_path);
 		argv[a++] = "-c";
 		argv[a++] = cfg;
 	}
@@ -322,17 +182,18 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 	argv[a++] = id;
 	argv[a++] = "--json";
 	argv[a] = NULL;
-	if (!(env = step_env()) || !(res = calloc(n, sizeof(*res))) || !(sofar = calloc(n, sizeof(*sofar))) ||
+	step_env(&env);
+	if (!(res = calloc(n, sizeof(*res))) || !(sofar = calloc(n, sizeof(*sofar))) ||
 	    !(answered = calloc(n, sizeof(*answered)))) {
 		cli_error("report: out of memory");
 		goto out;
 	}
-	if (geteuid() == 0 && live->uid != 0 && runas_user((uid_t)live->uid, &as, &err) != 0) {
+	if (geteuid() == 0 && live->uid != 0 && run_as_user((uid_t)live->uid, &as, &err) != 0) {
 		cli_error("report: job %" PRIu32 " is running, but its nodes cannot be asked as its user: %s", jobid,
 			  err.msg);
 		goto out;
 	}
-	if (run_bounded(argv, env, &as, timeout_s, 1024 * (n + 16), &c, &err) != 0) {
+	if (run_bounded(argv, env.v, &as, timeout_s, 1024 * (n + 16), &c, &err) != 0) {
 		cli_error("report: job %" PRIu32 " is running, but its nodes cannot be asked: %s", jobid, err.msg);
 		goto out;
 	}
@@ -377,8 +238,7 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 		     json);
 	/* Whatever srun or a node said (a node that could not read its
 	 * counters, say) is passed on, after the answer. */
-	if (c.err_len)
-		fprintf(stderr, "%s%s", c.err, c.err[c.err_len - 1] == '\n' ? "" : "\n");
+	show_stderr(c.err, c.err_len);
 	if (got < n)
 		cli_error("report: %zu of job %" PRIu32 "'s %zu nodes did not answer%s", n - got, jobid, n,
 			  c.timed_out ? " in time" : "");
@@ -386,7 +246,6 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 out:
 	ev_record_free(&rec);
 	ev_buf_free(&c.out);
-	free(env);
 	free(res);
 	free(sofar);
 	free(answered);

@@ -86,17 +86,20 @@ static const char *str(const char *p, char *out, size_t cap)
 			case '"': c = '"'; break;
 			case '\\': c = '\\'; break;
 			case '/': c = '/'; break;
-			case 'u': {
-				int a = hexval(p[0]), b = hexval(p[1]), d = hexval(p[2]), e = hexval(p[3]);
+			case 'u':
+				/* One digit at a time: the text may end (NUL, not
+				 * a digit) before the fourth. */
+				c = 0;
+				for (int i = 0; i < 4; i++, p++) {
+					int h = hexval(*p);
 
-				if (a < 0 || b < 0 || d < 0 || e < 0)
-					return NULL;
-				c = (unsigned)(a << 12 | b << 8 | d << 4 | e);
-				p += 4;
+					if (h < 0)
+						return NULL;
+					c = c << 4 | (unsigned)h;
+				}
 				if (c < 0x20 || c >= 0x7f)
 					return NULL;
 				break;
-			}
 			default: return NULL;   /* \b \f \n \r \t: never in our values */
 			}
 		}
@@ -302,6 +305,30 @@ int ev_sofar_parse(const char *line, struct ev_sofar *out, struct ev_err *err)
 	return 0;
 }
 
+/* The task a labelled line came from ("3: ..." or " 3: ...": the label
+ * right-aligned to the widest), and where its text starts; false if the
+ * line has no such label or it names no task of n. */
+static bool label(const char *line, size_t n, size_t *task, const char **rest)
+{
+	const char *p = line;
+	size_t t = 0;
+
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		t = t * 10 + (size_t)(*p - '0');
+		if (t >= n)
+			return false;
+	}
+	if (p[0] != ':' || p[1] != ' ')
+		return false;
+	*task = t;
+	*rest = p + 2;
+	return true;
+}
+
 size_t ev_sofar_collect(const char *text, uint32_t jobid, char *const *names, size_t n,
 			struct ev_sofar *res, bool *answered, size_t *n_ignored)
 {
@@ -311,25 +338,26 @@ size_t ev_sofar_collect(const char *text, uint32_t jobid, char *const *names, si
 	for (size_t i = 0; i < n; i++)
 		answered[i] = false;
 	while (text && *text) {
-		const char *nl = strchr(text, '\n');
-		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+		const char *nl = strchr(text, '\n'), *json;
+		size_t len = nl ? (size_t)(nl - text) : strlen(text), i;
 		struct ev_sofar s;
 		char line[1024];
-		size_t i = n;
 
 		if (len && len < sizeof(line)) {
 			memcpy(line, text, len);
 			line[len] = '\0';
-			if (ev_sofar_parse(line, &s, NULL) == 0 && s.r.jobid == jobid)
-				for (i = 0; i < n && strcmp(names[i], s.r.node) != 0; i++)
-					;
-		}
-		if (len && (i == n || answered[i])) {
-			(*n_ignored)++;
+			/* Only for the node whose task printed it, and only its
+			 * first good line: a task cannot answer for another node. */
+			if (label(line, n, &i, &json) && !answered[i] && ev_sofar_parse(json, &s, NULL) == 0 &&
+			    s.r.jobid == jobid && strcmp(names[i], s.r.node) == 0) {
+				res[i] = s;
+				answered[i] = true;
+				got++;
+			} else {
+				(*n_ignored)++;
+			}
 		} else if (len) {
-			res[i] = s;
-			answered[i] = true;
-			got++;
+			(*n_ignored)++;
 		}
 		text += len + (nl ? 1 : 0);
 	}

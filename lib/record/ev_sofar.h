@@ -33,10 +33,14 @@ struct ev_sofar {
 char *ev_sofar_json(const struct ev_sofar *s);
 int ev_sofar_parse(const char *line, struct ev_sofar *out, struct ev_err *err);
 
-/* The answers of a job's nodes in text (srun's output: one line per node,
- * in any order): res[i] for names[i] when answered[i]. A line that does
- * not parse, names another job or a node not in names, or repeats a node,
- * is counted in *n_ignored and skipped. Returns how many nodes answered. */
+/* The answers of a job's nodes in text: one line per node, in any order,
+ * each labelled with the index in names of the node that printed it, as
+ * "3: {...}" or " 3: {...}" (srun --label, one task per node, the tasks in
+ * the order of names). res[i] for names[i] when answered[i]: the first
+ * line labelled i that parses and names this job and names[i] itself. Any
+ * other line (no label, one that does not parse, another job, another
+ * node than its label's, a node's second answer) is counted in *n_ignored
+ * and skipped. Returns how many nodes answered. */
 size_t ev_sofar_collect(const char *text, uint32_t jobid, char *const *names, size_t n,
 			struct ev_sofar *res, bool *answered, size_t *n_ignored);
 

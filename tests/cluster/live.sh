@@ -7,6 +7,10 @@
 # nodes runs with efa_verify.so in plugstack (mode=enforce, and a node
 # without EFA in the job) and without it. And with --efa-verify, each
 # node's step-end line gives the step's EFA Gb/s and EFA share.
+# What root's report leaves the job's user: none of root's environment
+# (a canary, as Slurm's TaskProlog sees the report's tasks), and nothing
+# the user's tasks print counts for another node or reaches root's
+# terminal raw.
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 cluster_test "$@"
 # In the sanitizer build the plugin is ASan+UBSan-built and Slurm's srun,
@@ -16,7 +20,11 @@ cluster_test "$@"
 san_env live
 
 cluster_dir live
-REAL_SRUN=$(command -v srun)
+# report runs the srun configure found, by its path: the test's wrapper
+# takes its place there in a mount namespace of report's own (in), the
+# real one bound at $SIM/real-srun for the wrapper to run.
+EV_SRUN=$(sed -n 's/^#define EV_SRUN "\(.*\)"$/\1/p' "$top_builddir/config.h")
+REAL_SRUN=$SIM/real-srun
 # No $SIM/state: the prologs make it and the nodes' state_dir below it
 # ($SIM/state/%n), as on a fresh node with the shipped example.
 mkdir -p "$SIM/bin" "$SIM/wrap" "$SIM/fakeprov" "$SIM/out" &&
@@ -46,28 +54,54 @@ for a in "\$@"; do [ "\$a" = $SIM/bin/efa-verify ] && break; opts+=("\$a"); done
 if [ \$# != \${#opts[@]} ]; then
 	printf '%s\n' "\$@" > $SIM/out/srun-args.\$(id -un)
 	$SRUN "\${opts[@]}" -l bash -c 'echo "FI_PROVIDER=\${FI_PROVIDER:-unset}"' > $SIM/out/srun-probe.\$(id -un) 2>&1
+	# With $SIM/out/noise, what a job's user's tasks could print first:
+	# "task 0" (n1) answering for n2, an unlabelled answer for n3, and
+	# terminal escapes on stderr.
+	if [ -e $SIM/out/noise ]; then
+		j=\${@: -2:1}
+		echo '0: {"job":'\$j',"node":"n2","so_far":true,"as_of":1,"verdict":"ok","efa_bytes":7,"tcp_bytes":0}'
+		echo '{"job":'\$j',"node":"n3","so_far":true,"as_of":1,"verdict":"ok","efa_bytes":7,"tcp_bytes":0}'
+		printf '1: \033]0;owned\007 \033[2J from a task\n' >&2
+	fi
 fi
 exec $SRUN "\$@"
 SH
+# Each task's environment as Slurm's TaskProlog sees it (as the job's
+# user), by job, step and task.
+cat > "$SIM/bin/taskprolog.sh" <<SH
+#!/bin/sh
+env > $SIM/out/taskenv.\$SLURM_JOB_ID.\$SLURM_STEP_ID.\$SLURM_PROCID
+SH
+echo "TaskProlog=$SIM/bin/taskprolog.sh" > "$SIM/extra.conf"
 chmod 0755 "$SIM/bin/"* "$SIM/wrap/srun"
+: > "$REAL_SRUN"
 # Site default enforce: a step on n4 (no EFA) would be refused, unless the
 # step says --efa-verify=off.
 PLUG="optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml mode=enforce"
 echo "$PLUG" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 id efaother >/dev/null 2>&1 || useradd -M -s /bin/bash efaother
-cluster_up --plugstack "$SIM/plugstack.conf" \
+cluster_up --plugstack "$SIM/plugstack.conf" --extra-conf "$SIM/extra.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh" \
 	--env "FI_PROVIDER_PATH=$SIM/fakeprov"
 cd "$CDIR" || exit 1
 MiB=1048576
 EV=("$SIM/bin/efa-verify" -c "$SIM/efa-verify.yaml")
 
+# wrapped CMD...: CMD with the wrapper in place of report's srun. unshare
+# makes every mount private first; inside a tests/roots/ root that fails
+# (/ there is not a mount point) and all is private already.
+PROPAGATION=()
+unshare -m -- true 2>/dev/null || PROPAGATION=(--propagation unchanged)
+wrapped() {
+	unshare -m "${PROPAGATION[@]}" -- bash -c 'mount --bind "$1" "$2" && mount --bind "$3" "$1" && shift 3 &&
+		exec "$@"' - "$EV_SRUN" "$REAL_SRUN" "$SIM/wrap/srun" "$@"
+}
 # as USER CMD...: bounded, with the cluster's config and the srun wrapper.
 as() {
 	local u=$1
 	shift
-	timeout -k 5 120 runuser -u "$u" -- env SLURM_CONF="$SLURM_CONF" PATH="$SIM/wrap:$PATH" "$@"
+	wrapped timeout -k 5 120 runuser -u "$u" -- env SLURM_CONF="$SLURM_CONF" PATH="$SIM/wrap:$PATH" "$@"
 }
 # report USER ARGS...: efa-verify report as USER; stdout in $out, stderr
 # in $err, status in $rc.
@@ -130,8 +164,9 @@ is "so far: sharing is not judged until the end" "$(jq -c '[.shared_nodes, .node
 	"[null,null,null]"
 is "the job's user: nothing on stderr (no srun noise, no line of the plugin's)" "$err" ""
 args=$(cat "$SIM/out/srun-args.efauser" 2>/dev/null)
-like "report asked with srun --overlap --jobid, one task per node" "$(tr '\n' ' ' <<<"$args")" \
-	"^--jobid=$job --overlap -N 4 --ntasks-per-node=1 .*$SIM/bin/efa-verify -c $SIM/efa-verify.yaml report --local $job --json $"
+like "report asked with srun --overlap --jobid, one task per node, labelled, exporting PATH and LANG only" \
+	"$(tr '\n' ' ' <<<"$args")" \
+	"^--jobid=$job --overlap -N 4 --ntasks-per-node=1 .*--label .*--export=PATH,LANG .*$SIM/bin/efa-verify -c $SIM/efa-verify.yaml report --local $job --json $"
 # The step a task of report's srun gets: no EFA environment from the
 # plugin, and n4 (no EFA) not refused although the site says enforce.
 is "report's step: the plugin injected nothing and refused no node" "$(sort "$SIM/out/srun-probe.efauser" 2>/dev/null)" \
@@ -151,10 +186,37 @@ like "human: labelled so far, with the nodes that answered" "$out" "^job $job: t
 like "human: the totals so far" "$out" "EFA 2.1 GiB, TCP 600.0 MiB, EFA share 77.8% so far"
 like "human: a row per node, n4's reason" "$out" "n4 +tcp_fallback +0 B +600.0 MiB +- +- +0.0% +- +- +tcp_bytes:$((600 * MiB))/efa_bytes:0"
 
-report root "$job" --json
+# Root's environment (a canary, an AWS key) stays root's: the report's
+# tasks, run as the job's user, do not get it, as the TaskProlog sees them.
+rm -f "$SIM"/out/taskenv.*
+canary=canary-$$-$RANDOM
+EV_ROOT_CANARY=$canary AWS_SECRET_ACCESS_KEY=$canary report root "$job" --json
 is "root: report exits 0" "$rc" 0
 is "root: the same deltas so far" "$(nodes_json "$out")" "$want"
 is "root: nothing on stderr" "$err" ""
+envs=$(ls "$SIM"/out/taskenv."$job".* 2>/dev/null)
+is "root's report: the TaskProlog saw 8 tasks of the job (the wrapper's probe's 4 and report's 4)" \
+	"$(wc -w <<<"$envs")" 8
+is "... none of them got root's canary" "$(grep -l -- "$canary" $envs /dev/null | wc -l)" 0
+is "... all of them LANG=C and the fixed PATH" \
+	"$(grep -l -x -e LANG=C $envs /dev/null | wc -l) $(grep -l -x -e PATH=/usr/local/bin:/usr/bin:/bin $envs /dev/null | wc -l)" \
+	"8 8"
+# ...which the TaskProlog would show, had a step been given it.
+rm -f "$SIM"/out/taskenv.*
+EV_ROOT_CANARY=$canary as efauser srun --jobid="$job" --overlap -N1 -w n1 true
+like "(a step whose srun has the canary: the TaskProlog sees it)" \
+	"$(cat "$SIM"/out/taskenv."$job".* 2>/dev/null)" "^EV_ROOT_CANARY=$canary$"
+
+# What the job's user's tasks print counts for their own node only and
+# reaches root's terminal printable.
+touch "$SIM/out/noise"
+report root "$job" --json
+rm -f "$SIM/out/noise"
+is "root, with a task answering for another node and an unlabelled answer: exits 0" "$rc" 0
+is "... the same deltas so far (neither counted)" "$(nodes_json "$out")" "$want"
+like "... the task's stderr shown" "$err" "from a task"
+is "... without a control byte" "$(tr -d -c '\000-\010\013-\037\177' <<<"$err" | wc -c)" 0
+like "... each one as '?'" "$err" '\?\]0;owned\? \?\[2J from a task'
 
 # Another user: Slurm refuses them a step in the job; one line says so.
 report efaother "$job" --json

@@ -18,6 +18,8 @@ mkdir -p "$P/include" "$P/lib/slurm"
 cp -r "$inc" "$P/include/"
 cp -d "$libdir"/libslurm.so* "$P/lib/"
 cp -L "$lib" "$P/lib/$(basename "$(readlink -f "$lib")")" 2>/dev/null || true
+# PREFIX/bin/srun: report's srun, found there before PATH's.
+mkdir -p "$P/bin" && printf '#!/bin/sh\n' > "$P/bin/srun" && chmod 0755 "$P/bin/srun"
 B=$EV_TMP/build
 mkdir -p "$B" "$EV_TMP/empty"
 
@@ -43,6 +45,8 @@ is "configure --with-slurm=PREFIX succeeds" "$?" 0
 [ -f "$B/Makefile" ] || { diag "$out"; done_testing; exit 1; }
 like "the headers come from PREFIX/include" "$(grep '^SLURM_CPPFLAGS' "$B/Makefile")" "-I$P/include"
 is "the plugin dir defaults to PREFIX/lib/slurm" "$(sed -n 's/^slurm_plugindir = //p' "$B/Makefile")" "$P/lib/slurm"
+is "report's srun is PREFIX/bin/srun, by its path" "$(sed -n 's/^#define EV_SRUN "\(.*\)"$/\1/p' "$B/config.h")" \
+	"$P/bin/srun"
 out=$(hidden make -C "$B" -s -j2 cli/efa-verify prolog/efa-verify-prolog slurmio/slurmio.la spank/efa_verify.la 2>&1)
 is "the CLI, prolog, Slurm module and plugin build against PREFIX" "$?" 0
 [ -x "$B/cli/efa-verify" ] || diag "$(tail -n 30 <<<"$out")"

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "record/ev_sofar.h"
 
@@ -142,37 +144,88 @@ static void test_strict(void **state)
 	assert_string_equal(s.r.node, "n1");
 }
 
+/* A line that ends in "\\u" is refused without reading past its end: the
+ * line is put last before a page nothing may read, so a reader that looks
+ * at the four hex digits before checking the first is killed there (in any
+ * build, not only under ASan). */
+static void test_escape_at_end(void **state)
+{
+	static const char *const tails[] = { "{\"node\":\"\\u", "{\"node\":\"\\u0", "{\"node\":\"\\u00",
+					     "{\"node\":\"\\u003", "{\"\\u", "{\"node\":\"\\" };
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ev_sofar s;
+	struct ev_err err;
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		size_t len = strlen(tails[i]);
+		char *line = map + pg - len - 1;
+
+		memcpy(line, tails[i], len + 1);
+		assert_int_equal(ev_sofar_parse(line, &s, &err), -EBADMSG);
+	}
+	munmap(map, (size_t)pg * 2);
+}
+
 static void test_collect(void **state)
 {
 	char *names[] = { "n1", "n2", "n3", "n4" };
 	struct ev_sofar res[4], one;
 	bool answered[4];
 	size_t ignored, got;
-	char *l1, *l3, *other, text[4096];
+	char *l1, *l2, *l3, *other, text[8192];
 
 	(void)state;
 	one = sample("n1");
 	l1 = ev_sofar_json(&one);
+	one = sample("n2");
+	one.r.efa_bytes = 2;
+	l2 = ev_sofar_json(&one);
 	one = sample("n3");
 	one.r.efa_bytes = 3;
 	l3 = ev_sofar_json(&one);
 	one = sample("n2");
 	one.r.jobid = 43;              /* another job's: ignored */
 	other = ev_sofar_json(&one);
-	/* Any order, srun's own noise, a node twice, a node not in the job. */
-	snprintf(text, sizeof(text), "%s\nsrun: something\n%s\n%s\n%s\n{\"job\":42,\"node\":\"n9\"}\n", l3, other,
-		 l1, l3);
+	/* Any order, srun's own noise, a node twice, a node not in the job,
+	 * a line without a label, a task beyond the nodes. */
+	snprintf(text, sizeof(text), "2: %s\nsrun: something\n1: %s\n0: %s\n2: %s\n3: {\"job\":42,\"node\":\"n9\"}\n"
+		 "%s\n4: %s\n", l3, other, l1, l3, l1, l1);
 	got = ev_sofar_collect(text, 42, names, 4, res, answered, &ignored);
 	assert_int_equal(got, 2);
-	assert_int_equal(ignored, 4);
+	assert_int_equal(ignored, 6);
 	assert_true(answered[0] && !answered[1] && answered[2] && !answered[3]);
 	assert_string_equal(res[0].r.node, "n1");
 	assert_int_equal(res[2].r.efa_bytes, 3);
-	/* The last line without its newline still counts. */
-	snprintf(text, sizeof(text), "%s", l1);
+	/* The last line without its newline still counts; labels may be
+	 * right-aligned. */
+	snprintf(text, sizeof(text), " 0: %s", l1);
 	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 1);
 	assert_int_equal(ev_sofar_collect(NULL, 42, names, 4, res, answered, &ignored), 0);
+
+	/* A task answers for its own node only: n1's task claiming n2 first
+	 * (with numbers of its choosing) does not take n2's place, nor its own,
+	 * and n2's own line counts. */
+	snprintf(text, sizeof(text), "0: %s\n1: %s\n0: %s\n", l2, l2, l1);
+	got = ev_sofar_collect(text, 42, names, 4, res, answered, &ignored);
+	assert_int_equal(got, 2);
+	assert_int_equal(ignored, 1);
+	assert_true(answered[0] && answered[1]);
+	assert_string_equal(res[0].r.node, "n1");
+	assert_string_equal(res[1].r.node, "n2");
+	/* ... and alone, it answers for nobody. */
+	snprintf(text, sizeof(text), "0: %s\n0: %s\n", l2, l3);
+	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 0);
+	assert_int_equal(ignored, 2);
+	/* Unlabelled answers (what a step without --label prints) count for
+	 * no node. */
+	snprintf(text, sizeof(text), "%s\n%s\n", l1, l2);
+	assert_int_equal(ev_sofar_collect(text, 42, names, 4, res, answered, &ignored), 0);
 	free(l1);
+	free(l2);
 	free(l3);
 	free(other);
 }
@@ -182,6 +235,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_escape_at_end),
 		cmocka_unit_test(test_collect),
 	};
 
