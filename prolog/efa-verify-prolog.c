@@ -23,6 +23,7 @@
 #include "jobnet/ev_jobnet.h"
 #include "ev_jobpeers.h"
 #include "state/ev_running.h"
+#include "util/ev_time.h"
 
 static const char usage[] =
 	"Usage: efa-verify-prolog [-c FILE] [--no-accounting]\n"
@@ -32,7 +33,8 @@ static const char usage[] =
 	"efa-verify-epilog; make the nftables table that counts the job's\n"
 	"traffic to its other nodes (tcp_source: auto), or say in the log why\n"
 	"the TCP interfaces are counted instead; remove tables of jobs no longer\n"
-	"running here; deliver results spooled by an earlier epilog; a read-only\n"
+	"running here; deliver results spooled by an earlier epilog (for at most\n"
+	"prolog_deliver_ms, the rest left for a later epilog); a read-only\n"
 	"copy of the snapshot goes to the job's user (for `efa-verify report`\n"
 	"while the job runs). Reads SLURMD_NODENAME, SLURM_JOB_ID, SLURM_JOB_UID,\n"
 	"SLURM_NODELIST, SLURM_JOB_NUM_NODES, SLURM_JOB_CPUS_PER_NODE,\n"
@@ -47,6 +49,39 @@ static const char usage[] =
 static int still_running(uint32_t jobid, bool *yes, void *state_dir)
 {
 	return ev_running_check(state_dir, jobid, yes, NULL);
+}
+
+/* Markers a prolog asks slurmctld about, at most: one small RPC each. */
+#define STALE_CHECKS_MAX 4
+
+static int job_holds_node(uint32_t jobid, bool *held, void *node)
+{
+	return ev_ctld_job_on_node(jobid, node, held, NULL);
+}
+
+/* Other jobs' running markers whose job slurmctld says no longer holds
+ * this node (an epilog killed before it removed its own) are removed, and
+ * leave js's start mark: else this job, and every later one, would count
+ * as shared until the next boot, and the dead job's nftables table would
+ * outlive it (the sweep below takes it now). Asked only when another
+ * marker exists, a few a run (ev_running_drop_stale), never without
+ * accounting. */
+static void drop_stale_markers(const struct ev_config *cfg, const struct ev_jobenv *je, struct ev_job_start *js)
+{
+	struct ev_err err = { "" };
+	size_t dropped = 0;
+
+	if (je->no_accounting || !js->run.n_others)
+		return;
+	if (ev_running_drop_stale(cfg->state_dir, &js->run, job_holds_node, (void *)je->node, STALE_CHECKS_MAX,
+				  &dropped, &err) != 0)
+		ev_binlog(LOG_INFO, "job %u on %s: other jobs' running markers not checked: %s", je->jobid, je->node,
+			  err.msg);
+	if (dropped)
+		ev_binlog(LOG_WARNING,
+			  "job %u on %s: removed %zu running marker(s) of jobs slurmctld says no longer run here "
+			  "(their epilog did not finish)",
+			  je->jobid, je->node, dropped);
 }
 
 /* The job's TCP: its own table where one can be made (snap says so), else
@@ -120,6 +155,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		/* Here, not in lib/job: the table needs the peers slurmctld
 		 * names and CAP_NET_ADMIN (ev_job_begin.h). */
+		drop_stale_markers(&cfg, &je, &js);
 		count_tcp(&cfg, &je, &js.snap, &nft);
 		rc = ev_job_begin_keep(&cfg, &job, &js, &msgs);
 		ev_binlog_msgs(&msgs);
@@ -129,7 +165,10 @@ int main(int argc, char **argv)
 		ev_nft_close(&nft);
 	}
 	if (!je.no_accounting) {
+		/* The job waits for this: bounded (prolog_deliver_ms), the
+		 * rest waits for an epilog or `flush`. */
 		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node,
+					    .deadline_ms = ev_mono_ms() + (uint64_t)cfg.prolog_deliver_ms,
 					    .publish_only = cfg.record_writer == EV_WRITER_SLURMCTLD };
 		size_t done = 0, left = 0;
 

@@ -177,6 +177,36 @@ int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_er
 	return rc;
 }
 
+int ev_ctld_job_on_node(uint32_t jobid, const char *node, bool *on, struct ev_err *err)
+{
+	const slurm_job_info_t *j = NULL;
+	job_info_msg_t *msg = NULL;
+	char *names[1] = { (char *)node };
+	uint32_t base;
+	bool gone = true;
+	int rc;
+
+	*on = true;
+	/* Apart: load_job's -ENOENT means "no such job", this one "no Slurm". */
+	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if ((rc = load_job(jobid, SHOW_ALL, &msg, &j, "no longer has", err)) == -ENOENT) {
+		*on = false;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	base = j->job_state & JOB_STATE_BASE;
+	/* A completing job's node list is the nodes still in its epilogs. */
+	if (((j->job_state & JOB_COMPLETING) || base == JOB_RUNNING || base == JOB_SUSPENDED) && j->nodes &&
+	    *j->nodes)
+		rc = ev_slurm_hostlist_not_in(j->nodes, names, 1, &gone, err);
+	if (!rc)
+		*on = !gone;
+	slurm_free_job_info_msg(msg);
+	return rc;
+}
+
 int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
 {
 	const slurm_job_info_t *j = NULL;

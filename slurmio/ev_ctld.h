@@ -43,6 +43,14 @@ int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result 
  * job's allocation. -ENOENT: slurmctld does not have the job. */
 int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
 
+/* Whether job jobid still holds node (*on): RUNNING or SUSPENDED with
+ * node in its allocation, or COMPLETING with node among those whose
+ * epilogs slurmctld still waits for. A job slurmctld no longer has, or has
+ * finished with on node, does not: *on false, 0. One
+ * REQUEST_JOB_INFO_SINGLE. -EIO: slurmctld not reached; -ENOENT: no Slurm
+ * config. */
+int ev_ctld_job_on_node(uint32_t jobid, const char *node, bool *on, struct ev_err *err);
+
 /* No AdminComment here: slurmctld refuses to change a finished job's
  * ("Job has already finished", 22.05 to 26.05 alike), and the record is
  * written after the job has finished, so it goes to accounting (ev_dbd.h). */

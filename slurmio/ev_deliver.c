@@ -367,6 +367,15 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 			(*left)++;
 			continue;
 		}
+		/* Each delivery costs a write to slurmdbd and a read of each
+		 * of the job's nodes: a prolog must not hold its job on
+		 * thousands of them. */
+		if (c->deadline_ms && ev_mono_ms() >= c->deadline_ms) {
+			if (!rc)
+				rc = ev_errf(err, -ETIMEDOUT, "time for delivery spent, the rest left spooled");
+			(*left)++;
+			continue;
+		}
 		if ((e = ev_deliver_result(c, &r, true, 0, &one)) == 0) {
 			(*delivered)++;
 		} else {

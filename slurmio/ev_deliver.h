@@ -44,6 +44,8 @@ struct ev_deliver_ctx {
 					 * used once slurmctld no longer has the job */
 	struct ev_dbd *db;          /* opened on first need; ev_deliver_done closes */
 	const struct ev_node_result *own; /* private: this node's result while it writes */
+	uint64_t deadline_ms;           /* CLOCK_MONOTONIC ms after which ev_deliver_spool
+					 * starts no other result (0 = none) */
 	bool publish_only;              /* never write the job record: EpilogSlurmctld does
 					 * (record_writer: slurmctld) */
 	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
@@ -62,7 +64,9 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 /* Deliver everything spooled for this node (late: each also writes its job
  * record). *delivered / *left count results; err says the first failure.
  * Stops at the first failure to reach slurmctld; slurmdbd not answering
- * holds back only the results that need it. */
+ * holds back only the results that need it. Past c->deadline_ms no other
+ * result is begun (the one under way is finished): the rest stays spooled,
+ * -ETIMEDOUT unless something failed first. */
 int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);
 
 /* The job's record from the results published now (no publishing, no

@@ -163,6 +163,12 @@ int ev_ctld_job_end(uint32_t jobid, char **nodes, bool *completing, struct ev_er
 	CALL(ctld_job_end, jobid, nodes, completing, err);
 }
 
+int ev_ctld_job_on_node(uint32_t jobid, const char *node, bool *on, struct ev_err *err)
+{
+	*on = true;
+	CALL(ctld_job_on_node, jobid, node, on, err);
+}
+
 int ev_slurm_hostlist_not_in(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err)
 {
 	CALL(hostlist_not_in, list, names, n, out, err);

@@ -38,6 +38,7 @@ struct ev_slurmio_ops {
 	int (*ctld_gather)(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
 	int (*ctld_node_result)(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
 	int (*ctld_job_end)(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);
+	int (*ctld_job_on_node)(uint32_t jobid, const char *node, bool *on, struct ev_err *err);
 	int (*hostlist_not_in)(const char *list, char *const *names, size_t n, bool *out, struct ev_err *err);
 	int (*dbd_get_nodes)(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
 	int (*job_live_get)(uint32_t jobid, struct ev_job_live *out, struct ev_err *err);

@@ -17,6 +17,7 @@ const struct ev_slurmio_ops ev_slurmio_ops = {
 	.ctld_gather = ev_ctld_gather,
 	.ctld_node_result = ev_ctld_node_result,
 	.ctld_job_end = ev_ctld_job_end,
+	.ctld_job_on_node = ev_ctld_job_on_node,
 	.hostlist_not_in = ev_slurm_hostlist_not_in,
 	.dbd_get_nodes = ev_dbd_get_nodes,
 	.job_live_get = ev_job_live_get,

@@ -179,7 +179,8 @@ static void plan_step(spank_t sp)
 		.node = ctx.step.node,
 		.mode = ctx.step.effective_mode,
 		.facts = &f,
-		.judged = ev_step_wants_judgement(ctx.step.effective_mode, ev_plugin.option.given),
+		.judged = ev_step_wants_judgement(ctx.step.effective_mode, ev_plugin.option.given,
+						  ctx.config.file.record),
 	};
 	int rc;
 
@@ -284,8 +285,17 @@ int ev_stepd_init_post_opt(spank_t sp)
 		user_option_from_job(sp);
 	ctx.step.effective_mode =
 		ev_mode_resolve(&ev_plugin.option, &ev_plugin.plugstack.mode, ctx.config.file.mode);
-	if (ctx.step.effective_mode == EV_MODE_OFF)
+	if (ctx.step.effective_mode == EV_MODE_OFF) {
+		/* The record is kept anyway: it says whether the node was
+		 * ready, with no environment, no refusal and no word to the
+		 * step. */
+		if (ctx.config.file.record == EV_RECORD_ALWAYS) {
+			plan_step(sp);
+			if (ctx.step.plan.record_not_ready)
+				keep_not_ready(sp);
+		}
 		return 0;
+	}
 	plan_step(sp);
 	if (ctx.step.plan.refuse || ctx.step.plan.report_not_ready)
 		keep_not_ready(sp);

@@ -52,6 +52,7 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	snprintf(c->imds_endpoint, sizeof(c->imds_endpoint), "http://169.254.169.254");
 	c->imds_timeout_ms = 1000;
 	c->record_wait_ms = 20000;
+	c->prolog_deliver_ms = 2000;
 	c->require_group = true;
 	c->tcp_auto = true;
 	c->verdict.min_bytes = 1024 * 1024;

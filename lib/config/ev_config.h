@@ -104,6 +104,10 @@ struct ev_config {
 	/* How long the job's first node waits in its epilog for the other
 	 * nodes' results before writing a record with what it has. */
 	long record_wait_ms;
+	/* How long a prolog spends delivering results earlier epilogs
+	 * spooled, before the job starts; the rest waits for an epilog or
+	 * `efa-verify flush`. */
+	long prolog_deliver_ms;
 	enum ev_record_policy record;
 	enum ev_record_writer record_writer;
 	/* A key that is still accepted but no longer does anything, as

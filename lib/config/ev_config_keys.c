@@ -133,6 +133,7 @@ const struct ev_key ev_config_keys[] = {
 	{ "prometheus_textfile_dir", EV_KEY_PATH_OPT, C(prometheus_textfile_dir) },
 	{ "log", EV_KEY_PATH_OPT, C(log_path) },
 	{ "record_wait_ms", EV_KEY_LONG, C(record_wait_ms), .min = 0, .max = 600000 },
+	{ "prolog_deliver_ms", EV_KEY_LONG, C(prolog_deliver_ms), .min = 0, .max = 600000 },
 	{ "record", EV_KEY_ENUM, C(record), .choices = &record_choices },
 	{ "record_writer", EV_KEY_ENUM, C(record_writer), .choices = &writer_choices },
 	{ .name = NULL },

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked)
+bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked, enum ev_record_policy record)
 {
-	return mode == EV_MODE_ENFORCE || user_asked;
+	return mode == EV_MODE_ENFORCE || user_asked || record == EV_RECORD_ALWAYS;
 }
 
 /* Counted, and kept for the step's end line if it is the first. */
@@ -43,6 +43,8 @@ static void judge_readiness(const struct ev_step_in *in, struct ev_step_plan *p)
 	ev_readiness_reason(r, p->reason, sizeof(p->reason));
 	if (in->mode == EV_MODE_ENFORCE)
 		p->refuse = !r->ready;
+	else if (in->mode == EV_MODE_OFF)
+		p->record_not_ready = !r->ready;
 	else
 		p->report_not_ready = !r->ready;
 	for (int i = 0; i < EV_CHECK__COUNT; i++) {
@@ -127,6 +129,9 @@ int ev_step_plan(const struct ev_step_in *in, struct ev_step_plan *p, struct ev_
 	memset(p, 0, sizeof(*p));
 	if (in->judged)
 		judge_readiness(in, p);
+	/* off turns the environment off, whatever is recorded. */
+	if (in->mode == EV_MODE_OFF)
+		return 0;
 	plan_env(in, p);
 	p->wants_peers = in->mode == EV_MODE_ENFORCE && !p->refuse && in->facts->imds_rc == 0 &&
 			 in->cfg->checks[EV_CHECK_PLACEMENT] != EV_ACTION_OFF;

@@ -38,7 +38,7 @@ struct ev_step_peers {
 struct ev_step_in {
 	const struct ev_config *cfg;
 	const char *node;               /* this node's Slurm name */
-	enum ev_mode mode;              /* the step's: report or enforce */
+	enum ev_mode mode;              /* the step's: report, enforce, or off (record: always) */
 	/* judged: facts are ev_node_facts_gather's whole set, and the node's
 	 * readiness is judged from them. Otherwise only devices_rc and imds
 	 * are read (any_device then says whether a device exists). */
@@ -68,7 +68,11 @@ struct ev_step_plan {
 	struct ev_readiness readiness;
 	bool refuse;                    /* enforce: the step must not run here */
 	bool report_not_ready;          /* report: not ready, said at step end */
-	char reason[EV_STEP_WHY_MAX];   /* why, one line, when refuse or report_not_ready */
+	/* off (planned only under record: always): not ready, for the job
+	 * record alone; the step is neither stopped nor told, and gets no
+	 * environment. */
+	bool record_not_ready;
+	char reason[EV_STEP_WHY_MAX];   /* why, one line, when refuse or a not_ready above */
 	int n_warn;
 	char first_warn[EV_STEP_WHY_MAX];
 	/* Compare with the job's other nodes: an enforce step on a node that
@@ -90,10 +94,11 @@ struct ev_step_plan {
 int ev_step_plan(const struct ev_step_in *in, struct ev_step_plan *out, struct ev_err *err);
 
 /* Whether a step must pay for the whole judgement (ev_node_facts_gather, a
- * libfabric probe): when it can stop the step, or when the user asked
- * with --efa-verify and will be told. Otherwise only the environment's
- * facts are read, which every step pays. */
-bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked);
+ * libfabric probe): when it can stop the step, when the user asked with
+ * --efa-verify and will be told, or when the site keeps every job's record
+ * (record: always), whose not_ready must not depend on the mode. Otherwise
+ * only the environment's facts are read, which every step pays. */
+bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked, enum ev_record_policy record);
 
 /* The value env.vars[i] will have in the tasks: the job's own if kept. */
 const char *ev_step_env_value(const struct ev_step_in *in, const struct ev_step_plan *p, size_t i);

@@ -179,6 +179,103 @@ int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_runnin
 	return 0;
 }
 
+struct marker_age {
+	uint32_t id;
+	struct timespec mtime;
+	ino_t ino;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct marker_age *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return ev_jobid_cmp(&x->id, &y->id);
+}
+
+/* id out of m->others (kept ascending). */
+static void forget_other(struct ev_running_mark *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->n_others; i++) {
+		if (m->others[i] != id)
+			continue;
+		memmove(&m->others[i], &m->others[i + 1], (m->n_others - i - 1) * sizeof(m->others[0]));
+		m->n_others--;
+		return;
+	}
+}
+
+/* The marker at path, if it is still the file seen (ino), removed under
+ * the node's lock: 1 when removed, 0 when already gone, -1 when it stays
+ * (made afresh, or not removable). */
+static int remove_marker(const char *state_dir, const char *path, ino_t ino)
+{
+	struct stat st;
+	int fd = lock_state(state_dir, NULL), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (lstat(path, &st) != 0)
+		rc = errno == ENOENT ? 0 : -1;
+	else if (st.st_ino == ino && unlink(path) == 0)
+		rc = 1;
+	close(fd);
+	return rc;
+}
+
+int ev_running_drop_stale(const char *state_dir, struct ev_running_mark *m, ev_running_held_fn held, void *arg,
+			  size_t max, size_t *dropped, struct ev_err *err)
+{
+	struct marker_age v[EV_STATE_MAX_OTHERS];
+	char dir[EV_PATH_CAP], path[EV_PATH_CAP];
+	size_t n = 0;
+	int rc;
+
+	*dropped = 0;
+	if (!m->n_others || !max)
+		return 0;
+	if ((rc = ev_state_subdir(state_dir, "running", false, dir, sizeof(dir), err)))
+		return rc;
+	for (size_t i = 0; i < m->n_others; i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%" PRIu32, dir, m->others[i]);
+		if (lstat(path, &st) != 0)
+			continue;   /* its epilog has run meanwhile */
+		v[n].id = m->others[i];
+		v[n].mtime = st.st_mtim;
+		v[n].ino = st.st_ino;
+		n++;
+	}
+	qsort(v, n, sizeof(v[0]), older_first);
+	for (size_t i = 0; i < n && i < max; i++) {
+		bool yes = true;
+
+		snprintf(path, sizeof(path), "%s/%" PRIu32, dir, v[i].id);
+		if ((rc = held(v[i].id, &yes, arg)))
+			return ev_errf(err, rc, "cannot tell whether job %" PRIu32 " still runs here", v[i].id);
+		if (yes) {
+			/* Asked last of all next time. */
+			utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+			continue;
+		}
+		switch (remove_marker(state_dir, path, v[i].ino)) {
+		case 1:
+			(*dropped)++;
+			/* fall through */
+		case 0:
+			forget_other(m, v[i].id);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 int ev_running_check(const char *state_dir, uint32_t jobid, bool *running, struct ev_err *err)
 {
 	char dir[EV_PATH_CAP], path[EV_PATH_CAP];

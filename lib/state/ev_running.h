@@ -33,6 +33,26 @@ int ev_running_begin(const char *state_dir, uint32_t jobid, const char *boot_id,
 int ev_running_end(const char *state_dir, uint32_t jobid, const struct ev_running_mark *start,
 		   bool *shared, struct ev_err *err);
 
+/* Whether job jobid still holds this node, from whoever knows (slurmctld):
+ * 0 with *held set, else a negative errno (not known now). */
+typedef int (*ev_running_held_fn)(uint32_t jobid, bool *held, void *arg);
+
+/* A marker outlives its job when the epilog never reaches ev_running_end
+ * (killed by PrologEpilogTimeout, OOM): it would make every later job
+ * "shared", and keep its job's nftables table from the sweep, until the
+ * next boot. So the prolog asks held() about m's other jobs, and removes
+ * the markers of those that no longer hold the node, taking them out of m
+ * too (they count neither at start nor at end; seq does not move: no job
+ * began or ended). At most max are asked a run, the least lately
+ * confirmed first (a confirmed marker's time is set to now), so on a node
+ * many live jobs share each run asks a few and every marker comes round.
+ * Asking stops at held()'s first error, so a slurmctld that does not
+ * answer costs one wait, not max. A marker made afresh meanwhile (the job
+ * requeued onto this node again) is another file, and stays. *dropped
+ * counts the markers removed. */
+int ev_running_drop_stale(const char *state_dir, struct ev_running_mark *m, ev_running_held_fn held, void *arg,
+			  size_t max, size_t *dropped, struct ev_err *err);
+
 /* Whether job jobid has a marker in the registry (its prolog ran, its
  * epilog has not): *running. An unreadable registry is an error, never a
  * "no". */

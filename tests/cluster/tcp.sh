@@ -112,6 +112,38 @@ done
 like "d: sacct record" "$(record_raw "$job" nodes=2/2)" \
 	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=$((4 * MiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables "
 
+# --- e. an epilog killed mid-way (as PrologEpilogTimeout or the OOM killer
+# would) leaves its job's running marker and nftables table: the next job's
+# prolog asks slurmctld, removes both, and that job is not shared.
+tables() { "$CLUSTER" exec --dir "$CDIR" "$1" nft list tables 2>/dev/null; }
+held_pid() { cat "$SIM/out/held-$1-$2" 2>/dev/null; }
+touch "$SIM/hold"
+dead=$(job_run 1 n1 true)
+check "e: job $dead ran" ran "$dead"
+go "$dead"
+check "e: job $dead's epilog is held" wait_until 60 test -s "$SIM/out/held-$dead-n1"
+pid=$(held_pid "$dead" n1)
+pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+check "e: the held epilog ($pid) leads its own process group ($pgid)" test -n "$pid" -a "$pgid" = "$pid"
+# Its group only: never slurmd's.
+[ -n "$pid" ] && [ "$pgid" = "$pid" ] && kill -KILL -- "-$pgid"
+rm -f "$SIM/hold"
+check "e: job $dead left the queue" wait_until 60 job_gone "$dead"
+check "e: its running marker stayed" test -e "$SIM/state/n1/running/$dead"
+like "e: its nftables table stayed" "$(tables n1)" "efa_verify_${dead}_"
+# slurmd drains a node whose epilog failed; the admin resumes it.
+scontrol update nodename=n1 state=resume >/dev/null 2>&1
+check "e: n1 takes jobs again" wait_until 60 says '^(idle|mixed)$' sinfo -h -N -n n1 -o %T
+for i in 1 2; do
+	job=$(job_run 1 n1 true)
+	check "e: later job $i ($job) ran" ran "$job"
+	go "$job"
+	check "e: later job $i's epilog ended" epilog_done "$job" 1
+	is "e: later job $i is not shared" "$(jq -r "select(.job == $job) | .shared" "$LOG")" false
+done
+check "e: job $dead's marker removed" test ! -e "$SIM/state/n1/running/$dead"
+unlike "e: job $dead's nftables table swept" "$(tables n1)" "efa_verify_${dead}_"
+
 check "the nodes' nftables tables are gone after the jobs" \
 	bash -c "! for n in n1 n2 n3 n4; do '$CLUSTER' exec --dir '$CDIR' \$n nft list tables; done | grep -q efa_verify_"
 done_testing

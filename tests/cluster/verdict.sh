@@ -173,6 +173,14 @@ is "record: always: off: the node judged" "$(verdicts "$job" 1)" "n1 no_traffic 
 is "record: always: off: sacct record" "$(record "$job" nodes=1/1)" \
 	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
 unlike "record: always: off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
+# off stops the environment and the refusal, not the node's judgement: a
+# port down still reaches the record, and the step runs, told nothing.
+not_ready_job off
+like "record: always: off, port down: the step ran" "$(cat "$SIM/out/$job.out")" "^step_rc=0$"
+unlike "record: always: off, port down: the step was told nothing" "$(cat "$SIM/out/$job.out")" "not ready"
+like "record: always: off, port down: n2 not_ready in the log" "$out" "n2 not_ready ports:_"
+like "record: always: off, port down: sacct record names n2 not_ready" "$(record "$job" nodes=2/2)" \
+	"^efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready\(ports:_"
 # What off turned off: the same job in report mode gets the environment.
 job=$(submit 1 -w n1)
 check "record: always: report: job $job ran" ran "$job"

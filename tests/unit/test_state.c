@@ -245,6 +245,89 @@ static void test_running_registry_sees_overlap(void **state)
 	assert_string_equal(buf, "6\n");
 }
 
+/* held(): the jobs in arg (0-terminated) are alive, any other is not; -EIO
+ * for job 99 (slurmctld not answering). Each call is counted. */
+struct held_fake {
+	const uint32_t *alive;
+	int calls;
+};
+
+static int fake_held(uint32_t jobid, bool *held, void *arg)
+{
+	struct held_fake *h = arg;
+
+	h->calls++;
+	if (jobid == 99)
+		return -EIO;
+	*held = false;
+	for (const uint32_t *a = h->alive; *a; a++)
+		*held = *held || *a == jobid;
+	return 0;
+}
+
+/* A job whose epilog was killed before ev_running_end left its marker:
+ * once whoever knows says it no longer holds the node, the next prolog
+ * removes it, and neither that job nor a later one counts as shared. A
+ * live job's marker stays (and is asked last next time); asking stops at
+ * the first error and at max. */
+static void test_running_stale_marker_dropped(void **state)
+{
+	struct fx *x = *state;
+	const uint32_t alive[] = { 31, 0 };
+	struct held_fake h = { alive, 0 };
+	struct ev_running_mark dead, live, m, later;
+	size_t dropped = 9;
+	bool shared = true;
+
+	assert_int_equal(ev_running_begin(x->state, 30, NULL, &dead, &x->err), 0);   /* its epilog dies */
+	assert_int_equal(ev_running_begin(x->state, 31, NULL, &live, &x->err), 0);
+	assert_int_equal(ev_running_begin(x->state, 32, NULL, &m, &x->err), 0);
+	assert_int_equal(m.n_others, 2);
+	assert_int_equal(ev_running_drop_stale(x->state, &m, fake_held, &h, 4, &dropped, &x->err), 0);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(h.calls, 2);
+	assert_int_equal(m.n_others, 1);
+	assert_int_equal(m.others[0], 31);
+	/* The sweep of nftables tables now takes 30's. */
+	assert_int_equal(ev_running_check(x->state, 30, &shared, &x->err), 0);
+	assert_false(shared);
+	assert_int_equal(ev_running_check(x->state, 31, &shared, &x->err), 0);
+	assert_true(shared);
+	assert_int_equal(ev_running_end(x->state, 31, &live, &shared, &x->err), 0);
+	assert_true(shared);   /* 32 did run beside it */
+	assert_int_equal(ev_running_end(x->state, 32, &m, &shared, &x->err), 0);
+	assert_true(shared);   /* so did 31 */
+
+	/* A later job alone on the node: not shared. */
+	assert_int_equal(ev_running_begin(x->state, 33, NULL, &later, &x->err), 0);
+	assert_int_equal(later.n_others, 0);
+	assert_int_equal(ev_running_end(x->state, 33, &later, &shared, &x->err), 0);
+	assert_false(shared);
+
+	/* slurmctld not answering: one question, nothing removed. */
+	assert_int_equal(ev_running_begin(x->state, 99, NULL, &dead, &x->err), 0);
+	assert_int_equal(ev_running_begin(x->state, 98, NULL, &dead, &x->err), 0);
+	assert_int_equal(ev_running_begin(x->state, 40, NULL, &m, &x->err), 0);
+	assert_int_equal(m.n_others, 2);
+	h.calls = 0;
+	/* 99's marker the oldest: asked first. */
+	{
+		char p[1200];
+		struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+
+		snprintf(p, sizeof(p), "%s/running/99", x->state);
+		assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	}
+	assert_int_equal(ev_running_drop_stale(x->state, &m, fake_held, &h, 4, &dropped, &x->err), -EIO);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(m.n_others, 2);
+	/* max bounds the questions. */
+	h.calls = 0;
+	assert_int_equal(ev_running_drop_stale(x->state, &m, fake_held, &h, 0, &dropped, &x->err), 0);
+	assert_int_equal(h.calls, 0);
+}
+
 /* seq is rewritten in place: a longer number than before, garbage (which
  * restarts the count, and so reads as shared) and a planted symbolic link
  * (removed, its target untouched) all leave one good private file. */
@@ -1079,6 +1162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_stale_marker_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_rewritten_in_place_and_never_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prolog_to_epilog_on_a_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_for_the_jobs_user, setup, teardown),

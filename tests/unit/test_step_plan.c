@@ -236,9 +236,32 @@ static void test_report_without_judgement(void **state)
 	assert_true(x->p.have_efa);
 	assert_true(var(&x->p, "FI_EFA_USE_DEVICE_RDMA") >= 0);
 	assert_false(x->p.wants_peers);
-	assert_false(ev_step_wants_judgement(EV_MODE_REPORT, false));
-	assert_true(ev_step_wants_judgement(EV_MODE_REPORT, true));
-	assert_true(ev_step_wants_judgement(EV_MODE_ENFORCE, false));
+	assert_false(ev_step_wants_judgement(EV_MODE_REPORT, false, EV_RECORD_FOLLOW_MODE));
+	assert_true(ev_step_wants_judgement(EV_MODE_REPORT, true, EV_RECORD_FOLLOW_MODE));
+	assert_true(ev_step_wants_judgement(EV_MODE_ENFORCE, false, EV_RECORD_FOLLOW_MODE));
+}
+
+/* off under record: always: the record still says whether the node was
+ * ready, and the step is neither stopped, told, nor given an environment. */
+static void test_off_judged_for_the_record(void **state)
+{
+	struct fx *x = *state;
+
+	assert_true(ev_step_wants_judgement(EV_MODE_OFF, false, EV_RECORD_ALWAYS));
+	assert_true(ev_step_wants_judgement(EV_MODE_REPORT, false, EV_RECORD_ALWAYS));
+	assert_false(ev_step_wants_judgement(EV_MODE_OFF, false, EV_RECORD_FOLLOW_MODE));
+	node(x, "p5.48xlarge", "--port-down", "3");
+	x->in.mode = EV_MODE_OFF;
+	plan(x);
+	assert_true(x->p.judged);
+	assert_false(x->p.readiness.ready);
+	assert_true(x->p.record_not_ready);
+	assert_non_null(strstr(x->p.reason, "ports: rdmap19s0 port 1 is DOWN (fix: "));
+	assert_false(x->p.refuse);
+	assert_false(x->p.report_not_ready);
+	assert_false(x->p.wants_peers);
+	assert_false(x->p.have_efa);
+	assert_int_equal(x->p.env.n, 0);
 }
 
 static void test_versions_decide_rdma(void **state)
@@ -368,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_without_judgement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_off_judged_for_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_decide_rdma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_value_kept_unless_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_mismatch, setup, teardown),

@@ -60,7 +60,8 @@ san_env() {
 # wrappers name the config. The epilog's can be held (while $SIM/hold
 # exists, bounded) so a test can stop slurmctld under it, and says when the
 # epilog has ended ($SIM/out/epilog-done-JOB-NODE), so a test waits for
-# that, not a while.
+# that, not a while. A held epilog's pid is in $SIM/out/held-JOB-NODE (a
+# test may kill it, as PrologEpilogTimeout would).
 job_wrappers() {
 	mkdir -p "$SIM/bin" "$SIM/out" && chmod 1777 "$SIM/out"
 	cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
@@ -68,7 +69,7 @@ job_wrappers() {
 	cat > "$SIM/bin/epilog.sh" <<SH
 #!/bin/sh
 if [ -e $SIM/hold ]; then
-	touch $SIM/out/held-\$SLURM_JOB_ID-\$SLURMD_NODENAME
+	echo \$\$ > $SIM/out/held-\$SLURM_JOB_ID-\$SLURMD_NODENAME
 	i=0
 	while [ -e $SIM/hold ] && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i + 1)); done
 fi
