@@ -1,5 +1,5 @@
 #!/bin/bash
-# What a job costs slurmctld, counted by RPC type with sdiag (issue 15): on
+# What a job costs slurmctld, counted by RPC type with sdiag: on
 # a cluster with more nodes than the job (8 nodes, a 2-node job), neither
 # the job's start (prologs), an enforce step's launch (the plugin on every
 # node of the step) nor the job's end (epilogs and the first node's record)

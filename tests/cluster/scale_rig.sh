@@ -1,5 +1,5 @@
 #!/bin/bash
-# The scale rig's quick mode (issue 15): bench/run --scale-only --quick
+# The scale rig's quick mode: bench/run --scale-only --quick
 # starts a 16-node cluster (one slurmd per network namespace, a simulated
 # EFA tree each), runs a 16-node --efa-verify job with an enforce step,
 # and the same job without efa-verify. Checked here: the job's record is

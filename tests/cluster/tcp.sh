@@ -1,6 +1,6 @@
 #!/bin/bash
 # The job's own inter-node TCP on a real local Slurm cluster whose nodes each
-# have their own network namespace (issue 13, scenarios a-d): real TCP
+# have their own network namespace (scenarios a-d): real TCP
 # between two nodes is tcp_fallback and counted within 10 % of what
 # fi_pingpong moved; bulk reads from a storage namespace outside the job are
 # other_tcp_bytes and never fallback; EFA traffic (simulated counters) with

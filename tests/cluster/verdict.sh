@@ -1,5 +1,5 @@
 #!/bin/bash
-# The verdict rules on a real local Slurm cluster (issue 13, scenarios e-h):
+# The verdict rules on a real local Slurm cluster (scenarios e-h):
 # error growth per GiB of EFA traffic, idle NICs against the NICs a job could
 # use (part of a node, all of it, exclusive), a step's not-ready finding in
 # the record, the older device-level counter layout, and record: always. The

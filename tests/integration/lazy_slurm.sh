@@ -1,5 +1,5 @@
 #!/bin/bash
-# libslurm is loaded only when a binary talks to Slurm (issue 15 item 6):
+# libslurm is loaded only when a binary talks to Slurm:
 # the prolog, epilog and CLI do not link it; a prolog and epilog with
 # nothing to ask slurmctld never map it; one that must ask loads it through
 # the slurmio module; and a module that is missing, or that others than

@@ -176,7 +176,7 @@ static void test_tcp_fallback_thresholds(void **state)
 	assert_int_equal(judge(x, 2), EV_V_OK);
 }
 
-/* TCP's share is judged whatever EFA moved (issue 13: 2 MiB of EFA beside
+/* TCP's share is judged whatever EFA moved (an older rule read 2 MiB of EFA beside
  * 500 GB of inter-node TCP read ok). */
 static void test_partial_fallback_share(void **state)
 {
@@ -271,7 +271,7 @@ static void test_idle_nics_only_on_whole_nodes(void **state)
 	assert_string_equal(x->v.reason, "unresponsive_remote_events:2/GiB@rdmap18s0");
 }
 
-/* Error growth per GiB of the device's own traffic (issue 13: one
+/* Error growth per GiB of the device's own traffic (under an older rule one
  * retransmit anywhere made a node degraded). */
 static void test_error_rates(void **state)
 {
