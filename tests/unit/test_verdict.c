@@ -176,8 +176,8 @@ static void test_tcp_fallback_thresholds(void **state)
 	assert_int_equal(judge(x, 2), EV_V_OK);
 }
 
-/* TCP's share is judged whatever EFA moved (an older rule read 2 MiB of EFA beside
- * 500 GB of inter-node TCP read ok). */
+/* TCP's share is judged whatever EFA moved (an older rule took 2 MiB of EFA beside
+ * 500 GB of inter-node TCP for ok). */
 static void test_partial_fallback_share(void **state)
 {
 	struct fx *x = *state;
