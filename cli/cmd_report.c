@@ -215,10 +215,11 @@ static int report_record(uint32_t jobid, bool json)
 	struct ev_record rec;
 	struct ev_err err = { "" };
 	char *comment = NULL;
+	bool ended;
 	size_t n = 0;
 	int rc;
 
-	if (ev_dbd_open(&db, &err) != 0 || ev_dbd_get_comment(db, jobid, &comment, &err) != 0) {
+	if (ev_dbd_open(&db, &err) != 0 || ev_dbd_get_comment(db, jobid, &comment, &ended, &err) != 0) {
 		rc = strstr(err.msg, "has no job") ? 1 : EXIT_USAGE;
 		cli_error("report: %s", err.msg);
 		ev_dbd_close(&db);

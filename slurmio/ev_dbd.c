@@ -106,8 +106,10 @@ static void free_cond(slurmdb_job_cond_t *c)
 	free(c);
 }
 
-/* One field of the job's current row in accounting. */
-static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **out, struct ev_err *err)
+/* One field of the job's current row in accounting, and whether that row
+ * has the job's end (ended may be NULL). */
+static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **out, bool *ended,
+			 struct ev_err *err)
 {
 	slurmdb_job_cond_t *c = job_cond(db, jobid);
 	slurmdb_job_rec_t *j;
@@ -133,6 +135,8 @@ static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **o
 		free(*out);
 		*out = strdup(v ? v : "");
 		rc = *out ? 0 : -ENOMEM;
+		if (ended)
+			*ended = j->end != 0;
 	}
 	slurm_list_iterator_destroy(it);
 	slurm_list_destroy(jobs);
@@ -143,14 +147,15 @@ static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **o
 	return 0;
 }
 
-int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err)
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ended, struct ev_err *err)
 {
-	return get_job_field(db, jobid, false, out, err);
+	*ended = false;
+	return get_job_field(db, jobid, false, out, ended, err);
 }
 
 int ev_dbd_get_nodes(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err)
 {
-	int rc = get_job_field(db, jobid, true, out, err);
+	int rc = get_job_field(db, jobid, true, out, NULL, err);
 
 	/* "None assigned", or nothing: no node list. */
 	if (!rc && (!**out || strchr(*out, ' '))) {

@@ -5,6 +5,7 @@
 #ifndef EV_DBD_H
 #define EV_DBD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/ev_err.h"
@@ -13,9 +14,9 @@
 struct ev_dbd;
 int ev_dbd_open(struct ev_dbd **db, struct ev_err *err);
 void ev_dbd_close(struct ev_dbd **db);
-/* The job's AdminComment ("" if none; caller frees). -ENOENT: accounting
- * does not know the job (yet). */
-int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
+/* The job's AdminComment ("" if none; caller frees), and *ended: accounting
+ * has the job's end. -ENOENT: accounting does not know the job (yet). */
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ended, struct ev_err *err);
 /* The job's nodes as accounting has them (a Slurm host list; caller
  * frees): for a job slurmctld no longer holds. -ENOENT: not known. */
 int ev_dbd_get_nodes(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);

@@ -27,6 +27,10 @@
  * one small RPC, so a 20 s wait costs about 25 whatever the job's size. */
 #define POLL_FIRST_MS 100
 #define POLL_MAX_MS 1000
+/* How long a writer waits for accounting to have a job's end, polling:
+ * slurmctld sends it within a second or two unless slurmdbd was away. */
+#define END_WAIT_MS 10000
+#define END_POLL_MS 250
 
 /* Sleep *pause (at most until deadline), the next pause longer: false,
  * without sleeping, once deadline has passed. */
@@ -56,6 +60,37 @@ static int need_db(struct ev_deliver_ctx *c, uint32_t jobid, struct ev_err *err)
 	return ev_errf(err, rc, "job %u: %s", jobid, e.msg);
 }
 
+/* The job's AdminComment in accounting once accounting has the job's end.
+ * slurmctld sends a job's updates to slurmdbd in order (an admin's
+ * `scontrol update AdminComment`, the job's end), each with the
+ * AdminComment it has, which never holds our record: written before the
+ * job's end has arrived, the record would be overwritten by it, and the
+ * admin's text would be missing from what we merge with. Waits at most
+ * END_WAIT_MS, once a run; after that the record waits (spooled, pending)
+ * for a later run. */
+static int ended_comment(struct ev_deliver_ctx *c, uint32_t jobid, char **cur, struct ev_err *err)
+{
+	uint64_t until = ev_mono_ms() + (c->dbd_lagging ? 0 : END_WAIT_MS);
+	bool ended = false;
+	int rc;
+
+	for (;;) {
+		rc = ev_dbd_get_comment(c->db, jobid, cur, &ended, err);
+		if (rc == -EIO)
+			c->dbd_down = true;
+		if ((rc && rc != -ENOENT) || (!rc && ended))
+			return rc;
+		free(*cur);
+		*cur = NULL;
+		if (ev_mono_ms() >= until)
+			break;
+		ev_sleep_ms(END_POLL_MS);
+	}
+	c->dbd_lagging = true;
+	return ev_errf(err, -EAGAIN, "slurmdbd does not have job %u%s yet (slurmctld has not sent it): "
+			     "its record waits", jobid, rc ? "" : "'s end");
+}
+
 /* Write the record of these results unless the job already holds it or
  * one from more nodes, keeping the rest of its AdminComment. Always in
  * accounting (slurmdbd): slurmctld refuses to change a finished job's
@@ -72,11 +107,8 @@ static int write_record(struct ev_deliver_ctx *c, uint32_t jobid, const struct e
 		return rc;
 	if ((rc = need_db(c, jobid, err)))
 		return rc;
-	if ((rc = ev_dbd_get_comment(c->db, jobid, &cur, err))) {
-		if (rc == -EIO)
-			c->dbd_down = true;
+	if ((rc = ended_comment(c, jobid, &cur, err)))
 		return rc;
-	}
 	if (ev_record_parse(cur, &old, NULL) == 0 && old.reported > n) {
 		/* Someone saw more nodes than we do now (our view may miss
 		 * results already evicted from busy nodes' records). */

@@ -49,6 +49,8 @@ struct ev_deliver_ctx {
 	bool publish_only;              /* never write the job record: EpilogSlurmctld does
 					 * (record_writer: slurmctld) */
 	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
+	bool dbd_lagging;               /* accounting lacked a job's end after a wait: the
+					 * rest of the run does not wait again */
 	bool dbd_down;                  /* slurmdbd not reached: results of jobs slurmctld
 					 * has let go of stay spooled; the rest goes on */
 	char record[EV_RECORD_MAX];     /* the last record written or found */

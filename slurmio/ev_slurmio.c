@@ -205,10 +205,11 @@ void ev_dbd_close(struct ev_dbd **db)
 		ops->dbd_close(db);
 }
 
-int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err)
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ended, struct ev_err *err)
 {
 	*out = NULL;
-	CALL(dbd_get_comment, db, jobid, out, err);
+	*ended = false;
+	CALL(dbd_get_comment, db, jobid, out, ended, err);
 }
 
 int ev_dbd_set_comment(struct ev_dbd *db, uint32_t jobid, const char *text, struct ev_err *err)

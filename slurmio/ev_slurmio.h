@@ -45,7 +45,7 @@ struct ev_slurmio_ops {
 	void (*job_live_free)(struct ev_job_live *j);
 	int (*dbd_open)(struct ev_dbd **db, struct ev_err *err);
 	void (*dbd_close)(struct ev_dbd **db);
-	int (*dbd_get_comment)(struct ev_dbd *db, uint32_t jobid, char **out, struct ev_err *err);
+	int (*dbd_get_comment)(struct ev_dbd *db, uint32_t jobid, char **out, bool *ended, struct ev_err *err);
 	int (*dbd_set_comment)(struct ev_dbd *db, uint32_t jobid, const char *text, struct ev_err *err);
 	int (*hostlist_expand)(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err);
 	int (*job_nodelist)(uint32_t jobid, unsigned *num, char **nodes, struct ev_err *err);
