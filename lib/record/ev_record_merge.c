@@ -23,11 +23,50 @@ static bool our_token(const char *t, size_t len)
 	return false;
 }
 
-/* Our part of c: "efa-verify:" at the start or after whitespace, followed
- * by whitespace or the end, and every our-key token after it. */
+/* The first delimited part: "{efa-verify:" up to the next '}', with no
+ * '{' between (an open part a tool cut short is not ours, and never
+ * swallows the next one). */
+static bool locate_delimited(const char *c, size_t *start, size_t *end)
+{
+	static const char stops[] = { EV_RECORD_OPEN, EV_RECORD_CLOSE, '\0' };
+	size_t pl = strlen(EV_RECORD_PREFIX);
+
+	for (const char *p = strchr(c, EV_RECORD_OPEN); p; p = strchr(p + 1, EV_RECORD_OPEN)) {
+		const char *e = p + 1 + pl;
+
+		if (strncmp(p + 1, EV_RECORD_PREFIX, pl) != 0 || (!ev_comment_is_space(*e) && *e != EV_RECORD_CLOSE))
+			continue;
+		e = strpbrk(e, stops);
+		if (e && *e == EV_RECORD_CLOSE) {
+			*start = (size_t)(p - c);
+			*end = (size_t)(e + 1 - c);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Our part of c, whichever comes first: delimited, or as records were
+ * written before they were ("efa-verify:" at the start or after whitespace,
+ * followed by whitespace or the end, and every our-key token after it; the
+ * "efa-verify:" of a delimited part follows its '{', so is never taken for
+ * that). */
 bool ev_record_locate(const char *c, size_t *start, size_t *end)
 {
-	return ev_comment_locate(c, EV_RECORD_PREFIX, our_token, start, end);
+	size_t ds, de, ls, le;
+	bool d = locate_delimited(c, &ds, &de);
+	bool l = ev_comment_locate(c, EV_RECORD_PREFIX, our_token, &ls, &le);
+
+	if (!d && !l)
+		return false;
+	if (d && (!l || ds < ls)) {
+		*start = ds;
+		*end = de;
+	} else {
+		*start = ls;
+		*end = le;
+	}
+	return true;
 }
 
 /* s[0..n) without leading and trailing whitespace. */
@@ -76,8 +115,8 @@ int ev_record_merge(const char *admin_comment, const char *record, char *out, si
 	if (found)
 		add_segment(after, &al, p, strlen(p));
 	trim(&head, &hl);
-	n = snprintf(out, cap, "%.*s%s%s%s%.*s", (int)hl, head, hl ? " " : "", record, al ? " " : "",
-		     (int)al, after);
+	n = snprintf(out, cap, "%.*s%s%c%s%c%s%.*s", (int)hl, head, hl ? " " : "", EV_RECORD_OPEN, record,
+		     EV_RECORD_CLOSE, al ? " " : "", (int)al, after);
 	free(after);
 	if (n < 0 || (size_t)n >= cap)
 		return ev_errf(err, -ENAMETOOLONG, "AdminComment would be longer than %zu bytes", cap);
