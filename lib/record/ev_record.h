@@ -58,8 +58,9 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
  * whitespace and the key=value tokens with our keys that follow it. It is
  * replaced; every other word, before or after it, stays as it was written,
  * whatever it holds (another tool's "JS1:..." is never taken for ours).
- * Idempotent: merging the same record again gives the same text. A second
- * efa-verify part (a broken earlier write) is dropped. */
+ * Idempotent: merging the same record again gives the same text. Any
+ * efa-verify part after the one replaced (a broken earlier write, or an
+ * undelimited one an older writer added) is dropped. */
 int ev_record_merge(const char *admin_comment, const char *record, char *out, size_t cap,
 		    struct ev_err *err);
 
@@ -83,14 +84,14 @@ struct ev_record {
 };
 
 /* Parse the efa-verify part of text (a whole AdminComment, or just the
- * record): the first one, delimited or as written before records were.
+ * record): the first delimited one, else one written before records were.
  * -ENOENT if there is none, -EBADMSG if it is malformed. Pair with
  * ev_record_free, also after an error. */
 int ev_record_parse(const char *text, struct ev_record *out, struct ev_err *err);
 void ev_record_free(struct ev_record *r);
 
-/* Where our (first) part of c is, as ev_record_merge replaces it:
- * [*start, *end), the delimiters included. false if there is none. */
+/* Where our part of c is, as ev_record_parse reads it: [*start, *end),
+ * the delimiters included. false if there is none. */
 bool ev_record_locate(const char *c, size_t *start, size_t *end);
 
 #endif

@@ -299,6 +299,11 @@ static void test_record_delimited(void **state)
 					 "efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0", rec, out,
 					 sizeof(out), &err), 0);
 	assert_string_equal(out, "{efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0} x");
+	/* The delimited part is the one read, wherever an undelimited one is. */
+	assert_int_equal(ev_record_parse("efa-verify: see {efa-verify: verdict=ok nodes=1/1 efa_bytes=7 tcp_bytes=0}",
+					 &r, &err), 0);
+	assert_int_equal(r.efa_bytes, 7);
+	ev_record_free(&r);
 	/* A part cut short (no '}') is not ours, and does not swallow the
 	 * next one; inside the delimiters, only our tokens. */
 	assert_int_equal(ev_record_parse("{efa-verify: verdict=ok nodes=1/1", &r, &err), -ENOENT);
