@@ -339,6 +339,46 @@ go "$job"
 rec=$(record "$job" nodes=1/1)
 is "admin text kept in front of the record" "$rec" "ticket-42 keep {efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
 
+# --- another tool that writes AdminComment whole (jobstats, from its
+# EpilogSlurmctld, with sacctmgr): before our write its text is kept; after
+# it, the record is gone, report says so and shows what the nodes published,
+# and flush --rewrite puts it back beside that text. Its text is taken as
+# accounting holds it (sacctmgr lowercases values on some Slurm versions).
+jobstats() { sacctmgr -i update job where jobid="$1" set AdminComment="$2" >/dev/null 2>&1; } # jobstats JOB TEXT
+js_only() { admin_comment "$1" | grep -qix "$2"; } # js_only JOB TEXT: the field is TEXT alone, in any case
+js_a=JS1:H4sIAAAAAAACA6tWystPSS1WslKoVsozBlPJBaUgvpGOglJJfkliTnxJZm4qUMBQz7S2Fl3QuBYAh+ANxkIAAAA=
+js_b=JS1:H4sIAAAAAAACA6tWystPSS1WslKoVsozBlPJBaUgvpGOglJJfkliTnxJZm4qSEDPyBQoVlqcmhKfm5qbX1QJFDQxsDSrrUVXalwLAOwCs4BYAAAA
+ours="{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
+started_job 1 -w n3
+touch "$SIM/hold"
+go "$job"
+check "jobstats: the epilog held" at_least 1 "$SIM/out/held-$job-n3"
+jobstats "$job" "$js_a"
+check "jobstats: its text in accounting before our write" wait_until 30 js_only "$job" "$js_a"
+js_a=$(admin_comment "$job")
+rm -f "$SIM/hold"
+is "jobstats first: its text kept whole, the record after it" "$(record "$job" nodes=1/1)" "$js_a $ours"
+jobstats "$job" "$js_b"
+check "jobstats after us: the field is its text alone" wait_until 30 js_only "$job" "$js_b"
+js_b=$(admin_comment "$job")
+out=$("${EV[@]}" report "$job" 2>&1); rc=$?
+is "record wiped: report exits 0" "$rc" 0
+like "record wiped: report shows the record from the nodes' results" "$out" "^job $job: no_traffic, 1/1 nodes reported"
+like "record wiped: ... and says so" "$out" \
+	"no efa-verify record in its AdminComment \(another tool's text replaced it\): shown from the 1 node result\(s\) slurmctld still holds; .efa-verify flush --rewrite $job. puts it back"
+is "record wiped: report --json says where the record came from" \
+	"$("${EV[@]}" report "$job" --json | jq -r '"\(.record_from) \(.verdict) \(.nodes_reported)/\(.nodes_total)"')" \
+	"node_results no_traffic 1/1"
+out=$("${EV[@]}" -N n3 flush --rewrite "$job" 2>&1); rc=$?
+is "flush --rewrite exits 0" "$rc" 0
+like "flush --rewrite says it put the record back" "$out" "^job $job: record put back: efa-verify: verdict=no_traffic nodes=1/1 "
+is "flush --rewrite: the record back, jobstats' text as it was" "$(record "$job")" "$js_b $ours"
+is "report reads the record again" "$("${EV[@]}" report "$job" --json | jq -r .record_from)" admin_comment
+out=$("${EV[@]}" -N n3 flush --rewrite "$job" 2>&1); rc=$?
+is "a second flush --rewrite exits 0" "$rc" 0
+like "... finds the record there" "$out" "^job $job: record present: "
+is "... and changes nothing" "$(record "$job")" "$js_b $ours"
+
 # --- two jobs on one node at once: both records say the node was shared
 a=$(submit 1 -w n3)
 b=$(submit 1 -w n3)
