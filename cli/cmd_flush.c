@@ -5,9 +5,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ev_dbd.h"
 #include "ev_deliver.h"
 #include "state/ev_jobid.h"
 #include "jobnet/ev_jobnet.h"
@@ -16,7 +18,7 @@
 #include "state/ev_running.h"
 
 static const char flush_usage[] =
-	"Usage: efa-verify flush [--job JOBID]\n"
+	"Usage: efa-verify flush [--job JOBID | --rewrite JOBID]\n"
 	"\n"
 	"Deliver this node's spooled results (state_dir/spool) to Slurm: each is\n"
 	"published in the node's record and the job's accounting record is\n"
@@ -27,10 +29,15 @@ static const char flush_usage[] =
 	"Also removes this node's nftables tables (inet efa_verify_<job>_<node>)\n"
 	"of jobs that are no longer running here, which a crashed prolog or\n"
 	"epilog left, temporary files a killed writer left (over a minute old)\n"
-	"and the users' copies of start files of jobs no longer running. Prologs and epilogs do both on their own; run it by hand\n"
-	"or from a timer to do it sooner. As root.\n"
+	"and the users' copies of start files of jobs no longer running.\n"
+	"Prologs and epilogs do all of this on their own; run it by hand or\n"
+	"from a timer to do it sooner. As root.\n"
 	"\n"
-	"  --job JOBID  also rebuild JOBID's record from what its nodes published\n"
+	"  --job JOBID      also rebuild JOBID's record from what its nodes published\n"
+	"  --rewrite JOBID  the same, where another tool's write to the AdminComment\n"
+	"                   wiped the record (jobstats writes the whole field): the\n"
+	"                   record is put back beside that tool's text, which stays\n"
+	"                   as it is; says whether it was missing\n"
 	"\n"
 	"Exit status: 0 nothing left spooled or pending, 1 some still are,\n"
 	"2 usage or config error.\n";
@@ -70,15 +77,37 @@ static void sweep_files(const struct cli_ctx *ctx)
 		printf("removed %zu file(s) left by killed prologs and epilogs or of jobs no longer running\n", removed);
 }
 
+/* Whether the job's AdminComment holds our record now (one that does not
+ * parse counts as missing: the write replaces it). */
+static int record_present(uint32_t jobid, bool *yes, struct ev_err *err)
+{
+	struct ev_dbd *db = NULL;
+	struct ev_record r;
+	char *comment = NULL;
+	bool ended;
+	int rc = ev_dbd_open(&db, err);
+
+	memset(&r, 0, sizeof(r));
+	if (!rc)
+		rc = ev_dbd_get_comment(db, jobid, &comment, &ended, err);
+	ev_dbd_close(&db);
+	*yes = !rc && ev_record_parse(comment, &r, NULL) == 0;
+	ev_record_free(&r);
+	free(comment);
+	return rc;
+}
+
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "job", required_argument, NULL, 'j' },
+		{ "rewrite", required_argument, NULL, 'r' },
 		EV_OPTS_HELP_END,
 	};
 	struct ev_deliver_ctx dc;
 	struct ev_err err = { "" };
 	uint32_t jobid = 0;
+	bool rewrite = false, had = false;
 	size_t done = 0, left = 0, pdone = 0, pleft = 0;
 	int c, rc = 0;
 
@@ -86,6 +115,8 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
+		case 'r':
+			rewrite = c == 'r';
 			if (ev_jobid_parse(optarg, &jobid, &err) != 0) {
 				cli_error("flush: %s", err.msg);
 				return EXIT_USAGE;
@@ -118,12 +149,16 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 		printf("records written %zu, still pending %zu\n", pdone, pleft);
 	sweep_tables(ctx);
 	sweep_files(ctx);
-	if (jobid && !dc.ctld_down) {
+	if (rewrite && record_present(jobid, &had, &err) != 0) {
+		cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);
+		rc = 1;
+	} else if (jobid && !dc.ctld_down) {
 		if (ev_deliver_complete(&dc, jobid, 0, 0, &err) != 0) {
 			cli_error("flush: job %" PRIu32 ": %s", jobid, err.msg);
 			rc = 1;
 		} else {
-			printf("job %" PRIu32 ": %s\n", jobid, dc.record);
+			printf("job %" PRIu32 ": %s%s\n", jobid,
+			       !rewrite ? "" : had ? "record present: " : "record put back: ", dc.record);
 		}
 	}
 	ev_deliver_done(&dc);

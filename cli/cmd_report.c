@@ -41,6 +41,13 @@ static const char report_usage[] =
 	"  --local            this node's numbers so far only (what report runs on\n"
 	"                     each node of a running job)\n"
 	"\n"
+	"The record is one part of the AdminComment, \"{efa-verify: ...}\"; other\n"
+	"tools' text around it is theirs. If another tool replaced the field (jobstats\n"
+	"writes it whole from EpilogSlurmctld), the record is shown from the results\n"
+	"the job's nodes published, while slurmctld's node records hold them, and\n"
+	"report says so (--json: record_from \"node_results\");\n"
+	"`efa-verify flush --rewrite JOBID` puts it back.\n"
+	"\n"
 	"Exit status: 0 shown, 1 the job has no efa-verify record (yet), or it\n"
 	"runs and no node of it could be asked, 2 usage error or Slurm unreachable.\n";
 
@@ -125,6 +132,10 @@ static void print_json(const struct report_view *v)
 	}
 	ev_json_arr_end(&j);
 	ev_json_str(&j, "admin_comment", v->comment);
+	/* Where the record shown came from: the AdminComment, or (ours not in
+	 * it) the nodes' results. */
+	if (!v->so_far)
+		ev_json_str(&j, "record_from", v->fallback ? "node_results" : "admin_comment");
 	if ((rc = cli_json_print(&j)))
 		cli_error("writing JSON: %s", strerror(-rc));
 }
@@ -149,6 +160,8 @@ static void print_human(const struct report_view *v)
 	} else {
 		printf("job %" PRIu32 ": %s, %u/%u nodes reported%s\n", v->jobid, ev_verdict_name(rec->verdict),
 		       rec->reported, rec->total, rec->shared ? " (some nodes shared with other jobs)" : "");
+		if (v->fallback)
+			printf("  %s\n", v->fallback);
 	}
 	printf("  EFA %s, TCP %s, EFA share %.1f%%%s\n", ev_bytes_human(rec->efa_bytes, a, sizeof(a)),
 	       ev_bytes_human(rec->tcp_bytes, b, sizeof(b)), 100.0 * share(rec->efa_bytes, rec->tcp_bytes),
@@ -207,8 +220,52 @@ static int cmp_node(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->node, y->node);
 }
 
+/* No record in the AdminComment: from what the job's nodes published, while
+ * slurmctld's node records still hold it. Another tool that writes the
+ * whole field after us (jobstats' EpilogSlurmctld) wipes ours; this says so
+ * and shows what the nodes said. 0 shown, 1 nothing to show. */
+static int report_from_nodes(const struct cli_ctx *ctx, uint32_t jobid, const char *comment, bool json)
+{
+	struct ev_node_result *res = NULL;
+	struct ev_record rec;
+	struct ev_err err = { "" };
+	char built[EV_RECORD_MAX], why[256];
+	unsigned total = 0;
+	size_t n = 0;
+	int rc = 1;
+
+	memset(&rec, 0, sizeof(rec));
+	if (ev_ctld_gather(jobid, &res, &n, &err) != 0 || !n) {
+		cli_error("report: job %" PRIu32 ": no efa-verify record in its AdminComment (yet)%s%s%s", jobid,
+			  ctx->cfg.log_path[0] ? "; if another tool replaced it, each node's log has the job: " : "",
+			  ctx->cfg.log_path, ctx->cfg.log_path[0] ? " (job=JOBID lines)" : "");
+		goto out;
+	}
+	qsort(res, n, sizeof(*res), cmp_node);
+	for (size_t i = 0; i < n; i++)
+		if (res[i].job_nodes > total)
+			total = res[i].job_nodes;
+	if (ev_record_build(res, n, total, built, sizeof(built), &err) != 0 ||
+	    ev_record_parse(built, &rec, &err) != 0) {
+		cli_error("report: job %" PRIu32 ": %s", jobid, err.msg);
+		goto out;
+	}
+	snprintf(why, sizeof(why),
+		 "no efa-verify record in its AdminComment%s: shown from the %zu node result(s) slurmctld still "
+		 "holds; `efa-verify flush --rewrite %" PRIu32 "` puts it back",
+		 comment && *comment ? " (another tool's text replaced it)" : " (not written yet, or wiped)", n, jobid);
+	report_print(&(struct report_view){ .jobid = jobid, .rec = &rec, .res = res, .n = n, .comment = comment,
+					    .fallback = why },
+		     json);
+	rc = 0;
+out:
+	ev_record_free(&rec);
+	free(res);
+	return rc;
+}
+
 /* The finished job's record, from accounting. */
-static int report_record(uint32_t jobid, bool json)
+static int report_record(const struct cli_ctx *ctx, uint32_t jobid, bool json)
 {
 	struct ev_dbd *db = NULL;
 	struct ev_node_result *res = NULL;
@@ -226,9 +283,14 @@ static int report_record(uint32_t jobid, bool json)
 		return rc;
 	}
 	ev_dbd_close(&db);
-	if ((rc = ev_record_parse(comment, &rec, &err)) != 0) {
-		cli_error("report: job %" PRIu32 ": %s", jobid,
-			  rc == -ENOENT ? "no efa-verify record in its AdminComment (yet)" : err.msg);
+	if ((rc = ev_record_parse(comment, &rec, &err)) == -ENOENT) {
+		ev_record_free(&rec);
+		rc = report_from_nodes(ctx, jobid, comment, json);
+		free(comment);
+		return rc;
+	}
+	if (rc != 0) {
+		cli_error("report: job %" PRIu32 ": %s", jobid, err.msg);
 		ev_record_free(&rec);
 		free(comment);
 		return 1;
@@ -298,7 +360,7 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	else if (rc == -EINVAL)
 		cli_error("report: job %" PRIu32 ": %s", jobid, err.msg);
 	else
-		rc = report_record(jobid, json);
+		rc = report_record(ctx, jobid, json);
 	ev_job_live_free(&live);
 	return rc == -EINVAL ? EXIT_USAGE : rc;
 }

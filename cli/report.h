@@ -21,6 +21,7 @@ struct report_view {
 	const struct ev_node_result *res;   /* per node, sorted */
 	size_t n;
 	const char *comment;                /* finished: the AdminComment */
+	const char *fallback;               /* finished, ours not in it: why and whence it is shown */
 	/* So far (running): */
 	bool so_far;
 	const struct ev_sofar *sofar;       /* parallel to res; as_of 0 = no answer */

@@ -335,6 +335,24 @@ static bool has_word(const char *text, const char *w, size_t len)
 	return false;
 }
 
+/* Where the next delimited part of ours in p begins ("{efa-verify:" and
+ * whitespace or '}', then a '}' before any '{'), NULL if none; *cut_short
+ * if a "{efa-verify:" that opens no part comes first. */
+static const char *ours_from(const char *p, bool *cut_short)
+{
+	static const char open[] = "{" EV_RECORD_PREFIX;
+	static const char stops[] = { EV_RECORD_OPEN, EV_RECORD_CLOSE, '\0' };
+
+	for (const char *o = strstr(p, open); o; o = strstr(o + 1, open)) {
+		const char *a = o + strlen(open), *e = strpbrk(a, stops);
+
+		if (*a && (*a == EV_RECORD_CLOSE || strchr(" \t\n\r", *a)) && e && *e == EV_RECORD_CLOSE)
+			return o;
+		*cut_short = true;
+	}
+	return NULL;
+}
+
 static void merge(const unsigned char *d, size_t n)
 {
 	static const char *const records[] = {
@@ -346,6 +364,7 @@ static void merge(const unsigned char *d, size_t n)
 	char comment[2048], out[4096], again[4096];
 	struct ev_record want, got;
 	struct ev_err err = { "" };
+	bool cut_short = false;
 	int rc;
 
 	if (!n)
@@ -367,13 +386,26 @@ static void merge(const unsigned char *d, size_t n)
 	ev_record_free(&want);
 	ev_record_free(&got);
 
-	/* Every word the admin wrote that is not ours stays. */
-	for (const char *p = comment; *p;) {
+	/* Every word the admin wrote that is not ours stays: not in a
+	 * delimited part, and not touching a delimiter (text glued to one is
+	 * kept, split from it). Not checked after a "{efa-verify:" that opens
+	 * no part (cut short, or glued to the next word): once a part after it
+	 * is cut, the words either side joined may make one, which is ours
+	 * too. */
+	for (const char *p = comment, *ours = ours_from(comment, &cut_short); *p && !cut_short;) {
 		size_t l;
 
 		p += strspn(p, " \t\n\r");
+		if (ours && p >= ours) {
+			p = strchr(ours, EV_RECORD_CLOSE) + 1;
+			ours = ours_from(p, &cut_short);
+			continue;
+		}
 		l = strcspn(p, " \t\n\r");
-		if (l && admins_word(p, l) && !has_word(out, p, l)) {
+		if (ours && p + l > ours)
+			l = (size_t)(ours - p);
+		if (l && admins_word(p, l) && !memchr(p, EV_RECORD_OPEN, l) && !memchr(p, EV_RECORD_CLOSE, l) &&
+		    !has_word(out, p, l)) {
 			fprintf(stderr, "word '%.*s' of '%s' lost: '%s'\n", (int)l, p, comment, out);
 			CHECK(0);
 		}

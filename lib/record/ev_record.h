@@ -35,6 +35,13 @@
 #include "judge/ev_verdict.h"
 
 #define EV_RECORD_PREFIX "efa-verify:"
+/* In AdminComment the record stands between these: other tools write that
+ * field too (jobstats' "JS1:<base64>"), so where ours ends is never a
+ * guess from what follows it. Neither can occur inside a record: reasons
+ * encode them, node names are plain host names. */
+#define EV_RECORD_OPEN '{'
+#define EV_RECORD_CLOSE '}'
+
 /* AdminComment is shown in sacct; the record stays under this for any job. */
 #define EV_RECORD_MAX 4096
 
@@ -44,11 +51,16 @@
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err);
 
-/* Put record into an existing AdminComment. Ours is "efa-verify:" (at the
- * start or after whitespace) and the key=value tokens with our keys that
- * follow it; it is replaced, and every other word an admin wrote, before or
- * after it, stays. Idempotent: merging the same record again gives the same
- * text. A second efa-verify part (a broken earlier write) is dropped. */
+/* Put record (as ev_record_build made it) into an existing AdminComment,
+ * between EV_RECORD_OPEN and EV_RECORD_CLOSE: "{efa-verify: ...}". Ours is
+ * "{efa-verify:" up to the next '}' (no '{' between), or, as records were
+ * written before they were delimited, "efa-verify:" at the start or after
+ * whitespace and the key=value tokens with our keys that follow it. It is
+ * replaced; every other word, before or after it, stays as it was written,
+ * whatever it holds (another tool's "JS1:..." is never taken for ours).
+ * Idempotent: merging the same record again gives the same text. Any
+ * efa-verify part after the one replaced (a broken earlier write, or an
+ * undelimited one an older writer added) is dropped. */
 int ev_record_merge(const char *admin_comment, const char *record, char *out, size_t cap,
 		    struct ev_err *err);
 
@@ -72,13 +84,14 @@ struct ev_record {
 };
 
 /* Parse the efa-verify part of text (a whole AdminComment, or just the
- * record). -ENOENT if there is none, -EBADMSG if it is malformed. Pair with
+ * record): the first delimited one, else one written before records were.
+ * -ENOENT if there is none, -EBADMSG if it is malformed. Pair with
  * ev_record_free, also after an error. */
 int ev_record_parse(const char *text, struct ev_record *out, struct ev_err *err);
 void ev_record_free(struct ev_record *r);
 
-/* Where our part of c is, as ev_record_merge replaces it: [*start, *end).
- * false if there is none. */
+/* Where our part of c is, as ev_record_parse reads it: [*start, *end),
+ * the delimiters included. false if there is none. */
 bool ev_record_locate(const char *c, size_t *start, size_t *end);
 
 #endif

@@ -87,6 +87,8 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 		return ev_errf(err, -ENOENT, "no efa-verify record");
 	if (e - s >= 64 * 1024)
 		return ev_errf(err, -EMSGSIZE, "efa-verify record too long");
+	if (text[s] == EV_RECORD_OPEN)
+		s++, e--;   /* the delimiters */
 	if (!(r->text_ = strndup(text + s, e - s)))
 		return ev_errf(err, -ENOMEM, "out of memory");
 	strtok_r(r->text_, " \t\n\r", &save);   /* the prefix */
@@ -96,7 +98,13 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 		uint64_t a, b;
 		int vd;
 
-		*v++ = '\0';   /* ev_record_locate() took only key=value tokens */
+		/* An undelimited part is key=value tokens only (ev_record_locate
+		 * took no others); a delimited one may hold anything. */
+		if (!v) {
+			rc = ev_errf(err, -EBADMSG, "record: '%.32s' is not key=value", t);
+			break;
+		}
+		*v++ = '\0';
 		if (strcmp(t, "verdict") == 0 && (vd = ev_verdict_from_name(v)) >= 0) {
 			r->verdict = (enum ev_verdict)vd;
 			key = K_VERDICT;

@@ -45,7 +45,7 @@ LOG=$SIM/log/jobs.jsonl
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 DBD_PORT=$(sed -n 's/^AccountingStoragePort=//p' "$SLURM_CONF")
 per_node=$((4 * 2 * 104857600))   # 100 MiB each way on each of a p4d's 4 devices
-want="efa-verify: verdict=ok nodes=2/2 efa_bytes=$((2 * per_node)) tcp_bytes=0"
+want="{efa-verify: verdict=ok nodes=2/2 efa_bytes=$((2 * per_node)) tcp_bytes=0}"
 
 # traffic JOB: both nodes' devices move 100 MiB each way.
 traffic() {

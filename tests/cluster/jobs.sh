@@ -93,7 +93,7 @@ is "epilog removed the start snapshots" "$(ls "$SIM"/state/n*/jobs/"$job".start 
 check "log lines are valid JSON, one per node" test "$(lines_of "$job")" -eq 4
 rec=$(record "$job" nodes=4/4)
 is "4-node job: sacct shows one record, ok, 4/4, byte totals" "$rec" \
-	"efa-verify: verdict=ok nodes=4/4 efa_bytes=$((3 * per_p4d + per_p5)) tcp_bytes=0"
+	"{efa-verify: verdict=ok nodes=4/4 efa_bytes=$((3 * per_p4d + per_p5)) tcp_bytes=0}"
 like "4-node job: the record says how its TCP was counted ($multi_src)" "$(tcp_of "$job")" \
 	"^other_tcp_bytes=[0-9]+ tcp_source=$multi_src$"
 is "4-node job: each node's log line says so too" \
@@ -129,7 +129,7 @@ out=$(judged "$job" 2)
 is "2-node TCP job ($hl): tcp_fallback on both nodes, with the TCP bytes" "$out" "$want"
 rec=$(record "$job" nodes=2/2)
 is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
-	"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)"
+	"{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)}"
 report_ok "2-node TCP job" "$job" tcp_fallback 2/2 0 $((2 * tcpn)) "$want"
 is "2-node TCP job: record says interface counters" "$(tcp_of "$job")" "other_tcp_bytes=0 tcp_source=interface"
 is "2-node TCP job: report --json says so" "$("${EV[@]}" report "$job" --json | jq -c '[.tcp_source, .other_tcp_bytes]')" \
@@ -152,7 +152,7 @@ is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 d
 n3 degraded rx_drops:4321/GiB@rdmap18s0"
 rec=$(record "$job" nodes=2/2)
 is "degraded job: record lists both nodes with their reasons" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)"
+	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)}"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
 started_job 2 -w n[3-4] --exclusive
@@ -165,7 +165,7 @@ is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" 
 n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
 rec=$(record "$job" nodes=2/2)
 is "p5 job: record says degraded with n4's reason" "$rec" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts:7700/GiB@rdmap16s0)"
+	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts:7700/GiB@rdmap16s0)}"
 json=$("${EV[@]}" report "$job" --json)
 is "p5 job: report shows n4's NIC balance" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "1/32 0"
 report_ok "p5 degraded job" "$job" degraded 2/2 $((5 * 500 * MiB)) 0 "n3 ok -
@@ -183,7 +183,7 @@ check "job $job: its epilog ended" epilog_done "$job" 1
 is "the epilog's log line is there once it ended" "$(lines_of "$job")" 1
 out=$(verdicts "$job" 1)
 is "single-node job with no traffic: no_traffic" "$out" "n1 no_traffic single_node"
-is "no-traffic job: record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+is "no-traffic job: record" "$(record "$job" nodes=1/1)" "{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
 report_ok "no-traffic job" "$job" no_traffic 1/1 0 0 "n1 no_traffic single_node"
 # One node: no peers to look up, its table counts everything as other.
 like "no-traffic job: counted by its nftables table" "$(tcp_of "$job")" "^other_tcp_bytes=[0-9]+ tcp_source=nftables$"
@@ -201,7 +201,7 @@ rec=$(record "$job" nodes=2/2)
 # The bytes of n3's three devices that were not reset count (1000 each);
 # n4 has no start to count from.
 is "reset/missing job: record says unknown and why, per node" "$rec" \
-	"efa-verify: verdict=unknown nodes=2/2 efa_bytes=3000 tcp_bytes=0 bad=n3:unknown(counter_reset:tx_bytes@rdmap16s0);n4:unknown(no_start_snapshot)"
+	"{efa-verify: verdict=unknown nodes=2/2 efa_bytes=3000 tcp_bytes=0 bad=n3:unknown(counter_reset:tx_bytes@rdmap16s0);n4:unknown(no_start_snapshot)}"
 report_ok "reset/missing job" "$job" unknown 2/2 3000 0 "n3 unknown counter_reset:tx_bytes@rdmap16s0
 n4 unknown no_start_snapshot"
 
@@ -255,7 +255,7 @@ n2 tcp_fallback tcp_bytes:[0-9]+/efa_bytes:0$"
 	fi
 	if [ "$t1" = "$t2" ]; then label="tcp_bytes:$t1/efa_bytes:0"; else label=tcp_bytes; fi
 	is "fi_pingpong job: sacct record tcp_fallback, from the nodes' bytes" "$rec" \
-		"efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((t1 + t2)) bad=n[1-2]:tcp_fallback($label)"
+		"{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((t1 + t2)) bad=n[1-2]:tcp_fallback($label)}"
 	diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 	# 500 x 64 KiB each way: each node sent one way and received the
 	# other, so at least 2 nodes x (tx + rx) x 500 x 64 KiB.
@@ -281,13 +281,13 @@ bad=
 # sacct query a round: a broken delivery costs 5 min, not 40 s for each of
 # 50 jobs.
 ids=$(seq -s, "$first" "$last")
-n_complete() { admin_comment "$ids" | grep -c '^efa-verify: verdict=.* nodes=4/4 '; }
+n_complete() { admin_comment "$ids" | grep -c '^{efa-verify: verdict=.* nodes=4/4 '; }
 all_complete() { [ "$(n_complete)" -ge 50 ]; }
 wait_until 300 all_complete
 complete=$(n_complete)
 for j in $(seq "$first" "$last"); do
 	rec=$(admin_comment "$j")
-	case "$rec" in "efa-verify: verdict="*" nodes=4/4 "*) ;; *) bad="$bad $j:[$rec]" ;; esac
+	case "$rec" in "{efa-verify: verdict="*" nodes=4/4 "*) ;; *) bad="$bad $j:[$rec]" ;; esac
 done
 is "50 jobs in a row: every record complete (nodes=4/4)" "$complete" 50
 [ -z "$bad" ] || diag "incomplete:$bad"
@@ -322,7 +322,7 @@ out=$("${EV[@]}" -N n2 flush); rc=$?
 is "efa-verify flush on n2 exits 0" "$rc" 0
 like "efa-verify flush says what it delivered" "$out" "^delivered 1, still spooled 0$"
 rec=$(record "$job" nodes=2/2)
-is "after the restart the record arrived, complete" "$rec" "efa-verify: verdict=ok nodes=2/2 efa_bytes=838860800 tcp_bytes=0"
+is "after the restart the record arrived, complete" "$rec" "{efa-verify: verdict=ok nodes=2/2 efa_bytes=838860800 tcp_bytes=0}"
 # n1's prolog delivers after it has taken its snapshot, so possibly still now.
 spooled() { ls "$SIM"/state/n[12]/spool/ 2>/dev/null | grep -c "^$1\."; } # spooled JOB: its results left in the spools
 wait_until 15 says '^0$' spooled "$job"
@@ -337,7 +337,47 @@ check "job $job started" started "$job" 1
 scontrol update job="$job" AdminComment="ticket-42 keep" >/dev/null
 go "$job"
 rec=$(record "$job" nodes=1/1)
-is "admin text kept in front of the record" "$rec" "ticket-42 keep efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+is "admin text kept in front of the record" "$rec" "ticket-42 keep {efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
+
+# --- another tool that writes AdminComment whole (jobstats, from its
+# EpilogSlurmctld, with sacctmgr): before our write its text is kept; after
+# it, the record is gone, report says so and shows what the nodes published,
+# and flush --rewrite puts it back beside that text. Its text is taken as
+# accounting holds it (sacctmgr lowercases values on some Slurm versions).
+jobstats() { sacctmgr -i update job where jobid="$1" set AdminComment="$2" >/dev/null 2>&1; } # jobstats JOB TEXT
+js_only() { admin_comment "$1" | grep -qix "$2"; } # js_only JOB TEXT: the field is TEXT alone, in any case
+js_a=JS1:H4sIAAAAAAACA6tWystPSS1WslKoVsozBlPJBaUgvpGOglJJfkliTnxJZm4qUMBQz7S2Fl3QuBYAh+ANxkIAAAA=
+js_b=JS1:H4sIAAAAAAACA6tWystPSS1WslKoVsozBlPJBaUgvpGOglJJfkliTnxJZm4qSEDPyBQoVlqcmhKfm5qbX1QJFDQxsDSrrUVXalwLAOwCs4BYAAAA
+ours="{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
+started_job 1 -w n3
+touch "$SIM/hold"
+go "$job"
+check "jobstats: the epilog held" at_least 1 "$SIM/out/held-$job-n3"
+jobstats "$job" "$js_a"
+check "jobstats: its text in accounting before our write" wait_until 30 js_only "$job" "$js_a"
+js_a=$(admin_comment "$job")
+rm -f "$SIM/hold"
+is "jobstats first: its text kept whole, the record after it" "$(record "$job" nodes=1/1)" "$js_a $ours"
+jobstats "$job" "$js_b"
+check "jobstats after us: the field is its text alone" wait_until 30 js_only "$job" "$js_b"
+js_b=$(admin_comment "$job")
+out=$("${EV[@]}" report "$job" 2>&1); rc=$?
+is "record wiped: report exits 0" "$rc" 0
+like "record wiped: report shows the record from the nodes' results" "$out" "^job $job: no_traffic, 1/1 nodes reported"
+like "record wiped: ... and says so" "$out" \
+	"no efa-verify record in its AdminComment \(another tool's text replaced it\): shown from the 1 node result\(s\) slurmctld still holds; .efa-verify flush --rewrite $job. puts it back"
+is "record wiped: report --json says where the record came from" \
+	"$("${EV[@]}" report "$job" --json | jq -r '"\(.record_from) \(.verdict) \(.nodes_reported)/\(.nodes_total)"')" \
+	"node_results no_traffic 1/1"
+out=$("${EV[@]}" -N n3 flush --rewrite "$job" 2>&1); rc=$?
+is "flush --rewrite exits 0" "$rc" 0
+like "flush --rewrite says it put the record back" "$out" "^job $job: record put back: efa-verify: verdict=no_traffic nodes=1/1 "
+is "flush --rewrite: the record back, jobstats' text as it was" "$(record "$job")" "$js_b $ours"
+is "report reads the record again" "$("${EV[@]}" report "$job" --json | jq -r .record_from)" admin_comment
+out=$("${EV[@]}" -N n3 flush --rewrite "$job" 2>&1); rc=$?
+is "a second flush --rewrite exits 0" "$rc" 0
+like "... finds the record there" "$out" "^job $job: record present: "
+is "... and changes nothing" "$(record "$job")" "$js_b $ours"
 
 # --- two jobs on one node at once: both records say the node was shared
 a=$(submit 1 -w n3)
@@ -345,8 +385,8 @@ b=$(submit 1 -w n3)
 check "two jobs running on n3 together" started "$a" 1
 check "... and the second" started "$b" 1
 go "$a"; go "$b"
-is "first job's record: shared=1" "$(record "$a" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0 shared=1"
-is "second job's record: shared=1" "$(record "$b" nodes=1/1)" "efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0 shared=1"
+is "first job's record: shared=1" "$(record "$a" nodes=1/1)" "{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0 shared=1}"
+is "second job's record: shared=1" "$(record "$b" nodes=1/1)" "{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0 shared=1}"
 is "log says shared too" "$(jq -r "select(.job == $a) | .shared" "$LOG")" true
 
 # --- report on a job without a record, and bad input

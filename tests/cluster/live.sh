@@ -255,7 +255,7 @@ rec=$(record "$job" nodes=4/4)
 # The ordinary step above found n4 (no EFA) not ready under the site's
 # enforce: that finding is n4's verdict in the record (verdict.sh's scenario g).
 like "the record of the ended job: n4 not_ready, as the step found it" "$rec" \
-	"^efa-verify: verdict=not_ready nodes=4/4 efa_bytes=$efa tcp_bytes=$tcp .*bad=n4:not_ready\(devices:"
+	"^\{efa-verify: verdict=not_ready nodes=4/4 efa_bytes=$efa tcp_bytes=$tcp .*bad=n4:not_ready\(devices:"
 report efauser "$job" --json
 is "ended job: report exits 0" "$rc" 0
 is "ended job: the record, no longer so far" \

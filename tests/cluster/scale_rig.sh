@@ -33,7 +33,7 @@ done
 like "row enforce_launch_overhead_pct is a signed number" "$(val enforce_launch_overhead_pct)" "^[-+]$NUM$"
 is "every node's log line is there" "$(val node_lines)" "$N/$N"
 is "every node's plugin ran every check (none warned)" "$(val nodes_plugin_warned)" 0
-like "the record in sacct is complete" "$out" "^record build $N: job [0-9]+, efa-verify: verdict=[a-z_]+ nodes=$N/$N "
+like "the record in sacct is complete" "$out" "^record build $N: job [0-9]+, \{efa-verify: verdict=[a-z_]+ nodes=$N/$N "
 like "slurmctld saw every node's epilog complete" "$out" "^rpcs build $N job end: .*MESSAGE_EPILOG_COMPLETE $N(,|;)"
 like "Slurm alone: every epilog complete too" "$out" "^rpcs none $N job end: .*MESSAGE_EPILOG_COMPLETE $N(,|$)"
 # efa-verify's epilogs talk to slurmctld (the node records it publishes

@@ -65,7 +65,7 @@ for n in n1 n2; do
 	is "a: $n counted it in its own nftables table" "$(field "$job" "$n" tcp_source)" nftables
 done
 like "a: sacct record" "$(record_raw "$job" nodes=2/2)" \
-	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables .*bad=n\[1-2\]:tcp_fallback"
+	"^\{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables .*bad=n\[1-2\]:tcp_fallback"
 
 # --- b. four nodes each pull 1 GiB from storage, EFA idle: no_traffic,
 # never tcp_fallback; each node's other_tcp_bytes at least 1 GiB.
@@ -83,7 +83,7 @@ for n in n1 n2 n3 n4; do
 	t=$(field "$job" "$n" tcp_bytes)
 	check "b: $n's inter-node TCP ($t) is not the storage's (under 1 MiB)" test "${t:-$GiB}" -lt "$MiB"
 done
-like "b: sacct record" "$(record_raw "$job" nodes=4/4)" "^efa-verify: verdict=no_traffic nodes=4/4 efa_bytes=0 "
+like "b: sacct record" "$(record_raw "$job" nodes=4/4)" "^\{efa-verify: verdict=no_traffic nodes=4/4 efa_bytes=0 "
 
 # --- c. 64 GiB of EFA and 1 GiB of storage TCP on each of two nodes: ok.
 job=$(job_run 2 'n[1-2]' "srun -N2 -n2 $EV_PULL $GiB")
@@ -93,7 +93,7 @@ go "$job"
 is "c: 64 GiB of EFA with storage reads: ok" "$(verdicts "$job" 2)" "n1 ok -
 n2 ok -"
 like "c: sacct record" "$(record_raw "$job" nodes=2/2)" \
-	"^efa-verify: verdict=ok nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables"
+	"^\{efa-verify: verdict=ok nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables"
 
 # --- d. 2 MiB of EFA and about 2 GiB of inter-node TCP: tcp_fallback.
 job=$(job_run 2 'n[3-4]' "srun -N2 -n2 $EV_PINGPONG -I 1000 -S $MiB")
@@ -110,7 +110,7 @@ for n in n3 n4; do
 	check "d: $n's inter-node TCP ($t) is at least 2 GiB less 10 %" test "${t:-0}" -ge $((2000 * MiB * 9 / 10))
 done
 like "d: sacct record" "$(record_raw "$job" nodes=2/2)" \
-	"^efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=$((4 * MiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables "
+	"^\{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=$((4 * MiB)) tcp_bytes=[0-9]+ other_tcp_bytes=[0-9]+ tcp_source=nftables "
 
 # --- e. an epilog killed mid-way (as PrologEpilogTimeout or the OOM killer
 # would) leaves its job's running marker and nftables table: the next job's

@@ -61,7 +61,7 @@ efa_64gib e
 go "$job"
 is "e: 64 GiB with normal retransmits: ok on both nodes" "$(verdicts "$job" 2)" "n1 ok -
 n2 ok -"
-is "e: sacct record" "$(record "$job" nodes=2/2)" "efa-verify: verdict=ok nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=0"
+is "e: sacct record" "$(record "$job" nodes=2/2)" "{efa-verify: verdict=ok nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=0}"
 is "e: the log keeps each device's error counts" \
 	"$(jq -c "select(.job == $job and .node == \"n2\") | .devices[2].error_counts" "$LOG")" '{"rx_drops":3,"retrans_pkts":400}'
 
@@ -73,7 +73,7 @@ go "$job"
 is "e storm: degraded, the counter, its rate and NIC named" "$(verdicts "$job" 2)" "n1 ok -
 n2 degraded retrans_pkts:12550/GiB@rdmap18s0"
 is "e storm: sacct record" "$(record "$job" nodes=2/2)" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=0 bad=n2:degraded(retrans_pkts:12550/GiB@rdmap18s0)"
+	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((64 * GiB)) tcp_bytes=0 bad=n2:degraded(retrans_pkts:12550/GiB@rdmap18s0)}"
 
 # --- f. a one-task job on part of the p5, 1 of its 32 NICs busy: ok
 job=$(submit 1 -w n4 -n1)
@@ -84,7 +84,7 @@ fx n4 --add "rdmap16s0:tx_bytes=$((10 * GiB))"
 go "$job"
 is "f: one task, part of a node, 1 of 32 NICs busy: ok, idle NICs said" "$(verdicts "$job" 1)" \
 	"n4 ok idle_nics:31/32:not_judged:single_node"
-is "f: sacct record" "$(record "$job" nodes=1/1)" "efa-verify: verdict=ok nodes=1/1 efa_bytes=$((10 * GiB)) tcp_bytes=0"
+is "f: sacct record" "$(record "$job" nodes=1/1)" "{efa-verify: verdict=ok nodes=1/1 efa_bytes=$((10 * GiB)) tcp_bytes=0}"
 
 # idle NICS JOB WANT_N4 [sbatch args]: a 2-node job on n3 and n4, every NIC
 # of n3 busy and 1 of n4's 32; n4's verdict line is WANT_N4.
@@ -104,7 +104,7 @@ $want"
 idle_nics "f, 2 nodes, one task each" "n4 ok idle_nics:31/32:not_judged:part_of_node:cpus:1/2" -n2
 is "f, 2 nodes, one task each: the prolog saw part of the node" "$whole" "no cpus:1/2"
 is "f, 2 nodes, one task each: sacct record" "$(record "$job" nodes=2/2)" \
-	"efa-verify: verdict=ok nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0"
+	"{efa-verify: verdict=ok nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0}"
 # The same traffic on whole nodes: the idle NICs are the job's.
 idle_nics "f, exclusive" "n4 degraded idle_nics:31/32" --exclusive
 # slurmd 23.11 on says --exclusive (SLURM_JOB_OVERSUBSCRIBE, 26.05
@@ -112,11 +112,11 @@ idle_nics "f, exclusive" "n4 degraded idle_nics:31/32" --exclusive
 if [ "$major" -ge 23 ]; then want_why=exclusive; else want_why=all_cpus:2/2; fi
 is "f, exclusive: the prolog saw the whole node" "$whole" "yes $want_why"
 is "f, exclusive: sacct record" "$(record "$job" nodes=2/2)" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0 bad=n4:degraded(idle_nics:31/32)"
+	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0 bad=n4:degraded(idle_nics:31/32)}"
 idle_nics "f, every CPU without --exclusive" "n4 degraded idle_nics:31/32" -n4
 is "f, every CPU without --exclusive: the prolog saw the whole node" "$whole" "yes all_cpus:2/2"
 is "f, every CPU without --exclusive: sacct record" "$(record "$job" nodes=2/2)" \
-	"efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0 bad=n4:degraded(idle_nics:31/32)"
+	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((20 * GiB)) tcp_bytes=0 bad=n4:degraded(idle_nics:31/32)}"
 
 # --- g. a step's not-ready finding on one node of two reaches the record
 port=$SIM/sys/n2/class/infiniband/rdmap17s0/ports/1/state
@@ -137,7 +137,7 @@ is "g: n1 judged on its traffic" "$(sed -n 1p <<<"$out")" "n1 no_traffic below_m
 like "g: enforce refusal on n2: n2 not_ready with the port's reason" "$(sed -n 2p <<<"$out")" \
 	"^n2 not_ready ports:_rdmap17s0_.*DOWN"
 is "g: sacct record names n2 not_ready" "$(record "$job" nodes=2/2)" \
-	"efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready($reason)"
+	"{efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready($reason)}"
 check "g: the epilog took the finding" test ! -e "$SIM/state/n2/notready/$job"
 check "g: nothing was found on n1" test ! -e "$SIM/state/n1/notready/$job"
 # report mode never stops a step, but its not-ready line is a finding too.
@@ -147,7 +147,7 @@ like "g, report mode: the step said n2 is not ready" "$(cat "$SIM/out/$job.out")
 like "g, report mode: the step was not stopped" "$(cat "$SIM/out/$job.out")" "^step_rc=0$"
 like "g, report mode: n2 not_ready in the log" "$out" "n2 not_ready ports:_"
 like "g, report mode: sacct record names n2 not_ready" "$(record "$job" nodes=2/2)" \
-	"^efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready\(ports:_"
+	"^\{efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready\(ports:_"
 
 # --- h. the older device-level layout with EFA traffic: ok
 job=$(submit 2 -w 'n[1,3]')
@@ -158,7 +158,7 @@ fx n3 --add "*:tx_bytes=$GiB" --add "*:rx_bytes=$GiB"
 go "$job"
 is "h: device-level counters with EFA traffic: ok" "$(verdicts "$job" 2)" "n1 ok -
 n3 ok -"
-is "h: sacct record" "$(record "$job" nodes=2/2)" "efa-verify: verdict=ok nodes=2/2 efa_bytes=$((12 * GiB)) tcp_bytes=0"
+is "h: sacct record" "$(record "$job" nodes=2/2)" "{efa-verify: verdict=ok nodes=2/2 efa_bytes=$((12 * GiB)) tcp_bytes=0}"
 
 # --- record: follow_mode (the default): --efa-verify=off records nothing
 off_job "record: follow_mode: off" --efa-verify=off
@@ -171,7 +171,7 @@ check "record: always: off: the prolog kept its snapshot" started "$job" 1
 go "$job"
 is "record: always: off: the node judged" "$(verdicts "$job" 1)" "n1 no_traffic single_node"
 is "record: always: off: sacct record" "$(record "$job" nodes=1/1)" \
-	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+	"{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
 unlike "record: always: off: nothing injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER="
 # off stops the environment and the refusal, not the node's judgement: a
 # port down still reaches the record, and the step runs, told nothing.
@@ -187,7 +187,7 @@ check "record: always: report: job $job ran" ran "$job"
 like "record: always: report: the environment injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER=efa$"
 go "$job"
 is "record: always: report: sacct record" "$(record "$job" nodes=1/1)" \
-	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+	"{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
 
 # --- the plugstack line's mode=off is the site's off: the prolog and
 # epilog, which never read plugstack.conf, get it from sbatch's plugin.
@@ -201,7 +201,7 @@ check "plugstack mode=off, --efa-verify=report: job $job ran" ran "$job"
 like "plugstack mode=off, --efa-verify=report: the environment injected" "$(cat "$SIM/out/env-$job")" "^FI_PROVIDER=efa$"
 go "$job"
 is "plugstack mode=off, --efa-verify=report: sacct record" "$(record "$job" nodes=1/1)" \
-	"efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0"
+	"{efa-verify: verdict=no_traffic nodes=1/1 efa_bytes=0 tcp_bytes=0}"
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 
 check "prolog/epilog exit 0 always: no node drained or down" test -z "$(sinfo -h -t drain,down -o %N)"

@@ -208,25 +208,26 @@ static void test_merge_keeps_admin_text(void **state)
 
 	(void)state;
 	assert_int_equal(ev_record_merge(NULL, "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
-	assert_string_equal(out, "efa-verify: verdict=ok");
+	assert_string_equal(out, "{efa-verify: verdict=ok}");
 	assert_int_equal(ev_record_merge("billing=team-a", "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
-	assert_string_equal(out, "billing=team-a efa-verify: verdict=ok");
-	/* Merging again replaces ours, keeps theirs, before and after it. */
+	assert_string_equal(out, "billing=team-a {efa-verify: verdict=ok}");
+	/* Merging again replaces ours (written undelimited, as before), keeps
+	 * theirs, before and after it. */
 	assert_int_equal(ev_record_merge(admin[3], "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
-	assert_string_equal(out, "billing=team-a efa-verify: verdict=ok");
+	assert_string_equal(out, "billing=team-a {efa-verify: verdict=ok}");
 	assert_int_equal(ev_record_merge(admin[4], rec, out, sizeof(out), &err), 0);
-	assert_string_equal(out, "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
-				 "bad=n1:degraded(idle_nics:1/4) ticket=INC42");
+	assert_string_equal(out, "{efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4)} ticket=INC42");
 	assert_int_equal(ev_record_merge(admin[5], rec, out, sizeof(out), &err), 0);
-	assert_string_equal(out, "a b efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
-				 "bad=n1:degraded(idle_nics:1/4) next line");
+	assert_string_equal(out, "a b {efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4)} next line");
 	/* "efa-verify:" inside an admin's word is not ours. */
 	assert_int_equal(ev_record_merge(admin[6], "efa-verify: verdict=ok", out, sizeof(out), &err), 0);
-	assert_string_equal(out, "note=see-efa-verify:docs efa-verify: verdict=ok");
+	assert_string_equal(out, "note=see-efa-verify:docs {efa-verify: verdict=ok}");
 	/* A second, stale part is dropped; the admin's words all stay. */
 	assert_int_equal(ev_record_merge(admin[7], rec, out, sizeof(out), &err), 0);
-	assert_string_equal(out, "x efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
-				 "bad=n1:degraded(idle_nics:1/4) y z");
+	assert_string_equal(out, "x {efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 "
+				 "bad=n1:degraded(idle_nics:1/4)} y z");
 	/* Idempotent from any starting text, and the record parses back. */
 	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
 		struct ev_record r;
@@ -242,6 +243,84 @@ static void test_merge_keeps_admin_text(void **state)
 	assert_int_equal(ev_record_merge("x", "efa-verify: verdict=ok", out, 8, &err), -ENAMETOOLONG);
 }
 
+/* Other tools write AdminComment too (jobstats: "JS1:<gzip+base64>"), and
+ * may put anything before or after our part: it is delimited, so what
+ * follows it is theirs even where it looks like our keys, and nothing of
+ * theirs is read as ours. Records written before they were delimited are
+ * still read and replaced. */
+static void test_record_delimited(void **state)
+{
+	static const char js1[] = "JS1:H4sIAAAAAAAAA6tWSlSyUkrLL1KqBQDx8ZyRDQAAAA==";
+	const char *rec = "efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0";
+	const char *rec2 = "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 bad=n[1-2]:degraded(x)";
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX], in[EV_RECORD_MAX];
+	struct ev_record r;
+	struct ev_err err;
+
+	(void)state;
+	/* Another tool's text alone: nothing of ours in it. */
+	assert_int_equal(ev_record_parse(js1, &r, &err), -ENOENT);
+	ev_record_free(&r);
+	/* Ours goes after it; theirs is kept byte for byte. */
+	assert_int_equal(ev_record_merge(js1, rec, out, sizeof(out), &err), 0);
+	snprintf(in, sizeof(in), "%s {%s}", js1, rec);
+	assert_string_equal(out, in);
+	assert_int_equal(ev_record_parse(out, &r, &err), 0);
+	assert_int_equal(r.verdict, EV_V_OK);
+	ev_record_free(&r);
+	/* Text after ours that looks like our keys is not ours: it is kept,
+	 * and the record still parses (undelimited, it would be swallowed). */
+	snprintf(in, sizeof(in), "%s {%s} verdict=pass nodes=3 shared=yes", js1, rec);
+	assert_int_equal(ev_record_parse(in, &r, &err), 0);
+	assert_int_equal(r.reported, 2);
+	assert_int_equal(r.shared, 0);
+	ev_record_free(&r);
+	assert_int_equal(ev_record_merge(in, rec2, out, sizeof(out), &err), 0);
+	snprintf(again, sizeof(again), "%s {%s} verdict=pass nodes=3 shared=yes", js1, rec2);
+	assert_string_equal(out, again);
+	assert_int_equal(ev_record_merge(out, rec2, again, sizeof(again), &err), 0);
+	assert_string_equal(out, again);
+	/* Glued to their text on either side: still ours, and theirs stays. */
+	assert_int_equal(ev_record_merge("a{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0}b", rec, out,
+					 sizeof(out), &err), 0);
+	assert_string_equal(out, "a {efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0} b");
+	/* A record written before they were delimited is read, and replaced by
+	 * a delimited one, with an admin's words before and after it kept. */
+	assert_int_equal(ev_record_parse("t-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 keep", &r, &err),
+			 0);
+	assert_int_equal(r.efa_bytes, 1);
+	ev_record_free(&r);
+	assert_int_equal(ev_record_merge("t-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 keep", rec, out,
+					 sizeof(out), &err), 0);
+	assert_string_equal(out, "t-1 {efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0} keep");
+	/* Both forms (a writer from before delimiters added the old one):
+	 * one record is left. */
+	assert_int_equal(ev_record_merge("{efa-verify: verdict=ok nodes=1/2 efa_bytes=1 tcp_bytes=0} x "
+					 "efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0", rec, out,
+					 sizeof(out), &err), 0);
+	assert_string_equal(out, "{efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0} x");
+	/* The delimited part is the one read, wherever an undelimited one is. */
+	assert_int_equal(ev_record_parse("efa-verify: see {efa-verify: verdict=ok nodes=1/1 efa_bytes=7 tcp_bytes=0}",
+					 &r, &err), 0);
+	assert_int_equal(r.efa_bytes, 7);
+	ev_record_free(&r);
+	/* A part cut short (no '}') is not ours, and does not swallow the
+	 * next one; inside the delimiters, only our tokens. */
+	assert_int_equal(ev_record_parse("{efa-verify: verdict=ok nodes=1/1", &r, &err), -ENOENT);
+	ev_record_free(&r);
+	assert_int_equal(ev_record_merge("{efa-verify: verdict=ok", rec, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "{efa-verify: verdict=ok {efa-verify: verdict=ok nodes=2/2 efa_bytes=5 tcp_bytes=0}");
+	assert_int_equal(ev_record_parse(out, &r, &err), 0);
+	assert_int_equal(r.reported, 2);
+	ev_record_free(&r);
+	assert_int_equal(ev_record_parse("{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 note}", &r, &err),
+			 -EBADMSG);
+	ev_record_free(&r);
+	assert_int_equal(ev_record_parse("{efa-verify:verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0}", &r, &err),
+			 -ENOENT);
+	ev_record_free(&r);
+}
+
 /* Found by fuzz/fuzz_record (fuzz/regressions/record/merge_record_*): a
  * record an admin re-wrapped with a tab or newline between its tokens was
  * cut there, its tail kept as admin text and set next to the new record,
@@ -254,9 +333,9 @@ static void test_merge_record_split_by_other_whitespace(void **state)
 		"a\r\nefa-verify:\tverdict=ok \n\t nodes=1/1\r\nefa_bytes=1 tcp_bytes=0\nb",
 	};
 	static const char *const want[] = {
-		"efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0",
-		"efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 ticket=INC42",
-		"a efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0 b",
+		"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0}",
+		"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0} ticket=INC42",
+		"a {efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0} b",
 	};
 	const char *rec = "efa-verify: verdict=degraded nodes=2/2 efa_bytes=5 tcp_bytes=0";
 	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
@@ -412,8 +491,8 @@ static void test_record_tcp_source(void **state)
 	/* Both keys are ours: a merge replaces them, the admin's words stay. */
 	assert_int_equal(ev_record_merge("ticket-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 "
 					 "other_tcp_bytes=9 tcp_source=nftables keep", out, merged, sizeof(merged), &err), 0);
-	assert_string_equal(merged, "ticket-1 efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
-				    "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x) keep");
+	assert_string_equal(merged, "ticket-1 {efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
+				    "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)} keep");
 }
 
 static void test_hostlist_expand(void **state)
@@ -625,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_hostlist),
 		cmocka_unit_test(test_merge_keeps_admin_text),
 		cmocka_unit_test(test_merge_record_split_by_other_whitespace),
+		cmocka_unit_test(test_record_delimited),
 		cmocka_unit_test(test_hostlist_all_digit_names),
 		cmocka_unit_test(test_record_parse),
 		cmocka_unit_test(test_record_tcp_source),
