@@ -143,27 +143,35 @@ fx n2 --add 'rdmap17s0:tx_bytes=524288000'
 out=$(judged "$job" 1)
 is "single node, one NIC of four busy: ok, idle NICs said but not held against it" "$out" \
 	"n2 ok idle_nics:3/4:not_judged:single_node"
-started_job 2 -w n[2-3] --exclusive
-fx n2 --add 'rdmap17s0:tx_bytes=524288000'
-fx n3 --add '*:tx_bytes=524288000' --add 'rdmap18s0:rx_drops=4321'
-out=$(judged "$job" 2)
+# exclusive_pair NODES: a 2-node exclusive job on NODES whose counters move
+# by the fx lines on stdin ("NODE fx-args", one a node), judged: sets job,
+# out (its nodes' verdicts) and rec (its record).
+exclusive_pair() {
+	local line
+	started_job 2 -w "$1" --exclusive
+	while read -r -a line; do fx "${line[@]}"; done
+	out=$(judged "$job" 2)
+	rec=$(record "$job" nodes=2/2)
+}
+exclusive_pair 'n[2-3]' <<'FX'
+n2 --add rdmap17s0:tx_bytes=524288000
+n3 --add *:tx_bytes=524288000 --add rdmap18s0:rx_drops=4321
+FX
 # rdmap18s0 moved under a GiB: judged as a GiB, 4321 drops per GiB.
 is "2-node exclusive job, idle NICs / drops: degraded with reasons" "$out" "n2 degraded idle_nics:3/4
 n3 degraded rx_drops:4321/GiB@rdmap18s0"
-rec=$(record "$job" nodes=2/2)
 is "degraded job: record lists both nodes with their reasons" "$rec" \
 	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=2621440000 tcp_bytes=0 bad=n2:degraded(idle_nics:3/4);n3:degraded(rx_drops:4321/GiB@rdmap18s0)}"
 
 # --- the p5: traffic on 1 NIC of 32, retransmissions growing
-started_job 2 -w n[3-4] --exclusive
-fx n3 --add '*:tx_bytes=524288000'
-fx n4 --add 'rdmap16s0:tx_bytes=524288000' --add 'rdmap16s0:retrans_pkts=7700'
-out=$(judged "$job" 2)
+exclusive_pair 'n[3-4]' <<'FX'
+n3 --add *:tx_bytes=524288000
+n4 --add rdmap16s0:tx_bytes=524288000 --add rdmap16s0:retrans_pkts=7700
+FX
 # Both are true of n4; error counters are judged before idle NICs, so the
 # reason is the retransmissions.
 is "p5, 1 of 32 NICs busy, retransmissions: degraded, the retransmissions said" "$out" "n3 ok -
 n4 degraded retrans_pkts:7700/GiB@rdmap16s0"
-rec=$(record "$job" nodes=2/2)
 is "p5 job: record says degraded with n4's reason" "$rec" \
 	"{efa-verify: verdict=degraded nodes=2/2 efa_bytes=$((5 * 500 * MiB)) tcp_bytes=0 bad=n4:degraded(retrans_pkts:7700/GiB@rdmap16s0)}"
 json=$("${EV[@]}" report "$job" --json)
