@@ -180,7 +180,7 @@ like "record: always: off, port down: the step ran" "$(cat "$SIM/out/$job.out")"
 unlike "record: always: off, port down: the step was told nothing" "$(cat "$SIM/out/$job.out")" "not ready"
 like "record: always: off, port down: n2 not_ready in the log" "$out" "n2 not_ready ports:_"
 like "record: always: off, port down: sacct record names n2 not_ready" "$(record "$job" nodes=2/2)" \
-	"^efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready\(ports:_"
+	"^\{efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready\(ports:_"
 # What off turned off: the same job in report mode gets the environment.
 job=$(submit 1 -w n1)
 check "record: always: report: job $job ran" ran "$job"
