@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +21,8 @@
 #include "ev_deliver.h"
 #include "ev_jobenv.h"
 #include "config/ev_config.h"
-#include "config/ev_mode.h"
 #include "state/ev_jobid.h"
 #include "state/ev_pending.h"
-#include "util/ev_opts.h"
 
 /* This host's short name, for %n in the config's paths ("slurmctld" where
  * it is not one a node could have). */
@@ -38,47 +35,23 @@ static void host_name(char *out, size_t cap)
 	snprintf(out, cap, "%s", h[0] && strlen(h) < cap && ev_valid_nodename(h) ? h : "slurmctld");
 }
 
-/* The user's, the plugstack's and the config's mode, as the node's epilog
- * resolves them (slurmctld passes the job's SPANK_ variables here too):
- * nothing to write for a job efa-verify left alone. */
-static bool job_verified(const struct ev_config *cfg)
-{
-	struct ev_mode_choice user = { 0 }, stack = { 0 };
-	const char *v;
-
-	if ((v = getenv("SPANK_EFA_VERIFY_MODE")) && ev_mode_parse(v, &user.value) == 0)
-		user.given = true;
-	if ((v = getenv("SPANK_EFA_VERIFY_PLUGSTACK_MODE")) && ev_mode_parse(v, &stack.value) == 0)
-		stack.given = true;
-	return ev_mode_resolve(&user, &stack, cfg->mode) != EV_MODE_OFF || cfg->record == EV_RECORD_ALWAYS;
-}
-
 int ev_epilog_slurmctld(int argc, char **argv, const char *usage)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "version", no_argument, NULL, 'V' },
-		EV_OPTS_HELP_END,
-	};
-	const char *cfg_path = NULL, *num = getenv("SLURM_JOB_NUM_NODES");
+	const char *cfg_path, *num = getenv("SLURM_JOB_NUM_NODES");
+	struct ev_mode_choice user, stack;
 	struct ev_deliver_ctx dc;
 	struct ev_config cfg;
 	struct ev_err err = { "" };
 	char host[EV_NAME_MAX];
 	uint32_t jobid, nodes = 0;
 	size_t done = 0, left = 0;
-	int c, rc;
+	bool no_acct;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("efa-verify-epilog %s\n", PACKAGE_VERSION); return 0;
-		default: fputs(usage, stderr); return 0;
-		}
-	}
-	openlog("efa-verify-epilog", LOG_PID, LOG_DAEMON);
+	/* --no-accounting means nothing here: writing the record is all
+	 * this does. */
+	if (!ev_binary_options(argc, argv, "efa-verify-epilog", usage, &cfg_path, &no_acct))
+		return 0;
 	if (ev_jobid_parse(getenv("SLURM_JOB_ID"), &jobid, &err) != 0) {
 		ev_binlog(LOG_ERR, "EpilogSlurmctld: %s", err.msg);
 		return 0;
@@ -99,7 +72,8 @@ int ev_epilog_slurmctld(int argc, char **argv, const char *usage)
 	dc.state_dir = cfg.state_dir;
 	dc.node = host;
 	dc.nodelist = getenv("SLURM_JOB_NODELIST");
-	if (job_verified(&cfg)) {
+	ev_jobenv_modes(&user, &stack);
+	if (ev_job_judged(&user, &stack, &cfg)) {
 		rc = ev_deliver_complete(&dc, jobid, nodes, (unsigned)cfg.record_wait_ms, &err);
 		if (rc == 0) {
 			ev_binlog(LOG_INFO, "job %u: record written from the slurmctld host: %s", jobid, dc.record);

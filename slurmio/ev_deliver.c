@@ -392,9 +392,9 @@ int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, 
 			continue;
 		}
 		/* slurmctld away: the rest waits, as every result is published
-		 * through it. slurmdbd away holds back only the results of jobs
-		 * slurmctld has let go of; a job accounting does not know (yet)
-		 * only its own. */
+		 * through it. slurmdbd away: each is still published (another
+		 * writer may take it from there), its record waits; a job
+		 * accounting does not know (yet) holds back only its own. */
 		if (c->ctld_down) {
 			(*left)++;
 			continue;

@@ -9,7 +9,12 @@
  *    node has published, then writes;
  *  - a node that publishes late (from the spool, or long after its epilog
  *    began): it writes what it sees, so a result that missed the first node
- *    still lands.
+ *    still lands;
+ *  - with record_writer: slurmctld, neither: the nodes only publish, and
+ *    efa-verify-epilog run as EpilogSlurmctld writes from the slurmctld
+ *    host (a record it cannot write yet stays pending there).
+ * Records go to slurmdbd only, once it has the job's end: slurmctld
+ * refuses a finished job's AdminComment.
  * Whoever writes reads only the job's own nodes, one small RPC each
  * (never the whole node table, whose reply grows with the cluster), and
  * the first node waits on the job record (slurmctld says which of its
@@ -51,8 +56,8 @@ struct ev_deliver_ctx {
 	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
 	bool dbd_lagging;               /* accounting lacked a job's end after a wait: the
 					 * rest of the run does not wait again */
-	bool dbd_down;                  /* slurmdbd not reached: results of jobs slurmctld
-					 * has let go of stay spooled; the rest goes on */
+	bool dbd_down;                  /* slurmdbd not reached: results are still published,
+					 * their records wait (spooled) */
 	char record[EV_RECORD_MAX];     /* the last record written or found */
 };
 
@@ -65,8 +70,9 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 
 /* Deliver everything spooled for this node (late: each also writes its job
  * record). *delivered / *left count results; err says the first failure.
- * Stops at the first failure to reach slurmctld; slurmdbd not answering
- * holds back only the results that need it. Past c->deadline_ms no other
+ * Stops at the first failure to reach slurmctld; with slurmdbd not
+ * answering, results are still published and stay spooled for their
+ * records. Past c->deadline_ms no other
  * result is begun (the one under way is finished): the rest stays spooled,
  * -ETIMEDOUT unless something failed first. */
 int ev_deliver_spool(struct ev_deliver_ctx *c, size_t *delivered, size_t *left, struct ev_err *err);

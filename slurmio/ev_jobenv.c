@@ -72,7 +72,7 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 	uint32_t n;
 	/* slurmd (22.05) gives a node's Prolog and Epilog the job's nodes as
 	 * SLURM_NODELIST; SLURM_JOB_NODELIST is what a job step sees. */
-	const char *list = getenv("SLURM_JOB_NODELIST"), *mode = getenv("SPANK_EFA_VERIFY_MODE");
+	const char *list = getenv("SLURM_JOB_NODELIST");
 	const char *uid = getenv("SLURM_JOB_UID");
 	const char *cpus = getenv("SLURM_JOB_CPUS_PER_NODE");
 	uint64_t u;
@@ -104,10 +104,7 @@ int ev_jobenv_read(struct ev_jobenv *e, struct ev_err *err)
 		e->job_cpus = 0;
 	env_word("SLURM_JOB_EXCLUSIVE", e->exclusive, sizeof(e->exclusive));
 	env_word("SLURM_JOB_OVERSUBSCRIBE", e->oversubscribe, sizeof(e->oversubscribe));
-	if (mode && ev_mode_parse(mode, &e->mode.value) == 0)
-		e->mode.given = true;
-	if ((mode = getenv("SPANK_EFA_VERIFY_PLUGSTACK_MODE")) && ev_mode_parse(mode, &e->plugstack_mode.value) == 0)
-		e->plugstack_mode.given = true;
+	ev_jobenv_modes(&e->mode, &e->plugstack_mode);
 	if (uid && ev_parse_u64_strict(uid, &u) && u < UINT32_MAX) {
 		e->uid = (uint32_t)u;
 		e->have_uid = true;
@@ -206,8 +203,29 @@ void ev_jobenv_facts(const struct ev_jobenv *e, struct ev_job_facts *out)
 	};
 }
 
-int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
-		    struct ev_jobenv *je, struct ev_config *cfg)
+void ev_jobenv_modes(struct ev_mode_choice *user, struct ev_mode_choice *plugstack)
+{
+	const char *v;
+
+	memset(user, 0, sizeof(*user));
+	memset(plugstack, 0, sizeof(*plugstack));
+	if ((v = getenv("SPANK_EFA_VERIFY_MODE")) && ev_mode_parse(v, &user->value) == 0)
+		user->given = true;
+	if ((v = getenv("SPANK_EFA_VERIFY_PLUGSTACK_MODE")) && ev_mode_parse(v, &plugstack->value) == 0)
+		plugstack->given = true;
+}
+
+bool ev_job_judged(const struct ev_mode_choice *user, const struct ev_mode_choice *plugstack,
+		   const struct ev_config *cfg)
+{
+	/* record: always makes the record the admin's audit: off (the user's,
+	 * the plugstack's or the config's) then stops only what the plugin
+	 * does in the job. */
+	return ev_mode_resolve(user, plugstack, cfg->mode) != EV_MODE_OFF || cfg->record == EV_RECORD_ALWAYS;
+}
+
+int ev_binary_options(int argc, char **argv, const char *name, const char *usage, const char **cfg_path,
+		      bool *no_acct)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -215,15 +233,15 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		{ "version", no_argument, NULL, 'V' },
 		EV_OPTS_HELP_END,
 	};
-	struct ev_err err = { "" };
-	const char *cfg_path = NULL;
-	bool no_acct = false;
 	int c;
 
+	*cfg_path = NULL;
+	*no_acct = false;
+	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 'A': no_acct = true; break;
+		case 'c': *cfg_path = optarg; break;
+		case 'A': *no_acct = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("%s %s\n", name, PACKAGE_VERSION); return 0;
 		/* A bad option must not fail the job: say so, do nothing. */
@@ -231,6 +249,18 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 		}
 	}
 	openlog(name, LOG_PID, LOG_DAEMON);
+	return 1;
+}
+
+int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
+		    struct ev_jobenv *je, struct ev_config *cfg)
+{
+	struct ev_err err = { "" };
+	const char *cfg_path;
+	bool no_acct;
+
+	if (!ev_binary_options(argc, argv, name, usage, &cfg_path, &no_acct))
+		return 0;
 	if (ev_jobenv_read(je, &err) != 0) {
 		ev_binlog(LOG_ERR, "not run by slurmd as a prolog or epilog? %s", err.msg);
 		return 0;
@@ -242,11 +272,7 @@ int ev_binary_start(int argc, char **argv, const char *name, const char *usage,
 	}
 	if (cfg->deprecated[0])
 		ev_binlog(LOG_WARNING, "%s", cfg->deprecated);
-	/* record: always makes the record the admin's audit: off (the user's,
-	 * the plugstack's or the config's) then stops only what the plugin
-	 * does in the job. */
-	if (ev_mode_resolve(&je->mode, &je->plugstack_mode, cfg->mode) == EV_MODE_OFF &&
-	    cfg->record != EV_RECORD_ALWAYS) {
+	if (!ev_job_judged(&je->mode, &je->plugstack_mode, cfg)) {
 		ev_config_free(cfg);
 		return 0;
 	}

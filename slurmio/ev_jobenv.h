@@ -60,6 +60,20 @@ int ev_nodelist_expand(const char *list, char ***names, size_t *n, struct ev_err
 
 int ev_jobenv_peers(const struct ev_jobenv *e, char ***names, size_t *n, struct ev_err *err);
 
+/* The job's mode as the plugin in srun/sbatch/salloc passed it on: the
+ * user's --efa-verify (SPANK_EFA_VERIFY_MODE) and the plugstack line's
+ * mode= (SPANK_EFA_VERIFY_PLUGSTACK_MODE); slurmd and slurmctld give both
+ * to their prologs and epilogs. */
+void ev_jobenv_modes(struct ev_mode_choice *user, struct ev_mode_choice *plugstack);
+/* Whether efa-verify judges and records the job: its mode is not off, or
+ * the config says record: always. */
+bool ev_job_judged(const struct ev_mode_choice *user, const struct ev_mode_choice *plugstack,
+		   const struct ev_config *cfg);
+/* Options (-c FILE, --no-accounting, -h, -V) and syslog: 1 to go on, 0 to
+ * exit 0 (help, version, a bad option, already said). */
+int ev_binary_options(int argc, char **argv, const char *name, const char *usage, const char **cfg_path,
+		      bool *no_acct);
+
 /* What both binaries do first: options (-c FILE, --no-accounting, -h, -V), syslog, the job
  * environment, the config. Returns 1 to go on, 0 to exit 0 (help, version,
  * or nothing to do, already logged). Only when it returns 1 do je and cfg
