@@ -106,6 +106,13 @@ static void free_cond(slurmdb_job_cond_t *c)
 	free(c);
 }
 
+/* A row whose job has ended: a final state, or the row a requeue or
+ * resize closed (its base state may read pending). */
+static bool row_ended(uint32_t state)
+{
+	return (state & JOB_STATE_BASE) > JOB_SUSPENDED || (state & (JOB_REQUEUE | JOB_RESIZING | JOB_REVOKED));
+}
+
 /* One field of the job's current row in accounting, and whether that row
  * has the job's end (ended may be NULL). */
 static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **out, bool *ended,
@@ -122,6 +129,11 @@ static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **o
 		return ev_errf(err, -ENOMEM, "out of memory");
 	jobs = slurmdb_jobs_get(db->conn, c);
 	free_cond(c);
+	/* slurmdbd reads a connection's queries inside one database
+	 * transaction: until it ends, every later read sees the rows as
+	 * this one did, and a writer polling for the job's end would never
+	 * see it arrive. Nothing was changed, so it is rolled back. */
+	slurmdb_connection_commit(db->conn, false);
 	if (!jobs)
 		return ev_errf(err, -EIO, "cannot read job %u from slurmdbd: %s", jobid,
 			       slurm_strerror(ev_slurm_errno()));
@@ -135,8 +147,11 @@ static int get_job_field(struct ev_dbd *db, uint32_t jobid, bool nodes, char **o
 		free(*out);
 		*out = strdup(v ? v : "");
 		rc = *out ? 0 : -ENOMEM;
+		/* Not end != 0: accounting fills a pending or running
+		 * row's end with the time of the query. Its state says
+		 * whether slurmctld's end of the job has arrived. */
 		if (ended)
-			*ended = j->end != 0;
+			*ended = row_ended(j->state);
 	}
 	slurm_list_iterator_destroy(it);
 	slurm_list_destroy(jobs);
