@@ -79,10 +79,11 @@ dbd_here() { timeout 30 sacctmgr -n list cluster >/dev/null 2>&1; }
 node_flush() {
 	timeout 120 "$CLUSTER" exec --dir "$CDIR" "$1" env SLURM_CONF="$SLURM_CONF" "${EV[@]}" -N "$1" flush
 }
-# in_accounting JOB: slurmdbd has the job (after a restart, slurmctld sends
-# it what it queued meanwhile; bounded, 2 minutes).
-known() { sacct -n -X -P -j "$1" -o JobID 2>/dev/null | grep -qx "$1"; }
-in_accounting() { wait_until 120 known "$1"; }
+# ended_in_accounting JOB: slurmdbd has the job's end (after a restart,
+# slurmctld sends it what it queued meanwhile; bounded, 2 minutes). Only
+# then is a record written: one written before would be overwritten by it.
+ended() { sacct -n -X -P -j "$1" -o State 2>/dev/null | grep -Eq '^(COMPLETED|FAILED|CANCELLED|TIMEOUT)'; }
+ended_in_accounting() { wait_until 120 ended "$1"; }
 
 # run_job: a 2-node job on n1 and n2 moving EFA traffic; sets job.
 run_job() {
@@ -165,7 +166,7 @@ is "slurmdbd down: the first node's result is spooled" "$(ls "$SIM"/state/n1/spo
 is "slurmdbd down: the record is pending on the slurmctld host" "$(pending)" 1
 out=$("$CLUSTER" start-dbd --dir "$CDIR" 2>&1)
 check "slurmdbd starts again" test $? = 0
-check "slurmdbd has job $job again" in_accounting "$job"
+check "slurmdbd has job $job's end again" ended_in_accounting "$job"
 out=$("${EV[@]}" -N "$HOST" flush 2>&1); rc=$?
 like "flush on the slurmctld host writes the pending record" "$out" "^records written 1, still pending 0$"
 is "... exits 0" "$rc" 0
