@@ -615,10 +615,27 @@ static void test_result_line_round_trip(void **state)
 	r.nics_busy = r.nics_total = 4096;
 	r.nic_min_bytes = r.nic_max_bytes = UINT64_MAX;
 	r.verdict = EV_V_TCP_FALLBACK;
+	r.jobid = r.job_nodes = UINT32_MAX;
+	/* Causes at their widest too: the longest names, the longest details. */
+	for (int c = EV_CAUSE__COUNT - 1; c >= EV_CAUSE__COUNT - EV_CAUSES_MAX; c--) {
+		char d[EV_CAUSE_DETAIL_MAX];
+
+		memset(d, 'd', sizeof(d) - 1);
+		d[sizeof(d) - 1] = '\0';
+		ev_causes_add(&r.causes, (enum ev_cause_name)c, EV_CAUSE_LIKELY, d);
+	}
+	r.causes.c[0].name = EV_CAUSE_NCCL_NET_PLUGIN;
+	r.causes.c[1].name = EV_CAUSE_UNREACHABLE_PEERS;
+	assert_int_equal(r.causes.n, EV_CAUSES_MAX);
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	print_message("# the widest result line: %zu bytes\n", strlen(line));
 	assert_int_equal(ev_result_parse(line, &p, &err), 0);
 	assert_memory_equal(&r, &p, sizeof(r));
 	assert_int_equal(ev_result_format(&r, line, 40), -ENAMETOOLONG);
+	/* Causes format refuses are not written. */
+	r.causes.c[1] = r.causes.c[0];
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+	memset(&r.causes, 0, sizeof(r.causes));
 	/* A reason that only fits encoded if cut is cut, whole characters. */
 	memset(r.reason, ' ', sizeof(r.reason) - 1);
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
@@ -677,12 +694,18 @@ static void test_result_parse_refuses_hostile_input(void **state)
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=nftables tcp_source=interface",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=-3 tcp_source=nftables",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=nosuch",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock+fi_provider",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock(a%20b)",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock cause=memlock",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock=1",
 		"",
 		"garbage",
 	};
 	struct ev_node_result p;
 	struct ev_err err;
-	char longline[600];
+	char longline[EV_RESULT_LINE_MAX + 1];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
