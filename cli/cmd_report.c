@@ -26,9 +26,10 @@ static const char report_usage[] =
 	"the job's nodes and other IP bytes (storage, Slurm; never fallback),\n"
 	"where TCP was counted (tcp_source: nftables, or interface where the\n"
 	"job's table could not be made: then TCP holds all of the interfaces'\n"
-	"bytes), EFA share, the nodes that were not ok; and a per-node table with\n"
-	"each node's NIC\n"
-	"balance (busy NICs, least/most bytes on one NIC) for as long as\n"
+	"bytes), EFA share, the nodes that were not ok and the causes their\n"
+	"evidence names (\"cause:\" where it proves one, \"likely cause:\" where it\n"
+	"only suggests one), each with its fix; and a per-node table with each\n"
+	"node's NIC balance (busy NICs, least/most bytes on one NIC) for as long as\n"
 	"slurmctld's node records keep the job (its last few jobs per node).\n"
 	"\n"
 	"A running job's numbers so far: what each of its nodes moved since the\n"
@@ -106,6 +107,20 @@ static void print_json(const struct report_view *v)
 	}
 	ev_json_arr_end(&j);
 	ev_json_u64(&j, "not_ok_unlisted", rec->more);
+	ev_json_arr_begin(&j, "causes");
+	for (size_t i = 0; i < rec->n_causes; i++) {
+		const struct ev_record_cause *c = &rec->causes[i];
+
+		ev_json_obj_begin(&j, NULL);
+		ev_json_str(&j, "name", ev_cause_name(c->name));
+		ev_json_str(&j, "detail", c->detail[0] ? c->detail : NULL);
+		ev_json_str(&j, "nodes", c->hosts);
+		ev_json_str(&j, "certainty", ev_cause_certainty_name(c->certainty));
+		ev_json_str(&j, "evidence", ev_cause_evidence(c->name));
+		ev_json_str(&j, "fix", ev_cause_fix(c->name));
+		ev_json_obj_end(&j);
+	}
+	ev_json_arr_end(&j);
 	ev_json_arr_begin(&j, "nodes");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ev_node_result *r = &v->res[i];
@@ -113,6 +128,7 @@ static void print_json(const struct report_view *v)
 		ev_json_obj_begin(&j, NULL);
 		ev_json_str(&j, "node", r->node);
 		ev_json_verdict(&j, r->verdict, r->reason);
+		ev_json_causes(&j, &r->causes, false);
 		traffic_json(&j, r->efa_bytes, r->tcp_bytes, r->tcp_source, r->other_tcp_bytes);
 		if (v->so_far)
 			ev_json_null(&j, "shared");
@@ -179,6 +195,14 @@ static void print_human(const struct report_view *v)
 			       rec->groups[i].reason[0] ? rec->groups[i].reason : "");
 		if (rec->more)
 			printf("    and %zu more node(s) not listed\n", rec->more);
+	}
+	/* Why, where the nodes' evidence says, and what to do about it. */
+	for (size_t i = 0; i < rec->n_causes; i++) {
+		const struct ev_record_cause *k = &rec->causes[i];
+
+		printf("  %scause: %s: %s%s%s%s\n    fix: %s\n", k->certainty == EV_CAUSE_LIKELY ? "likely " : "",
+		       k->hosts, ev_cause_name(k->name), k->detail[0] ? " (" : "", k->detail, k->detail[0] ? ")" : "",
+		       ev_cause_fix(k->name));
 	}
 	if (!v->n) {
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");

@@ -227,7 +227,7 @@ static void step_traffic_line(spank_t sp)
 	struct ev_node_verdict v;
 	struct ev_err err = { "" };
 	uint32_t nodes = 0;
-	char line[512];
+	char line[1024];
 
 	if (!ctx.step.counting || step_snapshot(&end) != 0 ||
 	    ev_delta_compute(&ctx.step.start, &end, &d, &err) != 0)
@@ -238,7 +238,7 @@ static void step_traffic_line(spank_t sp)
 		in.job_nodes = nodes;
 	in.delta = &d;
 	ev_verdict_decide(&ctx.config.file.verdict, &in, &v);
-	if (ev_step_line(ctx.step.node, &d, &v, ctx.config.file.verdict.min_bytes, line, sizeof(line)))
+	if (ev_step_line(ctx.step.node, &d, &v, NULL, ctx.config.file.verdict.min_bytes, line, sizeof(line)))
 		slurm_error(PFX "%s", line);
 out:
 	ev_delta_free(&d);

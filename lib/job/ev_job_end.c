@@ -14,6 +14,9 @@
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
 
+/* The result is spooled as formatted: whatever fits a result line fits. */
+_Static_assert(EV_RESULT_LINE_MAX <= EV_SPOOL_LINE_MAX, "a node result line must fit the spool");
+
 void ev_job_end_load(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
 		     struct ev_msgs *msgs)
 {
@@ -100,7 +103,7 @@ static void node_outputs(const struct ev_config *cfg, const struct ev_job_facts 
 			 struct ev_msgs *msgs)
 {
 	struct ev_joblog_entry e = { (uint64_t)time(NULL), job->jobid, job->node, st->in.job_nodes, &st->verdict,
-				     st->in.delta };
+				     st->in.delta, NULL };
 	struct ev_err err = { "" };
 
 	if (cfg->log_path[0] && ev_joblog_write(cfg->log_path, &e, &err) != 0)

@@ -10,6 +10,7 @@
 
 #include "node/ev_delta.h"
 #include "util/ev_err.h"
+#include "judge/ev_cause.h"
 #include "judge/ev_verdict.h"
 
 /* Append line (a newline is added) with one write(2), so lines from
@@ -28,10 +29,12 @@ struct ev_joblog_entry {
 	uint32_t job_nodes;                     /* 0 = not known */
 	const struct ev_node_verdict *verdict;  /* required */
 	const struct ev_node_delta *delta;      /* NULL: no numbers (no start snapshot) */
+	const struct ev_causes *causes;         /* NULL: none named */
 };
 
 /* The JSON object, one line, no newline (caller frees); NULL if out of
  * memory. Keys: time, job, node, job_nodes, verdict, reason (null if none),
+ * causes [{name, certainty, detail (null if none)}] (empty if none),
  * shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
  * rdma_read_bytes, rdma_write_bytes, tcp_bytes (inter-node), tcp_tx_bytes,
  * tcp_rx_bytes, other_tcp_bytes (null when counted on interfaces),

@@ -68,6 +68,14 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 	ev_buf_printf(&b, "efa_verify_job_end_time_seconds{%s} %" PRIu64 "\n", lab, e->time);
 	family(&b, "nodes", "Nodes in the job (0: not known).");
 	ev_buf_printf(&b, "efa_verify_job_nodes{%s} %" PRIu32 "\n", lab, e->job_nodes);
+	/* Only where the node names a cause, as tcp_source only where known. */
+	if (e->causes && e->causes->n) {
+		family(&b, "cause", "1 for each cause the node's evidence names for the job (certain or likely).");
+		for (size_t i = 0; i < e->causes->n && i < EV_CAUSES_MAX; i++)
+			ev_buf_printf(&b, "efa_verify_job_cause{%s,cause=\"%s\",certainty=\"%s\"} 1\n", lab,
+				      ev_cause_name(e->causes->c[i].name),
+				      ev_cause_certainty_name(e->causes->c[i].certainty));
+	}
 	if (d) {
 		static const struct { const char *name, *help; size_t off; } g[] = {
 			{ "efa_bytes", "Bytes over EFA on this node during the job.",

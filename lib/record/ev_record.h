@@ -5,7 +5,7 @@
  *
  * Record: "efa-verify: verdict=WORST nodes=REPORTED/TOTAL efa_bytes=N
  * tcp_bytes=N [other_tcp_bytes=N tcp_source=S] [shared=N]
- * [bad=GROUP;GROUP;...[;+N_more]]", where tcp_bytes is the job's
+ * [bad=GROUP;GROUP;...[;+N_more]] [cause=CAUSE;CAUSE;...]", where tcp_bytes is the job's
  * inter-node TCP and other_tcp_bytes the rest of the nodes' IP traffic
  * (storage, Slurm), tcp_source "nftables" when every node that reported
  * counted with its job table and "interface" when any counted its
@@ -20,9 +20,24 @@
  * record never exceeds EV_RECORD_MAX - 1 bytes: nodes that do not fit are
  * counted in "+N_more".
  *
+ * CAUSE is HOSTLIST:NAME[(DETAIL)] for a cause its nodes' evidence proves,
+ * HOSTLIST:NAME~[(DETAIL)] for one it only suggests (judge/ev_cause.h): the
+ * nodes, of any verdict, whose result names that cause with that certainty,
+ * in one host range; ';' separates them (a host range holds commas). The
+ * detail is shown when every node of the group has the same one (a
+ * group's nodes whose details differ show the name alone). Certain causes
+ * first, then those of the most nodes, then the vocabulary's order. The
+ * causes may take up to half of the room the counts leave (the bad nodes
+ * get what they do not take) and a cause whose host range does not fit
+ * what is left is dropped whole, never listed with part of its nodes and
+ * not counted anywhere: the record then names fewer causes, each of them
+ * true of all the nodes it lists. Records written before causes have no
+ * cause= and read as naming none.
+ *
  * Every value is a token without spaces, '=', ';', '(' or ')': node names
- * must be plain host names, and reasons are %XX-encoded outside
- * [A-Za-z0-9_.:/+@-]. */
+ * must be plain host names, reasons are %XX-encoded outside
+ * [A-Za-z0-9_.:/+@-] and a cause's detail is made of those characters
+ * alone. */
 #ifndef EV_RECORD_H
 #define EV_RECORD_H
 
@@ -31,8 +46,9 @@
 #include <stdint.h>
 
 #include "util/ev_err.h"
-#include "record/ev_result.h"
+#include "judge/ev_cause.h"
 #include "judge/ev_verdict.h"
+#include "record/ev_result.h"
 
 #define EV_RECORD_PREFIX "efa-verify:"
 /* In AdminComment the record stands between these: other tools write that
@@ -47,7 +63,8 @@
 
 /* The record for these results (total_nodes: the job's node count; fewer
  * reports make the verdict "unknown" at best). Duplicate nodes: the worse
- * result is kept. -EINVAL for a result that ev_result_format would refuse. */
+ * result is kept. -EINVAL for a node name, verdict or causes that
+ * ev_result_format would refuse. */
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err);
 
@@ -70,6 +87,14 @@ struct ev_record_group {
 	char reason[EV_REASON_MAX];       /* decoded; "" if none */
 };
 
+/* One cause= group: the nodes that name a cause with one certainty. */
+struct ev_record_cause {
+	char *hosts;                      /* hostlist text (points into the record's copy) */
+	enum ev_cause_name name;
+	enum ev_cause_certainty certainty;
+	char detail[EV_CAUSE_DETAIL_MAX]; /* "" when none, or the nodes' details differ */
+};
+
 struct ev_record {
 	enum ev_verdict verdict;
 	unsigned reported, total;
@@ -80,6 +105,8 @@ struct ev_record {
 	struct ev_record_group *groups;
 	size_t n_groups;
 	size_t more;                      /* bad nodes not listed */
+	struct ev_record_cause *causes;   /* in the record's order; none in records from before causes */
+	size_t n_causes;
 	char *text_;                      /* private */
 };
 

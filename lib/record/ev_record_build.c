@@ -13,6 +13,24 @@
 /* Room kept at the end of a record for ";+N_more". */
 #define MORE_RESERVE 24
 
+/* a and b name the same causes alike: 0, else their order. */
+static int cmp_causes(const struct ev_causes *a, const struct ev_causes *b)
+{
+	int c;
+
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->c[i].name != b->c[i].name)
+			return a->c[i].name < b->c[i].name ? -1 : 1;
+		if (a->c[i].certainty != b->c[i].certainty)
+			return a->c[i].certainty < b->c[i].certainty ? -1 : 1;
+		if ((c = strcmp(a->c[i].detail, b->c[i].detail)))
+			return c;
+	}
+	return 0;
+}
+
 /* The kind of a reason, for grouping: "idle_nics:3/32" -> "idle_nics". */
 static void reason_kind(const char *reason, char *out, size_t cap)
 {
@@ -52,7 +70,7 @@ static int cmp_results(const void *a, const void *b)
 		return x->jobid < y->jobid ? -1 : 1;
 	if (x->job_nodes != y->job_nodes)
 		return x->job_nodes > y->job_nodes ? -1 : 1;
-	return 0;
+	return cmp_causes(&x->causes, &y->causes);
 }
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -85,17 +103,96 @@ static size_t fit_hostlist(char **names, size_t k, char *hl, size_t cap)
 	return lo;
 }
 
+/* The nodes that name one cause with one certainty. */
+struct cause_group {
+	enum ev_cause_name name;
+	enum ev_cause_certainty certainty;
+	size_t k;
+	const char *detail;               /* all of them say it; NULL where they differ */
+};
+
+/* Certain first, then the most nodes, then the vocabulary's order. */
+static int cmp_cause_groups(const void *a, const void *b)
+{
+	const struct cause_group *x = a, *y = b;
+
+	if (x->certainty != y->certainty)
+		return x->certainty == EV_CAUSE_CERTAIN ? -1 : 1;
+	if (x->k != y->k)
+		return x->k > y->k ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+static bool has_cause(const struct ev_node_result *r, const struct cause_group *g, const char **detail)
+{
+	const struct ev_cause *c = ev_causes_find(&r->causes, g->name);
+
+	if (!c || c->certainty != g->certainty)
+		return false;
+	*detail = c->detail;
+	return true;
+}
+
+/* The " cause=GROUP;..." token of r[0..m) into out, at most cap-1 bytes
+ * ("" when no node names a cause). A group that does not fit whole is left
+ * out: a cause never names part of its nodes. names: room for m names;
+ * hl: EV_RECORD_MAX bytes. */
+static void build_causes(struct ev_node_result *r, size_t m, char **names, char *hl, char *out, size_t cap)
+{
+	struct cause_group g[2 * EV_CAUSE__COUNT];
+	size_t ng = 0, o = 0;
+
+	out[0] = '\0';
+	for (int c = EV_CAUSE_CERTAIN; c <= EV_CAUSE_LIKELY; c++) {
+		for (int n = 0; n < EV_CAUSE__COUNT; n++) {
+			struct cause_group x = { (enum ev_cause_name)n, (enum ev_cause_certainty)c, 0, NULL };
+			const char *d;
+			bool same = true;
+
+			for (size_t i = 0; i < m; i++) {
+				if (!has_cause(&r[i], &x, &d))
+					continue;
+				same = same && (!x.k || strcmp(x.detail, d) == 0);
+				if (!x.k)
+					x.detail = d;
+				x.k++;
+			}
+			if (!x.k)
+				continue;
+			if (!same)
+				x.detail = NULL;
+			g[ng++] = x;
+		}
+	}
+	qsort(g, ng, sizeof(*g), cmp_cause_groups);
+	for (size_t j = 0; j < ng; j++) {
+		char label[EV_CAUSE_DETAIL_MAX + 32];
+		const char *sep = o ? ";" : " cause=", *d, *detail = g[j].detail ? g[j].detail : "";
+		size_t k = 0, used;
+
+		for (size_t i = 0; i < m; i++)
+			if (has_cause(&r[i], &g[j], &d))
+				names[k++] = r[i].node;
+		snprintf(label, sizeof(label), ":%s%s%s%s%s", ev_cause_name(g[j].name),
+			 g[j].certainty == EV_CAUSE_LIKELY ? "~" : "", detail[0] ? "(" : "", detail, detail[0] ? ")" : "");
+		used = o + strlen(sep) + strlen(label);
+		if (used >= cap || ev_hostlist_compress(names, k, hl, cap - used) != 0)
+			continue;
+		o += (size_t)snprintf(out + o, cap - o, "%s%s%s", sep, hl, label);
+	}
+}
+
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err)
 {
 	struct ev_node_result *r = NULL;
-	char **names = NULL, *hl = NULL;
+	char **names = NULL, *hl = NULL, *causes = NULL, ctext[EV_CAUSES_MAX * (EV_CAUSE_DETAIL_MAX + 24)];
 	bool *done = NULL;
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
 	enum ev_tcp_source source = EV_TCP_SRC_NONE;
 	uint64_t efa = 0, tcp = 0, other = 0;
 	char tcp_text[80] = "";
-	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0;
+	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0, lim;
 	int rc = 0, w;
 
 	if (!cap)
@@ -104,15 +201,17 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 	if (cap > EV_RECORD_MAX)
 		cap = EV_RECORD_MAX;
 	for (size_t i = 0; i < n; i++)
-		if (!ev_valid_nodename(results[i].node) || !ev_verdict_valid(results[i].verdict))
-			return ev_errf(err, -EINVAL, "node result %zu: bad node name or verdict", i);
+		if (!ev_valid_nodename(results[i].node) || !ev_verdict_valid(results[i].verdict) ||
+		    ev_causes_format(&results[i].causes, ctext, sizeof(ctext)) != 0)
+			return ev_errf(err, -EINVAL, "node result %zu: bad node name, verdict or causes", i);
 	hl = malloc(EV_RECORD_MAX);
+	causes = malloc(EV_RECORD_MAX);
 	if (n) {
 		r = malloc(n * sizeof(*r));
 		names = malloc(n * sizeof(*names));
 		done = calloc(n, sizeof(*done));
 	}
-	if (!hl || (n && (!r || !names || !done))) {
+	if (!hl || !causes || (n && (!r || !names || !done))) {
 		rc = ev_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -155,6 +254,10 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 		goto out;
 	}
 	o = (size_t)w;
+	/* Causes may take up to half the room the bad nodes would have, and
+	 * stand after them; what they leave is the bad nodes'. */
+	build_causes(r, m, names, hl, causes, (cap - 1 - o - MORE_RESERVE) / 2 + 1);
+	lim = cap - strlen(causes);
 	/* Bad nodes, grouped by verdict and reason kind, worst first. */
 	for (int v = EV_V_NOT_READY; v > EV_V_OK; v--) {
 		for (size_t i = 0; i < m; i++) {
@@ -182,7 +285,7 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 			snprintf(label, sizeof(label), ":%s%s%s%s", ev_verdict_name(r[i].verdict), enc[0] ? "(" : "",
 				 enc, enc[0] ? ")" : "");
 			used = o + strlen(sep) + strlen(label) + MORE_RESERVE;
-			budget = (long)cap - 1 - (long)used;
+			budget = (long)lim - 1 - (long)used;
 			if (budget <= 0) {
 				more += k;
 				continue;
@@ -191,16 +294,18 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 			more += k - fit;
 			if (!fit)
 				continue;
-			o += (size_t)snprintf(out + o, cap - o, "%s%s%s", sep, hl, label);
+			o += (size_t)snprintf(out + o, lim - o, "%s%s%s", sep, hl, label);
 			groups++;
 		}
 	}
 	if (more)
-		snprintf(out + o, cap - o, "%s+%zu_more", groups ? ";" : " bad=", more);
+		o += (size_t)snprintf(out + o, lim - o, "%s+%zu_more", groups ? ";" : " bad=", more);
+	memcpy(out + o, causes, strlen(causes) + 1);
 out:
 	free(r);
 	free(names);
 	free(done);
 	free(hl);
+	free(causes);
 	return rc;
 }

@@ -11,6 +11,7 @@
 void ev_record_free(struct ev_record *r)
 {
 	free(r->groups);
+	free(r->causes);
 	free(r->text_);
 	memset(r, 0, sizeof(*r));
 }
@@ -71,10 +72,64 @@ static int parse_bad(struct ev_record *r, char *v, struct ev_err *err)
 	return 0;
 }
 
+/* "HOSTLIST:NAME[~][(DETAIL)];...": one group per name and certainty. */
+static int parse_causes(struct ev_record *r, char *v, struct ev_err *err)
+{
+	char *save = NULL;
+	size_t cap = 0;
+
+	if (v[0] == ';' || v[strlen(v) - 1] == ';' || strstr(v, ";;"))
+		return ev_errf(err, -EBADMSG, "record: empty group in cause=");
+	for (char *g = strtok_r(v, ";", &save); g; g = strtok_r(NULL, ";", &save)) {
+		struct ev_record_cause *x;
+		char *colon = strchr(g, ':'), *name, *open, *end;
+		int id;
+
+		if (!colon || colon == g ||
+		    strspn(g, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-[],") !=
+			    (size_t)(colon - g))
+			return ev_errf(err, -EBADMSG, "record: bad host list in cause=");
+		*colon = '\0';
+		name = colon + 1;
+		if (ev_array_room(&r->causes, &cap, r->n_causes, sizeof(*r->causes), 4))
+			return ev_errf(err, -ENOMEM, "out of memory");
+		x = &r->causes[r->n_causes];
+		memset(x, 0, sizeof(*x));
+		x->hosts = g;
+		x->certainty = EV_CAUSE_CERTAIN;
+		if ((open = strchr(name, '('))) {
+			size_t dl;
+
+			end = open + strlen(open) - 1;
+			dl = (size_t)(end - open - 1);
+			if (*end != ')' || !dl || dl >= sizeof(x->detail))
+				return ev_errf(err, -EBADMSG, "record: bad detail in cause=");
+			memcpy(x->detail, open + 1, dl);
+			for (size_t i = 0; i < dl; i++)
+				if (!ev_reason_char(x->detail[i]))
+					return ev_errf(err, -EBADMSG, "record: bad detail in cause=");
+			*open = '\0';
+		}
+		if (*name && name[strlen(name) - 1] == '~') {
+			x->certainty = EV_CAUSE_LIKELY;
+			name[strlen(name) - 1] = '\0';
+		}
+		if ((id = ev_cause_from_name(name)) < 0)
+			return ev_errf(err, -EBADMSG, "record: unknown cause '%.32s'", name);
+		x->name = (enum ev_cause_name)id;
+		for (size_t i = 0; i < r->n_causes; i++)
+			if (r->causes[i].name == x->name && r->causes[i].certainty == x->certainty)
+				return ev_errf(err, -EBADMSG, "record: cause '%s' twice", name);
+		r->n_causes++;
+	}
+	return 0;
+}
+
 int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 {
 	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
-	       K_SOURCE = EV_TRAFFIC_SOURCE, K_VERDICT = 16, K_NODES = 32, K_SHARED = 64, K_BAD = 128 };
+	       K_SOURCE = EV_TRAFFIC_SOURCE, K_VERDICT = 16, K_NODES = 32, K_SHARED = 64, K_BAD = 128,
+	       K_CAUSE = 256 };
 	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
 						   &r->tcp_source };
 	size_t s, e;
@@ -126,6 +181,10 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			if ((rc = parse_bad(r, v, err)))
 				break;
 			key = K_BAD;
+		} else if (strcmp(t, "cause") == 0 && *v && !(seen & K_CAUSE)) {
+			if ((rc = parse_causes(r, v, err)))
+				break;
+			key = K_CAUSE;
 		}
 		if (!key || (seen & key))
 			rc = ev_errf(err, -EBADMSG, "record: bad or repeated '%.32s'", t);

@@ -42,12 +42,16 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 {
 	char enc[EV_REASON_MAX], job[24] = "", nodes[24] = "", reason[EV_REASON_MAX + 8] = "", nics[80] = "";
-	char tcp[64] = "";
+	char tcp[64] = "", causes[EV_CAUSES_MAX * (EV_CAUSE_DETAIL_MAX + 24) + 8] = " cause=";
 	int n;
 
 	if (!ev_valid_nodename(r->node) || !ev_verdict_valid(r->verdict) || r->nics_busy > r->nics_total ||
 	    r->nic_min_bytes > r->nic_max_bytes || (unsigned)r->tcp_source > EV_TCP_SRC_NFTABLES ||
 	    (r->tcp_source == EV_TCP_SRC_NONE && r->other_tcp_bytes))
+		return -EINVAL;
+	if (!r->causes.n)
+		causes[0] = '\0';
+	else if (ev_causes_format(&r->causes, causes + 7, sizeof(causes) - 7) != 0)
 		return -EINVAL;
 	if (r->tcp_source != EV_TCP_SRC_NONE)
 		snprintf(tcp, sizeof(tcp), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", r->other_tcp_bytes,
@@ -61,9 +65,9 @@ int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 		snprintf(nodes, sizeof(nodes), " nodes=%" PRIu32, r->job_nodes);
 	if (r->reason[0] && ev_value_encode(r->reason, enc, sizeof(enc)))
 		snprintf(reason, sizeof(reason), " reason=%s", enc);
-	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 "%s shared=%d%s%s",
+	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 "%s shared=%d%s%s%s",
 		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes, tcp,
-		     r->shared ? 1 : 0, nics, reason);
+		     r->shared ? 1 : 0, nics, reason, causes);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -102,7 +106,8 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 {
 	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
 	       K_SOURCE = EV_TRAFFIC_SOURCE, K_JOB = 16, K_NODE = 32, K_NODES = 64, K_VERDICT = 128,
-	       K_SHARED = 256, K_REASON = 512, K_NICS = 1024, K_NIC_MIN = 2048, K_NIC_MAX = 4096 };
+	       K_SHARED = 256, K_REASON = 512, K_NICS = 1024, K_NIC_MIN = 2048, K_NIC_MAX = 4096,
+	       K_CAUSE = 8192 };
 	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
 						   &r->tcp_source };
 	char buf[EV_RESULT_LINE_MAX], *save = NULL;
@@ -151,6 +156,9 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 		} else if (strcmp(t, "reason") == 0 && *v &&
 			   ev_value_decode(v, strlen(v), r->reason, sizeof(r->reason)) == 0) {
 			key = K_REASON;
+		} else if (strcmp(t, "cause") == 0 && *v && !(seen & K_CAUSE) &&
+			   ev_causes_parse(v, &r->causes, NULL) == 0) {
+			key = K_CAUSE;
 		}
 		if (!key || (seen & key)) {
 			memset(r, 0, sizeof(*r));

@@ -8,11 +8,14 @@
 #include <stdint.h>
 
 #include "util/ev_err.h"
+#include "judge/ev_cause.h"
 #include "judge/ev_verdict.h"
 
 /* A node result line; typically ~110 bytes, at most this with the longest
- * node name and reason. */
-#define EV_RESULT_LINE_MAX 448
+ * node name, reason and causes (about 750). The spool holds one line each
+ * (EV_SPOOL_LINE_MAX is at least this) and a node record's Comment
+ * EV_NODECOMMENT_KEEP of them. */
+#define EV_RESULT_LINE_MAX 1024
 
 struct ev_node_result {
 	char node[EV_NAME_MAX];
@@ -31,6 +34,8 @@ struct ev_node_result {
 	 * the IP bytes that were not inter-node. */
 	enum ev_tcp_source tcp_source;
 	uint64_t other_tcp_bytes;
+	/* Why the node is not ok, where its evidence names it (n 0: none). */
+	struct ev_causes causes;
 };
 
 /* The traffic keys that a node result line and the job's record share, as
@@ -52,9 +57,10 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 /* One line, e.g. "job=42 node=n1 nodes=4 verdict=ok efa_bytes=123
  * tcp_bytes=4 other_tcp_bytes=9 tcp_source=nftables shared=0 nics=4/4
  * nic_min=30 nic_max=31" (job=, nodes=, other_tcp_bytes=/tcp_source=,
- * nics=/nic_min=/nic_max= and reason= only when set).
- * -EINVAL for a node name that is not a plain host name or a verdict out of
- * range, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
+ * nics=/nic_min=/nic_max=, reason= and cause= only when set; cause= holds
+ * ev_causes_format's text, "fi_provider(tcp)+memlock~(65536)").
+ * -EINVAL for a node name that is not a plain host name, a verdict out of
+ * range or causes ev_causes_format refuses, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
  * longer than EV_REASON_MAX-1 is cut (whole characters); others round-trip
  * exactly: ev_result_parse(ev_result_format(r)) == r. */
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap);

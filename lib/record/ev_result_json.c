@@ -31,3 +31,22 @@ double ev_result_nic_balance(const struct ev_node_result *r)
 {
 	return r->nic_max_bytes ? (double)r->nic_min_bytes / (double)r->nic_max_bytes : 0.0;
 }
+
+void ev_json_causes(struct ev_json *j, const struct ev_causes *cs, bool explain)
+{
+	ev_json_arr_begin(j, "causes");
+	for (size_t i = 0; cs && i < cs->n && i < EV_CAUSES_MAX; i++) {
+		const struct ev_cause *c = &cs->c[i];
+
+		ev_json_obj_begin(j, NULL);
+		ev_json_str(j, "name", ev_cause_name(c->name));
+		ev_json_str(j, "certainty", ev_cause_certainty_name(c->certainty));
+		ev_json_str(j, "detail", c->detail[0] ? c->detail : NULL);
+		if (explain) {
+			ev_json_str(j, "evidence", ev_cause_evidence(c->name));
+			ev_json_str(j, "fix", ev_cause_fix(c->name));
+		}
+		ev_json_obj_end(j);
+	}
+	ev_json_arr_end(j);
+}

@@ -4,6 +4,7 @@
 #ifndef EV_RESULT_JSON_H
 #define EV_RESULT_JSON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "node/ev_counters.h"
@@ -20,6 +21,11 @@ void ev_json_tcp_source(struct ev_json *j, enum ev_tcp_source src, uint64_t othe
 /* The NIC balance, "nics_busy" to "nic_balance"; nothing when not known
  * (nics_total 0). */
 void ev_json_nics(struct ev_json *j, const struct ev_node_result *r);
+
+/* "causes": [{name, certainty, detail (null for none)}], in the node's
+ * order; explain adds each one's evidence and fix. An empty array for
+ * none (cs NULL too). */
+void ev_json_causes(struct ev_json *j, const struct ev_causes *cs, bool explain);
 
 /* The least busy NIC's bytes over the busiest one's; 0 when none moved. */
 double ev_result_nic_balance(const struct ev_node_result *r);

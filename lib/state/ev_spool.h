@@ -11,7 +11,7 @@
 /* Spool of node results that could not be delivered. A line is opaque here
  * (one line, no NUL, < EV_SPOOL_LINE_MAX). put replaces an earlier entry of
  * the same job and node; delivery removes it. node: ev_valid_nodename. */
-#define EV_SPOOL_LINE_MAX 512
+#define EV_SPOOL_LINE_MAX 1024
 #define EV_SPOOL_MAX_ENTRIES 4096
 
 struct ev_spool_entry {

@@ -95,9 +95,10 @@ static void test_json_line(void **state)
 	assert_int_equal(strlen(s), len);
 	assert_null(strchr(s, '\n'));
 	assert_true(strncmp(s, "{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
-			       "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"shared\":false,",
+			       "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":[],\"shared\":false,",
 			    strlen("{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
-				   "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"shared\":false,")) == 0);
+				   "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":[],"
+				   "\"shared\":false,")) == 0);
 	assert_non_null(strstr(s, "\"efa_bytes\":3000,"));
 	assert_non_null(strstr(s, "\"tcp_bytes\":42,"));
 	/* Interfaces (a delta's default): the rest is not known. */
@@ -127,6 +128,42 @@ static void test_json_line(void **state)
 	assert_null(strstr(s, "devices"));
 	assert_non_null(strstr(s, "\"reason\":null,"));
 	assert_int_equal(s[len - 1], '}');
+	free(s);
+}
+
+/* The causes a node names, in its order: in the log line, and one series
+ * each in the textfile (none without). */
+static void test_causes(void **state)
+{
+	struct fx *x = *state;
+	struct ev_causes cs;
+	size_t len = 0;
+	char *s;
+
+	memset(&cs, 0, sizeof(cs));
+	ev_causes_add(&cs, EV_CAUSE_UNREACHABLE_PEERS, EV_CAUSE_LIKELY, "tx_pkts:9000/rx_pkts:3");
+	ev_causes_add(&cs, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, NULL);
+	x->e.causes = &cs;
+	s = ev_joblog_format(&x->e, &len);
+	assert_non_null(strstr(s, "\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":["
+				  "{\"name\":\"not_ready\",\"certainty\":\"certain\",\"detail\":null},"
+				  "{\"name\":\"unreachable_peers\",\"certainty\":\"likely\","
+				  "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],\"shared\":false,"));
+	free(s);
+	s = ev_prom_format(&x->e, &len);
+	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
+	assert_int_equal(count(s, "# TYPE efa_verify_job_cause gauge\n"), 1);
+	assert_non_null(strstr(s, "\nefa_verify_job_cause{job=\"42\",node=\"n1\",cause=\"not_ready\","
+				  "certainty=\"certain\"} 1\nefa_verify_job_cause{job=\"42\",node=\"n1\","
+				  "cause=\"unreachable_peers\",certainty=\"likely\"} 1\n"));
+	free(s);
+	cs.n = 0;
+	s = ev_prom_format(&x->e, &len);
+	assert_null(strstr(s, "efa_verify_job_cause"));
+	free(s);
+	x->e.causes = NULL;
+	s = ev_joblog_format(&x->e, &len);
+	assert_non_null(strstr(s, "\"causes\":[],"));
 	free(s);
 }
 
@@ -472,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_causes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_refuses_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_refuses_hard_link, setup, teardown),

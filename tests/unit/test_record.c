@@ -615,10 +615,27 @@ static void test_result_line_round_trip(void **state)
 	r.nics_busy = r.nics_total = 4096;
 	r.nic_min_bytes = r.nic_max_bytes = UINT64_MAX;
 	r.verdict = EV_V_TCP_FALLBACK;
+	r.jobid = r.job_nodes = UINT32_MAX;
+	/* Causes at their widest too: the longest names, the longest details. */
+	for (int c = EV_CAUSE__COUNT - 1; c >= EV_CAUSE__COUNT - EV_CAUSES_MAX; c--) {
+		char d[EV_CAUSE_DETAIL_MAX];
+
+		memset(d, 'd', sizeof(d) - 1);
+		d[sizeof(d) - 1] = '\0';
+		ev_causes_add(&r.causes, (enum ev_cause_name)c, EV_CAUSE_LIKELY, d);
+	}
+	r.causes.c[0].name = EV_CAUSE_NCCL_NET_PLUGIN;
+	r.causes.c[1].name = EV_CAUSE_UNREACHABLE_PEERS;
+	assert_int_equal(r.causes.n, EV_CAUSES_MAX);
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	print_message("# the widest result line: %zu bytes\n", strlen(line));
 	assert_int_equal(ev_result_parse(line, &p, &err), 0);
 	assert_memory_equal(&r, &p, sizeof(r));
 	assert_int_equal(ev_result_format(&r, line, 40), -ENAMETOOLONG);
+	/* Causes format refuses are not written. */
+	r.causes.c[1] = r.causes.c[0];
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+	memset(&r.causes, 0, sizeof(r.causes));
 	/* A reason that only fits encoded if cut is cut, whole characters. */
 	memset(r.reason, ' ', sizeof(r.reason) - 1);
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
@@ -629,6 +646,177 @@ static void test_result_line_round_trip(void **state)
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
 	snprintf(r.node, sizeof(r.node), "n1\nnode=n2");
 	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+}
+
+static struct ev_node_result with_causes(struct ev_node_result r, enum ev_cause_name a, enum ev_cause_certainty ca,
+					 const char *da, int b, const char *db)
+{
+	ev_causes_add(&r.causes, a, ca, da);
+	if (b >= 0)
+		ev_causes_add(&r.causes, (enum ev_cause_name)b, EV_CAUSE_LIKELY, db);
+	return r;
+}
+
+/* Nodes that name a cause fold into one host range per cause, certain
+ * first, then the most nodes; the detail only where they all share it. */
+static void test_record_causes(void **state)
+{
+	struct ev_node_result r[] = {
+		with_causes(res("n1", EV_V_TCP_FALLBACK, "tcp_bytes:9/efa_bytes:0", 0, 9), EV_CAUSE_FI_PROVIDER,
+			    EV_CAUSE_CERTAIN, "tcp", EV_CAUSE_UNREACHABLE_PEERS, "tx_pkts:9000/rx_pkts:3"),
+		with_causes(res("n2", EV_V_TCP_FALLBACK, "tcp_bytes:9/efa_bytes:0", 0, 9), EV_CAUSE_FI_PROVIDER,
+			    EV_CAUSE_CERTAIN, "tcp", EV_CAUSE_UNREACHABLE_PEERS, "tx_pkts:8000/rx_pkts:1"),
+		with_causes(res("n3", EV_V_TCP_FALLBACK, "tcp_bytes:9/efa_bytes:0", 0, 9), EV_CAUSE_FI_PROVIDER,
+			    EV_CAUSE_CERTAIN, "tcp", -1, NULL),
+		with_causes(res("n4", EV_V_DEGRADED, "idle_nics:3/32", 5, 0), EV_CAUSE_MEMLOCK, EV_CAUSE_CERTAIN,
+			    "65536", -1, NULL),
+		with_causes(res("n5", EV_V_OK, "", 5, 0), EV_CAUSE_FI_PROVIDER, EV_CAUSE_LIKELY, "sockets", -1, NULL),
+		res("n6", EV_V_OK, "", 5, 0),
+	};
+	static const char *const bad[] = {
+		"cause=",
+		"cause=n1",
+		"cause=n1:",
+		"cause=:memlock",
+		"cause=n1:nosuch",
+		"cause=n1:memlock()",
+		"cause=n1:memlock(a",
+		"cause=n1:memlock(a)b",
+		"cause=n1:memlock(a(b)",
+		"cause=n1:memlock(a%20b)",
+		"cause=n1:memlock~~",
+		"cause=n1:memlock(a)~",
+		"cause=n1:memlock;",
+		"cause=;n1:memlock",
+		"cause=n1:memlock;;n2:memlock~",
+		"cause=n1:memlock;n2:memlock",
+		"cause=n/1:memlock",
+		"cause=n1:memlock cause=n2:memlock",
+		"cause=n1:memlock(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)",
+	};
+	char out[EV_RECORD_MAX], text[EV_RECORD_MAX + 64];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_record_build(r, 6, 6, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=tcp_fallback nodes=6/6 efa_bytes=15 tcp_bytes=27 "
+				 "bad=n[1-3]:tcp_fallback(tcp_bytes:9/efa_bytes:0);n4:degraded(idle_nics:3/32) "
+				 "cause=n[1-3]:fi_provider(tcp);n4:memlock(65536);n[1-2]:unreachable_peers~;"
+				 "n5:fi_provider~(sockets)");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.n_groups, 2);
+	assert_int_equal(rec.n_causes, 4);
+	assert_string_equal(rec.causes[0].hosts, "n[1-3]");
+	assert_int_equal(rec.causes[0].name, EV_CAUSE_FI_PROVIDER);
+	assert_int_equal(rec.causes[0].certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(rec.causes[0].detail, "tcp");
+	assert_string_equal(rec.causes[1].hosts, "n4");
+	assert_int_equal(rec.causes[1].name, EV_CAUSE_MEMLOCK);
+	assert_string_equal(rec.causes[1].detail, "65536");
+	assert_string_equal(rec.causes[2].hosts, "n[1-2]");
+	assert_int_equal(rec.causes[2].name, EV_CAUSE_UNREACHABLE_PEERS);
+	assert_int_equal(rec.causes[2].certainty, EV_CAUSE_LIKELY);
+	assert_string_equal(rec.causes[2].detail, "");
+	assert_int_equal(rec.causes[3].certainty, EV_CAUSE_LIKELY);
+	assert_string_equal(rec.causes[3].detail, "sockets");
+	ev_record_free(&rec);
+	/* In AdminComment, between an admin's words, as merged. */
+	assert_int_equal(ev_record_merge("billing=a", out, text, sizeof(text), &err), 0);
+	assert_int_equal(ev_record_parse(text, &rec, &err), 0);
+	assert_int_equal(rec.n_causes, 4);
+	ev_record_free(&rec);
+	/* Undelimited, as report reads one it built. */
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.n_causes, 4);
+	ev_record_free(&rec);
+	/* Old records name no causes. */
+	assert_int_equal(ev_record_parse("{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0}", &rec, &err), 0);
+	assert_int_equal(rec.n_causes, 0);
+	assert_null(rec.causes);
+	ev_record_free(&rec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 %s}", bad[i]);
+		if (ev_record_parse(text, &rec, &err) == 0)
+			fail_msg("accepted: %s", text);
+		ev_record_free(&rec);
+	}
+	/* Causes a result line would refuse never get into a record. */
+	r[0].causes.c[1] = r[0].causes.c[0];
+	assert_int_equal(ev_record_build(r, 6, 6, out, sizeof(out), &err), -EINVAL);
+}
+
+/* Every node of a huge job names causes: the record stays in its bound,
+ * parses, and every cause it lists is true of all the nodes it lists. */
+static void test_causes_size_bound(void **state)
+{
+	enum { N = 8192 };
+	struct ev_node_result *r = calloc(N, sizeof(*r));
+	char out[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_non_null(r);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t listed = 0;
+
+		for (unsigned i = 0; i < N; i++) {
+			char name[64], detail[64];
+
+			/* Pass 0: scattered names; pass 1: one range. */
+			snprintf(name, sizeof(name), pass ? "node%u" : "compute-queue-st-p5en48xlarge-%u", i * (2 - pass));
+			snprintf(detail, sizeof(detail), "reg_mr_err:%u", i);
+			r[i] = res(name, i % 3 ? EV_V_TCP_FALLBACK : EV_V_DEGRADED, detail, 0, 1);
+			ev_causes_add(&r[i].causes,
+				      (enum ev_cause_name)(pass ? i * EV_CAUSE__COUNT / N : i % EV_CAUSE__COUNT),
+				      EV_CAUSE_CERTAIN, detail);
+			ev_causes_add(&r[i].causes, EV_CAUSE_SETUP_ERRORS, EV_CAUSE_LIKELY, detail);
+			ev_causes_add(&r[i].causes, EV_CAUSE_VERSIONS,
+				      (pass ? i >= N / 2 : i % 2) ? EV_CAUSE_LIKELY : EV_CAUSE_CERTAIN,
+				      "aws-ofi-nccl:1.7.0/min:1.9.1");
+		}
+		assert_int_equal(ev_record_build(r, N, N, out, sizeof(out), &err), 0);
+		print_message("# %u nodes with causes, %s: record %zu bytes\n", N, pass ? "one range" : "scattered",
+			      strlen(out));
+		assert_true(strlen(out) < EV_RECORD_MAX);
+		assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+		assert_int_equal(rec.reported, N);
+		for (size_t g = 0; g < rec.n_groups; g++) {
+			char **names;
+			size_t k;
+
+			assert_int_equal(ev_hostlist_expand(rec.groups[g].hosts, N, &names, &k, &err), 0);
+			listed += k;
+			ev_hostlist_free(names, k);
+		}
+		assert_int_equal(listed + rec.more, N);
+		for (size_t c = 0; c < rec.n_causes; c++) {
+			size_t want = 0, k;
+			char **names;
+
+			for (unsigned i = 0; i < N; i++) {
+				const struct ev_cause *x = ev_causes_find(&r[i].causes, rec.causes[c].name);
+
+				want += x && x->certainty == rec.causes[c].certainty;
+			}
+			/* Whole: a listed cause names all of its nodes. */
+			assert_int_equal(ev_hostlist_expand(rec.causes[c].hosts, N, &names, &k, &err), 0);
+			assert_int_equal(k, want);
+			ev_hostlist_free(names, k);
+		}
+		if (pass) {
+			/* Ranges: every cause fits, certain and most nodes first. */
+			print_message("# %s\n", strstr(out, " cause="));
+			assert_int_equal(rec.n_causes, EV_CAUSE__COUNT + 2);
+			assert_non_null(strstr(out, " cause=node[0-4095,5735-6553]:versions;node[0-819]:fi_provider;node["));
+			assert_non_null(strstr(out, ";node[4096-5734,6554-8191]:versions~(aws-ofi-nccl:1.7.0/min:1.9.1)"));
+		}
+		for (size_t c = 1; c < rec.n_causes; c++)
+			assert_true(rec.causes[c - 1].certainty <= rec.causes[c].certainty);
+		ev_record_free(&rec);
+	}
+	free(r);
 }
 
 static void test_token_encoding(void **state)
@@ -677,12 +865,18 @@ static void test_result_parse_refuses_hostile_input(void **state)
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=3 tcp_source=nftables tcp_source=interface",
 		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 other_tcp_bytes=-3 tcp_source=nftables",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=nosuch",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock+fi_provider",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock(a%20b)",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock cause=memlock",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 cause=memlock=1",
 		"",
 		"garbage",
 	};
 	struct ev_node_result p;
 	struct ev_err err;
-	char longline[600];
+	char longline[EV_RESULT_LINE_MAX + 1];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -710,6 +904,8 @@ int main(void)
 		cmocka_unit_test(test_record_tcp_source),
 		cmocka_unit_test(test_hostlist_expand),
 		cmocka_unit_test(test_token_encoding),
+		cmocka_unit_test(test_record_causes),
+		cmocka_unit_test(test_causes_size_bound),
 		cmocka_unit_test(test_result_line_round_trip),
 		cmocka_unit_test(test_result_parse_refuses_hostile_input),
 	};

@@ -1,0 +1,215 @@
+/* The vocabulary of causes: names, the order a node's causes keep, and the
+ * node line's form, read back strictly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "judge/ev_cause.h"
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (int i = 0; i < EV_CAUSE__COUNT; i++) {
+		const char *n = ev_cause_name((enum ev_cause_name)i);
+
+		assert_int_equal(ev_cause_from_name(n), i);
+		/* Every cause says how it is known and what to do. */
+		assert_true(strlen(ev_cause_fix((enum ev_cause_name)i)) > 10);
+		assert_true(strlen(ev_cause_evidence((enum ev_cause_name)i)) > 10);
+		assert_null(strchr(ev_cause_fix((enum ev_cause_name)i), '\n'));
+	}
+	assert_string_equal(ev_cause_name(EV_CAUSE_FI_PROVIDER), "fi_provider");
+	assert_string_equal(ev_cause_name(EV_CAUSE_NCCL_NET_PLUGIN), "nccl_net_plugin");
+	assert_string_equal(ev_cause_name(EV_CAUSE_UNREACHABLE_PEERS), "unreachable_peers");
+	assert_string_equal(ev_cause_name(EV_CAUSE_NOT_READY), "not_ready");
+	assert_string_equal(ev_cause_fix(EV_CAUSE_FI_PROVIDER), "unset FI_PROVIDER or set it to efa in the job script");
+	assert_int_equal(ev_cause_from_name("FI_PROVIDER"), -1);
+	assert_int_equal(ev_cause_from_name("fi_provide"), -1);
+	assert_int_equal(ev_cause_from_name(""), -1);
+	assert_int_equal(ev_cause_from_name(NULL), -1);
+	assert_string_equal(ev_cause_certainty_name(EV_CAUSE_CERTAIN), "certain");
+	assert_string_equal(ev_cause_certainty_name(EV_CAUSE_LIKELY), "likely");
+}
+
+static void test_order_and_dedupe(void **state)
+{
+	struct ev_causes cs;
+
+	(void)state;
+	memset(&cs, 0, sizeof(cs));
+	ev_causes_add(&cs, EV_CAUSE_UNREACHABLE_PEERS, EV_CAUSE_LIKELY, "tx_pkts:9000/rx_pkts:3");
+	ev_causes_add(&cs, EV_CAUSE_MEMLOCK, EV_CAUSE_CERTAIN, "65536");
+	ev_causes_add(&cs, EV_CAUSE_FI_PROVIDER, EV_CAUSE_CERTAIN, "tcp");
+	ev_causes_add(&cs, EV_CAUSE_SETUP_ERRORS, EV_CAUSE_LIKELY, "reg_mr_err:12");
+	assert_int_equal(cs.n, 4);
+	/* Certain before likely, then the enum's order. */
+	assert_int_equal(cs.c[0].name, EV_CAUSE_FI_PROVIDER);
+	assert_int_equal(cs.c[1].name, EV_CAUSE_MEMLOCK);
+	assert_int_equal(cs.c[2].name, EV_CAUSE_SETUP_ERRORS);
+	assert_int_equal(cs.c[3].name, EV_CAUSE_UNREACHABLE_PEERS);
+
+	/* The first word stands... */
+	ev_causes_add(&cs, EV_CAUSE_MEMLOCK, EV_CAUSE_CERTAIN, "1024");
+	ev_causes_add(&cs, EV_CAUSE_MEMLOCK, EV_CAUSE_LIKELY, "1024");
+	assert_int_equal(cs.n, 4);
+	assert_string_equal(ev_causes_find(&cs, EV_CAUSE_MEMLOCK)->detail, "65536");
+	assert_int_equal(ev_causes_find(&cs, EV_CAUSE_MEMLOCK)->certainty, EV_CAUSE_CERTAIN);
+	/* ...unless proof replaces a suggestion, which moves it up. */
+	ev_causes_add(&cs, EV_CAUSE_UNREACHABLE_PEERS, EV_CAUSE_CERTAIN, "proved");
+	assert_int_equal(cs.n, 4);
+	assert_int_equal(cs.c[2].name, EV_CAUSE_UNREACHABLE_PEERS);
+	assert_int_equal(cs.c[2].certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(cs.c[2].detail, "proved");
+	assert_int_equal(cs.c[3].name, EV_CAUSE_SETUP_ERRORS);
+	assert_null(ev_causes_find(&cs, EV_CAUSE_VERSIONS));
+}
+
+static void test_cap(void **state)
+{
+	struct ev_causes cs;
+
+	(void)state;
+	memset(&cs, 0, sizeof(cs));
+	for (int i = EV_CAUSE__COUNT - 1; i >= 0; i--)
+		ev_causes_add(&cs, (enum ev_cause_name)i, EV_CAUSE_LIKELY, "x");
+	/* The first EV_CAUSES_MAX in order stay, whatever order they came in. */
+	assert_int_equal(cs.n, EV_CAUSES_MAX);
+	for (size_t i = 0; i < cs.n; i++)
+		assert_int_equal(cs.c[i].name, (enum ev_cause_name)i);
+	/* A certain one displaces the last likely one. */
+	ev_causes_add(&cs, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, NULL);
+	assert_int_equal(cs.n, EV_CAUSES_MAX);
+	assert_int_equal(cs.c[0].name, EV_CAUSE_NOT_READY);
+	assert_string_equal(cs.c[0].detail, "");
+	assert_null(ev_causes_find(&cs, (enum ev_cause_name)(EV_CAUSES_MAX - 1)));
+	/* A likely one after all of them is dropped. */
+	ev_causes_add(&cs, EV_CAUSE_PLACEMENT, EV_CAUSE_LIKELY, "az");
+	assert_null(ev_causes_find(&cs, EV_CAUSE_PLACEMENT));
+	assert_int_equal(cs.n, EV_CAUSES_MAX);
+}
+
+static void test_detail_cleaned(void **state)
+{
+	struct ev_causes cs;
+	char long_value[200], out[512];
+
+	(void)state;
+	memset(&cs, 0, sizeof(cs));
+	ev_causes_add(&cs, EV_CAUSE_FI_PROVIDER, EV_CAUSE_CERTAIN, "tcp;ofi_rxm (x)=1 \n\xff");
+	assert_string_equal(cs.c[0].detail, "tcp_ofi_rxm__x__1___");
+	memset(long_value, 'a', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	ev_causes_add(&cs, EV_CAUSE_NCCL_NET, EV_CAUSE_CERTAIN, long_value);
+	assert_int_equal(strlen(cs.c[1].detail), EV_CAUSE_DETAIL_MAX - 1);
+	assert_int_equal(ev_causes_format(&cs, out, sizeof(out)), 0);
+	assert_int_equal(strlen(out), strlen("fi_provider(tcp_ofi_rxm__x__1___)+nccl_net()") + EV_CAUSE_DETAIL_MAX - 1);
+}
+
+static void roundtrip(const struct ev_causes *cs, const char *want)
+{
+	struct ev_causes back;
+	struct ev_err err = { "" };
+	char out[512];
+
+	assert_int_equal(ev_causes_format(cs, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(ev_causes_parse(out, &back, &err), 0);
+	assert_int_equal(back.n, cs->n);
+	for (size_t i = 0; i < cs->n; i++) {
+		assert_int_equal(back.c[i].name, cs->c[i].name);
+		assert_int_equal(back.c[i].certainty, cs->c[i].certainty);
+		assert_string_equal(back.c[i].detail, cs->c[i].detail);
+	}
+}
+
+static void test_format_parse(void **state)
+{
+	struct ev_causes cs;
+	char small[8], big[512];
+
+	(void)state;
+	memset(&cs, 0, sizeof(cs));
+	roundtrip(&cs, "");
+	ev_causes_add(&cs, EV_CAUSE_UNREACHABLE_PEERS, EV_CAUSE_LIKELY,
+		      "tx_pkts:9000/rx_pkts:3/unresponsive_remote_events:4");
+	roundtrip(&cs, "unreachable_peers~(tx_pkts:9000/rx_pkts:3/unresponsive_remote_events:4)");
+	ev_causes_add(&cs, EV_CAUSE_FI_PROVIDER, EV_CAUSE_CERTAIN, "tcp");
+	ev_causes_add(&cs, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, "");
+	ev_causes_add(&cs, EV_CAUSE_VERSIONS, EV_CAUSE_LIKELY, "aws-ofi-nccl:1.7.0/min:1.9.1");
+	roundtrip(&cs, "fi_provider(tcp)+not_ready+unreachable_peers~(tx_pkts:9000/rx_pkts:3/"
+		       "unresponsive_remote_events:4)+versions~(aws-ofi-nccl:1.7.0/min:1.9.1)");
+	assert_int_equal(ev_causes_format(&cs, small, sizeof(small)), -ENAMETOOLONG);
+	assert_string_equal(small, "");
+
+	/* What format refuses: out of order, a name twice, a bad detail. */
+	cs.n = 2;
+	cs.c[1] = cs.c[0];
+	assert_int_equal(ev_causes_format(&cs, big, sizeof(big)), -EINVAL);
+	cs.c[1].certainty = EV_CAUSE_LIKELY;
+	assert_int_equal(ev_causes_format(&cs, big, sizeof(big)), -EINVAL);
+	cs.n = 1;
+	strcpy(cs.c[0].detail, "a b");
+	assert_int_equal(ev_causes_format(&cs, big, sizeof(big)), -EINVAL);
+}
+
+static void test_parse_strict(void **state)
+{
+	static const char *const bad[] = {
+		"+fi_provider",
+		"fi_provider+",
+		"fi_provider++memlock",
+		"fi_provider()",
+		"fi_provider(tcp",
+		"fi_provider(tcp)x",
+		"fi_provider(t p)",
+		"fi_provider(t%20p)",
+		"fi_provider(a(b)",
+		"fi_provider~~",
+		"~fi_provider",
+		"Fi_provider",
+		"nosuch",
+		"memlock+fi_provider",                /* out of order */
+		"fi_provider~+memlock",               /* likely before certain */
+		"memlock+memlock",
+		"memlock+memlock~",                   /* one name once */
+		"fi_provider+nccl_net+memlock+versions+placement",   /* more than EV_CAUSES_MAX */
+		"fi_provider(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)",   /* 64 */
+		"fi_provider memlock",
+	};
+	struct ev_causes cs;
+	struct ev_err err = { "" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cs.n = 1;
+		if (ev_causes_parse(bad[i], &cs, &err) != -EBADMSG)
+			fail_msg("parsed '%s'", bad[i]);
+		assert_int_equal(cs.n, 0);
+		assert_true(err.msg[0] != '\0');
+	}
+	assert_int_equal(ev_causes_parse(NULL, &cs, &err), -EINVAL);
+	/* 63 characters of detail is the most. */
+	assert_int_equal(ev_causes_parse("fi_provider(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)",
+					 &cs, &err), 0);
+	assert_int_equal(ev_causes_parse("fi_provider+nccl_net+memlock~+versions~", &cs, &err), 0);
+	assert_int_equal(cs.n, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_order_and_dedupe),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_detail_cleaned),
+		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_parse_strict),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,173 @@
+/* What `efa-verify report` says of a finished job's causes, human and
+ * --json, with its Slurm calls faked: accounting holds the record, the node
+ * records the nodes' results. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ev_ctld.h"
+#include "ev_dbd.h"
+#include "record/ev_record.h"
+#include "report.h"
+
+static struct ev_node_result fake_res[2];
+static char fake_comment[EV_RECORD_MAX + 64];
+
+int ev_dbd_open(struct ev_dbd **db, struct ev_err *err)
+{
+	(void)err;
+	*db = (struct ev_dbd *)fake_comment;
+	return 0;
+}
+
+void ev_dbd_close(struct ev_dbd **db)
+{
+	*db = NULL;
+}
+
+int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ended, struct ev_err *err)
+{
+	(void)db, (void)jobid, (void)err;
+	*out = strdup(fake_comment);
+	*ended = true;
+	return 0;
+}
+
+int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
+{
+	(void)jobid, (void)err;
+	*out = malloc(sizeof(fake_res));
+	memcpy(*out, fake_res, sizeof(fake_res));
+	*n = 2;
+	return 0;
+}
+
+int ev_job_live_get(uint32_t jobid, struct ev_job_live *out, struct ev_err *err)
+{
+	(void)jobid, (void)err;
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+void ev_job_live_free(struct ev_job_live *j)
+{
+	(void)j;
+}
+
+int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live *live, bool json,
+		   unsigned timeout_s)
+{
+	(void)ctx, (void)jobid, (void)live, (void)json, (void)timeout_s;
+	return 99;
+}
+
+int report_local(struct cli_ctx *ctx, uint32_t jobid, bool json)
+{
+	(void)ctx, (void)jobid, (void)json;
+	return 99;
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* report's stdout for argv. */
+static char *run_report(int argc, char **argv)
+{
+	static struct cli_ctx ctx;
+	char path[] = "/tmp/test_report_XXXXXX", *text = calloc(1, 65536);
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	FILE *f;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	assert_int_equal(cmd_report(&ctx, argc, argv), 0);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	(void)!fread(text, 1, 65535, f);
+	fclose(f);
+	unlink(path);
+	return text;
+}
+
+static int setup(void **state)
+{
+	char record[EV_RECORD_MAX];
+	struct ev_err err;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		memset(&fake_res[i], 0, sizeof(fake_res[i]));
+		snprintf(fake_res[i].node, sizeof(fake_res[i].node), "n%d", i + 1);
+		fake_res[i].verdict = EV_V_TCP_FALLBACK;
+		snprintf(fake_res[i].reason, sizeof(fake_res[i].reason), "tcp_bytes:9/efa_bytes:0");
+		fake_res[i].tcp_bytes = 9;
+		ev_causes_add(&fake_res[i].causes, EV_CAUSE_FI_PROVIDER, EV_CAUSE_CERTAIN, "tcp");
+	}
+	ev_causes_add(&fake_res[1].causes, EV_CAUSE_UNREACHABLE_PEERS, EV_CAUSE_LIKELY, "tx_pkts:9000/rx_pkts:3");
+	assert_int_equal(ev_record_build(fake_res, 2, 2, record, sizeof(record), &err), 0);
+	assert_int_equal(ev_record_merge("", record, fake_comment, sizeof(fake_comment), &err), 0);
+	return 0;
+}
+
+static void test_human(void **state)
+{
+	char *argv[] = { "report", "7", NULL };
+	char *out = run_report(2, argv);
+
+	(void)state;
+	assert_non_null(strstr(out, "\n  cause: n[1-2]: fi_provider (tcp)\n"
+				    "    fix: unset FI_PROVIDER or set it to efa in the job script\n"
+				    "  likely cause: n2: unreachable_peers (tx_pkts:9000/rx_pkts:3)\n"
+				    "    fix: check the security group allows all traffic from itself (self-referencing "
+				    "rule) and that the peers are up\n"));
+	free(out);
+}
+
+static void test_json(void **state)
+{
+	char *argv[] = { "report", "--json", "7", NULL };
+	char *out = run_report(3, argv);
+
+	(void)state;
+	assert_non_null(strstr(out, "\"not_ok_unlisted\":0,\"causes\":[{\"name\":\"fi_provider\",\"detail\":\"tcp\","
+				    "\"nodes\":\"n[1-2]\",\"certainty\":\"certain\",\"evidence\":\"the step's "
+				    "FI_PROVIDER excludes efa\",\"fix\":\"unset FI_PROVIDER or set it to efa in the job "
+				    "script\"},{\"name\":\"unreachable_peers\",\"detail\":\"tx_pkts:9000/rx_pkts:3\","
+				    "\"nodes\":\"n2\",\"certainty\":\"likely\","));
+	/* Each node's own, as its result says them. */
+	assert_non_null(strstr(out, "{\"node\":\"n2\",\"verdict\":\"tcp_fallback\",\"reason\":\"tcp_bytes:9/efa_bytes:0\","
+				    "\"causes\":[{\"name\":\"fi_provider\",\"certainty\":\"certain\",\"detail\":\"tcp\"},"
+				    "{\"name\":\"unreachable_peers\",\"certainty\":\"likely\","
+				    "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_human, setup),
+		cmocka_unit_test_setup(test_json, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
