@@ -23,6 +23,8 @@
 #include "judge/ev_env.h"
 #include "aws/ev_imds_cache.h"
 #include "ev_node_info.h"
+#include "judge/ev_cause_env.h"
+#include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "aws/ev_placement.h"
 #include "judge/ev_readiness.h"
@@ -263,6 +265,24 @@ static void keep_not_ready(spank_t sp)
 		slurm_error(PFX "%s: the not-ready finding will not reach the job record: %s", ctx.step.node, err.msg);
 }
 
+/* What the step's environment proves, for the job's record (the epilog
+ * takes state_dir/findings/<job>): written by root, named by the job id
+ * of the step's credential, its values encoded by ev_causes_format. */
+static void keep_findings(spank_t sp)
+{
+	struct ev_err err = { "" };
+	char line[EV_FINDINGS_LINE_MAX];
+	uint32_t jobid = 0;
+
+	if (!ctx.step.plan.causes.n || ev_causes_format(&ctx.step.plan.causes, line, sizeof(line)) != 0)
+		return;
+	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS || !jobid)
+		return;
+	if (ev_findings_add(ctx.config.file.state_dir, jobid, line, &err) != 0)
+		slurm_error(PFX "%s: the step's findings will not reach the job record: %s", ctx.step.node,
+			    err.msg);
+}
+
 /* A step inside an sbatch/salloc job does not get the allocation's option
  * from srun; the job's SLURM_SPANK_EFA_VERIFY_MODE (set from the option by
  * sbatch/salloc) carries it. It is one of three words or ignored, like the
@@ -297,11 +317,13 @@ int ev_stepd_init_post_opt(spank_t sp)
 		return 0;
 	}
 	plan_step(sp);
-	if (ctx.step.plan.refuse || ctx.step.plan.report_not_ready)
+	keep_findings(sp);
+	if ((ctx.step.plan.refuse && !ctx.step.plan.refuse_env) || ctx.step.plan.report_not_ready)
 		keep_not_ready(sp);
 	if (ev_plugin.option.given && ctx.step.plan.have_efa && !ctx.step.plan.refuse)
 		ctx.step.counting = step_snapshot(&ctx.step.start) == 0;
-	if (ctx.step.plan.refuse && ctx.config.file.on_not_ready == EV_NOT_READY_DRAIN) {
+	if (ctx.step.plan.refuse && !ctx.step.plan.refuse_env &&
+	    ctx.config.file.on_not_ready == EV_NOT_READY_DRAIN) {
 		struct ev_err err = { "" };
 
 		if (ev_node_drain(ctx.step.node, ctx.step.plan.reason, &err) != 0)
@@ -334,9 +356,22 @@ int ev_stepd_user_init(spank_t sp)
 	}
 	if (!ctx.config.loaded || ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
+	if (ctx.step.plan.refuse_env) {
+		slurm_error(PFX "%s: step refused: its environment keeps EFA out: %s", ctx.step.node,
+			    ctx.step.plan.reason);
+		return -1;
+	}
 	if (ctx.step.plan.refuse) {
 		slurm_error(PFX "%s not ready: %s", ctx.step.node, ctx.step.plan.reason);
 		return -1;
+	}
+	/* Said before the program runs: its traffic will not use EFA. */
+	for (size_t i = 0; i < ctx.step.plan.causes.n; i++) {
+		const struct ev_cause *c = &ctx.step.plan.causes.c[i];
+
+		if (c->certainty == EV_CAUSE_CERTAIN && ev_cause_excludes_efa(c->name))
+			slurm_error(PFX "%s: %s(%s): %s; fix: %s", ctx.step.node, ev_cause_name(c->name), c->detail,
+				    ev_cause_evidence(c->name), ev_cause_fix(c->name));
 	}
 	if (ctx.step.plan.have_efa)
 		inject_env(sp);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "node/ev_devices.h"
+#include "judge/ev_cause_counters.h"
 #include "job/ev_job_sweep.h"
 #include "record/ev_joblog.h"
 #include "record/ev_prom.h"
@@ -93,9 +94,49 @@ void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: a step's not-ready finding: %s", job->jobid, job->node,
 			err.msg);
 	}
+	nr = ev_findings_take(cfg->state_dir, job->jobid, st->findings, sizeof(st->findings), &err);
+	if (nr < 0)
+		ev_msgf(msgs, LOG_WARNING, "job %u on %s: the steps' findings: %s", job->jobid, job->node, err.msg);
 	if (ev_running_end(cfg->state_dir, job->jobid, st->have_start ? &st->js.run : NULL, &st->shared, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);
 	st->in.shared = st->shared;
+}
+
+/* Only evidence: what the steps proved, what the counters show, what
+ * made the node not ready. A node that is ok, or moved nothing, has no
+ * cause to name. */
+static void judge_causes(const struct ev_job_facts *job, struct ev_job_end *st, struct ev_msgs *msgs)
+{
+	enum ev_verdict v = st->verdict.verdict;
+	struct ev_err err = { "" };
+
+	memset(&st->causes, 0, sizeof(st->causes));
+	if (v == EV_V_OK || v == EV_V_NO_TRAFFIC)
+		return;
+	for (char *line = st->findings, *nl; *line; line = nl + 1) {
+		struct ev_causes found;
+
+		if (!(nl = strchr(line, '\n')))
+			break;
+		*nl = '\0';
+		if (ev_causes_parse(line, &found, &err) != 0) {
+			ev_msgf(msgs, LOG_WARNING, "job %u on %s: a step's finding: %s", job->jobid, job->node,
+				err.msg);
+			continue;
+		}
+		for (size_t i = 0; i < found.n; i++)
+			ev_causes_add(&st->causes, found.c[i].name, found.c[i].certainty, found.c[i].detail);
+	}
+	if (st->in.delta)
+		ev_causes_from_delta(st->in.delta, &st->causes);
+	if (st->in.not_ready) {
+		const char *r = st->not_ready;
+
+		if (strncmp(r, "placement: ", 11) == 0)
+			ev_causes_add(&st->causes, EV_CAUSE_PLACEMENT, EV_CAUSE_CERTAIN, r + 11);
+		else
+			ev_causes_add(&st->causes, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, r);
+	}
 }
 
 /* The node's own outputs: the JSON line and the textfile metrics. */
@@ -124,6 +165,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 
 	st->in.job_nodes = st->job_nodes;
 	ev_verdict_decide(&cfg->verdict, &st->in, &st->verdict);
+	judge_causes(job, st, msgs);
 	node_outputs(cfg, job, st, msgs);
 
 	memset(r, 0, sizeof(*r));
@@ -133,6 +175,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 	r->verdict = st->verdict.verdict;
 	snprintf(r->reason, sizeof(r->reason), "%s", st->verdict.reason);
 	r->shared = st->shared;
+	r->causes = st->causes;
 	ev_result_fill(r, &cfg->verdict, st->in.delta);
 	/* The start file has served: gone before the (possibly long) wait. */
 	ev_state_remove_start(cfg->state_dir, job->jobid);

@@ -4,11 +4,11 @@
  *   (the caller)        the job's nftables table read and removed, where
  *                       read_table says so
  *   ev_job_end_measure  the end snapshot and the delta, the steps'
- *                       not-ready finding, whether another job shared the
- *                       node
+ *                       not-ready finding and causes, whether another job
+ *                       shared the node
  *   (the caller)        the job's node count and first node from
  *                       slurmctld, where the prolog left neither
- *   ev_job_end_finish   the verdict, the node's log line and Prometheus
+ *   ev_job_end_finish   the verdict and its causes, the node's log line and Prometheus
  *                       file, the node result, the start file and the
  *                       user's copy removed, the result spooled
  *   (the caller)        the result delivered to the job's record
@@ -30,6 +30,8 @@
 #include "judge/ev_verdict.h"
 #include "record/ev_result.h"
 #include "state/ev_job_start.h"
+#include "judge/ev_cause.h"
+#include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "job/ev_job_facts.h"
 #include "job/ev_msgs.h"
@@ -51,9 +53,13 @@ struct ev_job_end {
 	struct ev_node_delta delta;
 	struct ev_verdict_in in;            /* in.delta points at delta when there is one */
 	char not_ready[EV_NOTREADY_REASON_MAX];
+	char findings[EV_FINDINGS_MAX + 1];     /* the steps' causes, a line each */
 	bool shared;
 	/* ev_job_end_finish */
 	struct ev_node_verdict verdict;
+	/* Why, for a node that is not ok: the steps' findings, the counters,
+	 * the not-ready finding; none for ok or no_traffic. */
+	struct ev_causes causes;
 	struct ev_node_result result;
 	char line[EV_RESULT_LINE_MAX];      /* the result as spooled */
 	bool spooled;                       /* deliver it; else it is lost (said in msgs) */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "judge/ev_cause_env.h"
+
 bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked, enum ev_record_policy record)
 {
 	return mode == EV_MODE_ENFORCE || user_asked || record == EV_RECORD_ALWAYS;
@@ -79,6 +81,52 @@ static void plan_env(const struct ev_step_in *in, struct ev_step_plan *p)
 		p->kept[i] = !p->env.vars[i].force && job_value(in->job_env, p->env.vars[i].name);
 }
 
+struct env_view {
+	const struct ev_step_in *in;
+	const struct ev_step_plan *p;
+};
+
+/* What a task gets: the plan's value unless the job's own stays. */
+static const char *task_value(void *ctx, const char *name)
+{
+	const struct env_view *e = ctx;
+
+	for (size_t i = 0; i < e->p->env.n; i++)
+		if (strcmp(e->p->env.vars[i].name, name) == 0)
+			return ev_step_env_value(e->in, e->p, i);
+	return job_value(e->in->job_env, name);
+}
+
+/* Only from the job's environment as known (job_env NULL: nothing is the
+ * job's, nothing is judged). */
+static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
+{
+	const struct ev_node_facts *f = in->facts;
+	const struct ev_instance_type *it = NULL;
+	struct env_view view = { in, p };
+	char why[EV_STEP_WHY_MAX];
+
+	if (!in->job_env)
+		return;
+	if (f->imds_rc == 0 && f->imds.instance_type[0])
+		it = ev_config_instance(in->cfg, f->imds.instance_type);
+	ev_causes_from_env(task_value, &view, it ? it->rdma_read : -1, &p->causes);
+	for (size_t i = 0; i < p->causes.n; i++) {
+		const struct ev_cause *c = &p->causes.c[i];
+
+		if (c->certainty != EV_CAUSE_CERTAIN || !ev_cause_excludes_efa(c->name))
+			continue;
+		snprintf(why, sizeof(why), "%s(%s): %s; fix: %s", ev_cause_name(c->name), c->detail,
+			 ev_cause_evidence(c->name), ev_cause_fix(c->name));
+		if (in->mode == EV_MODE_ENFORCE && !p->refuse) {
+			p->refuse = p->refuse_env = true;
+			snprintf(p->reason, sizeof(p->reason), "%s", why);
+		} else if (in->mode != EV_MODE_ENFORCE) {
+			warn(p, "", why);
+		}
+	}
+}
+
 /* Nodes cannot see each other's IMDS: each compares itself with the facts
  * its peers published (ev_placement.h). A fact too old or from another boot
  * is not judged, and the step is told. */
@@ -133,6 +181,8 @@ int ev_step_plan(const struct ev_step_in *in, struct ev_step_plan *p, struct ev_
 	if (in->mode == EV_MODE_OFF)
 		return 0;
 	plan_env(in, p);
+	if (p->have_efa)
+		judge_env(in, p);
 	p->wants_peers = in->mode == EV_MODE_ENFORCE && !p->refuse && in->facts->imds_rc == 0 &&
 			 in->cfg->checks[EV_CHECK_PLACEMENT] != EV_ACTION_OFF;
 	if (p->wants_peers && in->peers)

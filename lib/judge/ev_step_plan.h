@@ -17,6 +17,7 @@
 
 #include "aws/ev_placement.h"
 #include "config/ev_config.h"
+#include "judge/ev_cause.h"
 #include "judge/ev_env.h"
 #include "judge/ev_readiness.h"
 #include "node/ev_versions.h"
@@ -67,6 +68,9 @@ struct ev_step_plan {
 	bool judged;                    /* readiness below is meaningful */
 	struct ev_readiness readiness;
 	bool refuse;                    /* enforce: the step must not run here */
+	/* ... because of the job's own environment (causes below), not the
+	 * node: nothing to drain, the node is not "not ready". */
+	bool refuse_env;
 	bool report_not_ready;          /* report: not ready, said at step end */
 	/* off (planned only under record: always): not ready, for the job
 	 * record alone; the step is neither stopped nor told, and gets no
@@ -88,6 +92,11 @@ struct ev_step_plan {
 	/* env.vars[i] is set by the job itself and not forced: its value
 	 * stays. */
 	bool kept[EV_ENV_MAX_VARS];
+	/* What the tasks' environment proves (judge/ev_cause_env.h), from
+	 * the values they get: kept for the job's record. One that keeps EFA
+	 * out refuses an enforce step (reason says it and the fix) and is a
+	 * warning in report. */
+	struct ev_causes causes;
 };
 
 /* 0, or -ENOMEM (err says so); out is whole either way. */

@@ -62,7 +62,7 @@ int ev_state_make_dir(const char *state_dir, struct ev_err *err)
 
 int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err)
 {
-	static const char *const subs[] = { "jobs", "spool", "running", "notready", "pending" };
+	static const char *const subs[] = { "jobs", "spool", "running", "notready", "findings", "pending" };
 	char dir[EV_PATH_CAP];
 	int rc;
 

@@ -19,6 +19,7 @@
 #include "job/ev_job_begin.h"
 #include "state/ev_job_start.h"
 #include "state/ev_job_view.h"
+#include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "state/ev_running.h"
 #include "testutil.h"
@@ -167,8 +168,10 @@ static void test_stale_not_ready_removed(void **state)
 	struct fx *x = *state;
 
 	assert_int_equal(ev_notready_mark(x->cfg.state_dir, 42, "left_over", &x->err), 0);
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)", &x->err), 0);
 	assert_int_equal(ev_job_begin_take(&x->cfg, &x->job, &x->js, &x->msgs), 0);
 	assert_int_equal(ev_notready_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
+	assert_int_equal(ev_findings_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
 }
 
 /* No sysfs to read: no snapshot, said; the job is marked running all the

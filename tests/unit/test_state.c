@@ -25,6 +25,7 @@
 #include "state/ev_state_dir.h"
 #include "record/ev_prom.h"
 #include "state/ev_jobid.h"
+#include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "state/ev_pending.h"
 #include "state/ev_running.h"
@@ -788,6 +789,42 @@ static void test_pending(void **state)
 	assert_int_equal(ev_pending_put(x->state, 0, &x->err), -EINVAL);
 }
 
+static void test_findings(void **state)
+{
+	struct fx *x = *state;
+	char out[EV_FINDINGS_MAX + 1], path[2048], line[EV_FINDINGS_LINE_MAX];
+	struct stat st;
+
+	assert_int_equal(ev_findings_take(x->state, 51, out, sizeof(out), &x->err), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(ev_findings_add(x->state, 51, "fi_provider(tcp)", &x->err), 0);
+	/* Each step says it again: kept once. */
+	assert_int_equal(ev_findings_add(x->state, 51, "fi_provider(tcp)", &x->err), 0);
+	assert_int_equal(ev_findings_add(x->state, 51, "nccl_net(Socket)\nx", &x->err), 0);
+	assert_int_equal(ev_findings_add(x->state, 51, "", &x->err), 0);
+	snprintf(path, sizeof(path), "%s/findings/51", x->state);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ev_findings_take(x->state, 52, out, sizeof(out), &x->err), 0);
+	assert_int_equal(ev_findings_take(x->state, 51, out, sizeof(out), &x->err), 1);
+	assert_string_equal(out, "fi_provider(tcp)\nnccl_net(Socket)_x\n");
+	assert_int_equal(ev_findings_take(x->state, 51, out, sizeof(out), &x->err), 0);
+	/* Thousands of different lines: the file stops growing at its cap. */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(line, sizeof(line), "versions(libfabric:%d)", i);
+		assert_int_equal(ev_findings_add(x->state, 53, line, &x->err), 0);
+	}
+	assert_int_equal(ev_findings_take(x->state, 53, out, sizeof(out), &x->err), 1);
+	assert_true(strlen(out) <= EV_FINDINGS_MAX);
+	assert_true(strlen(out) > EV_FINDINGS_MAX - 64);
+	assert_non_null(strstr(out, "versions(libfabric:0)\n"));
+	/* Never written through a link standing in its place. */
+	snprintf(path, sizeof(path), "%s/findings/54", x->state);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_true(ev_findings_add(x->state, 54, "memlock(1)", &x->err) < 0);
+	assert_int_equal(ev_findings_add(x->state, 0, "x", &x->err), -EINVAL);
+}
+
 static void test_notready_marker(void **state)
 {
 	struct fx *x = *state;
@@ -1158,6 +1195,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
 		cmocka_unit_test(test_start_file_whole_node),
+		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),

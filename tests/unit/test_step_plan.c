@@ -315,6 +315,91 @@ static void test_user_value_kept_unless_forced(void **state)
 	assert_string_equal(ev_step_env_value(&x->in, &x->p, (size_t)i), "efa");
 }
 
+static const struct ev_cause *cause(const struct ev_step_plan *p, enum ev_cause_name n)
+{
+	return ev_causes_find(&p->causes, n);
+}
+
+/* The job's own environment as the tasks get it: a transport that keeps
+ * EFA out is a certain cause; enforce refuses the step (the job's fault,
+ * not the node's), report warns. */
+static void test_env_causes(void **state)
+{
+	struct fx *x = *state;
+	const char *tcp[] = { "FI_PROVIDER=tcp", "NCCL_NET=Socket", NULL };
+	const char *efa[] = { "FI_PROVIDER=efa", "NCCL_NET=AWS Libfabric", "NCCL_NET_PLUGIN=ofi", NULL };
+	const char *neg[] = { "FI_PROVIDER=^efa", "NCCL_NET_PLUGIN=none", NULL };
+	const char *layered[] = { "FI_PROVIDER=tcp;ofi_rxm,efa", NULL };
+	const char *rdma[] = { "FI_EFA_USE_DEVICE_RDMA=1", NULL };
+
+	node(x, "p5.48xlarge", NULL, NULL);
+	x->f.imds_rc = 0;
+	snprintf(x->f.imds.instance_type, sizeof(x->f.imds.instance_type), "p5.48xlarge");
+	x->in.job_env = tcp;
+	plan(x);
+	assert_non_null(cause(&x->p, EV_CAUSE_FI_PROVIDER));
+	assert_string_equal(cause(&x->p, EV_CAUSE_FI_PROVIDER)->detail, "tcp");
+	assert_int_equal(cause(&x->p, EV_CAUSE_FI_PROVIDER)->certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(cause(&x->p, EV_CAUSE_NCCL_NET)->detail, "Socket");
+	assert_true(x->p.refuse);
+	assert_true(x->p.refuse_env);
+	assert_non_null(strstr(x->p.reason, "fi_provider(tcp)"));
+	assert_non_null(strstr(x->p.reason, "fix: "));
+
+	x->in.mode = EV_MODE_REPORT;
+	plan(x);
+	assert_false(x->p.refuse);
+	assert_int_equal(x->p.causes.n, 2);
+	assert_true(x->p.n_warn >= 1);
+
+	x->in.job_env = efa;
+	plan(x);
+	assert_int_equal(x->p.causes.n, 0);
+
+	x->in.job_env = neg;
+	plan(x);
+	assert_non_null(cause(&x->p, EV_CAUSE_FI_PROVIDER));
+	assert_non_null(cause(&x->p, EV_CAUSE_NCCL_NET_PLUGIN));
+
+	x->in.job_env = layered;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_FI_PROVIDER));
+
+	/* RDMA read on a p5 is right; stale only where the type has none. */
+	x->in.job_env = rdma;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_STALE_ENV));
+	snprintf(x->f.imds.instance_type, sizeof(x->f.imds.instance_type), "c5n.18xlarge");
+	plan(x);
+	assert_non_null(cause(&x->p, EV_CAUSE_STALE_ENV));
+
+	/* Unknown environment: nothing is the job's, nothing is said. */
+	x->in.job_env = NULL;
+	plan(x);
+	assert_int_equal(x->p.causes.n, 0);
+}
+
+/* A rule that forces FI_PROVIDER=efa over the job's tcp: the tasks get
+ * efa, so there is no cause. */
+static void test_forced_value_is_no_cause(void **state)
+{
+	struct fx *x = *state;
+	const char *tcp[] = { "FI_PROVIDER=tcp", NULL };
+	struct ev_err err = { "" };
+	char path[600];
+
+	node(x, "p5.48xlarge", NULL, NULL);
+	assert_int_equal(tu_write(x->root, "force.yaml",
+				  "env:\n  vars:\n    FI_PROVIDER: {value: efa, force: true}\n"), 0);
+	snprintf(path, sizeof(path), "%s/force.yaml", x->root);
+	ev_config_free(&x->cfg);
+	assert_int_equal(ev_config_load_path(&x->cfg, path, false, "n1", &err), 0);
+	x->in.job_env = tcp;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_FI_PROVIDER));
+	assert_false(x->p.refuse);
+}
+
 static void test_placement_mismatch(void **state)
 {
 	struct fx *x = *state;
@@ -394,6 +479,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_off_judged_for_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_versions_decide_rdma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_value_kept_unless_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_causes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_value_is_no_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_facts_too_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_unverified, setup, teardown),
