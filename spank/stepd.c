@@ -23,6 +23,7 @@
 #include "judge/ev_env.h"
 #include "aws/ev_imds_cache.h"
 #include "ev_node_info.h"
+#include "judge/ev_cause_counters.h"
 #include "judge/ev_cause_env.h"
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
@@ -227,6 +228,7 @@ static void step_traffic_line(spank_t sp)
 	struct ev_node_delta d = { 0 };
 	struct ev_verdict_in in = { 0 };
 	struct ev_node_verdict v;
+	struct ev_causes causes;
 	struct ev_err err = { "" };
 	uint32_t nodes = 0;
 	char line[1024];
@@ -240,7 +242,13 @@ static void step_traffic_line(spank_t sp)
 		in.job_nodes = nodes;
 	in.delta = &d;
 	ev_verdict_decide(&ctx.config.file.verdict, &in, &v);
-	if (ev_step_line(ctx.step.node, &d, &v, NULL, ctx.config.file.verdict.min_bytes, line, sizeof(line)))
+	/* Causes as the epilog names them: only for a step that is not ok. */
+	causes = ctx.step.plan.causes;
+	if (v.verdict != EV_V_OK && v.verdict != EV_V_NO_TRAFFIC)
+		ev_causes_from_delta(&d, &causes);
+	else
+		causes.n = 0;
+	if (ev_step_line(ctx.step.node, &d, &v, &causes, ctx.config.file.verdict.min_bytes, line, sizeof(line)))
 		slurm_error(PFX "%s", line);
 out:
 	ev_delta_free(&d);

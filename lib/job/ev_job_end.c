@@ -144,7 +144,7 @@ static void node_outputs(const struct ev_config *cfg, const struct ev_job_facts 
 			 struct ev_msgs *msgs)
 {
 	struct ev_joblog_entry e = { (uint64_t)time(NULL), job->jobid, job->node, st->in.job_nodes, &st->verdict,
-				     st->in.delta, NULL };
+				     st->in.delta, &st->causes };
 	struct ev_err err = { "" };
 
 	if (cfg->log_path[0] && ev_joblog_write(cfg->log_path, &e, &err) != 0)
