@@ -69,6 +69,10 @@ const char *const ev_job_counters[] = {
 	"rx_drops", "rx_pkts", "tx_bytes", "tx_pkts", "unresponsive_remote_events", NULL,
 };
 
+const char *const ev_job_device_counters[EV_N_JOB_DEVICE_COUNTERS + 1] = {
+	"alloc_ucontext_err", "create_cq_err", "create_qp_err", "reg_mr_err", NULL,
+};
+
 /* One counter read into c[*cnt]: kept, as unreadable if it failed. */
 static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, unsigned *n_bad)
 {

@@ -66,6 +66,24 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size
  * epilog read: 14 of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
 
+/* The device-level counters a job snapshot reads too, from <dev>/hw_counters,
+ * sorted, NULL-terminated: the verbs calls that fail while a job sets up
+ * its fabric. Each counts a failure the job's own process met and that no
+ * traffic counter shows, because the traffic never started:
+ *   reg_mr_err          ibv_reg_mr failed, most often pinning past the
+ *                       task's RLIMIT_MEMLOCK (libfabric registers every
+ *                       buffer, so a low memlock fails here first);
+ *   create_qp_err       no queue pair (device resources, or the memlock a
+ *                       QP's rings need);
+ *   create_cq_err       likewise for completion queues;
+ *   alloc_ucontext_err  the process could not open the device at all.
+ * The rest of the directory counts the driver's admin queue (submitted_cmds,
+ * keep_alive_rcvd, ...), which moves with no job's fault, or calls libfabric
+ * makes rarely (alloc_pd, create_ah, mmap): four files per device keep the
+ * prolog's and epilog's cost near what it was. */
+#define EV_N_JOB_DEVICE_COUNTERS 4
+extern const char *const ev_job_device_counters[];
+
 /* The counters in dirfd/sub, sorted by name: those in names (sorted), or
  * with names NULL every counter file there is. An absent directory is an
  * empty set (*absent says so, where asked). A counter that could not be

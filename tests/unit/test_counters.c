@@ -61,7 +61,7 @@ static void take(struct fx *x)
 	ev_snapshot_free(&x->snap);
 	ev_devices_free(&x->devs);
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->snap, &x->err), 0);
 }
 
 static void test_values_read_back(void **state)
@@ -218,7 +218,7 @@ static void test_device_vanished_between_discovery_and_snapshot(void **state)
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
 	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap18s0", x->root);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 3);
 	assert_string_equal(x->snap.efa[2].dev, "rdmap19s0");
 }
@@ -266,8 +266,8 @@ static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 				    "--set", "rdmap17s0:submitted_cmds=3", "--set", "rdmap18s0:rx_pkts=77", NULL), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
 	assert_int_equal(x->devs.n, 32);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &full, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 32);
 	assert_int_equal(x->snap.n_bad, 0);
 	for (size_t i = 0; i < x->snap.n_efa; i++) {
@@ -313,7 +313,7 @@ static void test_job_snapshot_absent_garbage_dir_and_symlink(void **state)
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink(t, p), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 4);
 	/* The old driver has no RDMA or retransmission counters. */
 	assert_null(ev_counter_find(&x->snap.efa[0], "rdma_read_bytes"));
@@ -346,10 +346,10 @@ static void test_device_level_layout(void **state)
 	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap16s0/ports/1/hw_counters", x->root);
 	assert_int_equal(stat(p, &st), -1);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &start, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &start, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=1073741824", "--add", "*:rx_bytes=1073741824",
 				    "--set", "rdmap17s0:retrans_pkts=5000", NULL), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 4);
 	assert_int_equal(x->snap.n_bad, 0);
 	for (size_t i = 0; i < x->snap.n_efa; i++) {
@@ -370,7 +370,7 @@ static void test_device_level_layout(void **state)
 	assert_true(d.devs[1].errors == 5000);
 	ev_delta_free(&d);
 	/* A full snapshot (efa-verify snapshot) shows them all, as before. */
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &full, &x->err), 0);
 	assert_int_equal(full.efa[0].n_port, 0);
 	assert_true(full.efa[0].n_device > 14);
 	assert_non_null(ev_counter_find(&full.efa[0], "submitted_cmds"));
@@ -382,7 +382,7 @@ static void test_device_level_layout(void **state)
 	tu_rm_rf(x->root);
 	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", NULL), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.efa[0].n_device, 0);
 	assert_int_equal(x->snap.efa[0].n_port, 14);
 }

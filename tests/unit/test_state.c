@@ -81,7 +81,7 @@ static void test_round_trip_is_exact(void **state)
 
 	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=18446744073709551615",
 				    "--set", "net/ens5:rx_bytes=77", NULL), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	x->a.job_nodes = 512;
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 4242, .snap = x->a }, &x->err), 0);
 	assert_int_equal(ev_job_start_load(x->state, 4242, &back, &x->err), 0);
@@ -118,7 +118,7 @@ static void test_file_is_private_and_removable(void **state)
 	char path[2048];
 	struct stat st;
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 7, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/7.start", x->state);
 	assert_int_equal(stat(path, &st), 0);
@@ -139,7 +139,7 @@ static void test_planted_symlink_and_loose_modes_refused(void **state)
 	struct ev_job_start back;
 	char path[2048], target[2048];
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 8, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/9.start", x->state);
 	snprintf(target, sizeof(target), "%s/jobs/8.start", x->state);
@@ -512,7 +512,7 @@ static void test_start_file_v2_round_trip(void **state)
 	js.run.others_truncated = true;
 	js.whole.whole = EV_WHOLE_NO;
 	snprintf(js.whole.why, sizeof(js.whole.why), "cpus:8/192");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	/* What the prolog does once the job's table is made. */
 	assert_int_equal(js.snap.tcp_source, EV_TCP_SRC_INTERFACE);
@@ -619,7 +619,7 @@ static void test_view_for_the_jobs_user(void **state)
 	snprintf(js.node, sizeof(js.node), "n3");
 	js.run.n_others = 1;
 	js.run.others[0] = 55;
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	/* As anyone: the copy for oneself reads back, without the others. */
 	assert_int_equal(ev_job_view_save(x->state, &js, (uint32_t)geteuid(), &x->err), 0);
@@ -952,13 +952,13 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	struct ev_job_start back;
 
 	/* What the prolog and epilog will do, on a real fixture tree. */
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 11, .snap = x->a }, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=104857600", "--add", "*:rx_bytes=104857600", NULL), 0);
 	assert_int_equal(ev_job_start_load(x->state, 11, &back, &x->err), 0);
 	x->b = back.snap;
 	ev_snapshot_free(&x->a);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_delta_compute(&x->b, &x->a, &d, &x->err), 0);
 	ev_verdict_decide(&x->cfg.verdict, &in, &v);
 	assert_int_equal(v.verdict, EV_V_OK);
@@ -1051,7 +1051,7 @@ static void test_view_sweep_stale_copies(void **state)
 
 	memset(&js, 0, sizeof(js));
 	snprintf(js.node, sizeof(js.node), "n1");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	assert_int_equal(chmod(x->dir, 0711), 0);
 	/* 90 runs (its marker), 91 ended without an epilog, 92 of another uid too. */
 	assert_int_equal(ev_running_begin(x->state, 90, NULL, &mark, &x->err), 0);
@@ -1129,7 +1129,7 @@ static void test_view_through_made_parents(void **state)
 	memset(&js, 0, sizeof(js));
 	js.jobid = 90;
 	snprintf(js.node, sizeof(js.node), "n1");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)tu_unprivileged_uid(), &x->err), 0);
 	assert_int_equal(mode_of(st), 0711);
 	assert_int_equal(tu_as_unprivileged(load_as_user, st), 0);
