@@ -29,6 +29,7 @@
 #include "state/ev_pending.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
+#include "judge/ev_cause_counters.h"
 #include "judge/ev_verdict.h"
 #include "testutil.h"
 
@@ -512,6 +513,7 @@ static void test_start_file_v2_round_trip(void **state)
 	js.run.others_truncated = true;
 	js.whole.whole = EV_WHOLE_NO;
 	snprintf(js.whole.why, sizeof(js.whole.why), "cpus:8/192");
+	assert_int_equal(tu_fixture(x->root, "--reg-mr-err", "5", NULL), 0);
 	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	/* What the prolog does once the job's table is made. */
@@ -538,6 +540,9 @@ static void test_start_file_v2_round_trip(void **state)
 	assert_int_equal(back.snap.job_nodes, 4);
 	assert_int_equal(back.snap.n_efa, js.snap.n_efa);
 	assert_int_equal(back.snap.efa[0].n_port, js.snap.efa[0].n_port);
+	/* The device-level setup errors come back as they were. */
+	assert_int_equal(back.snap.efa[0].n_device, EV_N_JOB_DEVICE_COUNTERS);
+	assert_int_equal(ev_counter_find(&back.snap.efa[3], "reg_mr_err")->value, 5);
 	/* The fixture's garbage rx_drops stays unreadable, not zero. */
 	assert_false(ev_counter_find(&back.snap.efa[0], "rx_drops")->ok);
 	ev_job_start_free(&back);
@@ -966,6 +971,58 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	ev_delta_free(&d);
 }
 
+/* A start file an older prolog wrote has no setup errors ("D" lines): it
+ * loads, and the epilog's delta leaves them uncompared, while the packet
+ * counters it has still name unreachable peers. A current start file names
+ * the setup errors the job met. */
+static void test_start_file_without_setup_counters(void **state)
+{
+	struct fx *x = *state;
+	struct ev_node_delta d;
+	struct ev_causes cs = { .n = 0 };
+	struct ev_job_start back;
+	char *text;
+	size_t len;
+
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, NULL, &x->a, &x->err), 0);
+	text = ev_snapshot_serialize(&x->a, &len);
+	assert_null(strstr(text, "\nD "));
+	free(text);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 12, .snap = x->a }, &x->err), 0);
+	ev_snapshot_free(&x->a);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->a, &x->err),
+			 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 13, .snap = x->a }, &x->err), 0);
+	/* The job: memory registration failing, and peers never answering. */
+	assert_int_equal(tu_fixture(x->root, "--reg-mr-err", "3", "--tx-only", "100000000", "--unresponsive", "2",
+				    NULL), 0);
+	ev_snapshot_free(&x->a);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->a, &x->err),
+			 0);
+
+	assert_int_equal(ev_job_start_load(x->state, 12, &back, &x->err), 0);
+	assert_int_equal(back.snap.efa[0].n_device, 0);
+	assert_int_equal(ev_delta_compute(&back.snap, &x->a, &d, &x->err), 0);
+	ev_job_start_free(&back);
+	assert_int_equal(d.setup_errors, 0);
+	assert_int_equal(d.n_pkts, 4);
+	assert_int_equal(d.tx_pkts, 4 * (100000000 / 8192));
+	ev_causes_from_delta(&d, &cs);
+	assert_null(ev_causes_find(&cs, EV_CAUSE_SETUP_ERRORS));
+	assert_string_equal(ev_causes_find(&cs, EV_CAUSE_UNREACHABLE_PEERS)->detail,
+			    "tx_pkts:48828/rx_pkts:0/unresponsive_remote_events:8");
+	ev_delta_free(&d);
+
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(ev_job_start_load(x->state, 13, &back, &x->err), 0);
+	assert_int_equal(ev_delta_compute(&back.snap, &x->a, &d, &x->err), 0);
+	ev_job_start_free(&back);
+	ev_causes_from_delta(&d, &cs);
+	assert_string_equal(ev_causes_find(&cs, EV_CAUSE_SETUP_ERRORS)->detail, "reg_mr_err:12");
+	assert_non_null(ev_causes_find(&cs, EV_CAUSE_UNREACHABLE_PEERS));
+	ev_delta_free(&d);
+}
+
 /* Whether dir/rel exists (lstat). */
 static bool exists(const char *dir, const char *rel)
 {
@@ -1157,6 +1214,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spool_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_file_without_setup_counters, setup, teardown),
 		cmocka_unit_test(test_start_file_whole_node),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
