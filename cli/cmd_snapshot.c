@@ -1,5 +1,5 @@
 /* efa-verify snapshot: every counter there is, for diagnosis; the prolog and
- * epilog read the subset in ev_job_counters. */
+ * epilog read the subset in ev_job_counters and ev_job_device_counters. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>

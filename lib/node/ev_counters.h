@@ -63,7 +63,7 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size
 /* The port counters a job's verdict and outputs are made of, sorted by
  * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write
  * bytes) and the error counters ev_delta adds up. What the prolog and
- * epilog read: 14 of a device's 34 counter files. */
+ * epilog read: these 14 and the 4 below, of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
 
 /* The device-level counters a job snapshot reads too, from <dev>/hw_counters,
