@@ -156,6 +156,36 @@ int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, st
 	return 0;
 }
 
+int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			  size_t *n, unsigned *n_bad, struct ev_err *err)
+{
+	struct ev_counter c[EV_MAX_COUNTERS_PER_DIR];
+	char path[256];
+	size_t cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; names[i] && cnt < EV_MAX_COUNTERS_PER_DIR; i++) {
+		int rc;
+
+		if (strlen(names[i]) >= sizeof(c->name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", sub, names[i]) >= sizeof(path))
+			continue;
+		rc = read_counter_at(dirfd, path, &c[cnt].value);
+		/* ENOTDIR: sub is no directory, as good as absent. */
+		if (rc != -ENOENT && rc != -ELOOP && rc != -ENOTDIR)
+			keep(c, &cnt, names[i], rc, n_bad);
+	}
+	if (!cnt)
+		return 0;
+	*out = malloc(cnt * sizeof(**out));
+	if (!*out)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	memcpy(*out, c, cnt * sizeof(**out));
+	*n = cnt;
+	return 0;
+}
+
 static bool is_ena(int netfd, const char *ifname)
 {
 	char path[EV_IFNAME_MAX + 32];

@@ -90,6 +90,12 @@ extern const char *const ev_job_device_counters[];
  * read is kept as unreadable and counted in *n_bad. */
 int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
 			size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err);
+/* As ev_counter_dir_read with names, each opened as sub/NAME from dirfd
+ * without opening sub itself: two system calls less per directory, for a
+ * few counters of a directory that is not otherwise read. An absent sub is
+ * an empty set. */
+int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			  size_t *n, unsigned *n_bad, struct ev_err *err);
 /* t->ifname's statistics/{tx,rx}_bytes under netfd (a class/net directory). */
 void ev_tcp_counters_read(int netfd, struct ev_tcp_counters *t);
 

@@ -31,8 +31,7 @@ static int read_device_level(int devfd, const char *const *names, const char *co
 	int rc;
 
 	if (!no_port)
-		return ev_counter_dir_read(devfd, "hw_counters", dev_names, &d->device, &d->n_device, NULL, n_bad,
-					   err);
+		return ev_counter_files_read(devfd, "hw_counters", dev_names, &d->device, &d->n_device, n_bad, err);
 	rc = ev_counter_dir_read(devfd, "hw_counters", names, &d->device, &d->n_device, NULL, n_bad, err);
 	if (rc || !dev_names)
 		return rc;
