@@ -70,7 +70,7 @@ const char *const ev_job_counters[] = {
 };
 
 const char *const ev_job_device_counters[EV_N_JOB_DEVICE_COUNTERS + 1] = {
-	"alloc_ucontext_err", "create_cq_err", "create_qp_err", "reg_mr_err", NULL,
+	"alloc_ucontext_err", "create_qp_err", "reg_mr_err", NULL,
 };
 
 /* One counter read into c[*cnt]: kept, as unreadable if it failed. */

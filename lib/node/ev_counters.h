@@ -63,25 +63,28 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size
 /* The port counters a job's verdict and outputs are made of, sorted by
  * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write
  * bytes) and the error counters ev_delta adds up. What the prolog and
- * epilog read: these 14 and the 4 below, of a device's 34 counter files. */
+ * epilog read: these 14 and the 3 below, of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
 
 /* The device-level counters a job snapshot reads too, from <dev>/hw_counters,
  * sorted, NULL-terminated: the verbs calls that fail while a job sets up
- * its fabric. Each counts a failure the job's own process met and that no
- * traffic counter shows, because the traffic never started:
+ * its fabric. Each counts a failure the job's own processes met and that
+ * no traffic counter shows, because the traffic never started:
  *   reg_mr_err          ibv_reg_mr failed, most often pinning past the
  *                       task's RLIMIT_MEMLOCK (libfabric registers every
  *                       buffer, so a low memlock fails here first);
- *   create_qp_err       no queue pair (device resources, or the memlock a
- *                       QP's rings need);
- *   create_cq_err       likewise for completion queues;
- *   alloc_ucontext_err  the process could not open the device at all.
- * The rest of the directory counts the driver's admin queue (submitted_cmds,
- * keep_alive_rcvd, ...), which moves with no job's fault, or calls libfabric
- * makes rarely (alloc_pd, create_ah, mmap): four files per device keep the
- * prolog's and epilog's cost near what it was. */
-#define EV_N_JOB_DEVICE_COUNTERS 4
+ *   create_qp_err       no queue pair: the device's QPs used up (too many
+ *                       ranks or endpoints per device);
+ *   alloc_ucontext_err  a process could not open the device at all
+ *                       (rdma-core and driver at odds): the job fell back
+ *                       to another provider.
+ * Each file costs every prolog and epilog one open, read and close per
+ * device, a fixed part of their CPU: so not the rest. create_cq_err fails
+ * with create_qp_err (the same device resources; CQ rings are the
+ * kernel's memory, no memlock); alloc_pd, create_ah and mmap fail rarely
+ * and after the calls above; the admin queue's counters (submitted_cmds,
+ * keep_alive_rcvd, ...) move with no job's fault. */
+#define EV_N_JOB_DEVICE_COUNTERS 3
 extern const char *const ev_job_device_counters[];
 
 /* The counters in dirfd/sub, sorted by name: those in names (sorted), or
