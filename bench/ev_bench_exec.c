@@ -5,8 +5,9 @@
  *   ev_bench_exec --read-counters SYSFS_ROOT [NAME]...
  *   -> the floor: only open+read+close of each counter file a snapshot
  *      reads, printing how many: the port counters NAME... of every RDMA
- *      device (with no NAME, every hw_counters file but lifespan) and the
- *      ENA interfaces' tx/rx_bytes. Run as CMD of another ev_bench_exec, it
+ *      device, a NAME with a '/' a path under the device's directory
+ *      (hw_counters/reg_mr_err; with no NAME, every hw_counters file but
+ *      lifespan) and the ENA interfaces' tx/rx_bytes. Run as CMD of another ev_bench_exec, it
  *      is the cost of the reads themselves plus the exec of a small C
  *      program, with nothing else.
  *
@@ -91,8 +92,16 @@ static int read_counters(const char *root, char **names, int n_names)
 {
 	char path[4096];
 	struct dirent *de;
-	int n = 0, ib;
+	int n = 0, ib, n_port = 0, n_paths = 0;
+	char *port[256], *paths[256];
 	DIR *d;
+
+	for (int i = 0; i < n_names && i < 256; i++) {
+		if (strchr(names[i], '/'))
+			paths[n_paths++] = names[i];
+		else
+			port[n_port++] = names[i];
+	}
 
 	snprintf(path, sizeof(path), "%s/class/infiniband", root);
 	if ((ib = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || !(d = fdopendir(dup(ib))))
@@ -102,7 +111,9 @@ static int read_counters(const char *root, char **names, int n_names)
 
 		if (de->d_name[0] == '.' || (dev = openat(ib, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			continue;
-		n += read_dir(dev, "ports/1/hw_counters", names, n_names);
+		n += read_dir(dev, "ports/1/hw_counters", port, n_port);
+		for (int i = 0; i < n_paths; i++)
+			n += read_one(dev, paths[i]);
 		if (!n_names)
 			n += read_dir(dev, "hw_counters", NULL, 0);
 		close(dev);

@@ -20,7 +20,7 @@ snapshot() { # snapshot FILE
 	for dev in "$SYS"/class/infiniband/*; do
 		if [ -n "${COUNTERS:-}" ]; then
 			for f in $COUNTERS; do
-				f=$dev/ports/1/hw_counters/$f
+				case $f in */*) f=$dev/$f ;; *) f=$dev/ports/1/hw_counters/$f ;; esac
 				[ -f "$f" ] || continue
 				read -r v < "$f"
 				out+="${dev##*/}/${f##*/} $v"$'\n'

@@ -9,7 +9,8 @@
 #   [COUNTERS="tx_bytes rx_bytes ..."] shell-way.sh prolog|epilog SYSFS_ROOT IMDS_BASE STATE_DIR JOBID
 #
 # COUNTERS: the port counters to read, as efa-verify reads them (bench/run
-# passes the names efa-verify-prolog wrote); unset, every hw_counters file.
+# passes the names efa-verify-prolog wrote; one with a '/' is a path under the
+# device, hw_counters/reg_mr_err); unset, every hw_counters file.
 #
 # prolog: writes STATE_DIR/JOBID.start (one "path value" line per counter,
 #         plus the instance's type, AZ and placement group).
@@ -26,7 +27,7 @@ snapshot() { # snapshot FILE
 		for dev in "$SYS"/class/infiniband/*; do
 			if [ -n "${COUNTERS:-}" ]; then
 				for f in $COUNTERS; do
-					f=$dev/ports/1/hw_counters/$f
+					case $f in */*) f=$dev/$f ;; *) f=$dev/ports/1/hw_counters/$f ;; esac
 					[ -f "$f" ] || continue
 					echo "${dev##*/}/${f##*/} $(cat "$f")"
 				done

@@ -1,5 +1,5 @@
 /* efa-verify snapshot: every counter there is, for diagnosis; the prolog and
- * epilog read the subset in ev_job_counters. */
+ * epilog read the subset in ev_job_counters and ev_job_device_counters. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = ev_devices_discover(ctx->cfg.sysfs_root, &devs, &err);
 	if (rc == 0)
-		rc = ev_snapshot_take(&ctx->cfg, &devs, NULL, &snap, &err);
+		rc = ev_snapshot_take(&ctx->cfg, &devs, NULL, NULL, &snap, &err);
 	if (rc != 0) {
 		cli_error("snapshot: %s", err.msg);
 		ev_devices_free(&devs);

@@ -77,7 +77,7 @@ static int take(const struct cli_ctx *ctx, struct sample *s, struct ev_err *err)
 	if (rc)
 		return rc;
 	s->mono = (double)ev_mono_ns() / 1e9;
-	rc = ev_snapshot_take(&ctx->cfg, &s->devs, ev_job_counters, &s->snap, err);
+	rc = ev_snapshot_take(&ctx->cfg, &s->devs, ev_job_counters, NULL, &s->snap, err);
 	if (rc)
 		ev_devices_free(&s->devs);
 	return rc;

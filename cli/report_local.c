@@ -72,7 +72,7 @@ int report_local(struct cli_ctx *ctx, uint32_t jobid, bool json)
 		if (js.boot_id[0] && ev_boot_id_read(NULL, boot, &err) == 0 && strcmp(js.boot_id, boot) != 0) {
 			in.unknown_reason = "node_rebooted";
 		} else if (ev_devices_discover_names(cfg->sysfs_root, &devs, &err) != 0 ||
-			   ev_snapshot_take(cfg, &devs, ev_job_counters, &now, &err) != 0 ||
+			   ev_snapshot_take(cfg, &devs, ev_job_counters, ev_job_device_counters, &now, &err) != 0 ||
 			   ev_delta_compute(&js.snap, &now, &d, &err) != 0) {
 			cli_error("report --local: %s", err.msg);
 			in.unknown_reason = "counters_unreadable";

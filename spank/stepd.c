@@ -217,7 +217,7 @@ static int step_snapshot(struct ev_snapshot *s)
 	int rc = ev_devices_discover_names(ctx.config.file.sysfs_root, &devs, &err);
 
 	if (rc == 0)
-		rc = ev_snapshot_take(&ctx.config.file, &devs, ev_job_counters, s, &err);
+		rc = ev_snapshot_take(&ctx.config.file, &devs, ev_job_counters, NULL, s, &err);
 	ev_devices_free(&devs);
 	return rc;
 }

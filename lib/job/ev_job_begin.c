@@ -52,7 +52,7 @@ int ev_job_begin_take(const struct ev_config *cfg, const struct ev_job_facts *jo
 	if (ev_running_begin(cfg->state_dir, job->jobid, js->boot_id[0] ? js->boot_id : NULL, &js->run, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);
 	if ((rc = ev_devices_discover_names(cfg->sysfs_root, &devs, &err)) != 0 ||
-	    (rc = ev_snapshot_take(cfg, &devs, ev_job_counters, &js->snap, &err)) != 0) {
+	    (rc = ev_snapshot_take(cfg, &devs, ev_job_counters, ev_job_device_counters, &js->snap, &err)) != 0) {
 		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
 	} else {
 		/* The node count is kept now: while epilogs run, slurmctld's

@@ -55,7 +55,7 @@ static void measure_delta(const struct ev_config *cfg, const struct ev_job_facts
 	struct ev_err err = { "" };
 
 	if (ev_devices_discover_names(cfg->sysfs_root, &devs, &err) != 0 ||
-	    ev_snapshot_take(cfg, &devs, ev_job_counters, &st->end, &err) != 0) {
+	    ev_snapshot_take(cfg, &devs, ev_job_counters, ev_job_device_counters, &st->end, &err) != 0) {
 		ev_msgf(msgs, LOG_ERR, "job %u on %s: %s", job->jobid, job->node, err.msg);
 	} else {
 		if (net) {

@@ -69,6 +69,10 @@ const char *const ev_job_counters[] = {
 	"rx_drops", "rx_pkts", "tx_bytes", "tx_pkts", "unresponsive_remote_events", NULL,
 };
 
+const char *const ev_job_device_counters[EV_N_JOB_DEVICE_COUNTERS + 1] = {
+	"alloc_ucontext_err", "create_qp_err", "reg_mr_err", NULL,
+};
+
 /* One counter read into c[*cnt]: kept, as unreadable if it failed. */
 static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, unsigned *n_bad)
 {
@@ -141,6 +145,36 @@ int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, st
 		}
 		closedir(dir);
 		qsort(c, cnt, sizeof(*c), ev_counter_cmp);
+	}
+	if (!cnt)
+		return 0;
+	*out = malloc(cnt * sizeof(**out));
+	if (!*out)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	memcpy(*out, c, cnt * sizeof(**out));
+	*n = cnt;
+	return 0;
+}
+
+int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			  size_t *n, unsigned *n_bad, struct ev_err *err)
+{
+	struct ev_counter c[EV_MAX_COUNTERS_PER_DIR];
+	char path[256];
+	size_t cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; names[i] && cnt < EV_MAX_COUNTERS_PER_DIR; i++) {
+		int rc;
+
+		if (strlen(names[i]) >= sizeof(c->name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", sub, names[i]) >= sizeof(path))
+			continue;
+		rc = read_counter_at(dirfd, path, &c[cnt].value);
+		/* ENOTDIR: sub is no directory, as good as absent. */
+		if (rc != -ENOENT && rc != -ELOOP && rc != -ENOTDIR)
+			keep(c, &cnt, names[i], rc, n_bad);
 	}
 	if (!cnt)
 		return 0;

@@ -63,8 +63,29 @@ int ev_tcp_ifaces_auto(const char *sysfs_root, char (**out)[EV_IFNAME_MAX], size
 /* The port counters a job's verdict and outputs are made of, sorted by
  * name, NULL-terminated: traffic (tx/rx bytes and packets, RDMA read/write
  * bytes) and the error counters ev_delta adds up. What the prolog and
- * epilog read: 14 of a device's 34 counter files. */
+ * epilog read: these 14 and the 3 below, of a device's 34 counter files. */
 extern const char *const ev_job_counters[];
+
+/* The device-level counters a job snapshot reads too, from <dev>/hw_counters,
+ * sorted, NULL-terminated: the verbs calls that fail while a job sets up
+ * its fabric. Each counts a failure the job's own processes met and that
+ * no traffic counter shows, because the traffic never started:
+ *   reg_mr_err          ibv_reg_mr failed, most often pinning past the
+ *                       task's RLIMIT_MEMLOCK (libfabric registers every
+ *                       buffer, so a low memlock fails here first);
+ *   create_qp_err       no queue pair: the device's QPs used up (too many
+ *                       ranks or endpoints per device);
+ *   alloc_ucontext_err  a process could not open the device at all
+ *                       (rdma-core and driver at odds): the job fell back
+ *                       to another provider.
+ * Each file costs every prolog and epilog one open, read and close per
+ * device, a fixed part of their CPU: so not the rest. create_cq_err fails
+ * with create_qp_err (the same device resources; CQ rings are the
+ * kernel's memory, no memlock); alloc_pd, create_ah and mmap fail rarely
+ * and after the calls above; the admin queue's counters (submitted_cmds,
+ * keep_alive_rcvd, ...) move with no job's fault. */
+#define EV_N_JOB_DEVICE_COUNTERS 3
+extern const char *const ev_job_device_counters[];
 
 /* The counters in dirfd/sub, sorted by name: those in names (sorted), or
  * with names NULL every counter file there is. An absent directory is an
@@ -72,6 +93,12 @@ extern const char *const ev_job_counters[];
  * read is kept as unreadable and counted in *n_bad. */
 int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
 			size_t *n, bool *absent, unsigned *n_bad, struct ev_err *err);
+/* As ev_counter_dir_read with names, each opened as sub/NAME from dirfd
+ * without opening sub itself: two system calls less per directory, for a
+ * few counters of a directory that is not otherwise read. An absent sub is
+ * an empty set. */
+int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
+			  size_t *n, unsigned *n_bad, struct ev_err *err);
 /* t->ifname's statistics/{tx,rx}_bytes under netfd (a class/net directory). */
 void ev_tcp_counters_read(int netfd, struct ev_tcp_counters *t);
 

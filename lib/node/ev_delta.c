@@ -116,6 +116,48 @@ static void dev_delta(const struct ev_dev_counters *a, const struct ev_dev_count
 		o->bytes = sat_add(o->rdma_read_bytes, o->rdma_write_bytes);
 }
 
+/* The setup errors and the packet pattern of a device not reset (its
+ * traffic and error counters went forward). A setup counter reset alone
+ * is left out rather than trusted. */
+static void setup_and_pkts(const struct ev_dev_counters *a, const struct ev_dev_counters *b,
+			   struct ev_dev_delta *o)
+{
+	static const char *const pkts[] = { "tx_pkts", "rx_pkts", "unresponsive_remote_events",
+					    "retrans_timeout_events" };
+	uint64_t *dst[] = { &o->tx_pkts, &o->rx_pkts, &o->unresponsive_remote_events, &o->retrans_timeout_events };
+
+	for (size_t i = 0; ev_job_device_counters[i]; i++)
+		o->setup_known[i] = ev_counter_move(a, b, ev_job_device_counters[i], &o->setup_growth[i]) ==
+				    EV_MOVE_OK;
+	o->pkts_known = true;
+	for (size_t i = 0; i < 4; i++) {
+		enum ev_counter_move c = ev_counter_move(a, b, pkts[i], dst[i]);
+
+		if (c == EV_MOVE_RESET || c == EV_MOVE_UNREADABLE)
+			o->pkts_known = false;
+	}
+	if (!o->pkts_known)
+		for (size_t i = 0; i < 4; i++)
+			*dst[i] = 0;
+}
+
+static void node_setup_and_pkts(const struct ev_dev_delta *o, struct ev_node_delta *out)
+{
+	for (size_t i = 0; i < EV_N_JOB_DEVICE_COUNTERS; i++) {
+		if (!o->setup_known[i])
+			continue;
+		out->setup_growth[i] = sat_add(out->setup_growth[i], o->setup_growth[i]);
+		out->setup_errors = sat_add(out->setup_errors, o->setup_growth[i]);
+	}
+	if (!o->pkts_known)
+		return;
+	out->n_pkts++;
+	out->tx_pkts = sat_add(out->tx_pkts, o->tx_pkts);
+	out->rx_pkts = sat_add(out->rx_pkts, o->rx_pkts);
+	out->unresponsive_remote_events = sat_add(out->unresponsive_remote_events, o->unresponsive_remote_events);
+	out->retrans_timeout_events = sat_add(out->retrans_timeout_events, o->retrans_timeout_events);
+}
+
 /* The job table's counters, end minus start. The table exists only for
  * the job (the prolog makes it, the epilog reads it), so a counter lower
  * at the end means another table took its place: a reset. The counters are
@@ -210,6 +252,12 @@ int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *
 				continue;
 			}
 			dev_delta(a, b, o);
+			/* A device whose traffic is unreadable still shows the
+			 * job's setup failing; one reset shows nothing. */
+			if (o->state != EV_DEV_RESET) {
+				setup_and_pkts(a, b, o);
+				node_setup_and_pkts(o, out);
+			}
 			switch (o->state) {
 			case EV_DEV_RESET: out->n_reset++; continue;
 			case EV_DEV_UNREADABLE: out->n_unreadable++; continue;
@@ -222,6 +270,12 @@ int ev_delta_compute(const struct ev_snapshot *start, const struct ev_snapshot *
 			out->rdma_read_bytes = sat_add(out->rdma_read_bytes, o->rdma_read_bytes);
 			out->rdma_write_bytes = sat_add(out->rdma_write_bytes, o->rdma_write_bytes);
 			out->errors = sat_add(out->errors, o->errors);
+		}
+	}
+	for (size_t i = 0; i < EV_N_JOB_DEVICE_COUNTERS; i++) {
+		if (out->setup_growth[i] > out->top_setup_error_delta) {
+			out->top_setup_error_delta = out->setup_growth[i];
+			copy_name(out->top_setup_error, sizeof(out->top_setup_error), ev_job_device_counters[i]);
 		}
 	}
 	tcp_delta(start, end, out);

@@ -51,6 +51,14 @@ struct ev_dev_delta {
 	/* Growth of each of ev_error_counters[], where error_known[i]. */
 	uint64_t error_growth[EV_N_ERROR_COUNTERS];
 	bool error_known[EV_N_ERROR_COUNTERS];
+	/* Growth of each of ev_job_device_counters[] (setup errors), where
+	 * setup_known[i]: comparable at both ends, not reset. */
+	uint64_t setup_growth[EV_N_JOB_DEVICE_COUNTERS];
+	bool setup_known[EV_N_JOB_DEVICE_COUNTERS];
+	/* Packets and the peer-loss events, when pkts_known: each of the four
+	 * comparable or absent at both ends, none reset. */
+	uint64_t tx_pkts, rx_pkts, unresponsive_remote_events, retrans_timeout_events;
+	bool pkts_known;
 };
 
 struct ev_node_delta {
@@ -74,6 +82,17 @@ struct ev_node_delta {
 	char tcp_bad_if[EV_IFNAME_MAX];         /* first such (or reset) interface */
 	enum ev_tcp_source tcp_source;          /* NFTABLES when both snapshots have the job table's counts */
 	uint64_t other_tcp_bytes;               /* nftables: IP bytes to and from anything else; else 0 */
+	/* The job's verbs setup failures: ev_job_device_counters[] summed
+	 * over the devices neither reset nor missing, each where known. */
+	uint64_t setup_growth[EV_N_JOB_DEVICE_COUNTERS];
+	uint64_t setup_errors;                  /* their sum */
+	char top_setup_error[EV_COUNTER_NAME_MAX];   /* the one that grew most ("" if none grew) */
+	uint64_t top_setup_error_delta;
+	/* Sums over the devices with pkts_known (n_pkts of them): a device
+	 * whose packets cannot all be compared is left out whole, so a reset
+	 * rx_pkts never reads as a send with no answer. */
+	uint64_t tx_pkts, rx_pkts, unresponsive_remote_events, retrans_timeout_events;
+	size_t n_pkts;
 };
 
 /* EV_N_ERROR_COUNTERS names, NULL-terminated, and the family whose

@@ -19,8 +19,43 @@
 /* "net" and its four counters. */
 #define SNAP_MAX_TOK 5
 
+/* On a driver with no port level, the device's hw_counters holds both
+ * lists: the second read is added to the first and the whole kept sorted
+ * (a name in both is kept once). Old drivers only: its cost is no
+ * concern. */
+static int read_device_level(int devfd, const char *const *names, const char *const *dev_names,
+			     bool no_port, struct ev_dev_counters *d, unsigned *n_bad, struct ev_err *err)
+{
+	struct ev_counter *more, *all;
+	size_t n_more, k = 0;
+	int rc;
+
+	if (!no_port)
+		return ev_counter_files_read(devfd, "hw_counters", dev_names, &d->device, &d->n_device, n_bad, err);
+	rc = ev_counter_dir_read(devfd, "hw_counters", names, &d->device, &d->n_device, NULL, n_bad, err);
+	if (rc || !dev_names)
+		return rc;
+	rc = ev_counter_dir_read(devfd, "hw_counters", dev_names, &more, &n_more, NULL, n_bad, err);
+	if (rc || !n_more)
+		return rc;
+	all = realloc(d->device, (d->n_device + n_more) * sizeof(*all));
+	if (!all) {
+		free(more);
+		return ev_errf(err, -ENOMEM, "out of memory");
+	}
+	d->device = all;
+	for (size_t i = 0; i < n_more; i++)
+		if (!bsearch(&more[i], all, d->n_device, sizeof(*all), ev_counter_cmp))
+			all[d->n_device + k++] = more[i];
+	d->n_device += k;
+	qsort(all, d->n_device, sizeof(*all), ev_counter_cmp);
+	free(more);
+	return 0;
+}
+
 int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
-		     const char *const *names, struct ev_snapshot *out, struct ev_err *err)
+		     const char *const *names, const char *const *dev_names, struct ev_snapshot *out,
+		     struct ev_err *err)
 {
 	char (*found)[EV_IFNAME_MAX] = NULL;
 	const char (*ifaces)[EV_IFNAME_MAX] = cfg->tcp_ifaces;
@@ -58,13 +93,16 @@ int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *d
 		memcpy(d->dev, devs->devs[i].name, sizeof(d->dev));
 		rc = ev_counter_dir_read(devfd, "ports/1/hw_counters", names, &d->port, &d->n_port, &no_port,
 				      &out->n_bad, err);
-		/* Device-level counters are admin commands on current drivers,
-		 * and judge no job; older drivers have no port-level directory
-		 * and keep the traffic counters there, under the same names
+		/* Device-level counters are admin commands and setup errors on
+		 * current drivers: a job reads only the setup errors
+		 * (dev_names). Older drivers have no port-level directory and
+		 * keep the traffic counters there, under the same names
 		 * (ev_counter_find looks at both). */
-		if (rc == 0 && (!names || no_port))
-			rc = ev_counter_dir_read(devfd, "hw_counters", names, &d->device, &d->n_device, NULL,
+		if (rc == 0 && !names)
+			rc = ev_counter_dir_read(devfd, "hw_counters", NULL, &d->device, &d->n_device, NULL,
 					      &out->n_bad, err);
+		else if (rc == 0 && (no_port || dev_names))
+			rc = read_device_level(devfd, names, dev_names, no_port, d, &out->n_bad, err);
 		close(devfd);
 		out->n_efa++;
 		if (rc)

@@ -38,9 +38,12 @@ struct ev_snapshot {
  * (tcp_auto: ENA netdevs). names NULL: every port and device counter file
  * there is (efa-verify snapshot); else only the counters named there,
  * sorted as ev_job_counters is, from ports/1/hw_counters, or from the
- * device's hw_counters where a driver has no port-level directory. */
+ * device's hw_counters where a driver has no port-level directory; and
+ * those in dev_names (sorted, may be NULL; ev_job_device_counters) from the
+ * device's hw_counters. */
 int ev_snapshot_take(const struct ev_config *cfg, const struct ev_device_list *devs,
-		     const char *const *names, struct ev_snapshot *out, struct ev_err *err);
+		     const char *const *names, const char *const *dev_names, struct ev_snapshot *out,
+		     struct ev_err *err);
 void ev_snapshot_free(struct ev_snapshot *s);
 
 /* Device name's counters in snapshot s (NULL: no such device, or no s). */

@@ -61,7 +61,7 @@ static void take(struct fx *x)
 	ev_snapshot_free(&x->snap);
 	ev_devices_free(&x->devs);
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->snap, &x->err), 0);
 }
 
 static void test_values_read_back(void **state)
@@ -218,7 +218,7 @@ static void test_device_vanished_between_discovery_and_snapshot(void **state)
 	assert_int_equal(ev_devices_discover(x->root, &x->devs, &x->err), 0);
 	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap18s0", x->root);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 3);
 	assert_string_equal(x->snap.efa[2].dev, "rdmap19s0");
 }
@@ -254,8 +254,9 @@ static void test_job_counters_sorted_and_cover_the_verdict(void **state)
 	assert_true(in_job_counters("tx_pkts") && in_job_counters("rx_pkts"));
 }
 
-/* What the prolog and epilog read: the named port counters, equal to what a
- * full read finds for them, nothing else. */
+/* What the prolog and epilog read: the named port counters and the
+ * device-level setup errors, equal to what a full read finds for them,
+ * nothing else. */
 static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 {
 	struct fx *x = *state;
@@ -263,11 +264,12 @@ static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 
 	assert_int_equal(tu_fixture(x->root, "--type", "p5.48xlarge", NULL), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=1000", "--set", "rdmap17s0:retrans_pkts=9",
-				    "--set", "rdmap17s0:submitted_cmds=3", "--set", "rdmap18s0:rx_pkts=77", NULL), 0);
+				    "--set", "rdmap17s0:submitted_cmds=3", "--set", "rdmap18s0:rx_pkts=77",
+				    "--reg-mr-err", "4", "--set", "rdmap19s0:create_qp_err=6", NULL), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
 	assert_int_equal(x->devs.n, 32);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &full, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 32);
 	assert_int_equal(x->snap.n_bad, 0);
 	for (size_t i = 0; i < x->snap.n_efa; i++) {
@@ -275,7 +277,7 @@ static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 
 		assert_string_equal(d->dev, full.efa[i].dev);
 		assert_int_equal(d->n_port, 14);
-		assert_int_equal(d->n_device, 0);
+		assert_int_equal(d->n_device, EV_N_JOB_DEVICE_COUNTERS);
 		for (size_t k = 0; k < d->n_port; k++) {
 			const struct ev_counter *f = ev_counter_find(&full.efa[i], d->port[k].name);
 
@@ -284,12 +286,22 @@ static void test_job_snapshot_equals_full_read_for_its_names(void **state)
 			assert_true(d->port[k].ok && f->ok);
 			assert_true(d->port[k].value == f->value);
 		}
+		for (size_t k = 0; k < d->n_device; k++) {
+			const struct ev_counter *f = ev_counter_find(&full.efa[i], d->device[k].name);
+
+			assert_string_equal(d->device[k].name, ev_job_device_counters[k]);
+			assert_non_null(f);
+			assert_true(d->device[k].ok && f->ok);
+			assert_true(d->device[k].value == f->value);
+		}
+		assert_int_equal(ev_counter_find(d, "reg_mr_err")->value, 4);
 		assert_null(ev_counter_find(d, "submitted_cmds"));
 		assert_null(ev_counter_find(d, "send_bytes"));
 		assert_int_equal(ev_counter_find(d, "tx_bytes")->value, 1000);
 	}
 	assert_int_equal(ev_counter_find(&x->snap.efa[1], "retrans_pkts")->value, 9);
 	assert_int_equal(ev_counter_find(&x->snap.efa[2], "rx_pkts")->value, 77);
+	assert_int_equal(ev_counter_find(&x->snap.efa[3], "create_qp_err")->value, 6);
 	assert_int_equal(x->snap.n_tcp, full.n_tcp);
 	ev_snapshot_free(&full);
 }
@@ -313,7 +325,7 @@ static void test_job_snapshot_absent_garbage_dir_and_symlink(void **state)
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink(t, p), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 4);
 	/* The old driver has no RDMA or retransmission counters. */
 	assert_null(ev_counter_find(&x->snap.efa[0], "rdma_read_bytes"));
@@ -346,20 +358,24 @@ static void test_device_level_layout(void **state)
 	snprintf(p, sizeof(p), "%s/class/infiniband/rdmap16s0/ports/1/hw_counters", x->root);
 	assert_int_equal(stat(p, &st), -1);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &start, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &start, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=1073741824", "--add", "*:rx_bytes=1073741824",
-				    "--set", "rdmap17s0:retrans_pkts=5000", NULL), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
+				    "--set", "rdmap17s0:retrans_pkts=5000", "--reg-mr-err", "2", NULL), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
 	assert_int_equal(x->snap.n_efa, 4);
 	assert_int_equal(x->snap.n_bad, 0);
 	for (size_t i = 0; i < x->snap.n_efa; i++) {
 		const struct ev_dev_counters *dc = &x->snap.efa[i];
 
-		/* Only the named ones, from the device level, none twice. */
+		/* Only the named ones, the traffic and the setup errors, from
+		 * the device level, sorted, none twice. */
 		assert_int_equal(dc->n_port, 0);
-		assert_int_equal(dc->n_device, 14);
-		for (size_t k = 0; k < dc->n_device; k++)
-			assert_string_equal(dc->device[k].name, ev_job_counters[k]);
+		assert_int_equal(dc->n_device, 14 + EV_N_JOB_DEVICE_COUNTERS);
+		for (size_t k = 1; k < dc->n_device; k++)
+			assert_true(strcmp(dc->device[k - 1].name, dc->device[k].name) < 0);
+		for (size_t k = 0; ev_job_counters[k]; k++)
+			assert_non_null(ev_counter_find(dc, ev_job_counters[k]));
+		assert_int_equal(ev_counter_find(dc, "reg_mr_err")->value, 2);
 		assert_null(ev_counter_find(dc, "submitted_cmds"));
 		assert_true(ev_counter_find(dc, "tx_bytes")->value == 1073741824ull);
 	}
@@ -368,23 +384,27 @@ static void test_device_level_layout(void **state)
 	assert_int_equal(d.n_no_counters, 0);
 	assert_int_equal(d.devs[1].state, EV_DEV_OK);
 	assert_true(d.devs[1].errors == 5000);
+	assert_string_equal(d.top_setup_error, "reg_mr_err");
+	assert_int_equal(d.top_setup_error_delta, 8);
 	ev_delta_free(&d);
 	/* A full snapshot (efa-verify snapshot) shows them all, as before. */
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &full, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &full, &x->err), 0);
 	assert_int_equal(full.efa[0].n_port, 0);
 	assert_true(full.efa[0].n_device > 14);
 	assert_non_null(ev_counter_find(&full.efa[0], "submitted_cmds"));
 	ev_snapshot_free(&full);
 	ev_snapshot_free(&start);
-	/* A current driver's device-level counters stay out of a job's snapshot. */
+	/* A current driver's device-level counters stay out of a job's
+	 * snapshot, but for the setup errors. */
 	ev_snapshot_free(&x->snap);
 	ev_devices_free(&x->devs);
 	tu_rm_rf(x->root);
 	assert_int_equal(tu_fixture(x->root, "--type", "p4d.24xlarge", NULL), 0);
 	assert_int_equal(ev_devices_discover_names(x->root, &x->devs, &x->err), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &x->snap, &x->err), 0);
-	assert_int_equal(x->snap.efa[0].n_device, 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->snap, &x->err), 0);
+	assert_int_equal(x->snap.efa[0].n_device, EV_N_JOB_DEVICE_COUNTERS);
 	assert_int_equal(x->snap.efa[0].n_port, 14);
+	assert_null(ev_counter_find(&x->snap.efa[0], "submitted_cmds"));
 }
 
 static void test_parse_u64(void **state)

@@ -30,6 +30,7 @@
 #include "state/ev_pending.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
+#include "judge/ev_cause_counters.h"
 #include "judge/ev_verdict.h"
 #include "testutil.h"
 
@@ -82,7 +83,7 @@ static void test_round_trip_is_exact(void **state)
 
 	assert_int_equal(tu_fixture(x->root, "--set", "rdmap16s0:tx_bytes=18446744073709551615",
 				    "--set", "net/ens5:rx_bytes=77", NULL), 0);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	x->a.job_nodes = 512;
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 4242, .snap = x->a }, &x->err), 0);
 	assert_int_equal(ev_job_start_load(x->state, 4242, &back, &x->err), 0);
@@ -119,7 +120,7 @@ static void test_file_is_private_and_removable(void **state)
 	char path[2048];
 	struct stat st;
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 7, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/7.start", x->state);
 	assert_int_equal(stat(path, &st), 0);
@@ -140,7 +141,7 @@ static void test_planted_symlink_and_loose_modes_refused(void **state)
 	struct ev_job_start back;
 	char path[2048], target[2048];
 
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 8, .snap = x->a }, &x->err), 0);
 	snprintf(path, sizeof(path), "%s/jobs/9.start", x->state);
 	snprintf(target, sizeof(target), "%s/jobs/8.start", x->state);
@@ -513,7 +514,8 @@ static void test_start_file_v2_round_trip(void **state)
 	js.run.others_truncated = true;
 	js.whole.whole = EV_WHOLE_NO;
 	snprintf(js.whole.why, sizeof(js.whole.why), "cpus:8/192");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(tu_fixture(x->root, "--reg-mr-err", "5", NULL), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	/* What the prolog does once the job's table is made. */
 	assert_int_equal(js.snap.tcp_source, EV_TCP_SRC_INTERFACE);
@@ -539,6 +541,9 @@ static void test_start_file_v2_round_trip(void **state)
 	assert_int_equal(back.snap.job_nodes, 4);
 	assert_int_equal(back.snap.n_efa, js.snap.n_efa);
 	assert_int_equal(back.snap.efa[0].n_port, js.snap.efa[0].n_port);
+	/* The device-level setup errors come back as they were. */
+	assert_int_equal(back.snap.efa[0].n_device, EV_N_JOB_DEVICE_COUNTERS);
+	assert_int_equal(ev_counter_find(&back.snap.efa[3], "reg_mr_err")->value, 5);
 	/* The fixture's garbage rx_drops stays unreadable, not zero. */
 	assert_false(ev_counter_find(&back.snap.efa[0], "rx_drops")->ok);
 	ev_job_start_free(&back);
@@ -620,7 +625,7 @@ static void test_view_for_the_jobs_user(void **state)
 	snprintf(js.node, sizeof(js.node), "n3");
 	js.run.n_others = 1;
 	js.run.others[0] = 55;
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	js.snap.job_nodes = 4;
 	/* As anyone: the copy for oneself reads back, without the others. */
 	assert_int_equal(ev_job_view_save(x->state, &js, (uint32_t)geteuid(), &x->err), 0);
@@ -989,17 +994,69 @@ static void test_prolog_to_epilog_on_a_tree(void **state)
 	struct ev_job_start back;
 
 	/* What the prolog and epilog will do, on a real fixture tree. */
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 11, .snap = x->a }, &x->err), 0);
 	assert_int_equal(tu_fixture(x->root, "--add", "*:tx_bytes=104857600", "--add", "*:rx_bytes=104857600", NULL), 0);
 	assert_int_equal(ev_job_start_load(x->state, 11, &back, &x->err), 0);
 	x->b = back.snap;
 	ev_snapshot_free(&x->a);
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, &x->a, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, NULL, NULL, &x->a, &x->err), 0);
 	assert_int_equal(ev_delta_compute(&x->b, &x->a, &d, &x->err), 0);
 	ev_verdict_decide(&x->cfg.verdict, &in, &v);
 	assert_int_equal(v.verdict, EV_V_OK);
 	assert_true(d.efa_bytes == 8ull * 104857600ull);
+	ev_delta_free(&d);
+}
+
+/* A start file an older prolog wrote has no setup errors ("D" lines): it
+ * loads, and the epilog's delta leaves them uncompared, while the packet
+ * counters it has still name unreachable peers. A current start file names
+ * the setup errors the job met. */
+static void test_start_file_without_setup_counters(void **state)
+{
+	struct fx *x = *state;
+	struct ev_node_delta d;
+	struct ev_causes cs = { .n = 0 };
+	struct ev_job_start back;
+	char *text;
+	size_t len;
+
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, NULL, &x->a, &x->err), 0);
+	text = ev_snapshot_serialize(&x->a, &len);
+	assert_null(strstr(text, "\nD "));
+	free(text);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 12, .snap = x->a }, &x->err), 0);
+	ev_snapshot_free(&x->a);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->a, &x->err),
+			 0);
+	assert_int_equal(ev_job_start_save(x->state, &(struct ev_job_start){ .jobid = 13, .snap = x->a }, &x->err), 0);
+	/* The job: memory registration failing, and peers never answering. */
+	assert_int_equal(tu_fixture(x->root, "--reg-mr-err", "3", "--tx-only", "100000000", "--unresponsive", "2",
+				    NULL), 0);
+	ev_snapshot_free(&x->a);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &x->a, &x->err),
+			 0);
+
+	assert_int_equal(ev_job_start_load(x->state, 12, &back, &x->err), 0);
+	assert_int_equal(back.snap.efa[0].n_device, 0);
+	assert_int_equal(ev_delta_compute(&back.snap, &x->a, &d, &x->err), 0);
+	ev_job_start_free(&back);
+	assert_int_equal(d.setup_errors, 0);
+	assert_int_equal(d.n_pkts, 4);
+	assert_int_equal(d.tx_pkts, 4 * (100000000 / 8192));
+	ev_causes_from_delta(&d, &cs);
+	assert_null(ev_causes_find(&cs, EV_CAUSE_SETUP_ERRORS));
+	assert_string_equal(ev_causes_find(&cs, EV_CAUSE_UNREACHABLE_PEERS)->detail,
+			    "tx_pkts:48828/rx_pkts:0/unresponsive_remote_events:8");
+	ev_delta_free(&d);
+
+	memset(&cs, 0, sizeof(cs));
+	assert_int_equal(ev_job_start_load(x->state, 13, &back, &x->err), 0);
+	assert_int_equal(ev_delta_compute(&back.snap, &x->a, &d, &x->err), 0);
+	ev_job_start_free(&back);
+	ev_causes_from_delta(&d, &cs);
+	assert_string_equal(ev_causes_find(&cs, EV_CAUSE_SETUP_ERRORS)->detail, "reg_mr_err:12");
+	assert_non_null(ev_causes_find(&cs, EV_CAUSE_UNREACHABLE_PEERS));
 	ev_delta_free(&d);
 }
 
@@ -1088,7 +1145,7 @@ static void test_view_sweep_stale_copies(void **state)
 
 	memset(&js, 0, sizeof(js));
 	snprintf(js.node, sizeof(js.node), "n1");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	assert_int_equal(chmod(x->dir, 0711), 0);
 	/* 90 runs (its marker), 91 ended without an epilog, 92 of another uid too. */
 	assert_int_equal(ev_running_begin(x->state, 90, NULL, &mark, &x->err), 0);
@@ -1166,7 +1223,7 @@ static void test_view_through_made_parents(void **state)
 	memset(&js, 0, sizeof(js));
 	js.jobid = 90;
 	snprintf(js.node, sizeof(js.node), "n1");
-	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, &js.snap, &x->err), 0);
+	assert_int_equal(ev_snapshot_take(&x->cfg, &x->devs, ev_job_counters, ev_job_device_counters, &js.snap, &x->err), 0);
 	assert_int_equal(ev_job_view_save(st, &js, (uint32_t)tu_unprivileged_uid(), &x->err), 0);
 	assert_int_equal(mode_of(st), 0711);
 	assert_int_equal(tu_as_unprivileged(load_as_user, st), 0);
@@ -1194,6 +1251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spool_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_file_v2_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_file_without_setup_counters, setup, teardown),
 		cmocka_unit_test(test_start_file_whole_node),
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
