@@ -185,7 +185,8 @@ def run(a, rn, rep, tmp):
 
     rep.note("fixture: p5.48xlarge, 32 EFA devices, %d counter files; a snapshot reads %d of them "
              "(%s)" % (counter_files(sysroot), nfiles,
-                       "%d counters per device, and ENA tx/rx_bytes" % len(names) if names
+                       "%d port counters per device, %d at device level, and ENA tx/rx_bytes"
+                       % (sum("/" not in n for n in names), sum("/" in n for n in names)) if names
                        else "every one"))
     for kind in ("prolog", "epilog"):
         ow = median([r[0] for r in ours[kind]])

@@ -90,9 +90,10 @@ else
 	skipped_row "IMDS requests per step" "IMDS requests per step"
 	skipped_row "prolog as slurmd runs it" "prolog as slurmd runs it \(median\)"
 fi
-# The floor and the shell way read the files the prolog read: its 12 port
-# counters on each of 32 devices, and the ENA interface's two.
+# The floor and the shell way read the files the prolog read: its 14 port
+# counters and 3 device-level setup errors on each of 32 devices, and the
+# ENA interface's two.
 like "floor and shell way read what a snapshot reads" "$out" \
-	"^note: fixture: p5.48xlarge, 32 EFA devices, [0-9]+ counter files; a snapshot reads 450 of them \(14 port counters per device"
+	"^note: fixture: p5.48xlarge, 32 EFA devices, [0-9]+ counter files; a snapshot reads 546 of them \(14 port counters per device, 3 at device level"
 unlike "no part failed" "$out" "^FAILED parts"
 done_testing
