@@ -87,6 +87,21 @@ static void keep(struct ev_counter *c, size_t *cnt, const char *name, int rc, un
 	(*cnt)++;
 }
 
+/* The counters read into c[0..cnt) as the caller's own array (NULL when
+ * there are none). */
+static int keep_all(const struct ev_counter *c, size_t cnt, struct ev_counter **out, size_t *n,
+		    struct ev_err *err)
+{
+	if (!cnt)
+		return 0;
+	*out = malloc(cnt * sizeof(**out));
+	if (!*out)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	memcpy(*out, c, cnt * sizeof(**out));
+	*n = cnt;
+	return 0;
+}
+
 /* An absent directory is an empty set: newer drivers keep no traffic
  * counters at device level, older ones have no port-level hw_counters.
  *
@@ -146,14 +161,7 @@ int ev_counter_dir_read(int dirfd, const char *sub, const char *const *names, st
 		closedir(dir);
 		qsort(c, cnt, sizeof(*c), ev_counter_cmp);
 	}
-	if (!cnt)
-		return 0;
-	*out = malloc(cnt * sizeof(**out));
-	if (!*out)
-		return ev_errf(err, -ENOMEM, "out of memory");
-	memcpy(*out, c, cnt * sizeof(**out));
-	*n = cnt;
-	return 0;
+	return keep_all(c, cnt, out, n, err);
 }
 
 int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, struct ev_counter **out,
@@ -176,14 +184,7 @@ int ev_counter_files_read(int dirfd, const char *sub, const char *const *names, 
 		if (rc != -ENOENT && rc != -ELOOP && rc != -ENOTDIR)
 			keep(c, &cnt, names[i], rc, n_bad);
 	}
-	if (!cnt)
-		return 0;
-	*out = malloc(cnt * sizeof(**out));
-	if (!*out)
-		return ev_errf(err, -ENOMEM, "out of memory");
-	memcpy(*out, c, cnt * sizeof(**out));
-	*n = cnt;
-	return 0;
+	return keep_all(c, cnt, out, n, err);
 }
 
 static bool is_ena(int netfd, const char *ifname)

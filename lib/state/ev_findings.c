@@ -63,19 +63,14 @@ int ev_findings_add(const char *state_dir, uint32_t jobid, const char *line, str
 
 int ev_findings_take(const char *state_dir, uint32_t jobid, char *out, size_t cap, struct ev_err *err)
 {
-	char path[EV_PATH_CAP], buf[EV_FINDINGS_MAX + 1];
+	char buf[EV_FINDINGS_MAX + 1];
 	long n;
 	int rc;
 
 	if (out && cap)
 		out[0] = '\0';
-	if ((rc = ev_state_job_path(state_dir, "findings", jobid, false, path, sizeof(path), err)))
+	if ((rc = ev_state_job_take(state_dir, "findings", jobid, buf, sizeof(buf), &n, err)))
 		return rc == -ENOENT ? 0 : rc;
-	n = ev_state_read_private(path, buf, sizeof(buf), err);
-	if (n == -ENOENT)
-		return 0;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
 	if (n < 0)
 		return (int)n;
 	buf[n] = '\0';

@@ -30,17 +30,12 @@ int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, 
 
 int ev_notready_take(const char *state_dir, uint32_t jobid, char *reason, size_t cap, struct ev_err *err)
 {
-	char path[EV_PATH_CAP], buf[EV_NOTREADY_REASON_MAX + 1];
+	char buf[EV_NOTREADY_REASON_MAX + 1];
 	long n;
 	int rc;
 
-	if ((rc = ev_state_job_path(state_dir, "notready", jobid, false, path, sizeof(path), err)))
+	if ((rc = ev_state_job_take(state_dir, "notready", jobid, buf, sizeof(buf), &n, err)))
 		return rc == -ENOENT ? 0 : rc;
-	n = ev_state_read_private(path, buf, sizeof(buf), err);
-	if (n == -ENOENT)
-		return 0;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
 	/* Still a finding when unreadable (not ours, too large): the node was
 	 * found not ready; only the words are lost. */
 	if (n < 0)

@@ -55,6 +55,22 @@ long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_er
 	return ev_file_read_private(AT_FDCWD, path, buf, cap, 022, err);
 }
 
+int ev_state_job_take(const char *state_dir, const char *sub, uint32_t jobid, char *buf, size_t cap, long *got,
+		      struct ev_err *err)
+{
+	char path[EV_PATH_CAP];
+	int rc;
+
+	if ((rc = ev_state_job_path(state_dir, sub, jobid, false, path, sizeof(path), err)))
+		return rc;
+	*got = ev_state_read_private(path, buf, cap, err);
+	if (*got == -ENOENT)
+		return -ENOENT;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return ev_errf(err, -errno, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
 int ev_state_make_dir(const char *state_dir, struct ev_err *err)
 {
 	return ev_mkdir_p_passable(state_dir, 0700, true, err);

@@ -32,6 +32,12 @@ int ev_state_subdir(const char *state_dir, const char *sub, bool create, char *o
 int ev_state_job_path(const char *state_dir, const char *sub, uint32_t jobid, bool create, char *out, size_t cap,
 		      struct ev_err *err);
 long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_err *err);
+/* Take state_dir/sub/<jobid> (a store of one file per job that is read
+ * once): *got is what ev_state_read_private read (bytes, or its negative
+ * errno, err saying why), and the file is gone. -ENOENT when there is none;
+ * another negative errno when it could not be named or removed. */
+int ev_state_job_take(const char *state_dir, const char *sub, uint32_t jobid, char *buf, size_t cap, long *got,
+		      struct ev_err *err);
 /* Missing parents of state_dir are made 0711 (the job's user passes them
  * to reach their copy, ev_job_view.h), state_dir itself 0700. */
 int ev_state_make_dir(const char *state_dir, struct ev_err *err);
