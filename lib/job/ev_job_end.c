@@ -129,13 +129,17 @@ static void judge_causes(const struct ev_job_facts *job, struct ev_job_end *st, 
 	}
 	if (st->in.delta)
 		ev_causes_from_delta(st->in.delta, &st->causes);
+	/* The check that failed names it ("ports: rdmap17s0 port 1 is
+	 * DOWN; fix: ..." is ports); its words are in the verdict's reason
+	 * already, and the record has no room to say them twice. */
 	if (st->in.not_ready) {
-		const char *r = st->not_ready;
+		char check[EV_CAUSE_DETAIL_MAX];
 
-		if (strncmp(r, "placement: ", 11) == 0)
-			ev_causes_add(&st->causes, EV_CAUSE_PLACEMENT, EV_CAUSE_CERTAIN, r + 11);
+		snprintf(check, sizeof(check), "%.*s", (int)strcspn(st->not_ready, ": "), st->not_ready);
+		if (strcmp(check, "placement") == 0)
+			ev_causes_add(&st->causes, EV_CAUSE_PLACEMENT, EV_CAUSE_CERTAIN, NULL);
 		else
-			ev_causes_add(&st->causes, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, r);
+			ev_causes_add(&st->causes, EV_CAUSE_NOT_READY, EV_CAUSE_CERTAIN, check[0] ? check : NULL);
 	}
 }
 

@@ -137,7 +137,7 @@ is "g: n1 judged on its traffic" "$(sed -n 1p <<<"$out")" "n1 no_traffic below_m
 like "g: enforce refusal on n2: n2 not_ready with the port's reason" "$(sed -n 2p <<<"$out")" \
 	"^n2 not_ready ports:_rdmap17s0_.*DOWN"
 is "g: sacct record names n2 not_ready" "$(record "$job" nodes=2/2)" \
-	"{efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready($reason)}"
+	"{efa-verify: verdict=not_ready nodes=2/2 efa_bytes=0 tcp_bytes=0 bad=n2:not_ready($reason) cause=n2:not_ready(ports)}"
 check "g: the epilog took the finding" test ! -e "$SIM/state/n2/notready/$job"
 check "g: nothing was found on n1" test ! -e "$SIM/state/n1/notready/$job"
 # report mode never stops a step, but its not-ready line is a finding too.

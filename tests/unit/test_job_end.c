@@ -20,6 +20,7 @@
 #include "job/ev_job_begin.h"
 #include "job/ev_job_end.h"
 #include "state/ev_job_start.h"
+#include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
@@ -220,8 +221,46 @@ static void test_not_ready(void **state)
 	assert_int_equal(x->st.verdict.verdict, EV_V_NOT_READY);
 	assert_non_null(strstr(x->st.verdict.reason, "no_efa_device"));
 	assert_non_null(strstr(x->st.line, " verdict=not_ready "));
+	/* Named by its check, once: the words are the verdict's reason. */
+	assert_non_null(strstr(x->st.line, " cause=not_ready(no_efa_device)"));
 	/* Taken: a second epilog of the id would not see it. */
 	assert_int_equal(ev_notready_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
+}
+
+/* The steps' findings name the causes of a node that is not ok, with
+ * what made it not ready; the findings are taken either way. */
+static void test_findings_named(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	assert_int_equal(ev_notready_mark(x->cfg.state_dir, 42, "placement: n1 in use1-az1, n2 in use1-az2", &x->err),
+			 0);
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)", &x->err), 0);
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "garbage(", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->st.verdict.verdict, EV_V_NOT_READY);
+	assert_non_null(strstr(x->st.line, " cause=fi_provider(tcp)+placement"));
+	assert_int_equal(x->st.causes.n, 2);
+	assert_int_equal(x->st.causes.c[1].name, EV_CAUSE_PLACEMENT);
+	assert_string_equal(x->st.causes.c[1].detail, "");
+	assert_int_equal(ev_findings_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
+}
+
+/* A node that is ok names nothing, whatever a step said. */
+static void test_ok_names_nothing(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_true(x->st.verdict.verdict == EV_V_OK || x->st.verdict.verdict == EV_V_NO_TRAFFIC);
+	assert_null(strstr(x->st.line, "cause="));
+	assert_int_equal(x->st.causes.n, 0);
+	assert_int_equal(ev_findings_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
 }
 
 /* Another job on the node during ours. */
@@ -332,6 +371,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_start_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_start_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_findings_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ok_names_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_counts, setup, teardown),
