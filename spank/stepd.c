@@ -376,10 +376,12 @@ int ev_stepd_user_init(spank_t sp)
 	/* Said before the program runs: its traffic will not use EFA. */
 	for (size_t i = 0; i < ctx.step.plan.causes.n; i++) {
 		const struct ev_cause *c = &ctx.step.plan.causes.c[i];
+		char why[EV_STEP_WHY_MAX];
 
-		if (c->certainty == EV_CAUSE_CERTAIN && ev_cause_excludes_efa(c->name))
-			slurm_error(PFX "%s: %s(%s): %s; fix: %s", ctx.step.node, ev_cause_name(c->name), c->detail,
-				    ev_cause_evidence(c->name), ev_cause_fix(c->name));
+		if (c->certainty != EV_CAUSE_CERTAIN || !ev_cause_excludes_efa(c->name))
+			continue;
+		ev_cause_say(c, why, sizeof(why));
+		slurm_error(PFX "%s: %s", ctx.step.node, why);
 	}
 	if (ctx.step.plan.have_efa)
 		inject_env(sp);

@@ -1,6 +1,7 @@
 #include "judge/ev_cause.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "judge/ev_verdict.h"
@@ -80,6 +81,12 @@ const char *ev_cause_certainty_name(enum ev_cause_certainty c)
 	return c == EV_CAUSE_CERTAIN ? "certain" : "likely";
 }
 
+void ev_cause_say(const struct ev_cause *c, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s(%s): %s; fix: %s", ev_cause_name(c->name), c->detail, ev_cause_evidence(c->name),
+		 ev_cause_fix(c->name));
+}
+
 /* a goes before b: certain first, then enum order. */
 static bool before(const struct ev_cause *a, const struct ev_cause *b)
 {
@@ -101,7 +108,8 @@ static void set_detail(struct ev_cause *c, const char *detail)
 	ev_reason_clean(c->detail);
 }
 
-/* Put cs->c[i] where the order wants it (the rest is in order). */
+/* Move cs->c[i] forward to where the order wants it: it only ever moves
+ * forward (added last, or a likely one made certain), the rest is in order. */
 static void settle(struct ev_causes *cs, size_t i)
 {
 	while (i > 0 && before(&cs->c[i], &cs->c[i - 1])) {
@@ -109,12 +117,6 @@ static void settle(struct ev_causes *cs, size_t i)
 
 		cs->c[i] = cs->c[i - 1];
 		cs->c[--i] = t;
-	}
-	while (i + 1 < cs->n && before(&cs->c[i + 1], &cs->c[i])) {
-		struct ev_cause t = cs->c[i];
-
-		cs->c[i] = cs->c[i + 1];
-		cs->c[++i] = t;
 	}
 }
 

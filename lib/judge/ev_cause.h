@@ -60,6 +60,9 @@ const char *ev_cause_fix(enum ev_cause_name n);
 const char *ev_cause_evidence(enum ev_cause_name n);
 const char *ev_cause_certainty_name(enum ev_cause_certainty c);  /* "certain", "likely" */
 
+/* One line for the user or the log: "NAME(DETAIL): EVIDENCE; fix: FIX". */
+void ev_cause_say(const struct ev_cause *c, char *out, size_t cap);
+
 /* Add a cause; detail (may be NULL) is encoded and cut to fit. Past
  * EV_CAUSES_MAX the least certain, latest in order, is dropped. */
 void ev_causes_add(struct ev_causes *cs, enum ev_cause_name n, enum ev_cause_certainty c, const char *detail);

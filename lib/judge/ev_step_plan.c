@@ -116,8 +116,7 @@ static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
 
 		if (c->certainty != EV_CAUSE_CERTAIN || !ev_cause_excludes_efa(c->name))
 			continue;
-		snprintf(why, sizeof(why), "%s(%s): %s; fix: %s", ev_cause_name(c->name), c->detail,
-			 ev_cause_evidence(c->name), ev_cause_fix(c->name));
+		ev_cause_say(c, why, sizeof(why));
 		if (in->mode == EV_MODE_ENFORCE && !p->refuse) {
 			p->refuse = p->refuse_env = true;
 			snprintf(p->reason, sizeof(p->reason), "%s", why);
