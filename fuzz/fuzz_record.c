@@ -309,7 +309,7 @@ static void record_parse(const unsigned char *d, size_t n)
 static bool admins_word(const char *w, size_t len)
 {
 	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes",
-					    "tcp_source", "shared", "bad" };
+					    "tcp_source", "shared", "bad", "cause" };
 	const char *eq = memchr(w, '=', len);
 
 	if (len == strlen(EV_RECORD_PREFIX) && memcmp(w, EV_RECORD_PREFIX, len) == 0)
