@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "plugin.h"
 
@@ -25,6 +26,7 @@
 #include "ev_node_info.h"
 #include "judge/ev_cause_counters.h"
 #include "judge/ev_cause_env.h"
+#include "judge/ev_cause_memlock.h"
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "aws/ev_placement.h"
@@ -167,6 +169,28 @@ unverified:
 	snprintf(out->unverified, sizeof(out->unverified), "%s", err.msg);
 }
 
+/* The RLIMIT_MEMLOCK the tasks will get. slurmstepd sets the tasks' limits
+ * last, just before exec and after every SPANK hook: from its own (slurmd's,
+ * which the tasks inherit) and, for a limit the cluster propagates (or the
+ * user did with --propagate), the submitting srun's or sbatch's, which it
+ * hands over in the step's SLURM_RLIMIT_MEMLOCK. It is the user's own
+ * limit for the user's own job: the value is a number, never a path. */
+static bool task_memlock(const char *const *job_env, uint64_t *out)
+{
+	static const char name[] = "SLURM_RLIMIT_MEMLOCK=";
+	struct ev_limit_ask ask = { 0 };
+	struct rlimit own;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &own) != 0)
+		return false;
+	for (size_t i = 0; job_env && job_env[i]; i++)
+		if (strncmp(job_env[i], name, sizeof(name) - 1) == 0)
+			ev_limit_ask_parse(job_env[i] + sizeof(name) - 1, &ask);
+	*out = ev_memlock_task_limit(own.rlim_cur == RLIM_INFINITY ? EV_MEMLOCK_UNLIMITED : own.rlim_cur,
+				     own.rlim_max == RLIM_INFINITY ? EV_MEMLOCK_UNLIMITED : own.rlim_max, &ask);
+	return true;
+}
+
 /* Gather, then plan (lib/judge/ev_step_plan.h); the job's peers only when
  * the plan asks for them, which costs RPCs to slurmctld. */
 static void plan_step(spank_t sp)
@@ -177,6 +201,7 @@ static void plan_step(spank_t sp)
 	struct ev_step_peers job_peers;
 	struct ev_err err = { "" };
 	char **job_env = NULL;
+	uint64_t memlock;
 	struct ev_step_in in = {
 		.cfg = &ctx.config.file,
 		.node = ctx.step.node,
@@ -194,6 +219,8 @@ static void plan_step(spank_t sp)
 		in.env_versions = &sw;
 	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
 		in.job_env = (const char *const *)job_env;
+	if (task_memlock(in.job_env, &memlock))
+		in.memlock = &memlock;
 	rc = ev_step_plan(&in, &ctx.step.plan, &err);
 	if (rc == 0 && ctx.step.plan.wants_peers) {
 		gather_peers(sp, &f.imds, peers, &job_peers);

@@ -104,7 +104,7 @@ start_imds() {
 # or none; the IMDS is URL's (start_imds), or else a closed port that fails
 # at once. LINEs (YAML, each a line or more) follow.
 write_config() {
-	local file=$1 dir log='""' imds= timeout=200
+	local file=$1 dir log='""' imds= timeout=200 lock
 	dir=$(dirname "$file")
 	shift
 	while [ $# -gt 0 ]; do
@@ -118,6 +118,14 @@ write_config() {
 		printf '%s\n' "sysfs_root: $dir/sys/%n" "state_dir: $dir/state/%n" "log: $log" \
 			imds: "  endpoint: ${imds:-http://127.0.0.1:9}/%n" "  timeout_ms: $timeout"
 		[ $# = 0 ] || printf '%s\n' "$@"
+		# This host's own locked-memory limit is every simulated node's
+		# (8 MiB where systemd or a container set it): at the minimum, so
+		# only a test that lowers it, or passes causes:, meets memlock.
+		case " $* " in
+		*" causes:"*) ;;
+		*) lock=$(ulimit -l)
+		   [ "$lock" = unlimited ] || printf '%s\n' causes: "  memlock_min_bytes: $((lock * 1024))" ;;
+		esac
 	} > "$file" && chmod 0644 "$file"
 }
 

@@ -56,6 +56,7 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	c->require_group = true;
 	c->tcp_auto = true;
 	c->verdict.min_bytes = 1024 * 1024;
+	c->memlock_min_bytes = UINT64_C(1) << 30;
 	c->verdict.efa_idle_bytes = 1024 * 1024;
 	c->verdict.tcp_fallback_fraction = 0.5;
 	c->verdict.idle_nic_fraction = 0.01;

@@ -90,6 +90,10 @@ struct ev_config {
 	char tcp_ifaces[EV_MAX_TCP_IFACES][EV_IFNAME_MAX];
 	size_t n_tcp_ifaces;
 	struct ev_verdict_cfg verdict;
+	/* A task's RLIMIT_MEMLOCK below this is the memlock cause (0: not
+	 * judged). Default 1 GiB: EFA's guidance is unlimited, and systemd's
+	 * default of 8 MiB for slurmd is the limit most often met. */
+	uint64_t memlock_min_bytes;
 	bool env_builtin;                  /* start from the aws-ofi-nccl cheatsheet */
 	bool env_fi_provider;              /* built-in FI_PROVIDER=efa (a default, not a rule) */
 	bool nccl_debug;                   /* add NCCL_DEBUG=INFO */

@@ -76,6 +76,11 @@ static const struct ev_key verdict_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct ev_key cause_keys[] = {
+	{ "memlock_min_bytes", EV_KEY_BYTES, C(memlock_min_bytes) },
+	{ .name = NULL },
+};
+
 static const struct ev_key imds_keys[] = {
 	{ "endpoint", EV_KEY_URL, C(imds_endpoint) },
 	{ "timeout_ms", EV_KEY_LONG, C(imds_timeout_ms), .min = 1, .max = 60000 },
@@ -126,6 +131,7 @@ const struct ev_key ev_config_keys[] = {
 	{ "tcp_source", EV_KEY_ENUM, C(tcp_source_interface), .choices = &tcp_source_choices },
 	{ "tcp_interfaces", EV_KEY_CUSTOM, .parse = parse_tcp_interfaces },
 	{ "verdict", EV_KEY_SECTION, .sub = verdict_keys },
+	{ "causes", EV_KEY_SECTION, .sub = cause_keys },
 	{ "env", EV_KEY_SECTION, .sub = env_keys },
 	{ "instance_types", EV_KEY_CUSTOM, .parse = ev_cfg_instance_types, .sub = ev_instance_type_keys },
 	{ "checks", EV_KEY_SECTION, .sub = check_keys },

@@ -6,8 +6,11 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "aws/ev_imds_cache.h"
 #include "node/ev_devices.h"
+#include "node/ev_versions.h"
 #include "judge/ev_cause_counters.h"
+#include "judge/ev_cause_versions.h"
 #include "job/ev_job_sweep.h"
 #include "record/ev_joblog.h"
 #include "record/ev_prom.h"
@@ -105,7 +108,26 @@ void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *
 /* Only evidence: what the steps proved, what the counters show, what
  * made the node not ready. A node that is ok, or moved nothing, has no
  * cause to name. */
-static void judge_causes(const struct ev_job_facts *job, struct ev_job_end *st, struct ev_msgs *msgs)
+/* The node's software against its instance type's minimums: read only for
+ * a job that was not ok (the NCCL search lists library directories), with
+ * the instance type from the IMDS cache the plugin keeps (a job end never
+ * asks IMDS). Not judged where the site turned the versions check off. */
+static void judge_versions(const struct ev_config *cfg, struct ev_job_end *st)
+{
+	const struct ev_instance_type *it;
+	struct ev_imds_info m;
+	struct ev_versions sw;
+	struct ev_err err = { "" };
+
+	if (cfg->checks[EV_CHECK_VERSIONS] == EV_ACTION_OFF || ev_imds_get(cfg, false, &m, NULL, &err) != 0 ||
+	    !(it = ev_config_instance(cfg, m.instance_type)))
+		return;
+	if (ev_versions_detect(cfg->software_root, cfg->sysfs_root, &sw, &err) == 0)
+		ev_causes_from_versions(&sw, it, &st->causes);
+}
+
+static void judge_causes(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
+			 struct ev_msgs *msgs)
 {
 	enum ev_verdict v = st->verdict.verdict;
 	struct ev_err err = { "" };
@@ -129,6 +151,7 @@ static void judge_causes(const struct ev_job_facts *job, struct ev_job_end *st, 
 	}
 	if (st->in.delta)
 		ev_causes_from_delta(st->in.delta, &st->causes);
+	judge_versions(cfg, st);
 	/* The check that failed names it ("ports: rdmap17s0 port 1 is
 	 * DOWN; fix: ..." is ports); its words are in the verdict's reason
 	 * already, and the record has no room to say them twice. */
@@ -169,7 +192,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 
 	st->in.job_nodes = st->job_nodes;
 	ev_verdict_decide(&cfg->verdict, &st->in, &st->verdict);
-	judge_causes(job, st, msgs);
+	judge_causes(cfg, job, st, msgs);
 	node_outputs(cfg, job, st, msgs);
 
 	memset(r, 0, sizeof(*r));

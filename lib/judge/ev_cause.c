@@ -27,7 +27,7 @@ static const struct {
 		"remove the variable from the job script or its modules; efa-verify sets what the node needs" },
 	[EV_CAUSE_MEMLOCK] = {
 		"memlock",
-		"the task's RLIMIT_MEMLOCK (bytes) is too low to register memory with EFA",
+		"the tasks' RLIMIT_MEMLOCK, as slurmstepd sets it, is below causes.memlock_min_bytes",
 		"raise memlock to unlimited (slurmd's LimitMEMLOCK=infinity, PropagateResourceLimitsExcept=MEMLOCK "
 		"or ulimit -l unlimited)" },
 	[EV_CAUSE_SETUP_ERRORS] = {
@@ -41,7 +41,7 @@ static const struct {
 		"are up" },
 	[EV_CAUSE_VERSIONS] = {
 		"versions",
-		"EFA software on the node is absent or below the instance type's minimum",
+		"EFA software on the node is below the instance type's minimum, or NCCL is there without aws-ofi-nccl",
 		"upgrade the package named to at least the minimum shown (EFA installer)" },
 	[EV_CAUSE_PLACEMENT] = {
 		"placement",

@@ -24,7 +24,7 @@ enum ev_cause_name {
 	EV_CAUSE_MEMLOCK,           /* detail: the task's limit in bytes */
 	EV_CAUSE_SETUP_ERRORS,      /* detail: "reg_mr_err:12" (the counter that grew most, by how much) */
 	EV_CAUSE_UNREACHABLE_PEERS, /* detail: "tx_pkts:9000/rx_pkts:3/unresponsive_remote_events:4" */
-	EV_CAUSE_VERSIONS,          /* detail: "aws-ofi-nccl:1.7.0/min:1.9.1" or "aws-ofi-nccl:absent" */
+	EV_CAUSE_VERSIONS,          /* detail: "aws_ofi_nccl:1.5.0/min:1.6.0" or "aws_ofi_nccl:absent" */
 	EV_CAUSE_PLACEMENT,         /* detail: the placement reason ("az:use1-az1/use1-az2") */
 	EV_CAUSE_NOT_READY,         /* detail: the readiness reason ("port_down:rdmap16s0") */
 	EV_CAUSE__COUNT

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "judge/ev_cause_env.h"
+#include "judge/ev_cause_memlock.h"
 
 bool ev_step_wants_judgement(enum ev_mode mode, bool user_asked, enum ev_record_policy record)
 {
@@ -97,8 +98,8 @@ static const char *task_value(void *ctx, const char *name)
 	return job_value(e->in->job_env, name);
 }
 
-/* Only from the job's environment as known (job_env NULL: nothing is the
- * job's, nothing is judged). */
+/* Only from what is known of the tasks (job_env NULL: nothing is the
+ * job's; memlock NULL: the limit is not judged). */
 static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
 {
 	const struct ev_node_facts *f = in->facts;
@@ -106,11 +107,13 @@ static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
 	struct env_view view = { in, p };
 	char why[EV_STEP_WHY_MAX];
 
-	if (!in->job_env)
-		return;
-	if (f->imds_rc == 0 && f->imds.instance_type[0])
-		it = ev_config_instance(in->cfg, f->imds.instance_type);
-	ev_causes_from_env(task_value, &view, it ? it->rdma_read : -1, &p->causes);
+	if (in->job_env) {
+		if (f->imds_rc == 0 && f->imds.instance_type[0])
+			it = ev_config_instance(in->cfg, f->imds.instance_type);
+		ev_causes_from_env(task_value, &view, it ? it->rdma_read : -1, &p->causes);
+	}
+	if (in->memlock)
+		ev_causes_from_memlock(*in->memlock, in->cfg->memlock_min_bytes, &p->causes);
 	for (size_t i = 0; i < p->causes.n; i++) {
 		const struct ev_cause *c = &p->causes.c[i];
 

@@ -53,6 +53,9 @@ struct ev_step_in {
 	/* The job's environment as the tasks would see it ("NAME=value",
 	 * NULL-terminated); NULL: unknown, nothing is counted as the job's. */
 	const char *const *job_env;
+	/* The tasks' RLIMIT_MEMLOCK in bytes as they will get it
+	 * (ev_memlock_task_limit); NULL: not known, not judged. */
+	const uint64_t *memlock;
 	/* NULL: not gathered (see wants_peers). */
 	const struct ev_step_peers *peers;
 };
@@ -92,8 +95,9 @@ struct ev_step_plan {
 	/* env.vars[i] is set by the job itself and not forced: its value
 	 * stays. */
 	bool kept[EV_ENV_MAX_VARS];
-	/* What the tasks' environment proves (judge/ev_cause_env.h), from
-	 * the values they get: kept for the job's record. One that keeps EFA
+	/* What the tasks' environment and memlock limit prove
+	 * (judge/ev_cause_env.h, ev_cause_memlock.h), from the values they
+	 * get: kept for the job's record. One that keeps EFA
 	 * out refuses an enforce step (reason says it and the fix) and is a
 	 * warning in report. */
 	struct ev_causes causes;

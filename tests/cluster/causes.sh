@@ -4,9 +4,10 @@
 # prolog and epilog the device counters; the epilog names the node's
 # causes in the record (cause=), the job log and `efa-verify report`.
 # Scenarios: a transport variable (FI_PROVIDER=tcp, NCCL_NET=Socket) with
-# TCP traffic, enforce refusing such a step, setup errors (reg_mr_err),
-# unreachable peers (packets out, nothing back, peers unresponsive), and a
-# healthy job that names no cause. The EFA and interface counters are
+# TCP traffic, enforce refusing such a step, a locked-memory limit too low
+# with setup errors (reg_mr_err), unreachable peers (packets out, nothing
+# back, peers unresponsive), aws-ofi-nccl below the instance type's
+# minimum, and a healthy job that names no cause. The EFA and interface counters are
 # simulated sysfs files the test moves while each job runs.
 . "$top_srcdir/tests/cluster/lib/joblib.sh"
 
@@ -24,24 +25,37 @@ for n in n1 n2 n3 n4; do
 done
 # TCP from the simulated interface counters the test moves; the checks
 # that need real EFA hardware off (the fixture has none of it).
-write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000" "tcp_source: interface" \
-	"checks:" "  devices: off" "  efa_provider: off" "  placement: off" "  versions: off"
+# The instance type from the test's IMDS server, as on EC2: the versions
+# cause compares with its minimums.
+for k in 1 2 3 4; do
+	printf '"n%s": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-%017x"}\n' "$k" "$k"
+done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
+# config VERSIONS [YAML line...]: the versions check as VERSIONS.
+config() {
+	write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL" "record_wait_ms: 15000" \
+		"tcp_source: interface" "checks:" "  devices: off" "  efa_provider: off" "  placement: off" \
+		"  versions: $1" "${@:2}"
+}
 echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh"
+# The nodes, each in a network namespace of its own, reach the IMDS server
+# on the cluster's address.
+start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+config off
 cd "$CDIR" || exit 1
 MiB=1048576
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 
-# step_job NODES EXPORT...: a job on NODES whose script runs one step on
-# each of them with the job's environment plus EXPORT (NAME=VALUE,...),
-# then waits for go; sets job.
+# step_job NODES EXPORT [BEFORE]: a job on NODES whose script runs BEFORE
+# (shell), then one step on each of them with the job's environment plus
+# EXPORT (NAME=VALUE,...), then waits for go; sets job.
 step_job() {
-	local nodes=$1 export=$2
+	local nodes=$1 export=$2 before=${3:-}
 	job=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${SAN_ENV[@]}" sbatch --parsable -N 2 \
 		-w "$nodes" --efa-verify=report --export="ALL${export:+,$export}" -o "$SIM/out/%j.out" \
-		--wrap "srun -N2 -n2 true; echo step_rc=\$?; $(go_wait 60)")
+		--wrap "${before:+$before; }srun -N2 -n2 true; echo step_rc=\$?; $(go_wait 60)")
 	check "job $job ($export): its step ran" ran "$job"
 }
 # tcp_traffic NODE...: 300 MiB each way on each node's TCP interface.
@@ -84,13 +98,33 @@ go "$job"
 record "$job" nodes=2/2 >/dev/null
 is "b: the record names nccl_net(Socket)" "$(cause_of "$job")" "cause=n[1-2]:nccl_net(Socket)"
 
-# --- c. setup errors: reg_mr_err grows on every device of n1, TCP traffic
-step_job 'n[1-2]' ""
+# --- c. memlock: the batch script lowers its locked-memory limit, which
+# srun propagates to the tasks (PropagateResourceLimits' default), and
+# reg_mr_err grows on every device of n1, TCP traffic. Half this host's
+# limit, which the config takes as the minimum (write_config); with none,
+# 64 MiB under the 1 GiB default.
+lock=$(ulimit -l)
+if [ "$lock" = unlimited ]; then low=65536; else low=$((lock / 2)); fi
+step_job 'n[1-2]' "" "ulimit -l $low"
+like "c: report mode says memlock at step start, with the fix" "$(cat "$SIM/out/$job.out")" \
+	"memlock\($((low * 1024))\): .*fix: "
 tcp_traffic n1 n2
 fx n1 --add '*:reg_mr_err=3'
 go "$job"
 record "$job" nodes=2/2 >/dev/null
-is "c: the record names setup_errors on n1 alone" "$(cause_of "$job")" "cause=n1:setup_errors(reg_mr_err:12)"
+is "c: the record names memlock on both nodes, setup_errors on n1" "$(cause_of "$job")" \
+	"cause=n[1-2]:memlock($((low * 1024)));n1:setup_errors(reg_mr_err:12)"
+like "c: report says the memlock fix" "$("${EV[@]}" report "$job")" "fix: .*LimitMEMLOCK=infinity"
+
+# --- c, enforce: a step whose tasks would get too little locked memory is
+# refused before the program runs; the node is not called not ready.
+run_user bash -c "ulimit -l $low && srun --efa-verify=enforce -N1 -w n3 echo ran"
+check "c: enforce refuses the step" test "$rc" != 0
+unlike "c: ... before the program ran" "$out" "^ran$"
+like "c: ... saying why and the fix" "$out" "environment keeps EFA out: memlock\($((low * 1024))\).*fix: "
+is "c: ... and does not drain the node" "$(scontrol show node n3 | grep -c DRAIN)" 0
+run_user srun --efa-verify=enforce -N1 -w n3 echo ran
+like "c: at the host's own limit the same step runs" "$out" "^ran$"
 
 # --- d. unreachable peers: packets leave, none come back, peers unresponsive
 step_job 'n[1-2]' ""
@@ -104,7 +138,25 @@ like "d: the record names unreachable_peers as likely" "$(cause_of "$job")" \
 	"^cause=n\[1-2\]:unreachable_peers~"
 like "d: report says likely cause" "$("${EV[@]}" report "$job")" "likely cause: n\[1-2\]: unreachable_peers"
 
-# --- f. a healthy EFA job, FI_PROVIDER=efa set by the user: ok, no cause
+# --- e. aws-ofi-nccl below the p4d minimum (1.6.0) in the nodes' software
+# trees, the versions check on, traffic over TCP: likely, not certain.
+for n in n1 n2; do
+	mkdir -p "$SIM/sw/$n/opt/amazon/ofi-nccl/lib/pkgconfig"
+	printf 'Name: aws-ofi-nccl\nVersion: 1.5.0\n' > "$SIM/sw/$n/opt/amazon/ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc"
+done
+chmod -R a+rX "$SIM/sw"
+config warn "software_root: $SIM/sw/%n"
+step_job 'n[1-2]' ""
+tcp_traffic n1 n2
+go "$job"
+record "$job" nodes=2/2 >/dev/null
+is "e: the record names versions as likely, with found and minimum" "$(cause_of "$job")" \
+	"cause=n[1-2]:versions~(aws_ofi_nccl:1.5.0/min:1.6.0)"
+like "e: report says likely cause and the fix" "$("${EV[@]}" report "$job")" \
+	"likely cause: n\[1-2\]: versions \(aws_ofi_nccl:1.5.0/min:1.6.0\)"
+
+# --- f. a healthy EFA job, FI_PROVIDER=efa set by the user, the old
+# aws-ofi-nccl still there: ok, no cause
 step_job 'n[1-2]' FI_PROVIDER=efa
 for n in n1 n2; do
 	fx "$n" --add "*:tx_bytes=$((512 * MiB))" --add "*:rx_bytes=$((512 * MiB))" --add '*:retrans_pkts=5'

@@ -7,9 +7,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "judge/ev_cause.h"
+#include "judge/ev_cause_memlock.h"
+#include "judge/ev_cause_versions.h"
 
 static void test_names(void **state)
 {
@@ -34,6 +37,114 @@ static void test_names(void **state)
 	assert_int_equal(ev_cause_from_name(NULL), -1);
 	assert_string_equal(ev_cause_certainty_name(EV_CAUSE_CERTAIN), "certain");
 	assert_string_equal(ev_cause_certainty_name(EV_CAUSE_LIKELY), "likely");
+}
+
+/* As the launcher applies a limit asked for: cut to its hard limit, or,
+ * when the user insisted, whole or not at all. */
+static void test_memlock_task_limit(void **state)
+{
+	struct ev_limit_ask a;
+	const uint64_t M = 1048576;
+
+	(void)state;
+	ev_limit_ask_parse(NULL, &a);
+	assert_false(a.asked);
+	assert_int_equal(ev_memlock_task_limit(8 * M, 8 * M, &a), 8 * M);
+	assert_int_equal(ev_memlock_task_limit(8 * M, 8 * M, NULL), 8 * M);
+
+	ev_limit_ask_parse("4194304", &a);
+	assert_true(a.asked);
+	assert_false(a.insisted);
+	assert_int_equal(a.value, 4 * M);
+	assert_int_equal(ev_memlock_task_limit(8 * M, 8 * M, &a), 4 * M);
+
+	/* Above the hard limit: cut to it, unless insisted on. */
+	ev_limit_ask_parse("18446744073709551615", &a);
+	assert_int_equal(a.value, EV_MEMLOCK_UNLIMITED);
+	assert_int_equal(ev_memlock_task_limit(2 * M, 8 * M, &a), 8 * M);
+	assert_int_equal(ev_memlock_task_limit(2 * M, EV_MEMLOCK_UNLIMITED, &a), EV_MEMLOCK_UNLIMITED);
+	ev_limit_ask_parse("U18446744073709551615", &a);
+	assert_true(a.insisted);
+	assert_int_equal(ev_memlock_task_limit(2 * M, 8 * M, &a), 2 * M);
+	ev_limit_ask_parse("U65536", &a);
+	assert_int_equal(ev_memlock_task_limit(2 * M, 8 * M, &a), 65536);
+
+	/* Malformed: ignored, as the launcher ignores it. */
+	for (const char *const *s = (const char *const[]){ "", "U", "-1", " 5", "5k", "0x10", "UU5",
+							   "99999999999999999999999", NULL };
+	     *s; s++) {
+		ev_limit_ask_parse(*s, &a);
+		assert_false(a.asked);
+		assert_int_equal(ev_memlock_task_limit(3 * M, 8 * M, &a), 3 * M);
+	}
+}
+
+static void test_memlock_cause(void **state)
+{
+	struct ev_causes cs = { 0 };
+
+	(void)state;
+	ev_causes_from_memlock(1073741824, 1073741824, &cs);
+	ev_causes_from_memlock(EV_MEMLOCK_UNLIMITED, 1073741824, &cs);
+	ev_causes_from_memlock(65536, 0, &cs);
+	assert_int_equal(cs.n, 0);
+	ev_causes_from_memlock(67108864, 1073741824, &cs);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].name, EV_CAUSE_MEMLOCK);
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(cs.c[0].detail, "67108864");
+}
+
+static void set_sw(struct ev_versions *sw, enum ev_sw i, const char *v)
+{
+	sw->sw[i].present = true;
+	snprintf(sw->sw[i].version, sizeof(sw->sw[i].version), "%s", v);
+}
+
+/* Below the type's minimum, or NCCL without its EFA plugin: likely, the
+ * first component short; other absent software, or an unknown type: no
+ * cause. */
+static void test_versions_cause(void **state)
+{
+	struct ev_instance_type p4d = { .name = "p4d.24xlarge" }, cpu = { .name = "c5n.18xlarge" };
+	struct ev_versions sw = { 0 };
+	struct ev_causes cs = { 0 };
+
+	(void)state;
+	snprintf(p4d.min_version[EV_SW_LIBFABRIC], EV_VER_MAX, "1.7.0");
+	snprintf(p4d.min_version[EV_SW_NCCL], EV_VER_MAX, "2.15.1");
+	snprintf(p4d.min_version[EV_SW_AWS_OFI_NCCL], EV_VER_MAX, "1.6.0");
+	snprintf(cpu.min_version[EV_SW_LIBFABRIC], EV_VER_MAX, "1.7.0");
+
+	ev_causes_from_versions(&sw, &p4d, &cs);      /* nothing found: nothing said */
+	set_sw(&sw, EV_SW_LIBFABRIC, "1.22.0");
+	set_sw(&sw, EV_SW_AWS_OFI_NCCL, "1.6.0");
+	ev_causes_from_versions(&sw, &p4d, &cs);      /* at the minimum */
+	ev_causes_from_versions(&sw, NULL, &cs);
+	assert_int_equal(cs.n, 0);
+
+	set_sw(&sw, EV_SW_AWS_OFI_NCCL, "1.5.0-aws");
+	set_sw(&sw, EV_SW_NCCL, "2.14.3");
+	ev_causes_from_versions(&sw, &p4d, &cs);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].name, EV_CAUSE_VERSIONS);
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_LIKELY);
+	assert_string_equal(cs.c[0].detail, "nccl:2.14.3/min:2.15.1");
+
+	memset(&cs, 0, sizeof(cs));
+	set_sw(&sw, EV_SW_NCCL, "2.18.5");
+	ev_causes_from_versions(&sw, &p4d, &cs);
+	assert_string_equal(cs.c[0].detail, "aws_ofi_nccl:1.5.0-aws/min:1.6.0");
+
+	memset(&cs, 0, sizeof(cs));
+	sw.sw[EV_SW_AWS_OFI_NCCL].present = false;
+	ev_causes_from_versions(&sw, &p4d, &cs);
+	assert_int_equal(cs.n, 1);
+	assert_string_equal(cs.c[0].detail, "aws_ofi_nccl:absent");
+	/* No plugin minimum for the type (a CPU type): its absence says nothing. */
+	memset(&cs, 0, sizeof(cs));
+	ev_causes_from_versions(&sw, &cpu, &cs);
+	assert_int_equal(cs.n, 0);
 }
 
 static void test_order_and_dedupe(void **state)
@@ -204,6 +315,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_memlock_task_limit),
+		cmocka_unit_test(test_memlock_cause),
+		cmocka_unit_test(test_versions_cause),
 		cmocka_unit_test(test_order_and_dedupe),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_detail_cleaned),

@@ -707,7 +707,7 @@ static void test_top_level_errors(void **state)
 	(void)state;
 	expect_error("mode: report\nbogus: 1\n", NAME ":2:1: ",
 		     "unknown key 'bogus' (valid keys: mode, sysfs_root, state_dir, software_root, imds, "
-		     "placement, tcp_source, tcp_interfaces, verdict, env, instance_types, checks, on_not_ready, "
+		     "placement, tcp_source, tcp_interfaces, verdict, causes, env, instance_types, checks, on_not_ready, "
 		     "prometheus_textfile_dir, log, record_wait_ms, prolog_deliver_ms, record, record_writer)");
 	expect_error("placement:\n  require_grp: true\n", NAME ":2:3: ",
 		     "unknown key 'require_grp' in placement (valid keys: require_group, "

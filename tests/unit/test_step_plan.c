@@ -379,6 +379,49 @@ static void test_env_causes(void **state)
 	assert_int_equal(x->p.causes.n, 0);
 }
 
+/* The tasks' memlock limit below the site's minimum: certain, refused in
+ * enforce (the job's limit, not the node's readiness), a warning in
+ * report; at the minimum, unlimited or unknown: nothing. */
+static void test_memlock_cause(void **state)
+{
+	struct fx *x = *state;
+	uint64_t low = 4194304, at = UINT64_C(1) << 30, unlimited = UINT64_MAX;
+
+	node(x, "p5.48xlarge", NULL, NULL);
+	x->in.memlock = &low;
+	plan(x);
+	assert_non_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+	assert_string_equal(cause(&x->p, EV_CAUSE_MEMLOCK)->detail, "4194304");
+	assert_int_equal(cause(&x->p, EV_CAUSE_MEMLOCK)->certainty, EV_CAUSE_CERTAIN);
+	assert_true(x->p.refuse && x->p.refuse_env);
+	assert_non_null(strstr(x->p.reason, "memlock(4194304)"));
+	assert_non_null(strstr(x->p.reason, "fix: "));
+
+	x->in.mode = EV_MODE_REPORT;
+	plan(x);
+	assert_false(x->p.refuse);
+	assert_non_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+	assert_true(x->p.n_warn >= 1);
+	assert_non_null(strstr(x->p.first_warn, "memlock(4194304)"));
+
+	x->in.memlock = &at;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+	x->in.memlock = &unlimited;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+	x->in.memlock = NULL;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+
+	/* memlock_min_bytes: 0 turns the judgement off. */
+	x->in.memlock = &low;
+	x->cfg.memlock_min_bytes = 0;
+	plan(x);
+	assert_null(cause(&x->p, EV_CAUSE_MEMLOCK));
+	assert_int_equal(x->p.n_warn, 0);
+}
+
 /* A rule that forces FI_PROVIDER=efa over the job's tcp: the tasks get
  * efa, so there is no cause. */
 static void test_forced_value_is_no_cause(void **state)
@@ -480,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_versions_decide_rdma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_value_kept_unless_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_causes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memlock_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_value_is_no_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_facts_too_old, setup, teardown),
