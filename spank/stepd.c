@@ -29,6 +29,7 @@
 #include "judge/ev_cause_memlock.h"
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
+#include "state/ev_placement_memo.h"
 #include "aws/ev_placement.h"
 #include "judge/ev_readiness.h"
 #include "judge/ev_step_plan.h"
@@ -131,9 +132,11 @@ static void gather_node(struct ev_step_in *in, struct ev_node_facts *f, bool *an
  * own Slurm node record (Extra) and compares itself with one reference: the
  * job's first node (ev_nodes_sync_facts says why one is enough). The job's
  * nodes come from slurmctld's job record, named by the step's job id (from
- * the step's credential, not the environment): three small RPCs per node per
- * enforce step (the job, this node's record, the reference's), none whose
- * reply grows with the cluster, and an update once per boot and half-day.
+ * the step's credential, not the environment): three small RPCs per node at
+ * the job's first enforce step (the job, this node's record, the
+ * reference's), none whose reply grows with the cluster, and an update once
+ * per boot and half-day. Later steps take the first one's judgement
+ * (state/ev_placement_memo.h).
  * Whether the reference's fact may be judged, and what it says, is the
  * plan's (ev_step_plan). */
 #define EV_MAX_PEERS 1
@@ -202,6 +205,8 @@ static void plan_step(spank_t sp)
 	struct ev_err err = { "" };
 	char **job_env = NULL;
 	uint64_t memlock;
+	struct ev_placement_memo memo;
+	uint32_t jobid = 0;
 	struct ev_step_in in = {
 		.cfg = &ctx.config.file,
 		.node = ctx.step.node,
@@ -223,9 +228,19 @@ static void plan_step(spank_t sp)
 		in.memlock = &memlock;
 	rc = ev_step_plan(&in, &ctx.step.plan, &err);
 	if (rc == 0 && ctx.step.plan.wants_peers) {
-		gather_peers(sp, &f.imds, peers, &job_peers);
-		in.peers = &job_peers;
+		if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS)
+			jobid = 0;
+		if (jobid && ev_placement_memo_get(ctx.config.file.state_dir, jobid, &memo, &err) == 1) {
+			in.placement_memo = &memo;
+		} else {
+			gather_peers(sp, &f.imds, peers, &job_peers);
+			in.peers = &job_peers;
+		}
 		rc = ev_step_plan(&in, &ctx.step.plan, &err);
+		if (rc == 0 && jobid && ctx.step.plan.placement_memo_new &&
+		    ev_placement_memo_put(ctx.config.file.state_dir, jobid, &ctx.step.plan.placement_memo, &err) != 0)
+			slurm_error(PFX "%s: the job's later steps will judge placement again: %s", ctx.step.node,
+				    err.msg);
 	}
 	if (rc != 0)
 		slurm_error(PFX "%s: %s", ctx.step.node, err.msg);

@@ -13,6 +13,7 @@
 #include "state/ev_job_view.h"
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
+#include "state/ev_placement_memo.h"
 #include "state/ev_running.h"
 
 /* Kept for the epilog: slurmd's variables are here at job start, not all
@@ -48,6 +49,7 @@ int ev_job_begin_take(const struct ev_config *cfg, const struct ev_job_facts *jo
 	 * never ran) is not this job's. */
 	ev_notready_take(cfg->state_dir, job->jobid, NULL, 0, NULL);
 	ev_findings_take(cfg->state_dir, job->jobid, NULL, 0, NULL);
+	ev_placement_memo_remove(cfg->state_dir, job->jobid);
 	/* Marked before the snapshot: a job that starts meanwhile sees ours. */
 	if (ev_running_begin(cfg->state_dir, job->jobid, js->boot_id[0] ? js->boot_id : NULL, &js->run, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);

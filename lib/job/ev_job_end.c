@@ -15,6 +15,7 @@
 #include "record/ev_joblog.h"
 #include "record/ev_prom.h"
 #include "state/ev_job_view.h"
+#include "state/ev_placement_memo.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
 
@@ -100,6 +101,7 @@ void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *
 	nr = ev_findings_take(cfg->state_dir, job->jobid, st->findings, sizeof(st->findings), &err);
 	if (nr < 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: the steps' findings: %s", job->jobid, job->node, err.msg);
+	ev_placement_memo_remove(cfg->state_dir, job->jobid);
 	if (ev_running_end(cfg->state_dir, job->jobid, st->have_start ? &st->js.run : NULL, &st->shared, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);
 	st->in.shared = st->shared;

@@ -129,13 +129,24 @@ static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
 	}
 }
 
+static void placement_differs(const struct ev_step_in *in, struct ev_step_plan *p, const char *why)
+{
+	p->placement = EV_STEP_PLACEMENT_DIFFERENT;
+	snprintf(p->placement_why, sizeof(p->placement_why), "%s", why);
+	if (in->cfg->checks[EV_CHECK_PLACEMENT] == EV_ACTION_FAIL) {
+		p->refuse = true;
+		snprintf(p->reason, sizeof(p->reason), "placement: %s", why);
+	} else {
+		warn(p, "placement: ", why);
+	}
+}
+
 /* Nodes cannot see each other's IMDS: each compares itself with the facts
  * its peers published (ev_placement.h). A fact too old or from another boot
  * is not judged, and the step is told. */
 static int judge_placement(const struct ev_step_in *in, struct ev_step_plan *p, struct ev_err *err)
 {
 	const struct ev_step_peers *sp = in->peers;
-	enum ev_check_action act = in->cfg->checks[EV_CHECK_PLACEMENT];
 	const struct ev_imds_info *m = &in->facts->imds;
 	struct ev_peer self, *peers = NULL;
 	char why[EV_STEP_WHY_MAX];
@@ -154,6 +165,8 @@ static int judge_placement(const struct ev_step_in *in, struct ev_step_plan *p, 
 	}
 	if (ev_placement_drop_stale(peers, sp->n, sp->now, EV_PLACEMENT_FACTS_MAX_AGE, why, sizeof(why)) > 0)
 		warn(p, "", why);
+	else
+		p->placement_memo_new = true;
 	memset(&self, 0, sizeof(self));
 	snprintf(self.node, sizeof(self.node), "%s", in->node);
 	snprintf(self.az, sizeof(self.az), "%s", m->availability_zone);
@@ -161,17 +174,21 @@ static int judge_placement(const struct ev_step_in *in, struct ev_step_plan *p, 
 	self.known = true;
 	p->placement = EV_STEP_PLACEMENT_SAME;
 	if (ev_placement_consistent(&self, peers, sp->n, why, sizeof(why)) != 0) {
-		p->placement = EV_STEP_PLACEMENT_DIFFERENT;
-		snprintf(p->placement_why, sizeof(p->placement_why), "%s", why);
-		if (act == EV_ACTION_FAIL) {
-			p->refuse = true;
-			snprintf(p->reason, sizeof(p->reason), "placement: %s", why);
-		} else {
-			warn(p, "placement: ", why);
-		}
+		p->placement_memo.different = true;
+		snprintf(p->placement_memo.why, sizeof(p->placement_memo.why), "%s", why);
+		placement_differs(in, p, why);
 	}
 	free(peers);
 	return 0;
+}
+
+/* An earlier step's judgement, as it found it. */
+static void judge_placement_memo(const struct ev_step_in *in, struct ev_step_plan *p)
+{
+	p->placement_memo = *in->placement_memo;
+	p->placement = EV_STEP_PLACEMENT_SAME;
+	if (p->placement_memo.different)
+		placement_differs(in, p, p->placement_memo.why);
 }
 
 int ev_step_plan(const struct ev_step_in *in, struct ev_step_plan *p, struct ev_err *err)
@@ -187,6 +204,10 @@ int ev_step_plan(const struct ev_step_in *in, struct ev_step_plan *p, struct ev_
 		judge_env(in, p);
 	p->wants_peers = in->mode == EV_MODE_ENFORCE && !p->refuse && in->facts->imds_rc == 0 &&
 			 in->cfg->checks[EV_CHECK_PLACEMENT] != EV_ACTION_OFF;
+	if (p->wants_peers && in->placement_memo) {
+		judge_placement_memo(in, p);
+		return 0;
+	}
 	if (p->wants_peers && in->peers)
 		return judge_placement(in, p, err);
 	return 0;

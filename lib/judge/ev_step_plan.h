@@ -21,6 +21,7 @@
 #include "judge/ev_env.h"
 #include "judge/ev_readiness.h"
 #include "node/ev_versions.h"
+#include "state/ev_placement_memo.h"
 #include "util/ev_err.h"
 
 #define EV_STEP_WHY_MAX 512
@@ -58,6 +59,9 @@ struct ev_step_in {
 	const uint64_t *memlock;
 	/* NULL: not gathered (see wants_peers). */
 	const struct ev_step_peers *peers;
+	/* The job's placement as an earlier step judged it on this node
+	 * (placement_memo in the plan); given, it stands in for peers. */
+	const struct ev_placement_memo *placement_memo;
 };
 
 enum ev_step_placement {
@@ -89,6 +93,11 @@ struct ev_step_plan {
 	bool wants_peers;
 	enum ev_step_placement placement;
 	char placement_why[EV_STEP_WHY_MAX];
+	/* Judged against peers whose facts were all fresh, or taken from a
+	 * memo: what later steps of the job may take instead of asking again
+	 * (placement_memo_new: this plan judged it, the caller keeps it). */
+	bool placement_memo_new;
+	struct ev_placement_memo placement_memo;
 	bool have_efa;                  /* no EFA device: no environment */
 	char env_error[EV_ERR_MAX];     /* have_efa, but no environment: why */
 	struct ev_env_plan env;

@@ -78,7 +78,7 @@ int ev_state_make_dir(const char *state_dir, struct ev_err *err)
 
 int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err)
 {
-	static const char *const subs[] = { "jobs", "spool", "running", "notready", "findings", "pending" };
+	static const char *const subs[] = { "jobs", "spool", "running", "notready", "findings", "pending", "placement" };
 	char dir[EV_PATH_CAP];
 	int rc;
 

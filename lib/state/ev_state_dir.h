@@ -43,7 +43,7 @@ int ev_state_job_take(const char *state_dir, const char *sub, uint32_t jobid, ch
 int ev_state_make_dir(const char *state_dir, struct ev_err *err);
 /* The temporaries a killed writer left (ev_file_sweep_tmp) in state_dir
  * and its directories of root's alone: jobs, spool, running, notready,
- * pending. One readdir each; a missing one is skipped. */
+ * findings, pending, placement. One readdir each; a missing one is skipped. */
 int ev_state_sweep_tmp(const char *state_dir, size_t *removed, struct ev_err *err);
 
 #endif

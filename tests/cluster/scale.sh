@@ -84,6 +84,24 @@ check "enforce step: at most 2 node reads per node (its own record, the referenc
 # slurm_load_job without SHOW_LOCAL asks for the federation first.
 is "enforce step: no federation lookup" "$(delta "$r1" "$r2" REQUEST_FED_INFO)" 0
 like "each node published its placement" "$(scontrol show node n2)" "Extra=efa-verify:az=us-east-1a pg=pg-a"
+check "enforce step: each node asked for the job (so the check below can fail)" \
+	test "$(delta "$r1" "$r2" REQUEST_JOB_INFO_SINGLE)" -ge 2
+
+# --- the job's later enforce steps: a job's nodes cannot move, so each node
+# takes the placement its first enforce step judged (state_dir/placement/
+# <job>) and asks slurmctld nothing more than a step without efa-verify.
+check "each node kept the job's placement" test -s "$SIM/state/n1/placement/$job" -a -s "$SIM/state/n2/placement/$job"
+r2=$(rpcs)
+out=$(as_user srun --jobid "$job" --overlap --efa-verify=off -N2 -w 'n[1-2]' true 2>&1)
+check "a step without efa-verify runs" test $? -eq 0 || diag "$out"
+r3=$(rpcs)
+out=$(as_user srun --jobid "$job" --overlap --efa-verify -N2 -w 'n[1-2]' true 2>&1)
+check "second enforce step runs" test $? -eq 0 || diag "$out"
+r4=$(rpcs)
+said "second enforce step" "$r3" "$r4"
+for t in REQUEST_NODE_INFO_SINGLE REQUEST_JOB_INFO_SINGLE REQUEST_UPDATE_NODE REQUEST_NODE_INFO; do
+	is "second enforce step: $t as many as without efa-verify" "$(delta "$r3" "$r4" "$t")" "$(delta "$r2" "$r3" "$t")"
+done
 
 # --- the job's end
 r2=$(rpcs)
@@ -101,5 +119,15 @@ check "job end: at most 3 node-record RPCs per node ($node_rpcs for 2 nodes)" te
 # record_wait_ms (20 s) of polls, one a second at most after the first few.
 check "job end: the first node's wait is a few job polls ($(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE))" \
 	test "$(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE)" -le 25
+check "the job's placement went with it" test ! -e "$SIM/state/n1/placement/$job" -a ! -e "$SIM/state/n2/placement/$job"
+
+# --- the next job judges placement afresh: n2 moved to another zone
+# between the jobs, and the new job's enforce step is refused for it.
+sed -i 's/"n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a"/"n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1b"/' "$SIM/imds.json"
+curl -s -X POST --data-binary @"$SIM/imds.json" "$IMDS_URL/_control/data" >/dev/null
+rm -f "$SIM/state/n2/imds.cache"
+out=$(as_user srun --efa-verify -N2 -w 'n[1-2]' true 2>&1)
+check "next job, n2 in another zone: its enforce step is refused" test $? -ne 0
+like "... for placement" "$out" "placement: nodes of this job are in different availability zones"
 check_sanitizer_reports "$ASAN_DIR"
 done_testing

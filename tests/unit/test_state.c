@@ -27,6 +27,7 @@
 #include "state/ev_jobid.h"
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
+#include "state/ev_placement_memo.h"
 #include "state/ev_pending.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
@@ -830,6 +831,57 @@ static void test_findings(void **state)
 	assert_int_equal(ev_findings_add(x->state, 0, "x", &x->err), -EINVAL);
 }
 
+static void test_placement_memo(void **state)
+{
+	struct fx *x = *state;
+	struct ev_placement_memo m = { .different = true, .why = "zones differ:\nn1 a, n2 b" }, got;
+	char path[2048];
+	struct stat st;
+
+	assert_int_equal(ev_placement_memo_get(x->state, 61, &got, &x->err), 0);
+	assert_int_equal(ev_placement_memo_put(x->state, 61, &m, &x->err), 0);
+	snprintf(path, sizeof(path), "%s/placement/61", x->state);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ev_placement_memo_get(x->state, 61, &got, &x->err), 1);
+	assert_true(got.different);
+	assert_string_equal(got.why, "zones differ:_n1 a, n2 b");
+	/* The first judgement stands for the job. */
+	m.different = false;
+	assert_int_equal(ev_placement_memo_put(x->state, 61, &m, &x->err), 0);
+	assert_int_equal(ev_placement_memo_get(x->state, 61, &got, &x->err), 1);
+	assert_true(got.different);
+	assert_int_equal(ev_placement_memo_put(x->state, 62, &m, &x->err), 0);
+	assert_int_equal(ev_placement_memo_get(x->state, 62, &got, &x->err), 1);
+	assert_false(got.different);
+	ev_placement_memo_remove(x->state, 61);
+	assert_int_equal(ev_placement_memo_get(x->state, 61, &got, &x->err), 0);
+	ev_placement_memo_remove(x->state, 61);
+	/* What does not parse, or is not root's own file that only root may
+	 * write, is no memo: the step judges afresh. */
+	for (const char *const *t = (const char *const[]){ "same", "different \n", "diff x\n", "same\nmore\n",
+							   "\n", NULL };
+	     *t; t++) {
+		assert_int_equal(tu_write(x->state, "placement/63", *t), 0);
+		snprintf(path, sizeof(path), "%s/placement/63", x->state);
+		assert_int_equal(chmod(path, 0600), 0);
+		assert_int_equal(ev_placement_memo_get(x->state, 63, &got, &x->err), 0);
+	}
+	assert_int_equal(tu_write(x->state, "placement/64", "same\n"), 0);
+	snprintf(path, sizeof(path), "%s/placement/64", x->state);
+	assert_int_equal(chmod(path, 0622), 0);
+	assert_int_equal(ev_placement_memo_get(x->state, 64, &got, &x->err), 0);
+	snprintf(path, sizeof(path), "%s/placement/65", x->state);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(ev_placement_memo_get(x->state, 65, &got, &x->err), 0);
+	/* ... and a link in its place is never written through. */
+	assert_int_equal(ev_placement_memo_put(x->state, 65, &m, &x->err), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(ev_placement_memo_get(x->state, 65, &got, &x->err), 0);
+	assert_int_equal(ev_placement_memo_put(x->state, 0, &m, &x->err), -EINVAL);
+}
+
 static void test_notready_marker(void **state)
 {
 	struct fx *x = *state;
@@ -1255,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(test_start_file_whole_node),
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placement_memo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),

@@ -498,6 +498,55 @@ static void test_placement_facts_too_old(void **state)
 	assert_non_null(strstr(x->p.first_warn, "older than 24 h"));
 }
 
+/* A judgement against fresh facts is for the job's later steps to keep;
+ * one made without them (too old, unverified) is not. A memo stands in
+ * for the peers, with what it found. */
+static void test_placement_memo(void **state)
+{
+	struct fx *x = *state;
+	struct ev_placement_memo same = { 0 }, diff = { .different = true, .why = "nodes of this job are in "
+									     "different availability zones: n1 a, n2 b" };
+
+	node(x, "p5.48xlarge", NULL, NULL);
+	peer(x, "us-east-1a", "pg-a", 60);
+	plan(x);
+	assert_true(x->p.placement_memo_new);
+	assert_false(x->p.placement_memo.different);
+	peer(x, "us-east-1b", "pg-a", 60);
+	plan(x);
+	assert_true(x->p.placement_memo_new);
+	assert_true(x->p.placement_memo.different);
+	assert_string_equal(x->p.placement_memo.why, x->p.placement_why);
+	peer(x, "us-east-1b", "pg-a", EV_PLACEMENT_FACTS_MAX_AGE + 60);
+	plan(x);
+	assert_false(x->p.placement_memo_new);
+	peer(x, "us-east-1a", "pg-a", 60);
+	snprintf(x->peers.unverified, sizeof(x->peers.unverified), "no job id");
+	plan(x);
+	assert_false(x->p.placement_memo_new);
+
+	/* From a memo: no peers, nothing new to keep, the same outcome. */
+	x->in.peers = NULL;
+	x->in.placement_memo = &same;
+	plan(x);
+	assert_int_equal(x->p.placement, EV_STEP_PLACEMENT_SAME);
+	assert_false(x->p.placement_memo_new);
+	assert_false(x->p.refuse);
+	x->in.placement_memo = &diff;
+	plan(x);
+	assert_int_equal(x->p.placement, EV_STEP_PLACEMENT_DIFFERENT);
+	assert_true(x->p.refuse);
+	assert_string_equal(x->p.reason, "placement: nodes of this job are in different availability zones: n1 a, n2 b");
+	x->cfg.checks[EV_CHECK_PLACEMENT] = EV_ACTION_WARN;
+	plan(x);
+	assert_false(x->p.refuse);
+	assert_int_equal(x->p.n_warn, 1);
+	/* Report mode does not compare: the memo is not used. */
+	x->in.mode = EV_MODE_REPORT;
+	plan(x);
+	assert_int_equal(x->p.placement, EV_STEP_PLACEMENT_NOT_COMPARED);
+}
+
 static void test_placement_unverified(void **state)
 {
 	struct fx *x = *state;
@@ -528,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_placement_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_facts_too_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_unverified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placement_memo, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
