@@ -9,10 +9,19 @@ cluster_test "$@"
 [ -z "${SAN_BUILD:-}" ] || skip_all "sanitizer build: Slurm's own binaries cannot load an ASan plugin"
 
 DIR=/run/efa-verify-test-demo
-out=$(EV_DEMO_DIR=$DIR EV_DEMO_BUILD=$top_builddir timeout 600 "$top_srcdir/scripts/demo" 2>&1); rc=$?
+LOGS=$EV_TMP/demo-logs
+out=$(EV_DEMO_DIR=$DIR EV_DEMO_BUILD=$top_builddir EV_DEMO_LOGS=$LOGS timeout 600 "$top_srcdir/scripts/demo" 2>&1); rc=$?
 at_exit "EV_DEMO_DIR=$DIR \"$top_srcdir/scripts/demo\" down"
 is "scripts/demo exits 0" "$rc" 0
 [ "$rc" = 0 ] || diag "$(tail -40 <<<"$out")"
+# It reads as a demo: the installs and Slurm's start-up are a line each
+# (their output in a log), and each part says how long it took.
+head=$(sed -n '1,/== efa-verify check on n1/p' <<<"$out")
+check "demo: set-up before the first efa-verify output is at most 15 lines ($(wc -l <<<"$head"))" \
+	test "$(wc -l <<<"$head")" -le 15
+like "demo: the install is one line, with its log" "$out" "install-deps: done in [0-9]+ s \(log: $LOGS/install-deps.log\)"
+check "demo: ... and the logs are kept" test -f "$LOGS/install-deps.log" -a -f "$LOGS/slurm-up.log"
+like "demo: each part says its time" "$out" "\(starting Slurm: .*: [0-9]+ s\)$"
 like "demo: efa-verify check says READY" "$out" "READY \(0 failed"
 like "demo: tasks got FI_PROVIDER=efa" "$out" "FI_PROVIDER=efa FI_EFA_USE_DEVICE_RDMA=1"
 like "demo: enforce refuses the job on n3 with the reason" "$out" "n3 not ready: ports: .* port 1 is DOWN"
