@@ -43,40 +43,27 @@ static int fail(int rc, const struct ev_err *err)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* One command (argv[0]) into out (EV_NODECOMMENT_MAX bytes): the exit code. */
+static int run(int argc, char **argv, struct ev_seal_munge *mu, const char *conf, char *out)
 {
-	struct ev_seal_munge m = { .reader = 0, .socket = NULL };
+	struct ev_seal_munge m = *mu;
 	struct ev_seal seal;
 	struct ev_config cfg;
 	struct ev_err err = { "" };
-	const char *conf = NULL;
-	char *out;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "+S:r:c:")) != -1) {
-		switch (c) {
-		case 'S': m.socket = optarg; break;
-		case 'r': m.reader = (uid_t)strtoul(optarg, NULL, 10); break;
-		case 'c': conf = optarg; break;
-		default: return 2;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1 || !(out = malloc(EV_NODECOMMENT_MAX)))
-		return 2;
 	ev_seal_munge(&seal, &m);
 	if (strcmp(argv[0], "put") == 0 && (argc == 4 || argc == 5)) {
 		struct ev_node_result r;
 
-		if ((conf ? ev_config_load_file(&cfg, conf, &err) : ev_config_defaults(&cfg, &err)) != 0)
-			return fail(-EINVAL, &err);
 		memset(&r, 0, sizeof(r));
 		r.jobid = (uint32_t)strtoul(argv[1], NULL, 10);
 		snprintf(r.node, sizeof(r.node), "%s", argv[2]);
 		if ((c = ev_verdict_from_name(argv[3])) < 0)
 			return 2;
 		r.verdict = (enum ev_verdict)c;
+		if ((conf ? ev_config_load_file(&cfg, conf, &err) : ev_config_defaults(&cfg, &err)) != 0)
+			return fail(-EINVAL, &err);
 		r.efa_bytes = 123456789;
 		r.tcp_bytes = 4242;
 		r.job_nodes = 2;
@@ -120,4 +107,26 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: see tests/seal_probe.c\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct ev_seal_munge m = { .reader = 0, .socket = NULL };
+	const char *conf = NULL;
+	char *out;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "+S:r:c:")) != -1) {
+		switch (c) {
+		case 'S': m.socket = optarg; break;
+		case 'r': m.reader = (uid_t)strtoul(optarg, NULL, 10); break;
+		case 'c': conf = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind >= argc || !(out = malloc(EV_NODECOMMENT_MAX)))
+		return 2;
+	rc = run(argc - optind, argv + optind, &m, conf, out);
+	free(out);
+	return rc;
 }
