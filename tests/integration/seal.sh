@@ -110,6 +110,18 @@ unlike "... and nothing in clear" "$out" "job=$job"
 out=$("$PROBE" -S "$M/nosuchsock" -r "$reader" get $job "$c" 2>&1)
 like "... a reader then says it could not open, not that there is no result" "$out" '^ECONNREFUSED: '
 
+# No libmunge (hidden in a mount namespace of this check's own): the same.
+lib=$(ldconfig -p | awk '/libmunge\.so\.2 /{ print $NF; exit }')
+if command -v unshare >/dev/null && [ -n "$lib" ]; then
+	out=$(unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$lib" \
+		"$PROBE" -S "$M/sock" -r "$reader" put $job n1 ok 2>&1)
+	rc=$?
+	is "no libmunge: the put fails" "$rc" 2
+	like "... saying libmunge is not loadable, nothing in clear" "$out" '^ELIBACC: node comment: MUNGE: libmunge not loadable'
+else
+	ok "# SKIP no unshare to hide libmunge with"
+fi
+
 # node_comment: plain: the same Comment shows the job to everyone, which
 # the checks above would catch.
 printf 'node_comment: plain\n' > "$EV_TMP/plain.yaml"
