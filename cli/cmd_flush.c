@@ -134,6 +134,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	dc.state_dir = ctx->cfg.state_dir;
 	dc.node = ctx->nodename;
 	dc.publish_only = ctx->cfg.record_writer == EV_WRITER_SLURMCTLD;
+	dc.seal = ctx->cfg.node_comment == EV_NODE_COMMENT_SEALED;
 	if (ev_deliver_spool(&dc, &done, &left, &err) != 0) {
 		cli_error("flush: %s", err.msg);
 		rc = 1;

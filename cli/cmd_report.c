@@ -260,7 +260,10 @@ static int report_from_nodes(const struct cli_ctx *ctx, uint32_t jobid, const ch
 
 	memset(&rec, 0, sizeof(rec));
 	if (ev_ctld_gather(jobid, &res, &n, &err) != 0 || !n) {
-		cli_error("report: job %" PRIu32 ": no efa-verify record in its AdminComment (yet)%s%s%s", jobid,
+		/* Sealed node results (node_comment: sealed) open for root and
+		 * SlurmUser only: anyone else is told why there is nothing. */
+		cli_error("report: job %" PRIu32 ": no efa-verify record in its AdminComment (yet)%s%s%s%s%s", jobid,
+			  err.msg[0] ? "; the nodes' results cannot be read here: " : "", err.msg,
 			  ctx->cfg.log_path[0] ? "; if another tool replaced it, each node's log has the job: " : "",
 			  ctx->cfg.log_path, ctx->cfg.log_path[0] ? " (job=JOBID lines)" : "");
 		goto out;

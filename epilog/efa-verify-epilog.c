@@ -77,7 +77,8 @@ static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, con
 {
 	struct ev_deliver_ctx c = { .state_dir = cfg->state_dir, .node = je->node, .started_ms = started,
 				  .nodelist = je->nodelist,
-				  .publish_only = cfg->record_writer == EV_WRITER_SLURMCTLD };
+				  .publish_only = cfg->record_writer == EV_WRITER_SLURMCTLD,
+				  .seal = cfg->node_comment == EV_NODE_COMMENT_SEALED };
 	struct ev_err err = { "" };
 	bool aggregator = first[0] && strcmp(first, je->node) == 0;
 	unsigned wait = (unsigned)cfg->record_wait_ms;

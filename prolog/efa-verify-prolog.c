@@ -169,7 +169,8 @@ int main(int argc, char **argv)
 		 * rest waits for an epilog or `flush`. */
 		struct ev_deliver_ctx c = { .state_dir = cfg.state_dir, .node = je.node,
 					    .deadline_ms = ev_mono_ms() + (uint64_t)cfg.prolog_deliver_ms,
-					    .publish_only = cfg.record_writer == EV_WRITER_SLURMCTLD };
+					    .publish_only = cfg.record_writer == EV_WRITER_SLURMCTLD,
+					    .seal = cfg.node_comment == EV_NODE_COMMENT_SEALED };
 		size_t done = 0, left = 0;
 
 		if (ev_deliver_spool(&c, &done, &left, &err) != 0)

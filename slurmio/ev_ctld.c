@@ -3,6 +3,7 @@
 #include "ev_ctld.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "config/ev_config.h"
 #include "record/ev_hostlist.h"
 #include "record/ev_nodecomment.h"
+#include "record/ev_seal.h"
 #include "ev_slurm_hosts.h"
 
 /* libslurm needs its config read, and its accounting plugin loaded, before
@@ -39,14 +41,51 @@ int ev_slurm_ready(struct ev_err *err)
 	return 0;
 }
 
-int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
+/* The sealer for results in node records (ev_seal.h): entries that only
+ * SlurmUser opens, as Slurm's own credentials to slurmctld are, since
+ * EpilogSlurmctld reads them as SlurmUser and root's readers can ask as it
+ * (ev_munge_decode), where root itself could not open them; through the
+ * munged Slurm's auth/munge uses (AuthInfo's socket=, else its default).
+ * Once a process, after ev_slurm_ready. */
+static int slurm_seal(const struct ev_seal **out, struct ev_err *err)
 {
+	static struct ev_seal s;
+	static struct ev_seal_munge m;
+	static char sock[PATH_MAX];
+	static int state;   /* 0 not asked, 1 set, < 0 the error */
+	char *info = NULL, *tok, *save = NULL;
+
+	*out = NULL;
+	if (!state) {
+		if ((state = ev_slurm_user(&m.reader, &info)) == 0) {
+			for (tok = info ? strtok_r(info, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+				if (strncmp(tok, "socket=", 7) == 0 && tok[7] == '/' && strlen(tok + 7) < sizeof(sock)) {
+					snprintf(sock, sizeof(sock), "%s", tok + 7);
+					m.socket = sock;
+				}
+			ev_seal_munge(&s, &m);
+			state = 1;
+		}
+		free(info);
+	}
+	if (state < 0)
+		return ev_errf(err, state, "cannot learn SlurmUser, for whom results are sealed: %s",
+			       slurm_strerror(ev_slurm_errno()));
+	*out = &s;
+	return 0;
+}
+
+int ev_ctld_publish(const char *node, const struct ev_node_result *r, bool sealed, struct ev_err *err)
+{
+	const struct ev_seal *seal = NULL;
 	node_info_msg_t *msg = NULL;
 	update_node_msg_t up;
 	char *text;
 	int rc;
 
 	if ((rc = ev_slurm_ready(err)))
+		return rc;
+	if (sealed && (rc = slurm_seal(&seal, err)))
 		return rc;
 	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg)
 		return ev_errf(err, -EIO, "cannot read node %s from slurmctld: %s", node,
@@ -59,7 +98,7 @@ int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_
 		slurm_free_node_info_msg(msg);
 		return ev_errf(err, -ENOMEM, "out of memory");
 	}
-	rc = ev_nodecomment_put(msg->node_array[0].comment, r, EV_NODECOMMENT_KEEP, text, EV_NODECOMMENT_MAX,
+	rc = ev_nodecomment_put(msg->node_array[0].comment, r, seal, EV_NODECOMMENT_KEEP, text, EV_NODECOMMENT_MAX,
 				err);
 	slurm_free_node_info_msg(msg);
 	if (!rc) {
@@ -76,13 +115,14 @@ int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_
 
 int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
 {
+	const struct ev_seal *seal;
 	node_info_msg_t *msg = NULL;
 	struct ev_node_result *v;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = ev_slurm_ready(err)))
+	if ((rc = ev_slurm_ready(err)) || (rc = slurm_seal(&seal, err)))
 		return rc;
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS || !msg)
 		return ev_errf(err, -EIO, "cannot read node records: %s", slurm_strerror(ev_slurm_errno()));
@@ -93,10 +133,21 @@ int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 	for (uint32_t i = 0; i < msg->record_count; i++) {
 		node_info_t *ni = &msg->node_array[i];
 
+		if (!ni->name)
+			continue;
+		rc = ev_nodecomment_get(ni->comment, jobid, seal, &v[*n], err);
 		/* A node speaks only for itself. */
-		if (ni->name && ev_nodecomment_get(ni->comment, jobid, &v[*n]) == 0 &&
-		    strcmp(v[*n].node, ni->name) == 0)
+		if (rc == 0 && strcmp(v[*n].node, ni->name) == 0) {
 			(*n)++;
+		} else if (rc && rc != -ENOENT) {
+			/* Sealed entries this process cannot open here are
+			 * so on every node: one refusal, not thousands. */
+			ev_err_prefix(err, rc, "node %s", ni->name);
+			slurm_free_node_info_msg(msg);
+			free(v);
+			*n = 0;
+			return rc;
+		}
 	}
 	slurm_free_node_info_msg(msg);
 	*out = v;
@@ -105,10 +156,11 @@ int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struc
 
 int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err)
 {
+	const struct ev_seal *seal;
 	node_info_msg_t *msg = NULL;
 	int rc;
 
-	if ((rc = ev_slurm_ready(err)))
+	if ((rc = ev_slurm_ready(err)) || (rc = slurm_seal(&seal, err)))
 		return rc;
 	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS || !msg) {
 		/* An unknown node is an answer, not slurmctld being away. */
@@ -119,9 +171,13 @@ int ev_ctld_node_result(const char *node, uint32_t jobid, struct ev_node_result 
 	}
 	rc = -ENOENT;
 	/* A node speaks only for itself. */
-	if (msg->record_count == 1 && msg->node_array[0].name && strcmp(msg->node_array[0].name, node) == 0 &&
-	    ev_nodecomment_get(msg->node_array[0].comment, jobid, r) == 0 && strcmp(r->node, node) == 0)
-		rc = 0;
+	if (msg->record_count == 1 && msg->node_array[0].name && strcmp(msg->node_array[0].name, node) == 0) {
+		rc = ev_nodecomment_get(msg->node_array[0].comment, jobid, seal, r, err);
+		if (rc == 0 && strcmp(r->node, node) != 0)
+			rc = -ENOENT;
+		else if (rc && rc != -ENOENT)
+			ev_err_prefix(err, rc, "node %s", node);
+	}
 	slurm_free_node_info_msg(msg);
 	return rc;
 }

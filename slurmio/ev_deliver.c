@@ -350,7 +350,7 @@ int ev_deliver_result(struct ev_deliver_ctx *c, const struct ev_node_result *r, 
 	 * read-merge-write of the node record. */
 	if ((fd = ev_state_lock(c->state_dir, "publish", err)) < 0)
 		return fd;
-	rc = ev_ctld_publish(c->node, r, err);
+	rc = ev_ctld_publish(c->node, r, c->seal, err);
 	close(fd);
 	if (rc) {
 		c->ctld_down = true;

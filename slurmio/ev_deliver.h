@@ -53,7 +53,9 @@ struct ev_deliver_ctx {
 					 * starts no other result (0 = none) */
 	bool publish_only;              /* never write the job record: EpilogSlurmctld does
 					 * (record_writer: slurmctld) */
-	bool ctld_down;                 /* slurmctld not reached: the rest stays spooled */
+	bool seal;                      /* publish sealed (node_comment: sealed) */
+	bool ctld_down;                 /* slurmctld not reached, or results could not be
+					 * sealed or opened: the rest stays spooled */
 	bool dbd_lagging;               /* accounting lacked a job's end after a wait: the
 					 * rest of the run does not wait again */
 	bool dbd_down;                  /* slurmdbd not reached: results are still published,

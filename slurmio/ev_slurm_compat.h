@@ -13,13 +13,17 @@
  *  - 26.05 dropped update_node_msg_t's reason_uid: slurmctld takes the
  *    reason's author from the request's credential.
  *  - Job updates name the job by job_id_str, which every release has
- *    (26.05 moved job_desc_msg_t's job_id into a step id). */
+ *    (26.05 moved job_desc_msg_t's job_id into a step id).
+ *  - The config libslurm read from slurm.conf is its global slurm_conf,
+ *    exported by every release here but declared in a private header. */
 #ifndef EV_SLURM_COMPAT_H
 #define EV_SLURM_COMPAT_H
 
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <slurm/slurm.h>
@@ -64,6 +68,33 @@ static inline void ev_slurm_reason_uid(update_node_msg_t *msg, uid_t uid)
 #else
 	(void)msg;
 	(void)uid;
+#endif
+}
+
+/* SlurmUser's uid and AuthInfo (NULL: none, else malloc'ed) from the
+ * slurm.conf libslurm read at slurm_init: its own copy where it exports
+ * one, else slurmctld's (one REQUEST_BUILD_INFO). */
+#ifdef EV_HAVE_SLURM_CONF_GLOBAL
+extern slurm_conf_t slurm_conf;
+#endif
+static inline int ev_slurm_user(uid_t *uid, char **authinfo)
+{
+#ifdef EV_HAVE_SLURM_CONF_GLOBAL
+	*uid = (uid_t)slurm_conf.slurm_user_id;
+	*authinfo = slurm_conf.authinfo ? strdup(slurm_conf.authinfo) : NULL;
+	return slurm_conf.authinfo && !*authinfo ? -ENOMEM : 0;
+#else
+	slurm_conf_t *conf = NULL;
+
+	if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf) {
+		if (conf)
+			ev_slurm_free_conf(conf);
+		return -EIO;
+	}
+	*uid = (uid_t)conf->slurm_user_id;
+	*authinfo = conf->authinfo ? strdup(conf->authinfo) : NULL;
+	ev_slurm_free_conf(conf);
+	return 0;
 #endif
 }
 

@@ -139,9 +139,9 @@ int ev_slurm_ready(struct ev_err *err)
 	CALL(slurm_ready, err);
 }
 
-int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
+int ev_ctld_publish(const char *node, const struct ev_node_result *r, bool sealed, struct ev_err *err)
 {
-	CALL(ctld_publish, node, r, err);
+	CALL(ctld_publish, node, r, sealed, err);
 }
 
 int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)

@@ -34,7 +34,7 @@ struct ev_slurmio_ops {
 	const char *version;         /* PACKAGE_VERSION */
 	size_t size;                 /* sizeof(struct ev_slurmio_ops) */
 	int (*slurm_ready)(struct ev_err *err);
-	int (*ctld_publish)(const char *node, const struct ev_node_result *r, struct ev_err *err);
+	int (*ctld_publish)(const char *node, const struct ev_node_result *r, bool sealed, struct ev_err *err);
 	int (*ctld_gather)(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err);
 	int (*ctld_node_result)(const char *node, uint32_t jobid, struct ev_node_result *r, struct ev_err *err);
 	int (*ctld_job_end)(uint32_t jobid, char **nodes, bool *completing, struct ev_err *err);

@@ -86,6 +86,9 @@ int ev_config_defaults(struct ev_config *c, struct ev_err *err)
 	c->verdict.max_errors_per_gib[EV_ERRF_RDMA_WR_ERR] = 1;
 	c->record = EV_RECORD_FOLLOW_MODE;
 	c->record_writer = EV_WRITER_NODE;
+	/* Safe under PrivateData=jobs, where a result in clear in a node's
+	 * Comment would show every user other users' jobs. */
+	c->node_comment = EV_NODE_COMMENT_SEALED;
 	c->env_builtin = true;
 	/* Only aws-ofi-nccl <= 1.5 needs FI_PROVIDER=efa, but with it libfabric
 	 * fails loudly instead of quietly picking tcp or sockets: set it unless

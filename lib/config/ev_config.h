@@ -37,6 +37,10 @@ enum ev_record_policy { EV_RECORD_FOLLOW_MODE, EV_RECORD_ALWAYS };
  * needs slurmdbd), or efa-verify-epilog run by slurmctld as
  * EpilogSlurmctld, the nodes then only publishing their results. */
 enum ev_record_writer { EV_WRITER_NODE, EV_WRITER_SLURMCTLD };
+/* What a node's results in its Comment show to whoever reads it (every
+ * user: `scontrol show node`): nothing but opaque words that only root
+ * and SlurmUser can open, or the results in clear (record/ev_seal.h). */
+enum ev_node_comment { EV_NODE_COMMENT_SEALED, EV_NODE_COMMENT_PLAIN };
 
 /* The error-counter families whose growth the verdict judges, each against
  * its own rate (verdict.max_errors_per_gib.<name>). The kernel efa driver's
@@ -114,6 +118,7 @@ struct ev_config {
 	long prolog_deliver_ms;
 	enum ev_record_policy record;
 	enum ev_record_writer record_writer;
+	enum ev_node_comment node_comment;
 	/* A key that is still accepted but no longer does anything, as
 	 * "FILE:LINE:COL: what to use instead" ("" = none): the binaries show
 	 * it, the job goes on. */

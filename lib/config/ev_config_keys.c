@@ -23,6 +23,7 @@ static const char *const action_names[] = { "off", "warn", "fail" };
 static const char *const not_ready_names[] = { "fail_step", "drain" };
 static const char *const record_names[] = { "follow_mode", "always" };
 static const char *const writer_names[] = { "node", "slurmctld" };
+static const char *const node_comment_names[] = { "sealed", "plain" };
 static const char *const tcp_source_names[] = { "auto", "interface" };
 /* Listed in the order people read them, not the enum's. */
 static const char *const action_shown[] = { "fail", "warn", "off" };
@@ -33,6 +34,7 @@ static const struct ev_key_choices action_choices = { N(action_shown), action_sh
 static const struct ev_key_choices not_ready_choices = { N(not_ready_names), not_ready_names, NULL };
 static const struct ev_key_choices record_choices = { N(record_names), record_names, NULL };
 static const struct ev_key_choices writer_choices = { N(writer_names), writer_names, NULL };
+static const struct ev_key_choices node_comment_choices = { N(node_comment_names), node_comment_names, NULL };
 static const struct ev_key_choices tcp_source_choices = { N(tcp_source_names), tcp_source_names, NULL };
 
 /* ------------------------------------------------------------ the tables */
@@ -142,12 +144,13 @@ const struct ev_key ev_config_keys[] = {
 	{ "prolog_deliver_ms", EV_KEY_LONG, C(prolog_deliver_ms), .min = 0, .max = 600000 },
 	{ "record", EV_KEY_ENUM, C(record), .choices = &record_choices },
 	{ "record_writer", EV_KEY_ENUM, C(record_writer), .choices = &writer_choices },
+	{ "node_comment", EV_KEY_ENUM, C(node_comment), .choices = &node_comment_choices },
 	{ .name = NULL },
 };
 
 _Static_assert(sizeof(enum ev_mode) == sizeof(int) && sizeof(enum ev_check_action) == sizeof(int) &&
 	       sizeof(enum ev_on_not_ready) == sizeof(int) && sizeof(enum ev_record_policy) == sizeof(int) &&
-		       sizeof(enum ev_record_writer) == sizeof(int),
+		       sizeof(enum ev_record_writer) == sizeof(int) && sizeof(enum ev_node_comment) == sizeof(int),
 	       "ENUM keys store an int");
 
 /* ------------------------------------------------------------ names */

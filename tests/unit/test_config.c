@@ -427,6 +427,8 @@ static void test_error_rates(void **state)
 	expect_error("record: [always]\n", NAME ":1:9: ", "record: expected a single value, got a list");
 	expect_error("record_writer: head\n", NAME ":1:16: ",
 		     "record_writer: 'head' is not valid (one of: node, slurmctld)");
+	expect_error("node_comment: clear\n", NAME ":1:15: ",
+		     "node_comment: 'clear' is not valid (one of: sealed, plain)");
 
 	/* An empty section keeps every default; a family given alone keeps the others'. */
 	assert_int_equal(load(&c, "verdict:\n  max_errors_per_gib:\n", &e), 0);
@@ -452,6 +454,16 @@ static void test_error_rates(void **state)
 	ev_config_free(&c);
 	assert_string_equal(ev_record_writer_name(EV_WRITER_SLURMCTLD), "slurmctld");
 	assert_string_equal(ev_record_writer_name((enum ev_record_writer)7), "unknown");
+	/* Node results are sealed unless the config says plain. */
+	assert_int_equal(load(&c, "mode: report\n", &e), 0);
+	assert_int_equal(c.node_comment, EV_NODE_COMMENT_SEALED);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "node_comment: plain\n", &e), 0);
+	assert_int_equal(c.node_comment, EV_NODE_COMMENT_PLAIN);
+	ev_config_free(&c);
+	assert_int_equal(load(&c, "node_comment: sealed\n", &e), 0);
+	assert_int_equal(c.node_comment, EV_NODE_COMMENT_SEALED);
+	ev_config_free(&c);
 }
 
 /* 0.1.0's max_error_events: accepted (a config that worked keeps working),
@@ -708,7 +720,8 @@ static void test_top_level_errors(void **state)
 	expect_error("mode: report\nbogus: 1\n", NAME ":2:1: ",
 		     "unknown key 'bogus' (valid keys: mode, sysfs_root, state_dir, software_root, imds, "
 		     "placement, tcp_source, tcp_interfaces, verdict, causes, env, instance_types, checks, on_not_ready, "
-		     "prometheus_textfile_dir, log, record_wait_ms, prolog_deliver_ms, record, record_writer)");
+		     "prometheus_textfile_dir, log, record_wait_ms, prolog_deliver_ms, record, record_writer, "
+		     "node_comment)");
 	expect_error("placement:\n  require_grp: true\n", NAME ":2:3: ",
 		     "unknown key 'require_grp' in placement (valid keys: require_group, "
 		     "availability_zone, group_name)");

@@ -34,6 +34,7 @@
 
 static unsigned dbd_write_ms = 2, ctld_us = 50;
 static int dbd_writes;
+static bool published_sealed, seal_fails;
 
 static void rpc(void)
 {
@@ -54,10 +55,13 @@ static void node_result(uint32_t jobid, const char *node, struct ev_node_result 
 
 /* ---------------------------------------------------------------- fakes */
 
-int ev_ctld_publish(const char *node, const struct ev_node_result *r, struct ev_err *err)
+int ev_ctld_publish(const char *node, const struct ev_node_result *r, bool sealed, struct ev_err *err)
 {
-	(void)node, (void)r, (void)err;
+	(void)node, (void)r;
 	rpc();
+	published_sealed = sealed;
+	if (sealed && seal_fails)
+		return ev_errf(err, -ECONNREFUSED, "node comment: MUNGE: munged not reached");
 	return 0;
 }
 
@@ -227,10 +231,52 @@ static void test_spool_delivery_bounded(void **state)
 	free(dir);
 }
 
+/* node_comment reaches the publishing; a result that cannot be sealed
+ * (munged away) stays spooled and is never published in clear instead. */
+static void test_seal_failure_keeps_spooled(void **state)
+{
+	char *dir = tu_mkdtemp(), line[EV_RESULT_LINE_MAX];
+	struct ev_deliver_ctx c = { .state_dir = dir, .node = "q1", .seal = true, .publish_only = true };
+	struct ev_node_result r;
+	struct ev_err err = { "" };
+
+	(void)state;
+	ctld_us = 0;
+	node_result(77, "q1", &r);
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_int_equal(ev_spool_put(dir, 77, "q1", line, &err), 0);
+	seal_fails = true;
+	published_sealed = false;
+	assert_int_equal(ev_deliver_result(&c, &r, false, 0, &err), -ECONNREFUSED);
+	assert_true(published_sealed);
+	assert_non_null(strstr(err.msg, "munged not reached"));
+	assert_true(c.ctld_down);
+	assert_int_equal(spooled(dir), 1);
+	ev_deliver_done(&c);
+	/* munged back: delivered, sealed, and gone from the spool. */
+	seal_fails = false;
+	memset(&c, 0, sizeof(c));
+	c.state_dir = dir;
+	c.node = "q1";
+	c.seal = true;
+	c.publish_only = true;
+	assert_int_equal(ev_deliver_result(&c, &r, false, 0, &err), 0);
+	assert_true(published_sealed);
+	assert_int_equal(spooled(dir), 0);
+	/* plain: as the config says. */
+	c.seal = false;
+	assert_int_equal(ev_deliver_result(&c, &r, false, 0, &err), 0);
+	assert_false(published_sealed);
+	ev_deliver_done(&c);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spool_delivery_bounded),
+		cmocka_unit_test(test_seal_failure_keeps_spooled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

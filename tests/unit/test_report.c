@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "report.h"
 
 static struct ev_node_result fake_res[2];
+/* What gather fails with (0: it does not): a user under node_comment: sealed. */
+static int gather_rc;
 static char fake_comment[EV_RECORD_MAX + 64];
 
 int ev_dbd_open(struct ev_dbd **db, struct ev_err *err)
@@ -43,7 +46,11 @@ int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ende
 
 int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
 {
-	(void)jobid, (void)err;
+	(void)jobid;
+	*out = NULL;
+	*n = 0;
+	if (gather_rc)
+		return ev_errf(err, gather_rc, "node n1: MUNGE: Unauthorized credential for client UID=1000 GID=1000");
 	*out = malloc(sizeof(fake_res));
 	memcpy(*out, fake_res, sizeof(fake_res));
 	*n = 2;
@@ -162,11 +169,29 @@ static void test_json(void **state)
 	free(out);
 }
 
+/* A user who may not open the nodes' sealed results still gets the
+ * record, without the node table. */
+static void test_sealed_results_left_out(void **state)
+{
+	char *argv[] = { "report", "7", NULL };
+	char *out;
+
+	(void)state;
+	gather_rc = -EACCES;
+	out = run_report(2, argv);
+	gather_rc = 0;
+	assert_non_null(strstr(out, "job 7: tcp_fallback, 2/2 nodes reported"));
+	assert_non_null(strstr(out, "n[1-2]"));
+	assert_null(strstr(out, "NODE "));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_human, setup),
 		cmocka_unit_test_setup(test_json, setup),
+		cmocka_unit_test_setup(test_sealed_results_left_out, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
