@@ -97,3 +97,15 @@ class Runner:
         if out.returncode != 0 or not m:
             raise RuntimeError("ev_bench_exec %s: %s%s" % (argv[0], out.stdout, out.stderr))
         return int(m.group(1)) / 1e6, int(m.group(2)) / 1e6, int(m.group(3)), int(m.group(4))
+
+
+def memlock_config():
+    """The config lines that take this host's locked-memory limit, which
+    every simulated node runs under (8 MiB in most containers), as enough:
+    at the default minimum (1 GiB) enforce would refuse every step for
+    memlock. Nothing where the limit is unlimited."""
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_MEMLOCK)[0]
+    if soft == resource.RLIM_INFINITY:
+        return ""
+    return "causes:\n  memlock_min_bytes: %d\n" % soft

@@ -41,7 +41,7 @@ import time
 import costmodel
 from evbench.cluster import Cluster, host_lock, why_no_cluster
 from evbench.imds import ImdsServer
-from evbench.proc import find_built, log, mkfixture, port_base, write_atomic
+from evbench.proc import find_built, log, memlock_config, mkfixture, port_base, write_atomic
 from evbench.stats import median
 
 PORT_BASE = port_base("bench_scale")
@@ -133,7 +133,8 @@ class Rig:
         with open(os.path.join(self.sim, "efa-verify.yaml"), "w") as f:
             f.write("sysfs_root: %s/sys/%%n\nstate_dir: %s/state/%%n\nlog: %s/log/jobs.jsonl\n"
                     # 64 nodes ask the one IMDS server at once on 2 CPUs.
-                    "imds:\n  endpoint: %s/%%n\n  timeout_ms: 5000\n" % (self.sim, self.sim, self.sim, url))
+                    "imds:\n  endpoint: %s/%%n\n  timeout_ms: 5000\n" % (self.sim, self.sim, self.sim, url)
+                    + memlock_config())
         os.makedirs(os.path.join(self.sim, "log"), exist_ok=True)
         subprocess.run(["chmod", "-R", "a+rX", self.sim], check=True)
 

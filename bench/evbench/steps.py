@@ -9,7 +9,7 @@ import time
 
 from evbench.cluster import Cluster, why_no_cluster
 from evbench.imds import ImdsServer
-from evbench.proc import DEVNULL, find_built, log, mkfixture, port_base, write_atomic
+from evbench.proc import DEVNULL, find_built, log, memlock_config, mkfixture, port_base, write_atomic
 from evbench.stats import median, met, ms
 
 CLUSTER_DIR = "/run/efa-verify-bench"
@@ -79,7 +79,8 @@ def run(a, rn, rep, tmp):
     # part 5 measures the table.
     with open(cfg, "w") as f:
         f.write("mode: report\nsysfs_root: %s/sys/%%n\nstate_dir: %s/state/%%n\nlog: \"\"\n"
-                "imds:\n  endpoint: %s/%%n\n  timeout_ms: 1000\ntcp_source: interface\n" % (sim, sim, url))
+                "imds:\n  endpoint: %s/%%n\n  timeout_ms: 1000\ntcp_source: interface\n" % (sim, sim, url)
+                + memlock_config())
     os.chmod(cfg, 0o644)
     srun = shutil.which("srun")
 
