@@ -112,6 +112,15 @@ json=$("${EV[@]}" report "$job" --json)
 is "report: per-node table from the node records" "$(jq -r '[.nodes[].node] | join(",")' <<<"$json")" "n1,n2,n3,n4"
 is "report: NIC balance of the p5 node" "$(jq -r '.nodes[] | select(.node == "n4") | "\(.nics_busy)/\(.nics_total) \(.nic_balance)"' <<<"$json")" "32/32 1"
 is "report: EFA share" "$(jq -r .efa_share <<<"$json")" 1
+# Sealed node results (node_comment: sealed, the default): a user's
+# scontrol show node shows nothing of the job; their report, no node table.
+seen=$(for n in n1 n2 n3 n4; do runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" scontrol show node "$n"; done |
+	sed -n 's/^ *Comment=//p')
+like "4-node job: a user's scontrol show node shows sealed results" "$seen" '^efa-verify-results: MUNGE:[A-Za-z0-9+/=]+:'
+is "4-node job: ... and nothing else of ours (no job id, verdict or bytes)" \
+	"$(sed -E 's/ ?MUNGE:[A-Za-z0-9+\/=]+://g' <<<"$seen" | sort -u)" "efa-verify-results:"
+json=$(runuser -u efauser -- env SLURM_CONF="$SLURM_CONF" "${EV[@]}" report "$job" --json)
+is "4-node job: a user's report has the record, no node table" "$(jq -c '[.verdict, (.nodes | length)]' <<<"$json")" '["ok",0]'
 
 # --- a 2-node job whose traffic goes over TCP: tcp_fallback
 # The TCP is simulated on the nodes' ens5 counters: counted on interfaces.
@@ -337,7 +346,15 @@ wait_until 15 says '^0$' spooled "$job"
 is "spool empty on both nodes" "$(spooled "$job")" 0
 out=$("${EV[@]}" -N n2 flush --job "$job"); rc=$?
 is "a second flush changes nothing" "$rc:$(record "$job")" "0:$rec"
-is "node records hold the job once" "$(scontrol show node n1 | grep -o "job=$job," | wc -l)" 1
+# opened NODE: NODE's sealed results (node_comment: sealed), each opened
+# as root, as the record's writer opens them.
+opened() {
+	local w
+	for w in $(scontrol show node "$1" | grep -o 'MUNGE:[A-Za-z0-9+/=]*:'); do
+		"$top_builddir/tests/seal_probe" decode "$w"
+	done
+}
+is "node records hold the job once" "$(opened n1 | grep -o "job=$job," | wc -l)" 1
 
 # --- an admin's own AdminComment stays
 # Three short jobs: accounting often has such a job's end before the
