@@ -451,7 +451,6 @@ if [ -z "$PLUGIN" ]; then
 fi
 [ -n "$PLUGIN" ] && [ -f "$ROOT$PLUGIN" ] ||
 	die "efa_verify.so not found${PLUGIN:+ at $PLUGIN}: give --package FILE, --source TARBALL or --plugin PATH"
-say "efa-verify in $SBINDIR, plugin $PLUGIN"
 
 # ------------------------------------------------------------ instance type
 # IMDSv2: a session token first (PUT), then the metadata with it. Bounded:
@@ -582,6 +581,7 @@ PLUG
 	fi
 fi
 
+say "efa-verify in $SBINDIR, plugin $PLUGIN"
 say "$ROLE node, $ITYPE ($from), $found, mode $MODE: $CHANGED changed"
 # Nothing to restart: slurmd expands prolog.d/epilog.d at every job, and
 # srun and slurmstepd read plugstack.conf at every step. PrologFlags=Alloc
