@@ -8,10 +8,12 @@
 #   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-v3.html
 #   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-config-v3.html
 #
-#   efa-verify-bootstrap.sh --role head|compute [options]
+#   efa-verify-bootstrap.sh --role head|compute [--package FILE] [options]
+#   efa-verify-bootstrap.sh --role head --source TARBALL [options]
 #
 #   --role head|compute     head: also writes the files every node shares
-#                           under /opt/slurm (plugstack, prolog.d, epilog.d);
+#                           under /opt/slurm (plugstack, prolog.d, epilog.d,
+#                           and with --source the build);
 #                           compute: only this node's own files. Given
 #                           explicitly: ParallelCluster documents that its
 #                           /etc/parallelcluster/cfnconfig variables are
@@ -33,7 +35,9 @@
 #                           Slurm builds nothing (SLURM_DIR/efa-verify/build-info)
 #   --slurmctld PATH        the slurmctld whose Slurm release --source must
 #                           match (its -V is asked); default
-#                           SLURM_DIR/sbin/slurmctld, else slurmctld in PATH
+#                           SLURM_DIR/sbin/slurmctld, else slurmctld in PATH.
+#                           It only chooses which slurmctld is asked: the
+#                           check always runs
 #   --instance-type TYPE    this node's instance type; default: asked from
 #                           IMDSv2 (token first, bounded timeouts)
 #   --imds-endpoint URL     default http://169.254.169.254
@@ -43,8 +47,9 @@
 #   --keep-config           never rewrite an existing config (an admin's edits)
 #   --slurm-dir DIR         ParallelCluster's Slurm (default /opt/slurm)
 #   --plugin PATH           efa_verify.so (default: looked for in Slurm's
-#                           plugin directories)
-#   --sbindir DIR           where efa-verify-prolog/-epilog are (default: looked for)
+#                           plugin directories, then SLURM_DIR/efa-verify)
+#   --sbindir DIR           where efa-verify-prolog/-epilog are (default:
+#                           looked for, SLURM_DIR/efa-verify/sbin last)
 #   --sysfs DIR             sysfs to count EFA devices in (default ROOT/sys)
 #   --root DIR              write everything under DIR instead of / (tests,
 #                           image builds); a --package is unpacked there
