@@ -8,18 +8,36 @@
 #   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-v3.html
 #   https://docs.aws.amazon.com/parallelcluster/latest/ug/custom-bootstrap-actions-config-v3.html
 #
-#   efa-verify-bootstrap.sh --role head|compute [options]
+#   efa-verify-bootstrap.sh --role head|compute [--package FILE] [options]
+#   efa-verify-bootstrap.sh --role head --source TARBALL [options]
 #
 #   --role head|compute     head: also writes the files every node shares
-#                           under /opt/slurm (plugstack, prolog.d, epilog.d);
+#                           under /opt/slurm (plugstack, prolog.d, epilog.d,
+#                           and with --source the build);
 #                           compute: only this node's own files. Given
 #                           explicitly: ParallelCluster documents that its
 #                           /etc/parallelcluster/cfnconfig variables are
 #                           internal and may go away.
 #   --package FILE          install efa-verify from this .deb or .rpm first
 #                           (a local path, or s3://BUCKET/KEY fetched with
-#                           the AWS CLI); without it, efa-verify must already
-#                           be installed (e.g. baked into a custom AMI)
+#                           the AWS CLI); without it or --source, efa-verify
+#                           must already be installed (e.g. baked into a
+#                           custom AMI)
+#   --source TARBALL        head node only: build efa-verify from this
+#                           `make dist` tarball (a local path or s3://) against
+#                           the Slurm in --slurm-dir, and install it in the
+#                           shared tree SLURM_DIR/efa-verify, where every
+#                           compute node finds it. Needs a C compiler, make,
+#                           pkg-config and the -dev/-devel packages of libyaml,
+#                           libcurl, libfabric and rdma-core. Refused when
+#                           slurmctld is of another Slurm release than the
+#                           headers. A later run with the same tarball and
+#                           Slurm builds nothing (SLURM_DIR/efa-verify/build-info)
+#   --slurmctld PATH        the slurmctld whose Slurm release --source must
+#                           match (its -V is asked); default
+#                           SLURM_DIR/sbin/slurmctld, else slurmctld in PATH.
+#                           It only chooses which slurmctld is asked: the
+#                           check always runs
 #   --instance-type TYPE    this node's instance type; default: asked from
 #                           IMDSv2 (token first, bounded timeouts)
 #   --imds-endpoint URL     default http://169.254.169.254
@@ -29,12 +47,15 @@
 #   --keep-config           never rewrite an existing config (an admin's edits)
 #   --slurm-dir DIR         ParallelCluster's Slurm (default /opt/slurm)
 #   --plugin PATH           efa_verify.so (default: looked for in Slurm's
-#                           plugin directories)
-#   --sbindir DIR           where efa-verify-prolog/-epilog are (default: looked for)
+#                           plugin directories, then SLURM_DIR/efa-verify)
+#   --sbindir DIR           where efa-verify-prolog/-epilog are (default:
+#                           looked for, SLURM_DIR/efa-verify/sbin last)
 #   --sysfs DIR             sysfs to count EFA devices in (default ROOT/sys)
 #   --root DIR              write everything under DIR instead of / (tests,
 #                           image builds); a --package is unpacked there
-#                           instead of installed with the package manager
+#                           instead of installed with the package manager;
+#                           a --source build finds Slurm under DIR, and its
+#                           binaries name the node's paths (/opt/slurm/lib)
 #   -h, --help
 #
 # Every file is compared with what is already there and written (atomically)
@@ -44,7 +65,7 @@ set -eu
 umask 022
 
 PROG=efa-verify-bootstrap
-ROLE='' PACKAGE='' ITYPE='' MODE='' KEEP_CONFIG=no ROOT='' PLUGIN='' SBINDIR='' SYSFS=''
+ROLE='' PACKAGE='' SOURCE='' CTLD='' ITYPE='' MODE='' KEEP_CONFIG=no ROOT='' PLUGIN='' SBINDIR='' SYSFS=''
 IMDS=http://169.254.169.254
 CONFIG=/etc/slurm/efa-verify.yaml
 SLURM_DIR=/opt/slurm
@@ -60,6 +81,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--role) need_arg "$@"; ROLE=$2; shift 2 ;;
 	--package) need_arg "$@"; PACKAGE=$2; shift 2 ;;
+	--source) need_arg "$@"; SOURCE=$2; shift 2 ;;
+	--slurmctld) need_arg "$@"; CTLD=$2; shift 2 ;;
 	--instance-type) need_arg "$@"; ITYPE=$2; shift 2 ;;
 	--imds-endpoint) need_arg "$@"; IMDS=$2; shift 2 ;;
 	--mode) need_arg "$@"; MODE=$2; shift 2 ;;
@@ -84,14 +107,21 @@ case "$MODE" in
 "" | off | report | enforce) ;;
 *) bad "--mode must be off, report or enforce, not '$MODE'" ;;
 esac
+if [ -n "$SOURCE" ]; then
+	# Compute nodes see the shared tree read-only (NFS), and a whole queue
+	# booting at once must not build into it together.
+	[ "$ROLE" = head ] || bad "--source is for the head node (--role head): compute nodes find its build in the shared tree"
+	[ -z "$PACKAGE" ] || bad "give --source or --package, not both"
+	[ -z "$PLUGIN$SBINDIR" ] || bad "--source installs into SLURM_DIR/efa-verify: not with --plugin or --sbindir"
+fi
 # Paths end up in Slurm's and efa-verify's config files: absolute, and free
 # of whitespace and characters those formats would read differently.
-for v in CONFIG SLURM_DIR PLUGIN SBINDIR; do
+for v in CONFIG SLURM_DIR PLUGIN SBINDIR CTLD; do
 	p=${!v}
 	[ -z "$p" ] && continue
 	case "$p" in
 	/*) ;;
-	*) bad "--$(echo "$v" | tr 'A-Z_' 'a-z-') must be an absolute path, not '$p'" ;;
+	*) bad "--$(echo "$v" | sed 's/^CTLD$/SLURMCTLD/' | tr 'A-Z_' 'a-z-') must be an absolute path, not '$p'" ;;
 	esac
 	[[ "$p" =~ ^[A-Za-z0-9._/+-]+$ ]] || bad "path '$p' has characters other than letters, digits and ._/+-"
 done
@@ -143,20 +173,26 @@ put_file() {
 }
 
 # ------------------------------------------------------------ install
-# fetch_package: a local copy of --package in $PKG.
-fetch_package() {
-	case "$PACKAGE" in
+# fetch OPTION WHAT: a local copy of WHAT (a path, or s3://) in $FETCHED.
+fetch() {
+	case "$2" in
 	s3://*)
-		command -v aws >/dev/null || die "--package $PACKAGE: the AWS CLI is needed to fetch it"
-		PKG="$WORK/$(basename "$PACKAGE")"
-		aws s3 cp --only-show-errors "$PACKAGE" "$PKG" || die "cannot fetch $PACKAGE"
+		command -v aws >/dev/null || die "$1 $2: the AWS CLI is needed to fetch it"
+		FETCHED="$WORK/$(basename "$2")"
+		aws s3 cp --only-show-errors "$2" "$FETCHED" || die "cannot fetch $2"
 		;;
-	*://*) bad "--package takes a local file or s3:// URL, not '$PACKAGE'" ;;
+	*://*) bad "$1 takes a local file or s3:// URL, not '$2'" ;;
 	*)
-		[ -f "$PACKAGE" ] || bad "--package $PACKAGE: no such file"
-		PKG=$PACKAGE
+		[ -f "$2" ] || bad "$1 $2: no such file"
+		FETCHED=$2
 		;;
 	esac
+}
+
+# fetch_package: a local copy of --package in $PKG.
+fetch_package() {
+	fetch --package "$PACKAGE"
+	PKG=$FETCHED
 	case "$PKG" in
 	*.deb | *.rpm) ;;
 	*) bad "--package $PACKAGE is neither a .deb nor an .rpm" ;;
@@ -223,27 +259,203 @@ if [ -n "$PACKAGE" ]; then
 	if [ -n "$ROOT" ]; then unpack_into_root; else install_package; fi
 fi
 
+# ------------------------------------------------------------ build from source
+# A --source build goes to SLURM_DIR/efa-verify: ParallelCluster shares
+# SLURM_DIR with every compute node, so one build on the head node serves
+# them all, and a directory of its own keeps it apart from the files of
+# ParallelCluster's Slurm (nothing of Slurm's is replaced, and removing the
+# directory removes efa-verify). The plugstack line and the prolog.d and
+# epilog.d scripts name the files by their paths there.
+PREFIX=$SLURM_DIR/efa-verify
+
+# slurm_headers_version: the version of the Slurm whose headers are in
+# SLURM_DIR, as slurmctld -V prints it (24.11.5); slurm_version.h has it
+# only as a number, 0xMMmmuu.
+slurm_headers_version() {
+	local h=$ROOT$SLURM_DIR/include/slurm/slurm_version.h n
+	[ -f "$h" ] || die "no $SLURM_DIR/include/slurm/slurm_version.h: --source builds against the Slurm in --slurm-dir, headers included"
+	n=$(sed -n 's/^#define[[:space:]]*SLURM_VERSION_NUMBER[[:space:]]*\(0x[0-9a-fA-F]\{1,8\}\)[[:space:]]*$/\1/p' "$h" | head -n1)
+	# Checked before arithmetic sees it: the shell would evaluate an expression.
+	[[ "$n" =~ ^0x[0-9a-fA-F]{1,8}$ ]] || die "$SLURM_DIR/include/slurm/slurm_version.h: no SLURM_VERSION_NUMBER in it"
+	printf '%d.%02d.%d\n' $(((n >> 16) & 255)) $(((n >> 8) & 255)) $((n & 255))
+}
+
+# slurmctld_version EXE: the version EXE -V prints (Slurm's "slurm 24.11.5",
+# Debian's "slurm-wlm 24.11.5"), asked with bounds on time and size.
+slurmctld_version() {
+	local line w
+	local -a words
+	line=$(timeout 10 "$ROOT$1" -V </dev/null 2>&1 | head -n1 | head -c 200 | tr -cd '[:print:]') || true
+	read -ra words <<< "$line" || true
+	for w in "${words[@]}"; do
+		if [[ "$w" =~ ^[0-9]+\.[0-9]+(\.[0-9A-Za-z.-]+)?$ ]]; then
+			echo "$w"
+			return 0
+		fi
+	done
+	die "cannot tell the Slurm version of $1: its -V said '$line'"
+}
+
+# release VERSION: major.minor, what a plugin must match to load (Slurm
+# compares those of the plugin it loads with its own; the micro version may
+# differ).
+release() {
+	[[ "$1" =~ ^([0-9]+)\.([0-9]+) ]] && echo "$((10#${BASH_REMATCH[1]})).$((10#${BASH_REMATCH[2]}))"
+}
+
+# build_is_current: PREFIX holds a build made with the same inputs
+# ($STAMP), every file of it as listed in its build-info.
+build_is_current() {
+	local info=$ROOT$PREFIX/build-info sum mode path n=0
+	[ -f "$info" ] && [ ! -L "$info" ] || return 1
+	[ "$(sed -n '/^#/d; /^files:$/q; p' "$info")" = "$STAMP" ] || return 1
+	while read -r sum mode path; do
+		case "$path" in "$PREFIX"/*) ;; *) return 1 ;; esac
+		[ -f "$ROOT$path" ] && [ ! -L "$ROOT$path" ] || return 1
+		[ "$(stat -c %a "$ROOT$path")" = "$mode" ] || return 1
+		[ "$(sha256sum < "$ROOT$path" | cut -d' ' -f1)" = "$sum" ] || return 1
+		n=$((n + 1))
+	done < <(sed -n '/^files:$/,$p' "$info" | sed 1d)
+	[ "$n" -gt 0 ]
+}
+
+# build_source: unpack, configure, make and make install into a staging
+# directory, all in $WORK; then PREFIX's files copied with put_file, what an
+# earlier build installed and this one does not removed, and build-info
+# written last. Nothing under PREFIX changes unless the whole build worked.
+build_source() {
+	local src=$WORK/src build=$WORK/build stage=$WORK/stage log=$WORK/build.log top name f rel mode sum path manifest=''
+	local -a tops
+	local -A installed
+	mkdir -p "$src" "$build" "$stage"
+	tar -xf "$SRC" -C "$src" --no-same-owner 2>"$log" || die "cannot unpack $SOURCE: $(tail -n 3 "$log")"
+	tops=("$src"/*/configure)
+	[ "${#tops[@]}" = 1 ] && [ -f "${tops[0]}" ] || die "$SOURCE is not a 'make dist' tarball (no DIR/configure in it)"
+	top=$(dirname "${tops[0]}")
+	name=$(basename "$top")
+	say "building $name against Slurm $HV ($SLURM_DIR): configure, make, make install"
+	# The build machine's own libfabric: the EFA installer puts it, with its
+	# .pc file, in /opt/amazon/efa.
+	for f in /opt/amazon/efa/lib/pkgconfig /opt/amazon/efa/lib64/pkgconfig; do
+		if [ -d "$f" ]; then PKG_CONFIG_PATH=$f${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}; fi
+	done
+	export PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-}
+	# A make that ran this script must not lend it its jobs; nice: the head
+	# node's slurmctld keeps its CPUs.
+	(cd "$build" && "$top/configure" "${CONF_ARGS[@]}") >"$log" 2>&1 ||
+		die "configure failed; the end of its output:
+$(tail -n 15 "$log")"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL nice -n 10 make -C "$build" -j"$(nproc 2>/dev/null || echo 1)" >"$log" 2>&1 ||
+		die "make failed; the end of its output:
+$(tail -n 25 "$log")"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$build" install DESTDIR="$stage" >"$log" 2>&1 ||
+		die "make install failed; the end of its output:
+$(tail -n 15 "$log")"
+	while IFS= read -r -d '' f; do
+		rel=${f#"$stage"}
+		case "$rel" in
+		"$PREFIX"/*.la) continue ;; # libtool archives: nothing links against these modules
+		"$PREFIX"/*) ;;
+		*) continue ;; # make install's config in /etc: each node's own is written below
+		esac
+		mode=$(stat -c %a "$f")
+		put_file "$rel" "$mode" < "$f"
+		manifest+="$(sha256sum < "$f" | cut -d' ' -f1) $mode $rel"$'\n'
+		installed[$rel]=1
+	done < <(find "$stage" -type f -print0 | sort -z)
+	[ -n "${installed[$PREFIX/sbin/efa-verify-prolog]:-}" ] || die "make install put no sbin/efa-verify-prolog under $PREFIX"
+	if [ -f "$ROOT$PREFIX/build-info" ]; then
+		while read -r sum mode path; do
+			case "$path" in "$PREFIX"/*) ;; *) continue ;; esac
+			case "$path/" in */../*) continue ;; esac
+			[ -z "${installed[$path]:-}" ] || continue
+			[ -e "$ROOT$path" ] || [ -L "$ROOT$path" ] || continue
+			rm -f "$ROOT$path"
+			CHANGED=$((CHANGED + 1))
+			say "removed $path"
+		done < <(sed -n '/^files:$/,$p' "$ROOT$PREFIX/build-info" | sed 1d)
+	fi
+	{
+		echo "# efa-verify built from source ($name) by efa-verify-bootstrap.sh."
+		echo "# A run with the same tarball, Slurm and options builds nothing while"
+		echo "# every file below is as listed; remove this file to build again."
+		echo "$STAMP"
+		echo "files:"
+		printf '%s' "$manifest"
+	} | put_file "$PREFIX/build-info" 0644
+	say "$name installed in $PREFIX"
+}
+
+if [ -n "$SOURCE" ]; then
+	fetch --source "$SOURCE"
+	SRC=$FETCHED
+	case "$SRC" in
+	*.tar.gz | *.tgz | *.tar.xz | *.tar.bz2) ;;
+	*) bad "--source $SOURCE is not a .tar.gz ('make dist') tarball" ;;
+	esac
+	# The Slurm to build against is the one slurmctld runs: a plugin built
+	# for another release does not load, and would only show on the first
+	# job. Checked before anything is built or written.
+	if [ -z "$CTLD" ]; then
+		if [ -x "$ROOT$SLURM_DIR/sbin/slurmctld" ]; then CTLD=$SLURM_DIR/sbin/slurmctld
+		elif [ -z "$ROOT" ] && command -v slurmctld >/dev/null; then CTLD=$(command -v slurmctld)
+		else die "no $SLURM_DIR/sbin/slurmctld to ask the Slurm version of: give --slurmctld PATH"; fi
+	fi
+	[ -f "$ROOT$CTLD" ] && [ -x "$ROOT$CTLD" ] || die "--slurmctld $CTLD is not an executable file"
+	HV=$(slurm_headers_version)
+	CV=$(slurmctld_version "$CTLD")
+	if [ "$(release "$HV")" != "$(release "$CV")" ]; then
+		die "Slurm's headers in $SLURM_DIR/include are $HV, but $CTLD -V says $CV: a plugin built against those headers would not load into that Slurm (another release). Point --slurm-dir at the Slurm that runs, or --slurmctld at the slurmctld that does."
+	fi
+	# libslurm by the path it has on the node: under --root this machine
+	# sees it elsewhere, and configure's own RUNPATH names that.
+	slurm_lib=
+	for d in lib64 lib; do
+		if [ -z "$slurm_lib" ] && ls "$ROOT$SLURM_DIR/$d"/libslurm.so* >/dev/null 2>&1; then slurm_lib=$SLURM_DIR/$d; fi
+	done
+	# sysconfdir: the CLI's default config is then the node's own, the one
+	# written below.
+	case "$CONFIG" in
+	*/slurm/efa-verify.yaml) sysconf=${CONFIG%/slurm/efa-verify.yaml} ;;
+	*) sysconf=/etc ;;
+	esac
+	CONF_ARGS=(--prefix="$PREFIX" --sysconfdir="${sysconf:-/}" --with-slurm="$ROOT$SLURM_DIR"
+		--with-slurm-plugindir="$PREFIX/lib/slurm" SRUN="$SLURM_DIR/bin/srun")
+	if [ -n "$ROOT" ] && [ -n "$slurm_lib" ]; then CONF_ARGS+=(LDFLAGS="-Wl,-rpath,$slurm_lib"); fi
+	STAMP="source: sha256 $(sha256sum < "$SRC" | cut -d' ' -f1)
+slurm: $HV ($SLURM_DIR/include)
+configure: ${CONF_ARGS[*]}"
+	if build_is_current; then
+		say "efa-verify already built from $(basename "$SOURCE") against Slurm $HV in $PREFIX"
+	else
+		build_source
+	fi
+	SBINDIR=$PREFIX/sbin
+	PLUGIN=$PREFIX/lib/slurm/efa_verify.so
+fi
+
 # ------------------------------------------------------------ find the pieces
 # The prolog/epilog binaries, and the plugin: a package for Debian puts it in
 # slurm-wlm's directory, an RPM in %{_libdir}/slurm, a build for
-# ParallelCluster's own Slurm in /opt/slurm/lib/slurm. The plugstack line
-# names it by absolute path, since ParallelCluster's Slurm only searches its
-# own PluginDir.
+# ParallelCluster's own Slurm in /opt/slurm/lib/slurm, --source on the head
+# node in the shared /opt/slurm/efa-verify. The plugstack line names it by
+# absolute path, since ParallelCluster's Slurm only searches its own
+# PluginDir.
 if [ -z "$SBINDIR" ]; then
-	for d in /usr/sbin /usr/local/sbin /usr/bin /usr/local/bin "$SLURM_DIR/sbin"; do
+	for d in /usr/sbin /usr/local/sbin /usr/bin /usr/local/bin "$SLURM_DIR/sbin" "$PREFIX/sbin"; do
 		if [ -x "$ROOT$d/efa-verify-prolog" ]; then SBINDIR=$d; break; fi
 	done
 fi
 [ -n "$SBINDIR" ] && [ -x "$ROOT$SBINDIR/efa-verify-prolog" ] && [ -x "$ROOT$SBINDIR/efa-verify-epilog" ] ||
-	die "efa-verify-prolog/-epilog not found${SBINDIR:+ in $SBINDIR}: give --package FILE or --sbindir DIR"
+	die "efa-verify-prolog/-epilog not found${SBINDIR:+ in $SBINDIR}: give --package FILE, --source TARBALL or --sbindir DIR"
 if [ -z "$PLUGIN" ]; then
 	for d in "$SLURM_DIR/lib/slurm" /usr/lib64/slurm /usr/lib/x86_64-linux-gnu/slurm-wlm \
-		/usr/lib/aarch64-linux-gnu/slurm-wlm /usr/lib/slurm /usr/local/lib/slurm; do
+		/usr/lib/aarch64-linux-gnu/slurm-wlm /usr/lib/slurm /usr/local/lib/slurm "$PREFIX/lib/slurm"; do
 		if [ -f "$ROOT$d/efa_verify.so" ]; then PLUGIN=$d/efa_verify.so; break; fi
 	done
 fi
 [ -n "$PLUGIN" ] && [ -f "$ROOT$PLUGIN" ] ||
-	die "efa_verify.so not found${PLUGIN:+ at $PLUGIN}: give --package FILE or --plugin PATH"
+	die "efa_verify.so not found${PLUGIN:+ at $PLUGIN}: give --package FILE, --source TARBALL or --plugin PATH"
 
 # ------------------------------------------------------------ instance type
 # IMDSv2: a session token first (PUT), then the metadata with it. Bounded:
@@ -374,6 +586,7 @@ PLUG
 	fi
 fi
 
+say "efa-verify in $SBINDIR, plugin $PLUGIN"
 say "$ROLE node, $ITYPE ($from), $found, mode $MODE: $CHANGED changed"
 # Nothing to restart: slurmd expands prolog.d/epilog.d at every job, and
 # srun and slurmstepd read plugstack.conf at every step. PrologFlags=Alloc

@@ -13,7 +13,11 @@ submake() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" "
 
 version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 check "the build's version is known ($version)" test -n "$version"
-is "spec Version is the package's" "$(sed -n 's/^Version: *//p' "$SPEC")" "$version"
+# The Slurm release, as configure read it from the headers it built against.
+rel=$(sed -n 's/^SLURM_RELEASE = //p' "$top_builddir/Makefile")
+like "configure says which Slurm release it built against ($rel)" "$rel" "^[0-9]+[.][0-9]{2}$"
+is "spec Version is the package's, then the Slurm release read at rpmbuild" \
+	"$(sed -n 's/^Version: *//p' "$SPEC")" "$version+slurm%{slurm_release}"
 like "spec changelog names the version" "$(sed -n '/^%changelog/,$p' "$SPEC")" "- $version-1$"
 unlike "no @substitution@ left in the spec" "$(cat "$SPEC")" "@[A-Z_]+@"
 for br in slurm-devel libfabric-devel rdma-core-devel libyaml-devel libcurl-devel; do
@@ -27,7 +31,7 @@ if submake distdir distdir="$DD" >"$EV_TMP/distdir.log" 2>&1; then
 	ok "make distdir succeeds"
 	check "efa-verify.spec is in the distribution" test -f "$DD/efa-verify.spec"
 	check "efa-verify.spec.in is in the distribution" test -f "$DD/efa-verify.spec.in"
-	is "the distributed spec has this version" "$(sed -n 's/^Version: *//p' "$DD/efa-verify.spec" 2>/dev/null)" "$version"
+	is "the distributed spec has this version" "$(sed -n 's/^Version: *//p' "$DD/efa-verify.spec" 2>/dev/null)" "$version+slurm%{slurm_release}"
 	for f in $(sed -n 's/^%doc //p' "$SPEC"); do
 		check "%doc $f is in the distribution" test -f "$DD/$f"
 	done
@@ -122,6 +126,15 @@ printf '%s\n' "$result" | grep -E '^(UNLISTED|NOTHING|PLAIN)' | sed 's/^/# /'
 if command -v rpmspec >/dev/null; then
 	rpmspec -P "$SPEC" >/dev/null 2>"$EV_TMP/rpmspec.err"
 	is "rpmspec parses the spec" "$?" 0
+	is "the package's version names this Slurm's release" \
+		"$(rpmspec -q --qf '%{VERSION}\n' "$SPEC" 2>/dev/null)" "$version+slurm$rel"
+	# A Slurm elsewhere (ParallelCluster's /opt/slurm): its own release.
+	mkdir -p "$EV_TMP/slurm/include/slurm"
+	printf '#define SLURM_VERSION_NUMBER 0x190b02\n' > "$EV_TMP/slurm/include/slurm/slurm_version.h"
+	is "with slurm_prefix, the release of the Slurm there" \
+		"$(rpmspec -q --qf '%{VERSION}\n' --define "slurm_prefix $EV_TMP/slurm" "$SPEC" 2>/dev/null)" "$version+slurm25.11"
+	err=$(rpmspec -q --define "slurm_prefix $EV_TMP/none" "$SPEC" 2>&1)
+	like "no Slurm headers there: refused, saying why" "$err" "no SLURM_VERSION_NUMBER in $EV_TMP/none/include/slurm/slurm_version.h"
 fi
 
 # The real thing: rpmbuild -tb on the dist tarball, as on Amazon Linux.
@@ -135,7 +148,8 @@ if command -v rpmbuild >/dev/null && [ -z "${SAN_BUILD:-}" ] && [ -d "$DD" ]; th
 	if rpmbuild -tb --nodeps --define "_topdir $EV_TMP/rpm" "$EV_TMP/efa-verify-$version.tar.gz" \
 		>"$EV_TMP/rpmbuild.log" 2>&1; then
 		ok "rpmbuild -tb builds the RPM from the dist tarball"
-		rpmf=$(find "$EV_TMP/rpm/RPMS" -name "efa-verify-$version-*.rpm" | head -1)
+		rpmf=$(find "$EV_TMP/rpm/RPMS" -name "efa-verify-$version+slurm$rel-*.rpm" | head -1)
+		check "the RPM is named after the Slurm release ($(basename "${rpmf:-none}"))" test -n "$rpmf"
 		files=$(rpm -qlp "$rpmf" 2>/dev/null)
 		like "the RPM holds the plugin" "$files" "/slurm/efa_verify\.so$"
 		like "the RPM holds the binaries' Slurm module" "$files" "/efa-verify/slurmio\.so$"
