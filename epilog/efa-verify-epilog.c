@@ -20,6 +20,8 @@
 #include "ev_deliver.h"
 #include "job/ev_job_end.h"
 #include "ev_jobenv.h"
+#include "ev_jobpeers.h"
+#include "state/ev_peer_cache.h"
 #include "jobnet/ev_jobnet.h"
 #include "record/ev_result.h"
 #include "util/ev_time.h"
@@ -103,6 +105,25 @@ static void deliver(const struct ev_config *cfg, const struct ev_jobenv *je, con
 	ev_deliver_done(&c);
 }
 
+/* The job's other nodes, looked up again where this node's cache learned
+ * them long ago (state/ev_peer_cache.h): after the result is out, so the
+ * next job's start finds them fresh and asks nobody. */
+static void refresh_peers(const struct ev_config *cfg, const struct ev_jobenv *je)
+{
+	struct ev_peer_cache cache;
+	struct ev_err err = { "" };
+	size_t n = 0;
+
+	if (cfg->tcp_source_interface || je->job_nodes < 2)
+		return;
+	if (ev_peer_cache_load(cfg->state_dir, &cache, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: peer cache: %s", je->jobid, je->node, err.msg);
+	if (ev_job_peers_refresh(je, &cache, (int64_t)time(NULL), EV_JOBPEERS_RESOLVE_MS, &n, &err) != 0 ||
+	    ev_peer_cache_store(cfg->state_dir, &cache, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: peer cache: %s", je->jobid, je->node, err.msg);
+	ev_peer_cache_free(&cache);
+}
+
 int main(int argc, char **argv)
 {
 	/* When the epilog began: a result published long after is late. */
@@ -144,6 +165,7 @@ int main(int argc, char **argv)
 	ev_binlog_msgs(&msgs);
 	if (st.spooled && !je.no_accounting)
 		deliver(&cfg, &je, &st.result, st.first, started);
+	refresh_peers(&cfg, &je);
 	ev_job_end_free(&st);
 	ev_config_free(&cfg);
 	return 0;

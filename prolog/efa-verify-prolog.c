@@ -22,6 +22,7 @@
 #include "ev_jobenv.h"
 #include "jobnet/ev_jobnet.h"
 #include "ev_jobpeers.h"
+#include "state/ev_peer_cache.h"
 #include "state/ev_running.h"
 #include "util/ev_time.h"
 
@@ -92,6 +93,7 @@ static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, s
 		      struct ev_nft **nft)
 {
 	struct ev_jobnet_peers peers = { 0 }, local = { 0 };
+	struct ev_peer_cache cache;
 	struct ev_err err = { "" };
 	size_t removed = 0;
 	int rc;
@@ -99,7 +101,20 @@ static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, s
 	*nft = NULL;
 	if (cfg->tcp_source_interface)
 		return;
-	if (!(rc = ev_job_peer_addrs(je, !je->no_accounting, &peers, &err)) &&
+	if (ev_peer_cache_load(cfg->state_dir, &cache, &err) != 0)
+		ev_binlog(LOG_WARNING, "job %u on %s: peer cache: %s", je->jobid, je->node, err.msg);
+	err.msg[0] = '\0';
+	rc = ev_job_peer_addrs(je, !je->no_accounting, &cache, (int64_t)time(NULL), &peers, &err);
+	/* What was learned, even where some name was not: the next job start
+	 * asks only for what is still missing. */
+	{
+		struct ev_err serr = { "" };
+
+		if (ev_peer_cache_store(cfg->state_dir, &cache, &serr) != 0)
+			ev_binlog(LOG_WARNING, "job %u on %s: peer cache: %s", je->jobid, je->node, serr.msg);
+		ev_peer_cache_free(&cache);
+	}
+	if (!rc &&
 	    !(rc = ev_jobnet_local_addrs(&local, &err)))
 		rc = ev_jobnet_peers_check(&peers, &local, &err);
 	/* Opened in any case, for the sweep below. */

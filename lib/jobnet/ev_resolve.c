@@ -106,8 +106,8 @@ static struct lookups *lookups_new(char *const *names, size_t n)
 	return l;
 }
 
-int ev_resolve_names(char *const *names, size_t n, long timeout_ms, struct ev_jobnet_peers *out, bool *resolved,
-		     struct ev_err *err)
+int ev_resolve_names_each(char *const *names, size_t n, long timeout_ms, ev_resolve_fn fn, void *ctx,
+			  bool *resolved, struct ev_err *err)
 {
 	struct lookups *l;
 	struct timespec deadline;
@@ -158,11 +158,10 @@ int ev_resolve_names(char *const *names, size_t n, long timeout_ms, struct ev_jo
 			continue;
 		for (struct addrinfo *a = l->res[i]; a && !rc; a = a->ai_next) {
 			if (a->ai_family == AF_INET)
-				rc = ev_jobnet_peers_add(out, AF_INET,
-							 &((struct sockaddr_in *)(void *)a->ai_addr)->sin_addr, err);
+				rc = fn(ctx, i, AF_INET, &((struct sockaddr_in *)(void *)a->ai_addr)->sin_addr, err);
 			else if (a->ai_family == AF_INET6)
-				rc = ev_jobnet_peers_add(out, AF_INET6,
-							 &((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr, err);
+				rc = fn(ctx, i, AF_INET6, &((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr,
+					err);
 			else
 				continue;
 			resolved[i] = true;
@@ -171,4 +170,16 @@ int ev_resolve_names(char *const *names, size_t n, long timeout_ms, struct ev_jo
 	l->abandoned = true;
 	unref_locked(l);
 	return rc;
+}
+
+static int add_to_peers(void *ctx, size_t i, int family, const void *addr, struct ev_err *err)
+{
+	(void)i;
+	return ev_jobnet_peers_add(ctx, family, addr, err);
+}
+
+int ev_resolve_names(char *const *names, size_t n, long timeout_ms, struct ev_jobnet_peers *out, bool *resolved,
+		     struct ev_err *err)
+{
+	return ev_resolve_names_each(names, n, timeout_ms, add_to_peers, out, resolved, err);
 }

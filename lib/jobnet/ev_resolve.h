@@ -20,4 +20,11 @@
 int ev_resolve_names(char *const *names, size_t n, long timeout_ms, struct ev_jobnet_peers *out, bool *resolved,
 		     struct ev_err *err);
 
+/* The same, each address handed to fn with the index of its name (for a
+ * caller that keeps them per name); fn's non-zero return stops and is
+ * returned. */
+typedef int (*ev_resolve_fn)(void *ctx, size_t i, int family, const void *addr, struct ev_err *err);
+int ev_resolve_names_each(char *const *names, size_t n, long timeout_ms, ev_resolve_fn fn, void *ctx,
+			  bool *resolved, struct ev_err *err);
+
 #endif

@@ -121,6 +121,21 @@ check "job end: the first node's wait is a few job polls ($(delta "$r2" "$r3" RE
 	test "$(delta "$r2" "$r3" REQUEST_JOB_INFO_SINGLE)" -le 25
 check "the job's placement went with it" test ! -e "$SIM/state/n1/placement/$job" -a ! -e "$SIM/state/n2/placement/$job"
 
+# --- the next job on the same nodes: each prolog takes the other's address
+# from its peer cache (state_dir/peers), learned at the first job's start,
+# and asks slurmctld for no node at all; the job's TCP is still counted in
+# its own table.
+check "n1 keeps n2's address, learned from NodeAddr" grep -Eq '^n2 nodeaddr [0-9]+ 198\.18\.' "$SIM/state/n1/peers"
+r0=$(rpcs)
+job=$(submit 2 -w 'n[1-2]')
+check "second 2-node job $job ran (its prologs are done)" ran "$job"
+r1=$(rpcs)
+said "second job start" "$r0" "$r1"
+is "second job start: no node read (the peer cache)" "$(delta "$r0" "$r1" REQUEST_NODE_INFO_SINGLE)" 0
+go "$job"
+check "both epilogs of the second job ended" epilog_done "$job" 2
+unlike "... its TCP counted in its own table, not on interfaces" "$(record "$job" nodes=2/2)" "tcp_source=interface"
+
 # --- the next job judges placement afresh: n2 moved to another zone
 # between the jobs, and the new job's enforce step is refused for it.
 sed -i 's/"n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1a"/"n2": {"instance_type": "p5.48xlarge", "availability_zone": "us-east-1b"/' "$SIM/imds.json"

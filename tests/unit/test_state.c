@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "state/ev_findings.h"
 #include "state/ev_notready.h"
 #include "state/ev_placement_memo.h"
+#include "state/ev_peer_cache.h"
 #include "state/ev_pending.h"
 #include "state/ev_running.h"
 #include "state/ev_spool.h"
@@ -882,6 +884,105 @@ static void test_placement_memo(void **state)
 	assert_int_equal(ev_placement_memo_put(x->state, 0, &m, &x->err), -EINVAL);
 }
 
+static struct ev_peer_addr v4(const char *text)
+{
+	struct ev_peer_addr a = { .family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, text, &a.a.v4), 1);
+	return a;
+}
+
+/* What a node learned of its peers, kept across jobs: found by name,
+ * fresh only within its age, replaced by what is learned later, written
+ * sorted and whole, and not trusted when it is not root's or does not
+ * parse. */
+static void test_peer_cache(void **state)
+{
+	struct fx *x = *state;
+	struct ev_peer_cache c, back;
+	struct ev_peer_addr a[6] = { v4("198.18.0.2"), v4("198.18.0.3") }, six = { .family = AF_INET6 };
+	const struct ev_peer_entry *e;
+	char path[2048], name[32], *text = NULL;
+	const int64_t now = 1760000000;
+
+	assert_int_equal(ev_peer_cache_load(x->state, &c, &x->err), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(ev_state_make_dir(x->state, &x->err), 0);
+	assert_null(ev_peer_cache_find(&c, "n2"));
+	assert_int_equal(ev_peer_cache_store(x->state, &c, &x->err), 0);   /* nothing changed: nothing written */
+	snprintf(path, sizeof(path), "%s/peers", x->state);
+	assert_int_not_equal(access(path, F_OK), 0);
+
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", &six.a.v6), 1);
+	assert_int_equal(ev_peer_cache_put(&c, "n3", EV_PEER_SRC_NODEADDR, now - 10, &a[1], 1, &x->err), 0);
+	assert_int_equal(ev_peer_cache_put(&c, "n2", EV_PEER_SRC_DNS, now - 4000, a, 2, &x->err), 0);
+	assert_int_equal(ev_peer_cache_put(&c, "n10", EV_PEER_SRC_ALIAS, now, &six, 1, &x->err), 0);
+	assert_int_equal(ev_peer_cache_put(&c, "../x", EV_PEER_SRC_DNS, now, a, 1, &x->err), -EINVAL);
+	assert_int_equal(ev_peer_cache_put(&c, "n4", EV_PEER_SRC_DNS, now, a, 0, &x->err), -EINVAL);
+	assert_int_equal(ev_peer_cache_store(x->state, &c, &x->err), 0);
+	assert_true(ev_file_read_alloc(path, 1 << 20, "peers", &text, &x->err) > 0);
+	assert_string_equal(text, "efa-verify-peers 1\n"
+				  "n10 alias 1760000000 2001:db8::7\n"
+				  "n2 dns 1759996000 198.18.0.2,198.18.0.3\n"
+				  "n3 nodeaddr 1759999990 198.18.0.3\n");
+	free(text);
+	ev_peer_cache_free(&c);
+
+	assert_int_equal(ev_peer_cache_load(x->state, &back, &x->err), 0);
+	assert_int_equal(back.n, 3);
+	e = ev_peer_cache_find(&back, "n2");
+	assert_non_null(e);
+	assert_int_equal(e->n, 2);
+	assert_int_equal(e->source, EV_PEER_SRC_DNS);
+	assert_false(ev_peer_entry_fresh(e, now));      /* learned more than an hour ago */
+	assert_true(ev_peer_entry_fresh(ev_peer_cache_find(&back, "n3"), now));
+	assert_false(ev_peer_entry_fresh(ev_peer_cache_find(&back, "n3"), now - 3600));   /* from the future */
+	assert_null(ev_peer_cache_find(&back, "n1"));
+	assert_null(ev_peer_cache_find(&back, "n"));
+	/* Learned again: the new addresses replace the old. */
+	assert_int_equal(ev_peer_cache_put(&back, "n2", EV_PEER_SRC_DNS, now, &a[1], 1, &x->err), 0);
+	e = ev_peer_cache_find(&back, "n2");
+	assert_int_equal(e->n, 1);
+	assert_int_equal(e->learned, now);
+	assert_int_equal(back.n, 3);
+	/* Many names, put in any order: found, and written sorted. */
+	for (int i = 5000; i > 0; i--) {
+		snprintf(name, sizeof(name), "node%d", i);
+		assert_int_equal(ev_peer_cache_put(&back, name, EV_PEER_SRC_DNS, now, a, 1, &x->err), 0);
+	}
+	assert_non_null(ev_peer_cache_find(&back, "node4321"));
+	assert_int_equal(ev_peer_cache_store(x->state, &back, &x->err), 0);
+	ev_peer_cache_free(&back);
+	assert_int_equal(ev_peer_cache_load(x->state, &back, &x->err), 0);
+	assert_int_equal(back.n, 5003);
+	assert_true(back.sorted);
+	ev_peer_cache_free(&back);
+
+	/* Not trusted: another's writable file, garbage, a cut line. */
+	for (const char *const *t = (const char *const[]){ "efa-verify-peers 1\nn2 dns 1 198.18.0.2",
+							   "efa-verify-peers 1\nn2 dns x 198.18.0.2\n",
+							   "efa-verify-peers 1\nn2 ftp 1 198.18.0.2\n",
+							   "efa-verify-peers 1\nn2 dns 1 999.1.1.1\n",
+							   "efa-verify-peers 1\n-n2 dns 1 198.18.0.2\n",
+							   "efa-verify-peers 1\nn2 dns 1\n",
+							   "efa-verify-peers 2\n", "", NULL };
+	     *t; t++) {
+		assert_int_equal(tu_write(x->state, "peers", *t), 0);
+		assert_int_equal(chmod(path, 0600), 0);
+		assert_int_equal(ev_peer_cache_load(x->state, &back, &x->err), -EBADMSG);
+		assert_int_equal(back.n, 0);
+		assert_null(ev_peer_cache_find(&back, "n2"));
+	}
+	assert_int_equal(tu_write(x->state, "peers", "efa-verify-peers 1\nn2 dns 1 198.18.0.2\n"), 0);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_true(ev_peer_cache_load(x->state, &back, &x->err) < 0);
+	assert_int_equal(back.n, 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(ev_peer_cache_load(x->state, &back, &x->err), 0);
+	assert_int_equal(back.n, 1);
+	ev_peer_cache_free(&back);
+}
+
 static void test_notready_marker(void **state)
 {
 	struct fx *x = *state;
@@ -1308,6 +1409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_memo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_running_registry_sees_overlap, setup, teardown),
