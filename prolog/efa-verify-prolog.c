@@ -101,7 +101,10 @@ static void count_tcp(const struct ev_config *cfg, const struct ev_jobenv *je, s
 	*nft = NULL;
 	if (cfg->tcp_source_interface)
 		return;
-	if (ev_peer_cache_load(cfg->state_dir, &cache, &err) != 0)
+	/* A one-node job has no peers: the cache is not read for it. */
+	if (je->job_nodes == 1)
+		memset(&cache, 0, sizeof(cache));
+	else if (ev_peer_cache_load(cfg->state_dir, &cache, &err) != 0)
 		ev_binlog(LOG_WARNING, "job %u on %s: peer cache: %s", je->jobid, je->node, err.msg);
 	err.msg[0] = '\0';
 	rc = ev_job_peer_addrs(je, !je->no_accounting, &cache, (int64_t)time(NULL), &peers, &err);
