@@ -95,12 +95,17 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_step_in *in, c
 {
 	const struct ev_node_facts *f = in->facts;
 	const struct ev_readiness *r = &p->readiness;
+	enum ev_itype_source src;
 	struct ev_json j;
 	int rc;
 
 	cli_json_begin(&j);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_bool(&j, "ready", r->ready);
+	/* IMDS's, else DMI's where IMDS did not answer: the checks and the
+	 * environment judged by it either way. */
+	ev_json_str(&j, "instance_type", ev_node_facts_instance_type(f, &src));
+	ev_json_str(&j, "instance_type_source", ev_itype_source_name(src));
 	ev_json_obj_begin(&j, "imds");
 	ev_json_bool(&j, "ok", f->imds_rc == 0);
 	ev_json_bool(&j, "cached", f->imds_rc == 0 && f->imds_cached);
@@ -155,6 +160,9 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, 
 		       f->imds.availability_zone,
 		       f->imds.in_group ? "placement group " : "no placement group",
 		       f->imds.in_group ? f->imds.placement_group : "");
+	else if (ev_node_facts_instance_type(f, NULL))
+		printf("node %s: %s (instance type from DMI; IMDS: %s)\n", ctx->nodename,
+		       ev_node_facts_instance_type(f, NULL), f->imds_err);
 	else
 		printf("node %s: instance unknown (IMDS: %s)\n", ctx->nodename, f->imds_err);
 	for (int i = 0; i < EV_CHECK__COUNT; i++) {
