@@ -22,7 +22,8 @@ static const char check_usage[] =
 	"  --json     one JSON object on stdout\n"
 	"  --cached   use only cached IMDS data; never contact IMDS\n"
 	"\n"
-	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n";
+	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n"
+	CLI_GLOBAL_HELP;
 
 /* Why the plan sets nothing: NULL when it sets what it lists. */
 static const char *env_note(const struct ev_step_plan *p, char *note, size_t cap)
@@ -179,13 +180,15 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, 
 	print_env(ctx, in, p);
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_check_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "cached", no_argument, NULL, 'C' },
+	EV_OPTS_HELP_END,
+};
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "cached", no_argument, NULL, 'C' },
-		EV_OPTS_HELP_END,
-	};
 	struct ev_gather_opts gopts = { .allow_imds_fetch = true };
 	struct ev_node_facts facts;
 	struct ev_versions sw;
@@ -196,7 +199,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	int c;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_check_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'C': gopts.allow_imds_fetch = false; break;
