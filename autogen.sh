@@ -1,8 +1,7 @@
 #!/bin/sh
-# Regenerate the build system. automake ships tap-driver.sh but does not copy
-# it by itself; take it from the installed automake rather than keeping a copy.
+# Regenerate the build system: autoreconf, which also installs automake's
+# tap-driver.sh (configure.ac asks for it).
 set -e
 cd "$(dirname "$0")"
 mkdir -p build-aux m4
 autoreconf -fi
-cp -f "$(automake --print-libdir)/tap-driver.sh" build-aux/tap-driver.sh

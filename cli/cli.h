@@ -2,6 +2,7 @@
 #ifndef EV_CLI_H
 #define EV_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "config/ev_config.h"
@@ -17,7 +18,17 @@ struct cli_ctx {
 	const char *config_path;   /* -c as given; NULL = default or $EFA_VERIFY_CONFIG */
 };
 
-/* Each command parses its own options from argv (argv[0] is its name). */
+/* Each command parses its own options from argv (argv[0] is its name),
+ * with its table below. main reads the tables too: a global option (-c,
+ * -N, -V) may follow the command's name, and main takes it out before
+ * the command sees its arguments, parsing them as the command will (an
+ * option's value, "--", abbreviations). */
+/* The end of every command's usage: where the global options go. */
+#define CLI_GLOBAL_HELP \
+	"\nAlso -c FILE and -N NAME, before or after the command (efa-verify --help).\n"
+extern const struct option cmd_check_opts[], cmd_snapshot_opts[], cmd_report_opts[], cmd_flush_opts[],
+	cmd_top_opts[];
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);

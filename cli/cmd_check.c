@@ -22,7 +22,8 @@ static const char check_usage[] =
 	"  --json     one JSON object on stdout\n"
 	"  --cached   use only cached IMDS data; never contact IMDS\n"
 	"\n"
-	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n";
+	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n"
+	CLI_GLOBAL_HELP;
 
 /* Why the plan sets nothing: NULL when it sets what it lists. */
 static const char *env_note(const struct ev_step_plan *p, char *note, size_t cap)
@@ -95,12 +96,17 @@ static void print_json(const struct cli_ctx *ctx, const struct ev_step_in *in, c
 {
 	const struct ev_node_facts *f = in->facts;
 	const struct ev_readiness *r = &p->readiness;
+	enum ev_itype_source src;
 	struct ev_json j;
 	int rc;
 
 	cli_json_begin(&j);
 	ev_json_str(&j, "node", ctx->nodename);
 	ev_json_bool(&j, "ready", r->ready);
+	/* IMDS's, else DMI's where IMDS did not answer: the checks and the
+	 * environment judged by it either way. */
+	ev_json_str(&j, "instance_type", ev_node_facts_instance_type(f, &src));
+	ev_json_str(&j, "instance_type_source", ev_itype_source_name(src));
 	ev_json_obj_begin(&j, "imds");
 	ev_json_bool(&j, "ok", f->imds_rc == 0);
 	ev_json_bool(&j, "cached", f->imds_rc == 0 && f->imds_cached);
@@ -155,6 +161,9 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, 
 		       f->imds.availability_zone,
 		       f->imds.in_group ? "placement group " : "no placement group",
 		       f->imds.in_group ? f->imds.placement_group : "");
+	else if (ev_node_facts_instance_type(f, NULL))
+		printf("node %s: %s (instance type from DMI; IMDS: %s)\n", ctx->nodename,
+		       ev_node_facts_instance_type(f, NULL), f->imds_err);
 	else
 		printf("node %s: instance unknown (IMDS: %s)\n", ctx->nodename, f->imds_err);
 	for (int i = 0; i < EV_CHECK__COUNT; i++) {
@@ -171,13 +180,15 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, 
 	print_env(ctx, in, p);
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_check_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "cached", no_argument, NULL, 'C' },
+	EV_OPTS_HELP_END,
+};
+
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "cached", no_argument, NULL, 'C' },
-		EV_OPTS_HELP_END,
-	};
 	struct ev_gather_opts gopts = { .allow_imds_fetch = true };
 	struct ev_node_facts facts;
 	struct ev_versions sw;
@@ -188,7 +199,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	int c;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_check_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'C': gopts.allow_imds_fetch = false; break;

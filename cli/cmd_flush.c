@@ -40,7 +40,8 @@ static const char flush_usage[] =
 	"                   as it is; says whether it was missing\n"
 	"\n"
 	"Exit status: 0 nothing left spooled or pending, 1 some still are,\n"
-	"2 usage or config error.\n";
+	"2 usage or config error.\n"
+	CLI_GLOBAL_HELP;
 
 static int still_running(uint32_t jobid, bool *yes, void *state_dir)
 {
@@ -97,13 +98,15 @@ static int record_present(uint32_t jobid, bool *yes, struct ev_err *err)
 	return rc;
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_flush_opts[] = {
+	{ "job", required_argument, NULL, 'j' },
+	{ "rewrite", required_argument, NULL, 'r' },
+	EV_OPTS_HELP_END,
+};
+
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "job", required_argument, NULL, 'j' },
-		{ "rewrite", required_argument, NULL, 'r' },
-		EV_OPTS_HELP_END,
-	};
 	struct ev_deliver_ctx dc;
 	struct ev_err err = { "" };
 	uint32_t jobid = 0;
@@ -112,7 +115,7 @@ int cmd_flush(struct cli_ctx *ctx, int argc, char **argv)
 	int c, rc = 0;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_flush_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 		case 'r':

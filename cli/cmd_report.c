@@ -50,7 +50,8 @@ static const char report_usage[] =
 	"`efa-verify flush --rewrite JOBID` puts it back.\n"
 	"\n"
 	"Exit status: 0 shown, 1 the job has no efa-verify record (yet), or it\n"
-	"runs and no node of it could be asked, 2 usage error or Slurm unreachable.\n";
+	"runs and no node of it could be asked, 2 usage error or Slurm unreachable.\n"
+	CLI_GLOBAL_HELP;
 
 static double share(uint64_t efa, uint64_t tcp)
 {
@@ -335,14 +336,16 @@ static int report_record(const struct cli_ctx *ctx, uint32_t jobid, bool json)
 	return 0;
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_report_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "local", no_argument, NULL, 'l' },
+	{ "timeout", required_argument, NULL, 't' },
+	EV_OPTS_HELP_END,
+};
+
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "local", no_argument, NULL, 'l' },
-		{ "timeout", required_argument, NULL, 't' },
-		EV_OPTS_HELP_END,
-	};
 	struct ev_job_live live;
 	struct ev_err err = { "" };
 	bool json = false, local = false;
@@ -352,7 +355,7 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_report_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'l': local = true; break;

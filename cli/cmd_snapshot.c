@@ -22,7 +22,8 @@ static const char snapshot_usage[] =
 	"\n"
 	"  --json     every counter, as one JSON object on stdout\n"
 	"\n"
-	"Exit status: 0 read, 1 a counter could not be read, 2 usage or config error.\n";
+	"Exit status: 0 read, 1 a counter could not be read, 2 usage or config error.\n"
+	CLI_GLOBAL_HELP;
 
 /* The columns a person scans first; --json has every counter. */
 static const char *const columns[] = {
@@ -119,12 +120,14 @@ static void print_table(const struct ev_snapshot *s)
 		       s->n_bad == 1 ? "" : "s");
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_snapshot_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	EV_OPTS_HELP_END,
+};
+
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		EV_OPTS_HELP_END,
-	};
 	struct ev_device_list devs = { 0 };
 	struct ev_snapshot snap = { 0 };
 	struct ev_err err = { "" };
@@ -132,7 +135,7 @@ int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_snapshot_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': fputs(snapshot_usage, stdout); return 0;

@@ -44,7 +44,8 @@ static const char top_usage[] =
 	"  --json              one JSON object per interval, one per line\n"
 	"\n"
 	"Exit status: 0 done or interrupted, 1 the counters could not be read,\n"
-	"2 usage or config error.\n";
+	"2 usage or config error.\n"
+	CLI_GLOBAL_HELP;
 
 enum out_mode { OUT_SCREEN, OUT_PLAIN, OUT_JSON };
 
@@ -230,19 +231,21 @@ static int print_json(const struct cli_ctx *ctx, const struct ev_rates *r, time_
 	return cli_json_print(&j);
 }
 
+/* main reads it too, to tell this command's options from the global ones (cli.h). */
+const struct option cmd_top_opts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	EV_OPTS_HELP_END,
+};
+
 static int parse_args(int argc, char **argv, double *interval, uint64_t *count, bool *json)
 {
-	static const struct option opts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		EV_OPTS_HELP_END,
-	};
 	char *end;
 	int c;
 
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_top_opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			errno = 0;

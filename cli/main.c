@@ -12,7 +12,7 @@
 #include "util/ev_opts.h"
 
 static const char usage_text[] =
-	"Usage: efa-verify [-c FILE] [-N NODE] COMMAND [--json]\n"
+	"Usage: efa-verify [-c FILE] [-N NODE] COMMAND [COMMAND OPTIONS]\n"
 	"\n"
 	"Say whether this node and its jobs use EFA, or fall back to TCP.\n"
 	"\n"
@@ -26,15 +26,98 @@ static const char usage_text[] =
 	"             nftables tables of jobs no longer running here\n"
 	"  top        this node's EFA and TCP rates, live\n"
 	"\n"
-	"Options:\n"
+	"Options (before or after COMMAND):\n"
 	"  -c, --config FILE  config file (default: $EFA_VERIFY_CONFIG, then\n"
 	"                     " EV_DEFAULT_CONFIG ")\n"
 	"  -N, --node NAME    Slurm node name for %n in config paths\n"
 	"                     (default: $SLURMD_NODENAME, then the short host name)\n"
-	"  -h, --help         this help\n"
+	"  -h, --help         this help (after COMMAND: the command's)\n"
 	"  -V, --version      version\n"
 	"\n"
 	"Run 'efa-verify COMMAND --help' for a command's options. See efa-verify(8).\n";
+
+static const struct option global_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "node", required_argument, NULL, 'N' },
+	{ "version", no_argument, NULL, 'V' },
+	EV_OPTS_HELP_END,
+};
+
+/* What global_opt and take_globals return to go on; anything else is
+ * the exit status. */
+#define GO_ON (-1)
+
+/* -c, -N or -V, before the command or after it. */
+static int global_opt(struct cli_ctx *ctx, int c, const char *arg)
+{
+	switch (c) {
+	case 'c':
+		ctx->config_path = arg;
+		return GO_ON;
+	case 'N':
+		snprintf(ctx->nodename, sizeof(ctx->nodename), "%s", arg);
+		if (!ev_valid_nodename(ctx->nodename) || strlen(arg) >= sizeof(ctx->nodename)) {
+			cli_error("invalid node name '%.64s': letters, digits, '.', '_', '-' only", arg);
+			return EXIT_USAGE;
+		}
+		return GO_ON;
+	case 'V':
+		puts("efa-verify " PACKAGE_VERSION);
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+/* The global options among a command's arguments (argv[0] its name),
+ * taken out so the command never sees them. The arguments are read with
+ * the command's table and the global options together, in order and none
+ * moved ('-'), so a command option's value, "--" and abbreviations count
+ * as the command will count them, and what each option used is
+ * argv[prev..optind). A global option inside a cluster of short ones is
+ * left to the command to refuse. */
+static int take_globals(struct cli_ctx *ctx, const struct option *cmd_opts, int *argc, char **argv)
+{
+	struct option all[32];
+	size_t n = 0;
+	bool *drop;
+	int c, prev = 1, kept = 0, rc = GO_ON;
+
+	for (const struct option *o = cmd_opts; o->name && n < 24; o++)
+		if (o->val != 'h')
+			all[n++] = *o;
+	for (const struct option *o = global_opts; n < 32; o++) {
+		all[n++] = *o;
+		if (!o->name)
+			break;
+	}
+	if (!(drop = calloc((size_t)*argc + 1, sizeof(*drop)))) {
+		cli_error("out of memory");
+		return EXIT_USAGE;
+	}
+	optind = 0;   /* 0: glibc re-initialises for this argv */
+	opterr = 0;   /* the command says what is wrong with its own options */
+	while (rc == GO_ON && (c = getopt_long(*argc, argv, "-:c:N:hV", all, NULL)) != -1) {
+		const char *a = argv[prev];
+
+		if (c == ':' && (optopt == 'c' || optopt == 'N')) {
+			cli_error("option '%.64s' needs a value", a);
+			rc = EXIT_USAGE;
+		} else if ((c == 'c' || c == 'N' || c == 'V') && a[0] == '-' && (a[1] == '-' || a[1] == c)) {
+			for (int i = prev; i < optind && i < *argc; i++)
+				drop[i] = true;
+			rc = global_opt(ctx, c, optarg);
+		}
+		prev = optind;
+	}
+	opterr = 1;
+	for (int i = 0; i < *argc; i++)
+		if (!drop[i])
+			argv[kept++] = argv[i];
+	argv[kept] = NULL;
+	*argc = kept;
+	free(drop);
+	return rc;
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -81,57 +164,36 @@ static int load_config(struct cli_ctx *ctx, const char *cfg_opt)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "node", required_argument, NULL, 'N' },
-		{ "version", no_argument, NULL, 'V' },
-		EV_OPTS_HELP_END,
-	};
 	static const struct {
 		const char *name;
 		int (*fn)(struct cli_ctx *, int, char **);
+		const struct option *opts;
 	} commands[] = {
-		{ "check", cmd_check }, { "snapshot", cmd_snapshot },
-		{ "report", cmd_report }, { "flush", cmd_flush }, { "top", cmd_top },
-		{ NULL, NULL },
+		{ "check", cmd_check, cmd_check_opts }, { "snapshot", cmd_snapshot, cmd_snapshot_opts },
+		{ "report", cmd_report, cmd_report_opts }, { "flush", cmd_flush, cmd_flush_opts },
+		{ "top", cmd_top, cmd_top_opts },
+		{ NULL, NULL, NULL },
 	}, *cmd;
 	struct cli_ctx ctx;
-	const char *cfg_opt = NULL;
 	int c, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.prog = "efa-verify";
-	/* '+': stop at the command so its own options are left to it. */
-	while ((c = getopt_long(argc, argv, "+c:N:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cfg_opt = ctx.config_path = optarg;
-			break;
-		case 'N':
-			snprintf(ctx.nodename, sizeof(ctx.nodename), "%s", optarg);
-			if (!ev_valid_nodename(ctx.nodename) || strlen(optarg) >= sizeof(ctx.nodename)) {
-				cli_error("invalid node name '%.64s': letters, digits, '.', '_', '-' only", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
+	/* '+': stop at the command; what follows it is take_globals's. */
+	while ((c = getopt_long(argc, argv, "+c:N:hV", global_opts, NULL)) != -1) {
+		if (c == 'h') {
 			fputs(usage_text, stdout);
 			return 0;
-		case 'V':
-			puts("efa-verify " PACKAGE_VERSION);
-			return 0;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
+		}
+		if (c == '?' || c == ':' || (rc = global_opt(&ctx, c, optarg)) != GO_ON) {
+			if (c == '?' || c == ':')
+				fputs(usage_text, stderr);
+			return c == '?' || c == ':' ? EXIT_USAGE : rc;
 		}
 	}
 	if (optind >= argc) {
 		cli_error("no command given");
 		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
-	if (!ctx.nodename[0] && default_nodename(ctx.nodename, sizeof(ctx.nodename)) != 0) {
-		cli_error("cannot tell this node's name: use --node");
 		return EXIT_USAGE;
 	}
 
@@ -143,12 +205,18 @@ int main(int argc, char **argv)
 		cli_error("unknown command '%.64s' (commands: check, snapshot, report, flush, top)", argv[0]);
 		return EXIT_USAGE;
 	}
-	/* A command's --help needs no config. */
+	if ((rc = take_globals(&ctx, cmd->opts, &argc, argv)) != GO_ON)
+		return rc;
+	/* A command's --help needs no config, nor this node's name. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return cmd->fn(NULL, argc, argv);
+	if (!ctx.nodename[0] && default_nodename(ctx.nodename, sizeof(ctx.nodename)) != 0) {
+		cli_error("cannot tell this node's name: use --node");
+		return EXIT_USAGE;
+	}
 
-	if (load_config(&ctx, cfg_opt) != 0) {
+	if (load_config(&ctx, ctx.config_path) != 0) {
 		ev_config_free(&ctx.cfg);
 		return EXIT_USAGE;
 	}

@@ -146,6 +146,12 @@ int main(int argc, char **argv)
 	if (!ev_binary_start(argc, argv, "efa-verify-epilog", usage, &je, &cfg))
 		return 0;
 	ev_jobenv_facts(&je, &job);
+	/* Who ran the job, for the textfile's info series: slurmd gives the
+	 * epilog these (Slurm's prolog/epilog guide); an older slurmd that
+	 * gives no account or partition leaves those labels empty. */
+	job.user = getenv("SLURM_JOB_USER");
+	job.account = getenv("SLURM_JOB_ACCOUNT");
+	job.partition = getenv("SLURM_JOB_PARTITION");
 	ev_job_end_load(&cfg, &job, &st, &msgs);
 	ev_binlog_msgs(&msgs);
 	/* Here, not in lib/job: the table needs CAP_NET_ADMIN (ev_job_end.h). */

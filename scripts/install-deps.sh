@@ -18,7 +18,7 @@ core=(
 	nftables libnftables-dev
 )
 # Host only: packaging tests, the sanitizer and fuzz builds, the roots, the
-# dashboard queries run by Prometheus.
+# dashboard queries run by Prometheus, promtool (prom_lint.sh).
 extra=(
 	rpm dpkg-dev debhelper
 	clang libclang-rt-14-dev clang-19 libclang-rt-19-dev

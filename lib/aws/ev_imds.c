@@ -420,6 +420,11 @@ out:
 	return rc;
 }
 
+bool ev_imds_instance_type_ok(const char *s)
+{
+	return s && value_ok(V_TYPE, s, strlen(s));
+}
+
 int ev_imds_validate(const struct ev_imds_info *m, struct ev_err *err)
 {
 	static const struct { const char *name; size_t off; size_t cap; enum vkind kind; bool opt; } f[] = {

@@ -37,4 +37,8 @@ int ev_imds_fetch(const char *endpoint, long timeout_ms, struct ev_imds_info *ou
  * 0, or -EBADMSG naming the field. */
 int ev_imds_validate(const struct ev_imds_info *m, struct ev_err *err);
 
+/* Whether s is an instance type name as a fetch accepts one
+ * ("p5.48xlarge", "u-6tb1.metal"): for one from elsewhere (ev_dmi.h). */
+bool ev_imds_instance_type_ok(const char *s);
+
 #endif

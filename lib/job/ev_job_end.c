@@ -172,8 +172,11 @@ static void judge_causes(const struct ev_config *cfg, const struct ev_job_facts 
 static void node_outputs(const struct ev_config *cfg, const struct ev_job_facts *job, const struct ev_job_end *st,
 			 struct ev_msgs *msgs)
 {
-	struct ev_joblog_entry e = { (uint64_t)time(NULL), job->jobid, job->node, st->in.job_nodes, &st->verdict,
-				     st->in.delta, &st->causes };
+	struct ev_joblog_entry e = {
+		.time = (uint64_t)time(NULL), .jobid = job->jobid, .node = job->node, .job_nodes = st->in.job_nodes,
+		.verdict = &st->verdict, .delta = st->in.delta, .causes = &st->causes,
+		.user = job->user, .account = job->account, .partition = job->partition,
+	};
 	struct ev_err err = { "" };
 
 	if (cfg->log_path[0] && ev_joblog_write(cfg->log_path, &e, &err) != 0)

@@ -18,6 +18,10 @@ struct ev_job_facts {
 	 * alone reads them. NULL = not given, job_cpus 0 = not known. */
 	const char *exclusive, *oversubscribe;
 	unsigned job_cpus;
+	/* The job's user name, account and partition as slurmd gave the
+	 * epilog (NULL: not given); only the textfile metrics show them, and
+	 * they make them fit a label value (ev_prom.h). */
+	const char *user, *account, *partition;
 	/* Where the boot id is read (NULL: /proc); a test's own tree. */
 	const char *proc_root;
 };

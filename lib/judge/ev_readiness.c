@@ -7,6 +7,7 @@
 
 #include "node/ev_boot_id.h"
 #include "node/ev_fabric_cache.h"
+#include "aws/ev_dmi.h"
 #include "aws/ev_imds_cache.h"
 
 const char *ev_status_name(enum ev_status s)
@@ -85,6 +86,12 @@ void ev_node_facts_gather(const struct ev_config *cfg, const struct ev_gather_op
 	f->imds_rc = ev_imds_get(cfg, opts ? opts->allow_imds_fetch : true, &f->imds, &src, &err);
 	f->imds_cached = src == EV_IMDS_FROM_CACHE;
 	snprintf(f->imds_err, sizeof(f->imds_err), "%s", err.msg);
+	/* Without IMDS the type's device count, minimums and environment
+	 * would go unjudged; DMI names it on Nitro instances, for one small
+	 * read, paid only then. */
+	if (f->imds_rc != 0 && ev_dmi_instance_type(cfg->sysfs_root, f->dmi_instance_type,
+						    sizeof(f->dmi_instance_type), NULL) != 0)
+		f->dmi_instance_type[0] = '\0';
 
 	if (cfg->checks[EV_CHECK_VERSIONS] != EV_ACTION_OFF) {
 		ev_err_clear(&err);
@@ -95,6 +102,28 @@ void ev_node_facts_gather(const struct ev_config *cfg, const struct ev_gather_op
 	} else {
 		f->versions_rc = -ENOTSUP;
 	}
+}
+
+const char *ev_node_facts_instance_type(const struct ev_node_facts *f, enum ev_itype_source *src)
+{
+	enum ev_itype_source s = EV_ITYPE_NONE;
+	const char *t = NULL;
+
+	if (f->imds_rc == 0 && f->imds.instance_type[0]) {
+		s = EV_ITYPE_IMDS;
+		t = f->imds.instance_type;
+	} else if (f->dmi_instance_type[0]) {
+		s = EV_ITYPE_DMI;
+		t = f->dmi_instance_type;
+	}
+	if (src)
+		*src = s;
+	return t;
+}
+
+const char *ev_itype_source_name(enum ev_itype_source s)
+{
+	return s == EV_ITYPE_IMDS ? "imds" : s == EV_ITYPE_DMI ? "dmi" : NULL;
 }
 
 void ev_node_facts_free(struct ev_node_facts *f)
@@ -150,7 +179,8 @@ static enum finding check_devices(const struct ev_config *cfg, const struct ev_n
 	else
 		SAY(r->summary, "%zu EFA device%s (expected count unknown: %s)%s", d->n,
 		    d->n == 1 ? "" : "s",
-		    f->imds_rc ? "instance type not known" : "instance type not in the table", rdma);
+		    ev_node_facts_instance_type(f, NULL) ? "instance type not in the table" : "instance type not known",
+		    rdma);
 	return FOUND_OK;
 }
 
@@ -307,8 +337,8 @@ void ev_readiness_evaluate(const struct ev_config *cfg, const struct ev_node_fac
 {
 	memset(out, 0, sizeof(*out));
 	out->ready = true;
-	if (f->imds_rc == 0)
-		out->itype = ev_config_instance(cfg, f->imds.instance_type);
+	if (ev_node_facts_instance_type(f, NULL))
+		out->itype = ev_config_instance(cfg, ev_node_facts_instance_type(f, NULL));
 
 	for (int i = 0; i < EV_CHECK__COUNT; i++) {
 		struct ev_check_result *r = &out->checks[i];

@@ -27,6 +27,9 @@ struct ev_node_facts {
 	int imds_rc;
 	char imds_err[EV_ERR_MAX];
 	bool imds_cached;
+	/* Where IMDS did not answer: the instance type DMI names (ev_dmi.h),
+	 * "" if none. */
+	char dmi_instance_type[EV_NAME_MAX];
 	struct ev_versions versions;
 	int versions_rc;
 	char versions_err[EV_ERR_MAX];
@@ -52,6 +55,15 @@ struct ev_gather_opts {
 	bool allow_imds_fetch;          /* false: cache only */
 	bool fabric_cache;              /* reuse/keep libfabric's answer in state_dir (ev_fabric_cache.h) */
 };
+
+/* Where the node's instance type came from: IMDS, or DMI where IMDS did
+ * not answer. */
+enum ev_itype_source { EV_ITYPE_NONE, EV_ITYPE_IMDS, EV_ITYPE_DMI };
+
+/* The node's instance type (NULL: not known), IMDS's first; *src (may be
+ * NULL) says where it came from. */
+const char *ev_node_facts_instance_type(const struct ev_node_facts *f, enum ev_itype_source *src);
+const char *ev_itype_source_name(enum ev_itype_source s);   /* "imds", "dmi", NULL for none */
 
 /* Never fails as a whole: each fact keeps its own rc and message. */
 void ev_node_facts_gather(const struct ev_config *cfg, const struct ev_gather_opts *opts,

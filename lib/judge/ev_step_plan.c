@@ -70,7 +70,7 @@ static void plan_env(const struct ev_step_in *in, struct ev_step_plan *p)
 	p->have_efa = f->devices_rc == 0 && (f->devices.n > 0 || in->any_device);
 	if (!p->have_efa)
 		return;
-	if (ev_env_plan_build(in->cfg, f->imds_rc == 0 ? f->imds.instance_type : NULL, in->env_versions, &p->env,
+	if (ev_env_plan_build(in->cfg, ev_node_facts_instance_type(f, NULL), in->env_versions, &p->env,
 			      &err) != 0) {
 		snprintf(p->env_error, sizeof(p->env_error), "%s", err.msg);
 		p->env.n = 0;
@@ -108,8 +108,8 @@ static void judge_env(const struct ev_step_in *in, struct ev_step_plan *p)
 	char why[EV_STEP_WHY_MAX];
 
 	if (in->job_env) {
-		if (f->imds_rc == 0 && f->imds.instance_type[0])
-			it = ev_config_instance(in->cfg, f->imds.instance_type);
+		if (ev_node_facts_instance_type(f, NULL))
+			it = ev_config_instance(in->cfg, ev_node_facts_instance_type(f, NULL));
 		ev_causes_from_env(task_value, &view, it ? it->rdma_read : -1, &p->causes);
 	}
 	if (in->memlock)

@@ -47,6 +47,20 @@ void ev_reason_clean(char *s)
 			*s = '_';
 }
 
+size_t ev_reason_name(const char *reason, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return 0;
+	for (; reason && n + 1 < cap && ((reason[n] >= 'a' && reason[n] <= 'z') ||
+					 (reason[n] >= '0' && reason[n] <= '9') || reason[n] == '_');
+	     n++)
+		out[n] = reason[n];
+	out[n] = '\0';
+	return n;
+}
+
 static void set(struct ev_node_verdict *o, enum ev_verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void set(struct ev_node_verdict *o, enum ev_verdict v, const char *fmt, ...)

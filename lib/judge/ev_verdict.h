@@ -4,6 +4,7 @@
 #define EV_VERDICT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config/ev_config.h"
 #include "node/ev_delta.h"
@@ -73,5 +74,16 @@ bool ev_reason_char(char c);
 /* Make s a reason token in place: every character outside
  * [A-Za-z0-9_.:/+@-] becomes '_'. */
 void ev_reason_clean(char *s);
+
+/* A reason's name, its leading word of [a-z0-9_] without the numbers and
+ * places after it: "tcp_share:0.93/..." is tcp_share,
+ * "retrans_pkts:4321/GiB@rdmap16s0" retrans_pkts, "ports: rdmap17s0 port
+ * 1 is DOWN" ports. A vocabulary as small as the reasons' kinds, where
+ * the reason itself is a value per job (a Prometheus label takes the
+ * name). Cut at cap - 1 (cap EV_REASON_NAME_MAX holds every name of
+ * ours); "" for an empty reason or one that starts otherwise. Returns the
+ * length. */
+#define EV_REASON_NAME_MAX 48
+size_t ev_reason_name(const char *reason, char *out, size_t cap);
 
 #endif

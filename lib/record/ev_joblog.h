@@ -30,6 +30,9 @@ struct ev_joblog_entry {
 	const struct ev_node_verdict *verdict;  /* required */
 	const struct ev_node_delta *delta;      /* NULL: no numbers (no start snapshot) */
 	const struct ev_causes *causes;         /* NULL: none named */
+	/* Who ran the job, as slurmd said (NULL: not said): the textfile's
+	 * info series only (ev_prom.h), not the log line. */
+	const char *user, *account, *partition;
 };
 
 /* The JSON object, one line, no newline (caller frees); NULL if out of

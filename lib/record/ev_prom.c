@@ -25,24 +25,25 @@ size_t ev_prom_escape(const char *s, char *out, size_t cap)
 	if (!cap)
 		return 0;
 	for (; s && *s; s++) {
-		const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
-		size_t rl = rep ? 2 : 1;
+		/* Printable ASCII only: a control byte or a broken UTF-8
+		 * sequence in one file would fail node_exporter's whole
+		 * textfile scrape. */
+		char c = *s >= 0x20 && *s <= 0x7e ? *s : '_';
+		size_t rl = c == '\\' || c == '"' ? 2 : 1;
 
 		if (o + rl >= cap)
 			break;
-		if (rep)
-			memcpy(out + o, rep, 2);
-		else
-			out[o] = *s;
-		o += rl;
+		if (rl == 2)
+			out[o++] = '\\';
+		out[o++] = c;
 	}
 	out[o] = '\0';
 	return o;
 }
 
-static void family(struct ev_buf *b, const char *name, const char *help)
+static void family(struct ev_buf *b, const char *name, const char *type, const char *help)
 {
-	ev_buf_printf(b, "# HELP efa_verify_job_%s %s\n# TYPE efa_verify_job_%s gauge\n", name, help, name);
+	ev_buf_printf(b, "# HELP efa_verify_job_%s %s\n# TYPE efa_verify_job_%s %s\n", name, help, name, type);
 }
 
 char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
@@ -50,44 +51,60 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 	const struct ev_node_delta *d = e->delta;
 	const struct ev_node_verdict *v = e->verdict;
 	struct ev_buf b = { 0 };
-	char node[EV_NAME_MAX * 2], reason[EV_REASON_MAX * 2], lab[EV_NAME_MAX * 2 + 48];
+	char node[EV_NAME_MAX * 2], reason[EV_REASON_NAME_MAX], lab[EV_NAME_MAX * 2 + 48];
+	char user[EV_PROM_VALUE_MAX], account[EV_PROM_VALUE_MAX], partition[EV_PROM_VALUE_MAX];
 
 	ev_prom_escape(e->node, node, sizeof(node));
-	ev_prom_escape(v->reason, reason, sizeof(reason));
-	snprintf(lab, sizeof(lab), "job=\"%" PRIu32 "\",node=\"%s\"", e->jobid, node);
-	family(&b, "info", "Verdict and reason of a job on this node (always 1).");
-	ev_buf_printf(&b, "efa_verify_job_info{%s,verdict=\"%s\",reason=\"%s\"} 1\n", lab, ev_verdict_name(v->verdict),
-		  reason);
-	family(&b, "verdict", "1 for the verdict of a job on this node, 0 for the others.");
+	/* The reason's name only: its numbers would make every job a new
+	 * series of a label meant to be counted by. */
+	ev_reason_name(v->reason, reason, sizeof(reason));
+	ev_prom_escape(e->user, user, sizeof(user));
+	ev_prom_escape(e->account, account, sizeof(account));
+	ev_prom_escape(e->partition, partition, sizeof(partition));
+	/* jobid, not job: Prometheus owns job (the scrape's), and renames a
+	 * scraped one exported_job. */
+	snprintf(lab, sizeof(lab), "jobid=\"%" PRIu32 "\",node=\"%s\"", e->jobid, node);
+	/* Who ran the job on this series alone: on every series it would
+	 * multiply what a query joins, for no new series. */
+	family(&b, "info", "gauge", "The job's user, account and partition (always 1).");
+	ev_buf_printf(&b, "efa_verify_job_info{%s,user=\"%s\",account=\"%s\",partition=\"%s\"} 1\n", lab, user,
+		      account, partition);
+	family(&b, "verdict_info", "gauge", "Verdict of a job on this node and the name of its reason (always 1).");
+	ev_buf_printf(&b, "efa_verify_job_verdict_info{%s,verdict=\"%s\",reason=\"%s\"} 1\n", lab,
+		      ev_verdict_name(v->verdict), reason);
+	family(&b, "verdict", "gauge", "1 for the verdict of a job on this node, 0 for the others.");
 	for (int i = EV_V_NO_TRAFFIC; i <= EV_V_NOT_READY; i++)
 		ev_buf_printf(&b, "efa_verify_job_verdict{%s,verdict=\"%s\"} %d\n", lab, ev_verdict_name(i),
 			  (int)v->verdict == i);
-	family(&b, "shared", "1 if another job used the node during the job.");
+	family(&b, "shared", "gauge", "1 if another job used the node during the job.");
 	ev_buf_printf(&b, "efa_verify_job_shared{%s} %d\n", lab, v->shared ? 1 : 0);
-	family(&b, "end_time_seconds", "When the job was judged on this node.");
+	family(&b, "end_time_seconds", "gauge", "When the job was judged on this node.");
 	ev_buf_printf(&b, "efa_verify_job_end_time_seconds{%s} %" PRIu64 "\n", lab, e->time);
-	family(&b, "nodes", "Nodes in the job (0: not known).");
+	family(&b, "nodes", "gauge", "Nodes in the job (0: not known).");
 	ev_buf_printf(&b, "efa_verify_job_nodes{%s} %" PRIu32 "\n", lab, e->job_nodes);
 	/* Only where the node names a cause, as tcp_source only where known. */
 	if (e->causes && e->causes->n) {
-		family(&b, "cause", "1 for each cause the node's evidence names for the job (certain or likely).");
+		family(&b, "cause_info", "gauge",
+		       "Each cause the node's evidence names for the job, certain or likely (always 1).");
 		for (size_t i = 0; i < e->causes->n && i < EV_CAUSES_MAX; i++)
-			ev_buf_printf(&b, "efa_verify_job_cause{%s,cause=\"%s\",certainty=\"%s\"} 1\n", lab,
+			ev_buf_printf(&b, "efa_verify_job_cause_info{%s,cause=\"%s\",certainty=\"%s\"} 1\n", lab,
 				      ev_cause_name(e->causes->c[i].name),
 				      ev_cause_certainty_name(e->causes->c[i].certainty));
 	}
 	if (d) {
+		/* Counters: what moved from the job's start to its end, one
+		 * value per job (the series starts at the job). */
 		static const struct { const char *name, *help; size_t off; } g[] = {
-			{ "efa_bytes", "Bytes over EFA on this node during the job.",
+			{ "efa_bytes_total", "Bytes over EFA on this node during the job.",
 			  offsetof(struct ev_node_delta, efa_bytes) },
-			{ "rdma_read_bytes", "RDMA read bytes on this node during the job.",
+			{ "rdma_read_bytes_total", "RDMA read bytes on this node during the job.",
 			  offsetof(struct ev_node_delta, rdma_read_bytes) },
-			{ "rdma_write_bytes", "RDMA write bytes on this node during the job.",
+			{ "rdma_write_bytes_total", "RDMA write bytes on this node during the job.",
 			  offsetof(struct ev_node_delta, rdma_write_bytes) },
-			{ "tcp_bytes", "IP bytes between this node and the job's other nodes during the job "
+			{ "tcp_bytes_total", "IP bytes between this node and the job's other nodes during the job "
 			  "(with tcp_source interface: all bytes on the TCP interfaces).",
 			  offsetof(struct ev_node_delta, tcp_bytes) },
-			{ "error_events", "Growth of the EFA error counters on this node during the job.",
+			{ "error_events_total", "Growth of the EFA error counters on this node during the job.",
 			  offsetof(struct ev_node_delta, errors) },
 		};
 
@@ -95,32 +112,35 @@ char *ev_prom_format(const struct ev_joblog_entry *e, size_t *len)
 			uint64_t x;
 
 			memcpy(&x, (const char *)d + g[i].off, sizeof(x));
-			family(&b, g[i].name, g[i].help);
+			family(&b, g[i].name, "counter", g[i].help);
 			ev_buf_printf(&b, "efa_verify_job_%s{%s} %" PRIu64 "\n", g[i].name, lab, x);
 		}
 		if (d->tcp_source != EV_TCP_SRC_NONE) {
-			family(&b, "tcp_source", "Where the job's TCP bytes were counted on this node (always 1).");
-			ev_buf_printf(&b, "efa_verify_job_tcp_source{%s,source=\"%s\"} 1\n", lab,
+			family(&b, "tcp_source_info", "gauge",
+			       "Where the job's TCP bytes were counted on this node (always 1).");
+			ev_buf_printf(&b, "efa_verify_job_tcp_source_info{%s,source=\"%s\"} 1\n", lab,
 				      ev_tcp_source_name(d->tcp_source));
 		}
 		/* Only where it is known: on interfaces it is in tcp_bytes. */
 		if (d->tcp_source == EV_TCP_SRC_NFTABLES) {
-			family(&b, "other_tcp_bytes",
+			family(&b, "other_tcp_bytes_total", "counter",
 			       "IP bytes between this node and anything but the job's other nodes during the job "
 			       "(storage, Slurm), never judged as fallback.");
-			ev_buf_printf(&b, "efa_verify_job_other_tcp_bytes{%s} %" PRIu64 "\n", lab, d->other_tcp_bytes);
+			ev_buf_printf(&b, "efa_verify_job_other_tcp_bytes_total{%s} %" PRIu64 "\n", lab,
+				      d->other_tcp_bytes);
 		}
-		family(&b, "duration_seconds", "Time between the job's start and end snapshots.");
+		family(&b, "duration_seconds", "gauge", "Time between the job's start and end snapshots.");
 		ev_buf_printf(&b, "efa_verify_job_duration_seconds{%s} %" PRIu64 ".%03" PRIu64 "\n", lab,
 			  d->duration_ns / 1000000000u, d->duration_ns / 1000000u % 1000u);
 		if (d->n) {
-			family(&b, "device_bytes", "Bytes on one EFA device during the job (NIC balance).");
+			family(&b, "device_bytes_total", "counter",
+			       "Bytes on one EFA device during the job (NIC balance).");
 			for (size_t i = 0; i < d->n; i++) {
 				char dev[EV_NAME_MAX * 2];
 
 				ev_prom_escape(d->devs[i].dev, dev, sizeof(dev));
-				ev_buf_printf(&b, "efa_verify_job_device_bytes{%s,device=\"%s\"} %" PRIu64 "\n", lab, dev,
-					  d->devs[i].bytes);
+				ev_buf_printf(&b, "efa_verify_job_device_bytes_total{%s,device=\"%s\"} %" PRIu64 "\n",
+					      lab, dev, d->devs[i].bytes);
 			}
 		}
 	}

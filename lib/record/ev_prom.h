@@ -5,7 +5,15 @@
  * concurrent epilogs of different jobs from rewriting each other's
  * metrics; ev_prom_prune bounds how many stay. Every file carries the same
  * HELP and TYPE lines, which node_exporter needs to merge a metric family
- * across files. */
+ * across files.
+ *
+ * Prometheus's conventions: base units (bytes, seconds), a counter's name
+ * ends in _total, a series that only carries labels is NAME_info 1. Every
+ * series has jobid (the Slurm job id; Prometheus keeps job for the scrape)
+ * and node; user, account and partition are on efa_verify_job_info alone.
+ * Other labels hold small vocabularies (verdict, the reason's name, cause,
+ * certainty, source, device): numbers are sample values, never label
+ * values. efa-verify-epilog(8) lists every metric. */
 #ifndef EV_PROM_H
 #define EV_PROM_H
 
@@ -33,8 +41,13 @@ int ev_prom_prune(const char *dir, size_t keep, struct ev_err *err);
  * name, ev_file_sweep_tmp), never another exporter's files. */
 int ev_prom_sweep_tmp(const char *dir, size_t *removed, struct ev_err *err);
 
-/* A label value escaped per the exposition format (\\, \", \n) into out
- * (cut at cap-1 without splitting an escape). Returns the length. */
+/* A label value into out: printable ASCII only (any other byte, a
+ * newline or UTF-8 too, becomes '_'), \\ and \" escaped per the
+ * exposition format, cut at cap-1 without splitting an escape; NULL is "".
+ * Returns the length. */
 size_t ev_prom_escape(const char *s, char *out, size_t cap);
+/* What a label value of the job's user, account or partition holds at
+ * most, escaped, with its NUL: bounded whatever slurmd passed on. */
+#define EV_PROM_VALUE_MAX 129
 
 #endif

@@ -106,7 +106,7 @@ n4 ok -"
 prom=$SIM/prom/n4/efa_verify_job_${job}_n4.prom
 check "node_exporter textfile written per job and node" test -f "$prom"
 like "textfile: job-labelled verdict and bytes" "$(cat "$prom" 2>/dev/null)" \
-	"efa_verify_job_info\{job=\"$job\",node=\"n4\",verdict=\"ok\""
+	"efa_verify_job_verdict_info\{jobid=\"$job\",node=\"n4\",verdict=\"ok\""
 check "textfile: no half-written file left" test -z "$(ls -A "$SIM/prom/n4" | grep -v '\.prom$')"
 json=$("${EV[@]}" report "$job" --json)
 is "report: per-node table from the node records" "$(jq -r '[.nodes[].node] | join(",")' <<<"$json")" "n1,n2,n3,n4"

@@ -63,6 +63,8 @@ is "p5 --json is valid and ready" "$(printf '%s' "$js" | jq -r '.ready')" true
 is "p5 --json lists 32 devices" "$(printf '%s' "$js" | jq '.devices | length')" 32
 is "p5 --json check statuses" "$(printf '%s' "$js" | jq -r '[.checks[].status] | join(",")')" "ok,ok,ok,ok,ok"
 is "p5 --json placement group" "$(printf '%s' "$js" | jq -r '.imds.placement_group')" pg-train
+is "p5 --json instance type, from IMDS" "$(printf '%s' "$js" | jq -c '[.instance_type, .instance_type_source]')" \
+	'["p5.48xlarge","imds"]'
 is "p5 --json env set" "$(printf '%s' "$js" | jq -r '[.env.set[] | "\(.name)=\(.value):\(.force)"] | join(",")')" \
 	"FI_PROVIDER=efa:false,FI_EFA_USE_DEVICE_RDMA=1:false"
 like "p5 --json env why" "$(printf '%s' "$js" | jq -r '.env.set[1].why')" "^p5.48xlarge has RDMA read; "
@@ -144,6 +146,31 @@ like "IMDS down: device count cannot be judged" "$out" "expected count unknown"
 check "IMDS down: returns within the timeout budget ($ms ms)" test "$ms" -lt 5000
 like "IMDS down: the failure is remembered, not retried at once" "$out2" "placement not verified: .*\(remembered\)"
 like "IMDS down: RDMA not set, type unknown" "$out" "^  not set FI_EFA_USE_DEVICE_RDMA \(instance type unknown"
+
+# IMDS down, and DMI names the type (EC2 Nitro instances put it in
+# product_name, under the config's sysfs_root here): judged by it, and said
+# to come from DMI; the placement still needs IMDS.
+"$PYTHON" "$MKFIXTURE" "$EV_TMP/sys/dmi" --type p4d.24xlarge >/dev/null
+mkdir -p "$EV_TMP/sys/dmi/class/dmi/id"
+dmi() { printf '%s\n' "$1" >"$EV_TMP/sys/dmi/class/dmi/id/product_name"; }
+evd() { "$EV_CLI" -c "$EV_TMP/down.yaml" -N dmi check "$@" 2>&1; }
+dmi p4d.24xlarge
+out=$(evd)
+like "DMI: the instance type, said to come from DMI" "$out" "^node dmi: p4d.24xlarge \(instance type from DMI; IMDS: "
+like "DMI: the device count judged against its type" "$out" "ok +devices +4 EFA devices \(p4d.24xlarge has 4\)"
+like "DMI: the environment by its type" "$out" "^  set +FI_EFA_USE_DEVICE_RDMA=1 \(p4d.24xlarge has RDMA read"
+like "DMI: placement still unverified without IMDS" "$out" "warn +placement +placement not verified"
+is "DMI --json: the type and its source; IMDS's own is null" \
+	"$(evd --json | jq -c '[.instance_type, .instance_type_source, .imds.instance_type]')" '["p4d.24xlarge","dmi",null]'
+dmi p5.48xlarge
+like "DMI: a type of another device count fails devices" "$(evd)" "FAIL +devices +4 EFA devices, p5.48xlarge has 32"
+for junk in 'HVM domU' 'p5.48xlarge extra' '../p5.48xlarge' "$(printf 'p%.0s' {1..300}).48xlarge"; do
+	dmi "$junk"
+	out=$(evd)
+	like "DMI '${junk:0:20}': not an instance type name, type unknown" "$out" "^node dmi: instance unknown \(IMDS: "
+	is "DMI '${junk:0:20}' --json: no type, no source" "$(evd --json | jq -c '[.instance_type, .instance_type_source]')" \
+		'[null,null]'
+done
 
 # IMDS slow beyond the budget.
 imds_mode "slow:3000"

@@ -31,6 +31,7 @@ imds:
 YAML
 slurmd_runs() { # BIN JOB NODE
 	env -i PATH="$PATH" SLURM_JOB_ID="$2" SLURMD_NODENAME="$3" SLURM_JOB_NODELIST='n[1-2]' \
+		SLURM_JOB_USER="user$2" SLURM_JOB_ACCOUNT=physics SLURM_JOB_PARTITION=gpu \
 		SPANK_EFA_VERIFY_MODE=report "$1" -c "$EV_TMP/c.yaml" --no-accounting >/dev/null 2>&1
 }
 job() { # JOB "NODES" FIXTURE-ARGS...
@@ -53,7 +54,7 @@ is "the jobs' verdicts, as the epilogs logged them" \
 is "one textfile per job and node" "$(find "$PROM" -name '*.prom' | wc -l)" 7
 old=$(($(date +%s) - 7200))
 for n in n1 n2; do
-	sed -i "s/^\(efa_verify_job_end_time_seconds{job=\"6\",.*}\) [0-9]*$/\1 $old/" "$PROM/$n/efa_verify_job_6_$n.prom"
+	sed -i "s/^\(efa_verify_job_end_time_seconds{jobid=\"6\",.*}\) [0-9]*$/\1 $old/" "$PROM/$n/efa_verify_job_6_$n.prom"
 done
 
 # --- the names: dashboard and man page against what was written
@@ -73,7 +74,7 @@ def tap(ok, name, *diag):
 exported, typed = {}, set()
 for p in proms:
     for line in open(p):
-        m = re.match(r"# TYPE (\S+) gauge$", line)
+        m = re.match(r"# TYPE (\S+) (gauge|counter)$", line)
         if m:
             typed.add(m.group(1))
         if line.startswith("#") or not line.strip():
@@ -84,13 +85,11 @@ for p in proms:
             continue
         labels = tuple(re.findall(r'(\w+)="(?:[^"\\]|\\.)*"', m.group(2)))
         exported.setdefault(m.group(1), labels)
-families = 14 if nft else 13
+families = 15 if nft else 14
 tap(len(exported) == families, "the epilog wrote %d metric families" % families, sorted(exported))
 tap(set(exported) <= typed, "every family has its TYPE line")
-labels_exported = {l for ls in exported.values() for l in ls}
-# Prometheus renames a scraped job label exported_job (honor_labels: false).
-labels_ok = labels_exported | {"exported_job"}
-var_labels = {"joblabel": {"job", "exported_job"}}
+labels_ok = {l for ls in exported.values() for l in ls}
+var_labels = {}
 
 FUNCS = set("""abs absent absent_over_time avg_over_time ceil changes clamp clamp_max clamp_min
 count_over_time day_of_month day_of_week day_of_year days_in_month delta deriv exp floor
@@ -160,8 +159,9 @@ for where, expr, legend in queries:
         "not exported: %s" % sorted(metrics - set(exported)))
     tap(labels <= labels_ok, "%s: only exported labels" % where, "not exported: %s" % sorted(labels - labels_ok))
     tap(not bad, "%s: only PromQL functions" % where, "unknown: %s" % sorted(bad))
-for need in ("efa_verify_job_info", "efa_verify_job_efa_bytes", "efa_verify_job_tcp_bytes",
-             "efa_verify_job_device_bytes", "efa_verify_job_end_time_seconds"):
+for need in ("efa_verify_job_info", "efa_verify_job_verdict_info", "efa_verify_job_efa_bytes_total",
+             "efa_verify_job_tcp_bytes_total", "efa_verify_job_device_bytes_total",
+             "efa_verify_job_end_time_seconds"):
     tap(need in used, "dashboard uses " + need)
 tap(any('verdict="tcp_fallback"' in q[1] for q in queries), "dashboard picks out tcp_fallback jobs")
 
@@ -172,9 +172,9 @@ for name, labels in sorted(exported.items()):
     entry = "%s{%s}" % (name, ",".join(labels))
     tap(re.search(r"^\.B %s$" % re.escape(entry), man, re.M) is not None,
         "man page lists " + entry)
-only_nft = set() if nft else {"efa_verify_job_other_tcp_bytes"}
+only_nft = set() if nft else {"efa_verify_job_other_tcp_bytes_total"}
 # Written only for a node that names a cause, which none of these jobs does.
-only_cause = {"efa_verify_job_cause"}
+only_cause = {"efa_verify_job_cause_info"}
 tap(documented <= set(exported) | only_nft | only_cause, "man page lists no metric the epilog does not write",
     sorted(documented - set(exported) - only_nft - only_cause))
 PY
@@ -239,15 +239,18 @@ q() { curl -s -m 10 --data-urlencode "query=$1" "http://127.0.0.1:$PPORT/api/v1/
 jobs_seen() { q 'count(efa_verify_job_info)' | jq -r '.data.result[0].value[1] // empty'; }
 wait_until 30 says '^7$' jobs_seen
 is "Prometheus scraped every job of both nodes" "$(q 'count(efa_verify_job_info)' | jq -r '.data.result[0].value[1]')" 7
-is "scraped job label arrives as exported_job (the dashboard's default)" \
-	"$(q 'count by (exported_job) (efa_verify_job_info)' | jq -r '[.data.result[].metric.exported_job] | sort | join(",")')" \
+is "the Slurm job id arrives as jobid, as written" \
+	"$(q 'count by (jobid) (efa_verify_job_info)' | jq -r '[.data.result[].metric.jobid] | sort | join(",")')" \
 	"6,7,8,9"
+is "job stays the scrape's (no exported_job)" \
+	"$(q 'count by (job, exported_job) (efa_verify_job_info)' | jq -r '[.data.result[].metric | "\(.job)/\(.exported_job)"] | join(",")')" \
+	"node/null"
 is "exporter served HELP/TYPE once per family (no scrape errors)" "$(q 'min(up)' | jq -r '.data.result[0].value[1]')" 1
 
-# Every query of the dashboard, its variables set: node All, the label
-# Prometheus uses, job 7 where one job is chosen.
+# Every query of the dashboard, its variables set: node All, job 7 where
+# one job is chosen.
 # shellcheck disable=SC2016 # the $ are Grafana's
-subst() { sed -e 's/\${\?joblabel}\?/exported_job/g' -e 's/\$node/.*/g' -e 's/\$slurm_job/7/g'; }
+subst() { sed -e 's/\$node/.*/g' -e 's/\$slurm_job/7/g'; }
 panel() { # TITLE [TARGET-INDEX]: the panel's query, run
 	q "$(jq -r --arg t "$1" ".panels[] | select(.title == \$t) | .targets[${2:-0}].expr" "$DASH" | subst)"
 }
@@ -270,8 +273,10 @@ is "TCP-fallback jobs in the last hour: 8" "$(panel 'TCP-fallback jobs in the la
 is "nodes with EFA errors: n1 (job 9's drops)" "$(panel 'Nodes with EFA errors, last hour' | value)" 1
 is "jobs by verdict" "$(panel 'Jobs by verdict (judged in the last hour)' |
 	jq -r '[.data.result[] | "\(.metric.verdict)=\(.value[1])"] | sort | join(" ")')" "degraded=1 ok=1 tcp_fallback=1"
-is "TCP-fallback jobs table: jobs 6 and 8, both nodes" "$(panel 'TCP-fallback jobs' |
-	jq -r '[.data.result[] | "\(.metric.exported_job)@\(.metric.node)"] | sort | join(" ")')" "6@n1 6@n2 8@n1 8@n2"
+is "TCP-fallback jobs table: jobs 6 and 8, both nodes, their users and the reason's name" \
+	"$(panel 'TCP-fallback jobs' | jq -r '[.data.result[] | .metric |
+		"\(.jobid)@\(.node):\(.user)/\(.account)/\(.partition):\(.reason)"] | sort | join(" ")')" \
+	"6@n1:user6/physics/gpu:tcp_bytes 6@n2:user6/physics/gpu:tcp_bytes 8@n1:user8/physics/gpu:tcp_bytes 8@n2:user8/physics/gpu:tcp_bytes"
 is "TCP-fallback jobs table: their TCP bytes" "$(panel 'TCP-fallback jobs' 1 |
 	jq -r '[.data.result[].value[1]] | unique | join(",")')" 2147483648
 # EFA share, from the textfiles: n1 moved 838860800 EFA bytes (7) + 314572800 (9), TCP 2 x 2 GiB (6, 8).
@@ -281,7 +286,7 @@ is "EFA share per node" "$(panel 'EFA share per node (recent jobs)' |
 is "EFA share, last hour (jobs 7-9)" "$(panel 'EFA share of bytes, last hour' | value | awk '{ printf "%.4f", $1 }')" \
 	"$(awk 'BEGIN { e = 2 * 838860800 + 314572800; printf "%.4f", e / (e + 2 * 2147483648) }')"
 is "NIC balance: job 9 on n1 had an idle NIC (0), job 7 even (1)" "$(panel 'NIC balance per job and node' |
-	jq -r '[.data.result[] | "\(.metric.exported_job)@\(.metric.node)=\(.value[1])"] | sort | join(" ")')" \
+	jq -r '[.data.result[] | "\(.metric.jobid)@\(.metric.node)=\(.value[1])"] | sort | join(" ")')" \
 	"7@n1=1 7@n2=1 9@n1=0"
 # shellcheck disable=SC2016
 is "bytes per NIC of job 7: 4 devices on each node" "$(panel 'Bytes per NIC, job $slurm_job' |

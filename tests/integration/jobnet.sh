@@ -163,8 +163,8 @@ is "the verdict is judged on the inter-node bytes" "$(field 4242 verdict)" tcp_f
 like "spooled result carries both and the source" "$(cat "$EV_TMP/state/ja/spool/4242.ja.rec")" \
 	"tcp_bytes=$tcp other_tcp_bytes=$other tcp_source=nftables "
 prom=$(cat "$EV_TMP/prom/efa_verify_job_4242_ja.prom")
-like "metrics: tcp_source" "$prom" "^efa_verify_job_tcp_source\{job=\"4242\",node=\"ja\",source=\"nftables\"\} 1$"
-like "metrics: other_tcp_bytes" "$prom" "^efa_verify_job_other_tcp_bytes\{job=\"4242\",node=\"ja\"\} $other$"
+like "metrics: tcp_source" "$prom" "^efa_verify_job_tcp_source_info\{jobid=\"4242\",node=\"ja\",source=\"nftables\"\} 1$"
+like "metrics: other_tcp_bytes" "$prom" "^efa_verify_job_other_tcp_bytes_total\{jobid=\"4242\",node=\"ja\"\} $other$"
 unlike "epilog removed the table" "$(tables)" "efa_verify_"
 is "the ruleset is as before the job" "$(ip netns exec "$NS" nft list ruleset)" "$before"
 

@@ -31,6 +31,8 @@ def check(libdir):
     present = set()
     for layer in os.listdir(libdir):
         d = os.path.join(libdir, layer)
+        if layer.startswith("."):
+            continue    # a build's own (.libs, .deps) where the tree is built in place
         if not os.path.isdir(d):
             if layer.endswith((".c", ".h")):
                 problems.append("lib/%s: outside any layer folder" % layer)
@@ -133,7 +135,8 @@ def main():
 
     problems = check(libdir)
     result(not problems, "lib/ keeps its layers (%s), with no include cycle" % " < ".join(LAYERS), problems)
-    folders = sorted(d for d in os.listdir(libdir) if os.path.isdir(os.path.join(libdir, d)))
+    folders = sorted(d for d in os.listdir(libdir)
+                     if os.path.isdir(os.path.join(libdir, d)) and not d.startswith("."))
     result(folders == sorted(LAYERS), "every layer has its folder and every folder is a layer",
            ["folders: %s" % " ".join(folders)])
     order = doc_order(os.path.join(top, "docs", "architecture.md"))

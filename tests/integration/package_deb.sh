@@ -60,7 +60,7 @@ like "no file left uninstalled (dh_missing)" "$(grep -c 'dh_missing: warning' "$
 
 list=$(dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's#^\.##')
 for f in $FILES /usr/share/man/man8/efa-verify.8.gz /usr/share/man/man5/efa-verify.yaml.5.gz \
-	/usr/share/doc/$PKG/examples/slurm.conf.example; do
+	/usr/share/doc/$PKG/examples/slurm.conf.example /usr/share/bash-completion/completions/efa-verify; do
 	like "package ships $f" "$list" "^$f$"
 done
 unlike "package ships no libtool archive" "$list" "\.la$"

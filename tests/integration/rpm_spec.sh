@@ -51,7 +51,7 @@ for line in open(sys.argv[1]):
         v.setdefault(m.group(1), m.group(2))
 def ex(s, depth=0):
     return re.sub(r'\$[{(]([A-Za-z_]+)[})]', lambda m: ex(v.get(m.group(1), ''), depth + 1), s) if depth < 20 else s
-for k in ("sbindir", "sysconfdir", "mandir", "slurm_plugindir", "libdir"):
+for k in ("sbindir", "sysconfdir", "mandir", "slurm_plugindir", "libdir", "datadir"):
     print(k, ex(v.get(k, "")))
 PY
 )
@@ -63,11 +63,11 @@ else
 	not_ok "make install DESTDIR= succeeds"; diag "$(tail -n 20 "$EV_TMP/install.log")"
 fi
 result=$("$PYTHON" - "$SPEC" "$INST" "$(getdir sbindir)" "$(getdir sysconfdir)" "$(getdir mandir)" \
-	"$(getdir slurm_plugindir)" "$(getdir libdir)" <<'PY'
+	"$(getdir slurm_plugindir)" "$(getdir libdir)" "$(getdir datadir)" <<'PY'
 import fnmatch, os, re, sys
-spec, root, sbindir, sysconfdir, mandir, plugdir, libdir = sys.argv[1:]
+spec, root, sbindir, sysconfdir, mandir, plugdir, libdir, datadir = sys.argv[1:]
 macros = {"_sbindir": sbindir, "_sysconfdir": sysconfdir, "_mandir": mandir,
-          "slurm_plugindir": plugdir, "_libdir": libdir, "buildroot": root}
+          "slurm_plugindir": plugdir, "_libdir": libdir, "_datadir": datadir, "buildroot": root}
 def expand(s):
     return re.sub(r'%\{\??([A-Za-z_]+)\}', lambda m: macros.get(m.group(1), m.group(0)), s)
 text = open(spec).read()
@@ -119,6 +119,8 @@ unlike "every %files entry matches an installed file" "$result" "^NOTHING "
 unlike "every file under sysconfdir is %config(noreplace)" "$result" "^PLAIN-CONFIG "
 like "the plugin is listed in its plugin dir" "$result" "^listed $(getdir slurm_plugindir)/efa_verify.so$"
 like "the binaries' Slurm module is listed" "$result" "^listed $(getdir libdir)/efa-verify/slurmio.so$"
+like "the bash completion is listed where bash-completion loads it" "$result" \
+	"^listed $(getdir datadir)/bash-completion/completions/efa-verify$"
 like "the config is %config(noreplace)" "$result" "^noreplace $(getdir sysconfdir)/slurm/efa-verify.yaml$"
 like "the plugstack file is %config(noreplace)" "$result" "^noreplace $(getdir sysconfdir)/slurm/plugstack.conf.d/efa-verify.conf$"
 printf '%s\n' "$result" | grep -E '^(UNLISTED|NOTHING|PLAIN)' | sed 's/^/# /'

@@ -22,6 +22,22 @@ cp -L "$lib" "$P/lib/$(basename "$(readlink -f "$lib")")" 2>/dev/null || true
 mkdir -p "$P/bin" && printf '#!/bin/sh\n' > "$P/bin/srun" && chmod 0755 "$P/bin/srun"
 B=$EV_TMP/build
 mkdir -p "$B" "$EV_TMP/empty"
+# A source tree configured in place (./configure && make check) cannot be
+# configured again from another directory: autoconf refuses ("source
+# directory already configured"). Then a copy is configured, the tree
+# `make distdir` makes of it, as a release tarball holds it.
+SRC=$top_srcdir
+if [ -f "$top_srcdir/config.status" ]; then
+	SRC=$EV_TMP/src
+	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" distdir distdir="$SRC" \
+		>"$EV_TMP/distdir.log" 2>&1; then
+		not_ok "a copy of the tree configured in place (make distdir)"
+		diag "$(tail -n 20 "$EV_TMP/distdir.log")"
+		done_testing
+		exit 1
+	fi
+	ok "a copy of the tree configured in place (make distdir), configured here"
+fi
 
 # hidden CMD...: run CMD with the system's Slurm headers and libslurm.so gone.
 # unshare makes every mount private first; inside a tests/roots/ root that
@@ -36,11 +52,11 @@ hidden() {
 	fi
 }
 
-out=$(cd "$B" && hidden "$top_srcdir/configure" -q 2>&1)
+out=$(cd "$B" && hidden "$SRC/configure" -q 2>&1)
 check "without --with-slurm, configure fails where Slurm is hidden" test $? -ne 0
 like "the error says how to point at Slurm" "$out" "--with-slurm=PREFIX"
 
-out=$(cd "$B" && rm -rf ./* && hidden "$top_srcdir/configure" -q --with-slurm="$P" 2>&1)
+out=$(cd "$B" && rm -rf ./* && hidden "$SRC/configure" -q --with-slurm="$P" 2>&1)
 is "configure --with-slurm=PREFIX succeeds" "$?" 0
 [ -f "$B/Makefile" ] || { diag "$out"; done_testing; exit 1; }
 like "the headers come from PREFIX/include" "$(grep '^SLURM_CPPFLAGS' "$B/Makefile")" "-I$P/include"

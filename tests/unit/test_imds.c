@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "config/ev_config.h"
+#include "aws/ev_dmi.h"
 #include "aws/ev_imds.h"
 #include "aws/ev_imds_cache.h"
 #include "testutil.h"
@@ -475,6 +476,53 @@ static void state_path(char *out, size_t cap, const char *name)
 	snprintf(out, cap, "%s/%s", g_dir, name);
 }
 
+/* The instance type from DMI where IMDS does not answer: only a name IMDS
+ * itself could have given, never a longer product name cut to look like
+ * one. */
+static void test_dmi_instance_type(void **state)
+{
+	static const struct { const char *text; int rc; const char *type; } cases[] = {
+		{ "p5.48xlarge\n", 0, "p5.48xlarge" },
+		{ "u-6tb1.metal", 0, "u-6tb1.metal" },
+		{ "trn1n.32xlarge  \n", 0, "trn1n.32xlarge" },
+		{ "HVM domU\n", -EBADMSG, "" },
+		{ "Standard PC (Q35 + ICH9, 2009)\n", -EBADMSG, "" },
+		{ "P5.48XLARGE\n", -EBADMSG, "" },
+		{ "p5..48xlarge\n", -EBADMSG, "" },
+		{ "p5.48xlarge\nc5.large\n", -EBADMSG, "" },
+		{ "\n", -EBADMSG, "" },
+	};
+	char *dir = tu_mkdtemp(), big[400], out[EV_NAME_MAX];
+	struct ev_err err = { "" };
+
+	(void)state;
+	assert_int_equal(ev_dmi_instance_type(dir, out, sizeof(out), &err), -ENOENT);
+	assert_string_equal(out, "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(tu_write(dir, "class/dmi/id/product_name", cases[i].text), 0);
+		assert_int_equal(ev_dmi_instance_type(dir, out, sizeof(out), &err), cases[i].rc);
+		assert_string_equal(out, cases[i].type);
+	}
+	assert_non_null(strstr(err.msg, "is not an instance type"));
+	/* Longer than the read: refused whole, not cut into a type. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big + 250, ".large", 6);
+	assert_int_equal(tu_write(dir, "class/dmi/id/product_name", big), 0);
+	assert_int_equal(ev_dmi_instance_type(dir, out, sizeof(out), &err), -EBADMSG);
+	big[256] = '\0';
+	assert_int_equal(tu_write(dir, "class/dmi/id/product_name", big), 0);
+	assert_int_equal(ev_dmi_instance_type(dir, out, sizeof(out), &err), -EBADMSG);
+	/* A name that fits the check but not the caller's buffer. */
+	assert_int_equal(tu_write(dir, "class/dmi/id/product_name", "p5.48xlarge"), 0);
+	assert_int_equal(ev_dmi_instance_type(dir, out, 8, &err), -EBADMSG);
+	assert_true(ev_imds_instance_type_ok("p5.48xlarge"));
+	assert_false(ev_imds_instance_type_ok("HVM domU"));
+	assert_false(ev_imds_instance_type_ok(NULL));
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 static void test_cache_round_trip_and_other_boot(void **state)
 {
 	struct ev_imds_info m, got;
@@ -838,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_refused_and_bad_endpoints),
 		cmocka_unit_test(test_proxy_environment_ignored),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_dmi_instance_type),
 		cmocka_unit_test(test_cache_round_trip_and_other_boot),
 		cmocka_unit_test(test_cache_corrupt_files),
 		cmocka_unit_test(test_cache_refuses_links_and_foreign_files),

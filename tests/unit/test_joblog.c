@@ -152,9 +152,9 @@ static void test_causes(void **state)
 	free(s);
 	s = ev_prom_format(&x->e, &len);
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
-	assert_int_equal(count(s, "# TYPE efa_verify_job_cause gauge\n"), 1);
-	assert_non_null(strstr(s, "\nefa_verify_job_cause{job=\"42\",node=\"n1\",cause=\"not_ready\","
-				  "certainty=\"certain\"} 1\nefa_verify_job_cause{job=\"42\",node=\"n1\","
+	assert_int_equal(count(s, "# TYPE efa_verify_job_cause_info gauge\n"), 1);
+	assert_non_null(strstr(s, "\nefa_verify_job_cause_info{jobid=\"42\",node=\"n1\",cause=\"not_ready\","
+				  "certainty=\"certain\"} 1\nefa_verify_job_cause_info{jobid=\"42\",node=\"n1\","
 				  "cause=\"unreachable_peers\",certainty=\"likely\"} 1\n"));
 	free(s);
 	cs.n = 0;
@@ -335,8 +335,11 @@ static void test_prom_text(void **state)
 {
 	struct fx *x = *state;
 	size_t len = 0;
-	char *s, out[8];
+	char *s, *a, out[8];
 
+	x->e.user = "alice";
+	x->e.account = "physics";
+	x->e.partition = "gpu";
 	s = ev_prom_format(&x->e, &len);
 	assert_non_null(s);
 	assert_int_equal(strlen(s), len);
@@ -344,22 +347,39 @@ static void test_prom_text(void **state)
 	/* Every family has its HELP and TYPE, once. */
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
 	assert_int_equal(count(s, "# TYPE efa_verify_job_verdict gauge\n"), 1);
-	assert_non_null(strstr(s, "efa_verify_job_info{job=\"42\",node=\"n1\",verdict=\"degraded\","
-				  "reason=\"rx_drops+7@rdmap16s0\"} 1\n"));
+	/* Who ran the job on the info series alone; the Slurm job id is
+	 * jobid on every series, never Prometheus's own job. */
+	assert_non_null(strstr(s, "\nefa_verify_job_info{jobid=\"42\",node=\"n1\",user=\"alice\",account=\"physics\","
+				  "partition=\"gpu\"} 1\n"));
+	assert_int_equal(count(s, "user="), 1);
+	assert_null(strstr(s, "{job="));
+	/* The reason's name, never its numbers or device. */
+	assert_non_null(strstr(s, "\nefa_verify_job_verdict_info{jobid=\"42\",node=\"n1\",verdict=\"degraded\","
+				  "reason=\"rx_drops\"} 1\n"));
+	assert_null(strstr(s, "rx_drops+7"));
 	/* One-hot verdict: one 1, the other five 0. */
 	assert_int_equal(count(s, "efa_verify_job_verdict{"), 6);
-	assert_non_null(strstr(s, "efa_verify_job_verdict{job=\"42\",node=\"n1\",verdict=\"degraded\"} 1\n"));
+	assert_non_null(strstr(s, "efa_verify_job_verdict{jobid=\"42\",node=\"n1\",verdict=\"degraded\"} 1\n"));
 	for (int i = EV_V_NO_TRAFFIC; i <= EV_V_NOT_READY; i++) {
 		char line[128];
 
-		snprintf(line, sizeof(line), "efa_verify_job_verdict{job=\"42\",node=\"n1\",verdict=\"%s\"} %d\n",
+		snprintf(line, sizeof(line), "efa_verify_job_verdict{jobid=\"42\",node=\"n1\",verdict=\"%s\"} %d\n",
 			 ev_verdict_name(i), i == EV_V_DEGRADED);
 		assert_non_null(strstr(s, line));
 	}
-	assert_non_null(strstr(s, "efa_verify_job_duration_seconds{job=\"42\",node=\"n1\"} 61.234\n"));
-	assert_non_null(strstr(s, "efa_verify_job_device_bytes{job=\"42\",node=\"n1\",device=\"rdmap16s0\"} 3000\n"));
-	assert_int_equal(count(s, "efa_verify_job_device_bytes{"), 2);
-	assert_non_null(strstr(s, "efa_verify_job_tcp_source{job=\"42\",node=\"n1\",source=\"interface\"} 1\n"));
+	/* Bytes that moved are counters, in base units. */
+	assert_non_null(strstr(s, "# TYPE efa_verify_job_efa_bytes_total counter\n"
+				  "efa_verify_job_efa_bytes_total{jobid=\"42\",node=\"n1\"} 3000\n"));
+	assert_non_null(strstr(s, "# TYPE efa_verify_job_tcp_bytes_total counter\n"
+				  "efa_verify_job_tcp_bytes_total{jobid=\"42\",node=\"n1\"} 42\n"));
+	assert_non_null(strstr(s, "# TYPE efa_verify_job_error_events_total counter\n"
+				  "efa_verify_job_error_events_total{jobid=\"42\",node=\"n1\"} 7\n"));
+	assert_int_equal(count(s, " counter\n"), 6);
+	assert_non_null(strstr(s, "efa_verify_job_duration_seconds{jobid=\"42\",node=\"n1\"} 61.234\n"));
+	assert_non_null(strstr(s, "efa_verify_job_device_bytes_total{jobid=\"42\",node=\"n1\",device=\"rdmap16s0\"} "
+				  "3000\n"));
+	assert_int_equal(count(s, "efa_verify_job_device_bytes_total{"), 2);
+	assert_non_null(strstr(s, "efa_verify_job_tcp_source_info{jobid=\"42\",node=\"n1\",source=\"interface\"} 1\n"));
 	/* Counted on interfaces, the rest is in tcp_bytes: no other_tcp_bytes. */
 	assert_null(strstr(s, "other_tcp_bytes"));
 	free(s);
@@ -367,15 +387,40 @@ static void test_prom_text(void **state)
 	x->d.other_tcp_bytes = 77;
 	s = ev_prom_format(&x->e, &len);
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
-	assert_non_null(strstr(s, "efa_verify_job_tcp_source{job=\"42\",node=\"n1\",source=\"nftables\"} 1\n"));
-	assert_non_null(strstr(s, "efa_verify_job_other_tcp_bytes{job=\"42\",node=\"n1\"} 77\n"));
+	assert_non_null(strstr(s, "efa_verify_job_tcp_source_info{jobid=\"42\",node=\"n1\",source=\"nftables\"} 1\n"));
+	assert_non_null(strstr(s, "# TYPE efa_verify_job_other_tcp_bytes_total counter\n"
+				  "efa_verify_job_other_tcp_bytes_total{jobid=\"42\",node=\"n1\"} 77\n"));
 	free(s);
 
-	/* Label values are escaped, and cut before an escape, never inside. */
+	/* What slurmd passed on, made a label value: quotes and backslashes
+	 * escaped, a newline or a byte of UTF-8 '_' (a textfile that is not
+	 * UTF-8 fails the node's whole scrape), a long one bounded; none is
+	 * an empty value. */
+	{
+		char big[600];
+
+		memset(big, 'u', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		x->e.user = "a\"b\\c\nd\xc3\xa9";
+		x->e.account = big;
+		x->e.partition = NULL;
+		s = ev_prom_format(&x->e, &len);
+		assert_non_null(strstr(s, "user=\"a\\\"b\\\\c_d__\",account=\""));
+		a = strstr(s, "account=\"") + strlen("account=\"");
+		assert_int_equal(strcspn(a, "\""), EV_PROM_VALUE_MAX - 1);
+		assert_non_null(strstr(a, "\",partition=\"\"} 1\n"));
+		free(s);
+	}
+	x->e.user = x->e.account = x->e.partition = NULL;
+
+	/* Label values are escaped, and cut before an escape, never inside;
+	 * printable ASCII only. */
 	assert_int_equal(ev_prom_escape("a\"b\\c\nd", out, sizeof(out)), 7);
 	assert_string_equal(out, "a\\\"b\\\\c");
 	assert_int_equal(ev_prom_escape("ab\"", out, 4), 2);
 	assert_string_equal(out, "ab");
+	assert_int_equal(ev_prom_escape("a\tb\x7f\xff", out, sizeof(out)), 5);
+	assert_string_equal(out, "a_b__");
 	assert_int_equal(ev_prom_escape(NULL, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
 }

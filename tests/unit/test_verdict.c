@@ -615,6 +615,43 @@ static void test_reason_chars(void **state)
 	assert_string_equal(s, "idle_nics:1/4@n1_a_b___x_+.-Z9");
 }
 
+/* A reason's name: what a Prometheus label may hold of it, the kind of
+ * reason, never its numbers or places, bounded. */
+static void test_reason_names(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "tcp_bytes:8000000000/efa_bytes:0", "tcp_bytes" },
+		{ "tcp_share:0.93/tcp_bytes:1/efa_bytes:2", "tcp_share" },
+		{ "retrans_pkts:4321/GiB@rdmap16s0", "retrans_pkts" },
+		{ "rx_drops+7@rdmap16s0", "rx_drops" },
+		{ "idle_nics:31/32:not_judged:part_of_node", "idle_nics" },
+		{ "counter_reset:tx_bytes@rdmap16s0", "counter_reset" },
+		{ "device_missing@rdmap17s0", "device_missing" },
+		{ "ports:_rdmap17s0_port_1_is_DOWN", "ports" },
+		{ "no_start_snapshot", "no_start_snapshot" },
+		{ "", "" },
+		{ "Ports:_x", "" },
+		{ "@rdmap16s0", "" },
+	};
+	char out[EV_REASON_NAME_MAX], small[4];
+	char long_reason[EV_REASON_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ev_reason_name(cases[i][0], out, sizeof(out)), strlen(cases[i][1]));
+		assert_string_equal(out, cases[i][1]);
+	}
+	/* One long word: the name is cut, never longer than a label allows. */
+	memset(long_reason, 'a', sizeof(long_reason) - 1);
+	long_reason[sizeof(long_reason) - 1] = '\0';
+	assert_int_equal(ev_reason_name(long_reason, out, sizeof(out)), EV_REASON_NAME_MAX - 1);
+	assert_int_equal(ev_reason_name("tcp_bytes:1", small, sizeof(small)), 3);
+	assert_string_equal(small, "tcp");
+	assert_int_equal(ev_reason_name(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(ev_reason_name("x", out, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_order),
 		cmocka_unit_test(test_name_tables),
 		cmocka_unit_test(test_reason_chars),
+		cmocka_unit_test(test_reason_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
