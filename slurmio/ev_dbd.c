@@ -12,16 +12,12 @@
 #include <slurm/slurmdb.h>
 
 #include "ev_ctld.h"
+#include "ev_dbd_priv.h"
 
 /* Exported by libslurm (sacctmgr uses it) but not declared in its headers:
  * it sets every field to "leave unchanged" (NO_VAL), which a zeroed record
  * would not — derived_ec 0 would overwrite the job's derived exit code. */
 extern slurmdb_job_rec_t *slurmdb_create_job_rec(void);
-
-struct ev_dbd {
-	void *conn;
-	char *cluster;
-};
 
 int ev_dbd_open(struct ev_dbd **db, struct ev_err *err)
 {

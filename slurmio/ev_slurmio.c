@@ -217,6 +217,13 @@ int ev_dbd_set_comment(struct ev_dbd *db, uint32_t jobid, const char *text, stru
 	CALL(dbd_set_comment, db, jobid, text, err);
 }
 
+int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_dbd_job_fn fn, void *arg,
+		     struct ev_dbd_jobs_stats *st, struct ev_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	CALL(dbd_jobs_each, db, q, fn, arg, st, err);
+}
+
 int ev_slurm_hostlist_expand(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err)
 {
 	*names = NULL;

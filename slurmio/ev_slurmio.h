@@ -5,7 +5,7 @@
  * prolog and epilog more CPU than their node-local work, which mostly never
  * calls it: slurmd hands the prolog the job's node list, the node names
  * resolve, the spool is empty. So everything that calls libslurm for the
- * binaries (ev_ctld.c, ev_dbd.c, ev_slurm_hosts.c) is built into a module of its own,
+ * binaries (ev_ctld.c, ev_dbd.c, ev_dbd_jobs.c, ev_slurm_hosts.c) is built into a module of its own,
  * PKGLIBDIR/slurmio.so, linked to libslurm (and, with --with-slurm, given
  * its RUNPATH). The binaries link a stand-in for each function of
  * ev_ctld.h, ev_dbd.h and ev_slurm_hosts.h (ev_slurmio.c): the first call dlopens the
@@ -22,6 +22,7 @@
 
 #include "ev_ctld.h"
 #include "ev_dbd.h"
+#include "ev_dbd_jobs.h"
 #include "ev_slurm_hosts.h"
 #include "util/ev_err.h"
 
@@ -50,6 +51,8 @@ struct ev_slurmio_ops {
 	int (*hostlist_expand)(const char *list, size_t max, char ***names, size_t *n, struct ev_err *err);
 	int (*job_nodelist)(uint32_t jobid, unsigned *num, char **nodes, struct ev_err *err);
 	int (*node_addrs)(char **names, size_t n, const bool *resolved, char **addr, struct ev_err *err);
+	int (*dbd_jobs_each)(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_dbd_job_fn fn, void *arg,
+			     struct ev_dbd_jobs_stats *st, struct ev_err *err);
 };
 
 /* Where the binaries look for the module, and what they do without it:

@@ -6,6 +6,7 @@
 
 #include "ev_ctld.h"
 #include "ev_dbd.h"
+#include "ev_dbd_jobs.h"
 #include "ev_slurm_hosts.h"
 
 extern const struct ev_slurmio_ops ev_slurmio_ops;
@@ -29,4 +30,5 @@ const struct ev_slurmio_ops ev_slurmio_ops = {
 	.hostlist_expand = ev_slurm_hostlist_expand,
 	.job_nodelist = ev_slurm_job_nodelist,
 	.node_addrs = ev_slurm_node_addrs,
+	.dbd_jobs_each = ev_dbd_jobs_each,
 };
