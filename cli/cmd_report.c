@@ -20,6 +20,9 @@
 static const char report_usage[] =
 	"Usage: efa-verify report JOBID [--json] [--timeout SECONDS]\n"
 	"       efa-verify report --local JOBID [--json]\n"
+	"       efa-verify report --since WHEN [--until WHEN] [--partition NAME]\n"
+	"                         [--user NAME|UID] [--top N] [--json]\n"
+	"                         (the fleet over many jobs: efa-verify-report(8))\n"
 	"\n"
 	"A finished job's efa-verify record from Slurm accounting (its\n"
 	"AdminComment): verdict, nodes reported, EFA bytes, TCP bytes between\n"
@@ -354,6 +357,8 @@ int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	char *end;
 	int c, rc;
 
+	if (report_fleet_wanted(argc, argv))
+		return report_fleet(ctx, argc, argv);
 	optind = 0;   /* 0: glibc re-initialises, dropping main's "+" ordering */
 	while ((c = getopt_long(argc, argv, "h", cmd_report_opts, NULL)) != -1) {
 		switch (c) {

@@ -1,7 +1,7 @@
-/* efa-verify report's three parts: the finished job's record (cmd_report.c),
+/* efa-verify report's parts: the finished job's record (cmd_report.c),
  * a running job's numbers so far gathered from its nodes (report_live.c),
- * and one node's numbers so far (report_local.c, what the gathering runs
- * on each node). */
+ * one node's numbers so far (report_local.c, what the gathering runs
+ * on each node), and the fleet over many jobs (report_fleet.c). */
 #ifndef EV_CLI_REPORT_H
 #define EV_CLI_REPORT_H
 
@@ -36,5 +36,10 @@ int report_running(struct cli_ctx *ctx, uint32_t jobid, const struct ev_job_live
 		   unsigned timeout_s);
 /* This node's numbers so far for jobid; an exit status. */
 int report_local(struct cli_ctx *ctx, uint32_t jobid, bool json);
+
+/* The fleet over every job that ended in a time range (report_fleet.c):
+ * wanted when argv has one of its options (--since, ...); an exit status. */
+bool report_fleet_wanted(int argc, char **argv);
+int report_fleet(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "ev_ctld.h"
 #include "ev_dbd.h"
+#include "ev_dbd_jobs.h"
 #include "record/ev_record.h"
 #include "report.h"
 
@@ -42,6 +44,23 @@ int ev_dbd_get_comment(struct ev_dbd *db, uint32_t jobid, char **out, bool *ende
 	*out = strdup(fake_comment);
 	*ended = true;
 	return 0;
+}
+
+/* The fleet's query: one job, from the fleet's record; the query kept. */
+static struct ev_dbd_jobs_query fake_query;
+
+int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_dbd_job_fn fn, void *arg,
+		     struct ev_dbd_jobs_stats *st, struct ev_err *err)
+{
+	const struct ev_dbd_job job = { .jobid = 7, .user = "alice", .account = "ml", .partition = "gpu",
+					.nodes = "n[1-2]", .admin_comment = fake_comment, .end = q->since,
+					.elapsed = 3600, .gpus = 8, .started = true };
+
+	(void)db, (void)err;
+	fake_query = *q;
+	memset(st, 0, sizeof(*st));
+	st->windows = 1;
+	return fn(&job, arg);
 }
 
 int ev_ctld_gather(uint32_t jobid, struct ev_node_result **out, size_t *n, struct ev_err *err)
@@ -92,8 +111,8 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* report's stdout for argv. */
-static char *run_report(int argc, char **argv)
+/* report's stdout for argv, and its exit status. */
+static char *run_report_rc(int argc, char **argv, int want)
 {
 	static struct cli_ctx ctx;
 	char path[] = "/tmp/test_report_XXXXXX", *text = calloc(1, 65536);
@@ -103,7 +122,7 @@ static char *run_report(int argc, char **argv)
 	assert_true(fd >= 0 && saved >= 0);
 	fflush(stdout);
 	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
-	assert_int_equal(cmd_report(&ctx, argc, argv), 0);
+	assert_int_equal(cmd_report(&ctx, argc, argv), want);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -114,6 +133,11 @@ static char *run_report(int argc, char **argv)
 	fclose(f);
 	unlink(path);
 	return text;
+}
+
+static char *run_report(int argc, char **argv)
+{
+	return run_report_rc(argc, argv, 0);
 }
 
 static int setup(void **state)
@@ -186,12 +210,35 @@ static void test_sealed_results_left_out(void **state)
 	free(out);
 }
 
+/* --since (or any of the fleet's options) makes report the fleet's; a job
+ * id with it, or its options without --since, are usage errors. */
+static void test_fleet_hook(void **state)
+{
+	char *argv[] = { "report", "--json", "--since", "2026-01-01", "--until", "2026-01-02T12:00:00", NULL };
+	char *bad1[] = { "report", "--top", "5", "7", NULL };
+	char *bad2[] = { "report", "--since=7d", "7", NULL };
+	struct tm tm = { .tm_year = 126, .tm_mon = 0, .tm_mday = 1, .tm_isdst = -1 };
+	char *out = run_report(6, argv);
+
+	(void)state;
+	assert_non_null(strstr(out, "\"jobs\":1,\"not_started\":0,\"judged\":1,\"verdicts\":{\"not_ready\":0,"
+				    "\"tcp_fallback\":1,"));
+	assert_int_equal(fake_query.since, mktime(&tm));
+	assert_int_equal(fake_query.until, mktime(&tm) + 86400 + 12 * 3600);
+	assert_null(fake_query.partition);
+	assert_false(fake_query.by_uid);
+	free(out);
+	free(run_report_rc(4, bad1, 2));
+	free(run_report_rc(3, bad2, 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_human, setup),
 		cmocka_unit_test_setup(test_json, setup),
 		cmocka_unit_test_setup(test_sealed_results_left_out, setup),
+		cmocka_unit_test_setup(test_fleet_hook, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
