@@ -69,11 +69,11 @@ static int date(const char *s, time_t *out)
 		return -EINVAL;
 	tm.tm_isdst = -1;
 	back = tm;
-	/* mktime carries 02-30 over into March: a day it moved never existed.
-	 * It may move the hour only where daylight saving skips it (02:30 on
-	 * the spring day), to the instant sacct would take too. */
-	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year || tm.tm_mon != back.tm_mon ||
-	    tm.tm_mday != back.tm_mday)
+	/* mktime carries 02-30 over into March (and 12-32 into January): a
+	 * day past its month's end never existed. It may move the hour only
+	 * where daylight saving skips it (02:30 on the spring day), to the
+	 * instant sacct would take too. */
+	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_mon != back.tm_mon)
 		return -EINVAL;
 	*out = t;
 	return 0;

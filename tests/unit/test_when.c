@@ -87,6 +87,8 @@ static void test_refused(void **state)
 	/* Dates: every field its width, a day that exists. */
 	parse_bad("2026-9-21", "YYYY-MM-DD");
 	parse_bad("2026-02-30", "YYYY-MM-DD");
+	parse_bad("2026-12-32", "YYYY-MM-DD");
+	parse_bad("2026-04-31T10:00:00", "YYYY-MM-DD");
 	parse_bad("2026-13-01", "YYYY-MM-DD");
 	parse_bad("2026-00-10", "YYYY-MM-DD");
 	parse_bad("2026-09-21 09:15:30", "YYYY-MM-DD");
