@@ -395,6 +395,49 @@ static void test_many_nodes(void **state)
 
 /* Bytes malloc has handed out and not had back: from its arenas, and as
  * blocks of their own (mmap'ed, the big ones). */
+/* Each rule of the rankings, where the ones before it tie. */
+static void test_ties(void **state)
+{
+	static const char ok[] = "{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0}";
+	const struct ev_fleet_node **v;
+	const struct ev_fleet_group **g;
+	struct ev_fleet *f;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(ev_fleet_new(&f), 0);
+	/* a1 and a2 alike (1 of 1) but a2 later: a2 first, whatever the name. */
+	add(f, 1, "u1", "a", "p", "a1", record_bad("a1:degraded(rx_drops)"), 100, 10, 0);
+	add(f, 2, "u1", "a", "p", "a2", record_bad("a2:degraded(rx_drops)"), 200, 10, 0);
+	/* u1: one fallback in 4 judged; u2: one in 2, fewer jobs: u2 first. */
+	add(f, 3, "u1", "a", "p", "b1", "{efa-verify: verdict=tcp_fallback nodes=1/1 efa_bytes=0 tcp_bytes=9}", 300,
+	    10, 0);
+	add(f, 4, "u1", "a", "p", "b1", ok, 300, 10, 0);
+	add(f, 5, "u2", "a", "p", "b1", "{efa-verify: verdict=tcp_fallback nodes=1/1 efa_bytes=0 tcp_bytes=9}", 300,
+	    10, 0);
+	add(f, 6, "u2", "a", "p", "b1", ok, 300, 10, 0);
+	/* A node named twice in one record's bad= is one job not ok. */
+	add(f, 7, "u3", "a", "p", "c1",
+	    "{efa-verify: verdict=degraded nodes=1/1 efa_bytes=1 tcp_bytes=0 bad=c1:degraded;c[1-1]:unknown}", 50, 10,
+	    0);
+	assert_int_equal(ev_fleet_nodes(f, &v, &k), 0);
+	assert_int_equal(k, 3);
+	assert_string_equal(v[0]->name, "a2");
+	assert_string_equal(v[1]->name, "a1");
+	assert_string_equal(v[2]->name, "c1");
+	assert_int_equal(v[2]->not_ok, 1);
+	assert_int_equal(v[2]->jobs, 1);
+	assert_int_equal(ev_fleet_totals(f)->node_not_ok, 3);
+	free(v);
+	assert_int_equal(ev_fleet_groups(f, EV_FLEET_USER, &g, &k), 0);
+	assert_int_equal(k, 3);
+	assert_string_equal(g[0]->name, "u2");
+	assert_string_equal(g[1]->name, "u1");
+	assert_int_equal(g[1]->judged, 4);
+	free(g);
+	ev_fleet_free(&f);
+}
+
 static size_t heap_in_use(void)
 {
 	struct mallinfo2 m = mallinfo2();
@@ -460,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_offender),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_many_nodes),
+		cmocka_unit_test(test_ties),
 		cmocka_unit_test(test_memory_bounded),
 	};
 
