@@ -187,6 +187,9 @@ def main():
     nogpu = os.path.join(tmp, "nogpu.tsv")
     with open(nogpu, "w") as f:
         f.write("1\t1\tx\ta\tp\t%d\t60\t0\t1\tn1\t%s\n" % (JAN + 10, ok_rec(1)))
+    gpuok = os.path.join(tmp, "gpuok.tsv")
+    with open(gpuok, "w") as f:
+        f.write("1\t1\tx\ta\tp\t%d\t3600\t8\t1\tn1\t%s\n" % (JAN + 10, ok_rec(1)))
     span = ["--since", "2026-01-01", "--until", "2026-01-02T00:00:00"]
 
     # ------------------------------------------------------------ JSON
@@ -277,6 +280,9 @@ def main():
        "human: GPU-hours", [x for x in out.splitlines() if "GPU" in x])
     rc, out, err = run(span, jobs_path=nogpu)
     ok(rc == 0 and "GPU-hours: no GPU jobs" in out, "human: no GPU jobs said", out)
+    rc, out, err = run(span, jobs_path=gpuok)
+    ok(rc == 0 and "GPU-hours: 8.0 in 1 GPU jobs; of the 8.0 in jobs with a record, 0.0 (0.0%) in tcp_fallback" in out,
+       "human: GPU jobs, none in fallback: said as such, not as no GPU jobs", out)
 
     # ------------------------------------------------------------ errors
     for args, said in (
