@@ -188,7 +188,13 @@ int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_db
 		/* No transaction left open between windows: see ev_dbd.c. */
 		slurmdb_connection_commit(db->conn, false);
 		if (!jobs) {
-			rc = ev_errf(err, -EIO, "cannot read jobs from slurmdbd: %s", slurm_strerror(ev_slurm_errno()));
+			int e_ = ev_slurm_errno();
+
+			/* A user who is not an operator may ask for no wider a
+			 * window than slurmdbd.conf's MaxQueryTimeRange. */
+			if (e_ == ESLURM_DB_QUERY_TOO_WIDE && ev_dbd_walk_too_wide(&w))
+				continue;
+			rc = ev_errf(err, -EIO, "cannot read jobs from slurmdbd: %s", slurm_strerror(e_));
 			break;
 		}
 		take = ev_dbd_walk_took(&w, (size_t)slurm_list_count(jobs));

@@ -9,7 +9,8 @@
  * what is held at once is one window's jobs. Each window aims at
  * EV_DBD_WINDOW_JOBS jobs: its span follows the jobs the last one held; a
  * window that held more than EV_DBD_WINDOW_MAX is dropped unread and asked
- * again in halves (down to one second). Jobs are selected by the end of
+ * again in halves (down to one second), as is one slurmdbd refuses as
+ * wider than its MaxQueryTimeRange (no later window is wider). Jobs are selected by the end of
  * their current row, with a final state (the states slurmdbd selects
  * "ended in the window" for), so each ended job is in exactly one window:
  * no job is handed over twice, and none held back to find out. */
@@ -71,6 +72,7 @@ int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_db
 struct ev_dbd_walk {
 	int64_t since, until;
 	int64_t start, span;        /* the window now: [start, min(start + span, until)) */
+	int64_t span_max;           /* no window spans more */
 	size_t want, max;
 	unsigned windows, retries;
 	size_t most;
@@ -84,6 +86,11 @@ bool ev_dbd_walk_next(const struct ev_dbd_walk *w, int64_t *s, int64_t *e);
  * it), false to drop them unread (too many: the next window is its first
  * half). */
 bool ev_dbd_walk_took(struct ev_dbd_walk *w, size_t jobs);
+
+/* slurmdbd refused the window as too wide (its MaxQueryTimeRange, for
+ * users who are not operators): the next is its first half, and no later
+ * window is wider. false when it is one second already. */
+bool ev_dbd_walk_too_wide(struct ev_dbd_walk *w);
 
 /* The count of TRES id in Slurm's "ID=COUNT,ID=COUNT" (tres_alloc_str); 0
  * when absent, id is 0, or the text is not that form. */

@@ -16,8 +16,8 @@ void ev_dbd_walk_init(struct ev_dbd_walk *w, int64_t since, int64_t until, size_
 		      int64_t first_span)
 {
 	*w = (struct ev_dbd_walk){ .since = since, .until = until, .start = since,
-				   .span = first_span > 0 ? first_span : 1, .want = want ? want : 1,
-				   .max = max > want ? max : want };
+				   .span = first_span > 0 ? first_span : 1, .span_max = SPAN_MAX,
+				   .want = want ? want : 1, .max = max > want ? max : want };
 }
 
 bool ev_dbd_walk_next(const struct ev_dbd_walk *w, int64_t *s, int64_t *e)
@@ -57,7 +57,18 @@ bool ev_dbd_walk_took(struct ev_dbd_walk *w, size_t jobs)
 		span = span / 4;
 	else
 		span = (int64_t)((double)span * (double)w->want / (double)jobs);
-	w->span = span < 1 ? 1 : span > SPAN_MAX ? SPAN_MAX : span;
+	w->span = span < 1 ? 1 : span > w->span_max ? w->span_max : span;
+	return true;
+}
+
+bool ev_dbd_walk_too_wide(struct ev_dbd_walk *w)
+{
+	int64_t s, e;
+
+	if (!ev_dbd_walk_next(w, &s, &e) || e - s <= 1)
+		return false;
+	w->span = w->span_max = (e - s) / 2;
+	w->retries++;
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "ev_dbd_jobs.h"
@@ -128,6 +129,38 @@ static void test_empty(void **state)
 	assert_true(w.span <= 7 * 86400);
 }
 
+/* slurmdbd refuses windows wider than its MaxQueryTimeRange: halved until
+ * one is taken, and none wider after, however quiet the range. */
+static void test_too_wide(void **state)
+{
+	const int64_t limit = 3 * 86400;
+	struct ev_dbd_walk w;
+	int64_t s, e, next = 1700000000;
+	bool refused = false, taken_after = false;
+
+	(void)state;
+	ev_dbd_walk_init(&w, 1700000000, 1700000000 + 60 * 86400, 4000, 16000, 3600);
+	while (ev_dbd_walk_next(&w, &s, &e)) {
+		assert_int_equal(s, next);
+		if (e - s > limit) {
+			/* Refused in a row (halving), never after one was taken. */
+			assert_false(taken_after);
+			assert_true(ev_dbd_walk_too_wide(&w));
+			refused = true;
+			continue;
+		}
+		assert_true(ev_dbd_walk_took(&w, 0));
+		taken_after = refused;
+		next = e;
+	}
+	assert_int_equal(next, 1700000000 + 60 * 86400);
+	assert_true(refused && taken_after);
+	assert_true(w.retries <= 2);
+	/* A one-second window cannot be narrowed: said, not looped on. */
+	ev_dbd_walk_init(&w, 100, 200, 10, 40, 1);
+	assert_false(ev_dbd_walk_too_wide(&w));
+}
+
 static void test_tres(void **state)
 {
 	(void)state;
@@ -155,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_burst_split),
 		cmocka_unit_test(test_one_second),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_too_wide),
 		cmocka_unit_test(test_tres),
 	};
 
