@@ -96,6 +96,7 @@ static void test_burst_split(void **state)
 	assert_int_equal(walk(&m, &w, 1700000000, 1700200000, 4000, 16000, 3600), QUIET + BURST);
 	assert_true(w.retries > 0);
 	assert_true(w.most <= 16000);
+	free(ends);
 }
 
 /* More jobs than the cap in one second cannot be split: taken whole. */
