@@ -166,10 +166,6 @@ int ev_fleet_add(struct ev_fleet *f, const struct ev_fleet_job *job, struct ev_e
 
 	t->jobs++;
 	f->seq++;
-	if (job->end && (!t->first_end || job->end < t->first_end))
-		t->first_end = job->end;
-	if (job->end > t->last_end)
-		t->last_end = job->end;
 	rc = ev_record_parse(job->admin_comment, &rec, &perr);
 	if (rc == -ENOENT && !job->started) {
 		/* Cancelled before it ran: no traffic, and no record to expect. */

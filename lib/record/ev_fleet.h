@@ -84,7 +84,6 @@ struct ev_fleet_totals {
 	/* GPU-seconds (GPUs x elapsed): of every job that ran, of those with a
 	 * record, of those in tcp_fallback. */
 	uint64_t gpu_seconds, gpu_seconds_judged, gpu_seconds_fallback;
-	int64_t first_end, last_end;            /* of the jobs added; 0 when none */
 };
 
 struct ev_fleet;
