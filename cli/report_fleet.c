@@ -83,8 +83,8 @@ static bool partition_name(const char *s)
 	return true;
 }
 
-/* A user name of this host, or a uid as digits (a user the host does
- * not know may still have jobs). */
+/* A user name of this host, else a uid as digits (a user the host does
+ * not know may still have jobs): the name first, as Slurm reads one. */
 static int user_uid(const char *s, uint32_t *uid)
 {
 	struct passwd pw, *res = NULL;
@@ -92,17 +92,17 @@ static int user_uid(const char *s, uint32_t *uid)
 	char *end;
 	unsigned long v;
 
-	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (errno || v >= UINT32_MAX)
-			return -EINVAL;
-		*uid = (uint32_t)v;
+	if (getpwnam_r(s, &pw, buf, sizeof(buf), &res) == 0 && res) {
+		*uid = (uint32_t)res->pw_uid;
 		return 0;
 	}
-	if (getpwnam_r(s, &pw, buf, sizeof(buf), &res) != 0 || !res)
+	if (!*s || strspn(s, "0123456789") != strlen(s))
 		return -ENOENT;
-	*uid = (uint32_t)res->pw_uid;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || v >= UINT32_MAX)
+		return -ENOENT;
+	*uid = (uint32_t)v;
 	return 0;
 }
 
