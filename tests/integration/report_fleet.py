@@ -256,6 +256,9 @@ def main():
     ok(docp.get("partition") == "gpu" and docp.get("user") == "1000" and docp.get("jobs") == 11,
        "--partition, --user: said, and only their jobs", docp.get("partition"), docp.get("user"), docp.get("jobs"))
 
+    rc, out, err = run(span + ["--json", "--user", "root"], jobs_path=path)
+    ok(rc == 0 and "partition=- uid=0\n" in err, "--user NAME: the host's uid for it in the query", rc, err)
+
     rc, out, err = run(span + ["--json"], jobs_path=nogpu)
     docg = json.loads(out) if rc == 0 else {}
     ok(docg.get("gpu", {}).get("tcp_fallback_share", 0) is None and docg.get("gpu", {}).get("jobs") == 0,
