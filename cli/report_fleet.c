@@ -47,7 +47,8 @@ static const char fleet_usage[] =
 	"  --json             one JSON object on stdout\n"
 	"\n"
 	"Exit status: 0 the report was produced, 1 slurmdbd could not be read,\n"
-	"2 usage error. See efa-verify-report(8).\n";
+	"2 usage error. See efa-verify-report(8).\n"
+	CLI_GLOBAL_HELP;
 
 static const struct option fleet_opts[] = {
 	{ "since", required_argument, NULL, 's' },

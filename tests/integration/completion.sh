@@ -36,7 +36,11 @@ is "after -N NODE and -c FILE: the commands" "$(offers -N n1 -c x.yaml s)" "snap
 is "check's options, and the global ones after the command" "$(offers check --)" \
 	"--cached --config --help --json --node"
 is "check --c: --cached and --config" "$(offers check --c)" "--cached --config"
-is "report's options" "$(offers report 5 --)" "--config --help --json --local --node --timeout"
+is "report's options" "$(offers report 5 --)" \
+	"--config --help --json --local --node --partition --since --timeout --top --until --user"
+is "report --since: a time to give, nothing offered" "$(offers report --since '')" ""
+is "report --user: the users" "$(offers report --since 7d --user roo)" "root"
+is "report --since WHEN --t: the options again" "$(offers report --since 7d --t)" "--timeout --top"
 is "a command after the global options" "$(offers -c x.yaml -N n1 top --i)" "--interval"
 is "an option's value is not the command" "$(offers --node check --)" "--config --help --node --version"
 is "a number to give: nothing offered" "$(offers top --interval '')" ""
