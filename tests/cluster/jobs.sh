@@ -354,7 +354,7 @@ opened() {
 		"$top_builddir/tests/seal_probe" decode "$w"
 	done
 }
-is "node records hold the job once" "$(opened n1 | grep -o "job=$job," | wc -l)" 1
+is "node records hold the job once" "$(opened n1 | grep -cw "job=$job")" 1
 
 # --- an admin's own AdminComment stays
 # Three short jobs: accounting often has such a job's end before the

@@ -261,7 +261,11 @@ is "ended job: report exits 0" "$rc" 0
 is "ended job: the record, no longer so far" \
 	"$(jq -r '"\(.so_far) \(.verdict) \(.nodes_reported)/\(.nodes_total) \(.efa_bytes) \(.tcp_bytes)"' <<<"$out")" \
 	"false not_ready 4/4 $efa $tcp"
-like "ended job: each node's result as the epilog judged it" "$(nodes_json "$out")" \
+# The nodes' results are sealed for root and SlurmUser (node_comment:
+# sealed): the job's user gets the record without them, root each node's.
+is "ended job: the user's report has no node table (sealed node results)" "$(nodes_json "$out")" ""
+out=$("${EV[@]}" report "$job" --json)
+like "ended job: root's report, each node's result as the epilog judged it" "$(nodes_json "$out")" \
 	"^$(head -n 3 <<<"$want")
 n4 not_ready devices:_no_EFA_device_under_[^ ]* 0 $((600 * MiB))$"
 report efauser "$job"
