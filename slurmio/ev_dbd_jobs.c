@@ -125,8 +125,8 @@ static bool ended(uint32_t state)
 }
 
 /* Hand over one window's jobs. */
-static int each(const ev_list_t *jobs, int64_t s, int64_t e, uint32_t gpu, ev_dbd_job_fn fn, void *arg,
-		uint64_t *handed)
+static int each(const ev_list_t *jobs, const struct ev_dbd_jobs_query *q, int64_t s, int64_t e, uint32_t gpu,
+		ev_dbd_job_fn fn, void *arg, uint64_t *handed)
 {
 	ev_list_itr_t *it = slurm_list_iterator_create((ev_list_t *)jobs);
 	slurmdb_job_rec_t *j;
@@ -140,6 +140,12 @@ static int each(const ev_list_t *jobs, int64_t s, int64_t e, uint32_t gpu, ev_db
 		 * it belongs to another window, which hands it over there. */
 		if (!ended(j->state) || (int64_t)j->end < s || (int64_t)j->end >= e)
 			continue;
+		/* The user and partition asked for, checked here too: slurmdbd
+		 * (22.05) answered a user's query with other users' jobs that
+		 * ended in the same window. */
+		if ((q->by_uid && j->uid != q->uid) ||
+		    (q->partition && (!j->partition || strcmp(j->partition, q->partition) != 0)))
+			continue;
 		snprintf(uid, sizeof(uid), "%" PRIu32, j->uid);
 		job = (struct ev_dbd_job){
 			.jobid = j->jobid,
@@ -151,7 +157,7 @@ static int each(const ev_list_t *jobs, int64_t s, int64_t e, uint32_t gpu, ev_db
 			.end = (int64_t)j->end,
 			.elapsed = j->elapsed,
 			.gpus = ev_tres_count(j->tres_alloc_str, gpu),
-			.started = j->start != 0,
+			.started = j->alloc_nodes != 0,
 		};
 		(*handed)++;
 		rc = fn(&job, arg);
@@ -199,7 +205,7 @@ int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_db
 		}
 		take = ev_dbd_walk_took(&w, (size_t)slurm_list_count(jobs));
 		if (take)
-			rc = each(jobs, s, e, gpu, fn, arg, &st->jobs);
+			rc = each(jobs, q, s, e, gpu, fn, arg, &st->jobs);
 		slurm_list_destroy(jobs);
 		if (rc)
 			break;
