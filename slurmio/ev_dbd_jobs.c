@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 
 #include "ev_slurm_compat.h"
@@ -125,8 +126,18 @@ static bool ended(uint32_t state)
 }
 
 /* Hand over one window's jobs. */
-static int each(const ev_list_t *jobs, const struct ev_dbd_jobs_query *q, int64_t s, int64_t e, uint32_t gpu,
-		ev_dbd_job_fn fn, void *arg, uint64_t *handed)
+/* Whether j is the asked user's: by name where accounting names one (a
+ * row slurmdbd has only begun to write may carry uid 0 with its user's
+ * name), else by uid. */
+static bool users_job(const slurmdb_job_rec_t *j, const struct ev_dbd_jobs_query *q, const char *name)
+{
+	if (name[0] && j->user && *j->user)
+		return strcmp(j->user, name) == 0;
+	return j->uid == q->uid;
+}
+
+static int each(const ev_list_t *jobs, const struct ev_dbd_jobs_query *q, const char *name, int64_t s, int64_t e,
+		uint32_t gpu, ev_dbd_job_fn fn, void *arg, uint64_t *handed)
 {
 	ev_list_itr_t *it = slurm_list_iterator_create((ev_list_t *)jobs);
 	slurmdb_job_rec_t *j;
@@ -143,7 +154,7 @@ static int each(const ev_list_t *jobs, const struct ev_dbd_jobs_query *q, int64_
 		/* The user and partition asked for, checked here too: slurmdbd
 		 * (22.05) answered a user's query with other users' jobs that
 		 * ended in the same window. */
-		if ((q->by_uid && j->uid != q->uid) ||
+		if ((q->by_uid && !users_job(j, q, name)) ||
 		    (q->partition && (!j->partition || strcmp(j->partition, q->partition) != 0)))
 			continue;
 		snprintf(uid, sizeof(uid), "%" PRIu32, j->uid);
@@ -173,9 +184,13 @@ int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_db
 	struct ev_dbd_walk w;
 	int64_t s, e;
 	uint32_t gpu;
+	char name[256] = "", pwbuf[4096];
+	struct passwd pw, *pwp = NULL;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	if (q->by_uid && getpwuid_r((uid_t)q->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 && pwp)
+		snprintf(name, sizeof(name), "%s", pw.pw_name);
 	/* usage_start 0 makes slurmdbd take "now" instead. */
 	if (q->since < 1 || q->until <= q->since)
 		return ev_errf(err, -EINVAL, "the time range is empty");
@@ -205,7 +220,7 @@ int ev_dbd_jobs_each(struct ev_dbd *db, const struct ev_dbd_jobs_query *q, ev_db
 		}
 		take = ev_dbd_walk_took(&w, (size_t)slurm_list_count(jobs));
 		if (take)
-			rc = each(jobs, q, s, e, gpu, fn, arg, &st->jobs);
+			rc = each(jobs, q, name, s, e, gpu, fn, arg, &st->jobs);
 		slurm_list_destroy(jobs);
 		if (rc)
 			break;

@@ -91,7 +91,11 @@ efa_traffic n1 n2
 finish "$job"
 later=$job
 
-# --- the report over all of them
+# --- the report over all of them. slurmdbd has a job's end a moment after
+# sacct shows it (slurmctld's messages arrive in any order): wait,
+# bounded, until all eight are in its answer.
+all_in() { [ "$("${EV[@]}" report --since "$(date -d "@$since" +%Y-%m-%dT%H:%M:%S)" --json | jq .jobs)" = 8 ]; }
+wait_until 60 all_in
 out=$("${EV[@]}" report --since "$(date -d "@$since" +%Y-%m-%dT%H:%M:%S)" --json); rc=$?
 is "report --since exits 0" "$rc" 0
 is "jobs by verdict, and those without a record, said as such" \
