@@ -126,9 +126,10 @@ static bool ended(uint32_t state)
 }
 
 /* Hand over one window's jobs. */
-/* Whether j is the asked user's: by name where accounting names one (a
- * row slurmdbd has only begun to write may carry uid 0 with its user's
- * name), else by uid. */
+/* Whether j is the asked user's: by the name accounting gives it where it
+ * gives one, else by uid. Seen with 22.05: a query for root's jobs was
+ * answered with jobs of another user that had just ended, which a check of
+ * the uid alone let through; by name they are told apart. */
 static bool users_job(const slurmdb_job_rec_t *j, const struct ev_dbd_jobs_query *q, const char *name)
 {
 	if (name[0] && j->user && *j->user)
