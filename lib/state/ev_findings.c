@@ -22,18 +22,15 @@ int ev_findings_add(const char *state_dir, uint32_t jobid, const char *line, str
 {
 	char path[EV_PATH_CAP], buf[EV_FINDINGS_MAX + 1], out[EV_FINDINGS_LINE_MAX + 1];
 	struct stat st;
-	size_t n = 0;
+	size_t n;
 	long have;
 	int rc, fd;
 
 	if ((rc = ev_state_job_path(state_dir, "findings", jobid, true, path, sizeof(path), err)))
 		return rc;
-	for (; line && line[n] && n < EV_FINDINGS_LINE_MAX - 1; n++)
-		out[n] = (unsigned char)line[n] < 0x20 || line[n] == 0x7f ? '_' : line[n];
-	if (!n)
+	if (!(n = ev_state_line(out, sizeof(out), line)))
 		return 0;
-	out[n++] = '\n';
-	out[n] = '\0';
+	n++;
 	have = ev_state_read_private(path, buf, sizeof(buf), err);
 	if (have >= 0) {
 		buf[have] = '\0';

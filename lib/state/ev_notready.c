@@ -14,7 +14,7 @@ int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, 
 {
 	char path[EV_PATH_CAP], line[EV_NOTREADY_REASON_MAX + 1];
 	struct stat st;
-	size_t n = 0;
+	size_t n;
 	int rc;
 
 	if ((rc = ev_state_job_path(state_dir, "notready", jobid, true, path, sizeof(path), err)))
@@ -22,9 +22,7 @@ int ev_notready_mark(const char *state_dir, uint32_t jobid, const char *reason, 
 	/* The first finding is the one to fix; later steps say the same. */
 	if (lstat(path, &st) == 0)
 		return 0;
-	for (; reason && reason[n] && n < EV_NOTREADY_REASON_MAX - 1; n++)
-		line[n] = (unsigned char)reason[n] < 0x20 || reason[n] == 0x7f ? '_' : reason[n];
-	line[n++] = '\n';
+	n = ev_state_line(line, sizeof(line), reason) + 1;
 	return ev_file_write_atomic_nosync(path, line, n, 0600, err);
 }
 

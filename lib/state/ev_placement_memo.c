@@ -23,11 +23,8 @@ int ev_placement_memo_put(const char *state_dir, uint32_t jobid, const struct ev
 	if (lstat(path, &st) == 0)
 		return 0;
 	n = (size_t)snprintf(line, sizeof(line), "%s", m->different ? "different " : "same\n");
-	if (m->different) {
-		for (const char *w = m->why; *w && n < sizeof(line) - 2; w++)
-			line[n++] = (unsigned char)*w < 0x20 || *w == 0x7f ? '_' : *w;
-		line[n++] = '\n';
-	}
+	if (m->different)
+		n += ev_state_line(line + n, sizeof(line) - n, m->why) + 1;
 	return ev_file_write_atomic_nosync(path, line, n, 0600, err);
 }
 

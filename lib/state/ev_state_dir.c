@@ -114,3 +114,14 @@ int ev_state_job_path(const char *state_dir, const char *sub, uint32_t jobid, bo
 		return ev_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
 	return 0;
 }
+
+size_t ev_state_line(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n] && n + 2 < cap; n++)
+		out[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '_' : s[n];
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	return n;
+}

@@ -38,6 +38,10 @@ long ev_state_read_private(const char *path, char *buf, size_t cap, struct ev_er
  * another negative errno when it could not be named or removed. */
 int ev_state_job_take(const char *state_dir, const char *sub, uint32_t jobid, char *buf, size_t cap, long *got,
 		      struct ev_err *err);
+/* s as one line of a state file: each control byte '_', at most cap - 2
+ * bytes of it, then '\n' and a NUL. Returns the bytes of s taken (the
+ * line's length is one more). */
+size_t ev_state_line(char *out, size_t cap, const char *s);
 /* Missing parents of state_dir are made 0711 (the job's user passes them
  * to reach their copy, ev_job_view.h), state_dir itself 0700. */
 int ev_state_make_dir(const char *state_dir, struct ev_err *err);
