@@ -131,7 +131,7 @@ static int take_text(const char *name, const char *text, enum ev_peer_source src
 int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_peer_cache *cache, int64_t now,
 		      struct ev_jobnet_peers *out, struct ev_err *err)
 {
-	char **names = NULL, **addr = NULL, **hosts = NULL;
+	char **names = NULL, **addr = NULL;
 	bool *resolved = NULL, *alias = NULL;
 	size_t *index = NULL, n = 0, m = 0;
 	struct learned l = { out, NULL, NULL, NULL };
@@ -142,7 +142,7 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_peer_
 	if ((rc = ev_jobenv_peers(e, &names, &n, err)) || !n)
 		return rc;
 	if (!(resolved = calloc(n, sizeof(*resolved))) || !(addr = calloc(n, sizeof(*addr))) ||
-	    !(hosts = calloc(n, sizeof(*hosts))) || !(alias = calloc(n, sizeof(*alias))) ||
+	    !(alias = calloc(n, sizeof(*alias))) ||
 	    !(index = calloc(n, sizeof(*index))) || !(l.addr = calloc(n, sizeof(*l.addr))) ||
 	    !(l.n = calloc(n, sizeof(*l.n)))) {
 		rc = ev_errf(err, -ENOMEM, "out of memory");
@@ -189,11 +189,13 @@ int ev_job_peer_addrs(const struct ev_jobenv *e, bool ask_slurm, struct ev_peer_
 			index[m++] = i;
 	}
 	left = EV_JOBPEERS_RESOLVE_MS - (long)(ev_mono_ms() - start);
-	/* A NodeAddr that is a name: looked up as such, kept under the node's. */
+	/* A NodeAddr that is a name: looked up as such (swapped in for the
+	 * node's name, and back), kept under the node's. */
 	for (size_t j = 0; j < m; j++) {
-		hosts[j] = names[index[j]];
+		char *t = names[index[j]];
+
 		names[index[j]] = addr[index[j]];
-		addr[index[j]] = hosts[j];
+		addr[index[j]] = t;
 	}
 	rc = look_up(names, index, m, left > 200 ? left : 200, EV_PEER_SRC_NODEADDR, NULL, now, &l, resolved, err);
 	for (size_t j = 0; j < m; j++) {
@@ -217,7 +219,6 @@ out:
 	for (size_t i = 0; addr && i < n; i++)
 		free(addr[i]);
 	free(addr);
-	free(hosts);
 	free(alias);
 	free(index);
 	free(l.addr);

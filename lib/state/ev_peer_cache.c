@@ -170,12 +170,9 @@ out:
 
 const struct ev_peer_entry *ev_peer_cache_find(struct ev_peer_cache *c, const char *name)
 {
-	struct ev_peer_entry key;
-
-	if (!c->n || strlen(name) >= sizeof(key.name))
+	if (!c->n)
 		return NULL;
 	settle(c);
-	snprintf(key.name, sizeof(key.name), "%s", name);
 	for (size_t lo = 0, hi = c->n; lo < hi;) {
 		size_t mid = lo + (hi - lo) / 2;
 		int r = strcmp(name, c->e[mid].name);
