@@ -17,12 +17,7 @@ san_env causes
 
 cluster_dir causes
 LOG=$SIM/log/jobs.jsonl
-mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
-job_wrappers
-cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
-for n in n1 n2 n3 n4; do
-	fx "$n" --type p4d.24xlarge --cpus 2
-done
+p4d_sim
 # TCP from the simulated interface counters the test moves; the checks
 # that need real EFA hardware off (the fixture has none of it).
 # The instance type from the test's IMDS server, as on EC2: the versions
@@ -36,7 +31,6 @@ config() {
 		"tcp_source: interface" "checks:" "  devices: off" "  efa_provider: off" "  placement: off" \
 		"  versions: $1" "${@:2}"
 }
-echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh"
@@ -57,12 +51,6 @@ step_job() {
 		-w "$nodes" --efa-verify=report --export="ALL${export:+,$export}" -o "$SIM/out/%j.out" \
 		--wrap "${before:+$before; }srun -N2 -n2 true; echo step_rc=\$?; $(go_wait 60)")
 	check "job $job ($export): its step ran" ran "$job"
-}
-# tcp_traffic NODE...: 300 MiB each way on each node's TCP interface.
-tcp_traffic() {
-	for n in "$@"; do
-		fx "$n" --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))"
-	done
 }
 # cause_of JOB: the record's cause= token ("" if none).
 cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }

@@ -15,15 +15,9 @@ san_env fleet
 
 cluster_dir fleet
 LOG=$SIM/log/jobs.jsonl
-mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
-job_wrappers
-cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
-for n in n1 n2 n3 n4; do
-	fx "$n" --type p4d.24xlarge --cpus 2
-done
+p4d_sim
 write_config "$SIM/efa-verify.yaml" --log "$LOG" "record_wait_ms: 15000" "tcp_source: interface" \
 	"checks:" "  devices: off" "  efa_provider: off" "  placement: off" "  versions: off"
-echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 chmod -R a+rX "$SIM"
 cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh"
@@ -41,11 +35,6 @@ a_job() {
 	check "job $job of $1 on $2 ran" ran "$job"
 }
 efa_traffic() { for n in "$@"; do fx "$n" --add "*:tx_bytes=$((512 * MiB))" --add "*:rx_bytes=$((512 * MiB))"; done; }
-tcp_traffic() {
-	for n in "$@"; do
-		fx "$n" --add "net/ens5:tx_bytes=$((300 * MiB))" --add "net/ens5:rx_bytes=$((300 * MiB))"
-	done
-}
 ended() { sacct -n -X -j "$1" -o State 2>/dev/null | grep -Eq 'COMPLETED|FAILED|CANCELLED|TIMEOUT'; }
 finish() { go "$1"; record "$1" >/dev/null; wait_until 30 ended "$1"; }
 

@@ -62,6 +62,26 @@ san_env() {
 # epilog has ended ($SIM/out/epilog-done-JOB-NODE), so a test waits for
 # that, not a while. A held epilog's pid is in $SIM/out/held-JOB-NODE (a
 # test may kill it, as PrologEpilogTimeout would).
+# p4d_sim: four simulated p4d.24xlarge nodes of 2 CPUs (n1..n4), the job
+# wrappers, the plugin and the plugstack line naming SIM/efa-verify.yaml,
+# for the tests that move the counters themselves (causes.sh, fleet.sh).
+p4d_sim() {
+	local n
+	mkdir -p "$SIM" && chmod 0755 "$CDIR" "$SIM"
+	job_wrappers
+	cp "$top_builddir/spank/.libs/efa_verify.so" "$SIM/"
+	for n in n1 n2 n3 n4; do
+		fx "$n" --type p4d.24xlarge --cpus 2
+	done
+	echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
+}
+# tcp_traffic NODE...: 300 MiB each way on each node's TCP interface.
+tcp_traffic() {
+	local n
+	for n in "$@"; do
+		fx "$n" --add "net/ens5:tx_bytes=$((300 * 1048576))" --add "net/ens5:rx_bytes=$((300 * 1048576))"
+	done
+}
 job_wrappers() {
 	mkdir -p "$SIM/bin" "$SIM/out" && chmod 1777 "$SIM/out"
 	cp "$top_builddir/prolog/efa-verify-prolog" "$top_builddir/epilog/efa-verify-epilog" "$SIM/bin/"
