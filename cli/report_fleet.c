@@ -325,10 +325,15 @@ static void print_human(const struct fleet_view *v)
 	printf("  %-14s %8" PRIu64 "\n", "no record", t->no_record);
 	printf("  %-14s %8" PRIu64, "malformed", t->malformed);
 	if (t->malformed) {
+		/* The parser's words may quote the AdminComment, which another
+		 * tool wrote: never raw to the terminal. */
+		char why[sizeof(t->malformed_why)];
+
 		printf("  jobs");
 		for (size_t i = 0; i < t->n_malformed_jobs; i++)
 			printf("%s %" PRIu32, i ? "," : "", t->malformed_jobs[i]);
-		printf("%s; the first: %s", t->malformed > t->n_malformed_jobs ? ", ..." : "", t->malformed_why);
+		printf("%s; the first: %s", t->malformed > t->n_malformed_jobs ? ", ..." : "",
+		       safe(t->malformed_why, why, sizeof(why)));
 	}
 	printf("\n  (share: of the jobs with a record)\n");
 
