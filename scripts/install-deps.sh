@@ -16,6 +16,7 @@ core=(
 	mariadb-server mariadb-client
 	python3 python3-yaml jq curl valgrind procps iproute2 strace util-linux mount passwd tmux
 	nftables libnftables-dev
+	busybox-static crun dnsmasq-base
 )
 # Host only: packaging tests, the sanitizer and fuzz builds, the roots, the
 # dashboard queries run by Prometheus, promtool (prom_lint.sh).
