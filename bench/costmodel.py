@@ -3,7 +3,10 @@ measured quantity against job size N, extrapolated to sizes no single
 machine can run, and the goals judged from them.
 
 Pure functions over lists of (N, value) points, so tests feed known points
-(tests/integration/bench_costmodel.py) and check the fit.
+(tests/integration/bench_costmodel.py) and check the fit. What is fitted
+(bench/evbench/rig.py model_and_goals): slurmctld's RPCs, efa-verify's
+share of them and the bytes slurmctld sends, per job end, per first enforce
+step and per second (a later step), and the time to the record.
 """
 
 # A linear fit is kept unless it misses a measured point by more than this
@@ -66,12 +69,20 @@ def fit(points, allow_quadratic=False):
     return model
 
 
-def describe(model, fmt="%.4g"):
+def fmt(x, spec="%.4g"):
+    """x as the model lines print it. A quantity measured at 0 at every
+    size (a later step's RPCs of efa-verify's own) fits to 0, which
+    elimination may leave as -0.0 or a rounding residue: printed 0, since
+    "-0" or "1e-16" would read as a measurement."""
+    return spec % (0.0 if abs(x) < 1e-9 else x)
+
+
+def describe(model, spec="%.4g"):
     """'a + b*N (+ c*N^2)' with the coefficients filled in."""
     c = model["coef"]
-    s = (fmt + " + " + fmt + "*N") % (c[0], c[1])
+    s = "%s + %s*N" % (fmt(c[0], spec), fmt(c[1], spec))
     if model["kind"] == "quadratic":
-        s += (" + " + fmt + "*N^2") % c[2]
+        s += " + %s*N^2" % fmt(c[2], spec)
     return s
 
 

@@ -5,15 +5,21 @@ own), one cluster per job size so that cluster size = job size (today's
 first node loads the whole node table: its bytes grow with both). On each,
 for each build given (--builddir, and --baseline-builddir side by side):
 
-  - a job of all N nodes with --efa-verify (enforce): its batch script runs
-    one enforce step on every node, then waits for the rig to say go and
-    notes the time it exits (the last task's exit). From there the rig
-    polls sacct (slurmdbd, not slurmctld: the polling costs slurmctld
+  - a job of all N nodes with --efa-verify (enforce) whose batch script runs
+    no step: it waits for the rig to say go and notes the time it exits.
+    The rig launches the job's first and second steps itself (srun --jobid
+    --overlap on every node), each checked to succeed with efa-verify's
+    environment in every task, and measures each on its own: the first
+    step is where efa-verify asks slurmctld for the job's placement, a
+    later one takes what the first kept (state_dir/placement/JOB on each
+    node). The batch step itself, on the job's first node, is an enforce
+    step too: measured with the job's start (sbatch to every prolog done);
+  - slurmctld's RPCs by type and by user during the job's start, its first
+    step, its second step and its end, from sdiag before and after
+    (differences of its counters: sdiag -r would also reset what others
+    look at; sdiag's own REQUEST_STATS_INFO is left out). From the end the
+    rig polls sacct (slurmdbd, not slurmctld: the polling costs slurmctld
     nothing) until the record says nodes=N/N;
-  - slurmctld's RPCs by type and by user during that job end and during one
-    enforce step launched into the job (srun --jobid --overlap), from sdiag
-    before and after (differences of its counters: sdiag -r would also
-    reset what others look at; sdiag's own REQUEST_STATS_INFO is left out);
   - the bytes slurmctld sent meanwhile to the nodes' addresses, counted by
     an nftables table of the rig's own in this namespace (slurmctld runs
     here, on S.1): IP packets (headers included) from S.1's slurmctld port
@@ -21,11 +27,14 @@ for each build given (--builddir, and --baseline-builddir side by side):
     slurmctld starts: launch, terminate);
   - the first node's epilog wall time, and every epilog's start, from
     timestamps its wrapper writes around it;
-  - the enforce step launch's wall time with the plugin and without it in
-    plugstack (interleaved, median);
+  - enforce launches after the first with the plugin and without it in
+    plugstack (interleaved, median), and the same with every node's
+    placement memo removed before each plugin launch, so that each is a
+    first step as far as slurmctld is concerned;
   - and once per cluster the same job with efa-verify out of the way (no
-    plugin, prolog and epilog wrappers doing nothing): what Slurm alone
-    costs, so efa-verify's share is the difference.
+    plugin, prolog and epilog wrappers doing nothing), its first and second
+    steps launched the same way: what Slurm alone costs, so efa-verify's
+    share is the difference.
 
 From these points it fits the cost model (bench/costmodel.py) and judges
 the goals. Every cluster run holds the host's cluster lock
@@ -46,6 +55,11 @@ from evbench.stats import median
 
 PORT_BASE = port_base("bench_scale")
 CLUSTER_DIR = "/run/efa-verify-bench-scale"
+# The nodes' fixtures, wrappers, state and logs, made once for every size:
+# not under CLUSTER_DIR, which the host lock guards only while one cluster
+# runs (between sizes a test may take the lock and reset CLUSTER_DIR; this
+# rig's own quick mode is one, tests/cluster/scale_rig.sh).
+SIM_DIR = "/run/efa-verify-bench-scale-sim.%d"
 POLL = 0.1            # sacct poll interval (s)
 NFT_TABLE = "evbench_scale_%d" % PORT_BASE
 STATS_RPCS = ("REQUEST_STATS_INFO", "REQUEST_RESET_STATS")
@@ -57,10 +71,11 @@ EXTRAPOLATE = (1024, 8192)
 class Rig:
     def __init__(self, a, rn, tmp):
         self.a, self.rn, self.tmp = a, rn, tmp
-        self.sim = os.path.join(CLUSTER_DIR, "sim")
+        self.sim = SIM_DIR % os.getpid()
         self.cluster = Cluster(CLUSTER_DIR, PORT_BASE)
         self.env = None
         self.addr = None
+        self.nft_live = False
         self.results = {}       # (build, N) -> dict
         self.reference = {}     # N -> dict (no efa-verify)
 
@@ -87,10 +102,12 @@ class Rig:
     # -------------------------------------------------------------- setup
 
     def prepare(self, builds, nmax):
-        self.cluster.reset()
+        shutil.rmtree(self.sim, ignore_errors=True)
+        if not self.a.keep_cluster:
+            self.rn.defer(lambda: shutil.rmtree(self.sim, ignore_errors=True))
         os.makedirs(os.path.join(self.sim, "out"))
         os.makedirs(os.path.join(self.sim, "fakeprov"))
-        os.chmod(CLUSTER_DIR, 0o755)
+        os.chmod(self.sim, 0o755)
         os.chmod(os.path.join(self.sim, "out"), 0o1777)
         for name, bdir in builds:
             d = os.path.join(self.sim, "builds", name)
@@ -114,9 +131,12 @@ class Rig:
                                    "region": "us-east-1", "group_name": "pg-scale",
                                    "instance_id": "i-%017x" % k} for k in range(1, nmax + 1)}, f)
         sim = self.sim
+        # The prolog's wrapper notes each node's prolog done: the job has
+        # started once all are, and its first step may be measured.
         with open(os.path.join(sim, "prolog.sh"), "w") as f:
-            f.write("#!/bin/sh\n[ -e %s/bypass ] && exit 0\nread -r b < %s/current\n"
-                    "exec %s/builds/$b/efa-verify-prolog -c %s/efa-verify.yaml\n" % (sim, sim, sim, sim))
+            f.write("#!/bin/sh\nrc=0\nif [ ! -e %s/bypass ]; then\n\tread -r b < %s/current\n"
+                    "\t%s/builds/$b/efa-verify-prolog -c %s/efa-verify.yaml\n\trc=$?\nfi\n"
+                    ": > %s/out/pr-$SLURM_JOB_ID-$SLURMD_NODENAME\nexit $rc\n" % (sim, sim, sim, sim, sim))
         # The epilog's wrapper notes when it started and ended: the first
         # node's wall time, and the last epilog's start for the 5 s goal.
         with open(os.path.join(sim, "epilog.sh"), "w") as f:
@@ -163,6 +183,8 @@ class Rig:
         args = ["--nodes", str(n), "--plugstack", os.path.join(self.sim, "plugstack.conf"),
                 "--prolog", os.path.join(self.sim, "prolog.sh"), "--epilog", os.path.join(self.sim, "epilog.sh"),
                 "--env", "FI_PROVIDER_PATH=" + os.path.join(self.sim, "fakeprov")]
+        # Under the lock: what another run or test left there is gone.
+        self.cluster.reset()
         t0 = time.time()
         self.cluster.up(args, "%d-node cluster" % n, timeout=600)
         self.up_seconds = time.time() - t0
@@ -181,6 +203,8 @@ class Rig:
     # ------------------------------------------------------------- counters
 
     def nft_up(self, n):
+        # What a killed run left (under the lock: not a test's own).
+        self.nft_live = True
         self.nft_down()
         spec = """table inet %s {
   counter ctld_replies { }
@@ -196,9 +220,16 @@ class Rig:
         r = subprocess.run(["nft", "-f", "-"], input=spec, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("nft: " + r.stderr)
+        self.nft_live = True
         self.rn.defer(self.nft_down)
 
     def nft_down(self):
+        """The table gone, only while this rig holds the lock and the
+        table is its own: the deferred call at exit runs without the lock,
+        when a test may have made one of the same name."""
+        if not self.nft_live:
+            return
+        self.nft_live = False
         subprocess.run(["nft", "delete", "table", "inet", NFT_TABLE], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
 
@@ -235,34 +266,34 @@ class Rig:
     # ------------------------------------------------------------ one job
 
     def job(self, n, build, steps):
-        """One N-node job with efa-verify of BUILD (None: out of the way);
-        its enforce step launch and its end measured."""
+        """One N-node job with efa-verify of BUILD (None: out of the way):
+        its start, its first and second steps, launches after those, and
+        its end measured."""
         out = os.path.join(self.sim, "out")
         self.use(build)
-        script = ("srun true || touch {o}/srunfail-$SLURM_JOB_ID; touch {o}/ran-$SLURM_JOB_ID; i=0; "
+        # No step in the script: the job's first step is the rig's, to be
+        # measured (the batch step is the only one before it).
+        script = ("touch {o}/ran-$SLURM_JOB_ID; i=0; "
                   "while [ ! -e {o}/go-$SLURM_JOB_ID ] && [ $i -lt 6000 ]; do sleep 0.1; i=$((i+1)); done; "
                   "date +%s.%N > {o}/end-$SLURM_JOB_ID").format(o=out)
         argv = ["sbatch", "--parsable", "-N", str(n), "--ntasks-per-node=1", "-o", out + "/%j.out"]
         if build:
             argv.append("--efa-verify")
-        job = self.sh(argv + ["--wrap", script], user=True).strip().split(";")[0]
-        r = {"job": job, "nodes": n}
-        self.wait("job %s to run (its prologs and enforce step done)" % job,
-                  lambda: os.path.exists("%s/ran-%s" % (out, job)), 120 + 3 * n)
-        if os.path.exists("%s/srunfail-%s" % (out, job)):
-            raise RuntimeError("job %s: its enforce step on %d nodes failed: %s" % (
-                job, n, open("%s/%s.out" % (out, job)).read()[-1000:]))
-        step = ["srun", "--jobid", job, "--overlap", "-N", str(n), "--ntasks-per-node=1", "true"]
-        # One step launch: RPCs and bytes.
         s0 = self.settle()
         b0 = self.nft_bytes()
-        w = self.timed_user(step)
-        s1 = self.settle(("REQUEST_STEP_COMPLETE", s0["types"].get("REQUEST_STEP_COMPLETE", 0) + 1))
+        job = self.sh(argv + ["--wrap", script], user=True).strip().split(";")[0]
+        r = {"job": job, "nodes": n}
+        self.wait("job %s to start (its %d prologs done, its batch script running)" % (job, n),
+                  lambda: os.path.exists("%s/ran-%s" % (out, job)) and self.prologs_done(job) >= n, 120 + 3 * n)
+        s1 = self.settle()
         b1 = self.nft_bytes()
-        r["step"] = diff_stats(s0, s1, b0, b1)
-        r["step_wall"] = w
+        r["start"] = diff_stats(s0, s1, b0, b1)
+        r["step1"] = self.step(job, n, build, 1)
+        r["step2"] = self.step(job, n, build, 2)
+        step = ["srun", "--jobid", job, "--overlap", "-N", str(n), "--ntasks-per-node=1", "true"]
         if steps:
             r["launch"] = self.launch_times(job, n, build, steps, step)
+            r["launch_first"], r["first_afresh"] = self.first_launch_times(job, n, build, steps, step)
         # The job's end.
         s0 = self.settle()
         b0 = self.nft_bytes()
@@ -304,6 +335,40 @@ class Rig:
             r["after_last_epilog_start"] = t_seen - r["last_epilog_start"]
             r["node_lines"] = self.node_lines(job)
         return r
+
+    def step(self, job, n, build, k):
+        """The job's step K (1: its first) on every node, launched as a
+        user would: slurmctld's RPCs and bytes for it, its wall time. It
+        must succeed, and each task must have found FI_PROVIDER=efa, which
+        only the plugin sets (unset with efa-verify out of the way): the
+        step ran through efa-verify's judgement on every node, or the
+        figures would be Slurm's alone."""
+        out = os.path.join(self.sim, "out")
+        tag = "%s-%d" % (job, k)
+        argv = ["srun", "--jobid", job, "--overlap", "-N", str(n), "--ntasks-per-node=1", "sh", "-c",
+                'echo "${FI_PROVIDER:-unset}" > %s/env-%s-$SLURMD_NODENAME' % (out, tag)]
+        s0 = self.settle()
+        b0 = self.nft_bytes()
+        w = self.timed_user(argv)
+        s1 = self.settle(("REQUEST_STEP_COMPLETE", s0["types"].get("REQUEST_STEP_COMPLETE", 0) + 1))
+        b1 = self.nft_bytes()
+        want = "efa" if build else "unset"
+        got = {}
+        for f in os.listdir(out):
+            if f.startswith("env-%s-" % tag):
+                with open(os.path.join(out, f)) as fh:
+                    got[f[len("env-%s-" % tag):]] = fh.read().strip()
+        wrong = sorted(node for node, v in got.items() if v != want)
+        if len(got) != n or wrong:
+            raise RuntimeError("job %s step %d: FI_PROVIDER=%s wanted in every task: %d of %d nodes wrote it, "
+                               "wrong on %s" % (job, k, want, len(got), n, ", ".join(wrong[:8]) or "none"))
+        d = diff_stats(s0, s1, b0, b1)
+        d["wall"] = w
+        return d
+
+    def prologs_done(self, job):
+        pre = "pr-%s-" % job
+        return sum(1 for f in os.listdir(os.path.join(self.sim, "out")) if f.startswith(pre))
 
     def plugin_warnings(self, job):
         """Nodes whose plugin said anything but ok in this job's steps
@@ -371,6 +436,35 @@ class Rig:
                 got[v].append(self.timed_user(step))
         self.set_plugstack(build)
         return got
+
+    def memo_path(self, job, node):
+        return os.path.join(self.sim, "state", node, "placement", job)
+
+    def first_launch_times(self, job, n, build, steps, step):
+        """As launch_times, with each plugin launch a job's first as far
+        as slurmctld is concerned: every node's placement memo removed
+        before it, so every node asks slurmctld for the job's placement
+        again. Returns the times and how many of the plugin launches left
+        a memo on every node again (each judged placement afresh; fewer
+        means the row measured less than a first step)."""
+        got = {"plugin": [], "none": []}
+        nodes = ["n%d" % k for k in range(1, n + 1)]
+        afresh = 0
+        for i in range(steps):
+            order = ("plugin", "none") if i % 2 == 0 else ("none", "plugin")
+            for v in order:
+                self.set_plugstack(build if v == "plugin" else None)
+                if v == "plugin":
+                    for node in nodes:
+                        try:
+                            os.unlink(self.memo_path(job, node))
+                        except FileNotFoundError:
+                            pass
+                got[v].append(self.timed_user(step))
+                if v == "plugin" and all(os.path.exists(self.memo_path(job, node)) for node in nodes):
+                    afresh += 1
+        self.set_plugstack(build)
+        return got, afresh
 
 
 # ------------------------------------------------------------------ parsing
@@ -453,6 +547,22 @@ def fmt_s(x):
     return "%.3f" % x
 
 
+def per_node(x, n):
+    return "%.2f" % (x / n)
+
+
+def own_types(d, ref):
+    """The RPC types of d beyond Slurm alone's ref (same window, same job
+    shape): efa-verify's own, by type."""
+    got = {k: d["types"].get(k, 0) - ref["types"].get(k, 0) for k in set(d["types"]) | set(ref["types"])}
+    return {k: v for k, v in got.items() if v}
+
+
+# The windows the rig measures, as the table and the model name them.
+WINDOWS = (("start", "job_start", "job start"), ("step1", "first_step", "first step"),
+           ("step2", "second_step", "second step"), ("end", "job_end", "job end"))
+
+
 def report(a, rig, builds, sizes):
     names = [b[0] for b in builds]
     R, ref = rig.results, rig.reference
@@ -464,24 +574,30 @@ def report(a, rig, builds, sizes):
     def add(metric, n, vals, refv="-"):
         lines.append([metric, str(n)] + vals + [refv])
 
+    def launch(metric, n, key):
+        add(metric + "_plugin_ms", n, ["%.1f" % (median(R[(b, n)][key]["plugin"]) * 1e3) for b in names])
+        add(metric + "_none_ms", n, ["%.1f" % (median(R[(b, n)][key]["none"]) * 1e3) for b in names])
+        add(metric + "_overhead_pct", n, ["%+.1f" % overhead(R[(b, n)][key]) for b in names])
+
     for n in sizes:
         add("time_to_record_s", n, [fmt_s(R[(b, n)]["to_record"]) for b in names])
         add("record_after_last_epilog_start_s", n, [fmt_s(R[(b, n)]["after_last_epilog_start"]) for b in names])
         add("record_poll_resolution_s", n, [fmt_s(R[(b, n)]["resolution"]) for b in names])
         add("first_node_epilog_s", n, [fmt_s(R[(b, n)]["first_epilog"]) for b in names],
             fmt_s(ref[n]["first_epilog"]))
-        add("ctld_rpcs_job_end", n, [str(R[(b, n)]["end"]["rpcs"]) for b in names], str(ref[n]["end"]["rpcs"]))
-        add("efa_verify_rpcs_job_end_per_node", n,
-            ["%.2f" % ((R[(b, n)]["end"]["rpcs"] - ref[n]["end"]["rpcs"]) / n) for b in names])
-        add("ctld_bytes_job_end", n, [str(bytes_of(R[(b, n)]["end"])) for b in names],
-            str(bytes_of(ref[n]["end"])))
-        add("ctld_rpcs_enforce_step", n, [str(R[(b, n)]["step"]["rpcs"]) for b in names],
-            str(ref[n]["step"]["rpcs"]))
-        add("ctld_bytes_enforce_step", n, [str(bytes_of(R[(b, n)]["step"])) for b in names],
-            str(bytes_of(ref[n]["step"])))
-        add("enforce_launch_plugin_ms", n, ["%.1f" % (median(R[(b, n)]["launch"]["plugin"]) * 1e3) for b in names])
-        add("enforce_launch_none_ms", n, ["%.1f" % (median(R[(b, n)]["launch"]["none"]) * 1e3) for b in names])
-        add("enforce_launch_overhead_pct", n, ["%+.1f" % overhead(R[(b, n)]) for b in names])
+        for key, name, _ in WINDOWS:
+            add("ctld_rpcs_" + name, n, [str(R[(b, n)][key]["rpcs"]) for b in names], str(ref[n][key]["rpcs"]))
+            add("efa_verify_rpcs_%s_per_node" % name, n,
+                [per_node(R[(b, n)][key]["rpcs"] - ref[n][key]["rpcs"], n) for b in names])
+            add("ctld_bytes_" + name, n, [str(bytes_of(R[(b, n)][key])) for b in names],
+                str(bytes_of(ref[n][key])))
+        for key, name in (("step1", "first_step"), ("step2", "second_step")):
+            add(name + "_wall_ms", n, ["%.1f" % (R[(b, n)][key]["wall"] * 1e3) for b in names],
+                "%.1f" % (ref[n][key]["wall"] * 1e3))
+        launch("enforce_launch", n, "launch")
+        launch("enforce_first_launch", n, "launch_first")
+        add("enforce_first_launch_judged_afresh", n,
+            ["%d/%d" % (R[(b, n)]["first_afresh"], len(R[(b, n)]["launch_first"]["plugin"])) for b in names])
         add("node_lines", n, ["%d/%d" % (len(R[(b, n)]["node_lines"]), n) for b in names])
         add("nodes_plugin_warned", n, [str(len(R[(b, n)]["warned"])) for b in names])
     w = [max(len(r[i]) for r in lines + [head]) for i in range(len(head))]
@@ -492,27 +608,40 @@ def report(a, rig, builds, sizes):
     for n in sizes:
         for b in names:
             x = R[(b, n)]
-            print("rpcs %s %d job end: %s; by user: %s" % (b, n, types_str(x["end"]["types"]),
-                                                            types_str(x["end"]["users"])))
-            print("rpcs %s %d enforce step: %s; by user: %s" % (b, n, types_str(x["step"]["types"]),
-                                                                types_str(x["step"]["users"])))
+            for key, _, what in WINDOWS:
+                print("rpcs %s %d %s: %s; by user: %s; efa-verify's own: %s" % (
+                    b, n, what, types_str(x[key]["types"]), types_str(x[key]["users"]),
+                    types_str(own_types(x[key], ref[n][key]))))
             print("record %s %d: job %s, %s" % (b, n, x["job"], x["record"]))
-        print("rpcs none %d job end: %s" % (n, types_str(ref[n]["end"]["types"])))
-        print("rpcs none %d step: %s" % (n, types_str(ref[n]["step"]["types"])))
+        for key, _, what in WINDOWS:
+            print("rpcs none %d %s: %s" % (n, what, types_str(ref[n][key]["types"])))
     print("note: RPCs are the differences of sdiag's counters before and after (sdiag's own "
-          "REQUEST_STATS_INFO left out); a job end runs from the rig's go to every node's "
-          "MESSAGE_EPILOG_COMPLETE, the counts then unchanged for 1 s")
+          "REQUEST_STATS_INFO left out), each window ending once the counts are unchanged for 1 s; "
+          "efa-verify's own is the build's count minus Slurm alone's for the same window of the same "
+          "job shape (a negative type is Slurm's own varying between the two jobs)")
+    print("note: job start runs from before sbatch to every node's prolog done and the batch script "
+          "running: with efa-verify it holds the batch step's, the job's first enforce step on its "
+          "first node; first and second step are the rig's `srun --jobid J --overlap -N N sh -c "
+          "'echo $FI_PROVIDER > file'` one after the other (every task checked to have FI_PROVIDER=efa, "
+          "unset without efa-verify); a job end runs from the rig's go to every node's "
+          "MESSAGE_EPILOG_COMPLETE")
     print("note: bytes are IP packets slurmctld (%s) sent to the nodes' addresses, counted by nftables "
           "table inet %s: from its port %d (replies) plus to the slurmd ports (messages it starts)"
           % (rig.addr, NFT_TABLE, rig.ctld_port))
-    print("note: time_to_record_s runs from the batch script's last command (after its enforce step "
-          "ended: the last task's exit) to the end of the sacct call that first showed nodes=N/N; "
-          "record_poll_resolution_s is how far back the record may have appeared (the call's own "
-          "time plus the poll interval)")
+    print("note: time_to_record_s runs from the batch script's last command (once the rig said go, "
+          "every step long over: the last task's exit) to the end of the sacct call that first showed "
+          "nodes=N/N; record_poll_resolution_s is how far back the record may have appeared (the call's "
+          "own time plus the poll interval)")
     print("note: nodes_plugin_warned: nodes where the plugin logged a warning or refusal in the measured "
           "job's steps (slurmd's logs); 0 means every node ran every check")
-    print("note: enforce launch: `srun --jobid J --overlap -N N true` into the running job, plugstack "
-          "`optional efa_verify.so mode=enforce` vs empty, interleaved, %d each, median" % a.scale_steps)
+    print("note: first_step_wall_ms and second_step_wall_ms are one launch each, beside Slurm alone's "
+          "one of the same job shape: single samples, not the goal's")
+    print("note: enforce_launch: `srun --jobid J --overlap -N N true` into the running job after its "
+          "first two steps (each a step after the first), plugstack `optional efa_verify.so "
+          "mode=enforce` vs empty, interleaved, %d each, median; enforce_first_launch: the same with "
+          "every node's placement memo (state_dir/placement/J) removed before each plugin launch, so "
+          "each asks slurmctld as a job's first step does; judged_afresh: launches after which every "
+          "node had written its memo again" % a.scale_steps)
     print()
     goals = []
     for b in names:
@@ -524,8 +653,8 @@ def bytes_of(d):
     return d["replies"] + d["requests"]
 
 
-def overhead(r):
-    return (median(r["launch"]["plugin"]) - median(r["launch"]["none"])) / median(r["launch"]["none"]) * 100
+def overhead(launch):
+    return (median(launch["plugin"]) - median(launch["none"])) / median(launch["none"]) * 100
 
 
 def types_str(d):
@@ -534,13 +663,14 @@ def types_str(d):
 
 def model_and_goals(b, R, ref, sizes, a):
     goals = []
-    pts = {
-        "rpcs_per_job_end": [(n, R[(b, n)]["end"]["rpcs"]) for n in sizes],
-        "efa_verify_rpcs_per_job_end": [(n, R[(b, n)]["end"]["rpcs"] - ref[n]["end"]["rpcs"]) for n in sizes],
-        "ctld_bytes_per_job_end": [(n, bytes_of(R[(b, n)]["end"])) for n in sizes],
-        "ctld_bytes_per_enforce_step": [(n, bytes_of(R[(b, n)]["step"])) for n in sizes],
-        "time_to_record_s": [(n, R[(b, n)]["to_record"]) for n in sizes],
-    }
+    pts = {}
+    for key, name, _ in WINDOWS:
+        if key == "start":
+            continue
+        pts["rpcs_per_" + name] = [(n, R[(b, n)][key]["rpcs"]) for n in sizes]
+        pts["efa_verify_rpcs_per_" + name] = [(n, R[(b, n)][key]["rpcs"] - ref[n][key]["rpcs"]) for n in sizes]
+        pts["ctld_bytes_per_" + name] = [(n, bytes_of(R[(b, n)][key])) for n in sizes]
+    pts["time_to_record_s"] = [(n, R[(b, n)]["to_record"]) for n in sizes]
     models = {}
     print("== cost model (%s): least squares over the measured sizes, cluster size = job size" % b)
     for k, p in pts.items():
@@ -550,7 +680,7 @@ def model_and_goals(b, R, ref, sizes, a):
             continue
         m = costmodel.fit(p, allow_quadratic=k.startswith("ctld_bytes"))
         models[k] = m
-        ext = "; ".join("N=%d: %.4g" % (x, costmodel.predict(m["coef"], x)) for x in EXTRAPOLATE)
+        ext = "; ".join("N=%d: %s" % (x, costmodel.fmt(costmodel.predict(m["coef"], x))) for x in EXTRAPOLATE)
         print("model %s %s: %s = %s (line's worst miss %.0f%%); inputs %s; extrapolated %s" % (
             b, k, m["kind"], costmodel.describe(m), m["linear_miss"] * 100, inputs, ext))
     print("note: bytes may be fitted with an N^2 term (today's first node polls the whole node table, "
@@ -559,21 +689,33 @@ def model_and_goals(b, R, ref, sizes, a):
     big = max(sizes)
     at = big >= GOAL_NODES
     timed = not a.quick
+
+    def not_judged():
+        return "not judged (%s)" % ("quick" if not timed else "largest size %d" % big)
+
     r = R[(b, big)]
     v = r["after_last_epilog_start"]
     goals.append((b, "record complete in sacct within 5 s of the last epilog's start, %d nodes" % GOAL_NODES,
                   "%.2f s at %d nodes" % (v, big),
-                  costmodel.judge(v, "<=", 5.0) if at and timed else
-                  "not judged (%s)" % ("quick" if not timed else "largest size %d" % big)))
+                  costmodel.judge(v, "<=", 5.0) if at and timed else not_judged()))
+    # Counted, not timed: judged in quick mode too, at every size measured.
+    own = [(n, (R[(b, n)]["step2"]["rpcs"] - ref[n]["step2"]["rpcs"]) / n) for n in sizes]
+    worst = max(x for _, x in own)
+    types = own_types(R[(b, big)]["step2"], ref[big]["step2"])
+    goals.append((b, "enforce steps after the first: 0 slurmctld RPCs per node of efa-verify's own "
+                     "(second step minus Slurm alone's)",
+                  "%s per node at %s nodes%s" % (" / ".join("%.2f" % x for _, x in own),
+                                                 " / ".join(str(n) for n, _ in own),
+                                                 "" if not types else " (%d nodes: %s)" % (big, types_str(types))),
+                  costmodel.judge(worst, "<=", 0.0)))
     per = max((R[(b, n)]["end"]["rpcs"] - ref[n]["end"]["rpcs"]) / n for n in sizes)
     tot = max(R[(b, n)]["end"]["rpcs"] / n for n in sizes)
     goals.append((b, "at most 3 slurmctld RPCs per node per job end (efa-verify's: with minus without)",
                   "%.2f per node (%.2f with Slurm's own)" % (per, tot), costmodel.judge(per, "<=", 3.0)))
-    o = overhead(r)
-    goals.append((b, "enforce step launch on %d nodes within 10%% of no plugin" % GOAL_NODES,
-                  "%+.1f%% at %d nodes" % (o, big),
-                  costmodel.judge(o, "<=", 10.0) if at and timed else
-                  "not judged (%s)" % ("quick" if not timed else "largest size %d" % big)))
+    o = overhead(r["launch"])
+    goals.append((b, "enforce step launch on %d nodes within 5%% of no plugin (steps after the first)" % GOAL_NODES,
+                  "%+.1f%% at %d nodes (a first step: %+.1f%%, no goal)" % (o, big, overhead(r["launch_first"])),
+                  costmodel.judge(o, "<=", 5.0) if at and timed else not_judged()))
     m = models.get("ctld_bytes_per_job_end")
     if m:
         p = costmodel.predict(m["coef"], 8192)

@@ -60,6 +60,22 @@ pts = [(k, 7 + 0.25 * k * k + (1 if k % 2 else -1)) for k in (4, 8, 16, 32, 64)]
 m = costmodel.fit(pts, allow_quadratic=True)
 ok(m["kind"] == "quadratic" and close(m["coef"][2], 0.25, 1e-2), "5 noisy points: c near 0.25", m["coef"])
 
+# A later step's RPCs of efa-verify's own, 0 at every size: the line is 0,
+# extrapolated 0, and printed "0 + 0*N", never "-0" or a rounding residue.
+m = costmodel.fit([(16, 0), (32, 0), (64, 0)])
+ok(m["kind"] == "linear" and m["linear_miss"] == 0, "zeros: linear, no miss", m)
+ok(costmodel.predict(m["coef"], 8192) == 0, "zeros: 0 at 8192", m["coef"])
+ok(costmodel.describe(m) == "0 + 0*N", "zeros: described 0 + 0*N", costmodel.describe(m))
+ok(costmodel.fmt(-0.0) == "0" and costmodel.fmt(-1e-13) == "0", "fmt: -0 and residues print 0",
+   costmodel.fmt(-0.0), costmodel.fmt(-1e-13))
+ok(costmodel.fmt(-3.5) == "-3.5" and costmodel.fmt(24370.4) == "2.437e+04", "fmt: other values as %.4g",
+   costmodel.fmt(-3.5), costmodel.fmt(24370.4))
+# A first step: 3 RPCs on every node but the first (which the batch step
+# judged): 3N - 3, exactly.
+m = costmodel.fit([(16, 45), (32, 93), (64, 189)])
+ok(m["kind"] == "linear" and close(m["coef"][0], -3) and close(m["coef"][1], 3), "3N - 3: a=-3 b=3", m["coef"])
+ok(costmodel.describe(m) == "-3 + 3*N", "3N - 3 described", costmodel.describe(m))
+
 # Too few sizes: refused, not guessed.
 try:
     costmodel.fit([(16, 1), (16, 2)])
