@@ -3,12 +3,14 @@
 Slurm cluster of 16, 32 and 64 slurmd nodes on this machine, one per job
 size; for each, a job of all its nodes with --efa-verify and the same job
 with efa-verify out of the way: time to record, slurmctld's RPCs and bytes
-per job end and per enforce step, the first node's epilog, enforce launch
-with and without the plugin. Then the cost model (bench/costmodel.py)
-fitted to them and the goals. bench/evbench/rig.py says how.
+per job start, per job end and for the job's first and second enforce
+steps apart, the first node's epilog, enforce launch with and without the
+plugin. Then the cost model (bench/costmodel.py) fitted to them and the
+goals. bench/evbench/rig.py says how.
 
 Needs root, Slurm and nft; holds the host's cluster lock one cluster at a
-time. It takes the whole machine: not for a shared one.
+time, waiting for it. It takes the whole machine while it runs: on a
+shared one, note the load with its timings.
 """
 import argparse
 import os
