@@ -55,8 +55,8 @@ from evbench.stats import median
 
 PORT_BASE = port_base("bench_scale")
 CLUSTER_DIR = "/run/efa-verify-bench-scale"
-# The nodes' fixtures, wrappers, state and logs, made once for every size:
-# not under CLUSTER_DIR, which the host lock guards only while one cluster
+# The nodes' fixtures and wrappers, made once for every size (their state
+# and logs anew with each cluster): not under CLUSTER_DIR, which the host lock guards only while one cluster
 # runs (between sizes a test may take the lock and reset CLUSTER_DIR; this
 # rig's own quick mode is one, tests/cluster/scale_rig.sh).
 SIM_DIR = "/run/efa-verify-bench-scale-sim.%d"
@@ -185,6 +185,15 @@ class Rig:
                 "--env", "FI_PROVIDER_PATH=" + os.path.join(self.sim, "fakeprov")]
         # Under the lock: what another run or test left there is gone.
         self.cluster.reset()
+        # A new cluster numbers its jobs from 1 again: the files the rig
+        # and the nodes keep by job id (the batch script's go, the env and
+        # epilog notes, the job log, state_dir's per-job files) go with
+        # the last one, or the new job 1 would find the old one's.
+        for d in ("out", "log", "state"):
+            p = os.path.join(self.sim, d)
+            shutil.rmtree(p, ignore_errors=True)
+            os.makedirs(p)
+        os.chmod(os.path.join(self.sim, "out"), 0o1777)
         t0 = time.time()
         self.cluster.up(args, "%d-node cluster" % n, timeout=600)
         self.up_seconds = time.time() - t0
