@@ -56,9 +56,10 @@ from evbench.stats import median
 PORT_BASE = port_base("bench_scale")
 CLUSTER_DIR = "/run/efa-verify-bench-scale"
 # The nodes' fixtures and wrappers, made once for every size (their state
-# and logs anew with each cluster): not under CLUSTER_DIR, which the host lock guards only while one cluster
-# runs (between sizes a test may take the lock and reset CLUSTER_DIR; this
-# rig's own quick mode is one, tests/cluster/scale_rig.sh).
+# and logs anew with each cluster): not under CLUSTER_DIR, which the host
+# lock guards only while one cluster runs (between sizes a test may take
+# the lock and reset CLUSTER_DIR; this rig's own quick mode is one,
+# tests/cluster/scale_rig.sh).
 SIM_DIR = "/run/efa-verify-bench-scale-sim.%d"
 POLL = 0.1            # sacct poll interval (s)
 NFT_TABLE = "evbench_scale_%d" % PORT_BASE
