@@ -4,8 +4,8 @@ machine can run, and the goals judged from them.
 
 Pure functions over lists of (N, value) points, so tests feed known points
 (tests/integration/bench_costmodel.py) and check the fit. What is fitted
-(bench/evbench/rig.py model_and_goals): slurmctld's RPCs, efa-verify's
-share of them and the bytes slurmctld sends, per job end, per first enforce
+(bench/evbench/rig.py model_and_goals): slurmctld's RPCs and the bytes
+it sends, and efa-verify's share of each, per job end, per first enforce
 step and per second (a later step), and the time to the record.
 """
 

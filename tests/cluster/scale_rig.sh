@@ -67,7 +67,7 @@ for w in "job start" "first step" "second step" "job end"; do
 		"^rpcs build $N $w: .*; by user: .*; efa-verify's own: [A-Z_a-z0-9 ,-]+$"
 done
 for w in first_step second_step job_end; do
-	for k in rpcs_per_ efa_verify_rpcs_per_ ctld_bytes_per_; do
+	for k in rpcs_per_ efa_verify_rpcs_per_ ctld_bytes_per_ efa_verify_bytes_per_; do
 		like "model line $k$w (one size: not fitted)" "$out" "^model build $k$w: not fitted \(one size\); inputs N=$N:-?$NUM$"
 	done
 done
