@@ -222,16 +222,23 @@ class Rig:
   chain out {
     type filter hook output priority 0; policy accept;
     ip saddr %s ip daddr != %s tcp sport %d counter name ctld_replies
-    ip saddr %s ip daddr != %s tcp dport %d-%d counter name ctld_requests
+    ip saddr %s ip daddr != %s tcp dport %d-%d meta skuid %d counter name ctld_requests
   }
 }
 """ % (NFT_TABLE, self.addr, self.addr, self.ctld_port, self.addr, self.addr,
-            PORT_BASE + 401, PORT_BASE + 400 + n)
+            PORT_BASE + 401, PORT_BASE + 400 + n, self.ctld_uid())
         r = subprocess.run(["nft", "-f", "-"], input=spec, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("nft: " + r.stderr)
         self.nft_live = True
         self.rn.defer(self.nft_down)
+
+    def ctld_uid(self):
+        """slurmctld's uid: srun runs on slurmctld's address too, and its
+        launch messages to the slurmd ports (a step's bulk) are the user's
+        sockets, not slurmctld's."""
+        with open(os.path.join(CLUSTER_DIR, "run/slurmctld.pid")) as f:
+            return os.stat("/proc/%d" % int(f.read().split()[0])).st_uid
 
     def nft_down(self):
         """The table gone, only while this rig holds the lock and the
@@ -636,7 +643,8 @@ def report(a, rig, builds, sizes):
           "unset without efa-verify); a job end runs from the rig's go to every node's "
           "MESSAGE_EPILOG_COMPLETE")
     print("note: bytes are IP packets slurmctld (%s) sent to the nodes' addresses, counted by nftables "
-          "table inet %s: from its port %d (replies) plus to the slurmd ports (messages it starts)"
+          "table inet %s: from its port %d (replies) plus to the slurmd ports from its uid's sockets "
+          "(messages it starts; srun's launch messages leave the same address, as the user)"
           % (rig.addr, NFT_TABLE, rig.ctld_port))
     print("note: time_to_record_s runs from the batch script's last command (once the rig said go, "
           "every step long over: the last task's exit) to the end of the sacct call that first showed "
