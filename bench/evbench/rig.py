@@ -1,8 +1,8 @@
 """The scale rig of bench/run --scale and bench/scale.py: a real Slurm cluster of
 16, 32 and 64 slurmd nodes on this machine (tests/cluster/cluster.sh, each
 node in a network namespace of its own with a simulated EFA tree of its
-own), one cluster per job size so that cluster size = job size (today's
-first node loads the whole node table: its bytes grow with both). On each,
+own), one cluster per job size so that cluster size = job size (a reply
+that grows with the cluster would grow with the job too, and show). On each,
 for each build given (--builddir, and --baseline-builddir side by side):
 
   - a job of all N nodes with --efa-verify (enforce) whose batch script runs
