@@ -688,9 +688,9 @@ def model_and_goals(b, R, ref, sizes, a):
         pts["rpcs_per_" + name] = [(n, R[(b, n)][key]["rpcs"]) for n in sizes]
         pts["efa_verify_rpcs_per_" + name] = [(n, R[(b, n)][key]["rpcs"] - ref[n][key]["rpcs"]) for n in sizes]
         pts["ctld_bytes_per_" + name] = [(n, bytes_of(R[(b, n)][key])) for n in sizes]
-        # A step's bytes are mostly Slurm's launch, whose messages follow
-        # its fan-out tree and move with N in steps, not a line: the line
-        # that says what efa-verify adds is the difference.
+        # Slurm's own bytes in a window are no line in N (a second step's
+        # are a constant 800 B, plus whatever traffic of slurmctld's own a
+        # window catches): what efa-verify adds is the difference.
         pts["efa_verify_bytes_per_" + name] = [(n, bytes_of(R[(b, n)][key]) - bytes_of(ref[n][key]))
                                                for n in sizes]
     pts["time_to_record_s"] = [(n, R[(b, n)]["to_record"]) for n in sizes]
