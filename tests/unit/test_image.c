@@ -60,8 +60,9 @@ static void test_fabric(void **state)
 	assert_int_equal(inspect(root, 0).fabric, EV_FABRIC_EFA);
 	elf(root, "opt/amazon/efa/lib64/libfabric/libefa-fi.so", NO_EFA_TEXT);
 	assert_int_equal(inspect(root, 0).fabric, EV_FABRIC_NO_EFA);
-	/* Not an ELF object: the loader passes over it, so does this. */
-	assert_int_equal(tu_write(root, "opt/amazon/efa/lib64/libfabric.so.1", EFA_TEXT), 0);
+	/* Not an ELF object: the loader passes over it, to the next, and so
+	 * does this. */
+	assert_int_equal(tu_write(root, "opt/amazon/efa/lib64/libfabric.so.1", NO_EFA_TEXT), 0);
 	assert_int_equal(inspect(root, 0).fabric, EV_FABRIC_EFA);
 	tu_rm_rf(root);
 	free(root);
@@ -281,7 +282,7 @@ static void test_format_parse(void **state)
 	assert_int_equal(ev_image_facts_format(&f, line, sizeof(line)), -EINVAL);
 	memset(f.sw.sw[EV_SW_CUDA].version, '1', EV_VER_MAX);   /* unterminated */
 	assert_int_equal(ev_image_facts_format(&f, line, sizeof(line)), -EINVAL);
-	assert_string_equal(ev_image_facts_parse(NULL, &f, NULL) == -EINVAL ? "ok" : "no", "ok");
+	assert_int_equal(ev_image_facts_parse(NULL, &f, NULL), -EINVAL);
 }
 
 #define GOOD "efa_installer=1.26.1 libfabric=2.1.0 nccl=- aws_ofi_nccl=- nvidia_driver=- cuda=12.2.2 " \
