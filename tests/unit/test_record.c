@@ -809,8 +809,8 @@ static void test_causes_size_bound(void **state)
 			/* Ranges: every cause fits, certain and most nodes first. */
 			print_message("# %s\n", strstr(out, " cause="));
 			assert_int_equal(rec.n_causes, EV_CAUSE__COUNT + 2);
-			assert_non_null(strstr(out, " cause=node[0-4095,5735-6553]:versions;node[0-819]:fi_provider;node["));
-			assert_non_null(strstr(out, ";node[4096-5734,6554-8191]:versions~(aws-ofi-nccl:1.7.0/min:1.9.1)"));
+			assert_non_null(strstr(out, " cause=node[0-4095,6144-6826]:versions;node[0-682]:fi_provider;node["));
+			assert_non_null(strstr(out, ";node[4096-6143,6827-8191]:versions~(aws-ofi-nccl:1.7.0/min:1.9.1)"));
 		}
 		for (size_t c = 1; c < rec.n_causes; c++)
 			assert_true(rec.causes[c - 1].certainty <= rec.causes[c].certainty);
