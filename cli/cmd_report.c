@@ -129,6 +129,7 @@ static void print_json(const struct report_view *v)
 		ev_json_obj_end(&j);
 	}
 	ev_json_arr_end(&j);
+	ev_json_containers(&j, &rec->containers);
 	ev_json_arr_begin(&j, "nodes");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ev_node_result *r = &v->res[i];
@@ -137,6 +138,7 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "node", r->node);
 		ev_json_verdict(&j, r->verdict, r->reason);
 		ev_json_causes(&j, &r->causes, false);
+		ev_json_containers(&j, &r->containers);
 		traffic_json(&j, r->efa_bytes, r->tcp_bytes, r->tcp_source, r->other_tcp_bytes);
 		if (v->so_far)
 			ev_json_null(&j, "shared");
@@ -162,6 +164,26 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "record_from", v->fallback ? "node_results" : "admin_comment");
 	if ((rc = cli_json_print(&j)))
 		cli_error("writing JSON: %s", strerror(-rc));
+}
+
+/* "containers: IMAGE: steps 0,1", an image a line. Labels are printable
+ * ASCII (ev_containers_parse refuses any other), so they print as they are. */
+static void print_containers(const struct ev_containers *c)
+{
+	for (uint32_t i = 0; i < c->n; i++) {
+		const struct ev_containers_image *im = &c->image[i];
+
+		printf("  %-12s%s: step%s ", i ? "" : "containers:", im->label,
+		       im->n_steps + (im->more_steps > 0) > 1 ? "s" : "");
+		for (uint32_t s = 0; s < im->n_steps; s++)
+			printf("%s%s", s ? "," : "", im->step[s]);
+		if (im->more_steps)
+			printf(" and %" PRIu32 " more", im->more_steps);
+		printf("\n");
+	}
+	if (c->more)
+		printf("  %-12sand %" PRIu32 " more image%s\n", c->n ? "" : "containers:", c->more,
+		       c->more > 1 ? "s" : "");
 }
 
 static void print_human(const struct report_view *v)
@@ -212,6 +234,7 @@ static void print_human(const struct report_view *v)
 		       k->hosts, ev_cause_name(k->name), k->detail[0] ? " (" : "", k->detail, k->detail[0] ? ")" : "",
 		       ev_cause_fix(k->name));
 	}
+	print_containers(&rec->containers);
 	if (!v->n) {
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");
 		return;

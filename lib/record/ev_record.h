@@ -5,7 +5,8 @@
  *
  * Record: "efa-verify: verdict=WORST nodes=REPORTED/TOTAL efa_bytes=N
  * tcp_bytes=N [other_tcp_bytes=N tcp_source=S] [shared=N]
- * [bad=GROUP;GROUP;...[;+N_more]] [cause=CAUSE;CAUSE;...]", where tcp_bytes is the job's
+ * [bad=GROUP;GROUP;...[;+N_more]] [cause=CAUSE;CAUSE;...]
+ * [containers=IMAGE(STEP+STEP);...[;+N_more]]", where tcp_bytes is the job's
  * inter-node TCP and other_tcp_bytes the rest of the nodes' IP traffic
  * (storage, Slurm), tcp_source "nftables" when every node that reported
  * counted with its job table and "interface" when any counted its
@@ -34,10 +35,18 @@
  * true of all the nodes it lists. Records written before causes have no
  * cause= and read as naming none.
  *
+ * containers= is the union of the nodes' containers (record/ev_containers.h
+ * has the form): which steps ran in a container, with which image or
+ * bundle, at most a few of each, the rest counted. It takes only the room
+ * everything before it left and never any of theirs: what does not fit is
+ * counted ("+N_more"), and with less room than a count it is left out, so
+ * a record without containers= says no step ran in one, or (records
+ * from before it, or full ones) nothing about them.
+ *
  * Every value is a token without spaces, '=', ';', '(' or ')': node names
  * must be plain host names, reasons are %XX-encoded outside
  * [A-Za-z0-9_.:/+@-] and a cause's detail is made of those characters
- * alone. */
+ * alone; so are containers' images, and their steps are [a-z0-9]+. */
 #ifndef EV_RECORD_H
 #define EV_RECORD_H
 
@@ -63,8 +72,8 @@
 
 /* The record for these results (total_nodes: the job's node count; fewer
  * reports make the verdict "unknown" at best). Duplicate nodes: the worse
- * result is kept. -EINVAL for a node name, verdict or causes that
- * ev_result_format would refuse. */
+ * result is kept. -EINVAL for a node name, verdict, causes or containers
+ * that ev_result_format would refuse. */
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err);
 
@@ -107,6 +116,7 @@ struct ev_record {
 	size_t more;                      /* bad nodes not listed */
 	struct ev_record_cause *causes;   /* in the record's order; none in records from before causes */
 	size_t n_causes;
+	struct ev_containers containers;  /* none in records without containers= */
 	char *text_;                      /* private */
 };
 

@@ -8,7 +8,7 @@
 #include "record/ev_comment.h"
 
 static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
-					 "shared", "bad", "cause", NULL };
+					 "shared", "bad", "cause", "containers", NULL };
 
 /* A "key=value" token with one of our keys. Never with a delimiter: an
  * undelimited part (as written before) never reaches into a delimited one. */

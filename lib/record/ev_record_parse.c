@@ -129,7 +129,7 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 {
 	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
 	       K_SOURCE = EV_TRAFFIC_SOURCE, K_VERDICT = 16, K_NODES = 32, K_SHARED = 64, K_BAD = 128,
-	       K_CAUSE = 256 };
+	       K_CAUSE = 256, K_CONTAINERS = 512 };
 	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
 						   &r->tcp_source };
 	size_t s, e;
@@ -185,6 +185,12 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			if ((rc = parse_causes(r, v, err)))
 				break;
 			key = K_CAUSE;
+		} else if (strcmp(t, "containers") == 0 && !(seen & K_CONTAINERS)) {
+			if ((rc = ev_containers_parse(v, &r->containers, err))) {
+				ev_err_prefix(err, rc, "record");
+				break;
+			}
+			key = K_CONTAINERS;
 		}
 		if (!key || (seen & key))
 			rc = ev_errf(err, -EBADMSG, "record: bad or repeated '%.32s'", t);
