@@ -196,7 +196,7 @@ void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_c
 		return;
 	step_token(sp, step, sizeof(step));
 	if (ev_containers_finding(step, cs.image[0] ? cs.image : "unnamed", finding, sizeof(finding)) == 0 &&
-	    ev_findings_add(v->cfg->state_dir, jobid, finding, &err) != 0)
+	    ev_findings_add_within(v->cfg->state_dir, jobid, finding, EV_CONTAINERS_FINDINGS_ROOM, &err) != 0)
 		slurm_error(PFX "%s: the container's name will not reach the job record: %s", v->node, err.msg);
 	for (size_t i = 0; i < p.causes.n; i++)
 		ev_causes_add(step_causes, p.causes.c[i].name, p.causes.c[i].certainty, p.causes.c[i].detail);
