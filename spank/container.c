@@ -29,10 +29,12 @@
 #include "plugin.h"
 
 #include "container/ev_image.h"
+#include "container/ev_root_name.h"
 #include "judge/ev_container_plan.h"
 #include "record/ev_containers.h"
 #include "record/ev_value.h"
 #include "state/ev_findings.h"
+#include "util/ev_printable.h"
 
 /* The tasks' exit status when an enforce step is refused (as stepd.c's). */
 #define EV_EXIT_NOT_READY 1
@@ -55,12 +57,24 @@ void ev_container_reset(void)
 	cs.pipe[0] = cs.pipe[1] = -1;
 }
 
+/* The image's name, from the job's environment as slurmstepd got it:
+ * before user_init, as Slurm takes the other plugins' options
+ * (_SLURM_SPANK_OPTION_pyxis_*) out of it once they are handed to
+ * their plugins. */
+void ev_container_name(spank_t sp)
+{
+	char **job_env = NULL;
+
+	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
+		ev_container_label((const char *const *)job_env, cs.image, sizeof(cs.image));
+}
+
 void ev_container_prepare(spank_t sp, const struct ev_stepd_view *v)
 {
 	struct stat st;
-	char **job_env = NULL;
 
-	ev_container_reset();
+	(void)sp;
+	cs.armed = false;
 	if (!v->plan->have_efa || v->plan->refuse || stat("/", &st) != 0)
 		return;
 	if (pipe2(cs.pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -69,8 +83,6 @@ void ev_container_prepare(spank_t sp, const struct ev_stepd_view *v)
 		cs.pipe[0] = cs.pipe[1] = -1;
 		return;
 	}
-	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
-		ev_container_label((const char *const *)job_env, cs.image, sizeof(cs.image));
 	cs.root_dev = st.st_dev;
 	cs.root_ino = st.st_ino;
 	cs.armed = true;
@@ -108,7 +120,7 @@ int ev_container_task(spank_t sp, const struct ev_stepd_view *v)
 	struct ev_image_facts f;
 	struct ev_container_plan p;
 	struct ev_err err = { "" };
-	char line[LINE_MAX_BYTES];
+	char line[LINE_MAX_BYTES], name[EV_IMAGE_LABEL_MAX] = "";
 	int task;
 	struct ev_container_in in = {
 		.cfg = v->cfg, .mode = v->mode, .instance_type = v->instance_type, .host = v->plan,
@@ -126,13 +138,23 @@ int ev_container_task(spank_t sp, const struct ev_stepd_view *v)
 				cs.image[0] ? cs.image : "(unnamed)", err.msg);
 		return 0;
 	}
+	if (!cs.image[0] && ev_root_name("/proc/self/mountinfo", name, sizeof(name), &err) == 0)
+		in.image = name;
 	if (ev_container_plan(&in, &p, &err) != 0 && task == 0)
 		dprintf(STDERR_FILENO, PFX "%s: container %s: environment not changed: %s\n", v->node,
-			cs.image[0] ? cs.image : "(unnamed)", err.msg);
+			in.image[0] ? in.image : "(unnamed)", err.msg);
 	if (task == 0 && ev_image_facts_format(&f, line, sizeof(line) - 1) == 0) {
 		size_t n = strlen(line);
 
 		line[n++] = '\n';
+		/* The job named no image: the container's own mount table
+		 * names its root, a second line. */
+		if (!cs.image[0] && name[0] && n + 7 + 3 * sizeof(name) < sizeof(line)) {
+			memcpy(line + n, "label ", 6);
+			n += 6;
+			n += ev_value_encode(name, line + n, sizeof(line) - n - 1);
+			line[n++] = '\n';
+		}
 		/* One write below PIPE_BUF: whole or not at all. */
 		if (write(cs.pipe[1], line, n) != (ssize_t)n)
 			slurm_error(PFX "%s: a container's findings will not reach the record", v->node);
@@ -168,7 +190,7 @@ void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_c
 	struct ev_image_facts f;
 	struct ev_container_plan p;
 	struct ev_err err = { "" };
-	char buf[LINE_MAX_BYTES + 1], finding[EV_FINDINGS_LINE_MAX], step[16];
+	char buf[LINE_MAX_BYTES + 1], finding[EV_FINDINGS_LINE_MAX], step[16], *second;
 	uint32_t jobid = 0;
 	ssize_t n;
 	struct ev_container_in in = {
@@ -186,10 +208,20 @@ void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_c
 		slurm_error(PFX "%s: a container task's findings are cut or garbled: ignored", v->node);
 		return;
 	}
-	*strchr(buf, '\n') = '\0';
+	second = strchr(buf, '\n');
+	*second++ = '\0';
 	if (ev_image_facts_parse(buf, &f, &err) != 0) {
 		slurm_error(PFX "%s: a container task's findings: %s: ignored", v->node, err.msg);
 		return;
+	}
+	/* The root's name from the task, where the job named none: the
+	 * user's word about their own step, decoded and shown printable. */
+	if (!cs.image[0] && strncmp(second, "label ", 6) == 0) {
+		char raw[EV_IMAGE_LABEL_MAX];
+		size_t l = strcspn(second + 6, "\n");
+
+		if (ev_value_decode(second + 6, l, raw, sizeof(raw)) == 0)
+			ev_printable(cs.image, sizeof(cs.image), raw, sizeof(cs.image) - 1);
 	}
 	ev_container_plan(&in, &p, &err);
 	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS || !jobid)

@@ -62,6 +62,7 @@ struct ev_stepd_view {
 	const char *instance_type;          /* "" when unknown */
 };
 void ev_container_reset(void);
+void ev_container_name(spank_t sp);                                          /* init_post_opt, root */
 void ev_container_prepare(spank_t sp, const struct ev_stepd_view *v);     /* user_init, root */
 int ev_container_task(spank_t sp, const struct ev_stepd_view *v);         /* task_init, the user */
 void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_causes *step_causes);

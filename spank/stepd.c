@@ -369,6 +369,7 @@ int ev_stepd_init_post_opt(spank_t sp)
 		return 0;
 	if (!ev_plugin.option.given)
 		user_option_from_job(sp);
+	ev_container_name(sp);
 	ctx.step.effective_mode =
 		ev_mode_resolve(&ev_plugin.option, &ev_plugin.plugstack.mode, ctx.config.file.mode);
 	if (ctx.step.effective_mode == EV_MODE_OFF) {

@@ -86,11 +86,11 @@ int ev_container_plan(const struct ev_container_in *in, struct ev_container_plan
 	return rc;
 }
 
-/* pyxis's option as srun passes it to slurmstepd, then as sbatch exports
- * it to the batch step; Slurm's own --container. */
+/* pyxis's image where the job names it in its environment (pyxis reads it
+ * there when --container-image is not given; the option itself reaches
+ * only pyxis), then Slurm's own --container. */
 static const char *const label_vars[] = {
-	"_SLURM_SPANK_OPTION_pyxis_container_image=",
-	"SLURM_SPANK__SLURM_SPANK_OPTION_pyxis_container_image=",
+	"PYXIS_CONTAINER_IMAGE=",
 	"SLURM_CONTAINER=",
 };
 

@@ -61,7 +61,7 @@ struct ev_container_plan {
 int ev_container_plan(const struct ev_container_in *in, struct ev_container_plan *out, struct ev_err *err);
 
 /* A printable, bounded name for the image from what the job says it is
- * (pyxis's --container-image, Slurm's --container bundle), taken from
+ * (pyxis's PYXIS_CONTAINER_IMAGE, Slurm's --container bundle), taken from
  * the job's environment ("NAME=value" strings, NULL-terminated): the
  * user's own words about their own step, shown, never opened. "" when
  * the job says nothing. */

@@ -37,7 +37,7 @@ done
 multi=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 image() {
 	local d=$SIM/images/$1 a lf
-	mkdir -p "$d"/{bin,usr/bin,tmp,dev/infiniband,etc,usr/lib/"$multi"}
+	mkdir -p "$d"/{bin,usr/bin,tmp,proc,dev/infiniband,etc,usr/lib/"$multi"}
 	cp "$(command -v busybox)" "$d/bin/busybox"
 	for a in sh env cat echo true sleep ls; do ln -sf /bin/busybox "$d/bin/$a"; ln -sf /bin/busybox "$d/usr/bin/$a"; done
 	echo "image $1" > "$d/etc/image-name"
@@ -64,13 +64,14 @@ cp "$top_builddir/tests/containers/.libs/pyxis_sim.so" "$SIM/"
 	echo "optional $SIM/pyxis_sim.so images=$SIM/images infiniband=$SIM/ib"
 	cat "$SIM/plugstack.conf"
 } > "$SIM/plugstack.new" && mv "$SIM/plugstack.new" "$SIM/plugstack.conf"
-write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL" "record_wait_ms: 15000" \
-	"tcp_source: interface" "software_root: $SIM/sw/%n" \
-	"checks:" "  devices: off" "  efa_provider: off" "  placement: off" "  versions: warn"
 chmod -R a+rX "$SIM"
 cluster_up --plugstack "$SIM/plugstack.conf" \
 	--prolog "$SIM/bin/prolog.sh" --epilog "$SIM/bin/epilog.sh"
 start_imds "$SIM/imds.json" --address "$EV_CLUSTER_ADDR" || { not_ok "IMDS server starts"; done_testing; exit 1; }
+write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL" "record_wait_ms: 15000" \
+	"tcp_source: interface" "software_root: $SIM/sw/%n" \
+	"checks:" "  devices: off" "  efa_provider: off" "  placement: off" "  versions: warn"
+chmod a+r "$SIM/efa-verify.yaml"
 cd "$CDIR" || exit 1
 EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 IB=--container-mounts=/dev/infiniband
@@ -120,15 +121,17 @@ tcp_traffic n1 n2
 go "$job"
 rec=$(record "$job" nodes=2/2)
 like "report: tcp_fallback" "$rec" "verdict=tcp_fallback "
-is "report: the record names the cause on both nodes" "$(cause_of "$job")" "cause=n[1-2]:no_efa_device_in_container"
+is "report: the record names the cause on both nodes" "$(cause_of "$job")" "cause=n[1-2]:no_efa_device_in_container(uverbs:0)"
 like "report: the record names the image and the step" "$(admin_comment "$job")" "containers=[^ ]*healthy"
 like "report: efa-verify report names the image" "$("${EV[@]}" report "$job")" "container.*healthy"
 is "report: the job log names the cause" \
 	"$(jq -r "select(.job == $job) | .causes[0].name" "$LOG" | sort -u)" no_efa_device_in_container
 
 # --- a healthy image with its device: ok, no cause, the image in the record
+# The image named as pyxis also takes it, in the job's environment: the
+# record has the job's own name for it.
 job=$(as_user sbatch --parsable -N 2 -w 'n[1-2]' --efa-verify=report -o "$SIM/out/%j.out" \
-	--wrap "srun -N2 -n2 -D / --container-image=healthy $IB true; echo step_rc=\$?; $(go_wait 60)")
+	--wrap "PYXIS_CONTAINER_IMAGE=healthy srun -N2 -n2 -D / $IB true; echo step_rc=\$?; $(go_wait 60)")
 check "healthy job $job: its step ran" ran "$job"
 for n in n1 n2; do
 	fx "$n" --add "*:tx_bytes=$((512 * 1048576))" --add "*:rx_bytes=$((512 * 1048576))"
@@ -137,7 +140,8 @@ go "$job"
 rec=$(record "$job" nodes=2/2)
 like "healthy: ok" "$rec" "verdict=ok "
 is "healthy: no cause" "$(cause_of "$job")" ""
-like "healthy: the record says the step ran in the image" "$(admin_comment "$job")" "containers=[^ ]*healthy"
+like "healthy: the record says step 0 ran in the image, by the job's name for it" "$(admin_comment "$job")" \
+	" containers=healthy\(0\)[ }]"
 
 check_sanitizer_reports "$ASAN_DIR" "from the plugin in sbatch, srun or slurmstepd"
 done_testing

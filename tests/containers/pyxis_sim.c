@@ -9,6 +9,7 @@
  *
  *   --container-image=NAME     NAME is a directory under images=DIR
  *                              (plugstack argument, root's): [A-Za-z0-9_.-]
+ *                              (or PYXIS_CONTAINER_IMAGE, as pyxis reads it)
  *   --container-mounts=/dev/infiniband
  *                              bind the node's infiniband=DIR (plugstack
  *                              argument: the simulated /dev/infiniband) at
@@ -19,7 +20,8 @@
  * tests/roots/run uses, so this double does the same as root one hook
  * earlier, in task_init_privileged, which every plugin's task_init follows:
  * a new mount namespace, private propagation, the image bind-mounted on a
- * directory of its own, the device directory bound in, chroot. */
+ * directory of its own, the device directory bound in, /proc mounted (as
+ * enroot mounts it), chroot. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -95,8 +97,16 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 
 	(void)ac;
 	(void)av;
-	if (!spank_remote(sp) || !image[0])
+	if (!spank_remote(sp))
 		return 0;
+	if (!image[0]) {
+		char env[sizeof(image)];
+
+		if (spank_getenv(sp, "PYXIS_CONTAINER_IMAGE", env, sizeof(env)) != ESPANK_SUCCESS)
+			return 0;
+		if (opt_image(0, env, 1) != 0)
+			return -1;
+	}
 	if (!images[0])
 		return fail("no images= in plugstack for", image);
 	snprintf(root, sizeof(root), "%s/%s", images, image);
@@ -118,6 +128,11 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 		if (mount(infiniband, dev, NULL, MS_BIND, NULL) != 0)
 			return fail("bind", dev);
 	}
+	snprintf(dev, sizeof(dev), "%s/proc", root);
+	if (mkdir(dev, 0555) != 0 && errno != EEXIST)
+		return fail("mkdir", dev);
+	if (mount("proc", dev, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+		return fail("mount proc on", dev);
 	if (chdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0)
 		return fail("chroot", root);
 	return 0;

@@ -230,19 +230,20 @@ static void unnamed_image_is_said_so(void **state)
 static void label_from_job_env(void **state)
 {
 	char out[EV_IMAGE_LABEL_MAX], big[4096];
-	const char *srun[] = { "HOME=/home/u", "_SLURM_SPANK_OPTION_pyxis_container_image=ubuntu:22.04", NULL };
-	const char *sbatch[] = { "SLURM_SPANK__SLURM_SPANK_OPTION_pyxis_container_image=img", NULL };
+	const char *srun[] = { "HOME=/home/u", "PYXIS_CONTAINER_IMAGE=ubuntu:22.04", NULL };
+	const char *option[] = { "_SLURM_SPANK_OPTION_pyxis_container_image=img", NULL };
 	const char *oci[] = { "SLURM_CONTAINER=/home/u/bundle", NULL };
-	const char *both[] = { "SLURM_CONTAINER=/b", "_SLURM_SPANK_OPTION_pyxis_container_image=p", NULL };
-	const char *hostile[] = { "_SLURM_SPANK_OPTION_pyxis_container_image=a\033[2Jb\nc", NULL };
-	const char *empty[] = { "_SLURM_SPANK_OPTION_pyxis_container_image=", NULL };
+	const char *both[] = { "SLURM_CONTAINER=/b", "PYXIS_CONTAINER_IMAGE=p", NULL };
+	const char *hostile[] = { "PYXIS_CONTAINER_IMAGE=a\033[2Jb\nc", NULL };
+	const char *empty[] = { "PYXIS_CONTAINER_IMAGE=", NULL };
 	const char *longv[] = { big, NULL };
 
 	(void)state;
 	ev_container_label(srun, out, sizeof(out));
 	assert_string_equal(out, "ubuntu:22.04");
-	ev_container_label(sbatch, out, sizeof(out));
-	assert_string_equal(out, "img");
+	/* pyxis's option is pyxis's alone: not a name the job gave us. */
+	ev_container_label(option, out, sizeof(out));
+	assert_string_equal(out, "");
 	ev_container_label(oci, out, sizeof(out));
 	assert_string_equal(out, "/home/u/bundle");
 	ev_container_label(both, out, sizeof(out));
