@@ -26,7 +26,9 @@ struct ev_oci_bundle {
 	char bundle[EV_PATH_MAX];     /* the bundle's directory, as given */
 	char label[EV_OCI_LABEL_MAX]; /* the same, printable and bounded, for messages */
 	/* root.path: as written when absolute, else BUNDLE/root.path (the
-	 * runtime reads it relative to the bundle, as Slurm does). */
+	 * runtime reads it relative to the bundle, as Slurm does). Slurm
+	 * 22.05 runs BUNDLE/rootfs whatever root.path says (docs/slurm.md,
+	 * Containers): a caller there looks in BUNDLE/rootfs. */
 	char rootfs[EV_PATH_CAP];
 	/* The host's /dev/infiniband reaches the container through a bind
 	 * mount: of /dev/infiniband on /dev/infiniband, or of /dev on /dev

@@ -7,8 +7,8 @@
  * runtimes read (a \ud83d\ude00 pair, a raw DEL, a key over 1024
  * characters or with a line break before its ':') and reads what no
  * runtime would (comments, unquoted words), so the two would disagree on
- * the same file. Memory is one copy of the longest string at most; the
- * nesting is bounded. */
+ * the same file. Memory: one buffer the size of the text, for decoded
+ * strings; the nesting is bounded. */
 #ifndef EV_JSONSCAN_H
 #define EV_JSONSCAN_H
 

@@ -222,9 +222,14 @@ fi
 # --- e. efa-verify's own checks of a container step.
 # TODO(containers): efa-verify's assertions go here: a step whose bundle
 # brings no /dev/infiniband refused in enforce mode, with its cause; the
-# bundles with device entries or the bind mount accepted; the record's
-# cause. The bundles: `oci_bundle plain` (none), `oci_bundle devices
-# --uverbs 2`, `oci_bundle ibmount --ib-mount`; each sets BUNDLE.
+# bundle with the bind mount accepted; the record's cause. The bundles:
+# `oci_bundle plain` (no /dev/infiniband), `oci_bundle ibmount --ib-mount`
+# (the node's four), `oci_bundle devices --uverbs 2` (device entries:
+# crun 1.8 fails such a step before the task runs); each sets BUNDLE.
+# Every node has /dev/infiniband/uverbs0..3 and the p4d fixture's four EFA
+# devices; efa-verify.yaml is $SIM/efa-verify.yaml (write_config, as
+# above); run_user runs srun as efauser. On 22.05 nothing the plugin puts
+# into the task's environment reaches the container (a., above).
 
 check_sanitizer_reports "$ASAN_DIR" "from the plugin in srun or slurmstepd"
 done_testing
