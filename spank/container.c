@@ -29,6 +29,7 @@
 #include "plugin.h"
 
 #include "container/ev_image.h"
+#include "container/ev_oci_bundle.h"
 #include "container/ev_root_name.h"
 #include "judge/ev_container_plan.h"
 #include "record/ev_containers.h"
@@ -115,31 +116,69 @@ static void apply_env(spank_t sp, const struct ev_stepd_view *v, const struct ev
 	}
 }
 
+/* Slurm's --container: the task is still on the node, as the user, and
+ * becomes the OCI runtime after the hooks. The bundle is the job's
+ * (SLURM_CONTAINER), read as the user, confined to it; what reaches the
+ * container is what its config.json says. Slurm 22.05 runs BUNDLE/rootfs
+ * whatever root.path says (docs/slurm.md, Containers). */
+static int oci_facts(const char *bundle, struct ev_image_facts *f, struct ev_err *err)
+{
+	struct ev_oci_bundle b;
+	struct ev_image_facts node;
+	char rootfs[EV_PATH_MAX + 16];
+	int rc = ev_oci_bundle_read(bundle, &b, err);
+
+	if (rc != 0)
+		return rc;
+#if SLURM_VERSION_NUMBER < SLURM_VERSION_NUM(23, 2, 0)
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
+#else
+	snprintf(rootfs, sizeof(rootfs), "%s", b.rootfs);
+#endif
+	rc = ev_image_inspect(rootfs, NULL, 0, f, err);
+	if (rc != 0)
+		return rc;
+	/* The node's own devices where the bundle binds them in; else the
+	 * device entries it names. */
+	if (b.infiniband_mounted || b.dev_all)
+		f->uverbs = ev_image_inspect("/", NULL, EV_IMAGE_DEVICES, &node, err) == 0 ? node.uverbs : -1;
+	else
+		f->uverbs = b.uverbs_devices;
+	return 0;
+}
+
 int ev_container_task(spank_t sp, const struct ev_stepd_view *v)
 {
 	struct ev_image_facts f;
 	struct ev_container_plan p;
 	struct ev_err err = { "" };
-	char line[LINE_MAX_BYTES], name[EV_IMAGE_LABEL_MAX] = "";
-	int task;
+	char line[LINE_MAX_BYTES], name[EV_IMAGE_LABEL_MAX] = "", bundle[EV_PATH_MAX];
+	int task, rc;
 	struct ev_container_in in = {
 		.cfg = v->cfg, .mode = v->mode, .instance_type = v->instance_type, .host = v->plan,
 		.facts = &f, .image = cs.image,
 	};
 
-	if (!cs.armed || !in_container())
+	if (!cs.armed)
 		return 0;
 	task = local_task(sp);
-	/* No sysfs here: the host's is slurmstepd's to read, and the image's
-	 * /sys (if any) says nothing the host does not. */
-	if (ev_image_inspect("/", NULL, EV_IMAGE_DEVICES, &f, &err) != 0) {
+	if (in_container()) {
+		/* No sysfs here: the host's is slurmstepd's to read, and the
+		 * image's /sys (if any) says nothing the host does not. */
+		rc = ev_image_inspect("/", NULL, EV_IMAGE_DEVICES, &f, &err);
+		if (rc == 0 && !cs.image[0] && ev_root_name("/proc/self/mountinfo", name, sizeof(name), &err) == 0)
+			in.image = name;
+	} else if (spank_getenv(sp, "SLURM_CONTAINER", bundle, sizeof(bundle)) == ESPANK_SUCCESS && bundle[0]) {
+		rc = oci_facts(bundle, &f, &err);
+	} else {
+		return 0;
+	}
+	if (rc != 0) {
 		if (task == 0)
 			dprintf(STDERR_FILENO, PFX "%s: container %s not judged: %s\n", v->node,
 				cs.image[0] ? cs.image : "(unnamed)", err.msg);
 		return 0;
 	}
-	if (!cs.image[0] && ev_root_name("/proc/self/mountinfo", name, sizeof(name), &err) == 0)
-		in.image = name;
 	if (ev_container_plan(&in, &p, &err) != 0 && task == 0)
 		dprintf(STDERR_FILENO, PFX "%s: container %s: environment not changed: %s\n", v->node,
 			in.image[0] ? in.image : "(unnamed)", err.msg);

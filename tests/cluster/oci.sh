@@ -219,17 +219,46 @@ if [ "$major" = 22 ]; then
 	check "d: 22.05 refuses more than one task of a --container step per node" test "$rc" != 0
 fi
 
-# --- e. efa-verify's own checks of a container step.
-# TODO(containers): efa-verify's assertions go here: a step whose bundle
-# brings no /dev/infiniband refused in enforce mode, with its cause; the
-# bundle with the bind mount accepted; the record's cause. The bundles:
-# `oci_bundle plain` (no /dev/infiniband), `oci_bundle ibmount --ib-mount`
-# (the node's four), `oci_bundle devices --uverbs 2` (device entries:
-# crun 1.8 fails such a step before the task runs); each sets BUNDLE.
-# Every node has /dev/infiniband/uverbs0..3 and the p4d fixture's four EFA
-# devices; efa-verify.yaml is $SIM/efa-verify.yaml (write_config, as
-# above); run_user runs srun as efauser. On 22.05 nothing the plugin puts
-# into the task's environment reaches the container (a., above).
+# --- e. efa-verify's own checks of a container step: the bundle judged
+# as the user, in task_init, before the task becomes the runtime. The
+# images get the node's libfabric (its efa provider) and rdma-core's
+# libefa, so what is judged here is /dev/infiniband alone.
+multi=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+efa_libs() {
+	mkdir -p "$1/usr/lib/$multi" &&
+		cp "$(readlink -f "/usr/lib/$multi/libfabric.so.1")" "$1/usr/lib/$multi/libfabric.so.1" &&
+		cp "$(readlink -f "/usr/lib/$multi/libefa.so.1")" "$1/usr/lib/$multi/libefa.so.1" &&
+		chmod -R a+rX "$1"
+}
+cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }
+oci_bundle noib && efa_libs "$BUNDLE/rootfs"
+NOIB=$BUNDLE
+run_user srun --container="$NOIB" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
+check "e: no /dev/infiniband in the bundle: enforce refuses the step" test "$rc" != 0
+unlike "e: ... before the container ran" "$out" "^NAME=\"$MARKER\"$"
+like "e: ... naming the bundle, the cause and the fix" "$out" \
+	"step refused: container $NOIB: no_efa_device_in_container.*fix: .*OCI"
+is "e: ... and does not drain the node" "$(scontrol show node n3 | grep -c DRAIN)" 0
+oci_bundle ibok --ib-mount && efa_libs "$BUNDLE/rootfs"
+run_user srun --container="$BUNDLE" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
+is "e: the bundle binding the node's /dev/infiniband runs in enforce" "$rc" 0
+like "e: ... inside the bundle" "$out" "^NAME=\"$MARKER\"$"
+oci_bundle nofab --ib-mount
+run_user srun --container="$BUNDLE" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
+like "e: a bundle without libfabric: refused, no_efa_provider_in_container" "$out" \
+	"step refused: container $BUNDLE: no_efa_provider_in_container"
+# report: a job whose --container step on two nodes had no device, TCP moved
+job=$(as_user sbatch --parsable -N 2 -w 'n[1-2]' --efa-verify=report -o "$SIM/out/%j.out" \
+	--wrap "srun -N2 -n2 --container=$NOIB true; echo step_rc=\$?; $(go_wait 60)")
+check "e: report job $job: its step ran" ran "$job"
+like "e: report: warned at step start" "$(cat "$SIM/out/$job.out")" "container $NOIB: no_efa_device_in_container"
+tcp_traffic n1 n2
+go "$job"
+like "e: report: tcp_fallback" "$(record "$job" nodes=2/2)" "verdict=tcp_fallback "
+like "e: report: the record names the cause on both nodes" "$(cause_of "$job")" \
+	"^cause=n\[1-2\]:no_efa_device_in_container"
+like "e: report: the record names the bundle and step 0" "$(admin_comment "$job")" \
+	" containers=[^ ]*noib\(0\)"
 
 check_sanitizer_reports "$ASAN_DIR" "from the plugin in srun or slurmstepd"
 done_testing
