@@ -205,8 +205,8 @@ static void set(struct ev_nft_msgs *m, const char *table, bool v6, uint32_t set_
 	ev_nft_put_be32(m, NFTA_SET_ID, set_id);
 	/* Its size, known before the first element: the kernel then makes a
 	 * hash of that size at once rather than a resizable one that grows
-	 * as thousands of peers go in (its rehashing was the larger part of
-	 * the prolog's CPU at 8,192 peers, bench/run --peers). */
+	 * as thousands of peers go in (its rehashing was a sixth of
+	 * the prolog's CPU at 8,192 peers, bench/run --peers-only). */
 	ev_nft_nest_begin(m, NFTA_SET_DESC);
 	ev_nft_put_be32(m, NFTA_SET_DESC_SIZE, (uint32_t)size);
 	ev_nft_nest_end(m);

@@ -176,8 +176,9 @@ static int expand_range(const char *pre, size_t plen, const char *r, size_t rlen
 	if (plen > EV_NAME_MAX)
 		return ev_errf(err, -EINVAL, "hostlist: '%.64s' is not a host name", pre);
 	/* The prefix once, the number by hand: every node of an 8,193-node
-	 * job expands its node list at every job start, and snprintf for
-	 * each name was most of that (bench/run --peers). */
+	 * job expands its node list (twice) at every job start, and with
+	 * snprintf for each name that took 1.0 ms of CPU instead of 0.4
+	 * (bench/run --peers-only). */
 	memcpy(name, pre, plen);
 	for (unsigned long long k = x; k <= y; k++) {
 		char digits[24];
