@@ -162,6 +162,8 @@ static void check_parsed(const struct ev_record *rec)
 {
 	CHECK((unsigned)rec->verdict <= EV_V_NOT_READY);
 	CHECK(rec->reported <= rec->total);
+	CHECK(rec->iface_nodes <= rec->reported);
+	CHECK(!rec->iface_nodes || rec->tcp_source == EV_TCP_SRC_INTERFACE);
 	CHECK(rec->n_groups == 0 || rec->groups);
 	for (size_t i = 0; i < rec->n_groups; i++) {
 		CHECK(rec->groups[i].hosts && rec->groups[i].hosts[0]);
@@ -197,7 +199,7 @@ static void record_build(const unsigned char *d, size_t n)
 	struct ev_record rec;
 	struct ev_err err = { "" };
 	unsigned total;
-	size_t k, m = 0, listed = 0, bad = 0, shared = 0;
+	size_t k, m = 0, listed = 0, bad = 0, shared = 0, iface = 0;
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
 	uint64_t efa = 0, tcp = 0;
 	bool *seen;
@@ -234,6 +236,7 @@ static void record_build(const unsigned char *d, size_t n)
 		worst = ev_verdict_worse(worst, uniq[i].verdict);
 		bad += uniq[i].verdict > EV_V_OK;
 		shared += uniq[i].shared;
+		iface += uniq[i].tcp_source == EV_TCP_SRC_INTERFACE;
 	}
 	if (m < total || !m)
 		worst = ev_verdict_worse(worst, EV_V_UNKNOWN);
@@ -246,6 +249,12 @@ static void record_build(const unsigned char *d, size_t n)
 	CHECK(rec.verdict == worst);
 	CHECK(rec.reported == m);
 	CHECK(rec.total == (m > total ? m : total));
+	/* The nodes on interfaces, counted where one is (a duplicate's source
+	 * is the builder's call, as its bytes are). */
+	if (m == k) {
+		CHECK(rec.iface_nodes == iface);
+		CHECK((rec.tcp_source == EV_TCP_SRC_INTERFACE) == (iface > 0));
+	}
 	/* Sums are exact when each node came once (a duplicate's bytes depend
 	 * on which of its results is the worse, which is the builder's call;
 	 * so does its shared flag). */
@@ -309,7 +318,7 @@ static void record_parse(const unsigned char *d, size_t n)
 static bool admins_word(const char *w, size_t len)
 {
 	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes",
-					    "tcp_source", "shared", "bad", "cause" };
+					    "tcp_source", "iface_nodes", "shared", "bad", "cause" };
 	const char *eq = memchr(w, '=', len);
 
 	if (len == strlen(EV_RECORD_PREFIX) && memcmp(w, EV_RECORD_PREFIX, len) == 0)
@@ -359,6 +368,8 @@ static void merge(const unsigned char *d, size_t n)
 		"efa-verify: verdict=ok nodes=4/4 efa_bytes=4000 tcp_bytes=40",
 		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
 		"tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
+		"efa-verify: verdict=ok nodes=3/3 efa_bytes=9 tcp_bytes=3 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=2",
 	};
 	const char *record;
 	char comment[2048], out[4096], again[4096];
@@ -369,7 +380,7 @@ static void merge(const unsigned char *d, size_t n)
 
 	if (!n)
 		return;
-	record = records[d[0] & 1];
+	record = records[d[0] % 3];
 	cstr(comment, sizeof(comment), d + 1, n - 1);
 	rc = ev_record_merge(comment, record, out, sizeof(out), &err);
 	CHECK(rc == 0);   /* 2 KiB of comment and a record always fit in 4 KiB */
@@ -381,7 +392,8 @@ static void merge(const unsigned char *d, size_t n)
 	CHECK(rc == 0);
 	CHECK(got.verdict == want.verdict && got.reported == want.reported && got.total == want.total);
 	CHECK(got.efa_bytes == want.efa_bytes && got.tcp_bytes == want.tcp_bytes);
-	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source);
+	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source &&
+	      got.iface_nodes == want.iface_nodes);
 	CHECK(got.shared == want.shared && got.n_groups == want.n_groups && got.more == want.more);
 	ev_record_free(&want);
 	ev_record_free(&got);

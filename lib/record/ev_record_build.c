@@ -217,8 +217,8 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
 	enum ev_tcp_source source = EV_TCP_SRC_NONE;
 	uint64_t efa = 0, tcp = 0, other = 0;
-	char tcp_text[80] = "";
-	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0, lim;
+	char tcp_text[128] = "";
+	size_t m = 0, shared = 0, iface = 0, o = 0, groups = 0, more = 0, lim;
 	int rc = 0, w;
 
 	if (!cap)
@@ -263,8 +263,14 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE ||
 		    (r[i].tcp_source == EV_TCP_SRC_NFTABLES && source == EV_TCP_SRC_NONE))
 			source = r[i].tcp_source;
+		iface += r[i].tcp_source == EV_TCP_SRC_INTERFACE;
 	}
-	if (source != EV_TCP_SRC_NONE)
+	/* How many: one node that could not make its table is not a job that
+	 * counted none, and only the others' TCP is the job's own. */
+	if (source == EV_TCP_SRC_INTERFACE)
+		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s iface_nodes=%zu",
+			 other, ev_tcp_source_name(source), iface);
+	else if (source != EV_TCP_SRC_NONE)
 		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", other,
 			 ev_tcp_source_name(source));
 	/* Nodes that never reported make the job's verdict unknown at best. */

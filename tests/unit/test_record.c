@@ -483,16 +483,139 @@ static void test_record_tcp_source(void **state)
 		r[1].other_tcp_bytes = r[1].tcp_source == EV_TCP_SRC_NFTABLES ? 1000 : 0;
 		assert_int_equal(ev_record_build(r, 3, 3, out, sizeof(out), &err), 0);
 		assert_string_equal(out, "efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
-					 "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)");
+					 "other_tcp_bytes=1000 tcp_source=interface iface_nodes=1 bad=n3:unknown(x)");
 	}
 	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
 	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 1);
 	ev_record_free(&rec);
 	/* Both keys are ours: a merge replaces them, the admin's words stay. */
 	assert_int_equal(ev_record_merge("ticket-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 "
 					 "other_tcp_bytes=9 tcp_source=nftables keep", out, merged, sizeof(merged), &err), 0);
 	assert_string_equal(merged, "ticket-1 {efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
-				    "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)} keep");
+				    "other_tcp_bytes=1000 tcp_source=interface iface_nodes=1 bad=n3:unknown(x)} keep");
+}
+
+/* iface_nodes: how many of the nodes that reported counted their TCP on
+ * interfaces, so the record tells one node whose table could not be made
+ * from a job that counted none; a function of the set of results, as the
+ * rest of the record (a node delivered twice counts once). */
+static void test_record_iface_nodes(void **state)
+{
+	struct ev_node_result r[6];
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "n%d", i + 1);
+		r[i] = res(name, EV_V_OK, "", 100, 10);
+		r[i].tcp_source = EV_TCP_SRC_NFTABLES;
+		r[i].other_tcp_bytes = 7;
+	}
+	/* n2 and n4 could not make their table; n5 had no delta to say. */
+	r[1].tcp_source = r[3].tcp_source = EV_TCP_SRC_INTERFACE;
+	r[1].other_tcp_bytes = r[3].other_tcp_bytes = 0;
+	r[4].tcp_source = EV_TCP_SRC_NONE;
+	r[4].other_tcp_bytes = 0;
+	assert_int_equal(ev_record_build(r, 5, 6, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=unknown nodes=5/6 efa_bytes=500 tcp_bytes=50 other_tcp_bytes=14 "
+				 "tcp_source=interface iface_nodes=2");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 2);
+	assert_int_equal(rec.reported, 5);
+	ev_record_free(&rec);
+	/* n2 again, and in another order: the same bytes. */
+	r[5] = r[1];
+	for (int i = 0; i < 3; i++) {
+		struct ev_node_result t = r[i];
+
+		r[i] = r[5 - i];
+		r[5 - i] = t;
+	}
+	assert_int_equal(ev_record_build(r, 6, 6, again, sizeof(again), &err), 0);
+	assert_string_equal(again, "efa-verify: verdict=unknown nodes=5/6 efa_bytes=500 tcp_bytes=50 "
+				   "other_tcp_bytes=14 tcp_source=interface iface_nodes=2");
+	/* Every node on its table: no iface_nodes, the record as before it. */
+	for (int i = 0; i < 6; i++)
+		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE)
+			r[i].tcp_source = EV_TCP_SRC_NFTABLES;
+	assert_int_equal(ev_record_build(r, 6, 6, out, sizeof(out), &err), 0);
+	assert_null(strstr(out, "iface_nodes"));
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.iface_nodes, 0);
+	ev_record_free(&rec);
+	/* A record from before iface_nodes: interface, how many not said. */
+	assert_int_equal(ev_record_parse("efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 "
+					 "tcp_source=interface", &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 0);
+	ev_record_free(&rec);
+	/* The largest job's record still fits, with the count. */
+	{
+		enum { N = 8192 };
+		struct ev_node_result *big = calloc(N, sizeof(*big));
+
+		assert_non_null(big);
+		for (int i = 0; i < N; i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "node%05d", i);
+			big[i] = res(name, i % 3 ? EV_V_OK : EV_V_TCP_FALLBACK, i % 3 ? "" : "tcp_bytes:9/efa_bytes:0",
+				     UINT64_MAX / N, UINT64_MAX / N);
+			big[i].tcp_source = i % 2 ? EV_TCP_SRC_INTERFACE : EV_TCP_SRC_NFTABLES;
+			big[i].other_tcp_bytes = i % 2 ? 0 : UINT64_MAX / N;
+		}
+		assert_int_equal(ev_record_build(big, N, N, out, sizeof(out), &err), 0);
+		assert_true(strlen(out) < EV_RECORD_MAX);
+		assert_non_null(strstr(out, " tcp_source=interface iface_nodes=4096 "));
+		assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+		assert_int_equal(rec.iface_nodes, 4096);
+		ev_record_free(&rec);
+		free(big);
+	}
+}
+
+/* A key a later release adds is skipped, so its records still read; a
+ * key of ours with a bad value, or repeated, is refused as ever. */
+static void test_record_later_keys(void **state)
+{
+	static const char *const bad[] = {
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=nftables "
+		"iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=0",
+		"efa-verify: verdict=ok nodes=1/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=2",
+		"efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=1 iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=x",
+		/* Delimited: an undelimited record ends before a word not ours. */
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 Later=1}",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 later}",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 =1}",
+	};
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_record_parse("x {efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 gpu_hours=3.5 "
+					 "bad=n2:degraded(idle_nics:1/4) later_key=a:b(c) later_key=again} y", &rec, &err), 0);
+	assert_int_equal(rec.reported, 2);
+	assert_int_equal(rec.n_groups, 1);
+	assert_string_equal(rec.groups[0].hosts, "n2");
+	ev_record_free(&rec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ev_record_parse(bad[i], &rec, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		ev_record_free(&rec);
+	}
 }
 
 static void test_hostlist_expand(void **state)
@@ -1143,6 +1266,8 @@ int main(void)
 		cmocka_unit_test(test_hostlist_all_digit_names),
 		cmocka_unit_test(test_record_parse),
 		cmocka_unit_test(test_record_tcp_source),
+		cmocka_unit_test(test_record_iface_nodes),
+		cmocka_unit_test(test_record_later_keys),
 		cmocka_unit_test(test_hostlist_expand),
 		cmocka_unit_test(test_token_encoding),
 		cmocka_unit_test(test_record_causes),

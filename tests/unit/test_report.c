@@ -256,6 +256,38 @@ static void test_json(void **state)
 	free(out);
 }
 
+/* One node of two counted on interfaces: the report says how many, human
+ * and --json; a record from before iface_nodes says "some". */
+static void test_iface_nodes(void **state)
+{
+	char *argv[] = { "report", "7", NULL }, *jargv[] = { "report", "--json", "7", NULL };
+	char record[EV_RECORD_MAX], *out;
+	struct ev_err err;
+
+	(void)state;
+	fake_res[0].tcp_source = EV_TCP_SRC_NFTABLES;
+	fake_res[0].other_tcp_bytes = 1000;
+	fake_res[1].tcp_source = EV_TCP_SRC_INTERFACE;
+	assert_int_equal(ev_record_build(fake_res, 2, 2, record, sizeof(record), &err), 0);
+	assert_int_equal(ev_record_merge("", record, fake_comment, sizeof(fake_comment), &err), 0);
+	out = run_report(2, argv);
+	assert_non_null(strstr(out, "\n  TCP counted on interfaces on 1 of 2 nodes (tcp_source=interface): all their "
+				    "traffic, storage and Slurm's included; the other nodes' is the job's own\n"));
+	free(out);
+	out = run_report(3, jargv);
+	assert_non_null(strstr(out, "\"other_tcp_bytes\":null,\"tcp_source\":\"interface\",\"efa_share\":0,"
+				    "\"iface_nodes\":1,"));
+	free(out);
+	snprintf(fake_comment, sizeof(fake_comment), "{efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 "
+		 "other_tcp_bytes=0 tcp_source=interface}");
+	out = run_report(2, argv);
+	assert_non_null(strstr(out, "\n  TCP counted on interfaces on some nodes (tcp_source=interface)"));
+	free(out);
+	out = run_report(3, jargv);
+	assert_non_null(strstr(out, "\"iface_nodes\":null,"));
+	free(out);
+}
+
 /* A user who may not open the nodes' sealed results still gets the
  * record, without the node table. */
 static void test_sealed_results_left_out(void **state)
@@ -300,6 +332,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_human, setup),
 		cmocka_unit_test_setup(test_json, setup),
+		cmocka_unit_test_setup(test_iface_nodes, setup),
 		cmocka_unit_test_setup(test_sealed_results_left_out, setup),
 		cmocka_unit_test_setup(test_fleet_hook, setup),
 		cmocka_unit_test_setup(test_containers_human, setup_containers),
