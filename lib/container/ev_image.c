@@ -139,7 +139,7 @@ int ev_image_inspect(const char *root, const char *sysfs_root, unsigned flags, s
 	out->uverbs = -1;
 	if ((rc = ev_rootfs_open(&r, root, err)) != 0)
 		return rc;
-	rc = ev_versions_detect_in(&r, sysfs_root ? sysfs_root : "/sys",
+	rc = ev_versions_detect_in(&r, sysfs_root,
 				   flags & EV_IMAGE_ALL_SW ? EV_SW_ALL : EV_IMAGE_SW_STEP, &out->sw, err);
 	if (rc == 0) {
 		out->fabric = fabric(&r, &n);
