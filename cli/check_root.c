@@ -43,6 +43,7 @@ struct judged {
 	char root_shown[EV_PATH_MAX];
 	const struct ev_instance_type *it;
 	const char *type_source;       /* "option", "imds", "dmi" */
+	char type_found[EV_NAME_MAX];  /* this machine's, without --type */
 	struct ev_image_facts facts;
 	char note[EV_ERR_MAX];         /* what could not be judged */
 	struct line lines[LINES];
@@ -56,7 +57,7 @@ struct judged {
  * cache first, then DMI). 0, or EXIT_USAGE with the message said. */
 static int instance_type(const struct cli_ctx *ctx, const char *opt, bool cached, struct judged *j)
 {
-	static char found[EV_NAME_MAX];
+	char *found = j->type_found;
 	struct ev_imds_info m;
 	struct ev_err err = { "" };
 	char shown[EV_NAME_MAX + 8];
@@ -65,9 +66,9 @@ static int instance_type(const struct cli_ctx *ctx, const char *opt, bool cached
 	j->type_source = "option";
 	if (!name) {
 		if (ev_imds_get(&ctx->cfg, !cached, &m, NULL, &err) == 0) {
-			snprintf(found, sizeof(found), "%s", m.instance_type);
+			snprintf(found, sizeof(j->type_found), "%s", m.instance_type);
 			j->type_source = "imds";
-		} else if (ev_dmi_instance_type(ctx->cfg.sysfs_root, found, sizeof(found), NULL) == 0) {
+		} else if (ev_dmi_instance_type(ctx->cfg.sysfs_root, found, sizeof(j->type_found), NULL) == 0) {
 			j->type_source = "dmi";
 		} else {
 			cli_error("check --root: this machine's instance type is unknown (IMDS: %s; DMI names none): "
