@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +140,7 @@ int ev_image_inspect(const char *root, const char *sysfs_root, unsigned flags, s
 	out->uverbs = -1;
 	if ((rc = ev_rootfs_open(&r, root, err)) != 0)
 		return rc;
-	rc = ev_versions_detect_in(&r, sysfs_root ? sysfs_root : "/sys",
+	rc = ev_versions_detect_in(&r, sysfs_root,
 				   flags & EV_IMAGE_ALL_SW ? EV_SW_ALL : EV_IMAGE_SW_STEP, &out->sw, err);
 	if (rc == 0) {
 		out->fabric = fabric(&r, &n);
@@ -159,8 +160,9 @@ enum { K_LIBEFA = EV_SW__COUNT, K_FABRIC, K_UVERBS, K__COUNT };
 
 static const char *key_name(int k)
 {
-	return k < EV_SW__COUNT ? ev_sw_name((enum ev_sw)k) : k == K_LIBEFA ? "libefa" : k == K_FABRIC ? "fabric"
-											  : "uverbs";
+	if (k < EV_SW__COUNT)
+		return ev_sw_name((enum ev_sw)k);
+	return k == K_LIBEFA ? "libefa" : k == K_FABRIC ? "fabric" : "uverbs";
 }
 
 int ev_image_facts_format(const struct ev_image_facts *f, char *out, size_t cap)
@@ -204,11 +206,21 @@ int ev_image_facts_format(const struct ev_image_facts *f, char *out, size_t cap)
 	return 0;
 }
 
-static int bad(struct ev_image_facts *f, struct ev_err *err, const char *fmt, const char *a, const char *b)
+/* Nothing of a refused line is kept. */
+static int bad(struct ev_image_facts *f, struct ev_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct ev_image_facts *f, struct ev_err *err, const char *fmt, ...)
 {
+	va_list ap;
+
 	memset(f, 0, sizeof(*f));
 	f->uverbs = -1;
-	return ev_errf(err, -EBADMSG, fmt, a, b);
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
 }
 
 /* One token's value into f; 0 or -1. */
@@ -264,7 +276,7 @@ int ev_image_facts_parse(const char *line, struct ev_image_facts *f, struct ev_e
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e) {
 			snprintf(at, sizeof(at), "0x%02x at %zu", (unsigned char)line[i], i);
-			return bad(f, err, "image facts: byte %s%s is not printable", at, "");
+			return bad(f, err, "image facts: byte %s is not printable", at);
 		}
 	}
 	for (int next = 0; next < K__COUNT; next++) {
@@ -275,24 +287,24 @@ int ev_image_facts_parse(const char *line, struct ev_image_facts *f, struct ev_e
 		if (next && *p == ' ')
 			p++;
 		if (!*p)
-			return bad(f, err, "image facts: '%s' missing%s", key_name(next), "");
+			return bad(f, err, "image facts: '%s' missing", key_name(next));
 		tl = strcspn(p, " ");
 		kl = strcspn(p, "= ");
 		if (!tl || kl == tl || kl >= sizeof(key))
-			return bad(f, err, "image facts: malformed near '%.24s'%s", p, "");
+			return bad(f, err, "image facts: malformed near '%.24s'", p);
 		memcpy(key, p, kl);
 		key[kl] = '\0';
 		for (int i = 0; i < K__COUNT; i++)
 			if (strcmp(key, key_name(i)) == 0)
 				k = i;
 		if (k < 0)
-			return bad(f, err, "image facts: unknown key '%s'%s", key, "");
+			return bad(f, err, "image facts: unknown key '%s'", key);
 		if (k < next)
-			return bad(f, err, "image facts: '%s' twice%s", key, "");
+			return bad(f, err, "image facts: '%s' twice", key);
 		if (k != next)
 			return bad(f, err, "image facts: '%s' where '%s' belongs", key, key_name(next));
 		if (tl - kl - 1 >= sizeof(val))
-			return bad(f, err, "image facts: value of '%s' longer than the longest version%s", key, "");
+			return bad(f, err, "image facts: value of '%s' longer than the longest version", key);
 		memcpy(val, p + kl + 1, tl - kl - 1);
 		val[tl - kl - 1] = '\0';
 		if (take(f, k, val) != 0)
@@ -300,10 +312,10 @@ int ev_image_facts_parse(const char *line, struct ev_image_facts *f, struct ev_e
 		p += tl;
 	}
 	if (*p)
-		return bad(f, err, "image facts: more after the last key: '%.24s'%s", p, "");
+		return bad(f, err, "image facts: more after the last key: '%.24s'", p);
 	/* Canonical, which the pipe's reader relies on: writing it back gives
 	 * the same line. */
 	if (ev_image_facts_format(f, again, sizeof(again)) != 0 || strcmp(again, line) != 0)
-		return bad(f, err, "image facts: not in the form format writes%s%s", "", "");
+		return bad(f, err, "image facts: not in the form format writes");
 	return 0;
 }

@@ -63,7 +63,8 @@ struct ev_image_facts {
 #define EV_IMAGE_LIB_MAX (64u << 20)
 
 /* root: the image's "/"; sysfs_root: for the NVIDIA driver's version (the
- * host's kernel module). 0: *out filled; a part that could not be judged
+ * host's kernel module, which a container gets; NULL: not looked at, as
+ * for an unpacked image judged on its own). 0: *out filled; a part that could not be judged
  * (libfabric unreadable: fabric EV_FABRIC_UNKNOWN) leaves a note in
  * err->msg, "" otherwise. A negative errno where root cannot be read as a
  * root at all (ev_rootfs_open's: absent, not a directory, no openat2). */

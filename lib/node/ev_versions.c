@@ -220,7 +220,7 @@ static void nvidia(const struct ev_rootfs *root, const char *sysfs_root, struct 
 
 	/* The kernel's module, so the host's sysfs (in a container too), as
 	 * the config names it. */
-	if (ev_path_join(src, sizeof(src), sysfs_root, "module/nvidia/version") == 0 &&
+	if (sysfs_root && ev_path_join(src, sizeof(src), sysfs_root, "module/nvidia/version") == 0 &&
 	    ev_file_read_at(AT_FDCWD, src, buf, sizeof(buf), true, NULL) > 0 && take_version(buf, ver)) {
 		set(v, ver, src);
 		return;
@@ -260,7 +260,7 @@ int ev_versions_detect_in(const struct ev_rootfs *root, const char *sysfs_root, 
 			  struct ev_versions *out, struct ev_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	if (!root || !sysfs_root)
+	if (!root)
 		return ev_errf(err, -EINVAL, "versions: no root");
 	if (mask & EV_SW_BIT(EV_SW_EFA_INSTALLER))
 		efa_installer(root, &out->sw[EV_SW_EFA_INSTALLER]);

@@ -37,7 +37,9 @@ int ev_versions_detect(const char *software_root, const char *sysfs_root,
 int ev_versions_detect_some(const char *software_root, const char *sysfs_root, unsigned mask,
 			    struct ev_versions *out, struct ev_err *err);
 
-/* The same under an open root (an image's, ev_rootfs_open). */
+/* The same under an open root (an image's, ev_rootfs_open); sysfs_root
+ * NULL: the driver's module is not looked at (an image on its own has no
+ * driver: a container gets the host's). */
 int ev_versions_detect_in(const struct ev_rootfs *root, const char *sysfs_root, unsigned mask,
 			  struct ev_versions *out, struct ev_err *err);
 

@@ -185,6 +185,18 @@ static void test_software(void **state)
 	assert_string_equal(f.sw.sw[EV_SW_EFA_INSTALLER].version, "1.34.0");
 	f = inspect(root, EV_IMAGE_ALL_SW);
 	assert_string_equal(f.sw.sw[EV_SW_NCCL].version, "2.18.5");
+	/* The driver is the host's: read from the sysfs named, none without. */
+	{
+		struct ev_err err = { "" };
+		char sys[4096];
+
+		tu_write(root, "host-sys/module/nvidia/version", "535.54.03\n");
+		snprintf(sys, sizeof(sys), "%s/host-sys", root);
+		assert_int_equal(ev_image_inspect(root, sys, 0, &f, &err), 0);
+		assert_string_equal(f.sw.sw[EV_SW_NVIDIA_DRIVER].version, "535.54.03");
+		assert_int_equal(ev_image_inspect(root, NULL, EV_IMAGE_ALL_SW, &f, &err), 0);
+		assert_false(f.sw.sw[EV_SW_NVIDIA_DRIVER].present);
+	}
 	tu_rm_rf(root);
 	free(root);
 }
