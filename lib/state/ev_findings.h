@@ -1,7 +1,8 @@
 /* What a job's steps found on this node that says why its traffic may not
- * use EFA (the causes in text, judge/ev_cause.h's form), kept for the
- * job's epilog: slurmstepd's side of the plugin adds a line per step that
- * found something, the epilog takes them all. Written by root under
+ * use EFA (the causes in text, judge/ev_cause.h's form), and which steps
+ * ran in a container (record/ev_containers.h's lines), kept for the job's
+ * epilog: slurmstepd's side of the plugin adds a line per step that found
+ * something, the epilog takes them all. Written by root under
  * state_dir, named by the job id of the step's credential only. */
 #ifndef EV_FINDINGS_H
 #define EV_FINDINGS_H
