@@ -384,11 +384,11 @@ static void merge(const unsigned char *d, size_t n)
 {
 	static const char *const records[] = {
 		"efa-verify: verdict=ok nodes=4/4 efa_bytes=4000 tcp_bytes=40",
-		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
-		"tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more "
-		"containers=a%20b(batch+0+3_more);ubuntu(1);+2_more",
-		"efa-verify: verdict=ok nodes=3/3 efa_bytes=9 tcp_bytes=3 other_tcp_bytes=0 tcp_source=interface "
-		"iface_nodes=2",
+		("efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
+		 "tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more "
+		 "containers=a%20b(batch+0+3_more);ubuntu(1);+2_more"),
+		("efa-verify: verdict=ok nodes=3/3 efa_bytes=9 tcp_bytes=3 other_tcp_bytes=0 tcp_source=interface "
+		 "iface_nodes=2"),
 	};
 	const char *record;
 	char comment[2048], out[4096], again[4096];
