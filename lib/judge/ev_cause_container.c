@@ -22,7 +22,12 @@ void ev_cause_container(const struct ev_image_facts *f, const struct ev_instance
 		strcpy(detail, "libfabric:no_efa");
 	if (!f->libefa)
 		strcat(detail, detail[0] ? "/libefa:absent" : "libefa:absent");
+	/* Only a libfabric the loader would take, without the provider, proves
+	 * it: one (or libefa) missing from the image's library directories may
+	 * still come with the job (a conda env, LD_LIBRARY_PATH), and an
+	 * enforce step refused on that guess would be a job lost for nothing. */
 	if (detail[0])
-		ev_causes_add(out, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER, EV_CAUSE_CERTAIN, detail);
+		ev_causes_add(out, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER,
+			      f->fabric == EV_FABRIC_NO_EFA ? EV_CAUSE_CERTAIN : EV_CAUSE_LIKELY, detail);
 	ev_causes_from_versions(&f->sw, type, out);
 }

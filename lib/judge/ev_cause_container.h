@@ -12,8 +12,10 @@
 
 /* no_efa_device_in_container: certain where the container was looked at
  * and shows no uverbs device (uverbs 0; -1, not looked, names nothing).
- * no_efa_provider_in_container: certain where libfabric is absent or has
- * no efa provider, or libefa is absent; the detail names which
+ * no_efa_provider_in_container: certain where the libfabric the loader
+ * would take has no efa provider; likely where libfabric or libefa is
+ * absent from the image's library directories (the job may bring them);
+ * the detail names which
  * ("libfabric:no_efa", "libfabric:absent", "libefa:absent", or two joined
  * by '/'). A libfabric not judged (EV_FABRIC_UNKNOWN) names nothing of
  * its own. versions~: the container's software against type's minimums,

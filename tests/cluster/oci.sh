@@ -243,10 +243,18 @@ oci_bundle ibok --ib-mount && efa_libs "$BUNDLE/rootfs"
 run_user srun --container="$BUNDLE" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
 is "e: the bundle binding the node's /dev/infiniband runs in enforce" "$rc" 0
 like "e: ... inside the bundle" "$out" "^NAME=\"$MARKER\"$"
-oci_bundle nofab --ib-mount
+# A libfabric without the efa provider (any library of the name without
+# the provider's code): certain, refused.
+oci_bundle nofab --ib-mount && efa_libs "$BUNDLE/rootfs" &&
+	cp "$(readlink -f "/usr/lib/$multi/libyaml-0.so.2")" "$BUNDLE/rootfs/usr/lib/$multi/libfabric.so.1"
 run_user srun --container="$BUNDLE" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
-like "e: a bundle without libfabric: refused, no_efa_provider_in_container" "$out" \
-	"step refused: container $BUNDLE: no_efa_provider_in_container"
+like "e: a bundle whose libfabric lacks the efa provider: refused, no_efa_provider_in_container" "$out" \
+	"step refused: container $BUNDLE: no_efa_provider_in_container\(libfabric:no_efa\)"
+# No libfabric in the bundle's directories at all: the job may bring its
+# own, so enforce does not refuse on that.
+oci_bundle nolib --ib-mount
+run_user srun --container="$BUNDLE" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"
+is "e: a bundle with no libfabric in its directories runs in enforce (likely, not proof)" "$rc" 0
 # report: a job whose --container step on two nodes had no device, TCP moved
 job=$(as_user sbatch --parsable -N 2 -w 'n[1-2]' --efa-verify=report -o "$SIM/out/%j.out" \
 	--wrap "srun -N2 -n2 --container=$NOIB true; echo step_rc=\$?; $(go_wait 60)")

@@ -198,10 +198,19 @@ static void test_container_cause(void **state)
 	f.libefa = false;
 	ev_cause_container(&f, NULL, &cs);
 	assert_string_equal(cs.c[0].detail, "libefa:absent");
+	/* Absent from the image's directories: the job may bring it. */
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_LIKELY);
 	memset(&cs, 0, sizeof(cs));
 	f.fabric = EV_FABRIC_NONE;
 	ev_cause_container(&f, NULL, &cs);
 	assert_string_equal(cs.c[0].detail, "libfabric:absent/libefa:absent");
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_LIKELY);
+	/* A libfabric without the provider proves it, libefa or not. */
+	memset(&cs, 0, sizeof(cs));
+	f.fabric = EV_FABRIC_NO_EFA;
+	ev_cause_container(&f, NULL, &cs);
+	assert_string_equal(cs.c[0].detail, "libfabric:no_efa/libefa:absent");
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_CERTAIN);
 
 	/* All at once: certain ones first, the versions last, likely. */
 	memset(&cs, 0, sizeof(cs));

@@ -203,6 +203,21 @@ static void no_provider_refuses(void **state)
 	assert_non_null(ev_causes_find(&x->p.causes, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER));
 }
 
+/* No libfabric in the image's directories: the job may bring its own, so
+ * enforce says it (likely) and does not refuse. */
+static void absent_libfabric_does_not_refuse(void **state)
+{
+	struct fx *x = *state;
+	const struct ev_cause *c;
+
+	x->img.fabric = EV_FABRIC_NONE;
+	plan(x);
+	assert_false(x->p.refuse);
+	c = ev_causes_find(&x->p.causes, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER);
+	assert_non_null(c);
+	assert_int_equal(c->certainty, EV_CAUSE_LIKELY);
+}
+
 /* A node with no EFA environment (no device): the image changes no
  * variable, and still says what it lacks. */
 static void no_host_environment_no_ops(void **state)
@@ -273,6 +288,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_device_warns_in_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(devices_not_looked_at_say_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_provider_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(absent_libfabric_does_not_refuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_host_environment_no_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(unnamed_image_is_said_so, setup, teardown),
 		cmocka_unit_test(label_from_job_env),
