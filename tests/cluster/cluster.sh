@@ -151,8 +151,8 @@ stop_pid() { # stop_pid PIDFILE...: all of them at once (a slurmd takes ~2 s)
 # in_ns NETNS CMD...: CMD in that network namespace, seeing that
 # namespace's interfaces in /sys/class/net and /sys/devices/virtual/net (a
 # sysfs shows the network namespace it was mounted in). Not `ip netns exec`:
-# it fails in the matrix roots, whose / is a chroot and no mount point, and
-# it mounts a whole new /sys, without the cgroup mounts slurmd 22.05 needs.
+# it failed in the matrix roots while their / was a chroot and no mount point,
+# and it mounts a whole new /sys, without the cgroup mounts slurmd 22.05 needs.
 # Here, in a mount namespace of CMD's own, /sys is made a slave (nothing
 # mounted under it propagates back to the host), the namespace's sysfs is
 # mounted on /sys/kernel for a moment, and its two net directories are bound

@@ -16,9 +16,10 @@
  *                              /dev/infiniband, as enroot's device hook does
  *
  * pyxis joins the container enroot made (a user namespace the user owns)
- * in task_init. A user namespace cannot be made under the chroot that
- * tests/roots/run uses, so this double does the same as root one hook
- * earlier, in task_init_privileged, which every plugin's task_init follows:
+ * in task_init. This double needs no user namespace (none could be made in
+ * the matrix roots while tests/roots/run chrooted into them): it does the
+ * same as root one hook earlier, in task_init_privileged, which every
+ * plugin's task_init follows:
  * a new mount namespace, private propagation, the image bind-mounted on a
  * directory of its own, the device directory bound in, /proc mounted (as
  * enroot mounts it), chroot. */
