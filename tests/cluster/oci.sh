@@ -40,6 +40,16 @@ done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
 cat > "$SIM/node-prelude.sh" <<SH
 # Nothing mounted here may reach the host.
 mount --make-rslave /dev || exit 1
+# crun knows three layouts of /sys/fs/cgroup: a tmpfs (cgroup v1, with a
+# cgroup2 at unified/ or not) or a cgroup2. Anything else (the test roots
+# mount a bare sysfs, /sys/fs/cgroup an empty directory of it) fails every
+# crun command, "invalid file system type on \`/sys/fs/cgroup\`": an
+# empty tmpfs there, cgroup v1 without controllers, and crun runs without
+# cgroups (rootless).
+case "\$(stat -f -c %T /sys/fs/cgroup)" in
+tmpfs | cgroup2fs) ;;
+*) mount -t tmpfs -o size=4k,mode=0555 tmpfs /sys/fs/cgroup || exit 1 ;;
+esac
 # crun 1.8 refuses a hybrid cgroup layout (v1 controllers and a cgroup2
 # with controllers at /sys/fs/cgroup/unified, as this host has): "cgroups
 # in hybrid mode not supported, drop all controllers from cgroupv2". Here
@@ -61,12 +71,26 @@ for i in 0 1 2 3; do mknod -m 0666 /dev/infiniband/uverbs\$i c 231 \$((192 + i))
 SH
 
 # oci_image DIR NAME: a busybox image in DIR whose /etc/os-release says
-# NAME="$MARKER" and ID=NAME.
+# NAME="$MARKER" and ID=NAME, with /var/run/slurm for Slurm's spool
+# directory (oci.conf's MountSpoolDir, below).
 oci_image() {
 	local c
-	mkdir -p "$1/bin" "$1/etc" "$1/dev" "$1/proc" "$1/sys" "$1/tmp" && cp /bin/busybox "$1/bin/" || return 1
-	for c in sh cat ls id env echo test; do ln -s busybox "$1/bin/$c"; done
+	mkdir -p "$1/bin" "$1/etc" "$1/dev" "$1/proc" "$1/sys" "$1/tmp" "$1/var/run/slurm" &&
+		cp /bin/busybox "$1/bin/" || return 1
+	for c in sh cat ls id env echo test grep; do ln -s busybox "$1/bin/$c"; done
 	printf 'NAME="%s"\nID=%s\n' "$MARKER" "$2" > "$1/etc/os-release"
+}
+
+# crun_spec BUNDLE: `crun spec --rootless` into BUNDLE. crun wants a
+# cgroup layout it knows for spec too (it writes an empty config.json and
+# fails without one); where /sys/fs/cgroup has none (the test roots), it
+# sees the nodes' empty tmpfs (the prelude), in a mount namespace of its own.
+crun_spec() {
+	case "$(stat -f -c %T /sys/fs/cgroup)" in
+	tmpfs | cgroup2fs) crun spec --rootless -b "$1" ;;
+	*) unshare --mount --propagation slave /bin/sh -c 'mount -t tmpfs -o size=4k,mode=0555 tmpfs /sys/fs/cgroup &&
+		exec crun spec --rootless -b "$1"' crun_spec "$1" ;;
+	esac
 }
 
 # oci_bundle NAME [--uverbs N] [--ib-mount] [--root DIR]: a bundle
@@ -92,8 +116,9 @@ oci_bundle() {
 		esac
 	done
 	BUNDLE=$SIM/bundles/$name
-	rm -rf "$BUNDLE" && oci_image "$BUNDLE/$root" "$name" && crun spec --rootless -b "$BUNDLE" || return 1
-	c=$(jq --arg root "$root" '.process.terminal = false | .root.path = $root' "$BUNDLE/config.json")
+	rm -rf "$BUNDLE" && oci_image "$BUNDLE/$root" "$name" && crun_spec "$BUNDLE" &&
+		c=$(jq -e --arg root "$root" '.process.terminal = false | .root.path = $root' "$BUNDLE/config.json") ||
+		{ not_ok "bundle $name: made (crun spec, jq)"; return 1; }
 	for ((i = 0; i < uverbs; i++)); do
 		c=$(jq --argjson i "$i" '.linux.devices += [{path: "/dev/infiniband/uverbs\($i)", type: "c",
 			major: 231, minor: (192 + $i), fileMode: 438, uid: 0, gid: 0}]' <<<"$c")
@@ -115,22 +140,33 @@ write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL" "record_wait
 	"tcp_source: interface" "checks:" "  devices: off" "  efa_provider: off" "  placement: off"
 # oci.conf next to slurm.conf; slurmstepd reads it at each step. Slurm
 # 22.05 wants RunTimeRun with Query, Kill and Delete (or Create and Start
-# for Run); its patterns: %b bundle (Slurm's copy), %u user, %j job, %s
-# step, %t task, %n node. crun's state in a directory of the user's.
+# for Run), and 24.11 and 26.05 take the same four; the patterns: %b
+# bundle (Slurm's copy), %u user, %j job, %s step, %t task, %n node.
+# crun's state in a directory of the user's.
 cat > "$CDIR/etc/oci.conf" <<CONF
 RunTimeQuery="crun --rootless=true --root=$SIM/crun/%u state %n.%u.%j.%s.%t"
 RunTimeKill="crun --rootless=true --root=$SIM/crun/%u kill -a %n.%u.%j.%s.%t SIGKILL"
 RunTimeDelete="crun --rootless=true --root=$SIM/crun/%u delete --force %n.%u.%j.%s.%t"
 RunTimeRun="crun --rootless=true --root=$SIM/crun/%u run --bundle %b %n.%u.%j.%s.%t"
 CONF
-cd "$CDIR" || exit 1
 major=$(slurmd -V | awk '{ print $2 }' | cut -d. -f1)
+# From 23.02 on Slurm binds the step's spool directory into every
+# container, at MountSpoolDir: /var/run/slurm/ by default until 24.11,
+# from 25.05 on the spool directory's own path on the node
+# (SlurmdSpoolDir/oci-jobJ-S/). crun makes the mount point in the image;
+# rootless, in an image root owns (the container's root is the user), it
+# cannot: "mkdir `/var`: Permission denied" (24.11), "mkdir `/run`" (26.05,
+# SlurmdSpoolDir being under /run here). So the mount point is one the
+# image has, on every release that binds it.
+[ "$major" -lt 23 ] || echo 'MountSpoolDir="/var/run/slurm/"' >> "$CDIR/etc/oci.conf"
+cd "$CDIR" || exit 1
 diag "Slurm $(slurmd -V | awk '{ print $2 }'), $(crun --version | head -1)"
 
 # What a task prints of itself, inside the container or not.
 SHOW='cat /etc/os-release; echo uid=$(id -u); echo SLURM_CONTAINER=$SLURM_CONTAINER;
 echo FI_PROVIDER=$FI_PROVIDER; echo TASK_INIT=$OCI_PROBE_TASK_INIT; echo USER_INIT=$OCI_PROBE_USER_INIT;
-echo PROCID=$SLURM_PROCID; echo JOBID=$SLURM_JOB_ID; ls /dev/infiniband 2>/dev/null | sed "s/^/ib: /"'
+echo PROCID=$SLURM_PROCID; echo JOBID=$SLURM_JOB_ID; ls /dev/infiniband 2>/dev/null | sed "s/^/ib: /";
+echo spool=$(grep -c " /var/run/slurm " /proc/self/mountinfo)'
 # probe_lines JOB: the probe's lines of the job's step 0 in slurmstepd.
 probe_lines() { grep -E "ctx=remote job=$1 step=0 " "$PROBE_LOG" 2>/dev/null; }
 # hook_of JOB HOOK FIELD: FIELD's value in the job's HOOK line(s) in slurmstepd.
@@ -169,8 +205,17 @@ if [ "$major" = 22 ]; then
 	like "a: 22.05: what task_init sets does not reach the container" "$out" "^TASK_INIT=$"
 	like "a: 22.05: what user_init sets does not either" "$out" "^USER_INIT=$"
 	like "a: 22.05: nor efa-verify's FI_PROVIDER (report mode, an EFA node)" "$out" "^FI_PROVIDER=$"
+	like "a: 22.05: nor the task's own (SLURM_PROCID)" "$out" "^PROCID=$"
+	like "a: 22.05 binds no spool directory into the container" "$out" "^spool=0$"
 else
-	diag "a: Slurm $major: what reaches the container is diagnosed above, not checked"
+	# From 23.02 on Slurm writes config.json in the task, after task_init,
+	# with the step's final environment.
+	like "a: Slurm $major: the task sees SLURM_CONTAINER" "$out" "^SLURM_CONTAINER=$BUNDLE$"
+	like "a: Slurm $major: what task_init sets reaches the container" "$out" "^TASK_INIT=set$"
+	like "a: Slurm $major: what user_init sets too" "$out" "^USER_INIT=set$"
+	like "a: Slurm $major: and efa-verify's FI_PROVIDER (report mode, an EFA node)" "$out" "^FI_PROVIDER=efa$"
+	like "a: Slurm $major: and the task's own (SLURM_PROCID)" "$out" "^PROCID=0$"
+	like "a: Slurm $major binds the step's spool directory at MountSpoolDir" "$out" "^spool=1$"
 fi
 run_user srun --efa-verify=report -N1 -w n1 /bin/sh -c "$SHOW"
 like "a: without --container, efa-verify's FI_PROVIDER reaches the task" "$out" "^FI_PROVIDER=efa$"
@@ -217,6 +262,9 @@ run_user srun --container="$BUNDLE" -N1 -n2 -w n3 /bin/sh -c 'echo task=$SLURM_P
 diag "d: two tasks on one node (rc $rc):" "$out"
 if [ "$major" = 22 ]; then
 	check "d: 22.05 refuses more than one task of a --container step per node" test "$rc" != 0
+else
+	is "d: Slurm $major runs both tasks on the node" "$rc,$(grep '^task=' <<<"$out" | sort | paste -sd' ')" \
+		"0,task=0 task=1"
 fi
 
 # --- e. efa-verify's own checks of a container step: the bundle judged
