@@ -26,6 +26,7 @@ def parse(argv=None):
     options.add_scale(ap)
     a = options.finish(ap, ap.parse_args(argv))
     a.scale = a.scale_only = True
+    a.peers_only = False
     a.no_cluster = False
     return a
 

@@ -30,6 +30,8 @@ extern const struct option cmd_check_opts[], cmd_snapshot_opts[], cmd_report_opt
 	cmd_top_opts[];
 
 int cmd_check(struct cli_ctx *ctx, int argc, char **argv);
+/* check --root DIR [--type TYPE]: an unpacked container image (check_root.c). */
+int check_root(struct cli_ctx *ctx, const char *root, const char *type, bool as_json, bool cached);
 int cmd_snapshot(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_flush(struct cli_ctx *ctx, int argc, char **argv);

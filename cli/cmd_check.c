@@ -13,16 +13,28 @@
 
 static const char check_usage[] =
 	"Usage: efa-verify check [--json] [--cached]\n"
+	"       efa-verify check --root DIR [--type TYPE] [--json] [--cached]\n"
 	"\n"
 	"Check this node: EFA devices and their count for the instance type, port\n"
 	"state, libfabric's efa provider and rdma-core, placement group and\n"
 	"availability zone from IMDSv2, software versions against the minimums;\n"
 	"then the environment a job step would get here, and why.\n"
 	"\n"
-	"  --json     one JSON object on stdout\n"
-	"  --cached   use only cached IMDS data; never contact IMDS\n"
+	"With --root, check a container image unpacked in DIR instead, as a step\n"
+	"in it would run on TYPE: libfabric with its efa provider, libefa, the EFA\n"
+	"installer, aws-ofi-nccl, NCCL and CUDA against TYPE's minimums, the\n"
+	"causes the image gives, and the environment it would get. Links in DIR\n"
+	"resolve inside it, as in the container.\n"
 	"\n"
-	"Exit status: 0 ready, 1 not ready, 2 usage or config error.\n"
+	"  --json        one JSON object on stdout\n"
+	"  --cached      use only cached IMDS data; never contact IMDS\n"
+	"  --root DIR    check the image unpacked in DIR, not this node\n"
+	"  --type TYPE   the instance type to judge the image for (default: this\n"
+	"                machine's, from IMDS or DMI)\n"
+	"\n"
+	"Exit status: 0 ready, 1 not ready, 2 usage or config error. An image is\n"
+	"not ready when it certainly lacks EFA (no libfabric with the efa provider,\n"
+	"no libefa) or a component is below TYPE's minimum.\n"
 	CLI_GLOBAL_HELP;
 
 /* Why the plan sets nothing: NULL when it sets what it lists. */
@@ -184,6 +196,8 @@ static void print_human(const struct cli_ctx *ctx, const struct ev_step_in *in, 
 const struct option cmd_check_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "cached", no_argument, NULL, 'C' },
+	{ "root", required_argument, NULL, 'r' },
+	{ "type", required_argument, NULL, 't' },
 	EV_OPTS_HELP_END,
 };
 
@@ -195,6 +209,7 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 	struct ev_step_plan *plan;
 	struct ev_err err = { "" };
 	struct ev_step_in in = { .facts = &facts, .judged = true };
+	const char *root = NULL, *type = NULL;
 	bool json = false, ready;
 	int c;
 
@@ -203,12 +218,20 @@ int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 'C': gopts.allow_imds_fetch = false; break;
+		case 'r': root = optarg; break;
+		case 't': type = optarg; break;
 		case 'h': fputs(check_usage, stdout); return 0;
 		default: fputs(check_usage, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		cli_error("check: unexpected argument '%.64s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (root)
+		return check_root(ctx, root, type, json, !gopts.allow_imds_fetch);
+	if (type) {
+		cli_error("check: --type is for --root DIR (a node is judged for its own type)");
 		return EXIT_USAGE;
 	}
 	/* As the plugin gathers for a step it judges: every fact, and the

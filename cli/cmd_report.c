@@ -26,11 +26,13 @@ static const char report_usage[] =
 	"A finished job's efa-verify record from Slurm accounting (its\n"
 	"AdminComment): verdict, nodes reported, EFA bytes, TCP bytes between\n"
 	"the job's nodes and other IP bytes (storage, Slurm; never fallback),\n"
-	"where TCP was counted (tcp_source: nftables, or interface where the\n"
-	"job's table could not be made: then TCP holds all of the interfaces'\n"
-	"bytes), EFA share, the nodes that were not ok and the causes their\n"
-	"evidence names (\"cause:\" where it proves one, \"likely cause:\" where it\n"
-	"only suggests one), each with its fix; and a per-node table with each\n"
+	"where TCP was counted (tcp_source: nftables, or interface where a\n"
+	"node's table could not be made: then that node's TCP holds all of its\n"
+	"interfaces' bytes, and iface_nodes says how many nodes), EFA share,\n"
+	"the nodes that were not ok and the causes their evidence names\n"
+	"(\"cause:\" where it proves one, \"likely cause:\" where it only\n"
+	"suggests one), each with its fix, which steps ran in a container with\n"
+	"which image or bundle (\"containers:\"); and a per-node table with each\n"
 	"node's NIC balance (busy NICs, least/most bytes on one NIC) for as long as\n"
 	"slurmctld's node records keep the job (its last few jobs per node).\n"
 	"\n"
@@ -101,6 +103,15 @@ static void print_json(const struct report_view *v)
 	ev_json_u64(&j, "nodes_reported", rec->reported);
 	ev_json_u64(&j, "nodes_total", rec->total);
 	traffic_json(&j, rec->efa_bytes, rec->tcp_bytes, rec->tcp_source, rec->other_tcp_bytes);
+	/* How many nodes' TCP is not the job's own alone: 0 with nftables,
+	 * null where the record does not say (no source, or a record from
+	 * before iface_nodes). */
+	if (rec->tcp_source == EV_TCP_SRC_NFTABLES)
+		ev_json_u64(&j, "iface_nodes", 0);
+	else if (rec->tcp_source == EV_TCP_SRC_INTERFACE && rec->iface_nodes)
+		ev_json_u64(&j, "iface_nodes", rec->iface_nodes);
+	else
+		ev_json_null(&j, "iface_nodes");
 	/* Sharing is judged when the job ends. */
 	if (v->so_far)
 		ev_json_null(&j, "shared_nodes");
@@ -129,6 +140,7 @@ static void print_json(const struct report_view *v)
 		ev_json_obj_end(&j);
 	}
 	ev_json_arr_end(&j);
+	ev_json_containers(&j, &rec->containers);
 	ev_json_arr_begin(&j, "nodes");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ev_node_result *r = &v->res[i];
@@ -137,6 +149,7 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "node", r->node);
 		ev_json_verdict(&j, r->verdict, r->reason);
 		ev_json_causes(&j, &r->causes, false);
+		ev_json_containers(&j, &r->containers);
 		traffic_json(&j, r->efa_bytes, r->tcp_bytes, r->tcp_source, r->other_tcp_bytes);
 		if (v->so_far)
 			ev_json_null(&j, "shared");
@@ -162,6 +175,26 @@ static void print_json(const struct report_view *v)
 		ev_json_str(&j, "record_from", v->fallback ? "node_results" : "admin_comment");
 	if ((rc = cli_json_print(&j)))
 		cli_error("writing JSON: %s", strerror(-rc));
+}
+
+/* "containers: IMAGE: steps 0,1", an image a line. Labels are printable
+ * ASCII (ev_containers_parse refuses any other), so they print as they are. */
+static void print_containers(const struct ev_containers *c)
+{
+	for (uint32_t i = 0; i < c->n; i++) {
+		const struct ev_containers_image *im = &c->image[i];
+
+		printf("  %-12s%s: step%s ", i ? "" : "containers:", im->label,
+		       im->n_steps + (im->more_steps > 0) > 1 ? "s" : "");
+		for (uint32_t s = 0; s < im->n_steps; s++)
+			printf("%s%s", s ? "," : "", im->step[s]);
+		if (im->more_steps)
+			printf(" and %" PRIu32 " more", im->more_steps);
+		printf("\n");
+	}
+	if (c->more)
+		printf("  %-12sand %" PRIu32 " more image%s\n", c->n ? "" : "containers:", c->more,
+		       c->more > 1 ? "s" : "");
 }
 
 static void print_human(const struct report_view *v)
@@ -193,6 +226,10 @@ static void print_human(const struct report_view *v)
 	if (rec->tcp_source == EV_TCP_SRC_NFTABLES)
 		printf("  TCP between the job's nodes (tcp_source=nftables); other IP traffic %s, not judged\n",
 		       ev_bytes_human(rec->other_tcp_bytes, c, sizeof(c)));
+	else if (rec->tcp_source == EV_TCP_SRC_INTERFACE && rec->iface_nodes)
+		printf("  TCP counted on interfaces on %u of %u nodes (tcp_source=interface): "
+		       "all their traffic, storage and Slurm's included; the other nodes' is the job's own\n",
+		       rec->iface_nodes, rec->reported);
 	else if (rec->tcp_source == EV_TCP_SRC_INTERFACE)
 		printf("  TCP counted on interfaces on some nodes (tcp_source=interface): "
 		       "all their traffic, storage and Slurm's included\n");
@@ -212,6 +249,7 @@ static void print_human(const struct report_view *v)
 		       k->hosts, ev_cause_name(k->name), k->detail[0] ? " (" : "", k->detail, k->detail[0] ? ")" : "",
 		       ev_cause_fix(k->name));
 	}
+	print_containers(&rec->containers);
 	if (!v->n) {
 		printf("  (per-node results no longer in slurmctld's node records; see each node's log)\n");
 		return;

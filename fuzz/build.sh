@@ -53,7 +53,7 @@ done
 rm -f "$out/obj/libev_fuzz.a"
 ar rcs "$out/obj/libev_fuzz.a" "${objs[@]}"
 
-targets=${FUZZ_TARGETS:-"config imds counters record sofar"}
+targets=${FUZZ_TARGETS:-"config imds counters record sofar oci image"}
 for t in $targets; do
 	# shellcheck disable=SC2086
 	"$CC" $cflags -fsanitize=fuzzer,$san "$here/fuzz_$t.c" "$out/obj/libev_fuzz.a" $deps_libs -ldl -lpthread -lm \

@@ -20,7 +20,11 @@
  *   5 hostlist:     expand; what expands compresses and expands back to the
  *                   same set of names.
  *   6 token:        decode is canonical (encode(decode(s)) == s), and
- *                   decode(encode(s)) == s. */
+ *                   decode(encode(s)) == s; the containers' text and
+ *                   findings line (ev_containers.h): what parses is valid
+ *                   and formats back to the same bytes, any label makes a
+ *                   findings line that parses, and in any room the text
+ *                   reads back to every image, listed or counted. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +36,7 @@
 
 #include "config/ev_config.h"
 #include "fuzz_check.h"
+#include "record/ev_containers.h"
 #include "record/ev_hostlist.h"
 #include "record/ev_record.h"
 #include "record/ev_value.h"
@@ -53,7 +58,7 @@ static bool same_result(const struct ev_node_result *a, const struct ev_node_res
 	       strcmp(a->reason, b->reason) == 0 && a->efa_bytes == b->efa_bytes &&
 	       a->tcp_bytes == b->tcp_bytes && a->shared == b->shared && a->jobid == b->jobid &&
 	       a->job_nodes == b->job_nodes && a->tcp_source == b->tcp_source &&
-	       a->other_tcp_bytes == b->other_tcp_bytes;
+	       a->other_tcp_bytes == b->other_tcp_bytes && ev_containers_cmp(&a->containers, &b->containers) == 0;
 }
 
 /* format, then parse back: the same result, except a reason whose encoding
@@ -161,7 +166,10 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 static void check_parsed(const struct ev_record *rec)
 {
 	CHECK((unsigned)rec->verdict <= EV_V_NOT_READY);
+	CHECK(ev_containers_valid(&rec->containers));
 	CHECK(rec->reported <= rec->total);
+	CHECK(rec->iface_nodes <= rec->reported);
+	CHECK(!rec->iface_nodes || rec->tcp_source == EV_TCP_SRC_INTERFACE);
 	CHECK(rec->n_groups == 0 || rec->groups);
 	for (size_t i = 0; i < rec->n_groups; i++) {
 		CHECK(rec->groups[i].hosts && rec->groups[i].hosts[0]);
@@ -192,12 +200,13 @@ static size_t results_from(const unsigned char *d, size_t n, struct ev_node_resu
 
 static void record_build(const unsigned char *d, size_t n)
 {
-	struct ev_node_result r[MAX_RESULTS], twice[2 * MAX_RESULTS], uniq[MAX_RESULTS];
+	/* Static: a result is over a KiB with its containers. */
+	static struct ev_node_result r[MAX_RESULTS], twice[2 * MAX_RESULTS], uniq[MAX_RESULTS];
 	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
 	struct ev_record rec;
 	struct ev_err err = { "" };
 	unsigned total;
-	size_t k, m = 0, listed = 0, bad = 0, shared = 0;
+	size_t k, m = 0, listed = 0, bad = 0, shared = 0, iface = 0;
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
 	uint64_t efa = 0, tcp = 0;
 	bool *seen;
@@ -234,6 +243,7 @@ static void record_build(const unsigned char *d, size_t n)
 		worst = ev_verdict_worse(worst, uniq[i].verdict);
 		bad += uniq[i].verdict > EV_V_OK;
 		shared += uniq[i].shared;
+		iface += uniq[i].tcp_source == EV_TCP_SRC_INTERFACE;
 	}
 	if (m < total || !m)
 		worst = ev_verdict_worse(worst, EV_V_UNKNOWN);
@@ -246,6 +256,12 @@ static void record_build(const unsigned char *d, size_t n)
 	CHECK(rec.verdict == worst);
 	CHECK(rec.reported == m);
 	CHECK(rec.total == (m > total ? m : total));
+	/* The nodes on interfaces, counted where one is (a duplicate's source
+	 * is the builder's call, as its bytes are). */
+	if (m == k) {
+		CHECK(rec.iface_nodes == iface);
+		CHECK((rec.tcp_source == EV_TCP_SRC_INTERFACE) == (iface > 0));
+	}
 	/* Sums are exact when each node came once (a duplicate's bytes depend
 	 * on which of its results is the worse, which is the builder's call;
 	 * so does its shared flag). */
@@ -284,6 +300,17 @@ static void record_build(const unsigned char *d, size_t n)
 	}
 	CHECK(listed + rec.more == bad);
 	free(seen);
+	/* Every image the record lists is one a result it was built from
+	 * names (of a node given twice, the builder keeps which it keeps). */
+	for (uint32_t i = 0; i < rec.containers.n; i++) {
+		const struct ev_containers_image *im = &rec.containers.image[i];
+		bool found = false;
+
+		for (size_t j = 0; j < k && !found; j++)
+			for (uint32_t x = 0; x < r[j].containers.n; x++)
+				found = found || strcmp(r[j].containers.image[x].label, im->label) == 0;
+		CHECK(found);
+	}
 	ev_record_free(&rec);
 }
 
@@ -309,7 +336,7 @@ static void record_parse(const unsigned char *d, size_t n)
 static bool admins_word(const char *w, size_t len)
 {
 	static const char *const keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes",
-					    "tcp_source", "shared", "bad", "cause" };
+					    "tcp_source", "iface_nodes", "shared", "bad", "cause", "containers" };
 	const char *eq = memchr(w, '=', len);
 
 	if (len == strlen(EV_RECORD_PREFIX) && memcmp(w, EV_RECORD_PREFIX, len) == 0)
@@ -357,8 +384,11 @@ static void merge(const unsigned char *d, size_t n)
 {
 	static const char *const records[] = {
 		"efa-verify: verdict=ok nodes=4/4 efa_bytes=4000 tcp_bytes=40",
-		"efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
-		"tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more",
+		("efa-verify: verdict=tcp_fallback nodes=6/8 efa_bytes=12 tcp_bytes=24 other_tcp_bytes=7 "
+		 "tcp_source=nftables shared=1 bad=n[2-4]:tcp_fallback(tcp_bytes);n7:degraded(idle_nics:3/32);+2_more "
+		 "containers=a%20b(batch+0+3_more);ubuntu(1);+2_more"),
+		("efa-verify: verdict=ok nodes=3/3 efa_bytes=9 tcp_bytes=3 other_tcp_bytes=0 tcp_source=interface "
+		 "iface_nodes=2"),
 	};
 	const char *record;
 	char comment[2048], out[4096], again[4096];
@@ -369,7 +399,7 @@ static void merge(const unsigned char *d, size_t n)
 
 	if (!n)
 		return;
-	record = records[d[0] & 1];
+	record = records[d[0] % 3];
 	cstr(comment, sizeof(comment), d + 1, n - 1);
 	rc = ev_record_merge(comment, record, out, sizeof(out), &err);
 	CHECK(rc == 0);   /* 2 KiB of comment and a record always fit in 4 KiB */
@@ -381,8 +411,10 @@ static void merge(const unsigned char *d, size_t n)
 	CHECK(rc == 0);
 	CHECK(got.verdict == want.verdict && got.reported == want.reported && got.total == want.total);
 	CHECK(got.efa_bytes == want.efa_bytes && got.tcp_bytes == want.tcp_bytes);
-	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source);
+	CHECK(got.other_tcp_bytes == want.other_tcp_bytes && got.tcp_source == want.tcp_source &&
+	      got.iface_nodes == want.iface_nodes);
 	CHECK(got.shared == want.shared && got.n_groups == want.n_groups && got.more == want.more);
+	CHECK(ev_containers_cmp(&got.containers, &want.containers) == 0);
 	ev_record_free(&want);
 	ev_record_free(&got);
 
@@ -514,6 +546,57 @@ static void token(const unsigned char *d, size_t n)
 	CHECK(strcmp(dec2, s) == 0);
 }
 
+/* The containers' text and findings line: strict parsers, canonical text,
+ * and whatever fits the room says every image. */
+static void containers(const unsigned char *d, size_t n)
+{
+	char s[1024], text[2048], again[2048], line[EV_CONTAINERS_FINDING_MAX];
+	struct ev_containers c, back, one;
+	const struct ev_containers *sets[2] = { &c, &one };
+	struct ev_err err = { "" };
+	size_t cap;
+
+	cstr(s, sizeof(s), d, n);
+	if (ev_containers_parse(s, &c, &err) == 0) {
+		CHECK(ev_containers_valid(&c));
+		CHECK(ev_containers_format(&c, text, sizeof(text)) == 0);
+		CHECK(strcmp(text, s) == 0);
+		/* In less room (the least, about the text's own, and some room
+		 * the input picks): every image listed or counted, and the text
+		 * reads back to itself. */
+		for (int i = 0; i < 4; i++) {
+			size_t len = strlen(s), caps[] = { EV_CONTAINERS_TEXT_MIN, len, len + 1, len * d[n - 1] / 255 };
+
+			cap = caps[i] < EV_CONTAINERS_TEXT_MIN ? EV_CONTAINERS_TEXT_MIN : caps[i];
+			CHECK(ev_containers_format(&c, text, cap) == 0);
+			CHECK(strlen(text) < cap);
+			CHECK(ev_containers_parse(text, &back, &err) == 0);
+			/* Exact, but for a count that reached its bound. */
+			CHECK((uint64_t)back.n + back.more <= (uint64_t)c.n + c.more);
+			CHECK((uint64_t)back.n + back.more == (uint64_t)c.n + c.more || back.more == UINT32_MAX);
+			CHECK(ev_containers_format(&back, again, cap) == 0);
+			CHECK(strcmp(text, again) == 0);
+		}
+	} else {
+		CHECK(c.n == 0 && c.more == 0 && err.msg[0]);
+	}
+	if (ev_containers_finding_parse(s, &one, &err) == 0) {
+		CHECK(ev_containers_valid(&one) && one.n == 1);
+		CHECK(ev_containers_finding(one.image[0].step[0], one.image[0].label, line, sizeof(line)) == 0);
+		CHECK(strcmp(line, s) == 0);
+	}
+	/* Any label, as a step may name it, makes a line that parses. */
+	if (ev_containers_finding("0", s, line, sizeof(line)) == 0) {
+		CHECK(ev_containers_finding_parse(line, &one, &err) == 0);
+		if (ev_containers_parse(s, &c, NULL) != 0)
+			memset(&c, 0, sizeof(c));
+		CHECK(ev_containers_union(sets, 2, &back, &err) == 0);
+		CHECK(ev_containers_valid(&back));
+	} else {
+		CHECK(!s[0]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	if (!size)
@@ -526,7 +609,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	case 3: record_parse(data + 1, size - 1); break;
 	case 4: merge(data + 1, size - 1); break;
 	case 5: hostlist(data + 1, size - 1); break;
-	case 6: token(data + 1, size - 1); break;
+	case 6:
+		token(data + 1, size - 1);
+		containers(data + 1, size - 1);
+		break;
 	}
 	return 0;
 }

@@ -11,7 +11,10 @@
 #include "ev_slurm_compat.h"
 #include <slurm/spank.h>
 
+#include "config/ev_config.h"
 #include "config/ev_mode.h"
+#include "judge/ev_cause.h"
+#include "judge/ev_step_plan.h"
 #include "util/ev_limits.h"
 
 #define PFX "efa-verify: "
@@ -48,5 +51,20 @@ int ev_stepd_user_init(spank_t sp);
 int ev_stepd_task_init(spank_t sp);
 int ev_stepd_task_exit(spank_t sp);
 void ev_stepd_exit(void);
+
+/* container.c: a step whose tasks run in a container, seen from
+ * slurmstepd's side (what stepd.c decided, read-only). */
+struct ev_stepd_view {
+	const struct ev_config *cfg;
+	const char *node;
+	enum ev_mode mode;                  /* the step's effective mode, not off */
+	const struct ev_step_plan *plan;    /* the host's, as applied in user_init */
+	const char *instance_type;          /* "" when unknown */
+};
+void ev_container_reset(void);
+void ev_container_name(spank_t sp);                                          /* init_post_opt, root */
+void ev_container_prepare(spank_t sp, const struct ev_stepd_view *v);     /* user_init, root */
+int ev_container_task(spank_t sp, const struct ev_stepd_view *v);         /* task_init, the user */
+void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_causes *step_causes);
 
 #endif

@@ -48,6 +48,7 @@ struct site_config {                    /* the config file, read in slurmstepd *
 struct step {                           /* what slurmstepd found for this step */
 	enum ev_mode effective_mode;
 	char node[EV_NAME_MAX];
+	char instance_type[EV_NAME_MAX];        /* "" when unknown */
 	struct ev_step_plan plan;       /* readiness, placement, environment */
 	/* The step's own traffic, for its end line (step_traffic_line). */
 	bool counting;
@@ -62,6 +63,16 @@ static struct {
 void ev_stepd_reset(void)
 {
 	memset(&ctx, 0, sizeof(ctx));
+	ev_container_reset();
+}
+
+static struct ev_stepd_view view(void)
+{
+	struct ev_stepd_view v = {
+		.cfg = &ctx.config.file, .node = ctx.step.node, .mode = ctx.step.effective_mode,
+		.plan = &ctx.step.plan, .instance_type = ctx.step.instance_type,
+	};
+	return v;
 }
 
 /* The Slurm node name slurmstepd runs for, from slurmstepd's own process
@@ -246,6 +257,11 @@ static void plan_step(spank_t sp)
 		slurm_error(PFX "%s: %s", ctx.step.node, err.msg);
 	if (ctx.step.plan.env_error[0])
 		slurm_error(PFX "%s: environment not injected: %s", ctx.step.node, ctx.step.plan.env_error);
+	{
+		const char *t = ev_node_facts_instance_type(&f, NULL);
+
+		snprintf(ctx.step.instance_type, sizeof(ctx.step.instance_type), "%s", t ? t : "");
+	}
 	ev_node_facts_free(&f);
 }
 
@@ -353,6 +369,7 @@ int ev_stepd_init_post_opt(spank_t sp)
 		return 0;
 	if (!ev_plugin.option.given)
 		user_option_from_job(sp);
+	ev_container_name(sp);
 	ctx.step.effective_mode =
 		ev_mode_resolve(&ev_plugin.option, &ev_plugin.plugstack.mode, ctx.config.file.mode);
 	if (ctx.step.effective_mode == EV_MODE_OFF) {
@@ -427,6 +444,11 @@ int ev_stepd_user_init(spank_t sp)
 	}
 	if (ctx.step.plan.have_efa)
 		inject_env(sp);
+	{
+		struct ev_stepd_view v = view();
+
+		ev_container_prepare(sp, &v);
+	}
 	return 0;
 }
 
@@ -437,16 +459,22 @@ int ev_stepd_user_init(spank_t sp)
  * The reason was printed once for the node in user_init. */
 int ev_stepd_task_init(spank_t sp)
 {
-	(void)sp;
-	if (!ctx.config.loaded || ctx.step.effective_mode != EV_MODE_ENFORCE || !ctx.step.plan.refuse)
+	struct ev_stepd_view v = view();
+
+	if (!ctx.config.loaded || ctx.step.effective_mode == EV_MODE_OFF)
 		return 0;
-	_exit(EV_EXIT_NOT_READY);
+	if (ctx.step.effective_mode == EV_MODE_ENFORCE && ctx.step.plan.refuse)
+		_exit(EV_EXIT_NOT_READY);
+	return ev_container_task(sp, &v);
 }
 
 int ev_stepd_task_exit(spank_t sp)
 {
+	struct ev_stepd_view v = view();
 	int local_id = -1;
 
+	if (ctx.config.loaded && ctx.step.effective_mode != EV_MODE_OFF)
+		ev_container_collect(sp, &v, &ctx.step.plan.causes);
 	if (!ctx.config.loaded || !ev_plugin.option.given || ctx.step.effective_mode == EV_MODE_OFF ||
 	    ctx.step.plan.refuse)
 		return 0;
@@ -471,4 +499,5 @@ void ev_stepd_exit(void)
 	ctx.config.loaded = false;
 	ev_snapshot_free(&ctx.step.start);
 	ctx.step.counting = false;
+	ev_container_reset();
 }

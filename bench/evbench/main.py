@@ -8,7 +8,7 @@ import time
 from contextlib import redirect_stdout
 from io import StringIO
 
-from evbench import binaries, record, rig, steps
+from evbench import binaries, peers, record, rig, steps
 from evbench.cluster import host_lock
 from evbench.proc import Runner, find_built, log
 from evbench.results import Results
@@ -46,7 +46,7 @@ def run(a):
     print("efa-verify benchmark: %s, %d CPUs, load %.2f at start, %.2f at end, %.0f s%s" % (
         time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), load0[0], load1[0], time.time() - t0,
         ", quick" if a.quick else ""))
-    if not a.scale_only:
+    if not a.scale_only and not a.peers_only:
         print("runs: %d prolog/epilog pairs per side, %d steps per variant, %d builds per record case" % (
             a.runs, a.steps, a.repeats))
     if a.scale:
@@ -70,10 +70,13 @@ def run_parts(a, rn, rep, tmp, scale_out):
     """Every part, each on its own: one that fails is named, the others
     still run. Returns the names of those that failed."""
     parts = []
-    if not a.scale_only:
+    if a.peers_only:
+        parts = [("peers", lambda: peers.run(a, rn, rep, tmp))]
+    elif not a.scale_only:
         parts = [("binaries", lambda: binaries.run(a, rn, rep, tmp)),
                  ("cluster", lambda: cluster_part(a, rn, rep, tmp)),
-                 ("record", lambda: record.run(a, rep))]
+                 ("record", lambda: record.run(a, rep)),
+                 ("peers", lambda: peers.run(a, rn, rep, tmp))]
     if a.scale:
         parts.append(("scale", lambda: scale_part(a, rn, rep, tmp, scale_out)))
     failed = []

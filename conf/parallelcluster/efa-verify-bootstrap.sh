@@ -58,6 +58,16 @@
 #                           binaries name the node's paths (/opt/slurm/lib)
 #   -h, --help
 #
+# On the head node, efa-verify's plugstack line goes to
+# SLURM_DIR/etc/plugstack.efa-verify.conf, included from the last line of
+# SLURM_DIR/etc/plugstack.conf: after pyxis wherever the site lists it, as
+# efa-verify judges a container step from inside the container pyxis moves
+# each task into. The output says where pyxis is. A plugin line added to the
+# end of plugstack.conf later (pyxis's) needs this script to run again; one
+# in plugstack.conf.d does not. Refused, exit 1: another line that loads
+# efa_verify.so, or a site glob that reads efa-verify's file (Slurm would
+# load it twice).
+#
 # Every file is compared with what is already there and written (atomically)
 # only when it differs, so a second run changes nothing and says
 # "0 changed". Exit status: 0 done, 1 failed, 2 bad arguments.
@@ -524,12 +534,121 @@ log: /var/log/efa-verify/jobs.jsonl
 YAML
 fi
 
+# ------------------------------------------------------------ plugstack order
+# pyxis (NVIDIA's SPANK plugin for enroot containers) moves each task into
+# its container in its own task_init, and Slurm calls each hook of the
+# plugins in plugstack order: efa-verify judges a container step from inside
+# the container only when it is listed after pyxis. Its include is therefore
+# the last line of plugstack.conf, and its file is kept out of every glob:
+# a glob reads its files in name order, where efa-verify.conf comes before
+# pyxis.conf.
+#
+# plugstack_walk FILE DEPTH: what Slurm reads from FILE (a path on the node),
+# in its order, one line each:
+#   plugin NAME FILE:LINE        NAME the plugin's file name
+#   include PATTERN FILE:LINE    PATTERN made absolute
+# as Slurm's spank.c reads a plugstack file: line by line, "#" to the end of
+# a line a comment, an include expanded where it stands, its pattern
+# (relative to the including file's directory) through glob(3), whose
+# matches come in sorted order. A path in WALK_SKIP is read as absent (a
+# file this run removes, or efa-verify's own); WALK_PCONF, when set, is read
+# in place of plugstack.conf (what this run would write). Within a glob this
+# shell's sort may differ from slurmd's locale: efa-verify's include is
+# outside every glob, so only which pyxis line is named could change.
+declare -A WALK_SKIP=()
+WALK_PCONF=
+plugstack_walk() {
+	local file=$1 depth=$2 src=$ROOT$1 n=0 line pat m
+	local -a w matches
+	# Slurm follows an include loop until it fails; the walk stops.
+	[ "$depth" -le 16 ] || die "plugstack: includes nested deeper than 16 at $file (a loop?)"
+	[ -z "${WALK_SKIP[$file]:-}" ] || return 0
+	if [ "$file" = "$PCONF" ] && [ -n "$WALK_PCONF" ]; then src=$WALK_PCONF; fi
+	[ -f "$src" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		read -ra w <<< "${line%%#*}" || true
+		[ "${#w[@]}" -ge 2 ] || continue
+		case "${w[0]}" in
+		required | optional) echo "plugin ${w[1]##*/} $file:$n" ;;
+		include)
+			pat=${w[1]}
+			case "$pat" in /*) ;; *) pat=$(dirname "$file")/$pat ;; esac
+			echo "include $pat $file:$n"
+			# The pattern is globbed, never run; ROOT, quoted, is taken literally.
+			# shellcheck disable=SC2206
+			matches=("$ROOT"$pat)
+			for m in "${matches[@]}"; do
+				if [ -f "$m" ]; then plugstack_walk "${m#"$ROOT"}" $((depth + 1)); fi
+			done
+			;;
+		esac
+	done < "$src"
+	return 0
+}
+
 # ------------------------------------------------------------ shared files
 # Only the head node writes under /opt/slurm: ParallelCluster exports it to
 # every compute node over NFS, so one copy serves the whole cluster and
 # compute nodes booting together never race on it.
 if [ "$ROLE" = head ]; then
 	etc=$SLURM_DIR/etc
+	# efa-verify's line is in a file of its own next to plugstack.conf,
+	# included by its full path from plugstack.conf's last line: after
+	# pyxis however the site lists it (in plugstack.conf, in plugstack.conf.d
+	# through a glob, through an include of its own), outside every glob of
+	# plugstack.conf.d (no second load through one), and read in configless
+	# mode, which follows an include by path in the config directory but no
+	# wildcard. The same layout with or without pyxis: pyxis configured
+	# later through a glob or a line before efa-verify's comes first without
+	# more ado; one appended after it does once this script runs again.
+	# Earlier versions kept the line in plugstack.conf.d/efa-verify.conf,
+	# which a glob there reads before pyxis.conf: that file, when this
+	# script wrote it, and its include are removed.
+	PCONF=$etc/plugstack.conf
+	PLUG=$etc/plugstack.efa-verify.conf
+	OLD_PLUG=$etc/plugstack.conf.d/efa-verify.conf
+	drop_old=no
+	if [ ! -e "$ROOT$OLD_PLUG" ] && [ ! -L "$ROOT$OLD_PLUG" ]; then drop_old=yes
+	elif [ -f "$ROOT$OLD_PLUG" ] && [ ! -L "$ROOT$OLD_PLUG" ] &&
+		grep -q '^# Written by efa-verify-bootstrap[.]sh' "$ROOT$OLD_PLUG"; then drop_old=ours
+	fi
+	# plugstack.conf as this run leaves it: every line of the site's but
+	# efa-verify's includes, then efa-verify's.
+	new_pconf=$WORK/plugstack.conf
+	if [ -f "$ROOT$PCONF" ]; then
+		while IFS= read -r line || [ -n "$line" ]; do
+			read -ra w <<< "${line%%#*}" || true
+			if [ "${w[0]:-}" = include ] && [ -n "${w[1]:-}" ]; then
+				case "${w[1]}" in /*) pat=${w[1]} ;; *) pat=$etc/${w[1]} ;; esac
+				[ "$pat" = "$PLUG" ] && continue
+				[ "$pat" = "$OLD_PLUG" ] && [ "$drop_old" != no ] && continue
+			fi
+			printf '%s\n' "$line"
+		done < "$ROOT$PCONF" > "$new_pconf"
+	else
+		echo "# Slurm SPANK plugins (plugstack.conf(5))." > "$new_pconf"
+	fi
+	echo "include $PLUG" >> "$new_pconf"
+	# Nothing else may load efa_verify.so: Slurm would call its hooks twice.
+	# Checked on what this run would leave, before anything shared is written.
+	WALK_SKIP=([$PLUG]=1)
+	if [ "$drop_old" = ours ]; then WALK_SKIP[$OLD_PLUG]=1; fi
+	WALK_PCONF=$new_pconf
+	plan=$(plugstack_walk "$PCONF" 0)
+	WALK_SKIP=() WALK_PCONF=
+	last=$(grep -c '' "$new_pconf")
+	while read -r kind what where; do
+		if [ "$kind" = plugin ] && [ "$what" = efa_verify.so ]; then
+			die "efa_verify.so is already listed in $where: remove that line (this script lists efa-verify itself, last in $PCONF, after pyxis), then run it again"
+		fi
+		if [ "$kind" != include ] || [ "$where" = "$PCONF:$last" ]; then continue; fi
+		# The pattern is matched as a glob, never run.
+		# shellcheck disable=SC2254
+		case "$PLUG" in
+		$what) die "the include in $where also reads $PLUG: Slurm would load efa_verify.so twice; narrow that pattern, then run this again" ;;
+		esac
+	done <<< "$plan"
 	# Prolog and Epilog are set by ParallelCluster itself (its slurm.conf
 	# template: Prolog=/opt/slurm/etc/scripts/prolog.d/*, Epilog=.../epilog.d/*,
 	# https://github.com/aws/aws-parallelcluster-cookbook, file
@@ -557,32 +676,38 @@ SCRIPT
 	# Slurm reads plugstack.conf next to slurm.conf (ParallelCluster sets no
 	# PlugStackConfig). ParallelCluster ships none by default; its Pyxis
 	# example (/opt/parallelcluster/examples/spank/plugstack.conf, 3.11.1+)
-	# includes /opt/slurm/etc/plugstack.conf.d/*. efa-verify's line goes to
-	# plugstack.conf.d/efa-verify.conf, included by its own path: an include
-	# with a wildcard is not followed in configless mode (a known Slurm bug),
-	# and a glob that already covers the file is not doubled.
-	put_file "$etc/plugstack.conf.d/efa-verify.conf" 0644 <<PLUG
+	# includes /opt/slurm/etc/plugstack.conf.d/*, where pyxis.conf has
+	# pyxis's line. srun and slurmstepd read these files at every step, so
+	# the order of the writes keeps efa_verify.so loaded at most once in
+	# between: its file first (nothing includes it yet), the earlier file
+	# removed, plugstack.conf last.
+	put_file "$PLUG" 0644 <<PLUG
 # efa-verify: say whether each job's traffic went over EFA.
-# Written by efa-verify-bootstrap.sh. optional: Slurm keeps running jobs if
-# the plugin cannot load (e.g. on a node of a queue without efa-verify).
+# Written by efa-verify-bootstrap.sh, and included by the last line of
+# plugstack.conf: efa-verify comes after pyxis, whose task_init moves each
+# task into its container, and judges the container the task runs in.
+# optional: Slurm keeps running jobs if the plugin cannot load (e.g. on a
+# node of a queue without efa-verify).
 optional $PLUGIN config=$CONFIG
 PLUG
-	pconf=$ROOT$etc/plugstack.conf
-	want="include $etc/plugstack.conf.d/efa-verify.conf"
-	covered=no
-	if [ -f "$pconf" ]; then
-		while read -r word pat _; do
-			[ "$word" = include ] || continue
-			# The pattern is matched as a glob, never run.
-			# shellcheck disable=SC2053
-			[[ "$etc/plugstack.conf.d/efa-verify.conf" == $pat ]] && covered=yes
-		done < "$pconf"
+	if [ "$drop_old" = ours ]; then
+		rm -f "$ROOT$OLD_PLUG"
+		CHANGED=$((CHANGED + 1))
+		say "removed $OLD_PLUG (efa-verify's line is in $PLUG now)"
 	fi
-	if [ "$covered" = no ]; then
-		{
-			if [ -f "$pconf" ]; then cat "$pconf"; else echo "# Slurm SPANK plugins (plugstack.conf(5))."; fi
-			echo "$want"
-		} | put_file "$etc/plugstack.conf" 0644
+	put_file "$PCONF" 0644 < "$new_pconf"
+
+	loaded=$(plugstack_walk "$PCONF" 0 | sed -n 's/^plugin //p')
+	efa_at=$(printf '%s\n' "$loaded" | grep -n '^efa_verify[.]so ' || true)
+	pyxis_at=$(printf '%s\n' "$loaded" | grep -n '^spank_pyxis[.]so ' | tail -n1 || true)
+	n=$(printf '%s\n' "$efa_at" | grep -c . || true)
+	[ "$n" = 1 ] || die "plugstack: efa_verify.so is loaded $n times${efa_at:+, from $(printf '%s\n' "$efa_at" | cut -d' ' -f2 | paste -sd' ')}"
+	if [ -z "$pyxis_at" ]; then
+		say "plugstack: efa-verify loads last; no pyxis (spank_pyxis.so) in plugstack (should its line be added at the end of plugstack.conf, run this again)"
+	elif [ "${efa_at%%:*}" -gt "${pyxis_at%%:*}" ]; then
+		say "plugstack: efa-verify loads last, after pyxis (${pyxis_at##* })"
+	else
+		die "plugstack: efa-verify loads before pyxis (${pyxis_at##* }): it would judge container steps from outside their containers"
 	fi
 fi
 

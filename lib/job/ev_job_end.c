@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -74,6 +75,52 @@ static void measure_delta(const struct ev_config *cfg, const struct ev_job_facts
 	ev_devices_free(&devs);
 }
 
+/* The steps' container lines out of st->findings into st->containers;
+ * the lines left are causes. */
+static void take_containers(const struct ev_job_facts *job, struct ev_job_end *st, struct ev_msgs *msgs)
+{
+	struct ev_containers *one;
+	const struct ev_containers **sets;
+	struct ev_err err = { "" };
+	char *w = st->findings;
+	size_t k = 0, lines = 0;
+
+	memset(&st->containers, 0, sizeof(st->containers));
+	for (const char *p = st->findings; (p = strchr(p, '\n')); p++)
+		lines++;
+	one = calloc(lines ? lines : 1, sizeof(*one));
+	sets = calloc(lines ? lines : 1, sizeof(*sets));
+	if (!one || !sets) {
+		ev_msgf(msgs, LOG_WARNING, "job %u on %s: the steps' containers: out of memory", job->jobid, job->node);
+		goto out;
+	}
+	for (char *line = st->findings, *nl; *line; line = nl + 1) {
+		size_t len;
+
+		if (!(nl = strchr(line, '\n')))
+			break;
+		len = (size_t)(nl - line) + 1;
+		if (!ev_containers_is_finding(line)) {
+			memmove(w, line, len);
+			w += len;
+			continue;
+		}
+		*nl = '\0';
+		if (ev_containers_finding_parse(line, &one[k], &err) == 0) {
+			sets[k] = &one[k];
+			k++;
+		} else {
+			ev_msgf(msgs, LOG_WARNING, "job %u on %s: a step's finding: %s", job->jobid, job->node, err.msg);
+		}
+	}
+	*w = '\0';
+	if (ev_containers_union(sets, k, &st->containers, &err) != 0)
+		ev_msgf(msgs, LOG_WARNING, "job %u on %s: the steps' containers: %s", job->jobid, job->node, err.msg);
+out:
+	free(one);
+	free(sets);
+}
+
 void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *job, struct ev_job_end *st,
 			const struct ev_net_counts *net, struct ev_msgs *msgs)
 {
@@ -101,6 +148,7 @@ void ev_job_end_measure(const struct ev_config *cfg, const struct ev_job_facts *
 	nr = ev_findings_take(cfg->state_dir, job->jobid, st->findings, sizeof(st->findings), &err);
 	if (nr < 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: the steps' findings: %s", job->jobid, job->node, err.msg);
+	take_containers(job, st, msgs);
 	ev_placement_memo_remove(cfg->state_dir, job->jobid);
 	if (ev_running_end(cfg->state_dir, job->jobid, st->have_start ? &st->js.run : NULL, &st->shared, &err) != 0)
 		ev_msgf(msgs, LOG_WARNING, "job %u on %s: shared-node check: %s", job->jobid, job->node, err.msg);
@@ -174,7 +222,7 @@ static void node_outputs(const struct ev_config *cfg, const struct ev_job_facts 
 {
 	struct ev_joblog_entry e = {
 		.time = (uint64_t)time(NULL), .jobid = job->jobid, .node = job->node, .job_nodes = st->in.job_nodes,
-		.verdict = &st->verdict, .delta = st->in.delta, .causes = &st->causes,
+		.verdict = &st->verdict, .delta = st->in.delta, .causes = &st->causes, .containers = &st->containers,
 		.user = job->user, .account = job->account, .partition = job->partition,
 	};
 	struct ev_err err = { "" };
@@ -208,6 +256,7 @@ int ev_job_end_finish(const struct ev_config *cfg, const struct ev_job_facts *jo
 	snprintf(r->reason, sizeof(r->reason), "%s", st->verdict.reason);
 	r->shared = st->shared;
 	r->causes = st->causes;
+	r->containers = st->containers;
 	ev_result_fill(r, &cfg->verdict, st->in.delta);
 	/* The start file has served: gone before the (possibly long) wait. */
 	ev_state_remove_start(cfg->state_dir, job->jobid);

@@ -4,8 +4,8 @@
  *   (the caller)        the job's nftables table read and removed, where
  *                       read_table says so
  *   ev_job_end_measure  the end snapshot and the delta, the steps'
- *                       not-ready finding and causes, whether another job
- *                       shared the node
+ *                       not-ready finding, causes and containers, whether
+ *                       another job shared the node
  *   (the caller)        the job's node count and first node from
  *                       slurmctld, where the prolog left neither
  *   ev_job_end_finish   the verdict and its causes, the node's log line and Prometheus
@@ -28,6 +28,7 @@
 #include "node/ev_snapshot.h"
 #include "node/ev_delta.h"
 #include "judge/ev_verdict.h"
+#include "record/ev_containers.h"
 #include "record/ev_result.h"
 #include "state/ev_job_start.h"
 #include "judge/ev_cause.h"
@@ -54,6 +55,9 @@ struct ev_job_end {
 	struct ev_verdict_in in;            /* in.delta points at delta when there is one */
 	char not_ready[EV_NOTREADY_REASON_MAX];
 	char findings[EV_FINDINGS_MAX + 1];     /* the steps' causes, a line each */
+	/* What the steps ran in containers (their lines, taken out of
+	 * findings), said whatever the verdict. */
+	struct ev_containers containers;
 	bool shared;
 	/* ev_job_end_finish */
 	struct ev_node_verdict verdict;

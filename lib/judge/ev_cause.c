@@ -25,6 +25,16 @@ static const struct {
 		"stale_env",
 		"the step sets an EFA variable that does not fit this node's instance type or software",
 		"remove the variable from the job script or its modules; efa-verify sets what the node needs" },
+	[EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER] = {
+		"no_efa_device_in_container",
+		"the step's container shows no /dev/infiniband/uverbs device, so nothing in it can open an EFA device",
+		"give the container /dev/infiniband: for pyxis, enroot's device hook (99-mellanox.sh) or no "
+		"ENROOT_RESTRICT_DEV; for --container, an OCI linux.devices entry per /dev/infiniband/uverbsN" },
+	[EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER] = {
+		"no_efa_provider_in_container",
+		"the step's container image has no libfabric with the efa provider, or no rdma-core libefa",
+		"install the EFA software in the image: the EFA installer run with --skip-kmod --skip-limit-conf "
+		"--no-verify (or a libfabric built with efa and rdma-core)" },
 	[EV_CAUSE_MEMLOCK] = {
 		"memlock",
 		"the tasks' RLIMIT_MEMLOCK, as slurmstepd sets it, is below causes.memlock_min_bytes",
@@ -220,7 +230,7 @@ int ev_causes_parse(const char *s, struct ev_causes *cs, struct ev_err *err)
 		return ev_errf(err, -EINVAL, "causes: none given");
 	while (*p) {
 		struct ev_cause c = { .certainty = EV_CAUSE_CERTAIN };
-		char name[24];
+		char name[EV_CAUSE_NAME_MAX];
 		size_t nl;
 		int id;
 

@@ -1,8 +1,9 @@
 /* Why a node is not ok: one vocabulary of causes, each with a fixed name,
  * a detail (the value that shows it), what evidence names it and the fix.
  * A cause is only ever named from its evidence: the step's environment
- * and limits (the plugin in slurmstepd), the device counters (prolog and
- * epilog), the node's software, its placement and readiness. Evidence that
+ * and limits (the plugin in slurmstepd), the job's container (what a task
+ * sees inside it), the device counters (prolog and epilog), the node's
+ * software, its placement and readiness. Evidence that
  * proves a cause makes it certain; a counter pattern that only suggests
  * one makes it likely. Pure: no I/O. */
 #ifndef EV_CAUSE_H
@@ -14,13 +15,16 @@
 #include "util/ev_err.h"
 
 /* In the order an admin acts on them when equally certain: what the job
- * itself chose first (its own fix), then the node's limits and errors,
- * then the network, the software, the placement and readiness. */
+ * itself chose first (its own fix), then what its container lacks (its
+ * image, or how the site starts containers), then the node's limits and
+ * errors, then the network, the software, the placement and readiness. */
 enum ev_cause_name {
 	EV_CAUSE_FI_PROVIDER,       /* detail: the value, "tcp" */
 	EV_CAUSE_NCCL_NET,          /* detail: the value, "Socket" */
 	EV_CAUSE_NCCL_NET_PLUGIN,   /* detail: the value, "none" */
 	EV_CAUSE_STALE_ENV,         /* detail: "FI_EFA_USE_DEVICE_RDMA=1" */
+	EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER,   /* detail: "uverbs:0" */
+	EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER, /* detail: "libfabric:no_efa", "libfabric:absent", "libefa:absent" */
 	EV_CAUSE_MEMLOCK,           /* detail: the task's limit in bytes */
 	EV_CAUSE_SETUP_ERRORS,      /* detail: "reg_mr_err:12" (the counter that grew most, by how much) */
 	EV_CAUSE_UNREACHABLE_PEERS, /* detail: "tx_pkts:9000/rx_pkts:3/unresponsive_remote_events:4" */
@@ -54,6 +58,8 @@ struct ev_causes {
 };
 
 const char *ev_cause_name(enum ev_cause_name n);            /* "fi_provider" */
+/* The longest name, with its NUL: a buffer a name is read into. */
+#define EV_CAUSE_NAME_MAX 32
 int ev_cause_from_name(const char *s);                      /* -1 if unknown */
 /* One line each, for report, the man page and the step's warning. */
 const char *ev_cause_fix(enum ev_cause_name n);

@@ -56,5 +56,6 @@ void ev_causes_from_env(ev_env_lookup_fn lookup, void *ctx, int rdma_read, struc
 bool ev_cause_excludes_efa(enum ev_cause_name n)
 {
 	return n == EV_CAUSE_FI_PROVIDER || n == EV_CAUSE_NCCL_NET || n == EV_CAUSE_NCCL_NET_PLUGIN ||
-	       n == EV_CAUSE_STALE_ENV || n == EV_CAUSE_MEMLOCK;
+	       n == EV_CAUSE_STALE_ENV || n == EV_CAUSE_MEMLOCK || n == EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER ||
+	       n == EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER;
 }

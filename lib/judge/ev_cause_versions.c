@@ -2,6 +2,11 @@
 
 #include <stdio.h>
 
+bool ev_version_short(const struct ev_sw_version *v, const char *min)
+{
+	return min && min[0] && v->present && ev_version_cmp(v->version, min) < 0;
+}
+
 void ev_causes_from_versions(const struct ev_versions *sw, const struct ev_instance_type *it,
 			     struct ev_causes *cs)
 {
@@ -12,7 +17,7 @@ void ev_causes_from_versions(const struct ev_versions *sw, const struct ev_insta
 	for (int i = 0; i < EV_SW__COUNT; i++) {
 		const struct ev_sw_version *v = &sw->sw[i];
 
-		if (!it->min_version[i][0] || !v->present || ev_version_cmp(v->version, it->min_version[i]) >= 0)
+		if (!ev_version_short(v, it->min_version[i]))
 			continue;
 		snprintf(detail, sizeof(detail), "%s:%s/min:%s", ev_sw_name((enum ev_sw)i), v->version,
 			 it->min_version[i]);

@@ -10,6 +10,11 @@
 #include "judge/ev_cause.h"
 #include "node/ev_versions.h"
 
+/* v falls short of min: found, with a minimum ("" is none), and older.
+ * What the cause below names, and how efa-verify check --root judges each
+ * component. */
+bool ev_version_short(const struct ev_sw_version *v, const char *min);
+
 /* it: the node's instance type (NULL: minimums unknown, nothing named).
  * The first component in ev_sw order that falls short is the detail:
  * "aws_ofi_nccl:1.5.0/min:1.6.0", or "aws_ofi_nccl:absent". */

@@ -1,5 +1,6 @@
 /* Installed EFA/NCCL/CUDA software, read from the files real installs leave
- * (never by running anything), under software_root so tests can fake them. */
+ * (never by running anything), under a root: the node's, an image's, or a
+ * test's fake install. */
 #include "node/ev_versions.h"
 
 #include <ctype.h>
@@ -9,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/ev_file.h"
 
-static bool valid_version(const char *s)
+bool ev_version_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -35,18 +37,21 @@ static bool take_version(const char *p, char *out)
 	out[n] = '\0';
 	while (n && out[n - 1] == '.')
 		out[--n] = '\0';
-	return valid_version(out);
+	return ev_version_valid(out);
 }
 
-static long read_under(const char *root, const char *rel, char *buf, size_t cap, char *src, size_t src_cap)
+static long read_under(const struct ev_rootfs *root, const char *rel, char *buf, size_t cap, char *src,
+		       size_t src_cap)
 {
-	char path[4096];
-
-	if (ev_path_join(path, sizeof(path), root, rel) != 0)
-		return -ENAMETOOLONG;
-	snprintf(src, src_cap, "%s", path);
-	return ev_file_read_at(AT_FDCWD, path, buf, cap, true, NULL);
+	ev_rootfs_show(root, rel, src, src_cap);
+	return ev_rootfs_read(root, rel, buf, cap, NULL);
 }
+
+/* What real installs write is far smaller; a larger file is not one of
+ * theirs, and is not read at all rather than read in part. */
+#define LIST_MAX 65536          /* efa_installed_packages, CUDA's version.json */
+#define SMALL_MAX 16384         /* a pkg-config file, a driver's version line */
+#define DIR_ENTRIES_MAX 100000
 
 static void set(struct ev_sw_version *v, const char *ver, const char *src)
 {
@@ -56,9 +61,9 @@ static void set(struct ev_sw_version *v, const char *ver, const char *src)
 }
 
 /* "# EFA installer version: 1.26.1" in /opt/amazon/efa_installed_packages. */
-static void efa_installer(const char *root, struct ev_sw_version *v)
+static void efa_installer(const struct ev_rootfs *root, struct ev_sw_version *v)
 {
-	char buf[8192], src[512], ver[EV_VER_MAX];
+	char buf[LIST_MAX], src[512], ver[EV_VER_MAX];
 	const char *key = "EFA installer version:";
 	char *p;
 
@@ -70,9 +75,9 @@ static void efa_installer(const char *root, struct ev_sw_version *v)
 }
 
 /* "Version:" at the start of a line of a pkg-config file under root. */
-static bool pc_version(const char *root, const char *rel, char *ver, char *src, size_t src_cap)
+static bool pc_version(const struct ev_rootfs *root, const char *rel, char *ver, char *src, size_t src_cap)
 {
-	char buf[4096];
+	char buf[SMALL_MAX];
 
 	if (read_under(root, rel, buf, sizeof(buf), src, src_cap) <= 0)
 		return false;
@@ -87,7 +92,7 @@ static bool pc_version(const char *root, const char *rel, char *ver, char *src, 
  * 2.1.0, with the efa provider). Where several are installed, the installer's
  * is the one EFA jobs are set up to load, so it is looked for first. Without
  * any, ev_readiness asks the loaded library. */
-static void libfabric(const char *root, struct ev_sw_version *v)
+static void libfabric(const struct ev_rootfs *root, struct ev_sw_version *v)
 {
 	static const char *const pcs[] = {
 		"opt/amazon/efa/lib/pkgconfig/libfabric.pc",
@@ -108,29 +113,44 @@ static void libfabric(const char *root, struct ev_sw_version *v)
 	}
 }
 
+/* A library's name on a file, or on a link (the name alone tells the
+ * version; nothing is read through it); a directory so named is not one. */
+static bool library_entry(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type == DT_REG || de->d_type == DT_LNK)
+		return true;
+	return de->d_type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode));
+}
+
 /* The highest libPREFIX.so.X.Y.Z in dir, e.g. libnccl.so.2.18.5. */
-static bool highest_so(const char *root, const char *dir, const char *prefix, char *best, char *src,
+static bool highest_so(const struct ev_rootfs *root, const char *dir, const char *prefix, char *best, char *src,
 		       size_t src_cap)
 {
-	char path[4096];
 	struct dirent *de;
-	size_t pl = strlen(prefix);
+	size_t pl = strlen(prefix), seen = 0;
 	bool found = false;
 	DIR *d;
 
-	if (ev_path_join(path, sizeof(path), root, dir) != 0 || !(d = opendir(path)))
+	if (ev_rootfs_opendir(root, dir, &d, NULL) != 0)
 		return false;
-	while ((de = readdir(d))) {
-		char ver[EV_VER_MAX];
+	/* An image may hold a directory of millions of names; a real library
+	 * directory holds a few thousand. */
+	while ((de = readdir(d)) && seen++ < DIR_ENTRIES_MAX) {
+		char ver[EV_VER_MAX], file[EV_PATH_CAP];
 
-		if (strncmp(de->d_name, prefix, pl) != 0 || !take_version(de->d_name + pl, ver))
+		if (strncmp(de->d_name, prefix, pl) != 0 || !take_version(de->d_name + pl, ver) ||
+		    !library_entry(d, de))
 			continue;
 		/* libnccl.so.2 alone says too little. */
 		if (!strchr(ver, '.'))
 			continue;
 		if (!found || ev_version_cmp(ver, best) > 0) {
 			memcpy(best, ver, sizeof(ver));
-			snprintf(src, src_cap, "%s/%s", path, de->d_name);
+			snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+			ev_rootfs_show(root, file, src, src_cap);
 			found = true;
 		}
 	}
@@ -138,7 +158,7 @@ static bool highest_so(const char *root, const char *dir, const char *prefix, ch
 	return found;
 }
 
-static void nccl(const char *root, struct ev_sw_version *v)
+static void nccl(const struct ev_rootfs *root, struct ev_sw_version *v)
 {
 	static const char *const dirs[] = {
 		"usr/lib/x86_64-linux-gnu", "usr/lib/aarch64-linux-gnu", "usr/local/cuda/lib64",
@@ -162,13 +182,13 @@ static void nccl(const char *root, struct ev_sw_version *v)
 
 /* aws-ofi-nccl installs where the EFA installer or the DLAMI puts it; its
  * version is in the installer's package list or its own pkg-config file. */
-static void aws_ofi_nccl(const char *root, struct ev_sw_version *v)
+static void aws_ofi_nccl(const struct ev_rootfs *root, struct ev_sw_version *v)
 {
 	static const char *const pcs[] = {
 		"opt/amazon/ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc",
 		"opt/aws-ofi-nccl/lib/pkgconfig/aws-ofi-nccl.pc",
 	};
-	char buf[8192], src[512], ver[EV_VER_MAX];
+	char buf[LIST_MAX], src[512], ver[EV_VER_MAX];
 	char *p;
 
 	for (size_t i = 0; i < sizeof(pcs) / sizeof(pcs[0]); i++) {
@@ -193,13 +213,15 @@ static void aws_ofi_nccl(const char *root, struct ev_sw_version *v)
 
 /* "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  ..." or the
  * module's sysfs version file. */
-static void nvidia(const char *root, const char *sysfs_root, struct ev_sw_version *v)
+static void nvidia(const struct ev_rootfs *root, const char *sysfs_root, struct ev_sw_version *v)
 {
-	char buf[1024], src[512], ver[EV_VER_MAX];
+	char buf[SMALL_MAX], src[512], ver[EV_VER_MAX];
 	char *p;
 
-	if (read_under(sysfs_root, "module/nvidia/version", buf, sizeof(buf), src, sizeof(src)) > 0 &&
-	    take_version(buf, ver)) {
+	/* The kernel's module, so the host's sysfs (in a container too), as
+	 * the config names it. */
+	if (sysfs_root && ev_path_join(src, sizeof(src), sysfs_root, "module/nvidia/version") == 0 &&
+	    ev_file_read_at(AT_FDCWD, src, buf, sizeof(buf), true, NULL) > 0 && take_version(buf, ver)) {
 		set(v, ver, src);
 		return;
 	}
@@ -212,9 +234,9 @@ static void nvidia(const char *root, const char *sysfs_root, struct ev_sw_versio
 
 /* version.json {"cuda": {"version": "12.2.2"}} (11.1+) or version.txt
  * "CUDA Version 11.8.0" (older). */
-static void cuda(const char *root, struct ev_sw_version *v)
+static void cuda(const struct ev_rootfs *root, struct ev_sw_version *v)
 {
-	char buf[16384], src[512], ver[EV_VER_MAX];
+	char buf[LIST_MAX], src[512], ver[EV_VER_MAX];
 	char *p;
 
 	if (read_under(root, "usr/local/cuda/version.json", buf, sizeof(buf), src, sizeof(src)) > 0 &&
@@ -234,25 +256,46 @@ static void cuda(const char *root, struct ev_sw_version *v)
 		set(v, ver, src);
 }
 
+int ev_versions_detect_in(const struct ev_rootfs *root, const char *sysfs_root, unsigned mask,
+			  struct ev_versions *out, struct ev_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return ev_errf(err, -EINVAL, "versions: no root");
+	if (mask & EV_SW_BIT(EV_SW_EFA_INSTALLER))
+		efa_installer(root, &out->sw[EV_SW_EFA_INSTALLER]);
+	if (mask & EV_SW_BIT(EV_SW_LIBFABRIC))
+		libfabric(root, &out->sw[EV_SW_LIBFABRIC]);
+	if (mask & EV_SW_BIT(EV_SW_NCCL))
+		nccl(root, &out->sw[EV_SW_NCCL]);
+	if (mask & EV_SW_BIT(EV_SW_AWS_OFI_NCCL))
+		aws_ofi_nccl(root, &out->sw[EV_SW_AWS_OFI_NCCL]);
+	if (mask & EV_SW_BIT(EV_SW_NVIDIA_DRIVER))
+		nvidia(root, sysfs_root, &out->sw[EV_SW_NVIDIA_DRIVER]);
+	if (mask & EV_SW_BIT(EV_SW_CUDA))
+		cuda(root, &out->sw[EV_SW_CUDA]);
+	return 0;
+}
+
 int ev_versions_detect_some(const char *software_root, const char *sysfs_root, unsigned mask,
 			    struct ev_versions *out, struct ev_err *err)
 {
+	struct ev_rootfs root;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (!software_root || !sysfs_root)
 		return ev_errf(err, -EINVAL, "versions: no root");
-	if (mask & EV_SW_BIT(EV_SW_EFA_INSTALLER))
-		efa_installer(software_root, &out->sw[EV_SW_EFA_INSTALLER]);
-	if (mask & EV_SW_BIT(EV_SW_LIBFABRIC))
-		libfabric(software_root, &out->sw[EV_SW_LIBFABRIC]);
-	if (mask & EV_SW_BIT(EV_SW_NCCL))
-		nccl(software_root, &out->sw[EV_SW_NCCL]);
-	if (mask & EV_SW_BIT(EV_SW_AWS_OFI_NCCL))
-		aws_ofi_nccl(software_root, &out->sw[EV_SW_AWS_OFI_NCCL]);
-	if (mask & EV_SW_BIT(EV_SW_NVIDIA_DRIVER))
-		nvidia(software_root, sysfs_root, &out->sw[EV_SW_NVIDIA_DRIVER]);
-	if (mask & EV_SW_BIT(EV_SW_CUDA))
-		cuda(software_root, &out->sw[EV_SW_CUDA]);
-	return 0;
+	/* Nothing installed there is what a missing root says. */
+	if ((rc = ev_rootfs_open(&root, software_root, err)) == -ENOENT) {
+		ev_err_clear(err);
+		return 0;
+	}
+	if (rc)
+		return ev_err_prefix(err, rc, "versions");
+	rc = ev_versions_detect_in(&root, sysfs_root, mask, out, err);
+	ev_rootfs_close(&root);
+	return rc;
 }
 
 int ev_versions_detect(const char *software_root, const char *sysfs_root, struct ev_versions *out,

@@ -153,6 +153,7 @@ static int expand_range(const char *pre, size_t plen, const char *r, size_t rlen
 	size_t la = dash ? (size_t)(dash - r) : rlen, lb = dash ? rlen - la - 1 : la;
 	const char *b = dash ? dash + 1 : r;
 	unsigned long long x = 0, y = 0;
+	char name[EV_NAME_MAX + 24];
 	int width;
 
 	if (!la || !lb || la > 18 || lb > 18)
@@ -172,11 +173,25 @@ static int expand_range(const char *pre, size_t plen, const char *r, size_t rlen
 		return ev_errf(err, -EINVAL, "hostlist: bad range");
 	if (y - x >= max)
 		return ev_errf(err, -E2BIG, "hostlist: more than %zu names", max);
+	if (plen > EV_NAME_MAX)
+		return ev_errf(err, -EINVAL, "hostlist: '%.64s' is not a host name", pre);
+	/* The prefix once, the number by hand: every node of an 8,193-node
+	 * job expands its node list (twice) at every job start, and with
+	 * snprintf for each name that took 1.0 ms of CPU instead of 0.4
+	 * (bench/run --peers-only). */
+	memcpy(name, pre, plen);
 	for (unsigned long long k = x; k <= y; k++) {
-		char name[EV_NAME_MAX + 24];
+		char digits[24];
+		size_t d = 0;
 		int rc;
 
-		snprintf(name, sizeof(name), "%.*s%0*llu", (int)plen, pre, width, k);
+		for (unsigned long long q = k; q || !d; q /= 10)
+			digits[d++] = (char)('0' + q % 10);
+		while ((int)d < width)
+			digits[d++] = '0';
+		for (size_t i = 0; i < d; i++)
+			name[plen + i] = digits[d - 1 - i];
+		name[plen + d] = '\0';
 		if ((rc = push_name(v, n, cap, max, name, err)))
 			return rc;
 	}

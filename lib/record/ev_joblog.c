@@ -126,6 +126,7 @@ char *ev_joblog_format(const struct ev_joblog_entry *e, size_t *len)
 	ev_json_u64(&j, "job_nodes", e->job_nodes);
 	ev_json_verdict(&j, v->verdict, v->reason);
 	ev_json_causes(&j, e->causes, false);
+	ev_json_containers(&j, e->containers);
 	ev_json_bool(&j, "shared", v->shared);
 	if (d) {
 		ev_json_fields(&j, d, node_fields, sizeof(node_fields) / sizeof(node_fields[0]));

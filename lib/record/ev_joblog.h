@@ -12,6 +12,7 @@
 #include "util/ev_err.h"
 #include "judge/ev_cause.h"
 #include "judge/ev_verdict.h"
+#include "record/ev_containers.h"
 
 /* Append line (a newline is added) with one write(2), so lines from
  * concurrent epilogs never interleave. Parent directories are created 0750;
@@ -30,6 +31,7 @@ struct ev_joblog_entry {
 	const struct ev_node_verdict *verdict;  /* required */
 	const struct ev_node_delta *delta;      /* NULL: no numbers (no start snapshot) */
 	const struct ev_causes *causes;         /* NULL: none named */
+	const struct ev_containers *containers; /* NULL: no step ran in one */
 	/* Who ran the job, as slurmd said (NULL: not said): the textfile's
 	 * info series only (ev_prom.h), not the log line. */
 	const char *user, *account, *partition;
@@ -38,7 +40,8 @@ struct ev_joblog_entry {
 /* The JSON object, one line, no newline (caller frees); NULL if out of
  * memory. Keys: time, job, node, job_nodes, verdict, reason (null if none),
  * causes [{name, certainty, detail (null if none)}] (empty if none),
- * shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
+ * containers [{image, steps, steps_unlisted}] and containers_unlisted
+ * (ev_result_json.h), shared, and with a delta: efa_bytes, efa_tx_bytes, efa_rx_bytes,
  * rdma_read_bytes, rdma_write_bytes, tcp_bytes (inter-node), tcp_tx_bytes,
  * tcp_rx_bytes, other_tcp_bytes (null when counted on interfaces),
  * tcp_source ("nftables" or "interface"), error_events, duration_ms,

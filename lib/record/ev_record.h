@@ -4,13 +4,19 @@
  * report in any order and a result delivered twice changes nothing.
  *
  * Record: "efa-verify: verdict=WORST nodes=REPORTED/TOTAL efa_bytes=N
- * tcp_bytes=N [other_tcp_bytes=N tcp_source=S] [shared=N]
- * [bad=GROUP;GROUP;...[;+N_more]] [cause=CAUSE;CAUSE;...]", where tcp_bytes is the job's
+ * tcp_bytes=N [other_tcp_bytes=N tcp_source=S [iface_nodes=K]] [shared=N]
+ * [bad=GROUP;GROUP;...[;+N_more]] [cause=CAUSE;CAUSE;...]
+ * [containers=IMAGE(STEP+STEP);...[;+N_more]]", where tcp_bytes is the job's
  * inter-node TCP and other_tcp_bytes the rest of the nodes' IP traffic
  * (storage, Slurm), tcp_source "nftables" when every node that reported
  * counted with its job table and "interface" when any counted its
  * interfaces (whose tcp_bytes then hold everything, and other_tcp_bytes
- * nothing); both are left out when no node said (none had a delta). GROUP is
+ * nothing); both are left out when no node said (none had a delta).
+ * iface_nodes, only with tcp_source=interface, is how many of the nodes
+ * that reported counted on interfaces: the rest's TCP is the job's own, so
+ * a reader can tell one node that could not make its table from a job
+ * that counted none. Records without it (written before it, or with
+ * nftables) read as 0: not said. GROUP is
  * HOSTLIST:verdict[(reason)]. Bytes are exact decimal integers: the record
  * is read back by `efa-verify report` and by merges, and digits are never
  * ambiguous (report prints them with units). Healthy nodes are counted, not
@@ -34,10 +40,22 @@
  * true of all the nodes it lists. Records written before causes have no
  * cause= and read as naming none.
  *
+ * containers= is the union of the nodes' containers (record/ev_containers.h
+ * has the form): which steps ran in a container, with which image or
+ * bundle, at most a few of each, the rest counted. It takes only the room
+ * everything before it left and never any of theirs: what does not fit is
+ * counted ("+N_more"), and with less room than a count it is left out, so
+ * a record without containers= says no step ran in one, or (records
+ * from before it, or full ones) nothing about them.
+ *
  * Every value is a token without spaces, '=', ';', '(' or ')': node names
  * must be plain host names, reasons are %XX-encoded outside
  * [A-Za-z0-9_.:/+@-] and a cause's detail is made of those characters
- * alone. */
+ * alone; so are containers' images, and their steps are [a-z0-9]+.
+ *
+ * A reader skips a key=value token whose key ([a-z][a-z0-9_]*) it does not
+ * know: a record written by a later release, with a key added, still reads
+ * (readers from before iface_nodes refuse any key they do not know). */
 #ifndef EV_RECORD_H
 #define EV_RECORD_H
 
@@ -58,13 +76,16 @@
 #define EV_RECORD_OPEN '{'
 #define EV_RECORD_CLOSE '}'
 
+/* The keys of a record, NULL-terminated. */
+extern const char *const ev_record_keys[];
+
 /* AdminComment is shown in sacct; the record stays under this for any job. */
 #define EV_RECORD_MAX 4096
 
 /* The record for these results (total_nodes: the job's node count; fewer
  * reports make the verdict "unknown" at best). Duplicate nodes: the worse
- * result is kept. -EINVAL for a node name, verdict or causes that
- * ev_result_format would refuse. */
+ * result is kept. -EINVAL for a node name, verdict, causes or containers
+ * that ev_result_format would refuse. */
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err);
 
@@ -101,12 +122,14 @@ struct ev_record {
 	uint64_t efa_bytes, tcp_bytes;
 	uint64_t other_tcp_bytes;
 	enum ev_tcp_source tcp_source;    /* NONE: not in the record */
+	unsigned iface_nodes;             /* with INTERFACE: nodes that counted so; 0: not said */
 	unsigned shared;
 	struct ev_record_group *groups;
 	size_t n_groups;
 	size_t more;                      /* bad nodes not listed */
 	struct ev_record_cause *causes;   /* in the record's order; none in records from before causes */
 	size_t n_causes;
+	struct ev_containers containers;  /* none in records without containers= */
 	char *text_;                      /* private */
 };
 

@@ -70,7 +70,9 @@ static int cmp_results(const void *a, const void *b)
 		return x->jobid < y->jobid ? -1 : 1;
 	if (x->job_nodes != y->job_nodes)
 		return x->job_nodes > y->job_nodes ? -1 : 1;
-	return cmp_causes(&x->causes, &y->causes);
+	if ((c = cmp_causes(&x->causes, &y->causes)))
+		return c;
+	return ev_containers_cmp(&x->containers, &y->containers);
 }
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -182,6 +184,30 @@ static void build_causes(struct ev_node_result *r, size_t m, char **names, char 
 	}
 }
 
+/* " containers=..." of r[0..m) after out, in the room the rest left
+ * (cap): never at the cost of the counts, bad= or cause=. */
+static int add_containers(const struct ev_node_result *r, size_t m, char *out, size_t cap, struct ev_err *err)
+{
+	static const char key[] = " containers=";
+	const struct ev_containers **sets = malloc((m ? m : 1) * sizeof(*sets));
+	struct ev_containers all;
+	size_t k = 0, o = strlen(out);
+	int rc;
+
+	if (!sets)
+		return ev_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < m; i++)
+		if (r[i].containers.n || r[i].containers.more)
+			sets[k++] = &r[i].containers;
+	rc = ev_containers_union(sets, k, &all, err);
+	free(sets);
+	if (rc || (!all.n && !all.more) || o + strlen(key) + EV_CONTAINERS_TEXT_MIN > cap)
+		return rc;
+	memcpy(out + o, key, sizeof(key));
+	o += strlen(key);
+	return ev_containers_format(&all, out + o, cap - o) ? ev_errf(err, -EINVAL, "containers refused") : 0;
+}
+
 int ev_record_build(const struct ev_node_result *results, size_t n, unsigned total_nodes,
 		    char *out, size_t cap, struct ev_err *err)
 {
@@ -191,8 +217,8 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 	enum ev_verdict worst = EV_V_NO_TRAFFIC;
 	enum ev_tcp_source source = EV_TCP_SRC_NONE;
 	uint64_t efa = 0, tcp = 0, other = 0;
-	char tcp_text[80] = "";
-	size_t m = 0, shared = 0, o = 0, groups = 0, more = 0, lim;
+	char tcp_text[128] = "";
+	size_t m = 0, shared = 0, iface = 0, o = 0, groups = 0, more = 0, lim;
 	int rc = 0, w;
 
 	if (!cap)
@@ -202,8 +228,9 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 		cap = EV_RECORD_MAX;
 	for (size_t i = 0; i < n; i++)
 		if (!ev_valid_nodename(results[i].node) || !ev_verdict_valid(results[i].verdict) ||
-		    ev_causes_format(&results[i].causes, ctext, sizeof(ctext)) != 0)
-			return ev_errf(err, -EINVAL, "node result %zu: bad node name, verdict or causes", i);
+		    ev_causes_format(&results[i].causes, ctext, sizeof(ctext)) != 0 ||
+		    !ev_containers_valid(&results[i].containers))
+			return ev_errf(err, -EINVAL, "node result %zu: bad node name, verdict, causes or containers", i);
 	hl = malloc(EV_RECORD_MAX);
 	causes = malloc(EV_RECORD_MAX);
 	if (n) {
@@ -236,8 +263,14 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE ||
 		    (r[i].tcp_source == EV_TCP_SRC_NFTABLES && source == EV_TCP_SRC_NONE))
 			source = r[i].tcp_source;
+		iface += r[i].tcp_source == EV_TCP_SRC_INTERFACE;
 	}
-	if (source != EV_TCP_SRC_NONE)
+	/* How many: one node that could not make its table is not a job that
+	 * counted none, and only the others' TCP is the job's own. */
+	if (source == EV_TCP_SRC_INTERFACE)
+		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s iface_nodes=%zu",
+			 other, ev_tcp_source_name(source), iface);
+	else if (source != EV_TCP_SRC_NONE)
 		snprintf(tcp_text, sizeof(tcp_text), " other_tcp_bytes=%" PRIu64 " tcp_source=%s", other,
 			 ev_tcp_source_name(source));
 	/* Nodes that never reported make the job's verdict unknown at best. */
@@ -301,6 +334,7 @@ int ev_record_build(const struct ev_node_result *results, size_t n, unsigned tot
 	if (more)
 		o += (size_t)snprintf(out + o, lim - o, "%s+%zu_more", groups ? ";" : " bad=", more);
 	memcpy(out + o, causes, strlen(causes) + 1);
+	rc = add_containers(r, m, out, cap, err);
 out:
 	free(r);
 	free(names);

@@ -7,9 +7,6 @@
 
 #include "record/ev_comment.h"
 
-static const char *const our_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
-					 "shared", "bad", "cause", NULL };
-
 /* A "key=value" token with one of our keys. Never with a delimiter: an
  * undelimited part (as written before) never reaches into a delimited one. */
 static bool our_token(const char *t, size_t len)
@@ -18,8 +15,8 @@ static bool our_token(const char *t, size_t len)
 
 	if (!eq || memchr(t, EV_RECORD_OPEN, len) || memchr(t, EV_RECORD_CLOSE, len))
 		return false;
-	for (size_t i = 0; our_keys[i]; i++)
-		if (strlen(our_keys[i]) == (size_t)(eq - t) && memcmp(t, our_keys[i], (size_t)(eq - t)) == 0)
+	for (size_t i = 0; ev_record_keys[i]; i++)
+		if (strlen(ev_record_keys[i]) == (size_t)(eq - t) && memcmp(t, ev_record_keys[i], (size_t)(eq - t)) == 0)
 			return true;
 	return false;
 }

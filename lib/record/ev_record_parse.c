@@ -8,6 +8,22 @@
 #include "record/ev_value.h"
 #include "util/ev_array.h"
 
+const char *const ev_record_keys[] = { "verdict", "nodes", "efa_bytes", "tcp_bytes", "other_tcp_bytes", "tcp_source",
+				      "iface_nodes", "shared", "bad", "cause", "containers", NULL };
+
+/* A key no release of ours has written yet: a later one may add keys, and
+ * its records must still read here. One of ours with a bad value is an
+ * error all the same. */
+static bool later_key(const char *k)
+{
+	if (*k < 'a' || *k > 'z' || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k))
+		return false;
+	for (size_t i = 0; ev_record_keys[i]; i++)
+		if (strcmp(k, ev_record_keys[i]) == 0)
+			return false;
+	return true;
+}
+
 void ev_record_free(struct ev_record *r)
 {
 	free(r->groups);
@@ -129,7 +145,7 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 {
 	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
 	       K_SOURCE = EV_TRAFFIC_SOURCE, K_VERDICT = 16, K_NODES = 32, K_SHARED = 64, K_BAD = 128,
-	       K_CAUSE = 256 };
+	       K_CAUSE = 256, K_IFACE = 512, K_CONTAINERS = 1024 };
 	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
 						   &r->tcp_source };
 	size_t s, e;
@@ -174,6 +190,9 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			}
 		} else if ((key = ev_traffic_parse(t, v, &traffic))) {
 			/* K_EFA, K_TCP, K_OTHER or K_SOURCE */
+		} else if (strcmp(t, "iface_nodes") == 0 && ev_value_u64(v, &a) && a && a <= UINT32_MAX) {
+			r->iface_nodes = (unsigned)a;
+			key = K_IFACE;
 		} else if (strcmp(t, "shared") == 0 && ev_value_u64(v, &a) && a && a <= UINT32_MAX) {
 			r->shared = (unsigned)a;
 			key = K_SHARED;
@@ -185,6 +204,14 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 			if ((rc = parse_causes(r, v, err)))
 				break;
 			key = K_CAUSE;
+		} else if (strcmp(t, "containers") == 0 && !(seen & K_CONTAINERS)) {
+			if ((rc = ev_containers_parse(v, &r->containers, err))) {
+				ev_err_prefix(err, rc, "record");
+				break;
+			}
+			key = K_CONTAINERS;
+		} else if (later_key(t)) {
+			continue;
 		}
 		if (!key || (seen & key))
 			rc = ev_errf(err, -EBADMSG, "record: bad or repeated '%.32s'", t);
@@ -194,5 +221,7 @@ int ev_record_parse(const char *text, struct ev_record *r, struct ev_err *err)
 		rc = ev_errf(err, -EBADMSG, "record: verdict, nodes, efa_bytes and tcp_bytes are required");
 	if (!rc && !(seen & K_OTHER) != !(seen & K_SOURCE))
 		rc = ev_errf(err, -EBADMSG, "record: other_tcp_bytes and tcp_source go together");
+	if (!rc && (seen & K_IFACE) && (r->tcp_source != EV_TCP_SRC_INTERFACE || r->iface_nodes > r->reported))
+		rc = ev_errf(err, -EBADMSG, "record: iface_nodes goes with tcp_source=interface, at most the nodes reported");
 	return rc;
 }

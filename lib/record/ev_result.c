@@ -39,6 +39,22 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 	r->nic_max_bytes = max;
 }
 
+/* " containers=..." after line[0..n), within EV_RESULT_LINE_MAX however
+ * long the rest is: what does not fit is counted, not lost. */
+static int add_containers(const struct ev_containers *c, char *line, size_t n, size_t cap)
+{
+	static const char key[] = " containers=";
+	size_t room = cap < EV_RESULT_LINE_MAX ? cap : EV_RESULT_LINE_MAX;
+
+	if (!c->n && !c->more)
+		return 0;
+	if (n + strlen(key) + EV_CONTAINERS_TEXT_MIN > room)
+		return -ENAMETOOLONG;
+	memcpy(line + n, key, sizeof(key));
+	n += strlen(key);
+	return ev_containers_format(c, line + n, room - n);
+}
+
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 {
 	char enc[EV_REASON_MAX], job[24] = "", nodes[24] = "", reason[EV_REASON_MAX + 8] = "", nics[80] = "";
@@ -47,7 +63,7 @@ int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 
 	if (!ev_valid_nodename(r->node) || !ev_verdict_valid(r->verdict) || r->nics_busy > r->nics_total ||
 	    r->nic_min_bytes > r->nic_max_bytes || (unsigned)r->tcp_source > EV_TCP_SRC_NFTABLES ||
-	    (r->tcp_source == EV_TCP_SRC_NONE && r->other_tcp_bytes))
+	    (r->tcp_source == EV_TCP_SRC_NONE && r->other_tcp_bytes) || !ev_containers_valid(&r->containers))
 		return -EINVAL;
 	if (!r->causes.n)
 		causes[0] = '\0';
@@ -68,7 +84,9 @@ int ev_result_format(const struct ev_node_result *r, char *out, size_t cap)
 	n = snprintf(out, cap, "%snode=%s%s verdict=%s efa_bytes=%" PRIu64 " tcp_bytes=%" PRIu64 "%s shared=%d%s%s%s",
 		     job, r->node, nodes, ev_verdict_name(r->verdict), r->efa_bytes, r->tcp_bytes, tcp,
 		     r->shared ? 1 : 0, nics, reason, causes);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return add_containers(&r->containers, out, (size_t)n, cap);
 }
 
 /* "B/T" with 0 < T <= 4096 and B <= T. */
@@ -107,7 +125,7 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 	enum { K_EFA = EV_TRAFFIC_EFA, K_TCP = EV_TRAFFIC_TCP, K_OTHER = EV_TRAFFIC_OTHER,
 	       K_SOURCE = EV_TRAFFIC_SOURCE, K_JOB = 16, K_NODE = 32, K_NODES = 64, K_VERDICT = 128,
 	       K_SHARED = 256, K_REASON = 512, K_NICS = 1024, K_NIC_MIN = 2048, K_NIC_MAX = 4096,
-	       K_CAUSE = 8192 };
+	       K_CAUSE = 8192, K_CONTAINERS = 16384 };
 	const struct ev_traffic_fields traffic = { &r->efa_bytes, &r->tcp_bytes, &r->other_tcp_bytes,
 						   &r->tcp_source };
 	char buf[EV_RESULT_LINE_MAX], *save = NULL;
@@ -159,6 +177,9 @@ int ev_result_parse(const char *line, struct ev_node_result *r, struct ev_err *e
 		} else if (strcmp(t, "cause") == 0 && *v && !(seen & K_CAUSE) &&
 			   ev_causes_parse(v, &r->causes, NULL) == 0) {
 			key = K_CAUSE;
+		} else if (strcmp(t, "containers") == 0 && !(seen & K_CONTAINERS) &&
+			   ev_containers_parse(v, &r->containers, NULL) == 0) {
+			key = K_CONTAINERS;
 		}
 		if (!key || (seen & key)) {
 			memset(r, 0, sizeof(*r));

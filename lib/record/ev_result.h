@@ -10,6 +10,7 @@
 #include "util/ev_err.h"
 #include "judge/ev_cause.h"
 #include "judge/ev_verdict.h"
+#include "record/ev_containers.h"
 
 /* A node result line; typically ~110 bytes, at most this with the longest
  * node name, reason and causes (about 750). The spool holds one line each
@@ -36,6 +37,8 @@ struct ev_node_result {
 	uint64_t other_tcp_bytes;
 	/* Why the node is not ok, where its evidence names it (n 0: none). */
 	struct ev_causes causes;
+	/* The job's steps that ran in a container here, whatever the verdict. */
+	struct ev_containers containers;
 };
 
 /* The traffic keys that a node result line and the job's record share, as
@@ -57,12 +60,17 @@ void ev_result_fill(struct ev_node_result *r, const struct ev_verdict_cfg *c, co
 /* One line, e.g. "job=42 node=n1 nodes=4 verdict=ok efa_bytes=123
  * tcp_bytes=4 other_tcp_bytes=9 tcp_source=nftables shared=0 nics=4/4
  * nic_min=30 nic_max=31" (job=, nodes=, other_tcp_bytes=/tcp_source=,
- * nics=/nic_min=/nic_max=, reason= and cause= only when set; cause= holds
- * ev_causes_format's text, "fi_provider(tcp)+memlock~(65536)").
+ * nics=/nic_min=/nic_max=, reason=, cause= and containers= only when set;
+ * cause= holds ev_causes_format's text, "fi_provider(tcp)+memlock~(65536)",
+ * containers= ev_containers_format's, last, in the room the rest leaves
+ * under EV_RESULT_LINE_MAX: always enough for its count, so a node that
+ * ran containers says so, if not always which).
  * -EINVAL for a node name that is not a plain host name, a verdict out of
- * range or causes ev_causes_format refuses, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
- * longer than EV_REASON_MAX-1 is cut (whole characters); others round-trip
- * exactly: ev_result_parse(ev_result_format(r)) == r. */
+ * range, causes ev_causes_format refuses or containers that are not
+ * valid, -ENAMETOOLONG if cap is too small. A reason whose encoded form is
+ * longer than EV_REASON_MAX-1 is cut (whole characters), images that do
+ * not fit are counted; others round-trip exactly:
+ * ev_result_parse(ev_result_format(r)) == r. */
 int ev_result_format(const struct ev_node_result *r, char *out, size_t cap);
 /* Strict: known keys once each, in any order; node, verdict, efa_bytes and
  * tcp_bytes required. */

@@ -50,3 +50,22 @@ void ev_json_causes(struct ev_json *j, const struct ev_causes *cs, bool explain)
 	}
 	ev_json_arr_end(j);
 }
+
+void ev_json_containers(struct ev_json *j, const struct ev_containers *cs)
+{
+	ev_json_arr_begin(j, "containers");
+	for (uint32_t i = 0; cs && i < cs->n && i < EV_CONTAINERS_IMAGES; i++) {
+		const struct ev_containers_image *im = &cs->image[i];
+
+		ev_json_obj_begin(j, NULL);
+		ev_json_str(j, "image", im->label);
+		ev_json_arr_begin(j, "steps");
+		for (uint32_t s = 0; s < im->n_steps && s < EV_CONTAINERS_STEPS; s++)
+			ev_json_str(j, NULL, im->step[s]);
+		ev_json_arr_end(j);
+		ev_json_u64(j, "steps_unlisted", im->more_steps);
+		ev_json_obj_end(j);
+	}
+	ev_json_arr_end(j);
+	ev_json_u64(j, "containers_unlisted", cs ? cs->more : 0);
+}

@@ -27,6 +27,11 @@ void ev_json_nics(struct ev_json *j, const struct ev_node_result *r);
  * none (cs NULL too). */
 void ev_json_causes(struct ev_json *j, const struct ev_causes *cs, bool explain);
 
+/* "containers": [{image, steps [...], steps_unlisted}] in the set's order,
+ * and "containers_unlisted" (images beyond those, at least): an empty
+ * array and 0 for none (cs NULL too). */
+void ev_json_containers(struct ev_json *j, const struct ev_containers *cs);
+
 /* The least busy NIC's bytes over the busiest one's; 0 when none moved. */
 double ev_result_nic_balance(const struct ev_node_result *r);
 

@@ -20,6 +20,12 @@ static int has_line(const char *text, const char *line)
 
 int ev_findings_add(const char *state_dir, uint32_t jobid, const char *line, struct ev_err *err)
 {
+	return ev_findings_add_within(state_dir, jobid, line, EV_FINDINGS_MAX, err);
+}
+
+int ev_findings_add_within(const char *state_dir, uint32_t jobid, const char *line, size_t room,
+			   struct ev_err *err)
+{
 	char path[EV_PATH_CAP], buf[EV_FINDINGS_MAX + 1], out[EV_FINDINGS_LINE_MAX + 1];
 	struct stat st;
 	size_t n;
@@ -34,10 +40,12 @@ int ev_findings_add(const char *state_dir, uint32_t jobid, const char *line, str
 	have = ev_state_read_private(path, buf, sizeof(buf), err);
 	if (have >= 0) {
 		buf[have] = '\0';
-		if (has_line(buf, out) || (size_t)have + n > EV_FINDINGS_MAX)
+		if (has_line(buf, out) || (size_t)have + n > room || (size_t)have + n > EV_FINDINGS_MAX)
 			return 0;
 	} else if (have != -ENOENT) {
 		return (int)have;
+	} else if (n > room) {
+		return 0;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)

@@ -6,11 +6,14 @@
 #
 #   cluster.sh up [--dir DIR] [--nodes N] [--plugstack FILE] [--prolog PATH] [--epilog PATH]
 #                 [--extra-conf FILE] [--env NAME=VALUE]... [--slurmd-env NAME=VALUE]...
-#                 [--port-base P]
+#                 [--port-base P] [--slurmd-prelude FILE]
 #     (--env: environment for the daemons, e.g. FI_PROVIDER_PATH; ports are
 #      P+17 slurmctld, P+19 slurmdbd, P+6 MariaDB, P+401..P+400+N slurmd;
 #      P from tests/cluster/ports, the demo's by default; each user of this
-#      script has a base of its own there)
+#      script has a base of its own there; --slurmd-prelude: a shell file
+#      sourced, as root, in each slurmd's own mount namespace before slurmd
+#      starts there, with EV_NODE set to the node's name: what it mounts
+#      is seen by that slurmd and all it starts, never by the host)
 #   cluster.sh down [--dir DIR] [--port-base P]
 #   cluster.sh status|logs [--dir DIR]
 #   cluster.sh stop-ctld|start-ctld|restart-ctld|stop-dbd|start-dbd [--dir DIR]
@@ -46,7 +49,7 @@ set -u
 cmd=${1:-}
 shift || true
 DIR=/run/efa-verify-cluster
-PLUGSTACK= PROLOG= EPILOG= EXTRA=
+PLUGSTACK= PROLOG= EPILOG= EXTRA= PRELUDE=
 DAEMON_ENV=()
 SLURMD_ENV=()
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--env) DAEMON_ENV+=("$2"); shift 2 ;;
 	--slurmd-env) SLURMD_ENV+=("$2"); shift 2 ;;
 	--port-base) PORT_BASE=$2; PORT_BASE_SET=1; shift 2 ;;
+	--slurmd-prelude) PRELUDE=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
 	*) [ "$cmd" = exec ] && break
@@ -147,8 +151,8 @@ stop_pid() { # stop_pid PIDFILE...: all of them at once (a slurmd takes ~2 s)
 # in_ns NETNS CMD...: CMD in that network namespace, seeing that
 # namespace's interfaces in /sys/class/net and /sys/devices/virtual/net (a
 # sysfs shows the network namespace it was mounted in). Not `ip netns exec`:
-# it fails in the matrix roots, whose / is a chroot and no mount point, and
-# it mounts a whole new /sys, without the cgroup mounts slurmd 22.05 needs.
+# it failed in the matrix roots while their / was a chroot and no mount point,
+# and it mounts a whole new /sys, without the cgroup mounts slurmd 22.05 needs.
 # Here, in a mount namespace of CMD's own, /sys is made a slave (nothing
 # mounted under it propagates back to the host), the namespace's sysfs is
 # mounted on /sys/kernel for a moment, and its two net directories are bound
@@ -161,7 +165,9 @@ in_ns() {
 		mount -t sysfs -o nosuid,nodev,noexec sysfs /sys/kernel &&
 		mount --bind /sys/kernel/class/net /sys/class/net &&
 		mount --bind /sys/kernel/devices/virtual/net /sys/devices/virtual/net &&
-		umount /sys/kernel && exec "$@"' in_ns "$@"
+		umount /sys/kernel &&
+		if [ -n "${EV_SLURMD_PRELUDE:-}" ]; then . "$EV_SLURMD_PRELUDE" || exit 1; fi &&
+		unset EV_SLURMD_PRELUDE EV_NODE && exec "$@"' in_ns "$@"
 }
 
 # nsip NETNS [--bridge] ARGS...: ip (or bridge) ARGS in that namespace.
@@ -433,7 +439,8 @@ up() {
 	start_ctld
 	start_storage
 	for n in "${NODES[@]}"; do
-		in_ns "$(node_ns "$n")" env "${DAEMON_ENV[@]}" "${SLURMD_ENV[@]}" slurmd -N "$n" ||
+		EV_SLURMD_PRELUDE=$PRELUDE EV_NODE=$n in_ns "$(node_ns "$n")" \
+			env "${DAEMON_ENV[@]}" "${SLURMD_ENV[@]}" slurmd -N "$n" ||
 			die "slurmd -N $n did not start"
 	done
 	# 64 nodes come up in ~10 s here; 200 on a loaded machine take longer.

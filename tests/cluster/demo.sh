@@ -28,7 +28,7 @@ like "demo: enforce refuses the job on n3 with the reason" "$out" "n3 not ready:
 like "demo: sacct shows the healthy 4-node job's record" "$out" \
 	"COMPLETED +\{efa-verify: verdict=ok nodes=4/4 efa_bytes=[0-9]+ tcp_bytes=0"
 like "demo: sacct shows the TCP job's record" "$out" \
-	"COMPLETED +\{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=4294967296 other_tcp_bytes=0 tcp_source=interface bad=n\[[1-4]-?[1-4]?\]:tcp_fallback"
+	"COMPLETED +\{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=4294967296 other_tcp_bytes=0 tcp_source=interface iface_nodes=2 bad=n\[[1-4]-?[1-4]?\]:tcp_fallback"
 like "demo: efa-verify report on the healthy job" "$out" "job [0-9]+: ok, 4/4 nodes reported"
 like "demo: efa-verify report on the TCP job" "$out" "job [0-9]+: tcp_fallback, 2/2 nodes reported"
 like "demo: says how to stop it" "$out" "scripts/demo down"

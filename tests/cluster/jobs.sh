@@ -98,6 +98,8 @@ like "4-node job: the record says how its TCP was counted ($multi_src)" "$(tcp_o
 	"^other_tcp_bytes=[0-9]+ tcp_source=$multi_src$"
 is "4-node job: each node's log line says so too" \
 	"$(jq -r "select(.job == $job) | .tcp_source" "$LOG" | sort -u)" "$multi_src"
+if [ "$multi_src" = interface ]; then want_iface=iface_nodes=4; else want_iface=; fi
+is "4-node job: ... and how many nodes counted on interfaces (${want_iface:-none})" "$(iface_of "$job")" "$want_iface"
 diag "sacct: $(sacct -n -X -j "$job" -o JobID,State,AdminComment%200 | sed 's/  */ /g')"
 report_ok "4-node ok job" "$job" ok 4/4 $((3 * per_p4d + per_p5)) 0 "n1 ok -
 n2 ok -
@@ -141,8 +143,9 @@ is "2-node TCP job: record says tcp_fallback and names the nodes" "$rec" \
 	"{efa-verify: verdict=tcp_fallback nodes=2/2 efa_bytes=0 tcp_bytes=$((2 * tcpn)) bad=$hl:tcp_fallback(tcp_bytes:$tcpn/efa_bytes:0)}"
 report_ok "2-node TCP job" "$job" tcp_fallback 2/2 0 $((2 * tcpn)) "$want"
 is "2-node TCP job: record says interface counters" "$(tcp_of "$job")" "other_tcp_bytes=0 tcp_source=interface"
-is "2-node TCP job: report --json says so" "$("${EV[@]}" report "$job" --json | jq -c '[.tcp_source, .other_tcp_bytes]')" \
-	'["interface",null]'
+is "2-node TCP job: ... on both nodes" "$(iface_of "$job")" "iface_nodes=2"
+is "2-node TCP job: report --json says so" \
+	"$("${EV[@]}" report "$job" --json | jq -c '[.tcp_source, .other_tcp_bytes, .iface_nodes]')" '["interface",null,2]'
 cp "$SIM/on.yaml" "$SIM/efa-verify.yaml"
 
 # --- one busy NIC of four, drops growing: degraded with the reason, where

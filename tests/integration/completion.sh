@@ -34,7 +34,7 @@ is "after -c FILE: the commands" "$(offers -c /etc/x.yaml '')" "check flush repo
 is "after --config=FILE: the commands" "$(offers --config = /etc/x.yaml '')" "check flush report snapshot top"
 is "after -N NODE and -c FILE: the commands" "$(offers -N n1 -c x.yaml s)" "snapshot"
 is "check's options, and the global ones after the command" "$(offers check --)" \
-	"--cached --config --help --json --node"
+	"--cached --config --help --json --node --root --type"
 is "check --c: --cached and --config" "$(offers check --c)" "--cached --config"
 is "report's options" "$(offers report 5 --)" \
 	"--config --help --json --local --node --partition --since --timeout --top --until --user"
@@ -52,6 +52,9 @@ touch "$EV_TMP/conf dir/a.yaml" "$EV_TMP/conf dir/b.yaml" "$EV_TMP/other"
 is "-c: file names" "$(offers -c "$EV_TMP/conf dir/")" "$EV_TMP/conf dir/a.yaml $EV_TMP/conf dir/b.yaml"
 is "-c after the command: file names" "$(offers check -c "$EV_TMP/conf dir/a")" "$EV_TMP/conf dir/a.yaml"
 is "--config=: file names" "$(offers report --config = "$EV_TMP/oth")" "$EV_TMP/other"
+mkdir -p "$EV_TMP/images/rootfs"
+touch "$EV_TMP/images/rootfs.tar"
+is "check --root: directories only" "$(offers check --root "$EV_TMP/images/r")" "$EV_TMP/images/rootfs"
 is "--config= with nothing yet: the files here" \
 	"$(cd "$EV_TMP/conf dir" && offers check --config = | tr ' ' '\n' | sort | tr '\n' ' ')" "a.yaml b.yaml "
 

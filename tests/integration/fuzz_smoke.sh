@@ -11,7 +11,7 @@ command -v clang >/dev/null || skip_all "clang not installed"
 
 FUZZ="$top_srcdir/fuzz"
 out="$EV_TMP/fuzz"
-targets=(config imds counters record sofar)
+targets=(config imds counters record sofar oci image)
 
 "$FUZZ/build.sh" "$out" >"$EV_TMP/build.log" 2>&1
 rc=$?

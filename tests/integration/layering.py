@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 # Lowest first. A file may include its own layer and the ones before it.
-LAYERS = ["util", "config", "node", "aws", "jobnet", "state", "judge", "record", "job"]
+LAYERS = ["util", "config", "node", "container", "aws", "jobnet", "state", "judge", "record", "job"]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]', re.M)
 ADAPTERS = ("slurmio/", "spank/", "cli/", "prolog/", "epilog/")

@@ -41,12 +41,63 @@ imds_count() { curl -s -m 5 "$IMDS_URL/_control/stats" | jq '.token_puts + .gets
 
 # run NAME ARGS...: the script's output in $out, status in $rc
 run() { out=$("$BOOT" "$@" 2>&1); rc=$?; }
+# res: the exit status and the output on one line, for a regex on both
+res() { printf '%s %s' "$rc" "$(printf '%s' "$out" | tr '\n' ' ')"; }
 # state ROOT: every path with its type, mode, mtime and content checksum
 state() {
 	(cd "$1" && find . -printf '%p %y %m %T@\n' | sort &&
 		find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 mode_of() { stat -c %a "$1" 2>/dev/null; }
+
+# order ROOT: the SPANK plugins Slurm loads from ROOT's
+# /opt/slurm/etc/plugstack.conf, in the order it calls them, one
+# "NAME FILE:LINE" each: the lines in order, "#" to the end of a line a
+# comment, an include expanded where it stands (a relative pattern from the
+# including file's directory), its glob's matches in sorted order, as
+# Slurm's spank.c reads them. Written apart from the script's own walk, in
+# another language, so that a mistake of one does not hide in the other.
+order() {
+	"$PYTHON" - "$1" <<'PY'
+import glob, os, sys
+root = sys.argv[1]
+def walk(path, depth):
+    if depth > 8:
+        print("LOOP", path)
+        return
+    if not os.path.isfile(root + path):
+        return
+    with open(root + path) as f:
+        for n, line in enumerate(f, 1):
+            w = line.split("#", 1)[0].split()
+            if len(w) < 2:
+                continue
+            if w[0] in ("required", "optional"):
+                print(os.path.basename(w[1]), "%s:%d" % (path, n))
+            elif w[0] == "include":
+                pat = w[1] if w[1].startswith("/") else os.path.join(os.path.dirname(path), w[1])
+                for m in sorted(glob.glob(glob.escape(root) + pat)):
+                    walk(m[len(root):], depth + 1)
+walk("/opt/slurm/etc/plugstack.conf", 0)
+PY
+}
+# order_ok NAME ROOT: efa_verify.so is loaded exactly once, and after
+# spank_pyxis.so where pyxis is configured: pyxis moves each task into its
+# container in its task_init, and efa-verify judges the container there.
+order_ok() {
+	local o names efa pyx
+	o=$(order "$2")
+	names=$(printf '%s\n' "$o" | cut -d' ' -f1)
+	efa=$(printf '%s\n' "$names" | grep -nx efa_verify.so | cut -d: -f1 | tr '\n' ' ')
+	pyx=$(printf '%s\n' "$names" | grep -nx spank_pyxis.so | cut -d: -f1 | tail -n1)
+	if [ "$(printf '%s' "$efa" | wc -w)" = 1 ]; then ok "$1: efa_verify.so loaded once"; else
+		not_ok "$1: efa_verify.so loaded once"; diag "$o"; fi
+	if [ -z "$pyx" ]; then return 0; fi
+	if [ "${efa%% *}" -gt "$pyx" ] 2>/dev/null; then ok "$1: efa_verify.so after spank_pyxis.so"; else
+		not_ok "$1: efa_verify.so after spank_pyxis.so"; diag "$o"; fi
+}
+# last_directive FILE: FILE's last line that is neither blank nor a comment.
+last_directive() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1" 2>/dev/null | tail -n1 | sed 's/[[:space:]]*$//'; }
 
 # ---------------------------------------------------------------- head node
 H=$EV_TMP/head
@@ -76,13 +127,19 @@ sed "s#/usr/sbin/#$H/usr/sbin/#g; s#-c /etc/#-c $H/etc/#" "$P" > "$EV_TMP/prolog
 out2=$(env -i PATH=/usr/bin:/bin sh "$EV_TMP/prolog-present" 2>&1)
 is "prolog wrapper execs the real prolog (it exits 0 outside a job too)" "$?" 0
 
-PS=$H/opt/slurm/etc/plugstack.conf.d/efa-verify.conf
-is "plugstack.conf.d/efa-verify.conf 0644" "$(mode_of "$PS")" 644
+# efa-verify's own file, named by the last line of plugstack.conf: by its
+# full path (configless mode follows no wildcard), next to plugstack.conf,
+# outside plugstack.conf.d (whose glob would sort it among the others).
+last=$(last_directive "$H/opt/slurm/etc/plugstack.conf")
+like "plugstack.conf's last line includes efa-verify's file by path, next to plugstack.conf" "$last" \
+	"^include /opt/slurm/etc/[^/*?[]+$"
+PS=$H${last#include }
+is "efa-verify's plugstack file 0644" "$(mode_of "$PS")" 644
 like "plugstack line names the installed plugin and config" "$(grep -v '^#' "$PS")" \
 	"^optional $PLUGDIR/efa_verify.so config=/etc/slurm/efa-verify.yaml$"
-like "plugstack.conf includes it by path (no wildcard: configless)" "$(cat "$H/opt/slurm/etc/plugstack.conf" 2>/dev/null)" \
-	"^include /opt/slurm/etc/plugstack.conf.d/efa-verify.conf$"
 is "plugstack.conf 0644" "$(mode_of "$H/opt/slurm/etc/plugstack.conf")" 644
+order_ok "no plugstack.conf before" "$H"
+like "no pyxis: says where efa-verify is" "$out" "plugstack: efa-verify loads last; no pyxis"
 
 Y=$H/etc/slurm/efa-verify.yaml
 is "config 0644" "$(mode_of "$Y")" 644
@@ -132,23 +189,155 @@ check "compute: nothing written under /opt/slurm (the head node's, shared)" test
 run --role compute --root "$C" --sysfs "$SYS/p5" --instance-type p5.48xlarge --mode enforce
 like "--mode enforce is written" "$(cat "$C/etc/slurm/efa-verify.yaml")" "^mode: enforce$"
 
-# ---------------------------------------------------------------- existing plugstack.conf
-X=$EV_TMP/glob
-mkdir -p "$X/opt/slurm/etc"
-printf '# site\ninclude /opt/slurm/etc/plugstack.conf.d/*\n' > "$X/opt/slurm/etc/plugstack.conf"
-cp -p "$X/opt/slurm/etc/plugstack.conf" "$EV_TMP/glob.orig"
-run --role head --package "$DEB" --root "$X" --sysfs "$SYS/p5" --instance-type p5.48xlarge
-is "plugstack.conf with a covering glob: run succeeds" "$rc" 0
-check "plugstack.conf with a covering glob: left alone (no double load)" cmp -s "$X/opt/slurm/etc/plugstack.conf" "$EV_TMP/glob.orig"
-check "... and efa-verify.conf is there for the glob" test -f "$X/opt/slurm/etc/plugstack.conf.d/efa-verify.conf"
+# ---------------------------------------------------------------- plugstack order
+# pyxis moves each task into its container in its own task_init, and Slurm
+# calls each hook of the plugins in plugstack order: efa-verify judges a
+# container step from inside the container only when it comes after pyxis.
+# Every layout a site may have, each judged by `order` above; each run
+# again must change nothing.
+PYXIS='required /usr/local/lib/slurm/spank_pyxis.so'
+# layout NAME PLUGSTACK_CONF [PYXIS_CONF]: a fake head node whose
+# /opt/slurm/etc/plugstack.conf holds PLUGSTACK_CONF (printf format), with
+# plugstack.conf.d/pyxis.conf holding pyxis's line when PYXIS_CONF is yes;
+# its path in $L.
+layout() {
+	L=$EV_TMP/ps-$1
+	mkdir -p "$L/opt/slurm/etc/plugstack.conf.d"
+	# The format is the test's own, never data.
+	# shellcheck disable=SC2059
+	printf "$2" > "$L/opt/slurm/etc/plugstack.conf"
+	if [ "${3:-}" = yes ]; then echo "$PYXIS" > "$L/opt/slurm/etc/plugstack.conf.d/pyxis.conf"; fi
+}
+boot() { run --role head --package "$DEB" --root "$1" --sysfs "$SYS/p5" --instance-type p5.48xlarge; }
+# again NAME ROOT: a second run says 0 changed and changes nothing on disk.
+again() {
+	local s1
+	s1=$(state "$2")
+	boot "$2"
+	like "$1: run again: 0 changed" "$(res)" "^0 .*: 0 changed$"
+	is "$1: run again: nothing changed on disk" "$(state "$2")" "$s1"
+}
+AT='after pyxis \(/opt/slurm/etc/plugstack.conf.d/pyxis.conf:1\)'
+
+# ParallelCluster's Pyxis example: a glob of plugstack.conf.d in
+# plugstack.conf, pyxis's line in plugstack.conf.d/pyxis.conf. The glob
+# reads its files in name order: efa-verify.conf there would come first.
+layout pcluster '# site\ninclude /opt/slurm/etc/plugstack.conf.d/*\n' yes
+boot "$L"
+is "pyxis through a glob of plugstack.conf.d: runs" "$rc" 0
+order_ok "pyxis through a glob of plugstack.conf.d" "$L"
+like "... says efa-verify loads after pyxis, and where pyxis is" "$out" "plugstack: efa-verify loads last, $AT"
+like "... the site's lines kept" "$(head -n2 "$L/opt/slurm/etc/plugstack.conf")" "^include /opt/slurm/etc/plugstack.conf.d/[*]$"
+like "... efa-verify's include by path is the last line" "$(last_directive "$L/opt/slurm/etc/plugstack.conf")" \
+	"^include /opt/slurm/etc/[^/*?[]+$"
+is "... nothing of efa-verify's in plugstack.conf.d" "$(ls "$L/opt/slurm/etc/plugstack.conf.d")" "pyxis.conf"
+again "pyxis through a glob" "$L"
+
+# The same glob, relative to plugstack.conf's directory, and only *.conf.
+layout relative 'include plugstack.conf.d/*.conf\n' yes
+boot "$L"
+order_ok "pyxis through a relative glob" "$L"
+again "pyxis through a relative glob" "$L"
+
+# pyxis's line in plugstack.conf itself, after a glob of plugstack.conf.d.
+layout inline "include /opt/slurm/etc/plugstack.conf.d/*\n$PYXIS\n"
+boot "$L"
+order_ok "pyxis in plugstack.conf, after a glob" "$L"
+like "... says so" "$out" "plugstack: efa-verify loads last, after pyxis \(/opt/slurm/etc/plugstack.conf:2\)"
+again "pyxis in plugstack.conf" "$L"
+
+# pyxis through an include of its own file, no glob.
+layout explicit 'include /opt/slurm/etc/plugstack.conf.d/pyxis.conf\n' yes
+boot "$L"
+order_ok "pyxis through an explicit include" "$L"
+is "... plugstack.conf: the site's line, then efa-verify's include" "$(grep -c . "$L/opt/slurm/etc/plugstack.conf")" 2
+again "pyxis through an explicit include" "$L"
+
+# pyxis configured after efa-verify, its line appended to plugstack.conf
+# (as install scripts do): efa-verify comes first until the script runs
+# again, which moves its include back to the end.
+layout later-line ''
+boot "$L"
+echo "$PYXIS" >> "$L/opt/slurm/etc/plugstack.conf"
+like "pyxis appended later: the test sees efa-verify before pyxis until the script runs again" \
+	"$(order "$L" | cut -d' ' -f1 | tr '\n' ' ')" "^efa_verify.so spank_pyxis.so $"
+boot "$L"
+like "pyxis appended later, run again: 1 changed (plugstack.conf)" "$(res)" "^0 .*wrote /opt/slurm/etc/plugstack.conf .*: 1 changed$"
+order_ok "pyxis appended later, run again" "$L"
+is "... plugstack.conf: pyxis, then efa-verify's include, once" \
+	"$(grep -v '^#' "$L/opt/slurm/etc/plugstack.conf" | sed 's/ .*//' | tr '\n' ' ')" "required include "
+again "pyxis appended later" "$L"
+
+# pyxis configured later through the glob: no second run needed.
+layout later-glob 'include /opt/slurm/etc/plugstack.conf.d/*\n'
+boot "$L"
+like "glob, no pyxis yet: says there is none" "$out" "plugstack: efa-verify loads last; no pyxis"
+echo "$PYXIS" > "$L/opt/slurm/etc/plugstack.conf.d/pyxis.conf"
+order_ok "pyxis added later to plugstack.conf.d" "$L"
+again "pyxis added later to plugstack.conf.d" "$L"
+like "... and then says it is after pyxis" "$out" "plugstack: efa-verify loads last, $AT"
+
+# A node set up by an earlier version of this script: its line in
+# plugstack.conf.d/efa-verify.conf, that file included by path, and a glob
+# of plugstack.conf.d added since for pyxis: efa_verify.so loaded twice,
+# and first. Moved: the old file and its include removed.
+old_file() {
+	printf '%s\n' "# efa-verify: say whether each job's traffic went over EFA." \
+		"# Written by efa-verify-bootstrap.sh. optional: Slurm keeps running jobs if" \
+		"# the plugin cannot load (e.g. on a node of a queue without efa-verify)." \
+		"optional $PLUGDIR/efa_verify.so config=/etc/slurm/efa-verify.yaml" \
+		> "$L/opt/slurm/etc/plugstack.conf.d/efa-verify.conf"
+}
+layout upgrade 'include /opt/slurm/etc/plugstack.conf.d/efa-verify.conf\ninclude /opt/slurm/etc/plugstack.conf.d/*\n' yes
+old_file
+like "the earlier layout with a glob loads efa_verify.so twice (the test sees it)" \
+	"$(order "$L" | cut -d' ' -f1 | tr '\n' ' ')" "^efa_verify.so efa_verify.so spank_pyxis.so $"
+boot "$L"
+is "earlier layout: runs" "$rc" 0
+order_ok "earlier layout, glob added for pyxis" "$L"
+like "... the earlier file removed, and said so" "$out" "removed /opt/slurm/etc/plugstack.conf.d/efa-verify.conf"
+check "... gone from disk" test ! -e "$L/opt/slurm/etc/plugstack.conf.d/efa-verify.conf"
+unlike "... its include gone from plugstack.conf" "$(cat "$L/opt/slurm/etc/plugstack.conf")" "plugstack.conf.d/efa-verify.conf"
+again "earlier layout" "$L"
+
+# The earlier layout under ParallelCluster's glob (the script added no
+# include then): the file moved out of the glob.
+layout upgrade-glob 'include /opt/slurm/etc/plugstack.conf.d/*\n' yes
+old_file
+boot "$L"
+order_ok "earlier layout under the glob" "$L"
+again "earlier layout under the glob" "$L"
+
+# efa_verify.so already listed by someone else: never a second line; the
+# script says which line and changes no plugstack file.
+layout foreign "optional efa_verify.so config=/etc/slurm/efa-verify.yaml\n$PYXIS\n"
+cp -p "$L/opt/slurm/etc/plugstack.conf" "$EV_TMP/foreign.orig"
+boot "$L"
+like "efa_verify.so listed by the site: exit 1, naming the line" "$(res)" \
+	"^1 .*efa_verify.so is already listed .*/opt/slurm/etc/plugstack.conf:1"
+check "... plugstack.conf unchanged" cmp -s "$L/opt/slurm/etc/plugstack.conf" "$EV_TMP/foreign.orig"
+is "... efa_verify.so still loaded once" "$(order "$L" | grep -c '^efa_verify[.]so ')" 1
+
+# A site glob that also reads efa-verify's own file, next to efa-verify's
+# include: refused, plugstack.conf left as the site wrote it.
+layout covering ''
+boot "$L"
+mine=$(last_directive "$L/opt/slurm/etc/plugstack.conf")
+mine=${mine#include }
+{ echo "include ${mine%?}?"; cat "$L/opt/slurm/etc/plugstack.conf"; } > "$EV_TMP/covering"
+cp "$EV_TMP/covering" "$L/opt/slurm/etc/plugstack.conf"
+boot "$L"
+like "a site glob reads efa-verify's file too: exit 1, naming it" "$(res)" \
+	"^1 .*the include in /opt/slurm/etc/plugstack.conf:1 also reads $mine"
+check "... plugstack.conf unchanged" cmp -s "$L/opt/slurm/etc/plugstack.conf" "$EV_TMP/covering"
+
 Z=$EV_TMP/other
 mkdir -p "$Z/opt/slurm/etc"
 printf 'required /opt/slurm/lib/slurm/spank_pyxis.so\n' > "$Z/opt/slurm/etc/plugstack.conf"
 run --role head --package "$DEB" --root "$Z" --sysfs "$SYS/p5" --instance-type p5.48xlarge
-is "plugstack.conf with other plugins: existing lines kept, include added" \
-	"$(cat "$Z/opt/slurm/etc/plugstack.conf")" \
-	"required /opt/slurm/lib/slurm/spank_pyxis.so
-include /opt/slurm/etc/plugstack.conf.d/efa-verify.conf"
+is "plugstack.conf with other plugins: existing lines kept" "$(head -n1 "$Z/opt/slurm/etc/plugstack.conf")" \
+	"required /opt/slurm/lib/slurm/spank_pyxis.so"
+like "... efa-verify's include added last" "$(sed 1d "$Z/opt/slurm/etc/plugstack.conf")" "^include /opt/slurm/etc/[^/*?[]+$"
 
 # ---------------------------------------------------------------- symlinks
 S=$EV_TMP/sym

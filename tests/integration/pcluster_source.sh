@@ -154,7 +154,7 @@ is "files outside the shared tree: the node's config and the shared Slurm files,
 	"$(files "$H" | grep -v '^/opt/slurm/efa-verify/')" \
 	"/etc/slurm/efa-verify.yaml
 /opt/slurm/etc/plugstack.conf
-/opt/slurm/etc/plugstack.conf.d/efa-verify.conf
+/opt/slurm/etc/plugstack.efa-verify.conf
 /opt/slurm/etc/scripts/epilog.d/05_efa_verify
 /opt/slurm/etc/scripts/prolog.d/95_efa_verify"
 unlike "no libtool archive installed" "$(files "$H")" "[.]la$"
@@ -176,10 +176,10 @@ like "prolog.d runs the shared tree's prolog" "$(cat "$P")" \
 	"^exec /opt/slurm/efa-verify/sbin/efa-verify-prolog -c /etc/slurm/efa-verify.yaml$"
 like "epilog.d runs the shared tree's epilog" "$(cat "$E")" \
 	"^exec /opt/slurm/efa-verify/sbin/efa-verify-epilog -c /etc/slurm/efa-verify.yaml$"
-like "plugstack line names the shared tree's plugin" "$(grep -v '^#' "$H/opt/slurm/etc/plugstack.conf.d/efa-verify.conf")" \
+like "plugstack line names the shared tree's plugin" "$(grep -v '^#' "$H/opt/slurm/etc/plugstack.efa-verify.conf")" \
 	"^optional /opt/slurm/efa-verify/lib/slurm/efa_verify.so config=/etc/slurm/efa-verify.yaml$"
-like "plugstack.conf includes it" "$(cat "$H/opt/slurm/etc/plugstack.conf")" \
-	"^include /opt/slurm/etc/plugstack.conf.d/efa-verify.conf$"
+is "plugstack.conf includes it, last" "$(tail -n1 "$H/opt/slurm/etc/plugstack.conf")" \
+	"include /opt/slurm/etc/plugstack.efa-verify.conf"
 like "config written for the head node" "$(cat "$H/etc/slurm/efa-verify.yaml")" "^mode: report$"
 
 # ---------------------------------------------------------------- again

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "judge/ev_cause.h"
+#include "judge/ev_cause_container.h"
+#include "judge/ev_cause_env.h"
 #include "judge/ev_cause_memlock.h"
 #include "judge/ev_cause_versions.h"
 
@@ -21,6 +23,8 @@ static void test_names(void **state)
 		const char *n = ev_cause_name((enum ev_cause_name)i);
 
 		assert_int_equal(ev_cause_from_name(n), i);
+		/* ev_causes_parse reads a name into EV_CAUSE_NAME_MAX. */
+		assert_true(strlen(n) < EV_CAUSE_NAME_MAX);
 		/* Every cause says how it is known and what to do. */
 		assert_true(strlen(ev_cause_fix((enum ev_cause_name)i)) > 10);
 		assert_true(strlen(ev_cause_evidence((enum ev_cause_name)i)) > 10);
@@ -30,6 +34,13 @@ static void test_names(void **state)
 	assert_string_equal(ev_cause_name(EV_CAUSE_NCCL_NET_PLUGIN), "nccl_net_plugin");
 	assert_string_equal(ev_cause_name(EV_CAUSE_UNREACHABLE_PEERS), "unreachable_peers");
 	assert_string_equal(ev_cause_name(EV_CAUSE_NOT_READY), "not_ready");
+	assert_string_equal(ev_cause_name(EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER), "no_efa_device_in_container");
+	assert_string_equal(ev_cause_name(EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER), "no_efa_provider_in_container");
+	/* The fixes name what to change. */
+	assert_non_null(strstr(ev_cause_fix(EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER), "/dev/infiniband"));
+	assert_non_null(strstr(ev_cause_fix(EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER), "enroot"));
+	assert_non_null(strstr(ev_cause_fix(EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER), "OCI"));
+	assert_non_null(strstr(ev_cause_fix(EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER), "--skip-kmod"));
 	assert_string_equal(ev_cause_fix(EV_CAUSE_FI_PROVIDER), "unset FI_PROVIDER or set it to efa in the job script");
 	assert_int_equal(ev_cause_from_name("FI_PROVIDER"), -1);
 	assert_int_equal(ev_cause_from_name("fi_provide"), -1);
@@ -145,6 +156,84 @@ static void test_versions_cause(void **state)
 	memset(&cs, 0, sizeof(cs));
 	ev_causes_from_versions(&sw, &cpu, &cs);
 	assert_int_equal(cs.n, 0);
+}
+
+/* What a container's facts prove: no device, no provider (which part),
+ * both certain and both keeping a step off EFA; versions against the
+ * type, likely; nothing from what was not looked at or not judged. */
+static void test_container_cause(void **state)
+{
+	struct ev_instance_type p4d = { .name = "p4d.24xlarge" };
+	struct ev_image_facts f = { .libefa = true, .fabric = EV_FABRIC_EFA, .uverbs = 4 };
+	struct ev_causes cs = { 0 };
+	char out[512];
+
+	(void)state;
+	snprintf(p4d.min_version[EV_SW_LIBFABRIC], EV_VER_MAX, "1.7.0");
+	set_sw(&f.sw, EV_SW_LIBFABRIC, "1.18.1");
+	ev_cause_container(&f, &p4d, &cs);
+	f.uverbs = -1;
+	f.fabric = EV_FABRIC_UNKNOWN;
+	ev_cause_container(&f, &p4d, &cs);
+	assert_int_equal(cs.n, 0);
+
+	f.uverbs = 0;
+	ev_cause_container(&f, NULL, &cs);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].name, EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER);
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(cs.c[0].detail, "uverbs:0");
+
+	memset(&cs, 0, sizeof(cs));
+	f.uverbs = 2;
+	f.fabric = EV_FABRIC_NO_EFA;
+	ev_cause_container(&f, NULL, &cs);
+	assert_int_equal(cs.n, 1);
+	assert_int_equal(cs.c[0].name, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER);
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_CERTAIN);
+	assert_string_equal(cs.c[0].detail, "libfabric:no_efa");
+
+	memset(&cs, 0, sizeof(cs));
+	f.fabric = EV_FABRIC_EFA;
+	f.libefa = false;
+	ev_cause_container(&f, NULL, &cs);
+	assert_string_equal(cs.c[0].detail, "libefa:absent");
+	/* Absent from the image's directories: the job may bring it. */
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_LIKELY);
+	memset(&cs, 0, sizeof(cs));
+	f.fabric = EV_FABRIC_NONE;
+	ev_cause_container(&f, NULL, &cs);
+	assert_string_equal(cs.c[0].detail, "libfabric:absent/libefa:absent");
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_LIKELY);
+	/* A libfabric without the provider proves it, libefa or not. */
+	memset(&cs, 0, sizeof(cs));
+	f.fabric = EV_FABRIC_NO_EFA;
+	ev_cause_container(&f, NULL, &cs);
+	assert_string_equal(cs.c[0].detail, "libfabric:no_efa/libefa:absent");
+	assert_int_equal(cs.c[0].certainty, EV_CAUSE_CERTAIN);
+
+	/* All at once: certain ones first, the versions last, likely. */
+	memset(&cs, 0, sizeof(cs));
+	f.uverbs = 0;
+	f.fabric = EV_FABRIC_NO_EFA;
+	f.libefa = true;
+	set_sw(&f.sw, EV_SW_LIBFABRIC, "1.6.0");
+	ev_cause_container(&f, &p4d, &cs);
+	assert_int_equal(ev_causes_format(&cs, out, sizeof(out)), 0);
+	assert_string_equal(out, "no_efa_device_in_container(uverbs:0)+no_efa_provider_in_container(libfabric:no_efa)+"
+				 "versions~(libfabric:1.6.0/min:1.7.0)");
+	{
+		struct ev_causes back;
+		struct ev_err err = { "" };
+
+		assert_int_equal(ev_causes_parse(out, &back, &err), 0);
+		assert_int_equal(back.n, 3);
+		assert_int_equal(back.c[1].name, EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER);
+	}
+	/* Certain, either keeps a step off EFA: enforce refuses it. */
+	assert_true(ev_cause_excludes_efa(EV_CAUSE_NO_EFA_DEVICE_IN_CONTAINER));
+	assert_true(ev_cause_excludes_efa(EV_CAUSE_NO_EFA_PROVIDER_IN_CONTAINER));
+	assert_false(ev_cause_excludes_efa(EV_CAUSE_VERSIONS));
 }
 
 static void test_order_and_dedupe(void **state)
@@ -318,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_memlock_task_limit),
 		cmocka_unit_test(test_memlock_cause),
 		cmocka_unit_test(test_versions_cause),
+		cmocka_unit_test(test_container_cause),
 		cmocka_unit_test(test_order_and_dedupe),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_detail_cleaned),

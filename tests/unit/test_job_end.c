@@ -263,6 +263,93 @@ static void test_ok_names_nothing(void **state)
 	assert_int_equal(ev_findings_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
 }
 
+/* A step's container line, as slurmstepd's side of the plugin leaves it. */
+static void container_step(struct fx *x, const char *step, const char *image)
+{
+	char line[EV_CONTAINERS_FINDING_MAX];
+
+	assert_int_equal(ev_containers_finding(step, image, line, sizeof(line)), 0);
+	assert_int_equal(ev_findings_add_within(x->cfg.state_dir, 42, line, EV_CONTAINERS_FINDINGS_ROOM, &x->err), 0);
+}
+
+/* Which steps ran in a container is said whatever the verdict: an ok
+ * node too, in its result line and its log line; they are no causes. */
+static void test_containers_ok(void **state)
+{
+	struct fx *x = *state;
+	char log[8192] = "";
+	FILE *f;
+
+	prolog(x, 42, false);
+	container_step(x, "1", "nvcr.io#nvidia/pytorch:24.01-py3");
+	container_step(x, "0", "nvcr.io#nvidia/pytorch:24.01-py3");
+	container_step(x, "0", "nvcr.io#nvidia/pytorch:24.01-py3");
+	container_step(x, "batch", "/fsx/ubuntu.sqsh");
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 0);
+	assert_int_equal(x->st.verdict.verdict, EV_V_OK);
+	assert_int_equal(x->st.causes.n, 0);
+	assert_string_equal(x->st.line, "job=42 node=n1 nodes=2 verdict=ok efa_bytes=32000000000 tcp_bytes=0 "
+					"other_tcp_bytes=0 tcp_source=interface shared=0 nics=4/4 nic_min=8000000000 "
+					"nic_max=8000000000 containers=/fsx/ubuntu.sqsh(batch);"
+					"nvcr.io%23nvidia/pytorch:24.01-py3(0+1)");
+	assert_int_equal(ev_containers_cmp(&x->st.result.containers, &x->st.containers), 0);
+	assert_non_null(f = fopen(x->cfg.log_path, "r"));
+	assert_non_null(fgets(log, sizeof(log), f));
+	fclose(f);
+	assert_non_null(strstr(log, "\"containers\":[{\"image\":\"/fsx/ubuntu.sqsh\",\"steps\":[\"batch\"],"
+				    "\"steps_unlisted\":0},{\"image\":\"nvcr.io#nvidia/pytorch:24.01-py3\","
+				    "\"steps\":[\"0\",\"1\"],\"steps_unlisted\":0}],\"containers_unlisted\":0,"));
+	assert_int_equal(ev_findings_take(x->cfg.state_dir, 42, NULL, 0, &x->err), 0);
+}
+
+/* Beside causes: each where it belongs, and a broken container line is
+ * said and left out, not read as causes. */
+static void test_containers_and_causes(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	assert_int_equal(ev_notready_mark(x->cfg.state_dir, 42, "no_efa_device", &x->err), 0);
+	container_step(x, "0", "ubuntu");
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)", &x->err), 0);
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "container 0 bad label", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->st.verdict.verdict, EV_V_NOT_READY);
+	assert_non_null(strstr(x->st.line, " cause=fi_provider(tcp)+not_ready(no_efa_device) containers=ubuntu(0)"));
+	assert_int_equal(x->msgs.n, 1);
+	assert_int_equal(x->msgs.m[0].prio, LOG_WARNING);
+	assert_non_null(strstr(x->msgs.m[0].text, "container finding"));
+}
+
+/* A job of thousands of container steps fills the findings no further
+ * than its share: a later step's causes are still written and named. */
+static void test_many_container_steps(void **state)
+{
+	struct fx *x = *state;
+
+	prolog(x, 42, false);
+	/* Lines of one length, that would fill the file to its last bytes. */
+	for (unsigned i = 1000; i < 4000; i++) {
+		char step[16];
+
+		snprintf(step, sizeof(step), "%u", i);
+		container_step(x, step, i % 2 ? "debian" : "ubuntu");
+	}
+	assert_int_equal(ev_findings_add(x->cfg.state_dir, 42, "fi_provider(tcp)+nccl_net(Socket)+memlock(65536)",
+					 &x->err), 0);
+	assert_int_equal(ev_notready_mark(x->cfg.state_dir, 42, "no_efa_device", &x->err), 0);
+	traffic(x);
+	assert_int_equal(epilog(x, NULL), 0);
+	assert_int_equal(x->msgs.n, 0);
+	assert_non_null(strstr(x->st.line, " cause=fi_provider(tcp)+nccl_net(Socket)+memlock(65536)+not_ready(no_efa_device)"
+					   " containers=debian(1001+1003+1005+1007+1009+1011+1013+1015+"));
+	assert_non_null(strstr(x->st.line, "_more);ubuntu(1000+1002+1004+1006+1008+1010+1012+1014+"));
+}
+
 /* Another job on the node during ours. */
 static void test_shared(void **state)
 {
@@ -373,6 +460,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ok_names_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_containers_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_containers_and_causes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_container_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_counts, setup, teardown),

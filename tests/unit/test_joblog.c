@@ -95,10 +95,11 @@ static void test_json_line(void **state)
 	assert_int_equal(strlen(s), len);
 	assert_null(strchr(s, '\n'));
 	assert_true(strncmp(s, "{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
-			       "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":[],\"shared\":false,",
+			       "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":[],"
+			       "\"containers\":[],\"containers_unlisted\":0,\"shared\":false,",
 			    strlen("{\"time\":1795600000,\"job\":42,\"node\":\"n1\",\"job_nodes\":4,"
 				   "\"verdict\":\"degraded\",\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":[],"
-				   "\"shared\":false,")) == 0);
+				   "\"containers\":[],\"containers_unlisted\":0,\"shared\":false,")) == 0);
 	assert_non_null(strstr(s, "\"efa_bytes\":3000,"));
 	assert_non_null(strstr(s, "\"tcp_bytes\":42,"));
 	/* Interfaces (a delta's default): the rest is not known. */
@@ -148,7 +149,7 @@ static void test_causes(void **state)
 	assert_non_null(strstr(s, "\"reason\":\"rx_drops+7@rdmap16s0\",\"causes\":["
 				  "{\"name\":\"not_ready\",\"certainty\":\"certain\",\"detail\":null},"
 				  "{\"name\":\"unreachable_peers\",\"certainty\":\"likely\","
-				  "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],\"shared\":false,"));
+				  "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],\"containers\":[],"));
 	free(s);
 	s = ev_prom_format(&x->e, &len);
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
@@ -164,6 +165,28 @@ static void test_causes(void **state)
 	x->e.causes = NULL;
 	s = ev_joblog_format(&x->e, &len);
 	assert_non_null(strstr(s, "\"causes\":[],"));
+	free(s);
+}
+
+/* Which steps ran in a container, the image as the step named it (JSON
+ * escapes it); the textfile has no series for them. */
+static void test_containers(void **state)
+{
+	struct fx *x = *state;
+	struct ev_containers cs;
+	struct ev_err err = { "" };
+	size_t len = 0;
+	char *s;
+
+	assert_int_equal(ev_containers_parse("a%22b%5Cc(0+1+3_more);ubuntu(batch);+3_more", &cs, &err), 0);
+	x->e.containers = &cs;
+	s = ev_joblog_format(&x->e, &len);
+	assert_non_null(strstr(s, "\"causes\":[],\"containers\":[{\"image\":\"a\\\"b\\\\c\",\"steps\":[\"0\",\"1\"],"
+				  "\"steps_unlisted\":3},{\"image\":\"ubuntu\",\"steps\":[\"batch\"],\"steps_unlisted\":0}],"
+				  "\"containers_unlisted\":3,\"shared\":false,"));
+	free(s);
+	s = ev_prom_format(&x->e, &len);
+	assert_null(strstr(s, "container"));
 	free(s);
 }
 
@@ -555,6 +578,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_causes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_containers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_refuses_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_refuses_hard_link, setup, teardown),

@@ -312,6 +312,15 @@ static void test_build_table(void **state)
 		assert_int_equal(ev_nft_attrs(v[i].data, v[i].len, st, NFTA_SET_MAX), 0);
 		assert_string_equal(str(st[NFTA_SET_NAME]), v6 ? "peers6" : "peers4");
 		assert_int_equal(be32(st[NFTA_SET_KEY_LEN]), v6 ? 16 : 4);
+		/* Its size up front: a hash of that size, none grown element by
+		 * element (bench/run --peers). */
+		{
+			const struct nlattr *d[NFTA_SET_DESC_MAX + 1];
+
+			assert_non_null(st[NFTA_SET_DESC]);
+			nested(st[NFTA_SET_DESC], d, NFTA_SET_DESC_MAX);
+			assert_int_equal(be32(d[NFTA_SET_DESC_SIZE]), v6 ? 1 : 2);
+		}
 		i++;
 		assert_int_equal(v[i].type, NFT_MSG_NEWSETELEM);
 		assert_int_equal(ev_nft_attrs(v[i].data, v[i].len, tb, NFTA_SET_ELEM_LIST_MAX), 0);

@@ -54,6 +54,22 @@ static void test_put_get(void **state)
 	assert_int_equal(got.efa_bytes, 7);
 }
 
+/* A plain entry has ',' for ' ': the containers' text, which has no ',',
+ * comes back whole. */
+static void test_plain_containers(void **state)
+{
+	char a[EV_NODECOMMENT_MAX];
+	struct ev_node_result r = res(42, "n1", EV_V_OK, 123), got;
+
+	(void)state;
+	assert_int_equal(ev_containers_parse("a%20b%2Cc(batch+0+1+2_more);ubuntu(7);+1_more", &r.containers, NULL), 0);
+	assert_int_equal(ev_nodecomment_put(NULL, &r, NULL, 4, a, sizeof(a), NULL), 0);
+	assert_string_equal(a, "efa-verify-results: job=42,node=n1,nodes=4,verdict=ok,efa_bytes=123,tcp_bytes=0,"
+			       "shared=0,containers=a%20b%2Cc(batch+0+1+2_more);ubuntu(7);+1_more");
+	assert_int_equal(ev_nodecomment_get(a, 42, NULL, &got, NULL), 0);
+	assert_memory_equal(&got, &r, sizeof(r));
+}
+
 static void test_keeps_the_newest(void **state)
 {
 	char a[EV_NODECOMMENT_MAX] = "", b[EV_NODECOMMENT_MAX];
@@ -398,6 +414,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
+		cmocka_unit_test(test_plain_containers),
 		cmocka_unit_test(test_keeps_the_newest),
 		cmocka_unit_test(test_admin_words_and_garbage),
 		cmocka_unit_test(test_sealed_put_get),

@@ -483,16 +483,139 @@ static void test_record_tcp_source(void **state)
 		r[1].other_tcp_bytes = r[1].tcp_source == EV_TCP_SRC_NFTABLES ? 1000 : 0;
 		assert_int_equal(ev_record_build(r, 3, 3, out, sizeof(out), &err), 0);
 		assert_string_equal(out, "efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
-					 "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)");
+					 "other_tcp_bytes=1000 tcp_source=interface iface_nodes=1 bad=n3:unknown(x)");
 	}
 	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
 	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 1);
 	ev_record_free(&rec);
 	/* Both keys are ours: a merge replaces them, the admin's words stay. */
 	assert_int_equal(ev_record_merge("ticket-1 efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 "
 					 "other_tcp_bytes=9 tcp_source=nftables keep", out, merged, sizeof(merged), &err), 0);
 	assert_string_equal(merged, "ticket-1 {efa-verify: verdict=unknown nodes=3/3 efa_bytes=10 tcp_bytes=30 "
-				    "other_tcp_bytes=1000 tcp_source=interface bad=n3:unknown(x)} keep");
+				    "other_tcp_bytes=1000 tcp_source=interface iface_nodes=1 bad=n3:unknown(x)} keep");
+}
+
+/* iface_nodes: how many of the nodes that reported counted their TCP on
+ * interfaces, so the record tells one node whose table could not be made
+ * from a job that counted none; a function of the set of results, as the
+ * rest of the record (a node delivered twice counts once). */
+static void test_record_iface_nodes(void **state)
+{
+	struct ev_node_result r[6];
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "n%d", i + 1);
+		r[i] = res(name, EV_V_OK, "", 100, 10);
+		r[i].tcp_source = EV_TCP_SRC_NFTABLES;
+		r[i].other_tcp_bytes = 7;
+	}
+	/* n2 and n4 could not make their table; n5 had no delta to say. */
+	r[1].tcp_source = r[3].tcp_source = EV_TCP_SRC_INTERFACE;
+	r[1].other_tcp_bytes = r[3].other_tcp_bytes = 0;
+	r[4].tcp_source = EV_TCP_SRC_NONE;
+	r[4].other_tcp_bytes = 0;
+	assert_int_equal(ev_record_build(r, 5, 6, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=unknown nodes=5/6 efa_bytes=500 tcp_bytes=50 other_tcp_bytes=14 "
+				 "tcp_source=interface iface_nodes=2");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 2);
+	assert_int_equal(rec.reported, 5);
+	ev_record_free(&rec);
+	/* n2 again, and in another order: the same bytes. */
+	r[5] = r[1];
+	for (int i = 0; i < 3; i++) {
+		struct ev_node_result t = r[i];
+
+		r[i] = r[5 - i];
+		r[5 - i] = t;
+	}
+	assert_int_equal(ev_record_build(r, 6, 6, again, sizeof(again), &err), 0);
+	assert_string_equal(again, "efa-verify: verdict=unknown nodes=5/6 efa_bytes=500 tcp_bytes=50 "
+				   "other_tcp_bytes=14 tcp_source=interface iface_nodes=2");
+	/* Every node on its table: no iface_nodes, the record as before it. */
+	for (int i = 0; i < 6; i++)
+		if (r[i].tcp_source == EV_TCP_SRC_INTERFACE)
+			r[i].tcp_source = EV_TCP_SRC_NFTABLES;
+	assert_int_equal(ev_record_build(r, 6, 6, out, sizeof(out), &err), 0);
+	assert_null(strstr(out, "iface_nodes"));
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.iface_nodes, 0);
+	ev_record_free(&rec);
+	/* A record from before iface_nodes: interface, how many not said. */
+	assert_int_equal(ev_record_parse("efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 "
+					 "tcp_source=interface", &rec, &err), 0);
+	assert_int_equal(rec.tcp_source, EV_TCP_SRC_INTERFACE);
+	assert_int_equal(rec.iface_nodes, 0);
+	ev_record_free(&rec);
+	/* The largest job's record still fits, with the count. */
+	{
+		enum { N = 8192 };
+		struct ev_node_result *big = calloc(N, sizeof(*big));
+
+		assert_non_null(big);
+		for (int i = 0; i < N; i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "node%05d", i);
+			big[i] = res(name, i % 3 ? EV_V_OK : EV_V_TCP_FALLBACK, i % 3 ? "" : "tcp_bytes:9/efa_bytes:0",
+				     UINT64_MAX / N, UINT64_MAX / N);
+			big[i].tcp_source = i % 2 ? EV_TCP_SRC_INTERFACE : EV_TCP_SRC_NFTABLES;
+			big[i].other_tcp_bytes = i % 2 ? 0 : UINT64_MAX / N;
+		}
+		assert_int_equal(ev_record_build(big, N, N, out, sizeof(out), &err), 0);
+		assert_true(strlen(out) < EV_RECORD_MAX);
+		assert_non_null(strstr(out, " tcp_source=interface iface_nodes=4096 "));
+		assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+		assert_int_equal(rec.iface_nodes, 4096);
+		ev_record_free(&rec);
+		free(big);
+	}
+}
+
+/* A key a later release adds is skipped, so its records still read; a
+ * key of ours with a bad value, or repeated, is refused as ever. */
+static void test_record_later_keys(void **state)
+{
+	static const char *const bad[] = {
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=nftables "
+		"iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=0",
+		"efa-verify: verdict=ok nodes=1/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=2",
+		"efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=1 iface_nodes=1",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 other_tcp_bytes=0 tcp_source=interface "
+		"iface_nodes=x",
+		/* Delimited: an undelimited record ends before a word not ours. */
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 Later=1}",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 later}",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 =1}",
+	};
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_int_equal(ev_record_parse("x {efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 gpu_hours=3.5 "
+					 "bad=n2:degraded(idle_nics:1/4) later_key=a:b(c) later_key=again} y", &rec, &err), 0);
+	assert_int_equal(rec.reported, 2);
+	assert_int_equal(rec.n_groups, 1);
+	assert_string_equal(rec.groups[0].hosts, "n2");
+	ev_record_free(&rec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ev_record_parse(bad[i], &rec, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		ev_record_free(&rec);
+	}
 }
 
 static void test_hostlist_expand(void **state)
@@ -809,14 +932,255 @@ static void test_causes_size_bound(void **state)
 			/* Ranges: every cause fits, certain and most nodes first. */
 			print_message("# %s\n", strstr(out, " cause="));
 			assert_int_equal(rec.n_causes, EV_CAUSE__COUNT + 2);
-			assert_non_null(strstr(out, " cause=node[0-4095,5735-6553]:versions;node[0-819]:fi_provider;node["));
-			assert_non_null(strstr(out, ";node[4096-5734,6554-8191]:versions~(aws-ofi-nccl:1.7.0/min:1.9.1)"));
+			assert_non_null(strstr(out, " cause=node[0-4095,6144-6826]:versions;node[0-682]:fi_provider;node["));
+			assert_non_null(strstr(out, ";node[4096-6143,6827-8191]:versions~(aws-ofi-nccl:1.7.0/min:1.9.1)"));
 		}
 		for (size_t c = 1; c < rec.n_causes; c++)
 			assert_true(rec.causes[c - 1].certainty <= rec.causes[c].certainty);
 		ev_record_free(&rec);
 	}
 	free(r);
+}
+
+/* The containers of r, from their text. */
+static void set_containers(struct ev_node_result *r, const char *text)
+{
+	struct ev_err err = { "" };
+
+	if (ev_containers_parse(text, &r->containers, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+/* A node result says which steps ran in a container, last; a line
+ * without containers= (every line before them) has none. */
+static void test_result_containers(void **state)
+{
+	struct ev_node_result r = res("n1", EV_V_OK, "", 5, 0), p;
+	char line[EV_RESULT_LINE_MAX], again[EV_RESULT_LINE_MAX], big[4 * EV_RESULT_LINE_MAX];
+	struct ev_err err;
+
+	(void)state;
+	set_containers(&r, "nvcr.io%23nvidia/pytorch:24.01-py3(0+1);ubuntu(batch)");
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_string_equal(line, "node=n1 verdict=ok efa_bytes=5 tcp_bytes=0 shared=0 "
+				  "containers=nvcr.io%23nvidia/pytorch:24.01-py3(0+1);ubuntu(batch)");
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_memory_equal(&r, &p, sizeof(r));
+	assert_int_equal(ev_result_parse("node=n1 verdict=ok efa_bytes=5 tcp_bytes=0 shared=0", &p, &err), 0);
+	assert_int_equal(p.containers.n + p.containers.more, 0);
+	/* Not valid: refused, not written. */
+	r.containers.image[1].n_steps = 0;
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), -EINVAL);
+
+	/* Every other field at its widest, and four labels of 128 bytes that
+	 * encode to 384 each: the line stays within EV_RESULT_LINE_MAX and
+	 * says every image, listed or counted. */
+	r = res("n1", EV_V_TCP_FALLBACK, "", UINT64_MAX, UINT64_MAX);
+	memset(r.node, 'n', sizeof(r.node) - 1);
+	memset(r.reason, 'r', sizeof(r.reason) - 1);
+	r.other_tcp_bytes = UINT64_MAX;
+	r.tcp_source = EV_TCP_SRC_INTERFACE;
+	r.nics_busy = r.nics_total = 4096;
+	r.nic_min_bytes = r.nic_max_bytes = UINT64_MAX;
+	r.jobid = r.job_nodes = UINT32_MAX;
+	for (int c = EV_CAUSE__COUNT - 1; c >= EV_CAUSE__COUNT - EV_CAUSES_MAX; c--) {
+		char d[EV_CAUSE_DETAIL_MAX];
+
+		memset(d, 'd', sizeof(d) - 1);
+		d[sizeof(d) - 1] = '\0';
+		ev_causes_add(&r.causes, (enum ev_cause_name)c, EV_CAUSE_LIKELY, d);
+	}
+	r.containers.n = EV_CONTAINERS_IMAGES;
+	r.containers.more = 10;
+	for (uint32_t i = 0; i < EV_CONTAINERS_IMAGES; i++) {
+		struct ev_containers_image *im = &r.containers.image[i];
+
+		memset(im->label, ' ', EV_CONTAINERS_LABEL_MAX - 1);
+		im->label[EV_CONTAINERS_LABEL_MAX - 2] = (char)('a' + i);
+		for (uint32_t s = 0; s < EV_CONTAINERS_STEPS; s++)
+			snprintf(im->step[s], sizeof(im->step[s]), "%llu", 99999999999990ull + s);
+		im->n_steps = EV_CONTAINERS_STEPS;
+		im->more_steps = UINT32_MAX;
+	}
+	assert_true(ev_containers_valid(&r.containers));
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	print_message("# the widest result line with containers: %zu bytes\n", strlen(line));
+	assert_true(strlen(line) < EV_RESULT_LINE_MAX);
+	assert_non_null(strstr(line, " containers=+14_more"));
+	assert_int_equal(ev_result_parse(line, &p, &err), 0);
+	assert_int_equal(p.containers.n + p.containers.more, 14);
+	/* The rest exactly; the line is canonical. */
+	assert_memory_equal(&r, &p, offsetof(struct ev_node_result, containers));
+	assert_int_equal(ev_result_format(&p, again, sizeof(again)), 0);
+	assert_string_equal(line, again);
+	/* The same however much room the caller gives: a line is never longer. */
+	assert_int_equal(ev_result_format(&r, big, sizeof(big)), 0);
+	assert_string_equal(line, big);
+	/* A short label still fits beside them. */
+	memset(&r.containers, 0, sizeof(r.containers));
+	set_containers(&r, "ubuntu(0+1)");
+	assert_int_equal(ev_result_format(&r, line, sizeof(line)), 0);
+	assert_non_null(strstr(line, " containers=ubuntu(0+1)"));
+	assert_int_equal(ev_result_format(&r, line, strlen(line)), -ENAMETOOLONG);
+}
+
+/* The record unites the nodes' containers, whatever their verdict, after
+ * everything else; records without containers= still read, naming none. */
+static void test_record_containers(void **state)
+{
+	struct ev_node_result r[6] = {
+		res("n1", EV_V_OK, "", 5, 0),
+		res("n2", EV_V_TCP_FALLBACK, "tcp_bytes:9/efa_bytes:0", 0, 9),
+		res("n3", EV_V_OK, "", 5, 0),
+		res("n4", EV_V_OK, "", 5, 0),
+	};
+	char out[EV_RECORD_MAX], again[EV_RECORD_MAX], merged[EV_RECORD_MAX + 64];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	set_containers(&r[0], "nvcr.io%23nvidia/pytorch:24.01-py3(0+1)");
+	set_containers(&r[1], "nvcr.io%23nvidia/pytorch:24.01-py3(1+2)");
+	ev_causes_add(&r[1].causes, EV_CAUSE_FI_PROVIDER, EV_CAUSE_CERTAIN, "tcp");
+	set_containers(&r[2], "/fsx/a%20b.sqsh(batch)");
+	assert_int_equal(ev_record_build(r, 4, 4, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "efa-verify: verdict=tcp_fallback nodes=4/4 efa_bytes=15 tcp_bytes=9 "
+				 "bad=n2:tcp_fallback(tcp_bytes:9/efa_bytes:0) cause=n2:fi_provider(tcp) "
+				 "containers=/fsx/a%20b.sqsh(batch);nvcr.io%23nvidia/pytorch:24.01-py3(0+1+2)");
+	assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+	assert_int_equal(rec.containers.n, 2);
+	assert_string_equal(rec.containers.image[0].label, "/fsx/a b.sqsh");
+	assert_string_equal(rec.containers.image[1].label, "nvcr.io#nvidia/pytorch:24.01-py3");
+	assert_int_equal(rec.containers.image[1].n_steps, 3);
+	assert_int_equal(rec.n_causes, 1);
+	ev_record_free(&rec);
+	/* Any order, any node twice, even with other containers: the same
+	 * bytes. */
+	r[4] = r[0];
+	set_containers(&r[4], "zzz(9)");
+	r[5] = r[2];
+	for (unsigned seed = 1; seed < 8; seed++) {
+		shuffle(r, 6, seed);
+		assert_int_equal(ev_record_build(r, 6, 4, again, sizeof(again), &err), 0);
+		assert_string_equal(out, again);
+	}
+	/* Into an AdminComment, and out again. */
+	assert_int_equal(ev_record_merge("note", out, merged, sizeof(merged), &err), 0);
+	assert_int_equal(ev_record_parse(merged, &rec, &err), 0);
+	assert_int_equal(rec.containers.n, 2);
+	ev_record_free(&rec);
+	/* Undelimited, as records were first written: containers= is ours. */
+	assert_int_equal(ev_record_parse("note efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 "
+					 "containers=a(0) after", &rec, &err), 0);
+	assert_int_equal(rec.containers.n, 1);
+	ev_record_free(&rec);
+	/* Written before containers: none. */
+	assert_int_equal(ev_record_parse("efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0", &rec, &err), 0);
+	assert_int_equal(rec.containers.n + rec.containers.more, 0);
+	ev_record_free(&rec);
+	assert_int_equal(ev_record_parse("{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 cause=n1:memlock}",
+					 &rec, &err), 0);
+	assert_int_equal(rec.containers.n + rec.containers.more, 0);
+	ev_record_free(&rec);
+	/* A node's containers the record cannot say are refused with it. */
+	r[0].containers.image[0].label[0] = '\n';
+	assert_int_equal(ev_record_build(r, 6, 4, out, sizeof(out), &err), -EINVAL);
+}
+
+/* Refused: bad, empty or repeated containers=. */
+static void test_record_containers_refused(void **state)
+{
+	static const char *const bad[] = {
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=a(0) containers=b(0)",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=a(0,1)",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=b(0);a(0)",
+		"efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=a%1B(0)",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=a(0)=b}",
+		"{efa-verify: verdict=ok nodes=1/1 efa_bytes=1 tcp_bytes=0 containers=a(0) b}",
+	};
+	static const char *const lines[] = {
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 containers=",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 containers=a(0) containers=a(0)",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 containers=a(0,1)",
+		"node=n1 verdict=ok efa_bytes=1 tcp_bytes=2 containers=a(0);",
+	};
+	struct ev_record rec;
+	struct ev_node_result p;
+	struct ev_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ev_record_parse(bad[i], &rec, &err) != -EBADMSG)
+			fail_msg("accepted: %s", bad[i]);
+		ev_record_free(&rec);
+	}
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (ev_result_parse(lines[i], &p, &err) == 0)
+			fail_msg("accepted: %s", lines[i]);
+}
+
+/* 8,192 nodes, each naming its own image: the record stays under its
+ * bound, and containers= never costs the rest a byte: the record without
+ * containers is where the one with them begins. */
+static void test_containers_size_bound(void **state)
+{
+	enum { N = 8192 };
+	struct ev_node_result *r = calloc(N, sizeof(*r)), *plain = calloc(N, sizeof(*r));
+	char out[EV_RECORD_MAX], without[EV_RECORD_MAX];
+	struct ev_record rec;
+	struct ev_err err;
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(plain);
+	for (int pass = 0; pass < 3; pass++) {
+		for (unsigned i = 0; i < N; i++) {
+			char name[64], reason[64], label[EV_CONTAINERS_LABEL_MAX];
+			struct ev_containers_image *im = &r[i].containers.image[0];
+
+			/* 0: every node ok; 1: a few bad, long labels; 2: many bad,
+			 * scattered names, every node a cause. */
+			snprintf(name, sizeof(name), pass == 2 ? "compute-queue-st-p5en48xlarge-%u" : "node%u",
+				 pass == 2 ? i * 2 : i);
+			snprintf(reason, sizeof(reason), "tcp_bytes:%u/efa_bytes:%u", 1000000 + i, i);
+			r[i] = res(name, pass == 2 ? (i % 3 ? EV_V_TCP_FALLBACK : EV_V_DEGRADED) :
+				   pass == 1 && i % 1000 == 0 ? EV_V_TCP_FALLBACK : EV_V_OK, reason, 1, 1);
+			if (pass == 2)
+				ev_causes_add(&r[i].causes, (enum ev_cause_name)(i % EV_CAUSE__COUNT), EV_CAUSE_CERTAIN,
+					      "x");
+			plain[i] = r[i];
+			if (pass == 1)
+				snprintf(label, sizeof(label), "%05u %0122u", i, 0);
+			else
+				snprintf(label, sizeof(label), "registry.example.com/team/image-%05u:latest", i);
+			memcpy(im->label, label, sizeof(label));
+			snprintf(im->step[0], sizeof(im->step[0]), "%u", i % 7);
+			im->n_steps = 1;
+			r[i].containers.n = 1;
+		}
+		assert_int_equal(ev_record_build(r, N, N, out, sizeof(out), &err), 0);
+		assert_int_equal(ev_record_build(plain, N, N, without, sizeof(without), &err), 0);
+		print_message("# %u nodes, pass %d: record %zu bytes, %zu without containers\n", N, pass, strlen(out),
+			      strlen(without));
+		assert_true(strlen(out) < EV_RECORD_MAX);
+		assert_memory_equal(out, without, strlen(without));
+		assert_int_equal(ev_record_parse(out, &rec, &err), 0);
+		if (pass == 0)
+			assert_string_equal(out + strlen(without),
+					    " containers=registry.example.com/team/image-00000:latest(0);"
+					    "registry.example.com/team/image-00001:latest(1);"
+					    "registry.example.com/team/image-00002:latest(2);"
+					    "registry.example.com/team/image-00003:latest(3);+8188_more");
+		if (pass < 2)
+			assert_int_equal(rec.containers.n + rec.containers.more, N);
+		else if (strstr(out, " containers="))
+			/* Full records may say them, counted, or not at all. */
+			assert_int_equal(rec.containers.n + rec.containers.more, N);
+		ev_record_free(&rec);
+	}
+	free(r);
+	free(plain);
 }
 
 static void test_token_encoding(void **state)
@@ -902,12 +1266,18 @@ int main(void)
 		cmocka_unit_test(test_hostlist_all_digit_names),
 		cmocka_unit_test(test_record_parse),
 		cmocka_unit_test(test_record_tcp_source),
+		cmocka_unit_test(test_record_iface_nodes),
+		cmocka_unit_test(test_record_later_keys),
 		cmocka_unit_test(test_hostlist_expand),
 		cmocka_unit_test(test_token_encoding),
 		cmocka_unit_test(test_record_causes),
 		cmocka_unit_test(test_causes_size_bound),
 		cmocka_unit_test(test_result_line_round_trip),
 		cmocka_unit_test(test_result_parse_refuses_hostile_input),
+		cmocka_unit_test(test_result_containers),
+		cmocka_unit_test(test_record_containers),
+		cmocka_unit_test(test_record_containers_refused),
+		cmocka_unit_test(test_containers_size_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,69 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The nodes ran steps in containers: n1 two images, n2 one of them. */
+static int setup_containers(void **state)
+{
+	char record[EV_RECORD_MAX];
+	struct ev_err err;
+
+	setup(state);
+	assert_int_equal(ev_containers_parse("nvcr.io%23nvidia/pytorch:24.01-py3(0+1+2+3+4+5+6+7+2_more);"
+					     "ubuntu%20jammy(batch);+3_more", &fake_res[0].containers, &err), 0);
+	assert_int_equal(ev_containers_parse("ubuntu%20jammy(0)", &fake_res[1].containers, &err), 0);
+	assert_int_equal(ev_record_build(fake_res, 2, 2, record, sizeof(record), &err), 0);
+	assert_int_equal(ev_record_merge("", record, fake_comment, sizeof(fake_comment), &err), 0);
+	return 0;
+}
+
+static void test_containers_human(void **state)
+{
+	char *argv[] = { "report", "7", NULL };
+	char *out = run_report(2, argv);
+
+	(void)state;
+	assert_non_null(strstr(out, "    fix: check the security group allows all traffic from itself (self-referencing "
+				    "rule) and that the peers are up\n"
+				    "  containers: nvcr.io#nvidia/pytorch:24.01-py3: steps 0,1,2,3,4,5,6,7 and 2 more\n"
+				    "              ubuntu jammy: steps batch,0\n"
+				    "              and 3 more images\n\n  NODE "));
+	free(out);
+}
+
+static void test_containers_json(void **state)
+{
+	char *argv[] = { "report", "--json", "7", NULL };
+	char *out = run_report(3, argv);
+
+	(void)state;
+	/* The job's, after its causes. */
+	assert_non_null(strstr(out, "\"fix\":\"check the security group allows all traffic from itself "
+				    "(self-referencing rule) and that the peers are up\"}],\"containers\":["
+				    "{\"image\":\"nvcr.io#nvidia/pytorch:24.01-py3\",\"steps\":[\"0\",\"1\",\"2\",\"3\","
+				    "\"4\",\"5\",\"6\",\"7\"],\"steps_unlisted\":2},{\"image\":\"ubuntu jammy\","
+				    "\"steps\":[\"batch\",\"0\"],\"steps_unlisted\":0}],\"containers_unlisted\":3,"
+				    "\"nodes\":["));
+	/* Each node's own. */
+	assert_non_null(strstr(out, "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],\"containers\":[{\"image\":"
+				    "\"ubuntu jammy\",\"steps\":[\"0\"],\"steps_unlisted\":0}],"
+				    "\"containers_unlisted\":0,"));
+	free(out);
+}
+
+/* A job whose steps ran in none says nothing of them (--json: empty). */
+static void test_no_containers(void **state)
+{
+	char *argv[] = { "report", "7", NULL }, *jargv[] = { "report", "--json", "7", NULL };
+	char *out = run_report(2, argv);
+
+	(void)state;
+	assert_null(strstr(out, "container"));
+	free(out);
+	out = run_report(3, jargv);
+	assert_non_null(strstr(out, "}],\"containers\":[],\"containers_unlisted\":0,\"nodes\":["));
+	free(out);
+}
+
 static void test_human(void **state)
 {
 	char *argv[] = { "report", "7", NULL };
@@ -190,6 +253,38 @@ static void test_json(void **state)
 				    "\"causes\":[{\"name\":\"fi_provider\",\"certainty\":\"certain\",\"detail\":\"tcp\"},"
 				    "{\"name\":\"unreachable_peers\",\"certainty\":\"likely\","
 				    "\"detail\":\"tx_pkts:9000/rx_pkts:3\"}],"));
+	free(out);
+}
+
+/* One node of two counted on interfaces: the report says how many, human
+ * and --json; a record from before iface_nodes says "some". */
+static void test_iface_nodes(void **state)
+{
+	char *argv[] = { "report", "7", NULL }, *jargv[] = { "report", "--json", "7", NULL };
+	char record[EV_RECORD_MAX], *out;
+	struct ev_err err;
+
+	(void)state;
+	fake_res[0].tcp_source = EV_TCP_SRC_NFTABLES;
+	fake_res[0].other_tcp_bytes = 1000;
+	fake_res[1].tcp_source = EV_TCP_SRC_INTERFACE;
+	assert_int_equal(ev_record_build(fake_res, 2, 2, record, sizeof(record), &err), 0);
+	assert_int_equal(ev_record_merge("", record, fake_comment, sizeof(fake_comment), &err), 0);
+	out = run_report(2, argv);
+	assert_non_null(strstr(out, "\n  TCP counted on interfaces on 1 of 2 nodes (tcp_source=interface): all their "
+				    "traffic, storage and Slurm's included; the other nodes' is the job's own\n"));
+	free(out);
+	out = run_report(3, jargv);
+	assert_non_null(strstr(out, "\"other_tcp_bytes\":null,\"tcp_source\":\"interface\",\"efa_share\":0,"
+				    "\"iface_nodes\":1,"));
+	free(out);
+	snprintf(fake_comment, sizeof(fake_comment), "{efa-verify: verdict=ok nodes=2/2 efa_bytes=1 tcp_bytes=0 "
+		 "other_tcp_bytes=0 tcp_source=interface}");
+	out = run_report(2, argv);
+	assert_non_null(strstr(out, "\n  TCP counted on interfaces on some nodes (tcp_source=interface)"));
+	free(out);
+	out = run_report(3, jargv);
+	assert_non_null(strstr(out, "\"iface_nodes\":null,"));
 	free(out);
 }
 
@@ -237,8 +332,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_human, setup),
 		cmocka_unit_test_setup(test_json, setup),
+		cmocka_unit_test_setup(test_iface_nodes, setup),
 		cmocka_unit_test_setup(test_sealed_results_left_out, setup),
 		cmocka_unit_test_setup(test_fleet_hook, setup),
+		cmocka_unit_test_setup(test_containers_human, setup_containers),
+		cmocka_unit_test_setup(test_containers_json, setup_containers),
+		cmocka_unit_test_setup(test_no_containers, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

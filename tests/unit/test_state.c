@@ -983,6 +983,59 @@ static void test_peer_cache(void **state)
 	ev_peer_cache_free(&back);
 }
 
+/* A cache of 8,192 names with an address each of its own (some with two,
+ * some IPv6, the sources and ages mixed) comes back name by name as it
+ * went in, from the file alone: what an 8,193-node job's prolog takes. */
+static void test_peer_cache_8k(void **state)
+{
+	enum { N = 8192 };
+	struct fx *x = *state;
+	struct ev_peer_cache c, back;
+	const int64_t now = 1760000000;
+	char name[32];
+
+	(void)state;
+	assert_int_equal(ev_state_make_dir(x->state, &x->err), 0);
+	memset(&c, 0, sizeof(c));
+	c.sorted = true;
+	for (int i = N; i > 0; i--) {
+		struct ev_peer_addr a[2] = { { .family = AF_INET }, { .family = AF_INET6 } };
+
+		a[0].a.v4.s_addr = htonl(0xc6130000u + (uint32_t)i);
+		a[1].a.v6.s6_addr[0] = 0x20, a[1].a.v6.s6_addr[1] = 0x01, a[1].a.v6.s6_addr[2] = 0x0d;
+		a[1].a.v6.s6_addr[3] = 0xb8, a[1].a.v6.s6_addr[14] = (uint8_t)(i >> 8), a[1].a.v6.s6_addr[15] = (uint8_t)i;
+		snprintf(name, sizeof(name), "p%05d", i);
+		assert_int_equal(ev_peer_cache_put(&c, name, (enum ev_peer_source)(i % EV_PEER_SRC__COUNT), now - i, a,
+						   i % 7 ? 1 : 2, &x->err), 0);
+	}
+	assert_int_equal(ev_peer_cache_store(x->state, &c, &x->err), 0);
+	ev_peer_cache_free(&c);
+	assert_int_equal(ev_peer_cache_load(x->state, &back, &x->err), 0);
+	assert_int_equal(back.n, N);
+	for (int i = 1; i <= N; i++) {
+		const struct ev_peer_entry *e;
+
+		snprintf(name, sizeof(name), "p%05d", i);
+		e = ev_peer_cache_find(&back, name);
+		assert_non_null(e);
+		assert_string_equal(e->name, name);
+		assert_int_equal(e->source, i % EV_PEER_SRC__COUNT);
+		assert_int_equal(e->learned, now - i);
+		assert_int_equal(e->n, i % 7 ? 1 : 2);
+		assert_int_equal(e->addr[0].family, AF_INET);
+		assert_int_equal(ntohl(e->addr[0].a.v4.s_addr), 0xc6130000u + (uint32_t)i);
+		if (e->n == 2) {
+			assert_int_equal(e->addr[1].family, AF_INET6);
+			assert_int_equal(e->addr[1].a.v6.s6_addr[0], 0x20);
+			assert_int_equal(e->addr[1].a.v6.s6_addr[14], (uint8_t)(i >> 8));
+			assert_int_equal(e->addr[1].a.v6.s6_addr[15], (uint8_t)i);
+		}
+	}
+	assert_null(ev_peer_cache_find(&back, "p00000"));
+	assert_null(ev_peer_cache_find(&back, "p08193"));
+	ev_peer_cache_free(&back);
+}
+
 static void test_notready_marker(void **state)
 {
 	struct fx *x = *state;
@@ -1409,6 +1462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_placement_memo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_cache_8k, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notready_planted, setup, teardown),

@@ -5,9 +5,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "node/ev_versions.h"
 #include "testutil.h"
@@ -158,6 +164,181 @@ static void test_malformed_files_are_absent(void **state)
 	free(dir);
 }
 
+static void tu_link(const char *dir, const char *rel, const char *target)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(tu_write(dir, rel, ""), 0);   /* its parent directories */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* The marker versions (9.9.9) are outside the root; links in the root
+ * point at them absolutely and with "../..". Read confined, the links
+ * resolve inside the root, where nothing is: none of them is seen. An
+ * absolute link to a place inside the image resolves there, as in the
+ * container. */
+static void test_links_stay_inside(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err;
+	char *out = tu_mkdtemp(), *root = tu_mkdtemp();
+	char target[4096], up[4096];
+
+	(void)state;
+	tu_write(out, "opt/amazon/efa_installed_packages", "# EFA installer version: 9.9.9\naws-ofi-nccl 9.9.9\n");
+	tu_write(out, "usr/lib/pkgconfig/libfabric.pc", "Name: libfabric\nVersion: 9.9.9\n");
+	tu_write(out, "lib64/libnccl.so.9.9.9", "");
+	tu_write(out, "cuda/version.txt", "CUDA Version 9.9.9\n");
+	tu_write(out, "nvidia/version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  999.9.9  x\n");
+
+	/* Absolute, to the outside file as the host names it. */
+	snprintf(target, sizeof(target), "%s/opt/amazon/efa_installed_packages", out);
+	tu_link(root, "opt/amazon/efa_installed_packages", target);
+	/* Absolute, to a directory outside (a pkg-config dir, a library dir). */
+	snprintf(target, sizeof(target), "%s/usr/lib/pkgconfig", out);
+	tu_link(root, "usr/lib/pkgconfig", target);
+	snprintf(target, sizeof(target), "%s/lib64", out);
+	tu_link(root, "usr/lib64", target);
+	/* "../.." far enough to climb out of root from any depth. */
+	snprintf(up, sizeof(up), "../../../../../../../../../../../..%s/cuda", out);
+	tu_link(root, "usr/local/cuda", up);
+	snprintf(up, sizeof(up), "../../../../../../../../../../../..%s/nvidia/version", out);
+	tu_link(root, "proc/driver/nvidia/version", up);
+
+	assert_int_equal(ev_versions_detect(root, "/nonexistent", &v, &err), 0);
+	for (int i = 0; i < EV_SW__COUNT; i++)
+		if (v.sw[i].present)
+			fail_msg("%s %s read through a link out of the root (%s)", ev_sw_name((enum ev_sw)i),
+				 v.sw[i].version, v.sw[i].source);
+
+	/* Inside the image, an absolute link means the image's own "/". */
+	tu_write(root, "opt/cuda-12.2/version.txt", "CUDA Version 12.2.2\n");
+	unlink(strcat(strcpy(target, root), "/usr/local/cuda"));
+	assert_int_equal(symlink("/opt/cuda-12.2", target), 0);
+	tu_write(root, "opt/nccl/libnccl.so.2.18.5", "");
+	unlink(strcat(strcpy(target, root), "/usr/lib64"));
+	assert_int_equal(symlink("/opt/nccl", target), 0);
+	assert_int_equal(ev_versions_detect(root, "/nonexistent", &v, &err), 0);
+	assert_string_equal(v.sw[EV_SW_CUDA].version, "12.2.2");
+	assert_string_equal(v.sw[EV_SW_NCCL].version, "2.18.5");
+	/* Shown as the path it was asked by, under the root. */
+	snprintf(target, sizeof(target), "%s/usr/local/cuda/version.txt", root);
+	assert_string_equal(v.sw[EV_SW_CUDA].source, target);
+	tu_rm_rf(out);
+	tu_rm_rf(root);
+	free(out);
+	free(root);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "blocked on a FIFO\n");
+	_exit(1);
+}
+
+/* A FIFO where a version file is expected: not read, and nothing waits
+ * for a writer that never comes. */
+static void test_fifo_is_not_read(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err;
+	char *root = tu_mkdtemp();
+	char path[4096];
+
+	(void)state;
+	tu_write(root, "usr/local/cuda/x", "");
+	tu_write(root, "opt/amazon/x", "");
+	snprintf(path, sizeof(path), "%s/usr/local/cuda/version.txt", root);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/opt/amazon/efa_installed_packages", root);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(5);
+	assert_int_equal(ev_versions_detect(root, "/nonexistent", &v, &err), 0);
+	alarm(0);
+	assert_false(v.sw[EV_SW_CUDA].present);
+	assert_false(v.sw[EV_SW_EFA_INSTALLER].present);
+	tu_rm_rf(root);
+	free(root);
+}
+
+/* A version file of 4 GiB (sparse), its version at its head: no install
+ * writes that, so it is not read at all, and quickly. */
+static void test_huge_file_is_not_read(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err;
+	struct timespec t0, t1;
+	char *root = tu_mkdtemp();
+	char path[4096];
+	int fd;
+
+	(void)state;
+	tu_write(root, "usr/local/cuda/version.json", "{\"cuda\": {\"version\": \"12.2.2\"}}\n");
+	tu_write(root, "opt/amazon/efa/lib/pkgconfig/libfabric.pc", "Name: libfabric\nVersion: 1.22.0\n");
+	snprintf(path, sizeof(path), "%s/usr/local/cuda/version.json", root);
+	assert_true((fd = open(path, O_WRONLY)) >= 0);
+	assert_int_equal(ftruncate(fd, 4LL << 30), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/opt/amazon/efa/lib/pkgconfig/libfabric.pc", root);
+	assert_true((fd = open(path, O_WRONLY)) >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ev_versions_detect(root, "/nonexistent", &v, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_false(v.sw[EV_SW_CUDA].present);
+	assert_false(v.sw[EV_SW_LIBFABRIC].present);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	tu_rm_rf(root);
+	free(root);
+}
+
+/* A directory where a file is expected, and a file where a directory is:
+ * absent, not an error. */
+static void test_wrong_types_are_absent(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err;
+	char *root = tu_mkdtemp();
+
+	(void)state;
+	tu_write(root, "opt/amazon/efa_installed_packages/x", "# EFA installer version: 1.26.1\n");
+	tu_write(root, "opt/amazon/efa/lib/pkgconfig/libfabric.pc/Version: 1.22.0", "");
+	tu_write(root, "usr/local/cuda/version.json/x", "");
+	tu_write(root, "usr/lib64", "libnccl.so.2.18.5\n");
+	tu_write(root, "usr/local/lib/libnccl.so.2.18.5/x", "");    /* a directory named as a library */
+	assert_int_equal(ev_versions_detect(root, "/nonexistent", &v, &err), 0);
+	for (int i = 0; i < EV_SW__COUNT; i++)
+		if (v.sw[i].present)
+			fail_msg("%s: %s read from %s", ev_sw_name((enum ev_sw)i), v.sw[i].version, v.sw[i].source);
+	tu_rm_rf(root);
+	free(root);
+}
+
+/* A root that is a file is an error; one that does not exist says
+ * nothing is installed (a site's software_root for nodes yet to come). */
+static void test_root_itself(void **state)
+{
+	struct ev_versions v;
+	struct ev_err err = { "" };
+	char *root = tu_mkdtemp();
+	char path[4096];
+
+	(void)state;
+	tu_write(root, "file", "");
+	snprintf(path, sizeof(path), "%s/file", root);
+	assert_int_equal(ev_versions_detect(path, "/nonexistent", &v, &err), -ENOTDIR);
+	assert_non_null(strstr(err.msg, "not a directory"));
+	snprintf(path, sizeof(path), "%s/none", root);
+	assert_int_equal(ev_versions_detect(path, "/nonexistent", &v, &err), 0);
+	tu_rm_rf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +348,11 @@ int main(void)
 		cmocka_unit_test(test_distribution_libfabric),
 		cmocka_unit_test(test_older_formats),
 		cmocka_unit_test(test_malformed_files_are_absent),
+		cmocka_unit_test(test_links_stay_inside),
+		cmocka_unit_test(test_fifo_is_not_read),
+		cmocka_unit_test(test_huge_file_is_not_read),
+		cmocka_unit_test(test_wrong_types_are_absent),
+		cmocka_unit_test(test_root_itself),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,8 @@ record_raw() {
 # record JOB [WANT]: the same without how its TCP was counted
 # ("other_tcp_bytes=N tcp_source=S": real traffic of Slurm's own, which
 # varies), which tcp_of gives.
-record() { sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)//' <<<"$(record_raw "$@")"; }
+record() { sed -E 's/ other_tcp_bytes=[0-9]+ tcp_source=(nftables|interface)( iface_nodes=[0-9]+)?//' <<<"$(record_raw "$@")"; }
 # tcp_of JOB: "other_tcp_bytes=N tcp_source=S" from the job's record.
+# iface_of JOB: its "iface_nodes=K" (nothing with tcp_source=nftables).
 tcp_of() { admin_comment "$1" | grep -Eo 'other_tcp_bytes=[0-9]+ tcp_source=[a-z]+'; }
+iface_of() { admin_comment "$1" | grep -Eo 'iface_nodes=[0-9]+'; }
