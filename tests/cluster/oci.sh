@@ -316,5 +316,5 @@ like "e: report: the record names the cause on both nodes" "$(cause_of "$job")" 
 like "e: report: the record names the bundle and step 0" "$(admin_comment "$job")" \
 	" containers=[^ ]*noib\(0\)"
 
-check_sanitizer_reports "$ASAN_DIR" "from the plugin in srun or slurmstepd"
+check_sanitizer_reports_of efa_verify "$ASAN_DIR" "from the plugin in srun or slurmstepd"
 done_testing
