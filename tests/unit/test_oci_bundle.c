@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,8 +102,16 @@ static void test_crun_spec_here(void **state)
 	const char *modes[] = { NULL, "--rootless" };
 
 	(void)state;
+	struct statfs fs;
+
 	if (access("/usr/bin/crun", X_OK) != 0)
 		tu_skip("crun not installed");
+	/* crun refuses every command, spec too, where /sys/fs/cgroup is
+	 * neither a cgroup2 nor a tmpfs (the matrix roots mount a bare
+	 * sysfs): then this crun cannot say what it writes. */
+	if (statfs("/sys/fs/cgroup", &fs) != 0 ||
+	    ((unsigned long)fs.f_type != 0x63677270UL && (unsigned long)fs.f_type != 0x01021994UL))
+		tu_skip("crun needs a cgroup2 or tmpfs on /sys/fs/cgroup; this machine has neither");
 	for (size_t i = 0; i < 2; i++) {
 		char *dir = bundle(NULL);
 		char *argv[] = { "/usr/bin/crun", "spec", "-b", dir, (char *)modes[i], NULL };
