@@ -31,6 +31,7 @@
 #include "container/ev_image.h"
 #include "container/ev_oci_bundle.h"
 #include "container/ev_root_name.h"
+#include "judge/ev_cause_container.h"
 #include "judge/ev_container_plan.h"
 #include "record/ev_containers.h"
 #include "record/ev_value.h"
@@ -227,15 +228,11 @@ static void step_token(spank_t sp, char *out, size_t cap)
 void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_causes *step_causes)
 {
 	struct ev_image_facts f;
-	struct ev_container_plan p;
+	struct ev_causes causes = { .n = 0 };
 	struct ev_err err = { "" };
 	char buf[LINE_MAX_BYTES + 1], finding[EV_FINDINGS_LINE_MAX], step[16], *second;
 	uint32_t jobid = 0;
 	ssize_t n;
-	struct ev_container_in in = {
-		.cfg = v->cfg, .mode = v->mode, .instance_type = v->instance_type, .host = v->plan,
-		.facts = &f, .image = cs.image,
-	};
 
 	if (!cs.armed || local_task(sp) != 0)
 		return;
@@ -262,16 +259,18 @@ void ev_container_collect(spank_t sp, const struct ev_stepd_view *v, struct ev_c
 		if (ev_value_decode(second + 6, l, raw, sizeof(raw)) == 0)
 			ev_printable(cs.image, sizeof(cs.image), raw, sizeof(cs.image) - 1);
 	}
-	ev_container_plan(&in, &p, &err);
+	/* Root's own judgement of the facts: the causes alone (the
+	 * environment was the task's to change). */
+	ev_cause_container(&f, v->instance_type[0] ? ev_config_instance(v->cfg, v->instance_type) : NULL, &causes);
 	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS || !jobid)
 		return;
 	step_token(sp, step, sizeof(step));
 	if (ev_containers_finding(step, cs.image[0] ? cs.image : "unnamed", finding, sizeof(finding)) == 0 &&
 	    ev_findings_add_within(v->cfg->state_dir, jobid, finding, EV_CONTAINERS_FINDINGS_ROOM, &err) != 0)
 		slurm_error(PFX "%s: the container's name will not reach the job record: %s", v->node, err.msg);
-	for (size_t i = 0; i < p.causes.n; i++)
-		ev_causes_add(step_causes, p.causes.c[i].name, p.causes.c[i].certainty, p.causes.c[i].detail);
-	if (p.causes.n && ev_causes_format(&p.causes, finding, sizeof(finding)) == 0 &&
+	for (size_t i = 0; i < causes.n; i++)
+		ev_causes_add(step_causes, causes.c[i].name, causes.c[i].certainty, causes.c[i].detail);
+	if (causes.n && ev_causes_format(&causes, finding, sizeof(finding)) == 0 &&
 	    ev_findings_add(v->cfg->state_dir, jobid, finding, &err) != 0)
 		slurm_error(PFX "%s: the container's findings will not reach the job record: %s", v->node, err.msg);
 }

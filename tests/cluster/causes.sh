@@ -18,13 +18,11 @@ san_env causes
 cluster_dir causes
 LOG=$SIM/log/jobs.jsonl
 p4d_sim
-# TCP from the simulated interface counters the test moves; the checks
-# that need real EFA hardware off (the fixture has none of it).
 # The instance type from the test's IMDS server, as on EC2: the versions
 # cause compares with its minimums.
-for k in 1 2 3 4; do
-	printf '"n%s": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-%017x"}\n' "$k" "$k"
-done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
+p4d_imds
+# TCP from the simulated interface counters the test moves; the checks
+# that need real EFA hardware off (the fixture has none of it).
 # config VERSIONS [YAML line...]: the versions check as VERSIONS.
 config() {
 	write_config "$SIM/efa-verify.yaml" --log "$LOG" --imds "$IMDS_URL" "record_wait_ms: 15000" \
@@ -52,8 +50,6 @@ step_job() {
 		--wrap "${before:+$before; }srun -N2 -n2 true; echo step_rc=\$?; $(go_wait 60)")
 	check "job $job ($export): its step ran" ran "$job"
 }
-# cause_of JOB: the record's cause= token ("" if none).
-cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }
 
 # --- a. FI_PROVIDER=tcp in the job's environment, traffic over TCP
 step_job 'n[1-2]' FI_PROVIDER=tcp

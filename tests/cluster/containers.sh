@@ -22,9 +22,7 @@ san_env containers
 cluster_dir containers
 LOG=$SIM/log/jobs.jsonl
 p4d_sim
-for k in 1 2 3 4; do
-	printf '"n%s": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-%017x"}\n' "$k" "$k"
-done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
+p4d_imds
 
 # pcfile DIR NAME VERSION: a pkg-config file as an install leaves it.
 pcfile() { mkdir -p "$1" && printf 'Name: %s\nVersion: %s\n' "$2" "$3" > "$1/$2.pc"; }
@@ -77,7 +75,6 @@ EV=("$top_builddir/cli/efa-verify" -c "$SIM/efa-verify.yaml")
 IB=--container-mounts=/dev/infiniband
 # Slurm enters the working directory after pyxis has entered the image:
 # the container steps start in its "/", as pyxis starts them in its workdir.
-cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }
 
 # --- the double works: the task runs in the image, with or without the device
 run_user srun -N1 -w n1 -D / --container-image=healthy cat /etc/image-name

@@ -26,13 +26,11 @@ cluster_dir oci
 LOG=$SIM/log/jobs.jsonl
 MARKER=efa-verify-oci-image
 p4d_sim
+p4d_imds
 mkdir -p "$SIM/log" "$SIM/bundles" "$SIM/dev" "$SIM/crun" && chmod 1777 "$SIM/crun"
 PROBE_LOG=$SIM/out/probe.log
 cp "$PROBE_SO" "$SIM/"
 echo "optional $SIM/oci_probe.so log=$PROBE_LOG marker=$MARKER" >> "$SIM/plugstack.conf"
-for k in 1 2 3 4; do
-	printf '"n%s": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-%017x"}\n' "$k" "$k"
-done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
 
 # Each node's mount namespace, before its slurmd starts (cluster.sh
 # --slurmd-prelude): the node's own /dev/infiniband, and a cgroup layout
@@ -278,7 +276,6 @@ efa_libs() {
 		cp "$(readlink -f "/usr/lib/$multi/libefa.so.1")" "$1/usr/lib/$multi/libefa.so.1" &&
 		chmod -R a+rX "$1"
 }
-cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }
 oci_bundle noib && efa_libs "$BUNDLE/rootfs"
 NOIB=$BUNDLE
 run_user srun --container="$NOIB" --efa-verify=enforce -N1 -w n3 /bin/sh -c "$SHOW"

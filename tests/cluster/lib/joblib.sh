@@ -75,6 +75,16 @@ p4d_sim() {
 	done
 	echo "optional $SIM/efa_verify.so config=$SIM/efa-verify.yaml" > "$SIM/plugstack.conf"
 }
+# p4d_imds: SIM/imds.json for the test's IMDS server, n1..n4 p4d.24xlarge
+# in one zone and placement group, as on EC2.
+p4d_imds() {
+	local k
+	for k in 1 2 3 4; do
+		printf '"n%s": {"instance_type": "p4d.24xlarge", "availability_zone": "us-east-1a", "region": "us-east-1", "group_name": "pg-a", "instance_id": "i-%017x"}\n' "$k" "$k"
+	done | paste -sd, | sed 's/^/{/; s/$/}/' > "$SIM/imds.json"
+}
+# cause_of JOB: the record's cause= token ("" if none).
+cause_of() { record_raw "$1" >/dev/null; admin_comment "$1" | grep -o 'cause=[^ }]*'; }
 # tcp_traffic NODE...: 300 MiB each way on each node's TCP interface.
 tcp_traffic() {
 	local n
