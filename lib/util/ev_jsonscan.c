@@ -330,6 +330,23 @@ static int literal(struct scan *sc, size_t depth, const char *word, enum ev_json
 
 static int value(struct scan *sc, size_t depth);
 
+/* After a member of an object or list: 1 on ',' (another follows), the
+ * container's end event on close, else the error. */
+static int after_member(struct scan *sc, char close, size_t depth, size_t start, const char *what)
+{
+	skip_ws(sc);
+	if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
+		sc->pos++;
+		skip_ws(sc);
+		return 1;
+	}
+	if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+		sc->pos++;
+		return emit(sc, EV_JSONSCAN_END, depth, start, NULL, 0);
+	}
+	return fail_at(sc, sc->pos, "expected ',' or '%c' after a value in %s, found %s", close, what, found(sc));
+}
+
 static int object(struct scan *sc, size_t depth)
 {
 	size_t start = sc->pos, n = 0;
@@ -362,17 +379,8 @@ static int object(struct scan *sc, size_t depth)
 		skip_ws(sc);
 		if ((rc = value(sc, depth + 1)))
 			return rc;
-		skip_ws(sc);
-		if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
-			sc->pos++;
-			skip_ws(sc);
-			continue;
-		}
-		if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
-			sc->pos++;
-			return emit(sc, EV_JSONSCAN_END, depth, start, NULL, 0);
-		}
-		return fail_at(sc, sc->pos, "expected ',' or '}' after a value in an object, found %s", found(sc));
+		if ((rc = after_member(sc, '}', depth, start, "an object")) <= 0)
+			return rc;
 	}
 }
 
@@ -399,17 +407,8 @@ static int array(struct scan *sc, size_t depth)
 			return fail_at(sc, sc->pos, "expected a value after ',', found ']'");
 		if ((rc = value(sc, depth + 1)))
 			return rc;
-		skip_ws(sc);
-		if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
-			sc->pos++;
-			skip_ws(sc);
-			continue;
-		}
-		if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
-			sc->pos++;
-			return emit(sc, EV_JSONSCAN_END, depth, start, NULL, 0);
-		}
-		return fail_at(sc, sc->pos, "expected ',' or ']' after a value in a list, found %s", found(sc));
+		if ((rc = after_member(sc, ']', depth, start, "a list")) <= 0)
+			return rc;
 	}
 }
 
